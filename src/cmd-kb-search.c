@@ -1,0 +1,138 @@
+/* cmd-kb-search.c -- frontline kb search: retrieval with freshness and confidence. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "cmd.h"
+
+static void
+print_text(const char *query, const struct kb_hits *h)
+{
+	printf("query: %s\n", query);
+	if (h->n == 0)
+		printf("  no matching facts\n");
+	for (size_t i = 0; i < h->n; i++) {
+		const struct kb_hit *x = &h->v[i];
+		char date[11];
+		date_format(x->fact.updated, date);
+		printf("%2zu. %.2f  %s%s\n", i + 1, x->confidence, x->fact.title,
+		       x->stale ? "  [STALE]" : "");
+		printf("    %s  %s:%d  %s, updated %s (%d days)\n", x->fact.id, x->fact.source,
+		       x->fact.line, topic_names[x->fact.topic], date, x->freshness_days);
+		printf("    %s\n", x->fact.content);
+	}
+}
+
+static int
+search_one(struct kb *kb, const char *query, int k, int json, const struct kb_freshness *fr)
+{
+	struct kb_hits h;
+	char *cause;
+	if (kb_search(kb, query, k, fr, &h, &cause) != 0) {
+		fl_warnx("%s", cause);
+		free(cause);
+		return EX_SOFTWARE;
+	}
+	if (json) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "query", query);
+		cJSON *arr = cJSON_AddArrayToObject(o, "hits");
+		for (size_t i = 0; i < h.n; i++)
+			cJSON_AddItemToArray(arr, kb_hit_json(&h.v[i]));
+		char *s = cJSON_PrintUnformatted(o);
+		puts(s);
+		free(s);
+		cJSON_Delete(o);
+	} else
+		print_text(query, &h);
+	kb_hits_free(&h);
+	return EX_OK;
+}
+
+static int
+cmd_kb_search(struct ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	int c, k = 5, json = 0, ex = EX_OK;
+	char *end;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "k:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			k = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || k < 1 || k > 100) {
+				fl_warnx("-k wants a number from 1 to 100, not '%s'", optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			cmd_help(&cmd_kb_search_entry, stdout);
+			return EX_OK;
+		default:
+			cmd_help(&cmd_kb_search_entry, stderr);
+			return EX_USAGE;
+		}
+	}
+	struct policy *p = ctx_policy(ctx);
+	if (p == NULL)
+		return EX_CONFIG;
+	struct kb *kb = ctx_kb(ctx, &ex);
+	if (kb == NULL)
+		return ex;
+	struct kb_freshness fr;
+	ctx_freshness(ctx, p, &fr);
+
+	if (optind < argc) {
+		struct buf q;
+		buf_init(&q, 0);
+		for (int i = optind; i < argc; i++)
+			buf_printf(&q, "%s%s", i > optind ? " " : "", argv[i]);
+		ex = search_one(kb, q.data, k, json, &fr);
+		buf_free(&q);
+	} else {
+		/* One query per line; the policy is re-read when it changes. */
+		char *line = NULL;
+		size_t cap = 0;
+		ssize_t n;
+		while (ex == EX_OK && (n = getline(&line, &cap, stdin)) != -1) {
+			if ((size_t)n != strlen(line)) {
+				fl_warnx("stdin: skipping a line with a NUL byte");
+				continue;
+			}
+			str_trim(line);
+			if (*line == '\0')
+				continue;
+			ctx_policy_poll(ctx);
+			ctx_freshness(ctx, ctx->policy.current, &fr);
+			ex = search_one(kb, line, k, json, &fr);
+			if (!json)
+				putchar('\n');
+		}
+		free(line);
+	}
+	kb_close(kb);
+	return ex;
+}
+
+const struct cmd_entry cmd_kb_search_entry = {
+    .name = "kb",
+    .verb = "search",
+    .args = "[-k N] [--json] [QUERY]",
+    .summary = "retrieve facts for QUERY, or for each line of standard input",
+    .exec = cmd_kb_search,
+    .help = "  -k N          at most N hits (default 5)\n"
+	    "  --json        one {\"query\",\"hits\":[...]} object per query\n"
+	    "Each hit has its source, freshness in days, a stale flag and a calibrated\n"
+	    "confidence in [0,1].\n",
+};

@@ -1,0 +1,71 @@
+/* cmd-policy-check.c -- frontline policy check: validate policy files. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <sysexits.h>
+
+#include "cmd.h"
+
+static int
+cmd_policy_check(struct ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	int c, quiet = 0, bad = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			cmd_help(&cmd_policy_check_entry, stdout);
+			return EX_OK;
+		default:
+			cmd_help(&cmd_policy_check_entry, stderr);
+			return EX_USAGE;
+		}
+	}
+	const char *dflt[] = {ctx->policy_path};
+	const char *const *files = optind < argc ? (const char *const *)argv + optind : dflt;
+	int nfiles = optind < argc ? argc - optind : 1;
+
+	for (int i = 0; i < nfiles; i++) {
+		struct diag d = {0};
+		struct policy *p = policy_load(files[i], &d);
+		for (size_t j = 0; j < d.msgs.n; j++)
+			fprintf(stderr, "%s\n", d.msgs.v[j]);
+		if (p == NULL) {
+			fprintf(stderr, "%s: %d error%s\n", files[i], d.errors,
+				d.errors == 1 ? "" : "s");
+			bad = 1;
+		} else if (!quiet) {
+			unsigned ntools = 0;
+			for (int r = 0; r < ROUTE__N; r++)
+				ntools += __builtin_popcount(p->route_tools[r]);
+			printf("%s: ok, version %s: %zu prohibited topics, %zu disclosures, "
+			       "%zu sensitive-topic handlers, %zu routing rules, %u route tool "
+			       "grants, write tools %s\n",
+			       files[i], p->version, p->ntopics, p->ndisclosures, p->nhandlers,
+			       p->nrules, ntools, p->write_tools_enabled ? "on" : "off");
+		}
+		policy_free(p);
+		diag_free(&d);
+	}
+	return bad ? EX_CONFIG : EX_OK;
+}
+
+const struct cmd_entry cmd_policy_check_entry = {
+    .name = "policy",
+    .verb = "check",
+    .args = "[-q] [FILE...]",
+    .summary = "validate policy files (default: the policy in force)",
+    .exec = cmd_policy_check,
+    .help = "  -q, --quiet   print nothing for valid files\n"
+	    "Errors are printed as file:line:col: message, every one in the file;\n"
+	    "the exit status is 78 (EX_CONFIG) when any file is invalid.\n",
+};

@@ -1,0 +1,176 @@
+/* cmd.c -- the command table and what commands share. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+
+#include "cmd.h"
+
+static const struct cmd_entry *const cmd_table[] = {
+    &cmd_kb_search_entry,
+    &cmd_kb_audit_entry,
+    &cmd_policy_check_entry,
+    &cmd_demo_entry,
+};
+
+void
+fl_warnx(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("frontline: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+entry_name(const struct cmd_entry *e, char *out, size_t size)
+{
+	snprintf(out, size, "%s%s%s", e->name, e->verb ? " " : "", e->verb ? e->verb : "");
+}
+
+void
+cmd_usage(FILE *f)
+{
+	fprintf(f, "usage: frontline [--policy FILE] [--kb DIR] [--db FILE] [--config FILE]\n"
+		   "                 [--backend offline|openai] COMMAND [ARGS]\n"
+		   "       frontline --demo | --help | --version\n\ncommands:\n");
+	for (size_t i = 0; i < nitems(cmd_table); i++) {
+		char name[64];
+		entry_name(cmd_table[i], name, sizeof name);
+		fprintf(f, "  %-14s %s\n", name, cmd_table[i]->summary);
+	}
+	fprintf(f, "\nRun 'frontline COMMAND --help' for a command's options; see frontline(1).\n");
+}
+
+void
+cmd_help(const struct cmd_entry *e, FILE *f)
+{
+	char name[64];
+	entry_name(e, name, sizeof name);
+	fprintf(f, "usage: frontline %s %s\n%s.\n", name, e->args, e->summary);
+	if (e->help != NULL)
+		fprintf(f, "\n%s", e->help);
+}
+
+int
+cmd_no_options(const struct cmd_entry *e, int argc, char **argv)
+{
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			cmd_help(e, stdout);
+			return EX_OK;
+		}
+		cmd_help(e, stderr);
+		return EX_USAGE;
+	}
+	return -1;
+}
+
+int
+cmd_dispatch(struct ctx *ctx, int argc, char **argv)
+{
+	for (size_t i = 0; i < nitems(cmd_table); i++) {
+		const struct cmd_entry *e = cmd_table[i];
+		if (strcmp(argv[0], e->name) != 0)
+			continue;
+		if (e->verb == NULL)
+			return e->exec(ctx, argc, argv);
+		if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+			FILE *f = argc < 2 ? stderr : stdout;
+			fprintf(f, "usage:\n");
+			for (size_t j = 0; j < nitems(cmd_table); j++)
+				if (strcmp(cmd_table[j]->name, e->name) == 0 && cmd_table[j]->verb)
+					fprintf(f, "  frontline %s %s %s\n", e->name,
+						cmd_table[j]->verb, cmd_table[j]->args);
+			return argc < 2 ? EX_USAGE : EX_OK;
+		}
+		for (size_t j = i; j < nitems(cmd_table); j++)
+			if (strcmp(cmd_table[j]->name, e->name) == 0 && cmd_table[j]->verb &&
+			    strcmp(cmd_table[j]->verb, argv[1]) == 0)
+				return cmd_table[j]->exec(ctx, argc - 1, argv + 1);
+		fl_warnx("unknown command '%s %s'; try 'frontline %s --help'", argv[0], argv[1],
+			 argv[0]);
+		return EX_USAGE;
+	}
+	fl_warnx("unknown command '%s'; try 'frontline --help'", argv[0]);
+	return EX_USAGE;
+}
+
+struct policy *
+ctx_policy(struct ctx *ctx)
+{
+	char *cause;
+	if (ctx->policy_loaded)
+		return ctx->policy.current;
+	if (policy_watch_init(&ctx->policy, ctx->policy_path, &cause) != 0) {
+		fprintf(stderr, "%s\n", cause);
+		fl_warnx("cannot load the policy %s", ctx->policy_path);
+		free(cause);
+		return NULL;
+	}
+	ctx->policy_loaded = 1;
+	return ctx->policy.current;
+}
+
+void
+ctx_policy_poll(struct ctx *ctx)
+{
+	char *cause = NULL;
+	if (!ctx->policy_loaded)
+		return;
+	char old[13];
+	memcpy(old, ctx->policy.current->version, sizeof old);
+	switch (policy_watch_poll(&ctx->policy, &cause)) {
+	case 1:
+		fl_warnx("policy %s reloaded: version %s -> %s", ctx->policy_path, old,
+			 ctx->policy.current->version);
+		break;
+	case -1:
+		fprintf(stderr, "%s\n", cause);
+		free(cause);
+		break;
+	}
+}
+
+void
+ctx_freshness(struct ctx *ctx, const struct policy *p, struct kb_freshness *fr)
+{
+	fr->today = ctx->today;
+	fr->stale_after_days = p->stale_after_days;
+	fr->volatile_topics = p->volatile_topics;
+}
+
+struct kb *
+ctx_kb(struct ctx *ctx, int *ex)
+{
+	struct diag d = {0};
+	char *cause = NULL;
+	struct stat st;
+	if (stat(ctx->kb_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fl_warnx("cannot open the knowledge base %s: %s", ctx->kb_dir,
+			 errno ? strerror(errno) : "not a directory");
+		*ex = EX_NOINPUT;
+		return NULL;
+	}
+	struct kb *kb = kb_open(ctx->kb_dir, NULL, &d, &cause);
+	for (size_t i = 0; i < d.msgs.n; i++)
+		fprintf(stderr, "%s%s\n", d.msgs.v[i],
+			strstr(d.msgs.v[i], "warning:") ? "" : " (file skipped)");
+	diag_free(&d);
+	if (kb == NULL) {
+		fl_warnx("cannot open the knowledge base: %s", cause);
+		*ex = EX_IOERR;
+		free(cause);
+	}
+	return kb;
+}

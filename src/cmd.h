@@ -1,0 +1,62 @@
+/* cmd.h -- sub-commands: the table entry each cmd-*.c file exports. */
+#ifndef FL_CMD_H
+#define FL_CMD_H
+
+#include <stdio.h>
+
+#include "kb.h"
+#include "policy.h"
+
+/* What the global options and the environment decided for this run. */
+struct ctx {
+	const char *policy_path;
+	const char *kb_dir;
+	const char *db_path;
+	const char *config_path;
+	const char *backend;
+	char *datadir;
+	long today;
+
+	struct policy_watch policy; /* loaded on first use */
+	int policy_loaded;
+};
+
+struct cmd_entry {
+	const char *name;  /* "kb" */
+	const char *verb;  /* "search", or NULL for a one-word command */
+	const char *args;  /* usage after the name */
+	const char *summary;
+	/* Runs with argv[0] = the command's own name; returns an exit code. */
+	int (*exec)(struct ctx *, int argc, char **argv);
+	const char *help; /* the options, one per line */
+};
+
+extern const struct cmd_entry cmd_kb_search_entry;
+extern const struct cmd_entry cmd_kb_audit_entry;
+extern const struct cmd_entry cmd_policy_check_entry;
+extern const struct cmd_entry cmd_demo_entry;
+
+/* Runs the command named by argv; returns an exit code. */
+int cmd_dispatch(struct ctx *, int argc, char **argv);
+void cmd_usage(FILE *);
+/* Prints a command's help. */
+void cmd_help(const struct cmd_entry *, FILE *);
+/* Handles -h/--help for commands without other options; -1 to go on. */
+int cmd_no_options(const struct cmd_entry *, int argc, char **argv);
+
+/*
+ * The policy in force, loaded on first use. On error prints every
+ * problem to stderr and returns NULL: exit with EX_CONFIG.
+ */
+struct policy *ctx_policy(struct ctx *);
+/* Reloads the policy when its file changed; reports to stderr. */
+void ctx_policy_poll(struct ctx *);
+/* Freshness settings for today under the policy. */
+void ctx_freshness(struct ctx *, const struct policy *, struct kb_freshness *);
+/* Opens the KB, printing problems in its files as warnings. NULL: exit code in *ex. */
+struct kb *ctx_kb(struct ctx *, int *ex);
+
+/* Prints "frontline: message" to stderr. */
+void fl_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

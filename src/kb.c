@@ -1,0 +1,963 @@
+/* kb.c -- the knowledge base: fact files, the FTS5 index, retrieval. */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "kb.h"
+#include "paths.h"
+#include "ydoc.h"
+
+/* Bump when the index layout or tokenizer changes: old indexes are rebuilt. */
+#define KB_INDEX_SCHEMA "3"
+#define KB_TOKENIZER "porter unicode61 remove_diacritics 2"
+/* Candidates fetched from FTS5 before confidence is computed. */
+#define KB_POOL 10
+
+/* ------------------------------------------------------------ parsing */
+
+static const struct ykey k_front[] = {
+    {.name = "id", .type = Y_STR, .required = 1},
+    {.name = "title", .type = Y_STR, .required = 1},
+    {.name = "topic", .type = Y_ENUM, .values = topic_names, .required = 1},
+    {.name = "product", .type = Y_STR},
+    {.name = "updated", .type = Y_DATE, .required = 1},
+    {.name = "version", .type = Y_INT, .min = 1, .max = 1000000},
+    {.name = "volatile", .type = Y_BOOL},
+    {0},
+};
+static const struct ykey k_front_root = {.type = Y_MAP, .sub = k_front};
+
+static void
+fact_free(struct kb_fact *f)
+{
+	free(f->id);
+	free(f->title);
+	free(f->content);
+	free(f->source);
+	free(f->product);
+}
+
+void
+kb_facts_free(struct kb_facts *fs)
+{
+	for (size_t i = 0; i < fs->n; i++)
+		fact_free(&fs->v[i]);
+	free(fs->v);
+	memset(fs, 0, sizeof *fs);
+}
+
+static struct kb_fact *
+facts_add(struct kb_facts *fs)
+{
+	if (fs->n == fs->cap) {
+		fs->cap = fs->cap ? fs->cap * 2 : 16;
+		fs->v = xreallocarray(fs->v, fs->cap, sizeof *fs->v);
+	}
+	struct kb_fact *f = &fs->v[fs->n++];
+	memset(f, 0, sizeof *f);
+	return f;
+}
+
+/* Returns the 1-based line of the first invalid UTF-8 byte, or 0. */
+static int
+utf8_bad_line(const char *s, size_t len)
+{
+	int line = 1;
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t n;
+		if (c == '\n')
+			line++;
+		if (c < 0x80)
+			n = 1;
+		else if ((c & 0xe0) == 0xc0 && c >= 0xc2)
+			n = 2;
+		else if ((c & 0xf0) == 0xe0)
+			n = 3;
+		else if ((c & 0xf8) == 0xf0 && c <= 0xf4)
+			n = 4;
+		else
+			return line;
+		if (i + n > len)
+			return line;
+		for (size_t j = 1; j < n; j++)
+			if (((unsigned char)s[i + j] & 0xc0) != 0x80)
+				return line;
+		if (c == 0)
+			return line;
+		i += n;
+	}
+	return 0;
+}
+
+static int
+valid_id(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '-' ||
+		      *s == '_' || *s == '.'))
+			return 0;
+	return 1;
+}
+
+/* Copies text without carriage returns. */
+static char *
+strip_cr(const char *text, size_t len, size_t *outlen)
+{
+	char *s = xmalloc(len + 1);
+	size_t j = 0;
+	for (size_t i = 0; i < len; i++)
+		if (!(text[i] == '\r' && i + 1 < len && text[i + 1] == '\n'))
+			s[j++] = text[i];
+	s[j] = '\0';
+	*outlen = j;
+	return s;
+}
+
+/* Adds a fact for body text [b, e) if it holds anything. */
+static void
+add_fact(struct kb_facts *out, const struct kb_fact *meta, const char *id, const char *title,
+	 const char *b, const char *e, int line)
+{
+	char *content = xstrndup(b, (size_t)(e - b));
+	str_trim(content);
+	if (*content == '\0') {
+		free(content);
+		return;
+	}
+	struct kb_fact *f = facts_add(out);
+	*f = *meta;
+	f->id = xstrdup(id);
+	f->title = xstrdup(title);
+	f->content = content;
+	f->source = xstrdup(meta->source);
+	f->product = xstrdup(meta->product);
+	f->line = line;
+}
+
+int
+kb_parse_file(const char *path, const char *text0, size_t len0, struct kb_facts *out,
+	      struct diag *d)
+{
+	size_t len;
+	int bad = utf8_bad_line(text0, len0);
+	if (bad) {
+		diag_error(d, path, bad, 0, "not valid UTF-8 text");
+		return -1;
+	}
+	char *text = strip_cr(text0, len0, &len);
+	if (strncmp(text, "---\n", 4) != 0) {
+		diag_error(d, path, 1, 1, "a fact file must start with '---' and YAML front matter");
+		free(text);
+		return -1;
+	}
+	char *fm = text + 4;
+	char *end = strstr(fm - 1, "\n---\n");
+	if (end == NULL && str_endswith(text, "\n---"))
+		end = text + len - 4;
+	if (end == NULL) {
+		diag_error(d, path, 1, 1, "front matter is not closed by a '---' line");
+		free(text);
+		return -1;
+	}
+	int body_line = 3; /* the line after the closing '---' */
+	for (const char *p = text; p <= end; p++)
+		if (*p == '\n')
+			body_line++;
+	body_line--;
+
+	struct ydoc y;
+	int errors0 = d->errors;
+	if (ydoc_load(&y, path, fm, (size_t)(end + 1 - fm), 1, d) != 0) {
+		free(text);
+		return -1;
+	}
+	yaml_node_t *root = ydoc_root(&y);
+	if (root == NULL) {
+		diag_error(d, path, 2, 1, "front matter is empty");
+		ydoc_free(&y);
+		free(text);
+		return -1;
+	}
+	ydoc_check(&y, root, &k_front_root, "front matter", d);
+	const char *id = ydoc_str(ydoc_get(&y, root, "id"));
+	if (d->errors == errors0 && !valid_id(id)) {
+		yaml_node_t *n = ydoc_get(&y, root, "id");
+		diag_error(d, path, ydoc_line(&y, n), ydoc_col(n),
+			   "id '%s' must be lower-case letters, digits, '-', '_' or '.'", id);
+	}
+	if (d->errors > errors0) {
+		ydoc_free(&y);
+		free(text);
+		return -1;
+	}
+
+	struct kb_fact meta = {0};
+	long v;
+	int b;
+	meta.source = (char *)path;
+	meta.topic = (enum topic)names_find(topic_names, ydoc_str(ydoc_get(&y, root, "topic")));
+	yaml_node_t *n;
+	if ((n = ydoc_get(&y, root, "product")) != NULL)
+		meta.product = (char *)ydoc_str(n);
+	else {
+		meta.product = "all";
+		meta.missing |= KB_MISSING_PRODUCT;
+	}
+	date_parse(ydoc_str(ydoc_get(&y, root, "updated")), &meta.updated);
+	if (ydoc_int(ydoc_get(&y, root, "version"), &v) == 0)
+		meta.version = (int)v;
+	else {
+		meta.version = 1;
+		meta.missing |= KB_MISSING_VERSION;
+	}
+	if (ydoc_bool(ydoc_get(&y, root, "volatile"), &b) == 0)
+		meta.volatile_ = b;
+	else
+		meta.missing |= KB_MISSING_VOLATILE;
+	const char *title = ydoc_str(ydoc_get(&y, root, "title"));
+
+	/* The body: text before the first "## " is a fact of its own. */
+	char *body = end + 5 <= text + len ? end + 5 : text + len;
+	char *sec = NULL, *sec_title = NULL;
+	int line = body_line, sec_line = body_line;
+	size_t before = out->n;
+	for (char *p = body;;) {
+		char *eol = strchr(p, '\n');
+		char *next = eol ? eol + 1 : p + strlen(p);
+		int last = *next == '\0';
+		if (strncmp(p, "## ", 3) == 0 || last) {
+			char *stop = strncmp(p, "## ", 3) == 0 ? p : next;
+			if (sec == NULL)
+				add_fact(out, &meta, id, title, body, stop, body_line);
+			else {
+				char *slug = str_slug(sec_title);
+				char *fid = xasprintf("%s/%s", id, slug);
+				add_fact(out, &meta, fid, sec_title, sec, stop, sec_line);
+				free(fid);
+				free(slug);
+				free(sec_title);
+				sec_title = NULL;
+			}
+			if (strncmp(p, "## ", 3) == 0) {
+				sec_title = xstrndup(p + 3, (size_t)((eol ? eol : next) - p - 3));
+				str_trim(sec_title);
+				sec = next;
+				sec_line = line + 1;
+				if (last) {
+					free(sec_title);
+					sec_title = NULL;
+				}
+			}
+		}
+		if (last)
+			break;
+		p = next;
+		line++;
+	}
+	free(sec_title);
+	if (out->n == before)
+		diag_warn(d, path, body_line, 0, "fact '%s' has no content", id);
+	ydoc_free(&y);
+	free(text);
+	return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Collects *.md paths under dir, recursively. */
+static int
+find_md(const char *dir, struct strv *out, char **cause)
+{
+	DIR *dp = opendir(dir);
+	if (dp == NULL) {
+		*cause = xasprintf("%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	struct dirent *de;
+	struct strv subdirs = {0};
+	while ((de = readdir(dp)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		char *p = xasprintf("%s/%s", dir, de->d_name);
+		struct stat st;
+		if (stat(p, &st) != 0) {
+			free(p);
+			continue;
+		}
+		if (S_ISDIR(st.st_mode))
+			strv_take(&subdirs, p);
+		else if (S_ISREG(st.st_mode) && str_endswith(de->d_name, ".md") &&
+			 strcmp(de->d_name, "README.md") != 0)
+			strv_take(out, p);
+		else
+			free(p);
+	}
+	closedir(dp);
+	int rc = 0;
+	for (size_t i = 0; i < subdirs.n && rc == 0; i++)
+		rc = find_md(subdirs.v[i], out, cause);
+	strv_free(&subdirs);
+	return rc;
+}
+
+static int
+list_files(const char *dir, struct strv *out, char **cause)
+{
+	if (find_md(dir, out, cause) != 0)
+		return -1;
+	qsort(out->v, out->n, sizeof *out->v, cmp_str);
+	return 0;
+}
+
+static int
+parse_path(const char *path, struct kb_facts *out, struct diag *d)
+{
+	char *cause;
+	size_t len;
+	char *text = file_read(path, 16u << 20, &len, &cause);
+	if (text == NULL) {
+		diag_error(d, path, 0, 0, "%s", strerror(errno));
+		free(cause);
+		return -1;
+	}
+	int rc = kb_parse_file(path, text, len, out, d);
+	free(text);
+	return rc;
+}
+
+int
+kb_load_dir(const char *dir, struct kb_facts *out, struct diag *d, char **cause)
+{
+	struct strv files = {0};
+	if (list_files(dir, &files, cause) != 0)
+		return -1;
+	for (size_t i = 0; i < files.n; i++)
+		parse_path(files.v[i], out, d);
+	strv_free(&files);
+	return 0;
+}
+
+int
+kb_fact_freshness(const struct kb_fact *f, const struct kb_freshness *fr, int *stale)
+{
+	int days = (int)(fr->today - f->updated);
+	*stale = days > fr->stale_after_days &&
+		 (f->volatile_ || (fr->volatile_topics & (1u << f->topic)) != 0);
+	return days;
+}
+
+/* ---------------------------------------------------------- stopwords */
+
+static const char *const stopwords[] = {
+    "a",	 "about", "above", "after", "again", "against", "all",	 "am",	  "an",
+    "and",	 "any",	  "are",   "as",    "at",    "be",      "because", "been", "before",
+    "being",	 "below", "between", "both", "but",  "by",      "can",	 "could", "did",
+    "do",	 "does",  "doing", "down",  "during", "each",   "few",	 "for",	  "from",
+    "further",	 "had",	  "has",   "have",  "having", "he",     "her",	 "here",  "hers",
+    "herself",	 "him",	  "himself", "his", "how",   "i",       "if",	 "in",	  "into",
+    "is",	 "it",	  "its",   "itself", "just", "me",      "might", "more",  "most",
+    "must",	 "my",	  "myself", "no",   "nor",   "not",     "now",	 "of",	  "off",
+    "on",	 "once",  "only",  "or",    "other", "ought",   "our",	 "ours",  "ourselves",
+    "out",	 "over",  "own",   "please", "same", "shall",   "she",	 "should", "so",
+    "some",	 "such",  "than",  "that",  "the",   "their",   "theirs", "them", "themselves",
+    "then",	 "there", "these", "they",  "this",  "those",   "through", "to",  "too",
+    "under",	 "until", "up",	   "very",  "was",   "we",      "were",	 "what",  "when",
+    "where",	 "which", "while", "who",   "whom",  "why",     "will",	 "with",  "would",
+    "you",	 "your",  "yours", "yourself", "yourselves", "hi", "hello", "thanks", "thank",
+    "im",	 "ive",	  "id",	   "dont",  "cant",  "s",       "t",	 "m",	  "ve",
+    "re",	 "ll",	  "d",	   "get",   "got",   "want",    "need",	 "way",	  "also",
+};
+
+int
+kb_is_stopword(const char *w, size_t len)
+{
+	for (size_t i = 0; i < nitems(stopwords); i++)
+		if (strlen(stopwords[i]) == len && strncmp(stopwords[i], w, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* -------------------------------------------------------------- index */
+
+struct kb {
+	sqlite3 *db;
+	char *dir;
+	size_t nfacts;
+	size_t reindexed;
+	fts5_tokenizer tok;
+	Fts5Tokenizer *tokenizer;
+	sqlite3_stmt *st_df;
+	sqlite3_stmt *st_get;
+};
+
+static int
+exec(sqlite3 *db, const char *sql, char **cause)
+{
+	char *err = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		*cause = xasprintf("knowledge index: %s", err ? err : sqlite3_errmsg(db));
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+static fts5_api *
+fts5_api_get(sqlite3 *db)
+{
+	fts5_api *api = NULL;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	return api;
+}
+
+static char *
+default_index_path(const char *dir)
+{
+	char *real = realpath(dir, NULL);
+	const char *key = real ? real : dir;
+	char *cache = paths_cache_dir();
+	char *p = NULL;
+	if (cache != NULL) {
+		p = xasprintf("%s/kb-%016llx.sqlite", cache,
+			      (unsigned long long)hash_fnv1a(key, strlen(key)));
+		free(cache);
+	}
+	free(real);
+	return p;
+}
+
+static int
+open_db(struct kb *kb, const char *path, char **cause)
+{
+	if (sqlite3_open_v2(path, &kb->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		*cause = xasprintf("%s: %s", path, sqlite3_errmsg(kb->db));
+		sqlite3_close(kb->db);
+		kb->db = NULL;
+		return -1;
+	}
+	sqlite3_busy_timeout(kb->db, 5000);
+	sqlite3_stmt *st;
+	int current = 0;
+	if (sqlite3_prepare_v2(kb->db, "SELECT value FROM meta WHERE key='schema'", -1, &st,
+			       NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			current = strcmp((const char *)sqlite3_column_text(st, 0),
+					 KB_INDEX_SCHEMA) == 0;
+		sqlite3_finalize(st);
+	}
+	if (!current &&
+	    exec(kb->db,
+		 "PRAGMA journal_mode=WAL;"
+		 "DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS files;"
+		 "DROP TABLE IF EXISTS vocab; DROP TABLE IF EXISTS fts;"
+		 "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
+		 "CREATE TABLE files(path TEXT PRIMARY KEY, mtime INTEGER, size INTEGER);"
+		 "CREATE VIRTUAL TABLE fts USING fts5(title, content, id UNINDEXED,"
+		 " source UNINDEXED, line UNINDEXED, topic UNINDEXED, product UNINDEXED,"
+		 " updated UNINDEXED, version UNINDEXED, volatile UNINDEXED,"
+		 " tokenize='" KB_TOKENIZER "');"
+		 "CREATE VIRTUAL TABLE vocab USING fts5vocab(fts, row);"
+		 "INSERT INTO meta VALUES('schema', '" KB_INDEX_SCHEMA "');",
+		 cause) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+index_file(struct kb *kb, const char *path, const struct stat *st, struct diag *d, char **cause)
+{
+	sqlite3_stmt *del, *ins, *fil;
+	struct kb_facts fs = {0};
+	int rc = -1;
+
+	parse_path(path, &fs, d);
+	if (sqlite3_prepare_v2(kb->db, "DELETE FROM fts WHERE source=?", -1, &del, NULL) !=
+	    SQLITE_OK)
+		goto db_error;
+	sqlite3_bind_text(del, 1, path, -1, SQLITE_STATIC);
+	sqlite3_step(del);
+	sqlite3_finalize(del);
+	if (sqlite3_prepare_v2(kb->db, "INSERT INTO fts VALUES(?,?,?,?,?,?,?,?,?,?)", -1, &ins,
+			       NULL) != SQLITE_OK)
+		goto db_error;
+	for (size_t i = 0; i < fs.n; i++) {
+		struct kb_fact *f = &fs.v[i];
+		char date[11];
+		date_format(f->updated, date);
+		sqlite3_bind_text(ins, 1, f->title, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 2, f->content, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 3, f->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 4, f->source, -1, SQLITE_STATIC);
+		sqlite3_bind_int(ins, 5, f->line);
+		sqlite3_bind_text(ins, 6, topic_names[f->topic], -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 7, f->product, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 8, date, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(ins, 9, f->version);
+		sqlite3_bind_int(ins, 10, f->volatile_);
+		if (sqlite3_step(ins) != SQLITE_DONE) {
+			sqlite3_finalize(ins);
+			goto db_error;
+		}
+		sqlite3_reset(ins);
+	}
+	sqlite3_finalize(ins);
+	if (sqlite3_prepare_v2(kb->db, "INSERT OR REPLACE INTO files VALUES(?,?,?)", -1, &fil,
+			       NULL) != SQLITE_OK)
+		goto db_error;
+	sqlite3_bind_text(fil, 1, path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(fil, 2, (sqlite3_int64)st->st_mtim.tv_sec * 1000000000 +
+				       st->st_mtim.tv_nsec);
+	sqlite3_bind_int64(fil, 3, (sqlite3_int64)st->st_size);
+	sqlite3_step(fil);
+	sqlite3_finalize(fil);
+	kb->reindexed++;
+	rc = 0;
+	goto out;
+db_error:
+	*cause = xasprintf("knowledge index: %s", sqlite3_errmsg(kb->db));
+out:
+	kb_facts_free(&fs);
+	return rc;
+}
+
+/*
+ * Brings the index up to date with the files on disk. Files that did
+ * not change are not read; a file with errors is indexed with no facts
+ * and reported again only when it changes... so its errors are
+ * remembered by re-reading it: invalid files are always re-parsed.
+ */
+static int
+sync_index(struct kb *kb, struct diag *d, char **cause)
+{
+	struct strv files = {0};
+	if (list_files(kb->dir, &files, cause) != 0)
+		return -1;
+	if (exec(kb->db, "BEGIN IMMEDIATE", cause) != 0) {
+		strv_free(&files);
+		return -1;
+	}
+	sqlite3_stmt *q;
+	int rc = 0;
+	sqlite3_prepare_v2(kb->db,
+			   "SELECT mtime, size, (SELECT count(*) FROM fts WHERE source=?1)"
+			   " FROM files WHERE path=?1",
+			   -1, &q, NULL);
+	for (size_t i = 0; i < files.n && rc == 0; i++) {
+		struct stat st;
+		if (stat(files.v[i], &st) != 0)
+			continue;
+		sqlite3_bind_text(q, 1, files.v[i], -1, SQLITE_STATIC);
+		int same = 0, empty = 0;
+		if (sqlite3_step(q) == SQLITE_ROW) {
+			same = sqlite3_column_int64(q, 0) ==
+				   (sqlite3_int64)st.st_mtim.tv_sec * 1000000000 +
+				       st.st_mtim.tv_nsec &&
+			       sqlite3_column_int64(q, 1) == (sqlite3_int64)st.st_size;
+			empty = sqlite3_column_int64(q, 2) == 0;
+		}
+		sqlite3_reset(q);
+		if (!same)
+			rc = index_file(kb, files.v[i], &st, d, cause);
+		else if (empty) {
+			/* Unchanged but rejected last time: say why again. */
+			struct kb_facts fs = {0};
+			parse_path(files.v[i], &fs, d);
+			kb_facts_free(&fs);
+		}
+	}
+	sqlite3_finalize(q);
+
+	/* Forget files that are gone. */
+	sqlite3_stmt *all, *del;
+	sqlite3_prepare_v2(kb->db, "SELECT path FROM files", -1, &all, NULL);
+	sqlite3_prepare_v2(kb->db,
+			   "DELETE FROM fts WHERE source=?1; ", -1, &del, NULL);
+	struct strv gone = {0};
+	while (rc == 0 && sqlite3_step(all) == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_text(all, 0);
+		if (bsearch(&p, files.v, files.n, sizeof *files.v, cmp_str) == NULL)
+			strv_add(&gone, p);
+	}
+	sqlite3_finalize(all);
+	for (size_t i = 0; i < gone.n; i++) {
+		sqlite3_bind_text(del, 1, gone.v[i], -1, SQLITE_STATIC);
+		sqlite3_step(del);
+		sqlite3_reset(del);
+		char *sql = sqlite3_mprintf("DELETE FROM files WHERE path=%Q", gone.v[i]);
+		exec(kb->db, sql, cause);
+		sqlite3_free(sql);
+		kb->reindexed++;
+	}
+	sqlite3_finalize(del);
+	strv_free(&gone);
+	strv_free(&files);
+	if (exec(kb->db, rc == 0 ? "COMMIT" : "ROLLBACK", cause) != 0)
+		return -1;
+	return rc;
+}
+
+struct kb *
+kb_open(const char *dir, const char *index, struct diag *d, char **cause)
+{
+	struct stat st;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		*cause = xasprintf("%s: %s", dir,
+				   errno && !S_ISDIR(st.st_mode) ? strerror(ENOTDIR)
+								 : strerror(errno));
+		return NULL;
+	}
+	struct kb *kb = xcalloc(1, sizeof *kb);
+	kb->dir = xstrdup(dir);
+	char *path = index ? xstrdup(index) : default_index_path(dir);
+	if (path == NULL || open_db(kb, path, cause) != 0) {
+		/* No usable cache: fall back to an index in memory. */
+		if (path != NULL && index != NULL)
+			goto fail;
+		free(path);
+		path = xstrdup(":memory:");
+		if (open_db(kb, path, cause) != 0)
+			goto fail;
+	}
+	free(path);
+	path = NULL;
+	if (sync_index(kb, d, cause) != 0)
+		goto fail;
+
+	fts5_api *api = fts5_api_get(kb->db);
+	void *ud;
+	const char *args[] = {"unicode61", "remove_diacritics", "2"};
+	if (api == NULL || api->xFindTokenizer(api, "porter", &ud, &kb->tok) != SQLITE_OK ||
+	    kb->tok.xCreate(ud, args, 3, &kb->tokenizer) != SQLITE_OK) {
+		*cause = xstrdup("knowledge index: SQLite has no FTS5 porter tokenizer");
+		goto fail;
+	}
+	sqlite3_stmt *st_n;
+	sqlite3_prepare_v2(kb->db, "SELECT count(*) FROM fts", -1, &st_n, NULL);
+	if (sqlite3_step(st_n) == SQLITE_ROW)
+		kb->nfacts = (size_t)sqlite3_column_int64(st_n, 0);
+	sqlite3_finalize(st_n);
+	if (sqlite3_prepare_v2(kb->db, "SELECT doc FROM vocab WHERE term=?", -1, &kb->st_df,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(kb->db,
+			       "SELECT title, content, id, source, line, topic, product, updated,"
+			       " version, volatile FROM fts WHERE rowid=?",
+			       -1, &kb->st_get, NULL) != SQLITE_OK) {
+		*cause = xasprintf("knowledge index: %s", sqlite3_errmsg(kb->db));
+		goto fail;
+	}
+	return kb;
+fail:
+	free(path);
+	kb_close(kb);
+	return NULL;
+}
+
+void
+kb_close(struct kb *kb)
+{
+	if (kb == NULL)
+		return;
+	if (kb->tokenizer)
+		kb->tok.xDelete(kb->tokenizer);
+	sqlite3_finalize(kb->st_df);
+	sqlite3_finalize(kb->st_get);
+	sqlite3_close(kb->db);
+	free(kb->dir);
+	free(kb);
+}
+
+size_t
+kb_count(const struct kb *kb)
+{
+	return kb->nfacts;
+}
+
+size_t
+kb_reindexed(const struct kb *kb)
+{
+	return kb->reindexed;
+}
+
+/* ---------------------------------------------------------- retrieval */
+
+struct qterm {
+	char *stem;
+	char *word; /* the text the stem came from, for MATCH */
+	double idf;
+	long df;
+};
+
+struct qterms {
+	struct qterm *v;
+	size_t n, cap;
+};
+
+struct tok_ctx {
+	struct qterms *terms;
+	const char *text;
+	struct strv *stems; /* when collecting a document's stems */
+};
+
+static int
+tok_query_cb(void *ctx, int flags, const char *tok, int ntok, int start, int end)
+{
+	struct tok_ctx *c = ctx;
+	if (flags & FTS5_TOKEN_COLOCATED)
+		return SQLITE_OK;
+	if (c->stems != NULL) {
+		char *s = xstrndup(tok, (size_t)ntok);
+		strv_take(c->stems, s);
+		return SQLITE_OK;
+	}
+	const char *w = c->text + start;
+	size_t wl = (size_t)(end - start);
+	char lower[64];
+	if (wl < sizeof lower) {
+		for (size_t i = 0; i < wl; i++)
+			lower[i] = (char)tolower((unsigned char)w[i]);
+		if (kb_is_stopword(lower, wl))
+			return SQLITE_OK;
+	}
+	for (size_t i = 0; i < c->terms->n; i++)
+		if ((int)strlen(c->terms->v[i].stem) == ntok &&
+		    memcmp(c->terms->v[i].stem, tok, (size_t)ntok) == 0)
+			return SQLITE_OK;
+	if (c->terms->n == c->terms->cap) {
+		c->terms->cap = c->terms->cap ? c->terms->cap * 2 : 16;
+		c->terms->v = xreallocarray(c->terms->v, c->terms->cap, sizeof *c->terms->v);
+	}
+	struct qterm *t = &c->terms->v[c->terms->n++];
+	memset(t, 0, sizeof *t);
+	t->stem = xstrndup(tok, (size_t)ntok);
+	t->word = xstrndup(w, wl);
+	return SQLITE_OK;
+}
+
+static void
+qterms_free(struct qterms *q)
+{
+	for (size_t i = 0; i < q->n; i++) {
+		free(q->v[i].stem);
+		free(q->v[i].word);
+	}
+	free(q->v);
+}
+
+static double
+bm25_idf(double n, double df)
+{
+	return log((n - df + 0.5) / (df + 0.5) + 1.0);
+}
+
+/*
+ * Confidence calibration: a logistic model over features of the hit
+ * and the query, fitted on held-out StackFAQ queries by
+ * tests/bench/bench-kb --fit (see README, Performance). Inputs:
+ * coverage (idf share of query terms present in the fact), relative
+ * score (score / best score), margin of the best hit over the second,
+ * and the best hit's bm25 per unit of query idf.
+ */
+static const double calib_w[] = {-6.0, 5.0, 2.5, 2.0, 0.6};
+
+static double
+calibrate(double coverage, double rel, double margin, double density)
+{
+	double z = calib_w[0] + calib_w[1] * coverage + calib_w[2] * rel + calib_w[3] * margin +
+		   calib_w[4] * density;
+	return 1.0 / (1.0 + exp(-z));
+}
+
+void
+kb_hits_free(struct kb_hits *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		fact_free(&h->v[i].fact);
+	free(h->v);
+	memset(h, 0, sizeof *h);
+}
+
+static char *
+col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+	return xstrdup(s ? (const char *)s : "");
+}
+
+static void
+load_hit(struct kb *kb, sqlite3_int64 rowid, struct kb_fact *f)
+{
+	sqlite3_bind_int64(kb->st_get, 1, rowid);
+	if (sqlite3_step(kb->st_get) == SQLITE_ROW) {
+		f->title = col_dup(kb->st_get, 0);
+		f->content = col_dup(kb->st_get, 1);
+		f->id = col_dup(kb->st_get, 2);
+		f->source = col_dup(kb->st_get, 3);
+		f->line = sqlite3_column_int(kb->st_get, 4);
+		int t = names_find(topic_names, (const char *)sqlite3_column_text(kb->st_get, 5));
+		f->topic = t < 0 ? TOPIC_GENERAL : (enum topic)t;
+		f->product = col_dup(kb->st_get, 6);
+		const char *u = (const char *)sqlite3_column_text(kb->st_get, 7);
+		if (u == NULL || date_parse(u, &f->updated) != 0)
+			f->updated = 0;
+		f->version = sqlite3_column_int(kb->st_get, 8);
+		f->volatile_ = sqlite3_column_int(kb->st_get, 9);
+	}
+	sqlite3_reset(kb->st_get);
+}
+
+/* Share of the query's idf whose terms occur in the fact. */
+static double
+coverage(struct kb *kb, const struct kb_fact *f, const struct qterms *q, double idf_total)
+{
+	struct strv stems = {0};
+	struct tok_ctx c = {.stems = &stems};
+	kb->tok.xTokenize(kb->tokenizer, &c, FTS5_TOKENIZE_DOCUMENT, f->title,
+			  (int)strlen(f->title), tok_query_cb);
+	kb->tok.xTokenize(kb->tokenizer, &c, FTS5_TOKENIZE_DOCUMENT, f->content,
+			  (int)strlen(f->content), tok_query_cb);
+	double got = 0;
+	for (size_t i = 0; i < q->n; i++)
+		if (strv_contains(&stems, q->v[i].stem))
+			got += q->v[i].idf;
+	strv_free(&stems);
+	return idf_total > 0 ? got / idf_total : 0;
+}
+
+int
+kb_search(struct kb *kb, const char *query, int k, const struct kb_freshness *fr,
+	  struct kb_hits *out, char **cause)
+{
+	struct qterms q = {0};
+	struct tok_ctx c = {.terms = &q, .text = query};
+	memset(out, 0, sizeof *out);
+	if (k <= 0)
+		k = 5;
+	kb->tok.xTokenize(kb->tokenizer, &c, FTS5_TOKENIZE_QUERY, query, (int)strlen(query),
+			  tok_query_cb);
+
+	/* Document frequencies; terms in most facts carry no signal. */
+	double n = (double)kb->nfacts, idf_total = 0;
+	for (size_t i = 0; i < q.n; i++) {
+		sqlite3_bind_text(kb->st_df, 1, q.v[i].stem, -1, SQLITE_STATIC);
+		q.v[i].df = sqlite3_step(kb->st_df) == SQLITE_ROW
+				? (long)sqlite3_column_int64(kb->st_df, 0)
+				: 0;
+		sqlite3_reset(kb->st_df);
+		q.v[i].idf = bm25_idf(n, (double)q.v[i].df);
+	}
+	struct buf m;
+	buf_init(&m, 0);
+	size_t used = 0;
+	for (size_t i = 0; i < q.n; i++) {
+		if (q.v[i].df == 0 || (n >= 20 && q.v[i].df > n / 2))
+			continue;
+		buf_printf(&m, "%s\"", used ? " OR " : "");
+		for (const char *p = q.v[i].word; *p != '\0'; p++) {
+			if (*p == '"')
+				buf_addc(&m, '"');
+			buf_addc(&m, *p);
+		}
+		buf_addc(&m, '"');
+		used++;
+	}
+	for (size_t i = 0; i < q.n; i++)
+		if (!(n >= 20 && q.v[i].df > n / 2))
+			idf_total += q.v[i].idf;
+	out->query_terms = used;
+	if (used == 0) {
+		buf_free(&m);
+		qterms_free(&q);
+		return 0;
+	}
+
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(kb->db,
+			       "SELECT rowid, -bm25(fts, 3.0, 1.0) FROM fts WHERE fts MATCH ?"
+			       " ORDER BY bm25(fts, 3.0, 1.0) LIMIT ?",
+			       -1, &st, NULL) != SQLITE_OK) {
+		*cause = xasprintf("knowledge index: %s", sqlite3_errmsg(kb->db));
+		buf_free(&m);
+		qterms_free(&q);
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, m.data, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, k > KB_POOL ? k : KB_POOL);
+	size_t cap = (size_t)(k > KB_POOL ? k : KB_POOL);
+	out->v = xcalloc(cap, sizeof *out->v);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct kb_hit *h = &out->v[out->n++];
+		load_hit(kb, sqlite3_column_int64(st, 0), &h->fact);
+		h->score = sqlite3_column_double(st, 1);
+	}
+	sqlite3_finalize(st);
+	buf_free(&m);
+	if (rc != SQLITE_DONE) {
+		*cause = xasprintf("knowledge index: %s", sqlite3_errmsg(kb->db));
+		qterms_free(&q);
+		kb_hits_free(out);
+		return -1;
+	}
+
+	if (out->n > 0) {
+		double best = out->v[0].score;
+		double second = out->n > 1 ? out->v[1].score : 0;
+		double margin = best > 0 ? (best - second) / best : 0;
+		double density = idf_total > 0 ? best / idf_total : 0;
+		for (size_t i = 0; i < out->n; i++) {
+			struct kb_hit *h = &out->v[i];
+			double rel = best > 0 ? h->score / best : 0;
+			double cov = coverage(kb, &h->fact, &q, idf_total);
+			h->confidence = calibrate(cov, rel, i == 0 ? margin : 0, density);
+			if (fr != NULL)
+				h->freshness_days = kb_fact_freshness(&h->fact, fr, &h->stale);
+		}
+	}
+	while (out->n > (size_t)k)
+		fact_free(&out->v[--out->n].fact);
+	qterms_free(&q);
+	return 0;
+}
+
+cJSON *
+kb_hit_json(const struct kb_hit *h)
+{
+	char date[11];
+	cJSON *o = cJSON_CreateObject();
+	date_format(h->fact.updated, date);
+	cJSON_AddStringToObject(o, "id", h->fact.id);
+	cJSON_AddStringToObject(o, "title", h->fact.title);
+	cJSON_AddStringToObject(o, "content", h->fact.content);
+	cJSON_AddStringToObject(o, "source", h->fact.source);
+	cJSON_AddNumberToObject(o, "line", h->fact.line);
+	cJSON_AddStringToObject(o, "topic", topic_names[h->fact.topic]);
+	cJSON_AddStringToObject(o, "product", h->fact.product);
+	cJSON_AddStringToObject(o, "updated", date);
+	cJSON_AddNumberToObject(o, "version", h->fact.version);
+	cJSON_AddNumberToObject(o, "freshness_days", h->freshness_days);
+	cJSON_AddBoolToObject(o, "stale", h->stale);
+	cJSON_AddNumberToObject(o, "confidence", round(h->confidence * 1000) / 1000);
+	cJSON_AddNumberToObject(o, "score", round(h->score * 1000) / 1000);
+	return o;
+}

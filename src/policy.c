@@ -1,0 +1,598 @@
+/* policy.c -- policy-as-code: schema, loading, routing, reloading. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy.h"
+#include "tools.h"
+#include "ydoc.h"
+
+const char *const disclosure_trigger_names[] = {"first_message", "account_data_requested",
+						"before_handoff", "every_reply", NULL};
+const char *const handler_action_names[] = {"escalate_immediately",
+					    "escalate_to_billing_specialist", "escalate_to_human",
+					    NULL};
+
+/* ------------------------------------------------------------- schema */
+
+static const struct ykey k_str = {.type = Y_STR};
+static const struct ykey k_regex = {.type = Y_REGEX};
+static const struct ykey k_regex_list = {.type = Y_LIST, .sub = &k_regex};
+
+static const struct ykey k_disclosure[] = {
+    {.name = "trigger", .type = Y_ENUM, .values = disclosure_trigger_names, .required = 1},
+    {.name = "text", .type = Y_STR, .required = 1},
+    {0},
+};
+static const struct ykey k_disclosure_map = {.type = Y_MAP, .sub = k_disclosure};
+
+static const struct ykey k_handler[] = {
+    {.name = "action", .type = Y_ENUM, .values = handler_action_names, .required = 1},
+    {.name = "message", .type = Y_STR},
+    {.name = "threshold_usd", .type = Y_NUM, .min = 0, .max = 1e9},
+    {.name = "patterns", .type = Y_LIST, .sub = &k_regex},
+    {0},
+};
+static const struct ykey k_handler_map = {.type = Y_MAP, .sub = k_handler};
+
+static const struct ykey k_guardrails[] = {
+    {.name = "prohibited_topics", .type = Y_LIST, .sub = &k_str},
+    {.name = "required_disclosures", .type = Y_DICT, .sub = &k_disclosure_map},
+    {.name = "sensitive_topic_handlers", .type = Y_DICT, .sub = &k_handler_map},
+    {.name = "topic_patterns", .type = Y_DICT, .sub = &k_regex_list},
+    {0},
+};
+
+static const struct ykey k_tone[] = {
+    {.name = "voice", .type = Y_STR},
+    {.name = "prohibited_phrases", .type = Y_LIST, .sub = &k_str},
+    {.name = "preferred_patterns", .type = Y_LIST, .sub = &k_str},
+    {0},
+};
+
+static const struct ykey k_enterprise[] = {
+    {.name = "enabled", .type = Y_BOOL},
+    {.name = "tiers", .type = Y_ENUMS, .values = tier_names},
+    {.name = "categories", .type = Y_ENUMS, .values = category_names},
+    {0},
+};
+
+static const struct ykey k_escalation[] = {
+    {.name = "confidence_threshold", .type = Y_NUM, .min = 0, .max = 1},
+    {.name = "max_turns", .type = Y_INT, .min = 1, .max = 1000},
+    {.name = "frustrated_turns", .type = Y_INT, .min = 1, .max = 1000},
+    {.name = "retrieval_confidence_floor", .type = Y_NUM, .min = 0, .max = 1},
+    {.name = "retrieval_sensitive_categories", .type = Y_ENUMS, .values = category_names},
+    {.name = "enterprise_billing", .type = Y_MAP, .sub = k_enterprise},
+    {.name = "legal_patterns", .type = Y_LIST, .sub = &k_regex},
+    {0},
+};
+
+static const char *const bool_names[] = {"true", "false", NULL};
+static const struct ykey k_when[] = {
+    {.name = "urgency", .type = Y_ENUMS, .values = urgency_names},
+    {.name = "complexity_signal", .type = Y_ENUMS, .values = complexity_names},
+    {.name = "intent_category", .type = Y_ENUMS, .values = category_names},
+    {.name = "sentiment", .type = Y_ENUMS, .values = sentiment_names},
+    {.name = "tier", .type = Y_ENUMS, .values = tier_names},
+    {.name = "has_legal_language", .type = Y_ENUM, .values = bool_names},
+    {0},
+};
+static const struct ykey k_rule[] = {
+    {.name = "when", .type = Y_MAP, .sub = k_when},
+    {.name = "route", .type = Y_ENUM, .values = route_names, .required = 1},
+    {0},
+};
+static const struct ykey k_rule_map = {.type = Y_MAP, .sub = k_rule};
+
+static const struct ykey k_credit[] = {
+    {.name = "max_per_credit_usd", .type = Y_NUM, .min = 0, .max = 1e6},
+    {.name = "max_per_conversation_usd", .type = Y_NUM, .min = 0, .max = 1e6},
+    {0},
+};
+static const struct ykey k_tool_list = {.type = Y_ENUMS, .values = tool_names};
+static const struct ykey k_resolution[] = {
+    {.name = "write_tools_enabled", .type = Y_BOOL},
+    {.name = "credit", .type = Y_MAP, .sub = k_credit},
+    {.name = "routes", .type = Y_DICT, .sub = &k_tool_list},
+    {0},
+};
+
+static const struct ykey k_knowledge[] = {
+    {.name = "stale_after_days", .type = Y_INT, .min = 1, .max = 36500},
+    {.name = "volatile_topics", .type = Y_ENUMS, .values = topic_names},
+    {0},
+};
+
+static const struct ykey k_entities[] = {
+    {.name = "order_number", .type = Y_REGEX},
+    {.name = "account_id", .type = Y_REGEX},
+    {0},
+};
+
+static const struct ykey k_top[] = {
+    {.name = "content_guardrails", .type = Y_MAP, .sub = k_guardrails, .required = 1},
+    {.name = "tone_guidelines", .type = Y_MAP, .sub = k_tone},
+    {.name = "escalation", .type = Y_MAP, .sub = k_escalation},
+    {.name = "routing", .type = Y_LIST, .sub = &k_rule_map},
+    {.name = "resolution", .type = Y_MAP, .sub = k_resolution},
+    {.name = "knowledge", .type = Y_MAP, .sub = k_knowledge},
+    {.name = "entities", .type = Y_MAP, .sub = k_entities},
+    {0},
+};
+static const struct ykey k_root = {.type = Y_MAP, .sub = k_top};
+
+/* ----------------------------------------------------------- patterns */
+
+int
+patset_match(const struct patset *ps, const char *text)
+{
+	for (size_t i = 0; i < ps->src.n; i++)
+		if (regexec(&ps->re[i], text, 0, NULL, 0) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void
+patset_free(struct patset *ps)
+{
+	for (size_t i = 0; i < ps->src.n; i++)
+		regfree(&ps->re[i]);
+	free(ps->re);
+	strv_free(&ps->src);
+}
+
+/* Compiles a validated list of regular expressions. */
+static void
+patset_load(struct patset *ps, struct ydoc *y, yaml_node_t *list)
+{
+	memset(ps, 0, sizeof *ps);
+	if (list == NULL || list->type != YAML_SEQUENCE_NODE)
+		return;
+	size_t n = (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
+	ps->re = xcalloc(n, sizeof *ps->re);
+	for (yaml_node_item_t *it = list->data.sequence.items.start;
+	     it < list->data.sequence.items.top; it++) {
+		const char *s = ydoc_str(yaml_document_get_node(&y->doc, *it));
+		if (regcomp(&ps->re[ps->src.n], s, REG_EXTENDED | REG_ICASE | REG_NOSUB) == 0)
+			strv_add(&ps->src, s);
+	}
+}
+
+/* ------------------------------------------------------------ helpers */
+
+/* Bit mask of the enum values in a scalar or a list (validated). */
+static unsigned
+enum_mask(struct ydoc *y, yaml_node_t *n, const char *const *names)
+{
+	unsigned m = 0;
+	if (n == NULL)
+		return 0;
+	if (n->type == YAML_SCALAR_NODE) {
+		int i = names_find(names, ydoc_str(n));
+		return i >= 0 ? 1u << i : 0;
+	}
+	if (n->type != YAML_SEQUENCE_NODE)
+		return 0;
+	for (yaml_node_item_t *it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		int i = names_find(names, ydoc_str(yaml_document_get_node(&y->doc, *it)));
+		if (i >= 0)
+			m |= 1u << i;
+	}
+	return m;
+}
+
+static void
+str_list(struct strv *sv, struct ydoc *y, yaml_node_t *n)
+{
+	if (n == NULL || n->type != YAML_SEQUENCE_NODE)
+		return;
+	for (yaml_node_item_t *it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++)
+		strv_add(sv, ydoc_str(yaml_document_get_node(&y->doc, *it)));
+}
+
+static double
+num_or(struct ydoc *y, yaml_node_t *map, const char *key, double dflt)
+{
+	double v;
+	return ydoc_num(ydoc_get(y, map, key), &v) == 0 ? v : dflt;
+}
+
+static long
+int_or(struct ydoc *y, yaml_node_t *map, const char *key, long dflt)
+{
+	long v;
+	return ydoc_int(ydoc_get(y, map, key), &v) == 0 ? v : dflt;
+}
+
+static int
+bool_or(struct ydoc *y, yaml_node_t *map, const char *key, int dflt)
+{
+	int v;
+	return ydoc_bool(ydoc_get(y, map, key), &v) == 0 ? v : dflt;
+}
+
+#define FOR_PAIRS(y, map, pr)                                                                      \
+	for (yaml_node_pair_t *pr = (map) && (map)->type == YAML_MAPPING_NODE                      \
+					? (map)->data.mapping.pairs.start                          \
+					: NULL;                                                    \
+	     pr != NULL && pr < (map)->data.mapping.pairs.top; pr++)
+
+/* -------------------------------------------------------- extraction */
+
+static void
+load_guardrails(struct policy *p, struct ydoc *y, yaml_node_t *g, struct diag *d)
+{
+	yaml_node_t *topics = ydoc_get(y, g, "prohibited_topics");
+	yaml_node_t *tpat = ydoc_get(y, g, "topic_patterns");
+	struct strv names = {0};
+	str_list(&names, y, topics);
+	p->topics = xcalloc(names.n, sizeof *p->topics);
+	for (size_t i = 0; i < names.n; i++) {
+		struct prohibited_topic *t = &p->topics[p->ntopics++];
+		t->name = xstrdup(names.v[i]);
+		patset_load(&t->patterns, y, ydoc_get(y, tpat, names.v[i]));
+		if (t->patterns.src.n == 0)
+			diag_warn(d, y->file, ydoc_line(y, topics), ydoc_col(topics),
+				  "prohibited topic '%s' has no topic_patterns: replies cannot "
+				  "be checked for it",
+				  t->name);
+	}
+	FOR_PAIRS(y, tpat, pr)
+	{
+		yaml_node_t *k = yaml_document_get_node(&y->doc, pr->key);
+		if (!strv_contains(&names, ydoc_str(k)))
+			diag_error(d, y->file, ydoc_line(y, k), ydoc_col(k),
+				   "topic_patterns: '%s' is not a prohibited topic", ydoc_str(k));
+	}
+	strv_free(&names);
+
+	yaml_node_t *disc = ydoc_get(y, g, "required_disclosures");
+	if (disc != NULL && disc->type == YAML_MAPPING_NODE)
+		p->disclosures = xcalloc((size_t)(disc->data.mapping.pairs.top -
+						  disc->data.mapping.pairs.start),
+					 sizeof *p->disclosures);
+	FOR_PAIRS(y, disc, pr)
+	{
+		yaml_node_t *v = yaml_document_get_node(&y->doc, pr->value);
+		struct disclosure *dc = &p->disclosures[p->ndisclosures++];
+		dc->name = xstrdup(ydoc_str(yaml_document_get_node(&y->doc, pr->key)));
+		dc->trigger = (enum disclosure_trigger)names_find(
+		    disclosure_trigger_names, ydoc_str(ydoc_get(y, v, "trigger")));
+		dc->text = xstrdup(ydoc_str(ydoc_get(y, v, "text")));
+	}
+
+	yaml_node_t *hs = ydoc_get(y, g, "sensitive_topic_handlers");
+	if (hs != NULL && hs->type == YAML_MAPPING_NODE)
+		p->handlers = xcalloc(
+		    (size_t)(hs->data.mapping.pairs.top - hs->data.mapping.pairs.start),
+		    sizeof *p->handlers);
+	FOR_PAIRS(y, hs, pr)
+	{
+		yaml_node_t *k = yaml_document_get_node(&y->doc, pr->key);
+		yaml_node_t *v = yaml_document_get_node(&y->doc, pr->value);
+		struct sensitive_handler *h = &p->handlers[p->nhandlers++];
+		h->name = xstrdup(ydoc_str(k));
+		h->action = (enum handler_action)names_find(handler_action_names,
+							    ydoc_str(ydoc_get(y, v, "action")));
+		h->message = xstrdup(ydoc_str(ydoc_get(y, v, "message")));
+		h->threshold_usd = num_or(y, v, "threshold_usd", -1);
+		patset_load(&h->patterns, y, ydoc_get(y, v, "patterns"));
+		if (h->patterns.src.n == 0)
+			diag_warn(d, y->file, ydoc_line(y, k), ydoc_col(k),
+				  "sensitive topic handler '%s' has no patterns: it can never fire",
+				  h->name);
+	}
+}
+
+static void
+load_escalation(struct policy *p, struct ydoc *y, yaml_node_t *e)
+{
+	struct escalation_config *c = &p->esc;
+	c->confidence_threshold = num_or(y, e, "confidence_threshold", 0.72);
+	c->max_turns = (int)int_or(y, e, "max_turns", 4);
+	c->frustrated_turns = (int)int_or(y, e, "frustrated_turns", 3);
+	c->retrieval_floor = num_or(y, e, "retrieval_confidence_floor", 0.5);
+	yaml_node_t *rc = ydoc_get(y, e, "retrieval_sensitive_categories");
+	c->retrieval_categories =
+	    rc ? enum_mask(y, rc, category_names) : 1u << CAT_BILLING | 1u << CAT_ACCOUNT;
+	yaml_node_t *eb = ydoc_get(y, e, "enterprise_billing");
+	c->enterprise_billing = bool_or(y, eb, "enabled", 1);
+	yaml_node_t *tiers = ydoc_get(y, eb, "tiers");
+	yaml_node_t *cats = ydoc_get(y, eb, "categories");
+	c->enterprise_tiers = tiers ? enum_mask(y, tiers, tier_names) : 1u << TIER_ENTERPRISE;
+	c->enterprise_categories = cats ? enum_mask(y, cats, category_names) : 1u << CAT_BILLING;
+	patset_load(&c->legal, y, ydoc_get(y, e, "legal_patterns"));
+}
+
+static void
+load_routing(struct policy *p, struct ydoc *y, yaml_node_t *r, struct diag *d)
+{
+	if (r == NULL || r->type != YAML_SEQUENCE_NODE) {
+		/* The playbook's route_ticket() when the policy has no table. */
+		static const struct route_rule dflt[] = {
+		    {.urgency = 1u << URG_CRITICAL, .legal = -1, .route = ROUTE_HUMAN_PRIORITY},
+		    {.complexity = 1u << CPLX_COMPLEX, .legal = -1, .route = ROUTE_HUMAN_STANDARD},
+		    {.category = 1u << CAT_BILLING | 1u << CAT_ACCOUNT,
+		     .legal = -1,
+		     .route = ROUTE_RESOLUTION_AUTHENTICATED},
+		    {.legal = -1, .route = ROUTE_RESOLUTION_GENERAL},
+		};
+		p->nrules = nitems(dflt);
+		p->rules = xcalloc(p->nrules, sizeof *p->rules);
+		memcpy(p->rules, dflt, sizeof dflt);
+		return;
+	}
+	size_t n = (size_t)(r->data.sequence.items.top - r->data.sequence.items.start);
+	p->rules = xcalloc(n ? n : 1, sizeof *p->rules);
+	for (yaml_node_item_t *it = r->data.sequence.items.start; it < r->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *m = yaml_document_get_node(&y->doc, *it);
+		yaml_node_t *w = ydoc_get(y, m, "when");
+		struct route_rule *rr = &p->rules[p->nrules++];
+		rr->urgency = enum_mask(y, ydoc_get(y, w, "urgency"), urgency_names);
+		rr->complexity = enum_mask(y, ydoc_get(y, w, "complexity_signal"), complexity_names);
+		rr->category = enum_mask(y, ydoc_get(y, w, "intent_category"), category_names);
+		rr->sentiment = enum_mask(y, ydoc_get(y, w, "sentiment"), sentiment_names);
+		rr->tier = enum_mask(y, ydoc_get(y, w, "tier"), tier_names);
+		rr->legal = bool_or(y, w, "has_legal_language", -1);
+		rr->route = (enum route)names_find(route_names, ydoc_str(ydoc_get(y, m, "route")));
+		rr->line = ydoc_line(y, m);
+	}
+	struct route_rule *last = n ? &p->rules[n - 1] : NULL;
+	if (last == NULL || last->urgency || last->complexity || last->category ||
+	    last->sentiment || last->tier || last->legal != -1)
+		diag_error(d, y->file, ydoc_line(y, r), ydoc_col(r),
+			   "routing: the last rule must have no 'when' so that every ticket "
+			   "gets a route");
+}
+
+static void
+load_resolution(struct policy *p, struct ydoc *y, yaml_node_t *r, struct diag *d)
+{
+	p->write_tools_enabled = bool_or(y, r, "write_tools_enabled", 0);
+	yaml_node_t *credit = ydoc_get(y, r, "credit");
+	p->credit_max_per_credit = num_or(y, credit, "max_per_credit_usd", 25);
+	p->credit_max_per_conversation = num_or(y, credit, "max_per_conversation_usd", 50);
+	if (p->credit_max_per_credit > p->credit_max_per_conversation)
+		diag_error(d, y->file, ydoc_line(y, credit), ydoc_col(credit),
+			   "resolution.credit: max_per_credit_usd (%g) exceeds "
+			   "max_per_conversation_usd (%g)",
+			   p->credit_max_per_credit, p->credit_max_per_conversation);
+	yaml_node_t *routes = ydoc_get(y, r, "routes");
+	if (routes == NULL) {
+		/* Read tools for both resolution routes; write tools need a policy. */
+		unsigned ro = 1u << TOOL_KNOWLEDGE_BASE_SEARCH | 1u << TOOL_GET_ORDER_STATUS;
+		p->route_tools[ROUTE_RESOLUTION_GENERAL] = ro;
+		p->route_tools[ROUTE_RESOLUTION_AUTHENTICATED] = ro | 1u << TOOL_GET_CUSTOMER_ACCOUNT;
+		return;
+	}
+	FOR_PAIRS(y, routes, pr)
+	{
+		yaml_node_t *k = yaml_document_get_node(&y->doc, pr->key);
+		int ri = names_find(route_names, ydoc_str(k));
+		if (ri < 0) {
+			diag_error(d, y->file, ydoc_line(y, k), ydoc_col(k),
+				   "resolution.routes: '%s' is not a route", ydoc_str(k));
+			continue;
+		}
+		p->route_tools[ri] =
+		    enum_mask(y, yaml_document_get_node(&y->doc, pr->value), tool_names);
+	}
+}
+
+static char *
+regex_or_null(struct ydoc *y, yaml_node_t *map, const char *key)
+{
+	yaml_node_t *n = ydoc_get(y, map, key);
+	return n ? xstrdup(ydoc_str(n)) : NULL;
+}
+
+struct policy *
+policy_load_text(const char *path, const char *text, size_t len, struct diag *d)
+{
+	struct ydoc y;
+	int errors0 = d->errors;
+
+	if (ydoc_load(&y, path, text, len, 0, d) != 0)
+		return NULL;
+	yaml_node_t *root = ydoc_root(&y);
+	if (root == NULL) {
+		diag_error(d, path, 1, 1, "the policy file is empty");
+		ydoc_free(&y);
+		return NULL;
+	}
+	ydoc_check(&y, root, &k_root, "", d);
+	if (d->errors > errors0) {
+		ydoc_free(&y);
+		return NULL;
+	}
+
+	struct policy *p = xcalloc(1, sizeof *p);
+	p->path = xstrdup(path);
+	sha256_hex(text, len, p->hash);
+	memcpy(p->version, p->hash, 12);
+	p->version[12] = '\0';
+
+	load_guardrails(p, &y, ydoc_get(&y, root, "content_guardrails"), d);
+	yaml_node_t *tone = ydoc_get(&y, root, "tone_guidelines");
+	p->voice = xstrdup(ydoc_str(ydoc_get(&y, tone, "voice")));
+	str_list(&p->prohibited_phrases, &y, ydoc_get(&y, tone, "prohibited_phrases"));
+	str_list(&p->preferred_patterns, &y, ydoc_get(&y, tone, "preferred_patterns"));
+	load_escalation(p, &y, ydoc_get(&y, root, "escalation"));
+	load_routing(p, &y, ydoc_get(&y, root, "routing"), d);
+	load_resolution(p, &y, ydoc_get(&y, root, "resolution"), d);
+	yaml_node_t *k = ydoc_get(&y, root, "knowledge");
+	p->stale_after_days = (int)int_or(&y, k, "stale_after_days", 90);
+	yaml_node_t *vt = ydoc_get(&y, k, "volatile_topics");
+	p->volatile_topics = vt ? enum_mask(&y, vt, topic_names)
+				: 1u << TOPIC_PRICING | 1u << TOPIC_POLICY | 1u << TOPIC_PRODUCT;
+	yaml_node_t *ent = ydoc_get(&y, root, "entities");
+	p->order_number_re = regex_or_null(&y, ent, "order_number");
+	p->account_id_re = regex_or_null(&y, ent, "account_id");
+	ydoc_free(&y);
+
+	if (d->errors > errors0) {
+		policy_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+struct policy *
+policy_load(const char *path, struct diag *d)
+{
+	char *cause;
+	size_t len;
+	char *text = file_read(path, 4u << 20, &len, &cause);
+	if (text == NULL) {
+		diag_error(d, path, 0, 0, "%s", strerror(errno));
+		free(cause);
+		return NULL;
+	}
+	struct policy *p = policy_load_text(path, text, len, d);
+	free(text);
+	return p;
+}
+
+void
+policy_free(struct policy *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->ntopics; i++) {
+		free(p->topics[i].name);
+		patset_free(&p->topics[i].patterns);
+	}
+	free(p->topics);
+	for (size_t i = 0; i < p->ndisclosures; i++) {
+		free(p->disclosures[i].name);
+		free(p->disclosures[i].text);
+	}
+	free(p->disclosures);
+	for (size_t i = 0; i < p->nhandlers; i++) {
+		free(p->handlers[i].name);
+		free(p->handlers[i].message);
+		patset_free(&p->handlers[i].patterns);
+	}
+	free(p->handlers);
+	free(p->voice);
+	strv_free(&p->prohibited_phrases);
+	strv_free(&p->preferred_patterns);
+	patset_free(&p->esc.legal);
+	free(p->rules);
+	free(p->order_number_re);
+	free(p->account_id_re);
+	free(p->path);
+	free(p);
+}
+
+/* ------------------------------------------------------------ routing */
+
+static int
+mask_ok(unsigned mask, int value)
+{
+	return mask == 0 || (mask & (1u << value)) != 0;
+}
+
+enum route
+policy_route(const struct policy *p, enum category cat, enum urgency urg, enum sentiment sent,
+	     enum complexity cplx, enum tier tier, int legal)
+{
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct route_rule *r = &p->rules[i];
+		if (mask_ok(r->urgency, urg) && mask_ok(r->complexity, cplx) &&
+		    mask_ok(r->category, cat) && mask_ok(r->sentiment, sent) &&
+		    mask_ok(r->tier, tier) && (r->legal == -1 || r->legal == !!legal))
+			return r->route;
+	}
+	return ROUTE_RESOLUTION_GENERAL;
+}
+
+int
+policy_tool_allowed(const struct policy *p, enum route route, int tool)
+{
+	if (tool < 0 || tool >= TOOL__N || (unsigned)route >= ROUTE__N)
+		return 0;
+	if ((p->route_tools[route] & (1u << tool)) == 0)
+		return 0;
+	return tool_table[tool].authority == TOOL_READ || p->write_tools_enabled;
+}
+
+/* ------------------------------------------------------------ reloads */
+
+static int
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+int
+policy_watch_init(struct policy_watch *w, const char *path, char **cause)
+{
+	struct diag d = {0};
+	memset(w, 0, sizeof *w);
+	if (stat(path, &w->seen) != 0) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	w->current = policy_load(path, &d);
+	if (w->current == NULL) {
+		*cause = diag_join(&d);
+		diag_free(&d);
+		return -1;
+	}
+	diag_free(&d);
+	w->path = xstrdup(path);
+	return 0;
+}
+
+int
+policy_watch_poll(struct policy_watch *w, char **cause)
+{
+	struct stat st;
+	if (stat(w->path, &st) != 0) {
+		if (w->seen.st_ino == 0)
+			return 0; /* already reported */
+		memset(&w->seen, 0, sizeof w->seen);
+		*cause = xasprintf("%s: %s; keeping policy version %s", w->path, strerror(errno),
+				   w->current->version);
+		return -1;
+	}
+	if (same_file(&st, &w->seen))
+		return 0;
+	w->seen = st;
+
+	struct diag d = {0};
+	struct policy *p = policy_load(w->path, &d);
+	if (p == NULL) {
+		char *msgs = diag_join(&d);
+		*cause = xasprintf("%s\npolicy not reloaded; keeping version %s", msgs,
+				   w->current->version);
+		free(msgs);
+		diag_free(&d);
+		return -1;
+	}
+	diag_free(&d);
+	if (strcmp(p->hash, w->current->hash) == 0) {
+		policy_free(p);
+		return 0;
+	}
+	policy_free(w->current);
+	w->current = p;
+	return 1;
+}
+
+void
+policy_watch_free(struct policy_watch *w)
+{
+	policy_free(w->current);
+	free(w->path);
+	w->current = NULL;
+	w->path = NULL;
+}

@@ -1,0 +1,144 @@
+/* policy.h -- policy-as-code: the support policy loaded from YAML. */
+#ifndef FL_POLICY_H
+#define FL_POLICY_H
+
+#include <regex.h>
+#include <sys/stat.h>
+
+#include "diag.h"
+#include "types.h"
+#include "util.h"
+
+/* Compiled case-insensitive patterns with their source text. */
+struct patset {
+	struct strv src;
+	regex_t *re;
+};
+/* Index of the first pattern matching text, or -1. */
+int patset_match(const struct patset *, const char *text);
+
+struct prohibited_topic {
+	char *name;
+	struct patset patterns;
+};
+
+enum disclosure_trigger {
+	DISCLOSE_FIRST_MESSAGE,
+	DISCLOSE_ACCOUNT_DATA_REQUESTED,
+	DISCLOSE_BEFORE_HANDOFF,
+	DISCLOSE_EVERY_REPLY,
+};
+extern const char *const disclosure_trigger_names[];
+
+struct disclosure {
+	char *name;
+	enum disclosure_trigger trigger;
+	char *text;
+};
+
+enum handler_action {
+	ACTION_ESCALATE_IMMEDIATELY,
+	ACTION_ESCALATE_TO_BILLING_SPECIALIST,
+	ACTION_ESCALATE_TO_HUMAN,
+};
+extern const char *const handler_action_names[];
+
+struct sensitive_handler {
+	char *name;
+	enum handler_action action;
+	char *message;
+	double threshold_usd; /* < 0 when the handler has none */
+	struct patset patterns;
+};
+
+struct escalation_config {
+	double confidence_threshold;
+	int max_turns;
+	int frustrated_turns;
+	double retrieval_floor;
+	unsigned retrieval_categories; /* bit per enum category */
+	int enterprise_billing;
+	unsigned enterprise_tiers;      /* bit per enum tier */
+	unsigned enterprise_categories; /* bit per enum category */
+	struct patset legal;
+};
+
+/* One routing rule: every mask that is non-zero must contain the value. */
+struct route_rule {
+	unsigned urgency, complexity, category, sentiment, tier;
+	int legal; /* -1 any, 0 or 1 */
+	enum route route;
+	int line;
+};
+
+struct policy {
+	char *path;
+	char hash[65];   /* SHA-256 of the file */
+	char version[13]; /* its first 12 digits: the policy version */
+
+	struct prohibited_topic *topics;
+	size_t ntopics;
+	struct disclosure *disclosures;
+	size_t ndisclosures;
+	struct sensitive_handler *handlers;
+	size_t nhandlers;
+
+	char *voice;
+	struct strv prohibited_phrases;
+	struct strv preferred_patterns;
+
+	struct escalation_config esc;
+
+	struct route_rule *rules;
+	size_t nrules;
+
+	int write_tools_enabled;
+	double credit_max_per_credit;
+	double credit_max_per_conversation;
+	unsigned route_tools[ROUTE__N]; /* bit per enum tool_id */
+
+	int stale_after_days;
+	unsigned volatile_topics; /* bit per enum topic */
+
+	char *order_number_re;
+	char *account_id_re;
+};
+
+/*
+ * Loads and validates a policy file. Returns the policy (free with
+ * policy_free) or NULL with every problem added to d as
+ * "file:line:col: message". Warnings may be added on success.
+ */
+struct policy *policy_load(const char *path, struct diag *d);
+/* Same from text in memory; path names it in messages. */
+struct policy *policy_load_text(const char *path, const char *text, size_t len, struct diag *d);
+void policy_free(struct policy *);
+
+/* The route the policy's routing table picks. */
+enum route policy_route(const struct policy *, enum category, enum urgency, enum sentiment,
+			enum complexity, enum tier, int legal);
+/* Whether the route may call the tool (write tools also need the switch). */
+int policy_tool_allowed(const struct policy *, enum route, int tool_id);
+
+/*
+ * Watches a policy file and reloads it when it changes. The current
+ * policy stays in force when a changed file is invalid.
+ */
+struct policy_watch {
+	char *path;
+	struct policy *current; /* owned by the watch */
+	struct stat seen;       /* the file as last examined */
+};
+
+/* Loads path. Returns 0, or -1 with *cause (caller frees). */
+int policy_watch_init(struct policy_watch *, const char *path, char **cause);
+/*
+ * Checks the file: returns 0 when unchanged, 1 when a new version was
+ * loaded, -1 when the changed file is invalid (*cause says why and that
+ * the last good version stays; caller frees). A broken file is reported
+ * once, not on every poll.
+ */
+int policy_watch_poll(struct policy_watch *, char **cause);
+void policy_watch_free(struct policy_watch *);
+
+#endif

@@ -1,0 +1,365 @@
+/* ydoc.c -- YAML documents with positions, and schema tables to check them. */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ydoc.h"
+
+int
+ydoc_load(struct ydoc *y, const char *file, const char *text, size_t len, int line_offset,
+	  struct diag *d)
+{
+	yaml_parser_t p;
+	memset(y, 0, sizeof *y);
+	y->file = file;
+	y->line_offset = line_offset;
+	if (!yaml_parser_initialize(&p)) {
+		diag_error(d, file, 0, 0, "cannot initialise the YAML parser");
+		return -1;
+	}
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&p, &y->doc)) {
+		int line = (int)p.problem_mark.line + 1 + line_offset;
+		int col = (int)p.problem_mark.column + 1;
+		if (p.context != NULL)
+			diag_error(d, file, line, col, "YAML syntax error: %s %s", p.problem,
+				   p.context);
+		else
+			diag_error(d, file, line, col, "YAML syntax error: %s",
+				   p.problem ? p.problem : "unknown");
+		yaml_parser_delete(&p);
+		return -1;
+	}
+	yaml_parser_delete(&p);
+	y->loaded = 1;
+	return 0;
+}
+
+void
+ydoc_free(struct ydoc *y)
+{
+	if (y->loaded)
+		yaml_document_delete(&y->doc);
+	y->loaded = 0;
+}
+
+yaml_node_t *
+ydoc_root(struct ydoc *y)
+{
+	return y->loaded ? yaml_document_get_root_node(&y->doc) : NULL;
+}
+
+yaml_node_t *
+ydoc_get(struct ydoc *y, yaml_node_t *map, const char *key)
+{
+	if (map == NULL || map->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (yaml_node_pair_t *pr = map->data.mapping.pairs.start;
+	     pr < map->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = yaml_document_get_node(&y->doc, pr->key);
+		if (k != NULL && k->type == YAML_SCALAR_NODE && strcmp(ydoc_str(k), key) == 0)
+			return yaml_document_get_node(&y->doc, pr->value);
+	}
+	return NULL;
+}
+
+const char *
+ydoc_str(yaml_node_t *n)
+{
+	if (n == NULL || n->type != YAML_SCALAR_NODE)
+		return "";
+	return (const char *)n->data.scalar.value;
+}
+
+int
+ydoc_line(struct ydoc *y, yaml_node_t *n)
+{
+	return (int)n->start_mark.line + 1 + y->line_offset;
+}
+
+int
+ydoc_col(yaml_node_t *n)
+{
+	return (int)n->start_mark.column + 1;
+}
+
+int
+ydoc_int(yaml_node_t *n, long *v)
+{
+	const char *s = ydoc_str(n);
+	char *end;
+	if (n == NULL || n->type != YAML_SCALAR_NODE || *s == '\0')
+		return -1;
+	errno = 0;
+	long x = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*v = x;
+	return 0;
+}
+
+int
+ydoc_num(yaml_node_t *n, double *v)
+{
+	const char *s = ydoc_str(n);
+	char *end;
+	if (n == NULL || n->type != YAML_SCALAR_NODE || *s == '\0')
+		return -1;
+	errno = 0;
+	double x = strtod(s, &end);
+	if (errno != 0 || *end != '\0' || !isfinite(x))
+		return -1;
+	*v = x;
+	return 0;
+}
+
+int
+ydoc_bool(yaml_node_t *n, int *v)
+{
+	static const char *const yes[] = {"true", "True", "TRUE", "yes", "on", NULL};
+	static const char *const no[] = {"false", "False", "FALSE", "no", "off", NULL};
+	const char *s = ydoc_str(n);
+	if (n == NULL || n->type != YAML_SCALAR_NODE)
+		return -1;
+	for (int i = 0; yes[i] != NULL; i++)
+		if (strcmp(s, yes[i]) == 0)
+			return (*v = 1), 0;
+	for (int i = 0; no[i] != NULL; i++)
+		if (strcmp(s, no[i]) == 0)
+			return (*v = 0), 0;
+	return -1;
+}
+
+static const char *
+type_name(enum ytype t)
+{
+	switch (t) {
+	case Y_MAP:
+	case Y_DICT:
+		return "a mapping";
+	case Y_LIST:
+		return "a list";
+	case Y_INT:
+		return "an integer";
+	case Y_NUM:
+		return "a number";
+	case Y_BOOL:
+		return "true or false";
+	case Y_REGEX:
+		return "a regular expression";
+	case Y_DATE:
+		return "a date (YYYY-MM-DD)";
+	case Y_ENUM:
+	case Y_ENUMS:
+	case Y_STR:
+		break;
+	}
+	return "a string";
+}
+
+static const char *
+node_kind(yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	default:
+		return "a scalar";
+	}
+}
+
+static char *
+values_list(const char *const *values)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	for (int i = 0; values[i] != NULL; i++)
+		buf_printf(&b, "%s%s", i ? ", " : "", values[i]);
+	char *r = xstrdup(b.data);
+	buf_free(&b);
+	return r;
+}
+
+static void
+check_enum(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *where,
+	   struct diag *d)
+{
+	if (n->type != YAML_SCALAR_NODE) {
+		diag_error(d, y->file, ydoc_line(y, n), ydoc_col(n), "%s: expected a string, got %s",
+			   where, node_kind(n));
+		return;
+	}
+	for (int i = 0; k->values[i] != NULL; i++)
+		if (strcmp(k->values[i], ydoc_str(n)) == 0)
+			return;
+	char *vl = values_list(k->values);
+	diag_error(d, y->file, ydoc_line(y, n), ydoc_col(n), "%s: '%s' is not one of: %s", where,
+		   ydoc_str(n), vl);
+	free(vl);
+}
+
+static void
+check_scalar(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *where,
+	     struct diag *d)
+{
+	int line = ydoc_line(y, n), col = ydoc_col(n);
+	const char *s = ydoc_str(n);
+	long iv;
+	double dv;
+	int bv;
+
+	switch (k->type) {
+	case Y_STR:
+		return;
+	case Y_INT:
+		if (ydoc_int(n, &iv) != 0) {
+			diag_error(d, y->file, line, col, "%s: expected an integer, got '%s'", where,
+				   s);
+			return;
+		}
+		if ((k->min != 0 || k->max != 0) && (iv < k->min || iv > k->max))
+			diag_error(d, y->file, line, col, "%s: %ld is out of range [%g, %g]", where,
+				   iv, k->min, k->max);
+		return;
+	case Y_NUM:
+		if (ydoc_num(n, &dv) != 0) {
+			diag_error(d, y->file, line, col, "%s: expected a number, got '%s'", where,
+				   s);
+			return;
+		}
+		if ((k->min != 0 || k->max != 0) && (dv < k->min || dv > k->max))
+			diag_error(d, y->file, line, col, "%s: %g is out of range [%g, %g]", where,
+				   dv, k->min, k->max);
+		return;
+	case Y_BOOL:
+		if (ydoc_bool(n, &bv) != 0)
+			diag_error(d, y->file, line, col, "%s: expected true or false, got '%s'",
+				   where, s);
+		return;
+	case Y_REGEX: {
+		regex_t re;
+		int rc = regcomp(&re, s, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+		if (rc != 0) {
+			char msg[256];
+			regerror(rc, &re, msg, sizeof msg);
+			diag_error(d, y->file, line, col, "%s: bad regular expression '%s': %s",
+				   where, s, msg);
+		} else
+			regfree(&re);
+		return;
+	}
+	case Y_DATE:
+		if (date_parse(s, &iv) != 0)
+			diag_error(d, y->file, line, col, "%s: expected a date as YYYY-MM-DD, got '%s'",
+				   where, s);
+		return;
+	default:
+		return;
+	}
+}
+
+void
+ydoc_check(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *where,
+	   struct diag *d)
+{
+	int line = ydoc_line(y, n), col = ydoc_col(n);
+
+	if (k->type == Y_ENUMS) {
+		if (n->type == YAML_SEQUENCE_NODE) {
+			for (yaml_node_item_t *it = n->data.sequence.items.start;
+			     it < n->data.sequence.items.top; it++)
+				check_enum(y, yaml_document_get_node(&y->doc, *it), k, where, d);
+		} else
+			check_enum(y, n, k, where, d);
+		return;
+	}
+	if (k->type == Y_ENUM) {
+		check_enum(y, n, k, where, d);
+		return;
+	}
+	if (k->type == Y_MAP || k->type == Y_DICT) {
+		if (n->type != YAML_MAPPING_NODE) {
+			/* An empty value ("key:") reads as an empty scalar. */
+			if (!(n->type == YAML_SCALAR_NODE && *ydoc_str(n) == '\0' &&
+			      k->type == Y_DICT))
+				diag_error(d, y->file, line, col, "%s: expected a mapping, got %s",
+					   where, node_kind(n));
+			return;
+		}
+		for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
+		     pr < n->data.mapping.pairs.top; pr++) {
+			yaml_node_t *kn = yaml_document_get_node(&y->doc, pr->key);
+			yaml_node_t *vn = yaml_document_get_node(&y->doc, pr->value);
+			if (kn->type != YAML_SCALAR_NODE) {
+				diag_error(d, y->file, ydoc_line(y, kn), ydoc_col(kn),
+					   "%s: keys must be plain strings", where);
+				continue;
+			}
+			const char *name = ydoc_str(kn);
+			for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < pr; q++) {
+				yaml_node_t *prev = yaml_document_get_node(&y->doc, q->key);
+				if (prev->type == YAML_SCALAR_NODE &&
+				    strcmp(ydoc_str(prev), name) == 0) {
+					diag_error(d, y->file, ydoc_line(y, kn), ydoc_col(kn),
+						   "%s: duplicate key '%s' (first at line %d)", where,
+						   name, ydoc_line(y, prev));
+					break;
+				}
+			}
+			char *sub_where = xasprintf("%s%s%s", where, *where ? "." : "", name);
+			if (k->type == Y_DICT)
+				ydoc_check(y, vn, k->sub, sub_where, d);
+			else {
+				const struct ykey *c = k->sub;
+				while (c->name != NULL && strcmp(c->name, name) != 0)
+					c++;
+				if (c->name == NULL) {
+					struct buf b;
+					buf_init(&b, 0);
+					for (const struct ykey *e = k->sub; e->name != NULL; e++)
+						buf_printf(&b, "%s%s", e == k->sub ? "" : ", ",
+							   e->name);
+					diag_error(d, y->file, ydoc_line(y, kn), ydoc_col(kn),
+						   "unknown key '%s' in %s (expected one of: %s)", name,
+						   *where ? where : "the top level", b.data);
+					buf_free(&b);
+				} else
+					ydoc_check(y, vn, c, sub_where, d);
+			}
+			free(sub_where);
+		}
+		if (k->type == Y_MAP)
+			for (const struct ykey *c = k->sub; c->name != NULL; c++)
+				if (c->required && ydoc_get(y, n, c->name) == NULL)
+					diag_error(d, y->file, line, col, "%s: missing required key '%s'",
+						   *where ? where : "the top level", c->name);
+		return;
+	}
+	if (k->type == Y_LIST) {
+		if (n->type != YAML_SEQUENCE_NODE) {
+			diag_error(d, y->file, line, col, "%s: expected a list, got %s", where,
+				   node_kind(n));
+			return;
+		}
+		int i = 0;
+		for (yaml_node_item_t *it = n->data.sequence.items.start;
+		     it < n->data.sequence.items.top; it++, i++) {
+			char *sub_where = xasprintf("%s[%d]", where, i);
+			ydoc_check(y, yaml_document_get_node(&y->doc, *it), k->sub, sub_where, d);
+			free(sub_where);
+		}
+		return;
+	}
+	if (n->type != YAML_SCALAR_NODE) {
+		diag_error(d, y->file, line, col, "%s: expected %s, got %s", where,
+			   type_name(k->type), node_kind(n));
+		return;
+	}
+	check_scalar(y, n, k, where, d);
+}

@@ -1,0 +1,73 @@
+/* ydoc.h -- YAML documents with positions, and schema tables to check them. */
+#ifndef FL_YDOC_H
+#define FL_YDOC_H
+
+#include <yaml.h>
+
+#include "diag.h"
+
+/*
+ * A loaded YAML document. file names the source in diagnostics and
+ * line_offset is added to every line (for front matter inside a file).
+ */
+struct ydoc {
+	yaml_document_t doc;
+	int loaded;
+	const char *file;
+	int line_offset;
+};
+
+/*
+ * Parses text as one YAML document. Returns 0, or -1 with a syntax
+ * error added to d. The document must be released with ydoc_free().
+ */
+int ydoc_load(struct ydoc *, const char *file, const char *text, size_t len, int line_offset,
+	      struct diag *d);
+void ydoc_free(struct ydoc *);
+
+yaml_node_t *ydoc_root(struct ydoc *);
+/* Value node of key in a mapping node, or NULL. */
+yaml_node_t *ydoc_get(struct ydoc *, yaml_node_t *map, const char *key);
+/* Scalar text of a node ("" when not a scalar). Owned by the document. */
+const char *ydoc_str(yaml_node_t *);
+int ydoc_line(struct ydoc *, yaml_node_t *);
+int ydoc_col(yaml_node_t *);
+
+/* Schema: what a node may hold. */
+enum ytype {
+	Y_MAP,   /* fixed keys: sub is a NULL-name-terminated array of keys */
+	Y_DICT,  /* free keys: sub[0] describes every value */
+	Y_LIST,  /* sequence: sub[0] describes every item */
+	Y_STR,   /* any scalar */
+	Y_INT,   /* integer in [min, max] */
+	Y_NUM,   /* number in [min, max] */
+	Y_BOOL,  /* true/false */
+	Y_REGEX, /* POSIX extended regular expression */
+	Y_ENUM,  /* one of values[] */
+	Y_ENUMS, /* one of values[], or a sequence of them */
+	Y_DATE,  /* YYYY-MM-DD */
+};
+
+struct ykey {
+	const char *name;
+	enum ytype type;
+	const struct ykey *sub;
+	const char *const *values;
+	double min, max;
+	int required;
+};
+
+/*
+ * Checks node against schema, adding every problem to d: unknown and
+ * duplicate keys, missing required keys, wrong types, out-of-range
+ * values, bad regular expressions. where names the node in messages.
+ */
+void ydoc_check(struct ydoc *, yaml_node_t *node, const struct ykey *schema, const char *where,
+		struct diag *d);
+
+/* Scalar conversions; they return 0 or -1. */
+int ydoc_int(yaml_node_t *, long *);
+int ydoc_num(yaml_node_t *, double *);
+int ydoc_bool(yaml_node_t *, int *);
+
+#endif
