@@ -143,7 +143,9 @@ kb_quantities(const char *text, struct kb_quantity **out)
 		size_t last = i;
 		snprintf(value, sizeof value, "%s", w[i].s[0] == '$' ? w[i].s + 1 : w[i].s);
 		if (w[i].s[0] == '$')
-			snprintf(unit, sizeof unit, "usd");
+			/* "$20 off" is a discount, not a price. */
+			snprintf(unit, sizeof unit, "%s",
+				 i + 1 < nw && strcmp(w[i + 1].s, "off") == 0 ? "usd-off" : "usd");
 		else if (str_endswith(w[i].s, "%")) {
 			value[strlen(value) - 1] = '\0';
 			snprintf(unit, sizeof unit, "percent");
@@ -198,20 +200,28 @@ kb_quantities_free(struct kb_quantity *q, size_t n)
 
 /*
  * Two figures contradict when they have the same unit, different
- * values, and talk about the same thing: at least half of the smaller
- * context, and three words or more, in common.
+ * values, and talk about the same thing: two or more distinctive words
+ * in common, and at least half of the smaller context. Words common in
+ * the topic ("shipping" among shipping facts) are not distinctive.
  */
 static int
-contradicts(const struct kb_quantity *a, const struct kb_quantity *b)
+contradicts(const struct kb_quantity *a, const struct kb_quantity *b, const struct strv *common)
 {
 	if (strcmp(a->unit, b->unit) != 0 || strcmp(a->value, b->value) == 0)
 		return 0;
-	size_t common = 0;
-	for (size_t i = 0; i < a->context.n; i++)
+	size_t shared = 0, na = 0, nb = 0;
+	for (size_t i = 0; i < a->context.n; i++) {
+		if (strv_contains(common, a->context.v[i]))
+			continue;
+		na++;
 		if (strv_contains(&b->context, a->context.v[i]))
-			common++;
-	size_t small = a->context.n < b->context.n ? a->context.n : b->context.n;
-	return common >= 3 && common * 2 >= small;
+			shared++;
+	}
+	for (size_t i = 0; i < b->context.n; i++)
+		if (!strv_contains(common, b->context.v[i]))
+			nb++;
+	size_t small = na < nb ? na : nb;
+	return shared >= 2 && shared * 2 >= small;
 }
 
 /* ------------------------------------------------------------- audit */
@@ -221,19 +231,61 @@ struct fact_figures {
 	size_t n;
 };
 
+/* Context words found in more than a third of a topic's facts. */
+static void
+topic_common_words(const struct kb_facts *fs, const struct fact_figures *ff, enum topic t,
+		   struct strv *out)
+{
+	struct strv words = {0};
+	size_t *df = NULL, nfacts = 0;
+	for (size_t i = 0; i < fs->n; i++) {
+		if (fs->v[i].topic != t || ff[i].n == 0)
+			continue;
+		nfacts++;
+		struct strv seen = {0};
+		for (size_t k = 0; k < ff[i].n; k++)
+			for (size_t w = 0; w < ff[i].q[k].context.n; w++) {
+				const char *word = ff[i].q[k].context.v[w];
+				if (strv_contains(&seen, word))
+					continue;
+				strv_add(&seen, word);
+				size_t j = 0;
+				while (j < words.n && strcmp(words.v[j], word) != 0)
+					j++;
+				if (j == words.n) {
+					strv_add(&words, word);
+					df = xreallocarray(df, words.n, sizeof *df);
+					df[j] = 0;
+				}
+				df[j]++;
+			}
+		strv_free(&seen);
+	}
+	size_t limit = nfacts / 3 > 2 ? nfacts / 3 : 2;
+	for (size_t j = 0; j < words.n; j++)
+		if (df[j] > limit)
+			strv_add(out, words.v[j]);
+	free(df);
+	strv_free(&words);
+}
+
 static void
 find_conflicts(struct kb_audit *a, const struct kb_facts *fs)
 {
 	struct fact_figures *ff = xcalloc(fs->n ? fs->n : 1, sizeof *ff);
+	struct strv common[TOPIC__N] = {{0}};
 	for (size_t i = 0; i < fs->n; i++) {
 		char *t = xasprintf("%s. %s", fs->v[i].title, fs->v[i].content);
 		ff[i].n = kb_quantities(t, &ff[i].q);
 		free(t);
 	}
+	for (int t = 0; t < TOPIC__N; t++)
+		topic_common_words(fs, ff, (enum topic)t, &common[t]);
 	for (size_t i = 0; i < fs->n; i++)
 		for (size_t j = i + 1; j < fs->n; j++) {
 			const struct kb_fact *x = &fs->v[i], *y = &fs->v[j];
-			if (x->topic != y->topic)
+			/* Sections of one file are written together as distinct facts. */
+			if (x->topic != y->topic || strcmp(x->source, y->source) == 0)
 				continue;
 			if (strcmp(x->product, y->product) != 0 && strcmp(x->product, "all") != 0 &&
 			    strcmp(y->product, "all") != 0)
@@ -241,7 +293,7 @@ find_conflicts(struct kb_audit *a, const struct kb_facts *fs)
 			int found = 0;
 			for (size_t p = 0; p < ff[i].n && !found; p++)
 				for (size_t r = 0; r < ff[j].n && !found; r++) {
-					if (!contradicts(&ff[i].q[p], &ff[j].q[r]))
+					if (!contradicts(&ff[i].q[p], &ff[j].q[r], &common[x->topic]))
 						continue;
 					found = 1;
 					add(a, AUDIT_CONFLICT,
@@ -254,6 +306,8 @@ find_conflicts(struct kb_audit *a, const struct kb_facts *fs)
 		}
 	for (size_t i = 0; i < fs->n; i++)
 		kb_quantities_free(ff[i].q, ff[i].n);
+	for (int t = 0; t < TOPIC__N; t++)
+		strv_free(&common[t]);
 	free(ff);
 }
 

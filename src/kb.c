@@ -16,10 +16,12 @@
 #include "ydoc.h"
 
 /* Bump when the index layout or tokenizer changes: old indexes are rebuilt. */
-#define KB_INDEX_SCHEMA "3"
+#define KB_INDEX_SCHEMA "4"
 #define KB_TOKENIZER "porter unicode61 remove_diacritics 2"
 /* Candidates fetched from FTS5 before confidence is computed. */
 #define KB_POOL 10
+/* Query terms in more facts than this are dropped (see kb_search). */
+#define KB_COMMON_MAX 20000
 
 /* ------------------------------------------------------------ parsing */
 
@@ -472,7 +474,11 @@ open_db(struct kb *kb, const char *path, char **cause)
 		 "DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS files;"
 		 "DROP TABLE IF EXISTS vocab; DROP TABLE IF EXISTS fts;"
 		 "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
-		 "CREATE TABLE files(path TEXT PRIMARY KEY, mtime INTEGER, size INTEGER);"
+		 "DROP TABLE IF EXISTS fact_src;"
+		 "CREATE TABLE files(path TEXT PRIMARY KEY, mtime INTEGER, size INTEGER,"
+		 " nfacts INTEGER);"
+		 "CREATE TABLE fact_src(rowid INTEGER PRIMARY KEY, source TEXT);"
+		 "CREATE INDEX fact_src_source ON fact_src(source);"
 		 "CREATE VIRTUAL TABLE fts USING fts5(title, content, id UNINDEXED,"
 		 " source UNINDEXED, line UNINDEXED, topic UNINDEXED, product UNINDEXED,"
 		 " updated UNINDEXED, version UNINDEXED, volatile UNINDEXED,"
@@ -484,20 +490,38 @@ open_db(struct kb *kb, const char *path, char **cause)
 	return 0;
 }
 
+/* Removes a file's facts from the index. */
+static int
+forget_file(struct kb *kb, const char *path)
+{
+	sqlite3_stmt *st;
+	static const char *const sql[] = {
+	    "DELETE FROM fts WHERE rowid IN (SELECT rowid FROM fact_src WHERE source=?1)",
+	    "DELETE FROM fact_src WHERE source=?1",
+	    "DELETE FROM files WHERE path=?1",
+	};
+	for (size_t i = 0; i < nitems(sql); i++) {
+		if (sqlite3_prepare_v2(kb->db, sql[i], -1, &st, NULL) != SQLITE_OK)
+			return -1;
+		sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 index_file(struct kb *kb, const char *path, const struct stat *st, struct diag *d, char **cause)
 {
-	sqlite3_stmt *del, *ins, *fil;
+	sqlite3_stmt *ins, *fil;
 	struct kb_facts fs = {0};
 	int rc = -1;
 
 	parse_path(path, &fs, d);
-	if (sqlite3_prepare_v2(kb->db, "DELETE FROM fts WHERE source=?", -1, &del, NULL) !=
-	    SQLITE_OK)
+	if (forget_file(kb, path) != 0)
 		goto db_error;
-	sqlite3_bind_text(del, 1, path, -1, SQLITE_STATIC);
-	sqlite3_step(del);
-	sqlite3_finalize(del);
 	if (sqlite3_prepare_v2(kb->db, "INSERT INTO fts VALUES(?,?,?,?,?,?,?,?,?,?)", -1, &ins,
 			       NULL) != SQLITE_OK)
 		goto db_error;
@@ -520,15 +544,25 @@ index_file(struct kb *kb, const char *path, const struct stat *st, struct diag *
 			goto db_error;
 		}
 		sqlite3_reset(ins);
+		char *sql = sqlite3_mprintf("INSERT INTO fact_src VALUES(%lld, %Q)",
+					    (long long)sqlite3_last_insert_rowid(kb->db), path);
+		int erc = exec(kb->db, sql, cause);
+		sqlite3_free(sql);
+		if (erc != 0) {
+			sqlite3_finalize(ins);
+			kb_facts_free(&fs);
+			return -1;
+		}
 	}
 	sqlite3_finalize(ins);
-	if (sqlite3_prepare_v2(kb->db, "INSERT OR REPLACE INTO files VALUES(?,?,?)", -1, &fil,
+	if (sqlite3_prepare_v2(kb->db, "INSERT OR REPLACE INTO files VALUES(?,?,?,?)", -1, &fil,
 			       NULL) != SQLITE_OK)
 		goto db_error;
 	sqlite3_bind_text(fil, 1, path, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(fil, 2, (sqlite3_int64)st->st_mtim.tv_sec * 1000000000 +
 				       st->st_mtim.tv_nsec);
 	sqlite3_bind_int64(fil, 3, (sqlite3_int64)st->st_size);
+	sqlite3_bind_int64(fil, 4, (sqlite3_int64)fs.n);
 	sqlite3_step(fil);
 	sqlite3_finalize(fil);
 	kb->reindexed++;
@@ -560,8 +594,7 @@ sync_index(struct kb *kb, struct diag *d, char **cause)
 	sqlite3_stmt *q;
 	int rc = 0;
 	sqlite3_prepare_v2(kb->db,
-			   "SELECT mtime, size, (SELECT count(*) FROM fts WHERE source=?1)"
-			   " FROM files WHERE path=?1",
+			   "SELECT mtime, size, nfacts FROM files WHERE path=?1",
 			   -1, &q, NULL);
 	for (size_t i = 0; i < files.n && rc == 0; i++) {
 		struct stat st;
@@ -589,10 +622,8 @@ sync_index(struct kb *kb, struct diag *d, char **cause)
 	sqlite3_finalize(q);
 
 	/* Forget files that are gone. */
-	sqlite3_stmt *all, *del;
+	sqlite3_stmt *all;
 	sqlite3_prepare_v2(kb->db, "SELECT path FROM files", -1, &all, NULL);
-	sqlite3_prepare_v2(kb->db,
-			   "DELETE FROM fts WHERE source=?1; ", -1, &del, NULL);
 	struct strv gone = {0};
 	while (rc == 0 && sqlite3_step(all) == SQLITE_ROW) {
 		const char *p = (const char *)sqlite3_column_text(all, 0);
@@ -600,16 +631,11 @@ sync_index(struct kb *kb, struct diag *d, char **cause)
 			strv_add(&gone, p);
 	}
 	sqlite3_finalize(all);
-	for (size_t i = 0; i < gone.n; i++) {
-		sqlite3_bind_text(del, 1, gone.v[i], -1, SQLITE_STATIC);
-		sqlite3_step(del);
-		sqlite3_reset(del);
-		char *sql = sqlite3_mprintf("DELETE FROM files WHERE path=%Q", gone.v[i]);
-		exec(kb->db, sql, cause);
-		sqlite3_free(sql);
+	for (size_t i = 0; i < gone.n && rc == 0; i++) {
+		if ((rc = forget_file(kb, gone.v[i])) != 0)
+			*cause = xasprintf("knowledge index: %s", sqlite3_errmsg(kb->db));
 		kb->reindexed++;
 	}
-	sqlite3_finalize(del);
 	strv_free(&gone);
 	strv_free(&files);
 	if (exec(kb->db, rc == 0 ? "COMMIT" : "ROLLBACK", cause) != 0)
@@ -771,20 +797,18 @@ bm25_idf(double n, double df)
 }
 
 /*
- * Confidence calibration: a logistic model over features of the hit
- * and the query, fitted on held-out StackFAQ queries by
- * tests/bench/bench-kb --fit (see README, Performance). Inputs:
- * coverage (idf share of query terms present in the fact), relative
- * score (score / best score), margin of the best hit over the second,
- * and the best hit's bm25 per unit of query idf.
+ * Confidence calibration: a logistic model over the hit's features,
+ * fitted on held-out StackFAQ queries by tests/bench/bench_kb --fit
+ * (see README, Performance).
  */
-static const double calib_w[] = {-6.0, 5.0, 2.5, 2.0, 0.6};
+static const double calib_w[KB_NFEAT + 1] = {-6.789, -1.820, 7.166, 6.023, 9.391, -1.608};
 
-static double
-calibrate(double coverage, double rel, double margin, double density)
+double
+kb_calibrate(const double feat[KB_NFEAT])
 {
-	double z = calib_w[0] + calib_w[1] * coverage + calib_w[2] * rel + calib_w[3] * margin +
-		   calib_w[4] * density;
+	double z = calib_w[0];
+	for (int i = 0; i < KB_NFEAT; i++)
+		z += calib_w[i + 1] * feat[i];
 	return 1.0 / (1.0 + exp(-z));
 }
 
@@ -826,22 +850,29 @@ load_hit(struct kb *kb, sqlite3_int64 rowid, struct kb_fact *f)
 	sqlite3_reset(kb->st_get);
 }
 
-/* Share of the query's idf whose terms occur in the fact. */
+/* Share of the query's idf whose terms occur in text. */
 static double
-coverage(struct kb *kb, const struct kb_fact *f, const struct qterms *q, double idf_total)
+coverage(struct kb *kb, const char *text, const struct qterms *q, double idf_total)
 {
 	struct strv stems = {0};
 	struct tok_ctx c = {.stems = &stems};
-	kb->tok.xTokenize(kb->tokenizer, &c, FTS5_TOKENIZE_DOCUMENT, f->title,
-			  (int)strlen(f->title), tok_query_cb);
-	kb->tok.xTokenize(kb->tokenizer, &c, FTS5_TOKENIZE_DOCUMENT, f->content,
-			  (int)strlen(f->content), tok_query_cb);
+	kb->tok.xTokenize(kb->tokenizer, &c, FTS5_TOKENIZE_DOCUMENT, text, (int)strlen(text),
+			  tok_query_cb);
 	double got = 0;
 	for (size_t i = 0; i < q->n; i++)
-		if (strv_contains(&stems, q->v[i].stem))
+		if (q->v[i].df >= 0 && strv_contains(&stems, q->v[i].stem))
 			got += q->v[i].idf;
 	strv_free(&stems);
 	return idf_total > 0 ? got / idf_total : 0;
+}
+
+static int
+cmp_confidence(const void *a, const void *b)
+{
+	const struct kb_hit *x = a, *y = b;
+	if (x->confidence != y->confidence)
+		return x->confidence < y->confidence ? 1 : -1;
+	return x->score < y->score ? 1 : x->score > y->score ? -1 : 0;
 }
 
 int
@@ -866,11 +897,29 @@ kb_search(struct kb *kb, const char *query, int k, const struct kb_freshness *fr
 		sqlite3_reset(kb->st_df);
 		q.v[i].idf = bm25_idf(n, (double)q.v[i].df);
 	}
+	/*
+	 * Terms in over half the facts say nothing about relevance, and past
+	 * KB_COMMON_MAX facts their posting lists cost more than they rank:
+	 * FTS5 slows sharply on them. When every term is that common, the
+	 * rarest is kept.
+	 */
+	size_t rarest = 0;
+	for (size_t i = 0; i < q.n; i++)
+		if (q.v[i].df > 0 && (q.v[rarest].df == 0 || q.v[i].df < q.v[rarest].df))
+			rarest = i;
 	struct buf m;
 	buf_init(&m, 0);
 	size_t used = 0;
 	for (size_t i = 0; i < q.n; i++) {
-		if (q.v[i].df == 0 || (n >= 20 && q.v[i].df > n / 2))
+		int common = (n >= 20 && q.v[i].df > n / 2) || q.v[i].df > KB_COMMON_MAX;
+		if (common && i != rarest)
+			q.v[i].df = -q.v[i].df; /* marks it dropped */
+	}
+	for (size_t i = 0; i < q.n; i++) {
+		if (q.v[i].df < 0)
+			continue;
+		idf_total += q.v[i].idf;
+		if (q.v[i].df == 0)
 			continue;
 		buf_printf(&m, "%s\"", used ? " OR " : "");
 		for (const char *p = q.v[i].word; *p != '\0'; p++) {
@@ -881,9 +930,6 @@ kb_search(struct kb *kb, const char *query, int k, const struct kb_freshness *fr
 		buf_addc(&m, '"');
 		used++;
 	}
-	for (size_t i = 0; i < q.n; i++)
-		if (!(n >= 20 && q.v[i].df > n / 2))
-			idf_total += q.v[i].idf;
 	out->query_terms = used;
 	if (used == 0) {
 		buf_free(&m);
@@ -893,8 +939,8 @@ kb_search(struct kb *kb, const char *query, int k, const struct kb_freshness *fr
 
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(kb->db,
-			       "SELECT rowid, -bm25(fts, 3.0, 1.0) FROM fts WHERE fts MATCH ?"
-			       " ORDER BY bm25(fts, 3.0, 1.0) LIMIT ?",
+			       "SELECT rowid, -bm25(fts, 4.0, 1.0) FROM fts WHERE fts MATCH ?"
+			       " ORDER BY bm25(fts, 4.0, 1.0) LIMIT ?",
 			       -1, &st, NULL) != SQLITE_OK) {
 		*cause = xasprintf("knowledge index: %s", sqlite3_errmsg(kb->db));
 		buf_free(&m);
@@ -927,13 +973,20 @@ kb_search(struct kb *kb, const char *query, int k, const struct kb_freshness *fr
 		double density = idf_total > 0 ? best / idf_total : 0;
 		for (size_t i = 0; i < out->n; i++) {
 			struct kb_hit *h = &out->v[i];
-			double rel = best > 0 ? h->score / best : 0;
-			double cov = coverage(kb, &h->fact, &q, idf_total);
-			h->confidence = calibrate(cov, rel, i == 0 ? margin : 0, density);
+			char *all = xasprintf("%s\n%s", h->fact.title, h->fact.content);
+			h->feat[0] = coverage(kb, all, &q, idf_total);
+			h->feat[1] = coverage(kb, h->fact.title, &q, idf_total);
+			h->feat[2] = best > 0 ? h->score / best : 0;
+			h->feat[3] = i == 0 ? margin : 0;
+			h->feat[4] = density;
+			free(all);
+			h->confidence = kb_calibrate(h->feat);
 			if (fr != NULL)
 				h->freshness_days = kb_fact_freshness(&h->fact, fr, &h->stale);
 		}
 	}
+	/* The calibrated model orders the hits: it ranks better than bm25 alone. */
+	qsort(out->v, out->n, sizeof *out->v, cmp_confidence);
 	while (out->n > (size_t)k)
 		fact_free(&out->v[--out->n].fact);
 	qterms_free(&q);

@@ -67,12 +67,23 @@ size_t kb_count(const struct kb *);
 /* How many files the last kb_open parsed again (0 when the index was current). */
 size_t kb_reindexed(const struct kb *);
 
+/*
+ * Confidence features of a hit: coverage (share of the query's idf
+ * whose terms the fact holds), the same for its title, score relative
+ * to the best hit, the best hit's margin over the second (0 for the
+ * others), and the best hit's bm25 per unit of query idf.
+ */
+#define KB_NFEAT 5
+/* The calibrated probability for a hit's features (logistic model). */
+double kb_calibrate(const double feat[KB_NFEAT]);
+
 struct kb_hit {
 	struct kb_fact fact;  /* owned by the hit */
 	double score;         /* bm25, higher is better */
 	double confidence;    /* calibrated probability that this hit answers the query */
 	int freshness_days;
 	int stale;
+	double feat[KB_NFEAT]; /* what the confidence was computed from */
 };
 
 struct kb_hits {

@@ -1,0 +1,29 @@
+#!/bin/sh
+# tests/bench/run.sh -- make bench: measurements, never pass/fail checks.
+# Usage: run.sh BUILDDIR SRCDIR. Real data comes from ../shared/data next to
+# the source tree, or from $FRONTLINE_SHARED_DATA; missing sets are skipped.
+builddir=${1:-.}
+srcdir=${2:-.}
+data=${FRONTLINE_SHARED_DATA:-$srcdir/../shared/data}
+bench="$builddir/tests/bench/bench_kb"
+faq="$data/stackfaq/stackExchange-FAQ.json"
+
+echo "frontline benchmarks on $(uname -m), $(nproc) cores, $(date -u +%Y-%m-%d)"
+echo
+
+if [ -f "$faq" ]; then
+	echo "== Knowledge retrieval quality (StackFAQ, CC BY-SA; $faq)"
+	"$bench" quality "$faq" || exit 1
+	echo
+	echo "== Confidence model, fitted and measured on held-out threads"
+	"$bench" fit "$faq" || exit 1
+	echo
+	echo "== Query latency over synthetic facts (1,000 queries each)"
+	echo "|   facts | index build | reopen | p50 query | p99 query | answered |"
+	echo "|---------|-------------|--------|-----------|-----------|----------|"
+	for n in 1000 10000 100000; do
+		"$bench" latency "$faq" "$n" 1000 || exit 1
+	done
+else
+	echo "skipped: $faq not found (set FRONTLINE_SHARED_DATA to the shared data directory)"
+fi
