@@ -801,7 +801,7 @@ bm25_idf(double n, double df)
  * fitted on held-out StackFAQ queries by tests/bench/bench_kb --fit
  * (see README, Performance).
  */
-static const double calib_w[KB_NFEAT + 1] = {-6.789, -1.820, 7.166, 6.023, 9.391, -1.608};
+static const double calib_w[KB_NFEAT + 1] = {-6.681, -1.901, 6.991, 5.952, 9.359, -1.701, 2.355};
 
 double
 kb_calibrate(const double feat[KB_NFEAT])
@@ -850,9 +850,14 @@ load_hit(struct kb *kb, sqlite3_int64 rowid, struct kb_fact *f)
 	sqlite3_reset(kb->st_get);
 }
 
-/* Share of the query's idf whose terms occur in text. */
+/*
+ * Share of the query's idf whose terms occur in text and, in *bigrams,
+ * the share of the query's neighbouring term pairs that stand next to
+ * each other in text too ("standard shipping").
+ */
 static double
-coverage(struct kb *kb, const char *text, const struct qterms *q, double idf_total)
+coverage(struct kb *kb, const char *text, const struct qterms *q, double idf_total,
+	 double *bigrams)
 {
 	struct strv stems = {0};
 	struct tok_ctx c = {.stems = &stems};
@@ -862,6 +867,21 @@ coverage(struct kb *kb, const char *text, const struct qterms *q, double idf_tot
 	for (size_t i = 0; i < q->n; i++)
 		if (q->v[i].df >= 0 && strv_contains(&stems, q->v[i].stem))
 			got += q->v[i].idf;
+	if (bigrams != NULL) {
+		size_t pairs = 0, found = 0;
+		for (size_t i = 0; i + 1 < q->n; i++) {
+			if (q->v[i].df < 0 || q->v[i + 1].df < 0)
+				continue;
+			pairs++;
+			for (size_t j = 0; j + 1 < stems.n; j++)
+				if (strcmp(stems.v[j], q->v[i].stem) == 0 &&
+				    strcmp(stems.v[j + 1], q->v[i + 1].stem) == 0) {
+					found++;
+					break;
+				}
+		}
+		*bigrams = pairs ? (double)found / (double)pairs : 0;
+	}
 	strv_free(&stems);
 	return idf_total > 0 ? got / idf_total : 0;
 }
@@ -974,8 +994,8 @@ kb_search(struct kb *kb, const char *query, int k, const struct kb_freshness *fr
 		for (size_t i = 0; i < out->n; i++) {
 			struct kb_hit *h = &out->v[i];
 			char *all = xasprintf("%s\n%s", h->fact.title, h->fact.content);
-			h->feat[0] = coverage(kb, all, &q, idf_total);
-			h->feat[1] = coverage(kb, h->fact.title, &q, idf_total);
+			h->feat[0] = coverage(kb, all, &q, idf_total, &h->feat[5]);
+			h->feat[1] = coverage(kb, h->fact.title, &q, idf_total, NULL);
 			h->feat[2] = best > 0 ? h->score / best : 0;
 			h->feat[3] = i == 0 ? margin : 0;
 			h->feat[4] = density;

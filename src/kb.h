@@ -71,9 +71,10 @@ size_t kb_reindexed(const struct kb *);
  * Confidence features of a hit: coverage (share of the query's idf
  * whose terms the fact holds), the same for its title, score relative
  * to the best hit, the best hit's margin over the second (0 for the
- * others), and the best hit's bm25 per unit of query idf.
+ * others), the best hit's bm25 per unit of query idf, and the share of
+ * the query's neighbouring term pairs that are neighbours in the fact.
  */
-#define KB_NFEAT 5
+#define KB_NFEAT 6
 /* The calibrated probability for a hit's features (logistic model). */
 double kb_calibrate(const double feat[KB_NFEAT]);
 

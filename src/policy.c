@@ -342,6 +342,15 @@ load_routing(struct policy *p, struct ydoc *y, yaml_node_t *r, struct diag *d)
 		rr->legal = bool_or(y, w, "has_legal_language", -1);
 		rr->route = (enum route)names_find(route_names, ydoc_str(ydoc_get(y, m, "route")));
 		rr->line = ydoc_line(y, m);
+		FOR_PAIRS(y, w, pr)
+		{
+			yaml_node_t *v = yaml_document_get_node(&y->doc, pr->value);
+			if (v->type == YAML_SEQUENCE_NODE &&
+			    v->data.sequence.items.top == v->data.sequence.items.start)
+				diag_error(d, y->file, ydoc_line(y, v), ydoc_col(v),
+					   "routing: an empty list matches nothing; leave the "
+					   "condition out to match anything");
+		}
 	}
 	struct route_rule *last = n ? &p->rules[n - 1] : NULL;
 	if (last == NULL || last->urgency || last->complexity || last->category ||

@@ -454,7 +454,7 @@ cmd_fit(struct corpus *c, struct result *r)
 	int m = rows(c, r, -1, x, y);
 	fit_logistic(x, y, m, w);
 	printf("weights fitted on all %d hits (intercept, coverage, title coverage, relative "
-	       "score, margin, density):\nstatic const double calib_w[KB_NFEAT + 1] = {",
+	       "score, margin, density, bigrams):\nstatic const double calib_w[KB_NFEAT + 1] = {",
 	       m);
 	for (int k = 0; k <= KB_NFEAT; k++)
 		printf("%s%.3f", k ? ", " : "", w[k]);
