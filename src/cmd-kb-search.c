@@ -9,21 +9,41 @@
 
 #include "cmd.h"
 
+/*
+ * Prints untrusted text with its control characters (newlines too unless
+ * keep_lines) shown as '?', so that no escape sequence reaches a terminal.
+ */
+static void
+print_safe(const char *s, int keep_lines)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c < 0x20 && !(keep_lines && c == '\n')) || c == 0x7f)
+			c = '?';
+		putchar(c);
+	}
+}
+
 static void
 print_text(const char *query, const struct kb_hits *h)
 {
-	printf("query: %s\n", query);
+	fputs("query: ", stdout);
+	print_safe(query, 0);
+	putchar('\n');
 	if (h->n == 0)
 		printf("  no matching facts\n");
 	for (size_t i = 0; i < h->n; i++) {
 		const struct kb_hit *x = &h->v[i];
 		char date[11];
 		date_format(x->fact.updated, date);
-		printf("%2zu. %.2f  %s%s\n", i + 1, x->confidence, x->fact.title,
-		       x->stale ? "  [STALE]" : "");
+		printf("%2zu. %.2f  ", i + 1, x->confidence);
+		print_safe(x->fact.title, 0);
+		printf("%s\n", x->stale ? "  [STALE]" : "");
 		printf("    %s  %s:%d  %s, updated %s (%d days)\n", x->fact.id, x->fact.source,
 		       x->fact.line, topic_names[x->fact.topic], date, x->freshness_days);
-		printf("    %s\n", x->fact.content);
+		fputs("    ", stdout);
+		print_safe(x->fact.content, 1);
+		putchar('\n');
 	}
 }
 
@@ -118,6 +138,9 @@ cmd_kb_search(struct ctx *ctx, int argc, char **argv)
 			ex = search_one(kb, line, k, json, &fr);
 			if (!json)
 				putchar('\n');
+			/* Whoever sends the next query may be waiting for this answer. */
+			if (fflush(stdout) != 0)
+				ex = EX_IOERR;
 		}
 		free(line);
 	}

@@ -153,8 +153,10 @@ kb_quantities(const char *text, struct kb_quantity **out)
 			size_t j = i + 1;
 			/* "3 to 5 days" */
 			if (j + 1 < nw && strcmp(w[j].s, "to") == 0 && is_number(w[j + 1].s)) {
-				size_t l = strlen(value);
-				snprintf(value + l, sizeof value - l, "-%s", w[j + 1].s);
+				char range[sizeof value];
+				if (snprintf(range, sizeof range, "%.15s-%.15s", value,
+					     w[j + 1].s) > 0)
+					memcpy(value, range, sizeof value);
 				j += 2;
 			}
 			if (j < nw && strcmp(w[j].s, "percent") == 0)
@@ -184,6 +186,7 @@ kb_quantities(const char *text, struct kb_quantity **out)
 			if (content_word(w[k].s))
 				context_add(&q[n].context, w[k].s);
 		n++;
+		i = last; /* the words of "3 to 5 days" make one figure */
 	}
 	free(w);
 	*out = q;

@@ -93,6 +93,11 @@ utf8_bad_line(const char *s, size_t len)
 		for (size_t j = 1; j < n; j++)
 			if (((unsigned char)s[i + j] & 0xc0) != 0x80)
 				return line;
+		/* No overlong forms, surrogates or code points past U+10FFFF. */
+		unsigned char c1 = n > 1 ? (unsigned char)s[i + 1] : 0;
+		if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) ||
+		    (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 > 0x8f))
+			return line;
 		if (c == 0)
 			return line;
 		i += n;
@@ -126,11 +131,18 @@ strip_cr(const char *text, size_t len, size_t *outlen)
 	return s;
 }
 
-/* Adds a fact for body text [b, e) if it holds anything. */
+/*
+ * Adds a fact for body text [b, e) if it holds anything; line is that of b,
+ * and the fact's line is the one where its text starts.
+ */
 static void
-add_fact(struct kb_facts *out, const struct kb_fact *meta, const char *id, const char *title,
-	 const char *b, const char *e, int line)
+add_fact(struct kb_facts *out, const struct kb_fact *meta, const char *source,
+	 const char *product, const char *id, const char *title, const char *b, const char *e,
+	 int line)
 {
+	for (const char *p = b; p < e && isspace((unsigned char)*p); p++)
+		if (*p == '\n')
+			line++;
 	char *content = xstrndup(b, (size_t)(e - b));
 	str_trim(content);
 	if (*content == '\0') {
@@ -142,8 +154,8 @@ add_fact(struct kb_facts *out, const struct kb_fact *meta, const char *id, const
 	f->id = xstrdup(id);
 	f->title = xstrdup(title);
 	f->content = content;
-	f->source = xstrdup(meta->source);
-	f->product = xstrdup(meta->product);
+	f->source = xstrdup(source);
+	f->product = xstrdup(product);
 	f->line = line;
 }
 
@@ -207,15 +219,13 @@ kb_parse_file(const char *path, const char *text0, size_t len0, struct kb_facts 
 	struct kb_fact meta = {0};
 	long v;
 	int b;
-	meta.source = (char *)path;
 	meta.topic = (enum topic)names_find(topic_names, ydoc_str(ydoc_get(&y, root, "topic")));
 	yaml_node_t *n;
+	const char *product = "all";
 	if ((n = ydoc_get(&y, root, "product")) != NULL)
-		meta.product = (char *)ydoc_str(n);
-	else {
-		meta.product = "all";
+		product = ydoc_str(n);
+	else
 		meta.missing |= KB_MISSING_PRODUCT;
-	}
 	date_parse(ydoc_str(ydoc_get(&y, root, "updated")), &meta.updated);
 	if (ydoc_int(ydoc_get(&y, root, "version"), &v) == 0)
 		meta.version = (int)v;
@@ -241,11 +251,11 @@ kb_parse_file(const char *path, const char *text0, size_t len0, struct kb_facts 
 		if (strncmp(p, "## ", 3) == 0 || last) {
 			char *stop = strncmp(p, "## ", 3) == 0 ? p : next;
 			if (sec == NULL)
-				add_fact(out, &meta, id, title, body, stop, body_line);
+				add_fact(out, &meta, path, product, id, title, body, stop, body_line);
 			else {
 				char *slug = str_slug(sec_title);
 				char *fid = xasprintf("%s/%s", id, slug);
-				add_fact(out, &meta, fid, sec_title, sec, stop, sec_line);
+				add_fact(out, &meta, path, product, fid, sec_title, sec, stop, sec_line);
 				free(fid);
 				free(slug);
 				free(sec_title);
@@ -459,6 +469,15 @@ open_db(struct kb *kb, const char *path, char **cause)
 		return -1;
 	}
 	sqlite3_busy_timeout(kb->db, 5000);
+	/*
+	 * Other processes may be opening, or creating, the same index: check
+	 * and create the schema in one write transaction. WAL only speeds
+	 * things up; switching to it fails (busy) while another process has
+	 * the new file open, and one of them will have switched.
+	 */
+	sqlite3_exec(kb->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+	if (exec(kb->db, "BEGIN IMMEDIATE", cause) != 0)
+		return -1;
 	sqlite3_stmt *st;
 	int current = 0;
 	if (sqlite3_prepare_v2(kb->db, "SELECT value FROM meta WHERE key='schema'", -1, &st,
@@ -470,7 +489,6 @@ open_db(struct kb *kb, const char *path, char **cause)
 	}
 	if (!current &&
 	    exec(kb->db,
-		 "PRAGMA journal_mode=WAL;"
 		 "DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS files;"
 		 "DROP TABLE IF EXISTS vocab; DROP TABLE IF EXISTS fts;"
 		 "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
@@ -485,9 +503,11 @@ open_db(struct kb *kb, const char *path, char **cause)
 		 " tokenize='" KB_TOKENIZER "');"
 		 "CREATE VIRTUAL TABLE vocab USING fts5vocab(fts, row);"
 		 "INSERT INTO meta VALUES('schema', '" KB_INDEX_SCHEMA "');",
-		 cause) != 0)
+		 cause) != 0) {
+		exec(kb->db, "ROLLBACK", cause);
 		return -1;
-	return 0;
+	}
+	return exec(kb->db, "COMMIT", cause);
 }
 
 /* Removes a file's facts from the index. */
@@ -647,10 +667,12 @@ struct kb *
 kb_open(const char *dir, const char *index, struct diag *d, char **cause)
 {
 	struct stat st;
-	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		*cause = xasprintf("%s: %s", dir,
-				   errno && !S_ISDIR(st.st_mode) ? strerror(ENOTDIR)
-								 : strerror(errno));
+	if (stat(dir, &st) != 0) {
+		*cause = xasprintf("%s: %s", dir, strerror(errno));
+		return NULL;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		*cause = xasprintf("%s: %s", dir, strerror(ENOTDIR));
 		return NULL;
 	}
 	struct kb *kb = xcalloc(1, sizeof *kb);
@@ -988,7 +1010,8 @@ kb_search(struct kb *kb, const char *query, int k, const struct kb_freshness *fr
 
 	if (out->n > 0) {
 		double best = out->v[0].score;
-		double second = out->n > 1 ? out->v[1].score : 0;
+		/* A lone candidate has no runner-up to be far ahead of. */
+		double second = out->n > 1 ? out->v[1].score : best;
 		double margin = best > 0 ? (best - second) / best : 0;
 		double density = idf_total > 0 ? best / idf_total : 0;
 		for (size_t i = 0; i < out->n; i++) {

@@ -80,7 +80,8 @@ main(int argc, char **argv)
 		ctx.kb_dir = kb = xasprintf("%s/kb", ctx.datadir);
 
 	int rc;
-	char *demo_argv[] = {"demo", NULL};
+	static char demo_name[] = "demo";
+	char *demo_argv[] = {demo_name, NULL};
 	if (demo)
 		rc = cmd_dispatch(&ctx, 1, demo_argv);
 	else if (argc == 0) {
@@ -94,7 +95,8 @@ main(int argc, char **argv)
 	free(ctx.datadir);
 	free(policy);
 	free(kb);
-	if (fflush(stdout) != 0 && rc == EX_OK)
+	/* An earlier flush may have failed too, with nothing left to flush now. */
+	if ((fflush(stdout) != 0 || ferror(stdout)) && rc == EX_OK)
 		rc = EX_IOERR;
 	return rc;
 }

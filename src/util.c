@@ -369,7 +369,7 @@ date_format(long days, char out[11])
 	civil_from_days(days, &y, &m, &d);
 	if (y < 0 || y > 9999)
 		y = 0;
-	snprintf(out, 11, "%04d-%02d-%02d", (int)y % 10000, (int)(m % 13), (int)(d % 32));
+	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, m % 13u, d % 32u);
 }
 
 int
@@ -393,7 +393,7 @@ uint64_t
 hash_fnv1a(const void *data, size_t len)
 {
 	const unsigned char *p = data;
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = 14695981039346656037ULL;
 	for (size_t i = 0; i < len; i++) {
 		h ^= p[i];
 		h *= 1099511628211ULL;

@@ -21,7 +21,7 @@ srcpath(const char *rel)
 	return xasprintf("%s/%s", top ? top : ".", rel);
 }
 
-/* Writes text to a new file in a fresh temporary directory; caller frees path. */
+/* Writes text to the file name in dir (which must exist); caller frees the path. */
 static inline char *
 tmpfile_with(const char *dir, const char *name, const char *text)
 {
