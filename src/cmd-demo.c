@@ -24,10 +24,10 @@ static const struct demo_case {
 } cases[] = {
     {"How long does standard shipping take to Ohio?", NULL, TIER_STANDARD, CAT_SHIPPING,
      SENT_NEUTRAL, 1, 0.91, 0, -1},
-    {"Is the SUMMER20 code still valid for the outdoor cam?", NULL, TIER_SELF_SERVE,
-     CAT_BILLING, SENT_NEUTRAL, 1, 0.80, 0, -1},
-    {"I think someone logged into my account and changed my email", NULL, TIER_PREMIUM,
-     CAT_ACCOUNT, SENT_FRUSTRATED, 1, 0.85, 0, -1},
+    {"Is the SUMMER20 code still valid for the outdoor cam?", NULL, TIER_SELF_SERVE, CAT_BILLING,
+     SENT_NEUTRAL, 1, 0.80, 0, -1},
+    {"I think someone logged into my account and changed my email", NULL, TIER_PREMIUM, CAT_ACCOUNT,
+     SENT_FRUSTRATED, 1, 0.85, 0, -1},
     {"Our invoice is wrong again, we were billed twice for 40 seats", "invoice billed twice",
      TIER_ENTERPRISE, CAT_BILLING, SENT_FRUSTRATED, 1, 0.77, 0, -1},
     {"I want to dispute a $740 charge I never authorized", NULL, TIER_STANDARD, CAT_BILLING,
@@ -100,7 +100,7 @@ cmd_demo(struct ctx *ctx, int argc, char **argv)
 		struct escalation_decision d;
 		escalation_evaluate(p, &in, &d);
 		enum route r = policy_route(p, c->category, URG_NORMAL, c->sentiment, CPLX_SIMPLE,
-					    c->tier, in.has_legal_language);
+		                            c->tier, in.has_legal_language);
 		if (d.escalate) {
 			const struct esc_signal *sig = d.signals;
 			while (!sig->fired)

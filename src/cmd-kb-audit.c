@@ -84,8 +84,8 @@ cmd_kb_audit(struct ctx *ctx, int argc, char **argv)
 	int rc = EX_OK;
 	if (a.counts[AUDIT_INVALID] || a.counts[AUDIT_DUPLICATE])
 		rc = EX_DATAERR;
-	else if (strict && (a.counts[AUDIT_CONFLICT] || a.counts[AUDIT_STALE] ||
-			    a.counts[AUDIT_MISSING]))
+	else if (strict &&
+	         (a.counts[AUDIT_CONFLICT] || a.counts[AUDIT_STALE] || a.counts[AUDIT_MISSING]))
 		rc = 1;
 	kb_audit_free(&a);
 	return rc;
@@ -96,9 +96,9 @@ const struct cmd_entry cmd_kb_audit_entry = {
     .verb = "audit",
     .args = "[--json] [--strict]",
     .summary = "report invalid fact files, duplicate ids, conflicts, stale facts, missing "
-	       "metadata",
+               "metadata",
     .exec = cmd_kb_audit,
     .help = "  --json        the findings as one JSON object\n"
-	    "  --strict      exit 1 when there are conflicts, stale facts or missing metadata\n"
-	    "Exit status: 0 healthy, 65 (EX_DATAERR) when files are invalid or ids repeat.\n",
+            "  --strict      exit 1 when there are conflicts, stale facts or missing metadata\n"
+            "Exit status: 0 healthy, 65 (EX_DATAERR) when files are invalid or ids repeat.\n",
 };

@@ -155,7 +155,7 @@ const struct cmd_entry cmd_kb_search_entry = {
     .summary = "retrieve facts for QUERY, or for each line of standard input",
     .exec = cmd_kb_search,
     .help = "  -k N          at most N hits (default 5)\n"
-	    "  --json        one {\"query\",\"hits\":[...]} object per query\n"
-	    "Each hit has its source, freshness in days, a stale flag and a calibrated\n"
-	    "confidence in [0,1].\n",
+            "  --json        one {\"query\",\"hits\":[...]} object per query\n"
+            "Each hit has its source, freshness in days, a stale flag and a calibrated\n"
+            "confidence in [0,1].\n",
 };

@@ -41,7 +41,7 @@ cmd_policy_check(struct ctx *ctx, int argc, char **argv)
 			fprintf(stderr, "%s\n", d.msgs.v[j]);
 		if (p == NULL) {
 			fprintf(stderr, "%s: %d error%s\n", files[i], d.errors,
-				d.errors == 1 ? "" : "s");
+			        d.errors == 1 ? "" : "s");
 			bad = 1;
 		} else if (!quiet) {
 			unsigned ntools = 0;
@@ -66,6 +66,6 @@ const struct cmd_entry cmd_policy_check_entry = {
     .summary = "validate policy files (default: the policy in force)",
     .exec = cmd_policy_check,
     .help = "  -q, --quiet   print nothing for valid files\n"
-	    "Errors are printed as file:line:col: message, every one in the file;\n"
-	    "the exit status is 78 (EX_CONFIG) when any file is invalid.\n",
+            "Errors are printed as file:line:col: message, every one in the file;\n"
+            "the exit status is 78 (EX_CONFIG) when any file is invalid.\n",
 };

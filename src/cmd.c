@@ -39,8 +39,8 @@ void
 cmd_usage(FILE *f)
 {
 	fprintf(f, "usage: frontline [--policy FILE] [--kb DIR] [--db FILE] [--config FILE]\n"
-		   "                 [--backend offline|openai] COMMAND [ARGS]\n"
-		   "       frontline --demo | --help | --version\n\ncommands:\n");
+	           "                 [--backend offline|openai] COMMAND [ARGS]\n"
+	           "       frontline --demo | --help | --version\n\ncommands:\n");
 	for (size_t i = 0; i < nitems(cmd_table); i++) {
 		char name[64];
 		entry_name(cmd_table[i], name, sizeof name);
@@ -91,7 +91,7 @@ cmd_dispatch(struct ctx *ctx, int argc, char **argv)
 			for (size_t j = 0; j < nitems(cmd_table); j++)
 				if (strcmp(cmd_table[j]->name, e->name) == 0 && cmd_table[j]->verb)
 					fprintf(f, "  frontline %s %s %s\n", e->name,
-						cmd_table[j]->verb, cmd_table[j]->args);
+					        cmd_table[j]->verb, cmd_table[j]->args);
 			return argc < 2 ? EX_USAGE : EX_OK;
 		}
 		for (size_t j = i; j < nitems(cmd_table); j++)
@@ -99,7 +99,7 @@ cmd_dispatch(struct ctx *ctx, int argc, char **argv)
 			    strcmp(cmd_table[j]->verb, argv[1]) == 0)
 				return cmd_table[j]->exec(ctx, argc - 1, argv + 1);
 		fl_warnx("unknown command '%s %s'; try 'frontline %s --help'", argv[0], argv[1],
-			 argv[0]);
+		         argv[0]);
 		return EX_USAGE;
 	}
 	fl_warnx("unknown command '%s'; try 'frontline --help'", argv[0]);
@@ -133,7 +133,7 @@ ctx_policy_poll(struct ctx *ctx)
 	switch (policy_watch_poll(&ctx->policy, &cause)) {
 	case 1:
 		fl_warnx("policy %s reloaded: version %s -> %s", ctx->policy_path, old,
-			 ctx->policy.current->version);
+		         ctx->policy.current->version);
 		break;
 	case -1:
 		fprintf(stderr, "%s\n", cause);
@@ -158,14 +158,14 @@ ctx_kb(struct ctx *ctx, int *ex)
 	struct stat st;
 	if (stat(ctx->kb_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		fl_warnx("cannot open the knowledge base %s: %s", ctx->kb_dir,
-			 errno ? strerror(errno) : "not a directory");
+		         errno ? strerror(errno) : "not a directory");
 		*ex = EX_NOINPUT;
 		return NULL;
 	}
 	struct kb *kb = kb_open(ctx->kb_dir, NULL, &d, &cause);
 	for (size_t i = 0; i < d.msgs.n; i++)
 		fprintf(stderr, "%s%s\n", d.msgs.v[i],
-			strstr(d.msgs.v[i], "warning:") ? "" : " (file skipped)");
+		        strstr(d.msgs.v[i], "warning:") ? "" : " (file skipped)");
 	diag_free(&d);
 	if (kb == NULL) {
 		fl_warnx("cannot open the knowledge base: %s", cause);

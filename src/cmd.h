@@ -22,9 +22,9 @@ struct ctx {
 };
 
 struct cmd_entry {
-	const char *name;  /* "kb" */
-	const char *verb;  /* "search", or NULL for a one-word command */
-	const char *args;  /* usage after the name */
+	const char *name; /* "kb" */
+	const char *verb; /* "search", or NULL for a one-word command */
+	const char *args; /* usage after the name */
 	const char *summary;
 	/* Runs with argv[0] = the command's own name; returns an exit code. */
 	int (*exec)(struct ctx *, int argc, char **argv);

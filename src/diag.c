@@ -8,7 +8,7 @@
 
 static void
 diag_add(struct diag *d, const char *kind, const char *file, int line, int col, const char *fmt,
-	 va_list ap)
+         va_list ap)
 {
 	char *msg = xvasprintf(fmt, ap);
 	char *full;

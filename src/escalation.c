@@ -43,7 +43,7 @@ reason_from_name(char *out, size_t size, const char *name)
 
 void
 escalation_evaluate(const struct policy *p, const struct escalation_input *in,
-		    struct escalation_decision *out)
+                    struct escalation_decision *out)
 {
 	const struct escalation_config *c = &p->esc;
 	struct esc_signal *s = out->signals;
@@ -60,7 +60,7 @@ escalation_evaluate(const struct policy *p, const struct escalation_input *in,
 	s[SIG_LEGAL].value = in->has_legal_language ? 1 : 0;
 	s[SIG_LEGAL].fired = in->has_legal_language != 0;
 	snprintf(s[SIG_LEGAL].detail, sizeof s[SIG_LEGAL].detail, "%s",
-		 in->has_legal_language ? "legal or regulatory language" : "none");
+	         in->has_legal_language ? "legal or regulatory language" : "none");
 
 	const struct sensitive_handler *hit = NULL;
 	s[SIG_SENSITIVE].applies = in->message != NULL;
@@ -73,10 +73,10 @@ escalation_evaluate(const struct policy *p, const struct escalation_input *in,
 		s[SIG_SENSITIVE].value = in->amount_usd;
 		s[SIG_SENSITIVE].threshold = hit->threshold_usd;
 		snprintf(s[SIG_SENSITIVE].detail, sizeof s[SIG_SENSITIVE].detail,
-			 "%s: $%.2f > $%.2f", hit->name, in->amount_usd, hit->threshold_usd);
+		         "%s: $%.2f > $%.2f", hit->name, in->amount_usd, hit->threshold_usd);
 	} else
 		snprintf(s[SIG_SENSITIVE].detail, sizeof s[SIG_SENSITIVE].detail, "%s",
-			 hit ? hit->name : "none");
+		         hit ? hit->name : "none");
 
 	int ent_tier = (c->enterprise_tiers & (1u << in->tier)) != 0;
 	int ent_cat = (c->enterprise_categories & (1u << in->category)) != 0;
@@ -84,16 +84,15 @@ escalation_evaluate(const struct policy *p, const struct escalation_input *in,
 	s[SIG_ENTERPRISE_BILLING].fired = c->enterprise_billing && ent_tier && ent_cat;
 	s[SIG_ENTERPRISE_BILLING].value = s[SIG_ENTERPRISE_BILLING].fired;
 	snprintf(s[SIG_ENTERPRISE_BILLING].detail, sizeof s[SIG_ENTERPRISE_BILLING].detail,
-		 "tier %s, category %s", tier_names[in->tier], category_names[in->category]);
+	         "tier %s, category %s", tier_names[in->tier], category_names[in->category]);
 
 	int frustrated = in->sentiment == SENT_FRUSTRATED;
 	s[SIG_SENTIMENT].applies = 1;
 	s[SIG_SENTIMENT].value = frustrated ? in->turn_count : 0;
 	s[SIG_SENTIMENT].threshold = c->frustrated_turns;
 	s[SIG_SENTIMENT].fired = frustrated && in->turn_count >= c->frustrated_turns;
-	snprintf(s[SIG_SENTIMENT].detail, sizeof s[SIG_SENTIMENT].detail,
-		 "%s, turn %d of %d", sentiment_names[in->sentiment], in->turn_count,
-		 c->frustrated_turns);
+	snprintf(s[SIG_SENTIMENT].detail, sizeof s[SIG_SENTIMENT].detail, "%s, turn %d of %d",
+	         sentiment_names[in->sentiment], in->turn_count, c->frustrated_turns);
 
 	/* Soft triggers. */
 	s[SIG_MAX_TURNS].applies = 1;
@@ -101,7 +100,7 @@ escalation_evaluate(const struct policy *p, const struct escalation_input *in,
 	s[SIG_MAX_TURNS].threshold = c->max_turns;
 	s[SIG_MAX_TURNS].fired = in->turn_count >= c->max_turns;
 	snprintf(s[SIG_MAX_TURNS].detail, sizeof s[SIG_MAX_TURNS].detail, "turns %d/%d",
-		 in->turn_count, c->max_turns);
+	         in->turn_count, c->max_turns);
 
 	s[SIG_CONFIDENCE].applies = in->agent_confidence >= 0;
 	s[SIG_CONFIDENCE].value = in->agent_confidence;
@@ -110,26 +109,27 @@ escalation_evaluate(const struct policy *p, const struct escalation_input *in,
 	    in->agent_confidence >= 0 && in->agent_confidence < c->confidence_threshold;
 	if (in->agent_confidence >= 0)
 		snprintf(s[SIG_CONFIDENCE].detail, sizeof s[SIG_CONFIDENCE].detail,
-			 "confidence %.2f %s %.2f", in->agent_confidence,
-			 s[SIG_CONFIDENCE].fired ? "<" : ">=", c->confidence_threshold);
+		         "confidence %.2f %s %.2f", in->agent_confidence,
+		         s[SIG_CONFIDENCE].fired ? "<" : ">=", c->confidence_threshold);
 	else
 		snprintf(s[SIG_CONFIDENCE].detail, sizeof s[SIG_CONFIDENCE].detail,
-			 "no answer attempted");
+		         "no answer attempted");
 
 	int sensitive = (c->retrieval_categories & (1u << in->category)) != 0;
 	s[SIG_RETRIEVAL].applies = sensitive && in->retrieval_confidence >= 0;
 	s[SIG_RETRIEVAL].value = in->retrieval_confidence;
 	s[SIG_RETRIEVAL].threshold = c->retrieval_floor;
-	s[SIG_RETRIEVAL].fired = s[SIG_RETRIEVAL].applies && in->retrieval_confidence < c->retrieval_floor;
+	s[SIG_RETRIEVAL].fired =
+	    s[SIG_RETRIEVAL].applies && in->retrieval_confidence < c->retrieval_floor;
 	if (in->retrieval_confidence >= 0)
-		snprintf(s[SIG_RETRIEVAL].detail, sizeof s[SIG_RETRIEVAL].detail,
-			 "retrieval %.2f %s %.2f (%s%s)", in->retrieval_confidence,
-			 in->retrieval_confidence < c->retrieval_floor ? "<" : ">=",
-			 c->retrieval_floor, category_names[in->category],
-			 sensitive ? ", sensitive" : "");
+		snprintf(
+		    s[SIG_RETRIEVAL].detail, sizeof s[SIG_RETRIEVAL].detail,
+		    "retrieval %.2f %s %.2f (%s%s)", in->retrieval_confidence,
+		    in->retrieval_confidence < c->retrieval_floor ? "<" : ">=", c->retrieval_floor,
+		    category_names[in->category], sensitive ? ", sensitive" : "");
 	else
 		snprintf(s[SIG_RETRIEVAL].detail, sizeof s[SIG_RETRIEVAL].detail,
-			 "nothing retrieved");
+		         "nothing retrieved");
 
 	for (int i = 0; i < SIG__N; i++) {
 		if (!s[i].fired)
@@ -159,7 +159,7 @@ escalation_evaluate(const struct policy *p, const struct escalation_input *in,
 			break;
 		case SIG_RETRIEVAL:
 			snprintf(out->reason, sizeof out->reason,
-				 "low-retrieval-confidence-sensitive-topic");
+			         "low-retrieval-confidence-sensitive-topic");
 			break;
 		}
 		break;

@@ -8,8 +8,8 @@
 
 #include "kb-audit.h"
 
-const char *const audit_kind_names[] = {"invalid", "duplicate", "conflict", "stale", "missing",
-					NULL};
+const char *const audit_kind_names[] = {"invalid", "duplicate", "conflict",
+                                        "stale",   "missing",   NULL};
 
 static void
 add(struct kb_audit *a, enum audit_kind kind, char *message)
@@ -56,10 +56,10 @@ words(const char *text, struct word **out)
 			break;
 		size_t len = 0;
 		char buf[32];
-		while (*p != '\0' && (isalnum((unsigned char)*p) || *p == '$' || *p == '%' ||
-				      ((*p == '.' || *p == ',' || *p == '-') &&
-				       isdigit((unsigned char)p[1]) && len > 0 &&
-				       isdigit((unsigned char)buf[len - 1])))) {
+		while (*p != '\0' &&
+		       (isalnum((unsigned char)*p) || *p == '$' || *p == '%' ||
+		        ((*p == '.' || *p == ',' || *p == '-') && isdigit((unsigned char)p[1]) &&
+		         len > 0 && isdigit((unsigned char)buf[len - 1])))) {
 			if (len < sizeof buf - 1)
 				buf[len++] = (char)tolower((unsigned char)*p);
 			p++;
@@ -145,7 +145,7 @@ kb_quantities(const char *text, struct kb_quantity **out)
 		if (w[i].s[0] == '$')
 			/* "$20 off" is a discount, not a price. */
 			snprintf(unit, sizeof unit, "%s",
-				 i + 1 < nw && strcmp(w[i + 1].s, "off") == 0 ? "usd-off" : "usd");
+			         i + 1 < nw && strcmp(w[i + 1].s, "off") == 0 ? "usd-off" : "usd");
 		else if (str_endswith(w[i].s, "%")) {
 			value[strlen(value) - 1] = '\0';
 			snprintf(unit, sizeof unit, "percent");
@@ -155,7 +155,7 @@ kb_quantities(const char *text, struct kb_quantity **out)
 			if (j + 1 < nw && strcmp(w[j].s, "to") == 0 && is_number(w[j + 1].s)) {
 				char range[sizeof value];
 				if (snprintf(range, sizeof range, "%.15s-%.15s", value,
-					     w[j + 1].s) > 0)
+				             w[j + 1].s) > 0)
 					memcpy(value, range, sizeof value);
 				j += 2;
 			}
@@ -167,8 +167,8 @@ kb_quantities(const char *text, struct kb_quantity **out)
 					qual = w[j++].s;
 				int u = j < nw ? time_unit(w[j].s) : -1;
 				if (u >= 0)
-					snprintf(unit, sizeof unit, "%s%s%s", qual, *qual ? "-" : "",
-						 time_units[u]);
+					snprintf(unit, sizeof unit, "%s%s%s", qual,
+					         *qual ? "-" : "", time_units[u]);
 			}
 			last = j;
 		}
@@ -237,7 +237,7 @@ struct fact_figures {
 /* Context words found in more than a third of a topic's facts. */
 static void
 topic_common_words(const struct kb_facts *fs, const struct fact_figures *ff, enum topic t,
-		   struct strv *out)
+                   struct strv *out)
 {
 	struct strv words = {0};
 	size_t *df = NULL, nfacts = 0;
@@ -296,15 +296,16 @@ find_conflicts(struct kb_audit *a, const struct kb_facts *fs)
 			int found = 0;
 			for (size_t p = 0; p < ff[i].n && !found; p++)
 				for (size_t r = 0; r < ff[j].n && !found; r++) {
-					if (!contradicts(&ff[i].q[p], &ff[j].q[r], &common[x->topic]))
+					if (!contradicts(&ff[i].q[p], &ff[j].q[r],
+					                 &common[x->topic]))
 						continue;
 					found = 1;
 					add(a, AUDIT_CONFLICT,
 					    xasprintf("%s:%d: conflict: %s says %s %s, but %s "
-						      "(%s:%d) says %s %s",
-						      x->source, x->line, x->id, ff[i].q[p].value,
-						      ff[i].q[p].unit, y->id, y->source, y->line,
-						      ff[j].q[r].value, ff[j].q[r].unit));
+					              "(%s:%d) says %s %s",
+					              x->source, x->line, x->id, ff[i].q[p].value,
+					              ff[i].q[p].unit, y->id, y->source, y->line,
+					              ff[j].q[r].value, ff[j].q[r].unit));
 				}
 		}
 	for (size_t i = 0; i < fs->n; i++)
@@ -348,8 +349,8 @@ kb_audit_run(const char *dir, const struct kb_freshness *fr, struct kb_audit *a,
 		if (strcmp(byid[i]->id, byid[i - 1]->id) == 0)
 			add(a, AUDIT_DUPLICATE,
 			    xasprintf("%s:%d: duplicate id '%s' (also at %s:%d)", byid[i]->source,
-				      byid[i]->line, byid[i]->id, byid[i - 1]->source,
-				      byid[i - 1]->line));
+			              byid[i]->line, byid[i]->id, byid[i - 1]->source,
+			              byid[i - 1]->line));
 	free(byid);
 
 	find_conflicts(a, &fs);
@@ -362,8 +363,8 @@ kb_audit_run(const char *dir, const struct kb_freshness *fr, struct kb_audit *a,
 		if (stale)
 			add(a, AUDIT_STALE,
 			    xasprintf("%s:%d: stale: %s (%s) updated %s, %d days ago, over %d",
-				      f->source, f->line, f->id, topic_names[f->topic], date, days,
-				      fr->stale_after_days));
+			              f->source, f->line, f->id, topic_names[f->topic], date, days,
+			              fr->stale_after_days));
 		if (f->missing) {
 			struct buf b;
 			buf_init(&b, 0);
@@ -375,7 +376,7 @@ kb_audit_run(const char *dir, const struct kb_freshness *fr, struct kb_audit *a,
 				buf_adds(&b, " volatile");
 			add(a, AUDIT_MISSING,
 			    xasprintf("%s:%d: missing metadata: %s has no%s", f->source, f->line,
-				      f->id, b.data));
+			              f->id, b.data));
 			buf_free(&b);
 		}
 	}

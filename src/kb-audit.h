@@ -31,8 +31,7 @@ struct kb_audit {
  * Audits every fact file under dir. Returns 0 (findings in out, free
  * with kb_audit_free) or -1 with *cause when dir cannot be read.
  */
-int kb_audit_run(const char *dir, const struct kb_freshness *, struct kb_audit *out,
-		 char **cause);
+int kb_audit_run(const char *dir, const struct kb_freshness *, struct kb_audit *out, char **cause);
 void kb_audit_free(struct kb_audit *);
 
 /*

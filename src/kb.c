@@ -17,7 +17,7 @@
 
 /* Bump when the index layout or tokenizer changes: old indexes are rebuilt. */
 #define KB_INDEX_SCHEMA "4"
-#define KB_TOKENIZER "porter unicode61 remove_diacritics 2"
+#define KB_TOKENIZER    "porter unicode61 remove_diacritics 2"
 /* Candidates fetched from FTS5 before confidence is computed. */
 #define KB_POOL 10
 /* Query terms in more facts than this are dropped (see kb_search). */
@@ -136,9 +136,8 @@ strip_cr(const char *text, size_t len, size_t *outlen)
  * and the fact's line is the one where its text starts.
  */
 static void
-add_fact(struct kb_facts *out, const struct kb_fact *meta, const char *source,
-	 const char *product, const char *id, const char *title, const char *b, const char *e,
-	 int line)
+add_fact(struct kb_facts *out, const struct kb_fact *meta, const char *source, const char *product,
+         const char *id, const char *title, const char *b, const char *e, int line)
 {
 	for (const char *p = b; p < e && isspace((unsigned char)*p); p++)
 		if (*p == '\n')
@@ -161,7 +160,7 @@ add_fact(struct kb_facts *out, const struct kb_fact *meta, const char *source,
 
 int
 kb_parse_file(const char *path, const char *text0, size_t len0, struct kb_facts *out,
-	      struct diag *d)
+              struct diag *d)
 {
 	size_t len;
 	int bad = utf8_bad_line(text0, len0);
@@ -171,7 +170,8 @@ kb_parse_file(const char *path, const char *text0, size_t len0, struct kb_facts 
 	}
 	char *text = strip_cr(text0, len0, &len);
 	if (strncmp(text, "---\n", 4) != 0) {
-		diag_error(d, path, 1, 1, "a fact file must start with '---' and YAML front matter");
+		diag_error(d, path, 1, 1,
+		           "a fact file must start with '---' and YAML front matter");
 		free(text);
 		return -1;
 	}
@@ -208,7 +208,7 @@ kb_parse_file(const char *path, const char *text0, size_t len0, struct kb_facts 
 	if (d->errors == errors0 && !valid_id(id)) {
 		yaml_node_t *n = ydoc_get(&y, root, "id");
 		diag_error(d, path, ydoc_line(&y, n), ydoc_col(n),
-			   "id '%s' must be lower-case letters, digits, '-', '_' or '.'", id);
+		           "id '%s' must be lower-case letters, digits, '-', '_' or '.'", id);
 	}
 	if (d->errors > errors0) {
 		ydoc_free(&y);
@@ -251,11 +251,13 @@ kb_parse_file(const char *path, const char *text0, size_t len0, struct kb_facts 
 		if (strncmp(p, "## ", 3) == 0 || last) {
 			char *stop = strncmp(p, "## ", 3) == 0 ? p : next;
 			if (sec == NULL)
-				add_fact(out, &meta, path, product, id, title, body, stop, body_line);
+				add_fact(out, &meta, path, product, id, title, body, stop,
+				         body_line);
 			else {
 				char *slug = str_slug(sec_title);
 				char *fid = xasprintf("%s/%s", id, slug);
-				add_fact(out, &meta, path, product, fid, sec_title, sec, stop, sec_line);
+				add_fact(out, &meta, path, product, fid, sec_title, sec, stop,
+				         sec_line);
 				free(fid);
 				free(slug);
 				free(sec_title);
@@ -314,7 +316,7 @@ find_md(const char *dir, struct strv *out, char **cause)
 		if (S_ISDIR(st.st_mode))
 			strv_take(&subdirs, p);
 		else if (S_ISREG(st.st_mode) && str_endswith(de->d_name, ".md") &&
-			 strcmp(de->d_name, "README.md") != 0)
+		         strcmp(de->d_name, "README.md") != 0)
 			strv_take(out, p);
 		else
 			free(p);
@@ -369,30 +371,33 @@ kb_fact_freshness(const struct kb_fact *f, const struct kb_freshness *fr, int *s
 {
 	int days = (int)(fr->today - f->updated);
 	*stale = days > fr->stale_after_days &&
-		 (f->volatile_ || (fr->volatile_topics & (1u << f->topic)) != 0);
+	         (f->volatile_ || (fr->volatile_topics & (1u << f->topic)) != 0);
 	return days;
 }
 
 /* ---------------------------------------------------------- stopwords */
 
 static const char *const stopwords[] = {
-    "a",	 "about", "above", "after", "again", "against", "all",	 "am",	  "an",
-    "and",	 "any",	  "are",   "as",    "at",    "be",      "because", "been", "before",
-    "being",	 "below", "between", "both", "but",  "by",      "can",	 "could", "did",
-    "do",	 "does",  "doing", "down",  "during", "each",   "few",	 "for",	  "from",
-    "further",	 "had",	  "has",   "have",  "having", "he",     "her",	 "here",  "hers",
-    "herself",	 "him",	  "himself", "his", "how",   "i",       "if",	 "in",	  "into",
-    "is",	 "it",	  "its",   "itself", "just", "me",      "might", "more",  "most",
-    "must",	 "my",	  "myself", "no",   "nor",   "not",     "now",	 "of",	  "off",
-    "on",	 "once",  "only",  "or",    "other", "ought",   "our",	 "ours",  "ourselves",
-    "out",	 "over",  "own",   "please", "same", "shall",   "she",	 "should", "so",
-    "some",	 "such",  "than",  "that",  "the",   "their",   "theirs", "them", "themselves",
-    "then",	 "there", "these", "they",  "this",  "those",   "through", "to",  "too",
-    "under",	 "until", "up",	   "very",  "was",   "we",      "were",	 "what",  "when",
-    "where",	 "which", "while", "who",   "whom",  "why",     "will",	 "with",  "would",
-    "you",	 "your",  "yours", "yourself", "yourselves", "hi", "hello", "thanks", "thank",
-    "im",	 "ive",	  "id",	   "dont",  "cant",  "s",       "t",	 "m",	  "ve",
-    "re",	 "ll",	  "d",	   "get",   "got",   "want",    "need",	 "way",	  "also",
+    "a",         "about",    "above",      "after", "again",   "against", "all",   "am",
+    "an",        "and",      "any",        "are",   "as",      "at",      "be",    "because",
+    "been",      "before",   "being",      "below", "between", "both",    "but",   "by",
+    "can",       "could",    "did",        "do",    "does",    "doing",   "down",  "during",
+    "each",      "few",      "for",        "from",  "further", "had",     "has",   "have",
+    "having",    "he",       "her",        "here",  "hers",    "herself", "him",   "himself",
+    "his",       "how",      "i",          "if",    "in",      "into",    "is",    "it",
+    "its",       "itself",   "just",       "me",    "might",   "more",    "most",  "must",
+    "my",        "myself",   "no",         "nor",   "not",     "now",     "of",    "off",
+    "on",        "once",     "only",       "or",    "other",   "ought",   "our",   "ours",
+    "ourselves", "out",      "over",       "own",   "please",  "same",    "shall", "she",
+    "should",    "so",       "some",       "such",  "than",    "that",    "the",   "their",
+    "theirs",    "them",     "themselves", "then",  "there",   "these",   "they",  "this",
+    "those",     "through",  "to",         "too",   "under",   "until",   "up",    "very",
+    "was",       "we",       "were",       "what",  "when",    "where",   "which", "while",
+    "who",       "whom",     "why",        "will",  "with",    "would",   "you",   "your",
+    "yours",     "yourself", "yourselves", "hi",    "hello",   "thanks",  "thank", "im",
+    "ive",       "id",       "dont",       "cant",  "s",       "t",       "m",     "ve",
+    "re",        "ll",       "d",          "get",   "got",     "want",    "need",  "way",
+    "also",
 };
 
 int
@@ -451,7 +456,7 @@ default_index_path(const char *dir)
 	char *p = NULL;
 	if (cache != NULL) {
 		p = xasprintf("%s/kb-%016llx.sqlite", cache,
-			      (unsigned long long)hash_fnv1a(key, strlen(key)));
+		              (unsigned long long)hash_fnv1a(key, strlen(key)));
 		free(cache);
 	}
 	free(real);
@@ -481,29 +486,29 @@ open_db(struct kb *kb, const char *path, char **cause)
 	sqlite3_stmt *st;
 	int current = 0;
 	if (sqlite3_prepare_v2(kb->db, "SELECT value FROM meta WHERE key='schema'", -1, &st,
-			       NULL) == SQLITE_OK) {
+	                       NULL) == SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW)
-			current = strcmp((const char *)sqlite3_column_text(st, 0),
-					 KB_INDEX_SCHEMA) == 0;
+			current =
+			    strcmp((const char *)sqlite3_column_text(st, 0), KB_INDEX_SCHEMA) == 0;
 		sqlite3_finalize(st);
 	}
 	if (!current &&
 	    exec(kb->db,
-		 "DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS files;"
-		 "DROP TABLE IF EXISTS vocab; DROP TABLE IF EXISTS fts;"
-		 "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
-		 "DROP TABLE IF EXISTS fact_src;"
-		 "CREATE TABLE files(path TEXT PRIMARY KEY, mtime INTEGER, size INTEGER,"
-		 " nfacts INTEGER);"
-		 "CREATE TABLE fact_src(rowid INTEGER PRIMARY KEY, source TEXT);"
-		 "CREATE INDEX fact_src_source ON fact_src(source);"
-		 "CREATE VIRTUAL TABLE fts USING fts5(title, content, id UNINDEXED,"
-		 " source UNINDEXED, line UNINDEXED, topic UNINDEXED, product UNINDEXED,"
-		 " updated UNINDEXED, version UNINDEXED, volatile UNINDEXED,"
-		 " tokenize='" KB_TOKENIZER "');"
-		 "CREATE VIRTUAL TABLE vocab USING fts5vocab(fts, row);"
-		 "INSERT INTO meta VALUES('schema', '" KB_INDEX_SCHEMA "');",
-		 cause) != 0) {
+	         "DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS files;"
+	         "DROP TABLE IF EXISTS vocab; DROP TABLE IF EXISTS fts;"
+	         "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
+	         "DROP TABLE IF EXISTS fact_src;"
+	         "CREATE TABLE files(path TEXT PRIMARY KEY, mtime INTEGER, size INTEGER,"
+	         " nfacts INTEGER);"
+	         "CREATE TABLE fact_src(rowid INTEGER PRIMARY KEY, source TEXT);"
+	         "CREATE INDEX fact_src_source ON fact_src(source);"
+	         "CREATE VIRTUAL TABLE fts USING fts5(title, content, id UNINDEXED,"
+	         " source UNINDEXED, line UNINDEXED, topic UNINDEXED, product UNINDEXED,"
+	         " updated UNINDEXED, version UNINDEXED, volatile UNINDEXED,"
+	         " tokenize='" KB_TOKENIZER "');"
+	         "CREATE VIRTUAL TABLE vocab USING fts5vocab(fts, row);"
+	         "INSERT INTO meta VALUES('schema', '" KB_INDEX_SCHEMA "');",
+	         cause) != 0) {
 		exec(kb->db, "ROLLBACK", cause);
 		return -1;
 	}
@@ -543,7 +548,7 @@ index_file(struct kb *kb, const char *path, const struct stat *st, struct diag *
 	if (forget_file(kb, path) != 0)
 		goto db_error;
 	if (sqlite3_prepare_v2(kb->db, "INSERT INTO fts VALUES(?,?,?,?,?,?,?,?,?,?)", -1, &ins,
-			       NULL) != SQLITE_OK)
+	                       NULL) != SQLITE_OK)
 		goto db_error;
 	for (size_t i = 0; i < fs.n; i++) {
 		struct kb_fact *f = &fs.v[i];
@@ -565,7 +570,7 @@ index_file(struct kb *kb, const char *path, const struct stat *st, struct diag *
 		}
 		sqlite3_reset(ins);
 		char *sql = sqlite3_mprintf("INSERT INTO fact_src VALUES(%lld, %Q)",
-					    (long long)sqlite3_last_insert_rowid(kb->db), path);
+		                            (long long)sqlite3_last_insert_rowid(kb->db), path);
 		int erc = exec(kb->db, sql, cause);
 		sqlite3_free(sql);
 		if (erc != 0) {
@@ -576,11 +581,11 @@ index_file(struct kb *kb, const char *path, const struct stat *st, struct diag *
 	}
 	sqlite3_finalize(ins);
 	if (sqlite3_prepare_v2(kb->db, "INSERT OR REPLACE INTO files VALUES(?,?,?,?)", -1, &fil,
-			       NULL) != SQLITE_OK)
+	                       NULL) != SQLITE_OK)
 		goto db_error;
 	sqlite3_bind_text(fil, 1, path, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(fil, 2, (sqlite3_int64)st->st_mtim.tv_sec * 1000000000 +
-				       st->st_mtim.tv_nsec);
+	sqlite3_bind_int64(fil, 2,
+	                   (sqlite3_int64)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec);
 	sqlite3_bind_int64(fil, 3, (sqlite3_int64)st->st_size);
 	sqlite3_bind_int64(fil, 4, (sqlite3_int64)fs.n);
 	sqlite3_step(fil);
@@ -613,9 +618,8 @@ sync_index(struct kb *kb, struct diag *d, char **cause)
 	}
 	sqlite3_stmt *q;
 	int rc = 0;
-	sqlite3_prepare_v2(kb->db,
-			   "SELECT mtime, size, nfacts FROM files WHERE path=?1",
-			   -1, &q, NULL);
+	sqlite3_prepare_v2(kb->db, "SELECT mtime, size, nfacts FROM files WHERE path=?1", -1, &q,
+	                   NULL);
 	for (size_t i = 0; i < files.n && rc == 0; i++) {
 		struct stat st;
 		if (stat(files.v[i], &st) != 0)
@@ -624,8 +628,8 @@ sync_index(struct kb *kb, struct diag *d, char **cause)
 		int same = 0, empty = 0;
 		if (sqlite3_step(q) == SQLITE_ROW) {
 			same = sqlite3_column_int64(q, 0) ==
-				   (sqlite3_int64)st.st_mtim.tv_sec * 1000000000 +
-				       st.st_mtim.tv_nsec &&
+			           (sqlite3_int64)st.st_mtim.tv_sec * 1000000000 +
+			               st.st_mtim.tv_nsec &&
 			       sqlite3_column_int64(q, 1) == (sqlite3_int64)st.st_size;
 			empty = sqlite3_column_int64(q, 2) == 0;
 		}
@@ -706,11 +710,11 @@ kb_open(const char *dir, const char *index, struct diag *d, char **cause)
 		kb->nfacts = (size_t)sqlite3_column_int64(st_n, 0);
 	sqlite3_finalize(st_n);
 	if (sqlite3_prepare_v2(kb->db, "SELECT doc FROM vocab WHERE term=?", -1, &kb->st_df,
-			       NULL) != SQLITE_OK ||
+	                       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(kb->db,
-			       "SELECT title, content, id, source, line, topic, product, updated,"
-			       " version, volatile FROM fts WHERE rowid=?",
-			       -1, &kb->st_get, NULL) != SQLITE_OK) {
+	                       "SELECT title, content, id, source, line, topic, product, updated,"
+	                       " version, volatile FROM fts WHERE rowid=?",
+	                       -1, &kb->st_get, NULL) != SQLITE_OK) {
 		*cause = xasprintf("knowledge index: %s", sqlite3_errmsg(kb->db));
 		goto fail;
 	}
@@ -878,13 +882,12 @@ load_hit(struct kb *kb, sqlite3_int64 rowid, struct kb_fact *f)
  * each other in text too ("standard shipping").
  */
 static double
-coverage(struct kb *kb, const char *text, const struct qterms *q, double idf_total,
-	 double *bigrams)
+coverage(struct kb *kb, const char *text, const struct qterms *q, double idf_total, double *bigrams)
 {
 	struct strv stems = {0};
 	struct tok_ctx c = {.stems = &stems};
 	kb->tok.xTokenize(kb->tokenizer, &c, FTS5_TOKENIZE_DOCUMENT, text, (int)strlen(text),
-			  tok_query_cb);
+	                  tok_query_cb);
 	double got = 0;
 	for (size_t i = 0; i < q->n; i++)
 		if (q->v[i].df >= 0 && strv_contains(&stems, q->v[i].stem))
@@ -919,7 +922,7 @@ cmp_confidence(const void *a, const void *b)
 
 int
 kb_search(struct kb *kb, const char *query, int k, const struct kb_freshness *fr,
-	  struct kb_hits *out, char **cause)
+          struct kb_hits *out, char **cause)
 {
 	struct qterms q = {0};
 	struct tok_ctx c = {.terms = &q, .text = query};
@@ -927,15 +930,15 @@ kb_search(struct kb *kb, const char *query, int k, const struct kb_freshness *fr
 	if (k <= 0)
 		k = 5;
 	kb->tok.xTokenize(kb->tokenizer, &c, FTS5_TOKENIZE_QUERY, query, (int)strlen(query),
-			  tok_query_cb);
+	                  tok_query_cb);
 
 	/* Document frequencies; terms in most facts carry no signal. */
 	double n = (double)kb->nfacts, idf_total = 0;
 	for (size_t i = 0; i < q.n; i++) {
 		sqlite3_bind_text(kb->st_df, 1, q.v[i].stem, -1, SQLITE_STATIC);
 		q.v[i].df = sqlite3_step(kb->st_df) == SQLITE_ROW
-				? (long)sqlite3_column_int64(kb->st_df, 0)
-				: 0;
+		                ? (long)sqlite3_column_int64(kb->st_df, 0)
+		                : 0;
 		sqlite3_reset(kb->st_df);
 		q.v[i].idf = bm25_idf(n, (double)q.v[i].df);
 	}
@@ -981,9 +984,9 @@ kb_search(struct kb *kb, const char *query, int k, const struct kb_freshness *fr
 
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(kb->db,
-			       "SELECT rowid, -bm25(fts, 4.0, 1.0) FROM fts WHERE fts MATCH ?"
-			       " ORDER BY bm25(fts, 4.0, 1.0) LIMIT ?",
-			       -1, &st, NULL) != SQLITE_OK) {
+	                       "SELECT rowid, -bm25(fts, 4.0, 1.0) FROM fts WHERE fts MATCH ?"
+	                       " ORDER BY bm25(fts, 4.0, 1.0) LIMIT ?",
+	                       -1, &st, NULL) != SQLITE_OK) {
 		*cause = xasprintf("knowledge index: %s", sqlite3_errmsg(kb->db));
 		buf_free(&m);
 		qterms_free(&q);

@@ -22,8 +22,8 @@ struct kb_fact {
 	unsigned missing; /* KB_MISSING_* bits: metadata the file left out */
 };
 
-#define KB_MISSING_PRODUCT 0x1
-#define KB_MISSING_VERSION 0x2
+#define KB_MISSING_PRODUCT  0x1
+#define KB_MISSING_VERSION  0x2
 #define KB_MISSING_VOLATILE 0x4
 
 struct kb_facts {
@@ -38,7 +38,7 @@ void kb_facts_free(struct kb_facts *);
  * Returns 0 or -1.
  */
 int kb_parse_file(const char *path, const char *text, size_t len, struct kb_facts *out,
-		  struct diag *d);
+                  struct diag *d);
 
 /* Reads every *.md under dir (sorted); bad files are reported and skipped. */
 int kb_load_dir(const char *dir, struct kb_facts *out, struct diag *d, char **cause);
@@ -79,9 +79,9 @@ size_t kb_reindexed(const struct kb *);
 double kb_calibrate(const double feat[KB_NFEAT]);
 
 struct kb_hit {
-	struct kb_fact fact;  /* owned by the hit */
-	double score;         /* bm25, higher is better */
-	double confidence;    /* calibrated probability that this hit answers the query */
+	struct kb_fact fact; /* owned by the hit */
+	double score;        /* bm25, higher is better */
+	double confidence;   /* calibrated probability that this hit answers the query */
 	int freshness_days;
 	int stale;
 	double feat[KB_NFEAT]; /* what the confidence was computed from */
@@ -99,7 +99,7 @@ void kb_hits_free(struct kb_hits *);
  * *cause (caller frees) on a database error. No hits is not an error.
  */
 int kb_search(struct kb *, const char *query, int k, const struct kb_freshness *,
-	      struct kb_hits *out, char **cause);
+              struct kb_hits *out, char **cause);
 
 /* One hit as DESIGN.md's retrieval hit object; caller frees. */
 cJSON *kb_hit_json(const struct kb_hit *);

@@ -10,10 +10,9 @@
 #include "ydoc.h"
 
 const char *const disclosure_trigger_names[] = {"first_message", "account_data_requested",
-						"before_handoff", "every_reply", NULL};
-const char *const handler_action_names[] = {"escalate_immediately",
-					    "escalate_to_billing_specialist", "escalate_to_human",
-					    NULL};
+                                                "before_handoff", "every_reply", NULL};
+const char *const handler_action_names[] = {
+    "escalate_immediately", "escalate_to_billing_specialist", "escalate_to_human", NULL};
 
 /* ------------------------------------------------------------- schema */
 
@@ -176,8 +175,8 @@ enum_mask(struct ydoc *y, yaml_node_t *n, const char *const *names)
 	}
 	if (n->type != YAML_SEQUENCE_NODE)
 		return 0;
-	for (yaml_node_item_t *it = n->data.sequence.items.start;
-	     it < n->data.sequence.items.top; it++) {
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	     it++) {
 		int i = names_find(names, ydoc_str(yaml_document_get_node(&y->doc, *it)));
 		if (i >= 0)
 			m |= 1u << i;
@@ -190,8 +189,8 @@ str_list(struct strv *sv, struct ydoc *y, yaml_node_t *n)
 {
 	if (n == NULL || n->type != YAML_SEQUENCE_NODE)
 		return;
-	for (yaml_node_item_t *it = n->data.sequence.items.start;
-	     it < n->data.sequence.items.top; it++)
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	     it++)
 		strv_add(sv, ydoc_str(yaml_document_get_node(&y->doc, *it)));
 }
 
@@ -218,8 +217,8 @@ bool_or(struct ydoc *y, yaml_node_t *map, const char *key, int dflt)
 
 #define FOR_PAIRS(y, map, pr)                                                                      \
 	for (yaml_node_pair_t *pr = (map) && (map)->type == YAML_MAPPING_NODE                      \
-					? (map)->data.mapping.pairs.start                          \
-					: NULL;                                                    \
+	                                ? (map)->data.mapping.pairs.start                          \
+	                                : NULL;                                                    \
 	     pr != NULL && pr < (map)->data.mapping.pairs.top; pr++)
 
 /* -------------------------------------------------------- extraction */
@@ -238,24 +237,24 @@ load_guardrails(struct policy *p, struct ydoc *y, yaml_node_t *g, struct diag *d
 		patset_load(&t->patterns, y, ydoc_get(y, tpat, names.v[i]));
 		if (t->patterns.src.n == 0)
 			diag_warn(d, y->file, ydoc_line(y, topics), ydoc_col(topics),
-				  "prohibited topic '%s' has no topic_patterns: replies cannot "
-				  "be checked for it",
-				  t->name);
+			          "prohibited topic '%s' has no topic_patterns: replies cannot "
+			          "be checked for it",
+			          t->name);
 	}
 	FOR_PAIRS(y, tpat, pr)
 	{
 		yaml_node_t *k = yaml_document_get_node(&y->doc, pr->key);
 		if (!strv_contains(&names, ydoc_str(k)))
 			diag_error(d, y->file, ydoc_line(y, k), ydoc_col(k),
-				   "topic_patterns: '%s' is not a prohibited topic", ydoc_str(k));
+			           "topic_patterns: '%s' is not a prohibited topic", ydoc_str(k));
 	}
 	strv_free(&names);
 
 	yaml_node_t *disc = ydoc_get(y, g, "required_disclosures");
 	if (disc != NULL && disc->type == YAML_MAPPING_NODE)
-		p->disclosures = xcalloc((size_t)(disc->data.mapping.pairs.top -
-						  disc->data.mapping.pairs.start),
-					 sizeof *p->disclosures);
+		p->disclosures =
+		    xcalloc((size_t)(disc->data.mapping.pairs.top - disc->data.mapping.pairs.start),
+		            sizeof *p->disclosures);
 	FOR_PAIRS(y, disc, pr)
 	{
 		yaml_node_t *v = yaml_document_get_node(&y->doc, pr->value);
@@ -268,9 +267,9 @@ load_guardrails(struct policy *p, struct ydoc *y, yaml_node_t *g, struct diag *d
 
 	yaml_node_t *hs = ydoc_get(y, g, "sensitive_topic_handlers");
 	if (hs != NULL && hs->type == YAML_MAPPING_NODE)
-		p->handlers = xcalloc(
-		    (size_t)(hs->data.mapping.pairs.top - hs->data.mapping.pairs.start),
-		    sizeof *p->handlers);
+		p->handlers =
+		    xcalloc((size_t)(hs->data.mapping.pairs.top - hs->data.mapping.pairs.start),
+		            sizeof *p->handlers);
 	FOR_PAIRS(y, hs, pr)
 	{
 		yaml_node_t *k = yaml_document_get_node(&y->doc, pr->key);
@@ -278,14 +277,14 @@ load_guardrails(struct policy *p, struct ydoc *y, yaml_node_t *g, struct diag *d
 		struct sensitive_handler *h = &p->handlers[p->nhandlers++];
 		h->name = xstrdup(ydoc_str(k));
 		h->action = (enum handler_action)names_find(handler_action_names,
-							    ydoc_str(ydoc_get(y, v, "action")));
+		                                            ydoc_str(ydoc_get(y, v, "action")));
 		h->message = xstrdup(ydoc_str(ydoc_get(y, v, "message")));
 		h->threshold_usd = num_or(y, v, "threshold_usd", -1);
 		patset_load(&h->patterns, y, ydoc_get(y, v, "patterns"));
 		if (h->patterns.src.n == 0)
 			diag_warn(d, y->file, ydoc_line(y, k), ydoc_col(k),
-				  "sensitive topic handler '%s' has no patterns: it can never fire",
-				  h->name);
+			          "sensitive topic handler '%s' has no patterns: it can never fire",
+			          h->name);
 	}
 }
 
@@ -335,7 +334,8 @@ load_routing(struct policy *p, struct ydoc *y, yaml_node_t *r, struct diag *d)
 		yaml_node_t *w = ydoc_get(y, m, "when");
 		struct route_rule *rr = &p->rules[p->nrules++];
 		rr->urgency = enum_mask(y, ydoc_get(y, w, "urgency"), urgency_names);
-		rr->complexity = enum_mask(y, ydoc_get(y, w, "complexity_signal"), complexity_names);
+		rr->complexity =
+		    enum_mask(y, ydoc_get(y, w, "complexity_signal"), complexity_names);
 		rr->category = enum_mask(y, ydoc_get(y, w, "intent_category"), category_names);
 		rr->sentiment = enum_mask(y, ydoc_get(y, w, "sentiment"), sentiment_names);
 		rr->tier = enum_mask(y, ydoc_get(y, w, "tier"), tier_names);
@@ -348,16 +348,16 @@ load_routing(struct policy *p, struct ydoc *y, yaml_node_t *r, struct diag *d)
 			if (v->type == YAML_SEQUENCE_NODE &&
 			    v->data.sequence.items.top == v->data.sequence.items.start)
 				diag_error(d, y->file, ydoc_line(y, v), ydoc_col(v),
-					   "routing: an empty list matches nothing; leave the "
-					   "condition out to match anything");
+				           "routing: an empty list matches nothing; leave the "
+				           "condition out to match anything");
 		}
 	}
 	struct route_rule *last = n ? &p->rules[n - 1] : NULL;
 	if (last == NULL || last->urgency || last->complexity || last->category ||
 	    last->sentiment || last->tier || last->legal != -1)
 		diag_error(d, y->file, ydoc_line(y, r), ydoc_col(r),
-			   "routing: the last rule must have no 'when' so that every ticket "
-			   "gets a route");
+		           "routing: the last rule must have no 'when' so that every ticket "
+		           "gets a route");
 }
 
 static void
@@ -369,15 +369,16 @@ load_resolution(struct policy *p, struct ydoc *y, yaml_node_t *r, struct diag *d
 	p->credit_max_per_conversation = num_or(y, credit, "max_per_conversation_usd", 50);
 	if (p->credit_max_per_credit > p->credit_max_per_conversation)
 		diag_error(d, y->file, ydoc_line(y, credit), ydoc_col(credit),
-			   "resolution.credit: max_per_credit_usd (%g) exceeds "
-			   "max_per_conversation_usd (%g)",
-			   p->credit_max_per_credit, p->credit_max_per_conversation);
+		           "resolution.credit: max_per_credit_usd (%g) exceeds "
+		           "max_per_conversation_usd (%g)",
+		           p->credit_max_per_credit, p->credit_max_per_conversation);
 	yaml_node_t *routes = ydoc_get(y, r, "routes");
 	if (routes == NULL) {
 		/* Read tools for both resolution routes; write tools need a policy. */
 		unsigned ro = 1u << TOOL_KNOWLEDGE_BASE_SEARCH | 1u << TOOL_GET_ORDER_STATUS;
 		p->route_tools[ROUTE_RESOLUTION_GENERAL] = ro;
-		p->route_tools[ROUTE_RESOLUTION_AUTHENTICATED] = ro | 1u << TOOL_GET_CUSTOMER_ACCOUNT;
+		p->route_tools[ROUTE_RESOLUTION_AUTHENTICATED] =
+		    ro | 1u << TOOL_GET_CUSTOMER_ACCOUNT;
 		return;
 	}
 	FOR_PAIRS(y, routes, pr)
@@ -386,7 +387,7 @@ load_resolution(struct policy *p, struct ydoc *y, yaml_node_t *r, struct diag *d
 		int ri = names_find(route_names, ydoc_str(k));
 		if (ri < 0) {
 			diag_error(d, y->file, ydoc_line(y, k), ydoc_col(k),
-				   "resolution.routes: '%s' is not a route", ydoc_str(k));
+			           "resolution.routes: '%s' is not a route", ydoc_str(k));
 			continue;
 		}
 		p->route_tools[ri] =
@@ -439,7 +440,7 @@ policy_load_text(const char *path, const char *text, size_t len, struct diag *d)
 	p->stale_after_days = (int)int_or(&y, k, "stale_after_days", 90);
 	yaml_node_t *vt = ydoc_get(&y, k, "volatile_topics");
 	p->volatile_topics = vt ? enum_mask(&y, vt, topic_names)
-				: 1u << TOPIC_PRICING | 1u << TOPIC_POLICY | 1u << TOPIC_PRODUCT;
+	                        : 1u << TOPIC_PRICING | 1u << TOPIC_POLICY | 1u << TOPIC_PRODUCT;
 	yaml_node_t *ent = ydoc_get(&y, root, "entities");
 	p->order_number_re = regex_or_null(&y, ent, "order_number");
 	p->account_id_re = regex_or_null(&y, ent, "account_id");
@@ -510,7 +511,7 @@ mask_ok(unsigned mask, int value)
 
 enum route
 policy_route(const struct policy *p, enum category cat, enum urgency urg, enum sentiment sent,
-	     enum complexity cplx, enum tier tier, int legal)
+             enum complexity cplx, enum tier tier, int legal)
 {
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct route_rule *r = &p->rules[i];
@@ -570,7 +571,7 @@ policy_watch_poll(struct policy_watch *w, char **cause)
 			return 0; /* already reported */
 		memset(&w->seen, 0, sizeof w->seen);
 		*cause = xasprintf("%s: %s; keeping policy version %s", w->path, strerror(errno),
-				   w->current->version);
+		                   w->current->version);
 		return -1;
 	}
 	if (same_file(&st, &w->seen))
@@ -582,7 +583,7 @@ policy_watch_poll(struct policy_watch *w, char **cause)
 	if (p == NULL) {
 		char *msgs = diag_join(&d);
 		*cause = xasprintf("%s\npolicy not reloaded; keeping version %s", msgs,
-				   w->current->version);
+		                   w->current->version);
 		free(msgs);
 		diag_free(&d);
 		return -1;

@@ -73,7 +73,7 @@ struct route_rule {
 
 struct policy {
 	char *path;
-	char hash[65];   /* SHA-256 of the file */
+	char hash[65];    /* SHA-256 of the file */
 	char version[13]; /* its first 12 digits: the policy version */
 
 	struct prohibited_topic *topics;
@@ -116,7 +116,7 @@ void policy_free(struct policy *);
 
 /* The route the policy's routing table picks. */
 enum route policy_route(const struct policy *, enum category, enum urgency, enum sentiment,
-			enum complexity, enum tier, int legal);
+                        enum complexity, enum tier, int legal);
 /* Whether the route may call the tool (write tools also need the switch). */
 int policy_tool_allowed(const struct policy *, enum route, int tool_id);
 

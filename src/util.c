@@ -378,7 +378,8 @@ date_today(long *days, char **cause)
 	const char *env = getenv("FRONTLINE_TODAY");
 	if (env != NULL && *env != '\0') {
 		if (date_parse(env, days) != 0) {
-			*cause = xasprintf("FRONTLINE_TODAY=%s: expected a date as YYYY-MM-DD", env);
+			*cause =
+			    xasprintf("FRONTLINE_TODAY=%s: expected a date as YYYY-MM-DD", env);
 			return -1;
 		}
 		return 0;
@@ -457,7 +458,7 @@ void
 sha256_hex(const void *data, size_t len, char out[65])
 {
 	uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-			 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+	                 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 	const unsigned char *p = data;
 	size_t left = len;
 	while (left >= 64) {

@@ -46,8 +46,8 @@ struct strv {
 	size_t n;
 	size_t cap;
 };
-void strv_add(struct strv *, const char *);   /* copies */
-void strv_take(struct strv *, char *);        /* takes ownership */
+void strv_add(struct strv *, const char *); /* copies */
+void strv_take(struct strv *, char *);      /* takes ownership */
 int strv_contains(const struct strv *, const char *);
 void strv_free(struct strv *);
 

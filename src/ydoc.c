@@ -11,7 +11,7 @@
 
 int
 ydoc_load(struct ydoc *y, const char *file, const char *text, size_t len, int line_offset,
-	  struct diag *d)
+          struct diag *d)
 {
 	yaml_parser_t p;
 	memset(y, 0, sizeof *y);
@@ -27,10 +27,10 @@ ydoc_load(struct ydoc *y, const char *file, const char *text, size_t len, int li
 		int col = (int)p.problem_mark.column + 1;
 		if (p.context != NULL)
 			diag_error(d, file, line, col, "YAML syntax error: %s %s", p.problem,
-				   p.context);
+			           p.context);
 		else
 			diag_error(d, file, line, col, "YAML syntax error: %s",
-				   p.problem ? p.problem : "unknown");
+			           p.problem ? p.problem : "unknown");
 		yaml_parser_delete(&p);
 		return -1;
 	}
@@ -58,8 +58,8 @@ ydoc_get(struct ydoc *y, yaml_node_t *map, const char *key)
 {
 	if (map == NULL || map->type != YAML_MAPPING_NODE)
 		return NULL;
-	for (yaml_node_pair_t *pr = map->data.mapping.pairs.start;
-	     pr < map->data.mapping.pairs.top; pr++) {
+	for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top;
+	     pr++) {
 		yaml_node_t *k = yaml_document_get_node(&y->doc, pr->key);
 		if (k != NULL && k->type == YAML_SCALAR_NODE && strcmp(ydoc_str(k), key) == 0)
 			return yaml_document_get_node(&y->doc, pr->value);
@@ -187,12 +187,11 @@ values_list(const char *const *values)
 }
 
 static void
-check_enum(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *where,
-	   struct diag *d)
+check_enum(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *where, struct diag *d)
 {
 	if (n->type != YAML_SCALAR_NODE) {
-		diag_error(d, y->file, ydoc_line(y, n), ydoc_col(n), "%s: expected a string, got %s",
-			   where, node_kind(n));
+		diag_error(d, y->file, ydoc_line(y, n), ydoc_col(n),
+		           "%s: expected a string, got %s", where, node_kind(n));
 		return;
 	}
 	for (int i = 0; k->values[i] != NULL; i++)
@@ -200,13 +199,13 @@ check_enum(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *whe
 			return;
 	char *vl = values_list(k->values);
 	diag_error(d, y->file, ydoc_line(y, n), ydoc_col(n), "%s: '%s' is not one of: %s", where,
-		   ydoc_str(n), vl);
+	           ydoc_str(n), vl);
 	free(vl);
 }
 
 static void
 check_scalar(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *where,
-	     struct diag *d)
+             struct diag *d)
 {
 	int line = ydoc_line(y, n), col = ydoc_col(n);
 	const char *s = ydoc_str(n);
@@ -219,28 +218,28 @@ check_scalar(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *w
 		return;
 	case Y_INT:
 		if (ydoc_int(n, &iv) != 0) {
-			diag_error(d, y->file, line, col, "%s: expected an integer, got '%s'", where,
-				   s);
+			diag_error(d, y->file, line, col, "%s: expected an integer, got '%s'",
+			           where, s);
 			return;
 		}
 		if ((k->min != 0 || k->max != 0) && (iv < k->min || iv > k->max))
 			diag_error(d, y->file, line, col, "%s: %ld is out of range [%g, %g]", where,
-				   iv, k->min, k->max);
+			           iv, k->min, k->max);
 		return;
 	case Y_NUM:
 		if (ydoc_num(n, &dv) != 0) {
 			diag_error(d, y->file, line, col, "%s: expected a number, got '%s'", where,
-				   s);
+			           s);
 			return;
 		}
 		if ((k->min != 0 || k->max != 0) && (dv < k->min || dv > k->max))
 			diag_error(d, y->file, line, col, "%s: %g is out of range [%g, %g]", where,
-				   dv, k->min, k->max);
+			           dv, k->min, k->max);
 		return;
 	case Y_BOOL:
 		if (ydoc_bool(n, &bv) != 0)
 			diag_error(d, y->file, line, col, "%s: expected true or false, got '%s'",
-				   where, s);
+			           where, s);
 		return;
 	case Y_REGEX: {
 		regex_t re;
@@ -249,15 +248,15 @@ check_scalar(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *w
 			char msg[256];
 			regerror(rc, &re, msg, sizeof msg);
 			diag_error(d, y->file, line, col, "%s: bad regular expression '%s': %s",
-				   where, s, msg);
+			           where, s, msg);
 		} else
 			regfree(&re);
 		return;
 	}
 	case Y_DATE:
 		if (date_parse(s, &iv) != 0)
-			diag_error(d, y->file, line, col, "%s: expected a date as YYYY-MM-DD, got '%s'",
-				   where, s);
+			diag_error(d, y->file, line, col,
+			           "%s: expected a date as YYYY-MM-DD, got '%s'", where, s);
 		return;
 	default:
 		return;
@@ -265,8 +264,7 @@ check_scalar(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *w
 }
 
 void
-ydoc_check(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *where,
-	   struct diag *d)
+ydoc_check(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *where, struct diag *d)
 {
 	int line = ydoc_line(y, n), col = ydoc_col(n);
 
@@ -289,7 +287,7 @@ ydoc_check(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *whe
 			if (!(n->type == YAML_SCALAR_NODE && *ydoc_str(n) == '\0' &&
 			      k->type == Y_DICT))
 				diag_error(d, y->file, line, col, "%s: expected a mapping, got %s",
-					   where, node_kind(n));
+				           where, node_kind(n));
 			return;
 		}
 		for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
@@ -298,7 +296,7 @@ ydoc_check(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *whe
 			yaml_node_t *vn = yaml_document_get_node(&y->doc, pr->value);
 			if (kn->type != YAML_SCALAR_NODE) {
 				diag_error(d, y->file, ydoc_line(y, kn), ydoc_col(kn),
-					   "%s: keys must be plain strings", where);
+				           "%s: keys must be plain strings", where);
 				continue;
 			}
 			const char *name = ydoc_str(kn);
@@ -307,8 +305,8 @@ ydoc_check(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *whe
 				if (prev->type == YAML_SCALAR_NODE &&
 				    strcmp(ydoc_str(prev), name) == 0) {
 					diag_error(d, y->file, ydoc_line(y, kn), ydoc_col(kn),
-						   "%s: duplicate key '%s' (first at line %d)", where,
-						   name, ydoc_line(y, prev));
+					           "%s: duplicate key '%s' (first at line %d)",
+					           where, name, ydoc_line(y, prev));
 					break;
 				}
 			}
@@ -324,10 +322,10 @@ ydoc_check(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *whe
 					buf_init(&b, 0);
 					for (const struct ykey *e = k->sub; e->name != NULL; e++)
 						buf_printf(&b, "%s%s", e == k->sub ? "" : ", ",
-							   e->name);
+						           e->name);
 					diag_error(d, y->file, ydoc_line(y, kn), ydoc_col(kn),
-						   "unknown key '%s' in %s (expected one of: %s)", name,
-						   *where ? where : "the top level", b.data);
+					           "unknown key '%s' in %s (expected one of: %s)",
+					           name, *where ? where : "the top level", b.data);
 					buf_free(&b);
 				} else
 					ydoc_check(y, vn, c, sub_where, d);
@@ -337,14 +335,15 @@ ydoc_check(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *whe
 		if (k->type == Y_MAP)
 			for (const struct ykey *c = k->sub; c->name != NULL; c++)
 				if (c->required && ydoc_get(y, n, c->name) == NULL)
-					diag_error(d, y->file, line, col, "%s: missing required key '%s'",
-						   *where ? where : "the top level", c->name);
+					diag_error(d, y->file, line, col,
+					           "%s: missing required key '%s'",
+					           *where ? where : "the top level", c->name);
 		return;
 	}
 	if (k->type == Y_LIST) {
 		if (n->type != YAML_SEQUENCE_NODE) {
 			diag_error(d, y->file, line, col, "%s: expected a list, got %s", where,
-				   node_kind(n));
+			           node_kind(n));
 			return;
 		}
 		int i = 0;
@@ -358,7 +357,7 @@ ydoc_check(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *whe
 	}
 	if (n->type != YAML_SCALAR_NODE) {
 		diag_error(d, y->file, line, col, "%s: expected %s, got %s", where,
-			   type_name(k->type), node_kind(n));
+		           type_name(k->type), node_kind(n));
 		return;
 	}
 	check_scalar(y, n, k, where, d);

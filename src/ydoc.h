@@ -22,7 +22,7 @@ struct ydoc {
  * error added to d. The document must be released with ydoc_free().
  */
 int ydoc_load(struct ydoc *, const char *file, const char *text, size_t len, int line_offset,
-	      struct diag *d);
+              struct diag *d);
 void ydoc_free(struct ydoc *);
 
 yaml_node_t *ydoc_root(struct ydoc *);
@@ -63,7 +63,7 @@ struct ykey {
  * values, bad regular expressions. where names the node in messages.
  */
 void ydoc_check(struct ydoc *, yaml_node_t *node, const struct ykey *schema, const char *where,
-		struct diag *d);
+                struct diag *d);
 
 /* Scalar conversions; they return 0 or -1. */
 int ydoc_int(yaml_node_t *, long *);

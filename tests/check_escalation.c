@@ -144,8 +144,8 @@ START_TEST(account_security_concern)
 		ck_assert_str_eq(d.reason, "account-security-concern");
 		ck_assert_str_eq(d.queue, "human-queue-priority");
 		ck_assert_str_eq(d.message,
-				 "For your security, I'm connecting you with a specialist right "
-				 "now.");
+		                 "For your security, I'm connecting you with a specialist right "
+		                 "now.");
 		ck_assert(d.signals[SIG_SENSITIVE].fired);
 		ck_assert_str_eq(d.signals[SIG_SENSITIVE].detail, "account_security_concern");
 	}
@@ -167,11 +167,11 @@ START_TEST(payment_dispute_over_threshold)
 	ck_assert_str_eq(d.reason, "payment-dispute-over-threshold");
 	ck_assert_str_eq(d.queue, "billing-specialist");
 	ck_assert_str_eq(d.message, "I'm bringing in a billing specialist who can resolve this "
-				    "dispute with you.");
+	                            "dispute with you.");
 	ck_assert_double_eq_tol(d.signals[SIG_SENSITIVE].value, 740, 1e-9);
 	ck_assert_double_eq_tol(d.signals[SIG_SENSITIVE].threshold, 500, 1e-9);
 	ck_assert_str_eq(d.signals[SIG_SENSITIVE].detail,
-			 "payment_dispute_over_threshold: $740.00 > $500.00");
+	                 "payment_dispute_over_threshold: $740.00 > $500.00");
 
 	in.amount_usd = 500.01;
 	assert_escalates(&in, "payment-dispute-over-threshold", "billing-specialist");
@@ -198,7 +198,7 @@ START_TEST(enterprise_billing_policy)
 	assert_escalates(&in, "enterprise-billing-policy", NULL);
 	struct escalation_decision d = decide(&in);
 	ck_assert_str_eq(d.signals[SIG_ENTERPRISE_BILLING].detail,
-			 "tier enterprise, category billing");
+	                 "tier enterprise, category billing");
 	/* Enterprise but not billing, or billing but not enterprise: no. */
 	in.category = CAT_TECHNICAL;
 	assert_no_escalation(&in);
@@ -267,7 +267,8 @@ START_TEST(low_retrieval_confidence_sensitive_topic)
 	ck_assert(d.signals[SIG_RETRIEVAL].applies);
 	ck_assert_double_eq_tol(d.signals[SIG_RETRIEVAL].value, 0.3, 1e-9);
 	ck_assert_double_eq_tol(d.signals[SIG_RETRIEVAL].threshold, 0.5, 1e-9);
-	ck_assert_str_eq(d.signals[SIG_RETRIEVAL].detail, "retrieval 0.30 < 0.50 (billing, sensitive)");
+	ck_assert_str_eq(d.signals[SIG_RETRIEVAL].detail,
+	                 "retrieval 0.30 < 0.50 (billing, sensitive)");
 	in.category = CAT_ACCOUNT;
 	assert_escalates(&in, "low-retrieval-confidence-sensitive-topic", NULL);
 	/* At the floor it is fine. */
@@ -372,15 +373,15 @@ START_TEST(every_signal_is_filled_in)
 	ck_assert_str_eq(d.reason, "low-confidence");
 
 	static const char *const names[SIG__N] = {
-	    "legal_language",	  "sensitive_topic",  "enterprise_billing",   "sentiment_degradation",
-	    "max_turns",	  "agent_confidence", "retrieval_confidence",
+	    "legal_language", "sensitive_topic",  "enterprise_billing",   "sentiment_degradation",
+	    "max_turns",      "agent_confidence", "retrieval_confidence",
 	};
 	for (int i = 0; i < SIG__N; i++) {
 		ck_assert_str_eq(d.signals[i].name, names[i]);
 		ck_assert_int_eq(d.signals[i].hard, i <= SIG_SENTIMENT);
 		ck_assert_msg(d.signals[i].detail[0] != '\0', "%s has no detail", names[i]);
 		ck_assert_msg(memchr(d.signals[i].detail, '\0', sizeof d.signals[i].detail) != NULL,
-			      "%s: detail not terminated", names[i]);
+		              "%s: detail not terminated", names[i]);
 	}
 	const struct esc_signal *s = d.signals;
 	ck_assert_double_eq_tol(s[SIG_MAX_TURNS].value, 3, 1e-9);
@@ -416,29 +417,30 @@ START_TEST(escalation_json_has_the_decision_and_all_signals)
 	ck_assert_ptr_nonnull(o);
 	ck_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "escalate")));
 	ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(o, "reason")->valuestring,
-			 "low-confidence");
+	                 "low-confidence");
 	ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(o, "queue")->valuestring,
-			 "human-queue-standard");
+	                 "human-queue-standard");
 	cJSON *sigs = cJSON_GetObjectItemCaseSensitive(o, "signals");
 	ck_assert(cJSON_IsObject(sigs));
 	ck_assert_int_eq(cJSON_GetArraySize(sigs), SIG__N);
 	for (int i = 0; i < SIG__N; i++) {
 		cJSON *s = cJSON_GetObjectItemCaseSensitive(sigs, d.signals[i].name);
 		ck_assert_msg(cJSON_IsObject(s), "signal %s missing", d.signals[i].name);
-		static const char *const fields[] = {"hard", "applies", "fired",
-						     "value", "threshold", "detail"};
+		static const char *const fields[] = {"hard",  "applies",   "fired",
+		                                     "value", "threshold", "detail"};
 		for (size_t f = 0; f < nitems(fields); f++)
 			ck_assert_msg(cJSON_GetObjectItemCaseSensitive(s, fields[f]) != NULL,
-				      "%s.%s missing", d.signals[i].name, fields[f]);
+			              "%s.%s missing", d.signals[i].name, fields[f]);
 	}
 	cJSON *mt = cJSON_GetObjectItemCaseSensitive(sigs, "max_turns");
-	ck_assert_double_eq_tol(cJSON_GetObjectItemCaseSensitive(mt, "value")->valuedouble, 3, 1e-9);
+	ck_assert_double_eq_tol(cJSON_GetObjectItemCaseSensitive(mt, "value")->valuedouble, 3,
+	                        1e-9);
 	ck_assert_double_eq_tol(cJSON_GetObjectItemCaseSensitive(mt, "threshold")->valuedouble, 4,
-				1e-9);
+	                        1e-9);
 	cJSON *ac = cJSON_GetObjectItemCaseSensitive(sigs, "agent_confidence");
 	ck_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ac, "fired")));
 	ck_assert_double_eq_tol(cJSON_GetObjectItemCaseSensitive(ac, "threshold")->valuedouble,
-				0.72, 1e-9);
+	                        0.72, 1e-9);
 	cJSON *lg = cJSON_GetObjectItemCaseSensitive(sigs, "legal_language");
 	ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(lg, "threshold")));
 	/* It prints as valid JSON (no NaN). */
@@ -457,7 +459,8 @@ START_TEST(escalation_json_has_the_decision_and_all_signals)
 	ck_assert(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(o, "escalate")));
 	ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, "reason")));
 	ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, "queue")));
-	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "signals")), SIG__N);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "signals")),
+	                 SIG__N);
 	cJSON_Delete(o);
 }
 END_TEST
@@ -506,25 +509,25 @@ policy_from(const char *text)
 START_TEST(handlers_fire_in_file_order)
 {
 	static const char a[] = "content_guardrails:\n"
-				"  prohibited_topics: []\n"
-				"  sensitive_topic_handlers:\n"
-				"    refund_complaint:\n"
-				"      action: escalate_to_human\n"
-				"      patterns: [refund]\n"
-				"    urgent_refund:\n"
-				"      action: escalate_immediately\n"
-				"      message: Connecting you now.\n"
-				"      patterns: [refund now]\n";
+	                        "  prohibited_topics: []\n"
+	                        "  sensitive_topic_handlers:\n"
+	                        "    refund_complaint:\n"
+	                        "      action: escalate_to_human\n"
+	                        "      patterns: [refund]\n"
+	                        "    urgent_refund:\n"
+	                        "      action: escalate_immediately\n"
+	                        "      message: Connecting you now.\n"
+	                        "      patterns: [refund now]\n";
 	static const char b[] = "content_guardrails:\n"
-				"  prohibited_topics: []\n"
-				"  sensitive_topic_handlers:\n"
-				"    urgent_refund:\n"
-				"      action: escalate_immediately\n"
-				"      message: Connecting you now.\n"
-				"      patterns: [refund now]\n"
-				"    refund_complaint:\n"
-				"      action: escalate_to_human\n"
-				"      patterns: [refund]\n";
+	                        "  prohibited_topics: []\n"
+	                        "  sensitive_topic_handlers:\n"
+	                        "    urgent_refund:\n"
+	                        "      action: escalate_immediately\n"
+	                        "      message: Connecting you now.\n"
+	                        "      patterns: [refund now]\n"
+	                        "    refund_complaint:\n"
+	                        "      action: escalate_to_human\n"
+	                        "      patterns: [refund]\n";
 	struct escalation_input in = calm();
 	in.message = "I want a REFUND NOW";
 	struct escalation_decision d;

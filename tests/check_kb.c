@@ -49,16 +49,16 @@ START_TEST(parse_single_fact)
 	struct kb_facts fs = {0};
 	struct diag d = {0};
 	const char *text = "---\n"
-			   "id: returns-window\n"
-			   "title: Return window\n"
-			   "topic: returns\n"
-			   "product: acme-hub\n"
-			   "updated: 2026-10-22\n"
-			   "version: 3\n"
-			   "volatile: true\n"
-			   "---\n"
-			   "Devices can be returned within 30 days.\n"
-			   "Any reason will do.\n";
+	                   "id: returns-window\n"
+	                   "title: Return window\n"
+	                   "topic: returns\n"
+	                   "product: acme-hub\n"
+	                   "updated: 2026-10-22\n"
+	                   "version: 3\n"
+	                   "volatile: true\n"
+	                   "---\n"
+	                   "Devices can be returned within 30 days.\n"
+	                   "Any reason will do.\n";
 	ck_assert_int_eq(parse("kb/returns/window.md", text, &fs, &d), 0);
 	ck_assert_int_eq(d.errors, 0);
 	ck_assert_int_eq(d.warnings, 0);
@@ -66,7 +66,8 @@ START_TEST(parse_single_fact)
 	struct kb_fact *f = &fs.v[0];
 	ck_assert_str_eq(f->id, "returns-window");
 	ck_assert_str_eq(f->title, "Return window");
-	ck_assert_str_eq(f->content, "Devices can be returned within 30 days.\nAny reason will do.");
+	ck_assert_str_eq(f->content,
+	                 "Devices can be returned within 30 days.\nAny reason will do.");
 	ck_assert_str_eq(f->source, "kb/returns/window.md");
 	ck_assert_int_eq(f->line, 10);
 	ck_assert_int_eq(f->topic, TOPIC_RETURNS);
@@ -85,14 +86,14 @@ START_TEST(parse_sections_are_facts)
 	struct kb_facts fs = {0};
 	struct diag d = {0};
 	const char *text = FRONT("shipping-options", "shipping", "") /* 9 lines */
-	    "Three ways to ship.\n"			       /* 10 */
-	    "\n"					       /* 11 */
-	    "## Standard shipping & costs\n"		       /* 12 */
-	    "Free over $49.\n"				       /* 13 */
-	    "### Not a section\n"			       /* 14 */
-	    "Still standard.\n"				       /* 15 */
-	    "## Overnight: next day!\n"		       /* 16 */
-	    "Costs $29.99.\n";				       /* 17 */
+	    "Three ways to ship.\n"                                  /* 10 */
+	    "\n"                                                     /* 11 */
+	    "## Standard shipping & costs\n"                         /* 12 */
+	    "Free over $49.\n"                                       /* 13 */
+	    "### Not a section\n"                                    /* 14 */
+	    "Still standard.\n"                                      /* 15 */
+	    "## Overnight: next day!\n"                              /* 16 */
+	    "Costs $29.99.\n";                                       /* 17 */
 	ck_assert_int_eq(parse("opts.md", text, &fs, &d), 0);
 	ck_assert_uint_eq(fs.n, 3);
 
@@ -132,10 +133,10 @@ START_TEST(parse_file_starting_with_a_heading)
 	struct kb_facts fs = {0};
 	struct diag d = {0};
 	const char *text = FRONT("plans", "pricing", "") /* 9 */
-	    "## Basic\n"				 /* 10 */
-	    "Basic costs $4.99 per month.\n"		 /* 11 */
-	    "## Plus\n"					 /* 12 */
-	    "Plus costs $9.99 per month.";		 /* 13, no final newline */
+	    "## Basic\n"                                 /* 10 */
+	    "Basic costs $4.99 per month.\n"             /* 11 */
+	    "## Plus\n"                                  /* 12 */
+	    "Plus costs $9.99 per month.";               /* 13, no final newline */
 	ck_assert_int_eq(parse("plans.md", text, &fs, &d), 0);
 	ck_assert_uint_eq(fs.n, 2);
 	ck_assert_str_eq(fs.v[0].id, "plans/basic");
@@ -159,12 +160,12 @@ START_TEST(parse_line_is_where_the_text_starts)
 	struct kb_facts fs = {0};
 	struct diag d = {0};
 	const char *text = FRONT("spaced", "general", "") /* 9 */
-	    "\n"					  /* 10 */
-	    "Intro text.\n"				  /* 11 */
-	    "\n"					  /* 12 */
-	    "## Section\n"				  /* 13 */
-	    "\n"					  /* 14 */
-	    "Section text.\n";				  /* 15 */
+	    "\n"                                          /* 10 */
+	    "Intro text.\n"                               /* 11 */
+	    "\n"                                          /* 12 */
+	    "## Section\n"                                /* 13 */
+	    "\n"                                          /* 14 */
+	    "Section text.\n";                            /* 15 */
 	ck_assert_int_eq(parse("spaced.md", text, &fs, &d), 0);
 	ck_assert_uint_eq(fs.n, 2);
 	ck_assert_str_eq(fs.v[0].content, "Intro text.");
@@ -181,18 +182,18 @@ START_TEST(parse_crlf_file)
 	struct kb_facts fs = {0};
 	struct diag d = {0};
 	const char *text = "---\r\n"
-			   "id: crlf-fact\r\n"
-			   "title: Written on Windows\r\n"
-			   "topic: technical\r\n"
-			   "product: all\r\n"
-			   "updated: 2026-11-01\r\n"
-			   "version: 1\r\n"
-			   "volatile: false\r\n"
-			   "---\r\n"
-			   "First line.\r\n"
-			   "Second line.\r\n"
-			   "## A section\r\n"
-			   "Section text.\r\n";
+	                   "id: crlf-fact\r\n"
+	                   "title: Written on Windows\r\n"
+	                   "topic: technical\r\n"
+	                   "product: all\r\n"
+	                   "updated: 2026-11-01\r\n"
+	                   "version: 1\r\n"
+	                   "volatile: false\r\n"
+	                   "---\r\n"
+	                   "First line.\r\n"
+	                   "Second line.\r\n"
+	                   "## A section\r\n"
+	                   "Section text.\r\n";
 	ck_assert_int_eq(parse("crlf.md", text, &fs, &d), 0);
 	ck_assert_int_eq(d.errors, 0);
 	ck_assert_uint_eq(fs.n, 2);
@@ -206,7 +207,8 @@ START_TEST(parse_crlf_file)
 	ck_assert_str_eq(fs.v[1].content, "Section text.");
 	ck_assert_int_eq(fs.v[1].line, 13);
 	for (size_t i = 0; i < fs.n; i++)
-		ck_assert(strchr(fs.v[i].content, '\r') == NULL && strchr(fs.v[i].title, '\r') == NULL);
+		ck_assert(strchr(fs.v[i].content, '\r') == NULL &&
+		          strchr(fs.v[i].title, '\r') == NULL);
 	kb_facts_free(&fs);
 	diag_free(&d);
 }
@@ -217,12 +219,12 @@ START_TEST(parse_optional_keys_default_and_are_marked_missing)
 	struct kb_facts fs = {0};
 	struct diag d = {0};
 	const char *text = "---\n"
-			   "id: bare\n"
-			   "title: \"Bare: no optional keys\"\n"
-			   "topic: general\n"
-			   "updated: 2026-01-05\n"
-			   "---\n"
-			   "Some text.\n";
+	                   "id: bare\n"
+	                   "title: \"Bare: no optional keys\"\n"
+	                   "topic: general\n"
+	                   "updated: 2026-01-05\n"
+	                   "---\n"
+	                   "Some text.\n";
 	ck_assert_int_eq(parse("bare.md", text, &fs, &d), 0);
 	ck_assert_int_eq(d.errors, 0);
 	ck_assert_uint_eq(fs.n, 1);
@@ -231,7 +233,7 @@ START_TEST(parse_optional_keys_default_and_are_marked_missing)
 	ck_assert_int_eq(fs.v[0].version, 1);
 	ck_assert_int_eq(fs.v[0].volatile_, 0);
 	ck_assert_uint_eq(fs.v[0].missing,
-			  KB_MISSING_PRODUCT | KB_MISSING_VERSION | KB_MISSING_VOLATILE);
+	                  KB_MISSING_PRODUCT | KB_MISSING_VERSION | KB_MISSING_VOLATILE);
 	ck_assert_int_eq(fs.v[0].line, 7);
 	kb_facts_free(&fs);
 
@@ -255,7 +257,8 @@ START_TEST(parse_empty_body_warns)
 	ck_assert_uint_eq(fs.n, 0);
 	ck_assert_int_eq(d.errors, 0);
 	ck_assert_int_eq(d.warnings, 1);
-	ck_assert_ptr_nonnull(diag_find(&d, "empty.md:", "warning: fact 'empty' has no content", NULL));
+	ck_assert_ptr_nonnull(
+	    diag_find(&d, "empty.md:", "warning: fact 'empty' has no content", NULL));
 	kb_facts_free(&fs);
 	diag_free(&d);
 }
@@ -268,7 +271,8 @@ static const struct bad_case {
 	const char *what;
 } bad_cases[] = {
     {"no front matter", "# Just Markdown\nText.\n", "bad.md:1:1: ", "must start with '---'"},
-    {"front matter not first", "\n---\nid: x\n---\nText.\n", "bad.md:1:1: ", "must start with '---'"},
+    {"front matter not first", "\n---\nid: x\n---\nText.\n",
+     "bad.md:1:1: ", "must start with '---'"},
     {"unclosed front matter", "---\nid: x\ntitle: X\ntopic: general\nupdated: 2026-01-01\nText.\n",
      "bad.md:1:1: ", "not closed"},
     {"bad date",
@@ -284,8 +288,8 @@ static const struct bad_case {
     {"duplicate key",
      "---\nid: x\ntitle: X\ntopic: general\ntitle: Y\nupdated: 2026-01-01\n---\nText.\n",
      "bad.md:5:1: ", "duplicate key 'title'"},
-    {"missing required key", "---\nid: x\ntitle: X\ntopic: general\n---\nText.\n", "bad.md:2:1: ",
-     "missing required key 'updated'"},
+    {"missing required key", "---\nid: x\ntitle: X\ntopic: general\n---\nText.\n",
+     "bad.md:2:1: ", "missing required key 'updated'"},
     {"version out of range",
      "---\nid: x\ntitle: X\ntopic: general\nupdated: 2026-01-01\nversion: 0\n---\nText.\n",
      "bad.md:6:10: ", "out of range"},
@@ -294,10 +298,10 @@ static const struct bad_case {
      "bad.md:6:11: ", "expected true or false"},
     {"bad id", "---\nid: Returns Window\ntitle: X\ntopic: general\nupdated: 2026-01-01\n---\nT.\n",
      "bad.md:2:5: ", "must be lower-case"},
-    {"yaml syntax", "---\nid: x\ntitle: [unclosed\ntopic: general\n---\nText.\n", "bad.md:",
-     "YAML syntax error"},
-    {"front matter not a mapping", "---\n- a\n- b\n---\nText.\n", "bad.md:2:1: ",
-     "expected a mapping"},
+    {"yaml syntax", "---\nid: x\ntitle: [unclosed\ntopic: general\n---\nText.\n",
+     "bad.md:", "YAML syntax error"},
+    {"front matter not a mapping", "---\n- a\n- b\n---\nText.\n",
+     "bad.md:2:1: ", "expected a mapping"},
     {"invalid UTF-8 in the body",
      "---\nid: x\ntitle: X\ntopic: general\nupdated: 2026-01-01\n---\nGood line.\n"
      "Caf\xe9 latin-1 line.\n",
@@ -305,7 +309,8 @@ static const struct bad_case {
     {"invalid UTF-8 in the front matter",
      "---\nid: x\ntitle: Bad \xc3\x28 title\ntopic: general\nupdated: 2026-01-01\n---\nText.\n",
      "bad.md:3: ", "not valid UTF-8"},
-    {"overlong UTF-8", "---\nid: x\ntitle: \xc0\xaf\ntopic: general\nupdated: 2026-01-01\n---\nT.\n",
+    {"overlong UTF-8",
+     "---\nid: x\ntitle: \xc0\xaf\ntopic: general\nupdated: 2026-01-01\n---\nT.\n",
      "bad.md:3: ", "not valid UTF-8"},
 };
 
@@ -338,13 +343,14 @@ END_TEST
 START_TEST(parse_rejects_every_invalid_utf8_form)
 {
 	static const char *const bad[] = {
-	    "\xe0\x80\xaf",	   /* overlong three-byte '/' */
-	    "\xed\xa0\x80",	   /* UTF-16 surrogate U+D800 */
+	    "\xe0\x80\xaf",     /* overlong three-byte '/' */
+	    "\xed\xa0\x80",     /* UTF-16 surrogate U+D800 */
 	    "\xf0\x82\x82\xac", /* overlong four-byte */
 	    "\xf4\x90\x80\x80", /* beyond U+10FFFF */
 	};
 	for (size_t i = 0; i < nitems(bad); i++) {
-		char *text = xasprintf("%sLine ten.\nBad %s here.\n", FRONT("u", "general", ""), bad[i]);
+		char *text =
+		    xasprintf("%sLine ten.\nBad %s here.\n", FRONT("u", "general", ""), bad[i]);
 		struct kb_facts fs = {0};
 		struct diag d = {0};
 		ck_assert_msg(parse("utf.md", text, &fs, &d) == -1, "case %zu accepted", i);
@@ -357,9 +363,11 @@ START_TEST(parse_rejects_every_invalid_utf8_form)
 	/* Valid multi-byte text is fine: e-acute, euro sign, an emoji. */
 	struct kb_facts fs = {0};
 	struct diag d = {0};
-	ck_assert_int_eq(parse("ok.md", FRONT("ok", "general", "") "Caf\xc3\xa9 \xe2\x82\xac" "5 \xf0\x9f\x93\xa6\n",
-			       &fs, &d),
-			 0);
+	ck_assert_int_eq(parse("ok.md",
+	                       FRONT("ok", "general", "") "Caf\xc3\xa9 \xe2\x82\xac"
+	                                                  "5 \xf0\x9f\x93\xa6\n",
+	                       &fs, &d),
+	                 0);
 	ck_assert_uint_eq(fs.n, 1);
 	kb_facts_free(&fs);
 	diag_free(&d);
@@ -368,8 +376,14 @@ END_TEST
 
 START_TEST(parse_is_safe_on_short_and_odd_input)
 {
-	static const char *const texts[] = {"", "-", "---", "---\n", "---\n---\n", "---\n---",
-					    "---\n\n---\nText\n", "---\nid: x\n---"};
+	static const char *const texts[] = {"",
+	                                    "-",
+	                                    "---",
+	                                    "---\n",
+	                                    "---\n---\n",
+	                                    "---\n---",
+	                                    "---\n\n---\nText\n",
+	                                    "---\nid: x\n---"};
 	for (size_t i = 0; i < nitems(texts); i++) {
 		struct kb_facts fs = {0};
 		struct diag d = {0};
@@ -383,9 +397,8 @@ START_TEST(parse_is_safe_on_short_and_odd_input)
 	const char *text = FRONT("cut", "general", "") "Kept.\nCut off here";
 	struct kb_facts fs = {0};
 	struct diag d = {0};
-	ck_assert_int_eq(kb_parse_file("cut.md", text, strlen(text) - strlen("Cut off here"), &fs,
-				       &d),
-			 0);
+	ck_assert_int_eq(
+	    kb_parse_file("cut.md", text, strlen(text) - strlen("Cut off here"), &fs, &d), 0);
 	ck_assert_uint_eq(fs.n, 1);
 	ck_assert_str_eq(fs.v[0].content, "Kept.");
 	kb_facts_free(&fs);
@@ -480,7 +493,7 @@ top_id(struct kb *kb, const char *q)
 	do {                                                                                       \
 		char *got_ = top_id((kb), (q));                                                    \
 		ck_assert_msg(strcmp(got_, (want)) == 0, "'%s': top hit '%s', want '%s'", (q),     \
-			      got_, (want));                                                       \
+		              got_, (want));                                                       \
 		free(got_);                                                                        \
 	} while (0)
 
@@ -544,12 +557,13 @@ START_TEST(search_finds_the_right_fact_first)
 {
 	assert_top(small_kb, "how many days until standard delivery arrives", "shipping-standard");
 	assert_top(small_kb, "I forgot my password", "account-password/reset-a-forgotten-password");
-	assert_top(small_kb, "how do I change my password", "account-password/change-your-password");
+	assert_top(small_kb, "how do I change my password",
+	           "account-password/change-your-password");
 	assert_top(small_kb, "what time does live chat open", "general-support-hours");
 	assert_top(small_kb, "hub light blinking amber, how to wipe it to factory settings",
-		   "technical-hub-factory-reset");
+	           "technical-hub-factory-reset");
 	assert_top(small_kb, "can I still return my device, it arrived 3 weeks ago",
-		   "returns-window");
+	           "returns-window");
 	assert_top(small_kb, "PROTECT basic monthly PRICE?", "pricing-protect-basic");
 }
 END_TEST
@@ -606,11 +620,12 @@ START_TEST(confidence_separates_good_and_poor_matches)
 	search_ok(small_kb, "reset a forgotten password", 1, &good);
 	ck_assert_uint_eq(good.n, 1);
 	/* Shares two incidental words ("camera", "phone") with facts, nothing else. */
-	search_ok(small_kb, "my neighbour's camera films my garden, is it legal to record a phone call",
-		  1, &poor);
+	search_ok(small_kb,
+	          "my neighbour's camera films my garden, is it legal to record a phone call", 1,
+	          &poor);
 	ck_assert_uint_eq(poor.n, 1);
 	ck_assert_msg(good.v[0].confidence > poor.v[0].confidence, "good %.3f, poor %.3f",
-		      good.v[0].confidence, poor.v[0].confidence);
+	              good.v[0].confidence, poor.v[0].confidence);
 	ck_assert_msg(good.v[0].confidence >= 0.5, "good %.3f", good.v[0].confidence);
 	ck_assert_msg(poor.v[0].confidence < 0.5, "poor %.3f", poor.v[0].confidence);
 	kb_hits_free(&good);
@@ -638,7 +653,11 @@ START_TEST(stopwords_and_unknown_words_give_no_hits)
 {
 	struct kb_hits h;
 	static const char *const queries[] = {
-	    "how do I get the", "Hi! Thanks, please help me", "", "   ", "?!...",
+	    "how do I get the",
+	    "Hi! Thanks, please help me",
+	    "",
+	    "   ",
+	    "?!...",
 	    "xylophone quintessential zygote", /* words no fact contains */
 	};
 	for (size_t i = 0; i < nitems(queries); i++) {
@@ -658,9 +677,18 @@ START_TEST(query_syntax_is_not_interpreted)
 {
 	/* Customer text goes to FTS5: its operators and quotes must be plain words. */
 	static const char *const queries[] = {
-	    "password\" OR \"", "NEAR(password reset)", "title:password", "password*",
-	    "-password", "(password", "password AND NOT reset", "\"\"\"", "pass'word",
-	    "^password", "{password}", "password + reset",
+	    "password\" OR \"",
+	    "NEAR(password reset)",
+	    "title:password",
+	    "password*",
+	    "-password",
+	    "(password",
+	    "password AND NOT reset",
+	    "\"\"\"",
+	    "pass'word",
+	    "^password",
+	    "{password}",
+	    "password + reset",
 	};
 	for (size_t i = 0; i < nitems(queries); i++) {
 		struct kb_hits h;
@@ -682,16 +710,16 @@ START_TEST(hit_json_has_the_design_fields)
 	search_ok(small_kb, "return window", 1, &h);
 	ck_assert_uint_eq(h.n, 1);
 	cJSON *o = kb_hit_json(&h.v[0]);
-	static const char *const strings[] = {"id", "title", "content", "source", "topic",
-					      "product", "updated"};
+	static const char *const strings[] = {"id",    "title",   "content", "source",
+	                                      "topic", "product", "updated"};
 	for (size_t i = 0; i < nitems(strings); i++)
-		ck_assert_msg(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, strings[i])),
-			      "%s", strings[i]);
+		ck_assert_msg(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, strings[i])), "%s",
+		              strings[i]);
 	static const char *const numbers[] = {"line", "version", "freshness_days", "confidence",
-					      "score"};
+	                                      "score"};
 	for (size_t i = 0; i < nitems(numbers); i++)
-		ck_assert_msg(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, numbers[i])),
-			      "%s", numbers[i]);
+		ck_assert_msg(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, numbers[i])), "%s",
+		              numbers[i]);
 	ck_assert(cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(o, "stale")));
 	ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(o, "id")->valuestring, "returns-window");
 	ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(o, "updated")->valuestring, "2026-10-01");
@@ -759,7 +787,7 @@ START_TEST(index_is_kept_up_to_date)
 
 	/* A new file. */
 	free(tmpfile_with(dir, "general/gift-cards.md",
-			  FRONT("general-gift-cards", "general", "") "Gift cards never expire.\n"));
+	                  FRONT("general-gift-cards", "general", "") "Gift cards never expire.\n"));
 	kb = open_ok(dir, index, &d);
 	ck_assert_uint_eq(kb_reindexed(kb), 1);
 	ck_assert_uint_eq(kb_count(kb), 10);
@@ -874,7 +902,8 @@ START_TEST(skips_dot_files_and_readme_follows_symlinks)
 	/* A linked directory of facts counts. */
 	char *other = xasprintf("%s/elsewhere", tmp);
 	ck_assert_int_eq(mkdir(other, 0700), 0);
-	free(tmpfile_with(other, "linked.md", FRONT("linked-one", "general", "") "Zebra linked.\n"));
+	free(
+	    tmpfile_with(other, "linked.md", FRONT("linked-one", "general", "") "Zebra linked.\n"));
 	char *link = xasprintf("%s/linked", dir);
 	ck_assert_int_eq(symlink(other, link), 0);
 
@@ -1056,7 +1085,7 @@ START_TEST(processes_can_share_a_new_index)
 	rm_rf(tmp);
 	free(tmp);
 	ck_assert_msg(failed_rounds == 0, "%d of 12 rounds had a process fail to open the index",
-		      failed_rounds);
+	              failed_rounds);
 }
 END_TEST
 
@@ -1097,7 +1126,7 @@ START_TEST(shipped_kb_answers_realistic_questions)
 	ck_assert_uint_eq(h.n, 2);
 	for (size_t i = 0; i < h.n; i++)
 		ck_assert_msg(strncmp(h.v[i].fact.id, "shipping-standard-delivery-", 27) == 0,
-			      "hit %zu: %s", i, h.v[i].fact.id);
+		              "hit %zu: %s", i, h.v[i].fact.id);
 	kb_hits_free(&h);
 
 	/* The expired promotion is found, and flagged stale. */
@@ -1114,14 +1143,14 @@ START_TEST(a_lone_incidental_match_is_not_confident)
 {
 	static const char *const queries[] = {
 	    "what is the weather forecast for the holidays", /* "holidays": order processing */
-	    "my neighbours are noisy",			     /* "neighbours": lost packages */
+	    "my neighbours are noisy",                       /* "neighbours": lost packages */
 	};
 	for (size_t i = 0; i < nitems(queries); i++) {
 		struct kb_hits h;
 		search_ok(shipped_kb, queries[i], 1, &h);
 		if (h.n > 0)
 			ck_assert_msg(h.v[0].confidence < 0.5, "'%s': %s with confidence %.3f",
-				      queries[i], h.v[0].fact.id, h.v[0].confidence);
+			              queries[i], h.v[0].fact.id, h.v[0].confidence);
 		kb_hits_free(&h);
 	}
 }

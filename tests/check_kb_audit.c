@@ -35,7 +35,7 @@ findings(const struct kb_audit *a, enum audit_kind kind)
 /* The one finding of kind that contains every string given. */
 static const char *
 finding(const struct kb_audit *a, enum audit_kind kind, const char *s1, const char *s2,
-	const char *s3)
+        const char *s3)
 {
 	for (size_t i = 0; i < a->n; i++) {
 		const char *m = a->v[i].message;
@@ -51,7 +51,7 @@ finding(const struct kb_audit *a, enum audit_kind kind, const char *s1, const ch
 		if (finding((a), (kind), (s1), (s2), (s3)) == NULL) {                              \
 			char *all_ = findings((a), (kind));                                        \
 			ck_abort_msg("no %s finding with '%s' in:\n%s", audit_kind_names[kind],    \
-				     (s1), all_);                                                  \
+			             (s1), all_);                                                  \
 			free(all_);                                                                \
 		}                                                                                  \
 	} while (0)
@@ -88,15 +88,16 @@ END_TEST
 
 START_TEST(finds_an_invalid_file)
 {
-	assert_finding(&fx, AUDIT_INVALID, "kb-audit/general/legal-notice.md:4:8: ",
-		       "'legal' is not one of", NULL);
+	assert_finding(&fx, AUDIT_INVALID,
+	               "kb-audit/general/legal-notice.md:4:8: ", "'legal' is not one of", NULL);
 }
 END_TEST
 
 START_TEST(finds_a_duplicate_id_with_both_locations)
 {
 	assert_finding(&fx, AUDIT_DUPLICATE, "duplicate id 'returns-restocking'",
-		       "kb-audit/returns/restocking.md:10", "kb-audit/returns/restocking-defective.md:10");
+	               "kb-audit/returns/restocking.md:10",
+	               "kb-audit/returns/restocking-defective.md:10");
 	/* The message starts with one of the two locations. */
 	const char *m = finding(&fx, AUDIT_DUPLICATE, "returns-restocking", NULL, NULL);
 	ck_assert_ptr_nonnull(strstr(m, "restocking"));
@@ -107,11 +108,11 @@ END_TEST
 START_TEST(finds_conflicting_figures)
 {
 	assert_finding(&fx, AUDIT_CONFLICT, "shipping-express-estimate", "shipping-express-time",
-		       NULL);
+	               NULL);
 	const char *m = finding(&fx, AUDIT_CONFLICT, "shipping-express", NULL, NULL);
 	ck_assert_msg(strstr(m, "4 business-day") && strstr(m, "2 business-day"), "%s", m);
 	ck_assert_msg(strstr(m, "express-estimate.md:10") && strstr(m, "express-time.md:10"), "%s",
-		      m);
+	              m);
 	/* Unrelated figures on one topic ($5 gift wrap, $49 free shipping), figures for
 	 * different products (battery months), and sections of one file are no conflict. */
 	ck_assert_ptr_null(finding(&fx, AUDIT_CONFLICT, "gift-wrap", NULL, NULL));
@@ -123,8 +124,9 @@ END_TEST
 
 START_TEST(finds_a_stale_fact)
 {
-	assert_finding(&fx, AUDIT_STALE, "kb-audit/pricing/hub-price.md:10: stale: pricing-hub-price",
-		       "2026-03-01, 268 days ago, over 90", NULL);
+	assert_finding(&fx, AUDIT_STALE,
+	               "kb-audit/pricing/hub-price.md:10: stale: pricing-hub-price",
+	               "2026-03-01, 268 days ago, over 90", NULL);
 	/* Old but evergreen and not on a volatile topic: not stale. */
 	ck_assert_ptr_null(finding(&fx, AUDIT_STALE, "battery", NULL, NULL));
 }
@@ -133,7 +135,7 @@ END_TEST
 START_TEST(finds_missing_metadata)
 {
 	assert_finding(&fx, AUDIT_MISSING, "kb-audit/general/languages.md:7: ",
-		       "general-languages has no product version volatile", NULL);
+	               "general-languages has no product version volatile", NULL);
 }
 END_TEST
 
@@ -149,9 +151,10 @@ conflicts_of(const struct fact_spec *fs, size_t n, char **messages)
 {
 	char *tmp = tmpdir_new();
 	for (size_t i = 0; i < n; i++) {
-		char *text = xasprintf("---\nid: %s\ntitle: Fact %zu\ntopic: %s\nproduct: %s\n"
-				       "updated: 2026-11-20\nversion: 1\nvolatile: false\n---\n%s\n",
-				       fs[i].id, i, fs[i].topic, fs[i].product, fs[i].body);
+		char *text =
+		    xasprintf("---\nid: %s\ntitle: Fact %zu\ntopic: %s\nproduct: %s\n"
+		              "updated: 2026-11-20\nversion: 1\nvolatile: false\n---\n%s\n",
+		              fs[i].id, i, fs[i].topic, fs[i].product, fs[i].body);
 		free(tmpfile_with(tmp, fs[i].file, text));
 		free(text);
 	}
@@ -288,8 +291,8 @@ START_TEST(empty_fact_file_is_reported_as_missing)
 {
 	char *tmp = tmpdir_new();
 	free(tmpfile_with(tmp, "empty.md",
-			  "---\nid: empty\ntitle: E\ntopic: general\nproduct: all\n"
-			  "updated: 2026-11-01\nversion: 1\nvolatile: false\n---\n\n"));
+	                  "---\nid: empty\ntitle: E\ntopic: general\nproduct: all\n"
+	                  "updated: 2026-11-01\nversion: 1\nvolatile: false\n---\n\n"));
 	struct kb_audit a;
 	audit_ok(tmp, &a);
 	ck_assert_uint_eq(a.nfacts, 0);
@@ -323,13 +326,16 @@ START_TEST(shipped_kb_health)
 	ck_assert_msg(a.counts[AUDIT_CONFLICT] == 1, "conflicts:\n%s", con);
 	free(con);
 	assert_finding(&a, AUDIT_CONFLICT, "shipping-standard-delivery-estimate",
-		       "shipping-standard-delivery-time", NULL);
+	               "shipping-standard-delivery-time", NULL);
 	assert_finding(&a, AUDIT_CONFLICT, "5-7 business-day", "3-5 business-day", NULL);
 
 	/* Exactly the five deliberately stale facts (kb/README). */
 	static const char *const stale[] = {
-	    "shipping-standard-delivery-estimate", "pricing-summer-outdoor-promo",
-	    "policy-price-match", "policy-trade-in", "technical-doorbell-chime-delay",
+	    "shipping-standard-delivery-estimate",
+	    "pricing-summer-outdoor-promo",
+	    "policy-price-match",
+	    "policy-trade-in",
+	    "technical-doorbell-chime-delay",
 	};
 	char *st = findings(&a, AUDIT_STALE);
 	ck_assert_msg(a.counts[AUDIT_STALE] == 5, "stale:\n%s", st);

@@ -80,11 +80,11 @@ START_TEST(shipped_policy_loads_with_the_seed_values)
 	ck_assert_uint_eq(p->esc.legal.src.n, 9);
 	ck_assert_int_eq(p->stale_after_days, 90);
 	ck_assert_uint_eq(p->volatile_topics,
-			  1u << TOPIC_PRICING | 1u << TOPIC_POLICY | 1u << TOPIC_PRODUCT);
+	                  1u << TOPIC_PRICING | 1u << TOPIC_POLICY | 1u << TOPIC_PRODUCT);
 
 	static const char *const topics[] = {"competitor_product_comparison", "unreleased_features",
-					     "internal_tooling_names", "pricing_not_in_catalog",
-					     "legal_advice"};
+	                                     "internal_tooling_names", "pricing_not_in_catalog",
+	                                     "legal_advice"};
 	ck_assert_uint_eq(p->ntopics, 5);
 	for (size_t i = 0; i < nitems(topics); i++) {
 		ck_assert_str_eq(p->topics[i].name, topics[i]);
@@ -95,8 +95,8 @@ START_TEST(shipped_policy_loads_with_the_seed_values)
 	ck_assert_str_eq(p->disclosures[0].name, "ai_disclosure");
 	ck_assert_int_eq(p->disclosures[0].trigger, DISCLOSE_FIRST_MESSAGE);
 	ck_assert_str_eq(p->disclosures[0].text,
-			 "I'm an AI assistant. For complex issues, I can connect you with a "
-			 "specialist.");
+	                 "I'm an AI assistant. For complex issues, I can connect you with a "
+	                 "specialist.");
 	ck_assert_str_eq(p->disclosures[1].name, "data_collection_notice");
 	ck_assert_int_eq(p->disclosures[1].trigger, DISCLOSE_ACCOUNT_DATA_REQUESTED);
 
@@ -119,8 +119,8 @@ START_TEST(shipped_policy_loads_with_the_seed_values)
 
 	ck_assert_uint_eq(p->nrules, 4);
 	static const enum route order[] = {ROUTE_HUMAN_PRIORITY, ROUTE_HUMAN_STANDARD,
-					   ROUTE_RESOLUTION_AUTHENTICATED,
-					   ROUTE_RESOLUTION_GENERAL};
+	                                   ROUTE_RESOLUTION_AUTHENTICATED,
+	                                   ROUTE_RESOLUTION_GENERAL};
 	for (size_t i = 0; i < nitems(order); i++)
 		ck_assert_int_eq(p->rules[i].route, order[i]);
 	ck_assert_str_eq(p->order_number_re, "\\b[A-Z][0-9]{5,9}\\b");
@@ -173,23 +173,25 @@ START_TEST(playbook_block_loads_with_default_routing)
 
 	/* The playbook's route_ticket(). */
 	ck_assert_uint_eq(p->nrules, 4);
-	ck_assert_int_eq(policy_route(p, CAT_BILLING, URG_CRITICAL, SENT_NEUTRAL, CPLX_SIMPLE,
-				      TIER_STANDARD, 0),
-			 ROUTE_HUMAN_PRIORITY);
-	ck_assert_int_eq(policy_route(p, CAT_SHIPPING, URG_NORMAL, SENT_NEUTRAL, CPLX_COMPLEX,
-				      TIER_STANDARD, 0),
-			 ROUTE_HUMAN_STANDARD);
-	ck_assert_int_eq(policy_route(p, CAT_ACCOUNT, URG_HIGH, SENT_NEUTRAL, CPLX_MODERATE,
-				      TIER_STANDARD, 0),
-			 ROUTE_RESOLUTION_AUTHENTICATED);
-	ck_assert_int_eq(policy_route(p, CAT_TECHNICAL, URG_LOW, SENT_POSITIVE, CPLX_SIMPLE,
-				      TIER_SELF_SERVE, 0),
-			 ROUTE_RESOLUTION_GENERAL);
+	ck_assert_int_eq(
+	    policy_route(p, CAT_BILLING, URG_CRITICAL, SENT_NEUTRAL, CPLX_SIMPLE, TIER_STANDARD, 0),
+	    ROUTE_HUMAN_PRIORITY);
+	ck_assert_int_eq(
+	    policy_route(p, CAT_SHIPPING, URG_NORMAL, SENT_NEUTRAL, CPLX_COMPLEX, TIER_STANDARD, 0),
+	    ROUTE_HUMAN_STANDARD);
+	ck_assert_int_eq(
+	    policy_route(p, CAT_ACCOUNT, URG_HIGH, SENT_NEUTRAL, CPLX_MODERATE, TIER_STANDARD, 0),
+	    ROUTE_RESOLUTION_AUTHENTICATED);
+	ck_assert_int_eq(
+	    policy_route(p, CAT_TECHNICAL, URG_LOW, SENT_POSITIVE, CPLX_SIMPLE, TIER_SELF_SERVE, 0),
+	    ROUTE_RESOLUTION_GENERAL);
 	/* Read tools only, and only on the resolution routes. */
 	ck_assert(policy_tool_allowed(p, ROUTE_RESOLUTION_GENERAL, TOOL_KNOWLEDGE_BASE_SEARCH));
-	ck_assert(policy_tool_allowed(p, ROUTE_RESOLUTION_AUTHENTICATED, TOOL_GET_CUSTOMER_ACCOUNT));
+	ck_assert(
+	    policy_tool_allowed(p, ROUTE_RESOLUTION_AUTHENTICATED, TOOL_GET_CUSTOMER_ACCOUNT));
 	ck_assert(!policy_tool_allowed(p, ROUTE_RESOLUTION_GENERAL, TOOL_GET_CUSTOMER_ACCOUNT));
-	ck_assert(!policy_tool_allowed(p, ROUTE_RESOLUTION_AUTHENTICATED, TOOL_APPLY_STANDARD_CREDIT));
+	ck_assert(
+	    !policy_tool_allowed(p, ROUTE_RESOLUTION_AUTHENTICATED, TOOL_APPLY_STANDARD_CREDIT));
 	ck_assert(!policy_tool_allowed(p, ROUTE_HUMAN_PRIORITY, TOOL_KNOWLEDGE_BASE_SEARCH));
 	policy_free(p);
 	diag_free(&d);
@@ -202,13 +204,13 @@ static const struct {
 	const char *where; /* "file:line:col:" */
 	const char *what;
 } errors_yaml[] = {
-    {"errors.yaml:8:16: ", "'sometimes' is not one of"},            /* bad enum value */
-    {"errors.yaml:12:23: ", "expected a list"},                      /* wrong type */
-    {"errors.yaml:14:25: ", "out of range"},                         /* out-of-range number */
-    {"errors.yaml:16:3: ", "duplicate key 'max_turns'"},             /* duplicate key */
-    {"errors.yaml:17:21: ", "expected an integer"},                  /* wrong type */
-    {"errors.yaml:19:7: ", "bad regular expression"},                /* bad regex */
-    {"errors.yaml:20:3: ", "unknown key 'retrieval_floor'"},         /* unknown key */
+    {"errors.yaml:8:16: ", "'sometimes' is not one of"},     /* bad enum value */
+    {"errors.yaml:12:23: ", "expected a list"},              /* wrong type */
+    {"errors.yaml:14:25: ", "out of range"},                 /* out-of-range number */
+    {"errors.yaml:16:3: ", "duplicate key 'max_turns'"},     /* duplicate key */
+    {"errors.yaml:17:21: ", "expected an integer"},          /* wrong type */
+    {"errors.yaml:19:7: ", "bad regular expression"},        /* bad regex */
+    {"errors.yaml:20:3: ", "unknown key 'retrieval_floor'"}, /* unknown key */
 };
 
 START_TEST(every_schema_error_is_reported_with_its_position)
@@ -248,13 +250,13 @@ START_TEST(routing_needs_an_unconditional_last_rule)
 {
 	struct diag d = {0};
 	load_text_bad("content_guardrails:\n"
-		      "  prohibited_topics: []\n"
-		      "routing:\n"
-		      "  - when: {urgency: critical}\n"
-		      "    route: human-queue-priority\n"
-		      "  - when: {intent_category: billing}\n"
-		      "    route: resolution-agent-authenticated\n",
-		      &d);
+	              "  prohibited_topics: []\n"
+	              "routing:\n"
+	              "  - when: {urgency: critical}\n"
+	              "    route: human-queue-priority\n"
+	              "  - when: {intent_category: billing}\n"
+	              "    route: resolution-agent-authenticated\n",
+	              &d);
 	assert_diag(&d, "bad.yaml:4:3: ", "last rule must have no 'when'");
 	ck_assert_int_eq(d.errors, 1);
 	diag_free(&d);
@@ -266,24 +268,24 @@ START_TEST(routing_needs_an_unconditional_last_rule)
 
 	/* An empty 'when' sets no condition... */
 	struct policy *p = load_text_ok("content_guardrails: {prohibited_topics: []}\n"
-					"routing:\n"
-					"  - when: {urgency: critical}\n"
-					"    route: human-queue-priority\n"
-					"  - when: {}\n"
-					"    route: resolution-agent-general\n",
-					&d);
-	ck_assert_int_eq(policy_route(p, CAT_BILLING, URG_LOW, SENT_NEUTRAL, CPLX_COMPLEX,
-				      TIER_STANDARD, 0),
-			 ROUTE_RESOLUTION_GENERAL);
+	                                "routing:\n"
+	                                "  - when: {urgency: critical}\n"
+	                                "    route: human-queue-priority\n"
+	                                "  - when: {}\n"
+	                                "    route: resolution-agent-general\n",
+	                                &d);
+	ck_assert_int_eq(
+	    policy_route(p, CAT_BILLING, URG_LOW, SENT_NEUTRAL, CPLX_COMPLEX, TIER_STANDARD, 0),
+	    ROUTE_RESOLUTION_GENERAL);
 	policy_free(p);
 	diag_free(&d);
 	/* ...but an empty list, which reads as "none of these", is refused. */
 	load_text_bad("content_guardrails: {prohibited_topics: []}\n"
-		      "routing:\n"
-		      "  - when: {urgency: critical, intent_category: []}\n"
-		      "    route: human-queue-priority\n"
-		      "  - route: resolution-agent-general\n",
-		      &d);
+	              "routing:\n"
+	              "  - when: {urgency: critical, intent_category: []}\n"
+	              "    route: human-queue-priority\n"
+	              "  - route: resolution-agent-general\n",
+	              &d);
 	assert_diag(&d, "bad.yaml:3:48: ", "empty list");
 	diag_free(&d);
 }
@@ -294,20 +296,20 @@ START_TEST(schema_details)
 	struct diag d = {0};
 	/* A tool that does not exist. */
 	load_text_bad("content_guardrails: {prohibited_topics: []}\n"
-		      "resolution:\n"
-		      "  routes:\n"
-		      "    resolution-agent-general: [knowledge_base_search, refund_everything]\n",
-		      &d);
+	              "resolution:\n"
+	              "  routes:\n"
+	              "    resolution-agent-general: [knowledge_base_search, refund_everything]\n",
+	              &d);
 	assert_diag(&d, "bad.yaml:4:55: ", "'refund_everything' is not one of");
 	diag_free(&d);
 
 	/* has_legal_language takes only true or false. */
 	load_text_bad("content_guardrails: {prohibited_topics: []}\n"
-		      "routing:\n"
-		      "  - when: {has_legal_language: yes}\n"
-		      "    route: human-queue-standard\n"
-		      "  - route: resolution-agent-general\n",
-		      &d);
+	              "routing:\n"
+	              "  - when: {has_legal_language: yes}\n"
+	              "    route: human-queue-standard\n"
+	              "  - route: resolution-agent-general\n",
+	              &d);
 	assert_diag(&d, "bad.yaml:3:32: ", "'yes' is not one of: true, false");
 	diag_free(&d);
 
@@ -317,10 +319,10 @@ START_TEST(schema_details)
 	diag_free(&d);
 	/* ...but the free-form mappings may be empty. */
 	struct policy *p = load_text_ok("content_guardrails:\n"
-					"  prohibited_topics: []\n"
-					"  required_disclosures:\n"
-					"  sensitive_topic_handlers:\n",
-					&d);
+	                                "  prohibited_topics: []\n"
+	                                "  required_disclosures:\n"
+	                                "  sensitive_topic_handlers:\n",
+	                                &d);
 	ck_assert_uint_eq(p->ndisclosures, 0);
 	ck_assert_uint_eq(p->nhandlers, 0);
 	policy_free(p);
@@ -356,8 +358,8 @@ START_TEST(yaml_syntax_error_has_line_and_col)
 	load_text_bad("content_guardrails:\n  prohibited_topics: [a, b\n  voice: x: y\n", &d);
 	ck_assert_int_eq(d.errors, 1);
 	ck_assert_msg(strncmp(d.msgs.v[0], "bad.yaml:", 9) == 0 &&
-			  strstr(d.msgs.v[0], "YAML syntax error") != NULL,
-		      "%s", d.msgs.v[0]);
+	                  strstr(d.msgs.v[0], "YAML syntax error") != NULL,
+	              "%s", d.msgs.v[0]);
 	int line = 0, col = 0;
 	ck_assert_int_eq(sscanf(d.msgs.v[0], "bad.yaml:%d:%d:", &line, &col), 2);
 	ck_assert_int_ge(line, 2);
@@ -440,33 +442,32 @@ START_TEST(routing_reproduces_route_ticket)
 	for (int c = 0; c < CAT__N; c++)
 		for (int x = 0; x < CPLX__N; x++)
 			ck_assert_int_eq(policy_route(p, (enum category)c, URG_CRITICAL,
-						      SENT_FRUSTRATED, (enum complexity)x,
-						      TIER_ENTERPRISE, 0),
-					 ROUTE_HUMAN_PRIORITY);
+			                              SENT_FRUSTRATED, (enum complexity)x,
+			                              TIER_ENTERPRISE, 0),
+			                 ROUTE_HUMAN_PRIORITY);
 	/* Complex, not critical: the standard human queue, even billing. */
 	for (int c = 0; c < CAT__N; c++)
 		for (int u = URG_HIGH; u < URG__N; u++)
 			ck_assert_int_eq(policy_route(p, (enum category)c, (enum urgency)u,
-						      SENT_NEUTRAL, CPLX_COMPLEX, TIER_STANDARD, 0),
-					 ROUTE_HUMAN_STANDARD);
+			                              SENT_NEUTRAL, CPLX_COMPLEX, TIER_STANDARD, 0),
+			                 ROUTE_HUMAN_STANDARD);
 	/* Otherwise billing and account need an authenticated agent... */
 	static const enum complexity easy[] = {CPLX_SIMPLE, CPLX_MODERATE, CPLX_UNKNOWN};
 	for (size_t x = 0; x < nitems(easy); x++)
 		for (int u = URG_HIGH; u < URG__N; u++) {
 			ck_assert_int_eq(policy_route(p, CAT_BILLING, (enum urgency)u, SENT_NEUTRAL,
-						      easy[x], TIER_STANDARD, 0),
-					 ROUTE_RESOLUTION_AUTHENTICATED);
+			                              easy[x], TIER_STANDARD, 0),
+			                 ROUTE_RESOLUTION_AUTHENTICATED);
 			ck_assert_int_eq(policy_route(p, CAT_ACCOUNT, (enum urgency)u,
-						      SENT_POSITIVE, easy[x], TIER_PREMIUM, 0),
-					 ROUTE_RESOLUTION_AUTHENTICATED);
+			                              SENT_POSITIVE, easy[x], TIER_PREMIUM, 0),
+			                 ROUTE_RESOLUTION_AUTHENTICATED);
 		}
 	/* ...and everything else the general one. */
-	static const enum category rest[] = {CAT_TECHNICAL, CAT_SHIPPING, CAT_RETURNS,
-					     CAT_GENERAL};
+	static const enum category rest[] = {CAT_TECHNICAL, CAT_SHIPPING, CAT_RETURNS, CAT_GENERAL};
 	for (size_t c = 0; c < nitems(rest); c++)
 		ck_assert_int_eq(policy_route(p, rest[c], URG_NORMAL, SENT_FRUSTRATED, CPLX_SIMPLE,
-					      TIER_SELF_SERVE, 1),
-				 ROUTE_RESOLUTION_GENERAL);
+		                              TIER_SELF_SERVE, 1),
+		                 ROUTE_RESOLUTION_GENERAL);
 	policy_free(p);
 	diag_free(&d);
 }
@@ -475,33 +476,33 @@ END_TEST
 START_TEST(routing_rule_needs_every_condition)
 {
 	struct diag d = {0};
-	struct policy *p = load_text_ok(
-	    "content_guardrails: {prohibited_topics: []}\n"
-	    "routing:\n"
-	    "  - when: {has_legal_language: true}\n"
-	    "    route: human-queue-priority\n"
-	    "  - when: {tier: [premium, enterprise], sentiment: frustrated}\n"
-	    "    route: human-queue-standard\n"
-	    "  - route: resolution-agent-general\n",
-	    &d);
+	struct policy *p =
+	    load_text_ok("content_guardrails: {prohibited_topics: []}\n"
+	                 "routing:\n"
+	                 "  - when: {has_legal_language: true}\n"
+	                 "    route: human-queue-priority\n"
+	                 "  - when: {tier: [premium, enterprise], sentiment: frustrated}\n"
+	                 "    route: human-queue-standard\n"
+	                 "  - route: resolution-agent-general\n",
+	                 &d);
 	ck_assert_uint_eq(p->nrules, 3);
 	ck_assert_int_eq(p->rules[1].line, 5);
-	ck_assert_int_eq(policy_route(p, CAT_SHIPPING, URG_LOW, SENT_NEUTRAL, CPLX_SIMPLE,
-				      TIER_STANDARD, 1),
-			 ROUTE_HUMAN_PRIORITY);
+	ck_assert_int_eq(
+	    policy_route(p, CAT_SHIPPING, URG_LOW, SENT_NEUTRAL, CPLX_SIMPLE, TIER_STANDARD, 1),
+	    ROUTE_HUMAN_PRIORITY);
 	ck_assert_int_eq(policy_route(p, CAT_SHIPPING, URG_LOW, SENT_FRUSTRATED, CPLX_SIMPLE,
-				      TIER_ENTERPRISE, 0),
-			 ROUTE_HUMAN_STANDARD);
-	ck_assert_int_eq(policy_route(p, CAT_SHIPPING, URG_LOW, SENT_FRUSTRATED, CPLX_SIMPLE,
-				      TIER_PREMIUM, 0),
-			 ROUTE_HUMAN_STANDARD);
+	                              TIER_ENTERPRISE, 0),
+	                 ROUTE_HUMAN_STANDARD);
+	ck_assert_int_eq(
+	    policy_route(p, CAT_SHIPPING, URG_LOW, SENT_FRUSTRATED, CPLX_SIMPLE, TIER_PREMIUM, 0),
+	    ROUTE_HUMAN_STANDARD);
 	/* One condition alone is not enough. */
-	ck_assert_int_eq(policy_route(p, CAT_SHIPPING, URG_LOW, SENT_NEUTRAL, CPLX_SIMPLE,
-				      TIER_ENTERPRISE, 0),
-			 ROUTE_RESOLUTION_GENERAL);
-	ck_assert_int_eq(policy_route(p, CAT_SHIPPING, URG_LOW, SENT_FRUSTRATED, CPLX_SIMPLE,
-				      TIER_STANDARD, 0),
-			 ROUTE_RESOLUTION_GENERAL);
+	ck_assert_int_eq(
+	    policy_route(p, CAT_SHIPPING, URG_LOW, SENT_NEUTRAL, CPLX_SIMPLE, TIER_ENTERPRISE, 0),
+	    ROUTE_RESOLUTION_GENERAL);
+	ck_assert_int_eq(
+	    policy_route(p, CAT_SHIPPING, URG_LOW, SENT_FRUSTRATED, CPLX_SIMPLE, TIER_STANDARD, 0),
+	    ROUTE_RESOLUTION_GENERAL);
 	policy_free(p);
 	diag_free(&d);
 }
@@ -516,11 +517,15 @@ START_TEST(tools_follow_routes_and_the_write_switch)
 	/* Read tools on the routes that grant them. */
 	ck_assert(policy_tool_allowed(p, ROUTE_RESOLUTION_GENERAL, TOOL_KNOWLEDGE_BASE_SEARCH));
 	ck_assert(policy_tool_allowed(p, ROUTE_RESOLUTION_GENERAL, TOOL_GET_ORDER_STATUS));
-	ck_assert(policy_tool_allowed(p, ROUTE_RESOLUTION_AUTHENTICATED, TOOL_GET_CUSTOMER_ACCOUNT));
-	ck_assert(policy_tool_allowed(p, ROUTE_RESOLUTION_AUTHENTICATED, TOOL_KNOWLEDGE_BASE_SEARCH));
+	ck_assert(
+	    policy_tool_allowed(p, ROUTE_RESOLUTION_AUTHENTICATED, TOOL_GET_CUSTOMER_ACCOUNT));
+	ck_assert(
+	    policy_tool_allowed(p, ROUTE_RESOLUTION_AUTHENTICATED, TOOL_KNOWLEDGE_BASE_SEARCH));
 	/* Write tools refused while write_tools_enabled is false, even where granted. */
-	ck_assert(!policy_tool_allowed(p, ROUTE_RESOLUTION_AUTHENTICATED, TOOL_APPLY_STANDARD_CREDIT));
-	ck_assert(!policy_tool_allowed(p, ROUTE_RESOLUTION_AUTHENTICATED, TOOL_RESEND_CONFIRMATION));
+	ck_assert(
+	    !policy_tool_allowed(p, ROUTE_RESOLUTION_AUTHENTICATED, TOOL_APPLY_STANDARD_CREDIT));
+	ck_assert(
+	    !policy_tool_allowed(p, ROUTE_RESOLUTION_AUTHENTICATED, TOOL_RESEND_CONFIRMATION));
 	ck_assert(!policy_tool_allowed(p, ROUTE_RESOLUTION_GENERAL, TOOL_RESEND_CONFIRMATION));
 	/* A tool not granted to the route. */
 	ck_assert(!policy_tool_allowed(p, ROUTE_RESOLUTION_GENERAL, TOOL_GET_CUSTOMER_ACCOUNT));
@@ -540,7 +545,8 @@ START_TEST(tools_follow_routes_and_the_write_switch)
 	char *on = replace1(text, "write_tools_enabled: false", "write_tools_enabled: true");
 	p = load_text_ok(on, &d);
 	ck_assert_int_eq(p->write_tools_enabled, 1);
-	ck_assert(policy_tool_allowed(p, ROUTE_RESOLUTION_AUTHENTICATED, TOOL_APPLY_STANDARD_CREDIT));
+	ck_assert(
+	    policy_tool_allowed(p, ROUTE_RESOLUTION_AUTHENTICATED, TOOL_APPLY_STANDARD_CREDIT));
 	ck_assert(policy_tool_allowed(p, ROUTE_RESOLUTION_GENERAL, TOOL_RESEND_CONFIRMATION));
 	ck_assert(!policy_tool_allowed(p, ROUTE_RESOLUTION_GENERAL, TOOL_APPLY_STANDARD_CREDIT));
 	ck_assert(!policy_tool_allowed(p, ROUTE_HUMAN_STANDARD, TOOL_APPLY_STANDARD_CREDIT));
@@ -607,19 +613,19 @@ START_TEST(watch_reloads_good_files_and_keeps_the_last_good_one)
 	char *where = xasprintf("policy.yaml:%zu:1: ", nlines + 1);
 	ck_assert_msg(strstr(cause, where) != NULL, "no '%s' in: %s", where, cause);
 	ck_assert_msg(strstr(cause, "bogus_section") != NULL, "%s", cause);
-	ck_assert_msg(strstr(cause, "keeping version") != NULL && strstr(cause, v2) != NULL,
-		      "%s", cause);
+	ck_assert_msg(strstr(cause, "keeping version") != NULL && strstr(cause, v2) != NULL, "%s",
+	              cause);
 	free(cause);
 	cause = NULL;
 
 	/* The last good version stays in force and still works. */
 	ck_assert_str_eq(w.current->version, v2);
 	ck_assert_int_eq(w.current->stale_after_days, 30);
-	ck_assert_int_eq(policy_route(w.current, CAT_BILLING, URG_NORMAL, SENT_NEUTRAL,
-				      CPLX_SIMPLE, TIER_STANDARD, 0),
-			 ROUTE_RESOLUTION_AUTHENTICATED);
-	ck_assert(policy_tool_allowed(w.current, ROUTE_RESOLUTION_GENERAL,
-				      TOOL_KNOWLEDGE_BASE_SEARCH));
+	ck_assert_int_eq(policy_route(w.current, CAT_BILLING, URG_NORMAL, SENT_NEUTRAL, CPLX_SIMPLE,
+	                              TIER_STANDARD, 0),
+	                 ROUTE_RESOLUTION_AUTHENTICATED);
+	ck_assert(
+	    policy_tool_allowed(w.current, ROUTE_RESOLUTION_GENERAL, TOOL_KNOWLEDGE_BASE_SEARCH));
 	ck_assert_int_ge(patset_match(&w.current->esc.legal, "my attorney"), 0);
 
 	/* A broken file is reported once, not on every poll. */
@@ -693,7 +699,7 @@ START_TEST(watch_survives_the_file_disappearing)
 	char *errs = srcpath("tests/data/policies/errors.yaml");
 	ck_assert_int_eq(policy_watch_init(&w, errs, &cause), -1);
 	ck_assert_msg(strstr(cause, "errors.yaml:8:16:") && strstr(cause, "errors.yaml:20:3:"),
-		      "%s", cause);
+	              "%s", cause);
 	free(cause);
 
 	free(errs);

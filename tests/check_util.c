@@ -76,8 +76,9 @@ START_TEST(str_slug_makes_kebab_case)
 	};
 	for (size_t i = 0; i < nitems(cases); i++) {
 		char *s = str_slug(cases[i].in);
-		ck_assert_msg(strcmp(s, cases[i].out) == 0, "str_slug(\"%s\") = \"%s\", want \"%s\"",
-			      cases[i].in, s, cases[i].out);
+		ck_assert_msg(strcmp(s, cases[i].out) == 0,
+		              "str_slug(\"%s\") = \"%s\", want \"%s\"", cases[i].in, s,
+		              cases[i].out);
 		free(s);
 	}
 }
@@ -126,7 +127,7 @@ START_TEST(file_read_refuses_a_file_bigger_than_max)
 	ck_assert_int_eq(errno, EFBIG);
 	ck_assert_ptr_nonnull(cause);
 	ck_assert_msg(strstr(cause, path) != NULL && strstr(cause, "99") != NULL, "cause: %s",
-		      cause);
+	              cause);
 	free(cause);
 
 	/* Exactly max bytes is fine. */
@@ -184,17 +185,16 @@ START_TEST(date_parse_is_strict)
 	static const char *const bad[] = {
 	    "2026-02-29", /* not a leap year */
 	    "1900-02-29", /* century, not a leap year */
-	    "2026-1-01",  "2026-01-1",	"26-01-01",   "2026-01-01x", "2026-01-01 ",
-	    " 2026-01-01", "2026/01/01", "20260101",   "2026-13-01",  "2026-00-10",
-	    "2026-01-00", "2026-04-31", "2026-01-32", "",	     "2026-01-",
-	    "abcd-ef-gh", "2026-0a-01",
+	    "2026-1-01",  "2026-01-1", "26-01-01",   "2026-01-01x", "2026-01-01 ", " 2026-01-01",
+	    "2026/01/01", "20260101",  "2026-13-01", "2026-00-10",  "2026-01-00",  "2026-04-31",
+	    "2026-01-32", "",          "2026-01-",   "abcd-ef-gh",  "2026-0a-01",
 	};
 	for (size_t i = 0; i < nitems(bad); i++) {
 		ck_assert_msg(date_parse(bad[i], &d) == -1, "'%s' was accepted", bad[i]);
 		ck_assert_int_eq(d, 12345); /* untouched on error */
 	}
 	static const char *const good[] = {"2024-02-29", "2000-02-29", "2026-12-31",
-					   "1970-01-01", "2026-04-30", "0001-01-01"};
+	                                   "1970-01-01", "2026-04-30", "0001-01-01"};
 	for (size_t i = 0; i < nitems(good); i++)
 		ck_assert_msg(date_parse(good[i], &d) == 0, "'%s' was refused", good[i]);
 }
@@ -238,7 +238,7 @@ START_TEST(date_format_round_trips)
 		long back = -1;
 		date_format(day, out);
 		ck_assert_msg(date_parse(out, &back) == 0 && back == day, "day %ld -> %s -> %ld",
-			      day, out, back);
+		              day, out, back);
 	}
 }
 END_TEST
@@ -256,7 +256,7 @@ START_TEST(date_today_honours_frontline_today)
 	ck_assert_int_eq(date_today(&d, &cause), -1);
 	ck_assert_ptr_nonnull(cause);
 	ck_assert_msg(strstr(cause, "FRONTLINE_TODAY") && strstr(cause, "2026-02-29"), "cause: %s",
-		      cause);
+	              cause);
 	free(cause);
 	cause = NULL;
 
@@ -291,7 +291,7 @@ START_TEST(sha256_known_vectors)
 	assert_sha("abc", 3, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
 	assert_sha(two, strlen(two),
-		   "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	           "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 END_TEST
 

@@ -141,9 +141,10 @@ write_fact(const char *dir, int i, const char *title, const char *body, const ch
 		die(p);
 	fprintf(f, "---\nid: doc-%d\ntitle: ", i);
 	yaml_quoted(f, title);
-	fprintf(f, "\ntopic: technical\nproduct: all\nupdated: %s\nversion: 1\nvolatile: false\n"
-		   "---\n",
-		date);
+	fprintf(f,
+	        "\ntopic: technical\nproduct: all\nupdated: %s\nversion: 1\nvolatile: false\n"
+	        "---\n",
+	        date);
 	write_body(f, body);
 	fclose(f);
 	free(p);
@@ -205,9 +206,9 @@ run_plain(struct corpus *c, struct result *r)
 	}
 	sqlite3_finalize(ins);
 	sqlite3_prepare_v2(db,
-			   "SELECT rowid FROM plain WHERE plain MATCH ? ORDER BY bm25(plain) "
-			   "LIMIT 10",
-			   -1, &q, NULL);
+	                   "SELECT rowid FROM plain WHERE plain MATCH ? ORDER BY bm25(plain) "
+	                   "LIMIT 10",
+	                   -1, &q, NULL);
 	for (int i = 0; i < c->nq; i++) {
 		struct buf m;
 		buf_init(&m, 0);
@@ -415,7 +416,7 @@ rows(struct corpus *c, struct result *r, int fold, double (*x)[KB_NFEAT], int *y
 static int
 cmd_fit(struct corpus *c, struct result *r)
 {
-	double (*x)[KB_NFEAT] = xcalloc((size_t)c->nq * 10, sizeof *x);
+	double(*x)[KB_NFEAT] = xcalloc((size_t)c->nq * 10, sizeof *x);
 	int *y = xcalloc((size_t)c->nq * 10, sizeof *y);
 	double *conf = xcalloc((size_t)c->nq, sizeof *conf);
 	int *ok = xcalloc((size_t)c->nq, sizeof *ok), n = 0;
@@ -441,15 +442,15 @@ cmd_fit(struct corpus *c, struct result *r)
 			if (gold >= 0) {
 				int better = 0;
 				for (int k = 0; k < r[i].nhits; k++)
-					better += k != gold &&
-						  predict(w, r[i].feat[k]) > predict(w, r[i].feat[gold]);
+					better += k != gold && predict(w, r[i].feat[k]) >
+					                           predict(w, r[i].feat[gold]);
 				rerank_mrr += 1.0 / (better + 1);
 				rerank_r1 += better == 0;
 			}
 		}
 	}
-	printf("held-out (2-fold by thread) ranking: MRR@10 %.3f, R@1 %.3f\n",
-	       rerank_mrr / c->nq, rerank_r1 / c->nq);
+	printf("held-out (2-fold by thread) ranking: MRR@10 %.3f, R@1 %.3f\n", rerank_mrr / c->nq,
+	       rerank_r1 / c->nq);
 	calibration("held-out (2-fold by thread)", conf, ok, n);
 	int m = rows(c, r, -1, x, y);
 	fit_logistic(x, y, m, w);
@@ -549,9 +550,10 @@ cmd_latency(struct corpus *c, int nfacts, int nqueries)
 	for (int file = 0; file * 100 < nfacts; file++) {
 		char *p = xasprintf("%s/s%05d.md", kbdir, file);
 		FILE *f = fopen(p, "w");
-		fprintf(f, "---\nid: syn-%d\ntitle: Synthetic %d\ntopic: general\nproduct: all\n"
-			   "updated: 2026-10-01\nversion: 1\nvolatile: false\n---\n",
-			file, file);
+		fprintf(f,
+		        "---\nid: syn-%d\ntitle: Synthetic %d\ntopic: general\nproduct: all\n"
+		        "updated: 2026-10-01\nversion: 1\nvolatile: false\n---\n",
+		        file, file);
 		for (int k = 0; k < 100 && file * 100 + k < nfacts; k++) {
 			struct buf b;
 			buf_init(&b, 0);
@@ -563,14 +565,15 @@ cmd_latency(struct corpus *c, int nfacts, int nqueries)
 				buf_printf(&b, "%s%s", w ? " " : "", vocab.v[idx]);
 			}
 			fprintf(f, "## Fact %d-%d\n%s\n\n", file, k, b.data);
-			if ((int)queries.n < nqueries && (int)(rnd() % (unsigned)nfacts) < nqueries * 3 / 2) {
+			if ((int)queries.n < nqueries &&
+			    (int)(rnd() % (unsigned)nfacts) < nqueries * 3 / 2) {
 				/* A query: a few words of this fact, out of order. */
 				struct buf q;
 				buf_init(&q, 0);
 				for (int w = 0; w < 3 + (int)(rnd() % 4); w++) {
 					double u = (rnd() % 100000) / 100000.0;
 					buf_printf(&q, "%s%s", w ? " " : "",
-						   vocab.v[(size_t)(u * u * u * (double)vocab.n)]);
+					           vocab.v[(size_t)(u * u * u * (double)vocab.n)]);
 				}
 				strv_take(&queries, buf_steal(&q));
 				buf_free(&q);
@@ -630,14 +633,14 @@ main(int argc, char **argv)
 {
 	if (argc < 3) {
 		fprintf(stderr, "usage: bench_kb quality|fit STACKFAQ.json\n"
-				"       bench_kb latency STACKFAQ.json N [QUERIES]\n");
+		                "       bench_kb latency STACKFAQ.json N [QUERIES]\n");
 		return 64;
 	}
 	struct corpus c = {0};
 	load_stackfaq(argv[2], &c);
 	if (strcmp(argv[1], "latency") == 0)
 		return cmd_latency(&c, argc > 3 ? atoi(argv[3]) : 1000,
-				   argc > 4 ? atoi(argv[4]) : 1000);
+		                   argc > 4 ? atoi(argv[4]) : 1000);
 	char dir[] = "/tmp/frontline-bench-XXXXXX";
 	char *index;
 	struct kb *kb = build_faq_kb(&c, dir, &index);
