@@ -44,14 +44,11 @@ cmd_demo(struct ctx *ctx, int argc, char **argv)
 	int ex = cmd_no_options(&cmd_demo_entry, argc, argv);
 	if (ex >= 0)
 		return ex;
-	struct policy *p = ctx_policy(ctx);
-	if (p == NULL)
-		return EX_CONFIG;
-	struct kb *kb = ctx_kb(ctx, &ex);
-	if (kb == NULL)
-		return ex;
+	struct policy *p;
+	struct kb *kb;
 	struct kb_freshness fr;
-	ctx_freshness(ctx, p, &fr);
+	if ((ex = ctx_retrieval(ctx, &p, &kb, &fr)) != EX_OK)
+		return ex;
 	char today[11];
 	date_format(ctx->today, today);
 

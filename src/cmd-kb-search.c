@@ -104,14 +104,11 @@ cmd_kb_search(struct ctx *ctx, int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
-	struct policy *p = ctx_policy(ctx);
-	if (p == NULL)
-		return EX_CONFIG;
-	struct kb *kb = ctx_kb(ctx, &ex);
-	if (kb == NULL)
-		return ex;
+	struct policy *p;
+	struct kb *kb;
 	struct kb_freshness fr;
-	ctx_freshness(ctx, p, &fr);
+	if ((ex = ctx_retrieval(ctx, &p, &kb, &fr)) != EX_OK)
+		return ex;
 
 	if (optind < argc) {
 		struct buf q;

@@ -174,3 +174,15 @@ ctx_kb(struct ctx *ctx, int *ex)
 	}
 	return kb;
 }
+
+int
+ctx_retrieval(struct ctx *ctx, struct policy **p, struct kb **kb, struct kb_freshness *fr)
+{
+	int ex = EX_OK;
+	if ((*p = ctx_policy(ctx)) == NULL)
+		return EX_CONFIG;
+	if ((*kb = ctx_kb(ctx, &ex)) == NULL)
+		return ex;
+	ctx_freshness(ctx, *p, fr);
+	return EX_OK;
+}

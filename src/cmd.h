@@ -55,6 +55,11 @@ void ctx_policy_poll(struct ctx *);
 void ctx_freshness(struct ctx *, const struct policy *, struct kb_freshness *);
 /* Opens the KB, printing problems in its files as warnings. NULL: exit code in *ex. */
 struct kb *ctx_kb(struct ctx *, int *ex);
+/*
+ * The policy, the open KB (the caller closes it) and today's freshness
+ * settings, for commands that retrieve. Returns EX_OK or an exit code.
+ */
+int ctx_retrieval(struct ctx *, struct policy **, struct kb **, struct kb_freshness *);
 
 /* Prints "frontline: message" to stderr. */
 void fl_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -150,7 +150,7 @@ patset_load(struct patset *ps, struct ydoc *y, yaml_node_t *list)
 	memset(ps, 0, sizeof *ps);
 	if (list == NULL || list->type != YAML_SEQUENCE_NODE)
 		return;
-	size_t n = (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
+	size_t n = ydoc_count(list);
 	ps->re = xcalloc(n, sizeof *ps->re);
 	for (yaml_node_item_t *it = list->data.sequence.items.start;
 	     it < list->data.sequence.items.top; it++) {
@@ -251,10 +251,7 @@ load_guardrails(struct policy *p, struct ydoc *y, yaml_node_t *g, struct diag *d
 	strv_free(&names);
 
 	yaml_node_t *disc = ydoc_get(y, g, "required_disclosures");
-	if (disc != NULL && disc->type == YAML_MAPPING_NODE)
-		p->disclosures =
-		    xcalloc((size_t)(disc->data.mapping.pairs.top - disc->data.mapping.pairs.start),
-		            sizeof *p->disclosures);
+	p->disclosures = xcalloc(ydoc_count(disc), sizeof *p->disclosures);
 	FOR_PAIRS(y, disc, pr)
 	{
 		yaml_node_t *v = yaml_document_get_node(&y->doc, pr->value);
@@ -266,10 +263,7 @@ load_guardrails(struct policy *p, struct ydoc *y, yaml_node_t *g, struct diag *d
 	}
 
 	yaml_node_t *hs = ydoc_get(y, g, "sensitive_topic_handlers");
-	if (hs != NULL && hs->type == YAML_MAPPING_NODE)
-		p->handlers =
-		    xcalloc((size_t)(hs->data.mapping.pairs.top - hs->data.mapping.pairs.start),
-		            sizeof *p->handlers);
+	p->handlers = xcalloc(ydoc_count(hs), sizeof *p->handlers);
 	FOR_PAIRS(y, hs, pr)
 	{
 		yaml_node_t *k = yaml_document_get_node(&y->doc, pr->key);
@@ -326,7 +320,7 @@ load_routing(struct policy *p, struct ydoc *y, yaml_node_t *r, struct diag *d)
 		memcpy(p->rules, dflt, sizeof dflt);
 		return;
 	}
-	size_t n = (size_t)(r->data.sequence.items.top - r->data.sequence.items.start);
+	size_t n = ydoc_count(r);
 	p->rules = xcalloc(n ? n : 1, sizeof *p->rules);
 	for (yaml_node_item_t *it = r->data.sequence.items.start; it < r->data.sequence.items.top;
 	     it++) {

@@ -75,6 +75,18 @@ ydoc_str(yaml_node_t *n)
 	return (const char *)n->data.scalar.value;
 }
 
+size_t
+ydoc_count(yaml_node_t *n)
+{
+	if (n == NULL)
+		return 0;
+	if (n->type == YAML_MAPPING_NODE)
+		return (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	if (n->type == YAML_SEQUENCE_NODE)
+		return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	return 0;
+}
+
 int
 ydoc_line(struct ydoc *y, yaml_node_t *n)
 {

@@ -30,6 +30,8 @@ yaml_node_t *ydoc_root(struct ydoc *);
 yaml_node_t *ydoc_get(struct ydoc *, yaml_node_t *map, const char *key);
 /* Scalar text of a node ("" when not a scalar). Owned by the document. */
 const char *ydoc_str(yaml_node_t *);
+/* Pairs of a mapping or items of a sequence; 0 for anything else. */
+size_t ydoc_count(yaml_node_t *);
 int ydoc_line(struct ydoc *, yaml_node_t *);
 int ydoc_col(yaml_node_t *);
 
