@@ -12,6 +12,7 @@
 #include "cmd.h"
 
 static const struct cmd_entry *const cmd_table[] = {
+    &cmd_triage_entry,
     &cmd_kb_search_entry,
     &cmd_kb_audit_entry,
     &cmd_policy_check_entry,

@@ -35,6 +35,7 @@ extern const struct cmd_entry cmd_kb_search_entry;
 extern const struct cmd_entry cmd_kb_audit_entry;
 extern const struct cmd_entry cmd_policy_check_entry;
 extern const struct cmd_entry cmd_demo_entry;
+extern const struct cmd_entry cmd_triage_entry;
 
 /* Runs the command named by argv; returns an exit code. */
 int cmd_dispatch(struct ctx *, int argc, char **argv);

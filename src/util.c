@@ -163,6 +163,62 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	return r;
 }
 
+size_t
+utf8_seq_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	/* No overlong forms, surrogates or code points past U+10FFFF. */
+	if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) ||
+	    (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
+		return 0;
+	return len;
+}
+
+int
+buf_json_str(struct buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+	int rc = buf_addc(b, '"');
+	while (n > 0 && rc == 0) {
+		unsigned char c = *p;
+		size_t l;
+		if (c == '"' || c == '\\') {
+			char e[2] = {'\\', (char)c};
+			rc = buf_add(b, e, 2);
+			l = 1;
+		} else if (c < 0x20 || c == 0x7f) {
+			char e[8];
+			snprintf(e, sizeof e, "\\u%04x", c);
+			rc = buf_adds(b, e);
+			l = 1;
+		} else if ((l = utf8_seq_len(p, n)) == 0) {
+			rc = buf_adds(b, "\xef\xbf\xbd"); /* U+FFFD */
+			l = 1;
+		} else
+			rc = buf_add(b, p, l);
+		p += l;
+		n -= l;
+	}
+	return rc == 0 ? buf_addc(b, '"') : rc;
+}
+
 char *
 buf_steal(struct buf *b)
 {

@@ -37,6 +37,13 @@ int buf_add(struct buf *, const void *, size_t);
 int buf_adds(struct buf *, const char *);
 int buf_addc(struct buf *, char);
 int buf_printf(struct buf *, const char *, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Appends s as a JSON string literal: quotes, escapes, and invalid UTF-8
+ * replaced by U+FFFD so the output is always valid JSON.
+ */
+int buf_json_str(struct buf *, const char *s);
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if invalid. */
+size_t utf8_seq_len(const unsigned char *s, size_t n);
 /* Hands the data to the caller (who frees it) and resets the buffer. */
 char *buf_steal(struct buf *);
 

@@ -1,0 +1,381 @@
+/* triage.c -- the triage agent (playbook role 1) on the offline engine. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+
+#include "classifier.h"
+#include "sentiment.h"
+#include "triage.h"
+#include "urgency.h"
+
+/* Longest text analysed; the rest of a huge message adds nothing. */
+#define TRIAGE_MAX_TEXT 65536
+
+struct triage {
+	struct classifier *cls;
+	int cat_class[CAT__N]; /* the classifier's class for each category */
+	int oos_class;         /* "not a support request", or -1 */
+	struct sentiment_lexicon *sent;
+	struct urgency_rules *urg;
+	struct entity_rules *ent;
+	char *catalog;
+	const struct policy *policy;
+	regex_t legal; /* the policy's legal patterns as one alternation */
+	int have_legal;
+};
+
+/*
+ * Phrases that refer to earlier, unresolved contact. Matched as whole
+ * words in the lower-cased message.
+ */
+static const char *const prior_contact[] = {
+    "second time",     "third time",      "fourth time",     "fifth time",
+    "again and again", "yet again",       "still not",       "still broken",
+    "still waiting",   "still hasn't",    "still haven't",   "still doesn't",
+    "still isn't",     "still no",        "still can't",     "still cannot",
+    "still have not",  "still has not",   "not fixed yet",   "already contacted",
+    "already called",  "already emailed", "already told",    "already tried",
+    "already reported", "last time",      "keeps happening", "keep having",
+    "how many times",  "multiple times",  "several times",   "many times",
+    "every time i",    "for weeks",       "for days",        "no one has",
+    "nobody has",      "ticket number",   "case number",     "reference number",
+    "previous ticket", "previous case",   "my last ticket",  "open ticket",
+    "i wrote before",  "i've written",    "i have written",  "i've contacted",
+};
+
+/* Phrases that join separate requests in one message. */
+static const char *const multi_issue[] = {
+    "also",          "another issue",  "another problem", "another question",
+    "second issue",  "second problem", "two issues",      "two problems",
+    "two things",    "a few things",   "several issues",  "couple of issues",
+    "on top of that", "in addition",   "additionally",    "as well as",
+    "and also",      "plus",           "separately",      "unrelated",
+};
+
+/* Does the lower-cased text hold phrase as whole words? */
+static int
+has_phrase(const char *text, const char *phrase)
+{
+	size_t n = strlen(phrase);
+	for (const char *p = strstr(text, phrase); p != NULL; p = strstr(p + 1, phrase)) {
+		int left = p == text || !isalnum((unsigned char)p[-1]);
+		int right = !isalnum((unsigned char)p[n]);
+		if (left && right)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+any_phrase(const char *text, const char *const *phrases, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (has_phrase(text, phrases[i]))
+			return 1;
+	return 0;
+}
+
+/* "ticket #4521", "case 88812", "ref: 12345": a reference to an earlier ticket. */
+static int
+has_ticket_ref(const char *text)
+{
+	static const char *const words[] = {"ticket", "case", "ref", "reference", "incident"};
+	for (size_t i = 0; i < nitems(words); i++) {
+		for (const char *p = strstr(text, words[i]); p != NULL;
+		     p = strstr(p + 1, words[i])) {
+			if (p != text && isalnum((unsigned char)p[-1]))
+				continue;
+			const char *q = p + strlen(words[i]);
+			while (*q == ' ' || *q == '#' || *q == ':' || *q == '.' || *q == 'n' ||
+			       *q == 'o')
+				q++;
+			int digits = 0;
+			while (isdigit((unsigned char)q[digits]))
+				digits++;
+			if (digits >= 3)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static int
+compile_legal(struct triage *t, const struct policy *p, char **cause)
+{
+	const struct strv *src = &p->esc.legal.src;
+	if (src->n == 0)
+		return 0;
+	struct buf b;
+	buf_init(&b, 0);
+	for (size_t i = 0; i < src->n; i++)
+		buf_printf(&b, "%s(%s)", i ? "|" : "", src->v[i]);
+	regex_t re;
+	int rc = regcomp(&re, b.data, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+	buf_free(&b);
+	if (rc != 0) {
+		*cause = xstrdup("policy: the legal patterns do not combine into one expression");
+		return -1;
+	}
+	if (t->have_legal)
+		regfree(&t->legal);
+	t->legal = re;
+	t->have_legal = 1;
+	return 0;
+}
+
+int
+triage_set_policy(struct triage *t, const struct policy *p, char **cause)
+{
+	struct entity_rules *ent =
+	    entity_rules_new(p->order_number_re, p->account_id_re, t->catalog, cause);
+	if (ent == NULL)
+		return -1;
+	if (compile_legal(t, p, cause) != 0) {
+		entity_rules_free(ent);
+		return -1;
+	}
+	if (t->have_legal && p->esc.legal.src.n == 0) {
+		regfree(&t->legal);
+		t->have_legal = 0;
+	}
+	entity_rules_free(t->ent);
+	t->ent = ent;
+	t->policy = p;
+	return 0;
+}
+
+struct triage *
+triage_open(const char *model, const char *data_dir, const char *catalog,
+	    const struct policy *p, char **cause, int *ex)
+{
+	struct triage *t = xcalloc(1, sizeof *t);
+	struct stat st;
+	char *path;
+
+	t->cls = classifier_load(model, cause);
+	if (t->cls == NULL) {
+		*ex = errno == ENOENT ? EX_NOINPUT : EX_DATAERR;
+		goto fail;
+	}
+	for (int c = 0; c < CAT__N; c++)
+		if ((t->cat_class[c] = classifier_find(t->cls, category_names[c])) < 0) {
+			*cause = xasprintf("%s: the model has no class '%s'", model,
+					   category_names[c]);
+			*ex = EX_DATAERR;
+			goto fail;
+		}
+	t->oos_class = classifier_find(t->cls, "out_of_scope");
+
+	if (stat(data_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		*cause = xasprintf("%s: %s", data_dir, strerror(errno ? errno : ENOTDIR));
+		*ex = EX_NOINPUT;
+		goto fail;
+	}
+	t->sent = sentiment_load(data_dir, cause);
+	if (t->sent == NULL) {
+		*ex = EX_DATAERR;
+		goto fail;
+	}
+	path = xasprintf("%s/urgency.rules", data_dir);
+	t->urg = urgency_load(path, cause);
+	free(path);
+	if (t->urg == NULL) {
+		*ex = EX_DATAERR;
+		goto fail;
+	}
+	t->catalog = catalog ? xstrdup(catalog) : NULL;
+	if (triage_set_policy(t, p, cause) != 0) {
+		*ex = EX_CONFIG;
+		goto fail;
+	}
+	return t;
+fail:
+	triage_close(t);
+	return NULL;
+}
+
+void
+triage_close(struct triage *t)
+{
+	if (t == NULL)
+		return;
+	classifier_free(t->cls);
+	sentiment_free(t->sent);
+	urgency_free(t->urg);
+	entity_rules_free(t->ent);
+	if (t->have_legal)
+		regfree(&t->legal);
+	free(t->catalog);
+	free(t);
+}
+
+void
+triage_result_free(struct triage_result *r)
+{
+	entities_free(&r->entities);
+}
+
+void
+triage_run(const struct triage *t, const char *text, size_t len, enum tier tier,
+	   struct triage_result *out)
+{
+	char sbuf[2048], lbuf[2048];
+	size_t n = len > TRIAGE_MAX_TEXT ? TRIAGE_MAX_TEXT : len;
+	char *s = n < sizeof sbuf ? sbuf : xmalloc(n + 1);
+	char *lower = n < sizeof lbuf ? lbuf : xmalloc(n + 1);
+	int words = 0;
+
+	/* Control characters and NULs read as spaces. */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)text[i];
+		s[i] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+		lower[i] = (char)tolower((unsigned char)s[i]);
+		words |= isalnum(c) || c >= 0x80;
+	}
+	s[n] = lower[n] = '\0';
+
+	memset(out, 0, sizeof *out);
+
+	/* Intent. */
+	double p[CLS_MAX];
+	int best = classifier_predict(t->cls, s, n, p);
+	double top = -1, second = -1;
+	int cat = CAT_GENERAL;
+	for (int c = 0; c < CAT__N; c++) {
+		double q = p[t->cat_class[c]];
+		if (q > top) {
+			second = top;
+			top = q;
+			cat = c;
+		} else if (q > second)
+			second = q;
+	}
+	if (best == t->oos_class) {
+		/* Not a support request: general, as unlikely as the model says. */
+		cat = CAT_GENERAL;
+		top = p[t->cat_class[CAT_GENERAL]];
+	}
+	out->intent_category = (enum category)cat;
+	out->intent_confidence = top;
+
+	/* Sentiment, urgency, entities. */
+	struct sentiment_result sr;
+	sentiment_analyze(t->sent, s, n, &sr);
+	out->sentiment = sr.label;
+	out->sentiment_score = sr.compound;
+	out->profanity = sr.profanity;
+	out->urgency = urgency_classify(t->urg, s, &out->urgency_rule);
+	entities_extract(t->ent, s, &out->entities);
+
+	/* Complexity: flagged early so no turns are spent on a lost cause. */
+	out->has_legal_language = t->have_legal && regexec(&t->legal, s, 0, NULL, 0) == 0;
+	unsigned r = 0;
+	if (out->has_legal_language)
+		r |= CPLX_LEGAL;
+	if (any_phrase(lower, prior_contact, nitems(prior_contact)) || has_ticket_ref(lower))
+		r |= CPLX_PRIOR_CONTACT;
+	int questions = 0;
+	for (size_t i = 0; i < n; i++)
+		questions += s[i] == '?';
+	if (best != t->oos_class &&
+	    ((second >= 0.15 && any_phrase(lower, multi_issue, nitems(multi_issue))) ||
+	     (second >= 0.25 && questions >= 2)))
+		r |= CPLX_MULTI_ISSUE;
+	if (sr.compound <= -0.6 || sr.profanity > 0 || (sr.intensity >= 2 && sr.compound < -0.05))
+		r |= CPLX_EMOTIONAL;
+	out->complexity_reasons = r;
+	int nr = __builtin_popcount(r);
+	if (!words)
+		out->complexity_signal = CPLX_UNKNOWN;
+	else if ((r & (CPLX_LEGAL | CPLX_PRIOR_CONTACT)) || nr >= 2)
+		out->complexity_signal = CPLX_COMPLEX;
+	else if (nr == 1)
+		out->complexity_signal = CPLX_MODERATE;
+	else
+		out->complexity_signal = CPLX_SIMPLE;
+
+	out->route = policy_route(t->policy, out->intent_category, out->urgency, out->sentiment,
+				  out->complexity_signal, tier, out->has_legal_language);
+
+	if (s != sbuf)
+		free(s);
+	if (lower != lbuf)
+		free(lower);
+}
+
+static const char *const reason_names[] = {"multi_issue", "prior_contact", "legal_language",
+					   "emotional_intensity"};
+
+static void
+json_strv(struct buf *b, const char *key, const struct strv *sv)
+{
+	buf_printf(b, "\"%s\":[", key);
+	for (size_t i = 0; i < sv->n; i++) {
+		if (i)
+			buf_addc(b, ',');
+		buf_json_str(b, sv->v[i]);
+	}
+	buf_addc(b, ']');
+}
+
+void
+triage_json_write(const struct triage_result *r, struct buf *b)
+{
+	const struct entities *e = &r->entities;
+	buf_printf(b, "{\"intent_category\":\"%s\",\"urgency\":\"%s\",\"sentiment\":\"%s\",",
+		   category_names[r->intent_category], urgency_names[r->urgency],
+		   sentiment_names[r->sentiment]);
+	buf_adds(b, "\"entities\":{");
+	json_strv(b, "order_numbers", &e->order_numbers);
+	buf_addc(b, ',');
+	json_strv(b, "account_ids", &e->account_ids);
+	buf_addc(b, ',');
+	json_strv(b, "emails", &e->emails);
+	buf_addc(b, ',');
+	json_strv(b, "phones", &e->phones);
+	buf_adds(b, ",\"amounts\":[");
+	for (size_t i = 0; i < e->namounts; i++) {
+		buf_printf(b, "%s{\"value\":%.15g,\"currency\":", i ? "," : "", e->amounts[i].value);
+		buf_json_str(b, e->amounts[i].currency);
+		buf_addc(b, '}');
+	}
+	buf_adds(b, "],");
+	json_strv(b, "products", &e->products);
+	buf_printf(b,
+		   "},\"complexity_signal\":\"%s\",\"has_legal_language\":%s,"
+		   "\"intent_confidence\":%.3f,\"route\":\"%s\",\"sentiment_score\":%.3f,",
+		   complexity_names[r->complexity_signal], r->has_legal_language ? "true" : "false",
+		   r->intent_confidence, route_names[r->route], r->sentiment_score);
+	buf_adds(b, "\"urgency_rule\":");
+	if (r->urgency_rule)
+		buf_json_str(b, r->urgency_rule);
+	else
+		buf_adds(b, "null");
+	buf_adds(b, ",\"complexity_reasons\":[");
+	int first = 1;
+	for (size_t i = 0; i < nitems(reason_names); i++)
+		if (r->complexity_reasons & (1u << i)) {
+			buf_printf(b, "%s\"%s\"", first ? "" : ",", reason_names[i]);
+			first = 0;
+		}
+	buf_adds(b, "]}");
+}
+
+cJSON *
+triage_json(const struct triage_result *r)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	triage_json_write(r, &b);
+	cJSON *o = cJSON_Parse(b.data);
+	buf_free(&b);
+	return o;
+}
