@@ -12,12 +12,12 @@
 #include "classifier.h"
 #include "util.h"
 
-#define MODEL_MAGIC "FLTRIAGE"
+#define MODEL_MAGIC   "FLTRIAGE"
 #define MODEL_VERSION 1
 /* Longest input read, and most features taken from one text. */
-#define MAX_TEXT 8192
+#define MAX_TEXT     8192
 #define MAX_FEATURES 4096
-#define MAX_WORD 48
+#define MAX_WORD     48
 
 struct classifier {
 	int nclasses;
@@ -71,7 +71,8 @@ featurise(const char *text, size_t len, uint32_t mask, struct feats *f)
 	if (len > MAX_TEXT)
 		len = MAX_TEXT;
 	while (i < len) {
-		while (i < len && !(isalnum((unsigned char)text[i]) || (unsigned char)text[i] >= 0x80))
+		while (i < len &&
+		       !(isalnum((unsigned char)text[i]) || (unsigned char)text[i] >= 0x80))
 			i++;
 		if (i >= len)
 			break;
@@ -79,7 +80,7 @@ featurise(const char *text, size_t len, uint32_t mask, struct feats *f)
 		w[0] = '<';
 		while (i < len &&
 		       (isalnum((unsigned char)text[i]) || (unsigned char)text[i] >= 0x80 ||
-			(text[i] == '\'' && i + 1 < len && isalpha((unsigned char)text[i + 1])))) {
+		        (text[i] == '\'' && i + 1 < len && isalpha((unsigned char)text[i + 1])))) {
 			unsigned char c = (unsigned char)text[i++];
 			if (c == '\'')
 				continue;
@@ -97,7 +98,8 @@ featurise(const char *text, size_t len, uint32_t mask, struct feats *f)
 		for (size_t g = 3; g <= 5; g++)
 			for (size_t s = 0; s + g <= n; s++)
 				if (!(g == n && s == 0)) /* the whole "<word>" is the word */
-					feat_add(f, fnv32(0x811c9dc5u + (uint32_t)g, w + s, g), mask);
+					feat_add(f, fnv32(0x811c9dc5u + (uint32_t)g, w + s, g),
+					         mask);
 	}
 	feat_add(f, (prev * 31u) ^ fnv32(2166136261u, "</s>", 4) ^ 0x9e3779b9u, mask);
 }
@@ -223,8 +225,8 @@ rng_next(uint64_t *s)
 
 /* Stochastic gradient descent on the log loss, the rate falling linearly to zero. */
 struct classifier *
-classifier_train(const char *const *labels, int k, const struct classifier_example *ex,
-		 size_t n, const struct classifier_opts *o)
+classifier_train(const char *const *labels, int k, const struct classifier_example *ex, size_t n,
+                 const struct classifier_opts *o)
 {
 	struct classifier *c = classifier_new(labels, k, o->buckets_log2);
 	size_t *order = xcalloc(n ? n : 1, sizeof *order);

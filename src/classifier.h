@@ -36,8 +36,8 @@ struct classifier_example {
 struct classifier_opts {
 	int buckets_log2; /* hash space: 2^buckets_log2 features */
 	int epochs;
-	double lr;        /* initial learning rate, decayed linearly to 0 */
-	unsigned seed;    /* shuffling: the same seed gives the same model */
+	double lr;     /* initial learning rate, decayed linearly to 0 */
+	unsigned seed; /* shuffling: the same seed gives the same model */
 };
 
 /*
@@ -45,8 +45,8 @@ struct classifier_opts {
  * The temperature is 1 until classifier_calibrate is called.
  */
 struct classifier *classifier_train(const char *const *labels, int nlabels,
-				    const struct classifier_example *, size_t n,
-				    const struct classifier_opts *);
+                                    const struct classifier_example *, size_t n,
+                                    const struct classifier_opts *);
 /* Fits the softmax temperature that minimises log loss on held-out examples. */
 double classifier_calibrate(struct classifier *, const struct classifier_example *, size_t n);
 void classifier_set_temperature(struct classifier *, double);

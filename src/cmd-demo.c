@@ -10,32 +10,20 @@
 #include "escalation.h"
 #include "kb-audit.h"
 
-/* Customer situations from the playbook, with the signals triage reports for them. */
+/* Customer messages from the playbook's situations; triage reads the rest. */
 static const struct demo_case {
 	const char *customer;
-	const char *query;
 	enum tier tier;
-	enum category category;
-	enum sentiment sentiment;
 	int turn;
-	double agent_confidence;
-	int legal;
-	double amount_usd;
 } cases[] = {
-    {"How long does standard shipping take to Ohio?", NULL, TIER_STANDARD, CAT_SHIPPING,
-     SENT_NEUTRAL, 1, 0.91, 0, -1},
-    {"Is the SUMMER20 code still valid for the outdoor cam?", NULL, TIER_SELF_SERVE, CAT_BILLING,
-     SENT_NEUTRAL, 1, 0.80, 0, -1},
-    {"I think someone logged into my account and changed my email", NULL, TIER_PREMIUM, CAT_ACCOUNT,
-     SENT_FRUSTRATED, 1, 0.85, 0, -1},
-    {"Our invoice is wrong again, we were billed twice for 40 seats", "invoice billed twice",
-     TIER_ENTERPRISE, CAT_BILLING, SENT_FRUSTRATED, 1, 0.77, 0, -1},
-    {"I want to dispute a $740 charge I never authorized", NULL, TIER_STANDARD, CAT_BILLING,
-     SENT_FRUSTRATED, 2, 0.70, 0, 740},
-    {"This is the third time I'm writing, my camera is STILL offline", "camera offline",
-     TIER_STANDARD, CAT_TECHNICAL, SENT_FRUSTRATED, 3, 0.83, 0, -1},
-    {"If this isn't fixed I'll have my lawyer contact you", NULL, TIER_STANDARD, CAT_RETURNS,
-     SENT_FRUSTRATED, 2, 0.90, 1, -1},
+    {"How long does standard shipping take to Ohio?", TIER_STANDARD, 1},
+    {"Is the SUMMER20 code still valid for the outdoor cam?", TIER_SELF_SERVE, 1},
+    {"I think someone logged into my account and changed my email", TIER_PREMIUM, 1},
+    {"Our invoice is wrong again, we were billed twice for 40 seats", TIER_ENTERPRISE, 1},
+    {"I want to dispute a $740 charge I never authorized", TIER_STANDARD, 2},
+    {"This is the third time I'm writing, my camera is STILL offline", TIER_STANDARD, 3},
+    {"If this isn't fixed I'll have my lawyer contact you", TIER_STANDARD, 2},
+    {"what's the weather like in Paris tomorrow?", TIER_STANDARD, 1},
 };
 
 static int
@@ -49,6 +37,11 @@ cmd_demo(struct ctx *ctx, int argc, char **argv)
 	struct kb_freshness fr;
 	if ((ex = ctx_retrieval(ctx, &p, &kb, &fr)) != EX_OK)
 		return ex;
+	struct triage *t = ctx_triage(ctx, p, NULL, &ex);
+	if (t == NULL) {
+		kb_close(kb);
+		return ex;
+	}
 	char today[11];
 	date_format(ctx->today, today);
 
@@ -72,10 +65,19 @@ cmd_demo(struct ctx *ctx, int argc, char **argv)
 	for (size_t i = 0; i < nitems(cases); i++) {
 		const struct demo_case *c = &cases[i];
 		struct kb_hits h;
+		struct triage_result tr;
 		printf("customer (%s, turn %d): %s\n", tier_names[c->tier], c->turn, c->customer);
-		if (kb_search(kb, c->query ? c->query : c->customer, 2, &fr, &h, &cause) != 0) {
+		triage_run(t, c->customer, strlen(c->customer), c->tier, &tr);
+		printf("  triage    %s %.2f, urgency %s, %s, %s%s -> %s\n",
+		       category_names[tr.intent_category], tr.intent_confidence,
+		       urgency_names[tr.urgency], sentiment_names[tr.sentiment],
+		       complexity_names[tr.complexity_signal],
+		       tr.has_legal_language ? ", legal language" : "", route_names[tr.route]);
+		if (kb_search(kb, c->customer, 2, &fr, &h, &cause) != 0) {
 			fl_warnx("%s", cause);
 			free(cause);
+			triage_result_free(&tr);
+			triage_close(t);
 			kb_close(kb);
 			return EX_SOFTWARE;
 		}
@@ -83,22 +85,25 @@ cmd_demo(struct ctx *ctx, int argc, char **argv)
 			printf("  knowledge %.2f  %s (%d days)%s\n", h.v[j].confidence,
 			       h.v[j].fact.id, h.v[j].freshness_days,
 			       h.v[j].stale ? "  STALE: verify before quoting" : "");
+		/* No resolution agent yet: its confidence is not part of the decision. */
 		struct escalation_input in = {
-		    .agent_confidence = c->agent_confidence,
+		    .agent_confidence = -1,
 		    .turn_count = c->turn,
-		    .sentiment = c->sentiment,
-		    .category = c->category,
+		    .sentiment = tr.sentiment,
+		    .category = tr.intent_category,
 		    .tier = c->tier,
-		    .has_legal_language = c->legal || patset_match(&p->esc.legal, c->customer) >= 0,
+		    .has_legal_language = tr.has_legal_language,
 		    .retrieval_confidence = h.n ? h.v[0].confidence : -1,
 		    .message = c->customer,
-		    .amount_usd = c->amount_usd,
+		    .amount_usd = entities_max_usd(&tr.entities),
 		};
 		struct escalation_decision d;
 		escalation_evaluate(p, &in, &d);
-		enum route r = policy_route(p, c->category, URG_NORMAL, c->sentiment, CPLX_SIMPLE,
-		                            c->tier, in.has_legal_language);
-		if (d.escalate) {
+		enum route r = tr.route;
+		triage_result_free(&tr);
+		if (r == ROUTE_HUMAN_PRIORITY || r == ROUTE_HUMAN_STANDARD)
+			printf("  -> ROUTED to %s by triage\n", route_names[r]);
+		else if (d.escalate) {
 			const struct esc_signal *sig = d.signals;
 			while (!sig->fired)
 				sig++;
@@ -108,8 +113,9 @@ cmd_demo(struct ctx *ctx, int argc, char **argv)
 		kb_hits_free(&h);
 		printf("\n");
 	}
-	printf("Try: frontline kb search 'return window', frontline kb audit, "
-	       "frontline policy check\n");
+	printf("Try: frontline triage 'my order A12345 is late', frontline kb search 'return "
+	       "window',\n     frontline kb audit, frontline policy check\n");
+	triage_close(t);
 	kb_close(kb);
 	return EX_OK;
 }
@@ -117,6 +123,6 @@ cmd_demo(struct ctx *ctx, int argc, char **argv)
 const struct cmd_entry cmd_demo_entry = {
     .name = "demo",
     .args = "",
-    .summary = "a non-interactive tour: retrieval with freshness, the audit, escalation",
+    .summary = "a non-interactive tour: triage, retrieval with freshness, the audit, escalation",
     .exec = cmd_demo,
 };

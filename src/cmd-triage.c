@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -24,7 +23,7 @@ print_text(const struct triage_result *r)
 	       r->profanity ? ", profanity" : "");
 	printf("complexity  %s", complexity_names[r->complexity_signal]);
 	static const char *const why[] = {"multiple issues", "earlier contact", "legal language",
-					  "emotional intensity"};
+	                                  "emotional intensity"};
 	for (int i = 0, first = 1; i < 4; i++)
 		if (r->complexity_reasons & (1u << i)) {
 			printf("%s%s", first ? " (" : ", ", why[i]);
@@ -36,9 +35,11 @@ print_text(const struct triage_result *r)
 	const struct {
 		const char *name;
 		const struct strv *v;
-	} lists[] = {{"orders", &e->order_numbers}, {"accounts", &e->account_ids},
-		     {"emails", &e->emails},	    {"phones", &e->phones},
-		     {"products", &e->products}};
+	} lists[] = {{"orders", &e->order_numbers},
+	             {"accounts", &e->account_ids},
+	             {"emails", &e->emails},
+	             {"phones", &e->phones},
+	             {"products", &e->products}};
 	for (size_t i = 0; i < nitems(lists); i++)
 		for (size_t j = 0; j < lists[i].v->n; j++)
 			printf("%-11s %s\n", j ? "" : lists[i].name, lists[i].v->v[j]);
@@ -142,7 +143,7 @@ cmd_triage(struct ctx *ctx, int argc, char **argv)
 	};
 	int c, json = 0, ex = EX_OK;
 	enum tier tier = TIER_STANDARD;
-	const char *model = getenv("FRONTLINE_MODEL");
+	const char *model = NULL;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "jt:m:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -153,8 +154,8 @@ cmd_triage(struct ctx *ctx, int argc, char **argv)
 			int i = names_find(tier_names, optarg);
 			if (i < 0) {
 				fl_warnx("--tier must be self-serve, standard, premium or "
-					 "enterprise, not '%s'",
-					 optarg);
+				         "enterprise, not '%s'",
+				         optarg);
 				return EX_USAGE;
 			}
 			tier = (enum tier)i;
@@ -174,21 +175,9 @@ cmd_triage(struct ctx *ctx, int argc, char **argv)
 	struct policy *p = ctx_policy(ctx);
 	if (p == NULL)
 		return EX_CONFIG;
-	char *dflt_model = xasprintf("%s/triage.model", ctx->datadir);
-	char *data_dir = xasprintf("%s/data/triage", ctx->datadir);
-	char *catalog = xasprintf("%s/catalog.yaml", ctx->kb_dir);
-	struct stat st;
-	char *cause = NULL;
-	struct triage *t = triage_open(model && *model ? model : dflt_model, data_dir,
-				       stat(catalog, &st) == 0 ? catalog : NULL, p, &cause, &ex);
-	free(dflt_model);
-	free(data_dir);
-	free(catalog);
-	if (t == NULL) {
-		fl_warnx("cannot load the triage engine: %s", cause);
-		free(cause);
+	struct triage *t = ctx_triage(ctx, p, model, &ex);
+	if (t == NULL)
 		return ex;
-	}
 
 	if (optind < argc) {
 		struct buf q;
@@ -218,8 +207,9 @@ const struct cmd_entry cmd_triage_entry = {
     .args = "[--json] [--tier TIER] [--model FILE] [TEXT]",
     .summary = "classify, read and route TEXT, or each line of standard input (JSON lines)",
     .exec = cmd_triage,
-    .help = "  --json        print TEXT's TriageResult as JSON (standard input always is)\n"
-	    "  --tier TIER   the customer's tier for routing: self-serve, standard (default),\n"
-	    "                premium, enterprise\n"
-	    "  --model FILE  the intent model (default: $FRONTLINE_MODEL, else the installed one)\n",
+    .help =
+        "  --json        print TEXT's TriageResult as JSON (standard input always is)\n"
+        "  --tier TIER   the customer's tier for routing: self-serve, standard (default),\n"
+        "                premium, enterprise\n"
+        "  --model FILE  the intent model (default: $FRONTLINE_MODEL, else the installed one)\n",
 };

@@ -12,11 +12,8 @@
 #include "cmd.h"
 
 static const struct cmd_entry *const cmd_table[] = {
-    &cmd_triage_entry,
-    &cmd_kb_search_entry,
-    &cmd_kb_audit_entry,
-    &cmd_policy_check_entry,
-    &cmd_demo_entry,
+    &cmd_triage_entry,       &cmd_kb_search_entry, &cmd_kb_audit_entry,
+    &cmd_policy_check_entry, &cmd_demo_entry,
 };
 
 void
@@ -186,4 +183,27 @@ ctx_retrieval(struct ctx *ctx, struct policy **p, struct kb **kb, struct kb_fres
 		return ex;
 	ctx_freshness(ctx, *p, fr);
 	return EX_OK;
+}
+
+struct triage *
+ctx_triage(struct ctx *ctx, const struct policy *p, const char *model, int *ex)
+{
+	const char *env = getenv("FRONTLINE_MODEL");
+	char *dflt = xasprintf("%s/triage.model", ctx->datadir);
+	char *data = xasprintf("%s/data/triage", ctx->datadir);
+	char *catalog = xasprintf("%s/catalog.yaml", ctx->kb_dir);
+	struct stat st;
+	char *cause = NULL;
+	if (model == NULL || *model == '\0')
+		model = env != NULL && *env != '\0' ? env : dflt;
+	struct triage *t =
+	    triage_open(model, data, stat(catalog, &st) == 0 ? catalog : NULL, p, &cause, ex);
+	if (t == NULL) {
+		fl_warnx("cannot load the triage engine: %s", cause);
+		free(cause);
+	}
+	free(dflt);
+	free(data);
+	free(catalog);
+	return t;
 }

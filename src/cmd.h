@@ -6,6 +6,7 @@
 
 #include "kb.h"
 #include "policy.h"
+#include "triage.h"
 
 /* What the global options and the environment decided for this run. */
 struct ctx {
@@ -61,6 +62,14 @@ struct kb *ctx_kb(struct ctx *, int *ex);
  * settings, for commands that retrieve. Returns EX_OK or an exit code.
  */
 int ctx_retrieval(struct ctx *, struct policy **, struct kb **, struct kb_freshness *);
+
+/*
+ * The offline triage engine for the policy: the model (model, else
+ * $FRONTLINE_MODEL, else the data directory's triage.model), the lexicons
+ * and rules under the data directory and the KB's catalogue. NULL: the
+ * problem was printed and *ex holds the exit code.
+ */
+struct triage *ctx_triage(struct ctx *, const struct policy *, const char *model, int *ex);
 
 /* Prints "frontline: message" to stderr. */
 void fl_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

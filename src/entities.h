@@ -31,7 +31,7 @@ struct entity_rules; /* compiled formats and the product catalogue */
  * errors.
  */
 struct entity_rules *entity_rules_new(const char *order_re, const char *account_re,
-				      const char *catalog_path, char **cause);
+                                      const char *catalog_path, char **cause);
 void entity_rules_free(struct entity_rules *);
 
 /* Extracts entities from text into out (zeroed first); free with entities_free. */

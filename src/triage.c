@@ -37,27 +37,25 @@ struct triage {
  * words in the lower-cased message.
  */
 static const char *const prior_contact[] = {
-    "second time",     "third time",      "fourth time",     "fifth time",
-    "again and again", "yet again",       "still not",       "still broken",
-    "still waiting",   "still hasn't",    "still haven't",   "still doesn't",
-    "still isn't",     "still no",        "still can't",     "still cannot",
-    "still have not",  "still has not",   "not fixed yet",   "already contacted",
-    "already called",  "already emailed", "already told",    "already tried",
-    "already reported", "last time",      "keeps happening", "keep having",
-    "how many times",  "multiple times",  "several times",   "many times",
-    "every time i",    "for weeks",       "for days",        "no one has",
-    "nobody has",      "ticket number",   "case number",     "reference number",
-    "previous ticket", "previous case",   "my last ticket",  "open ticket",
-    "i wrote before",  "i've written",    "i have written",  "i've contacted",
+    "second time",     "third time",      "fourth time",    "fifth time",     "again and again",
+    "yet again",       "still not",       "still broken",   "still waiting",  "still hasn't",
+    "still haven't",   "still doesn't",   "still isn't",    "still no",       "still can't",
+    "still cannot",    "still have not",  "still has not",  "not fixed yet",  "already contacted",
+    "already called",  "already emailed", "already told",   "already tried",  "already reported",
+    "last time",       "keeps happening", "keep having",    "how many times", "multiple times",
+    "several times",   "many times",      "every time i",   "for weeks",      "for days",
+    "no one has",      "nobody has",      "ticket number",  "case number",    "reference number",
+    "previous ticket", "previous case",   "my last ticket", "open ticket",    "i wrote before",
+    "i've written",    "i have written",  "i've contacted",
 };
 
 /* Phrases that join separate requests in one message. */
 static const char *const multi_issue[] = {
-    "also",          "another issue",  "another problem", "another question",
-    "second issue",  "second problem", "two issues",      "two problems",
-    "two things",    "a few things",   "several issues",  "couple of issues",
-    "on top of that", "in addition",   "additionally",    "as well as",
-    "and also",      "plus",           "separately",      "unrelated",
+    "also",           "another issue",  "another problem", "another question",
+    "second issue",   "second problem", "two issues",      "two problems",
+    "two things",     "a few things",   "several issues",  "couple of issues",
+    "on top of that", "in addition",    "additionally",    "as well as",
+    "and also",       "plus",           "separately",      "unrelated",
 };
 
 /* Does the lower-cased text hold phrase as whole words? */
@@ -153,8 +151,8 @@ triage_set_policy(struct triage *t, const struct policy *p, char **cause)
 }
 
 struct triage *
-triage_open(const char *model, const char *data_dir, const char *catalog,
-	    const struct policy *p, char **cause, int *ex)
+triage_open(const char *model, const char *data_dir, const char *catalog, const struct policy *p,
+            char **cause, int *ex)
 {
 	struct triage *t = xcalloc(1, sizeof *t);
 	struct stat st;
@@ -167,8 +165,8 @@ triage_open(const char *model, const char *data_dir, const char *catalog,
 	}
 	for (int c = 0; c < CAT__N; c++)
 		if ((t->cat_class[c] = classifier_find(t->cls, category_names[c])) < 0) {
-			*cause = xasprintf("%s: the model has no class '%s'", model,
-					   category_names[c]);
+			*cause =
+			    xasprintf("%s: the model has no class '%s'", model, category_names[c]);
 			*ex = EX_DATAERR;
 			goto fail;
 		}
@@ -225,7 +223,7 @@ triage_result_free(struct triage_result *r)
 
 void
 triage_run(const struct triage *t, const char *text, size_t len, enum tier tier,
-	   struct triage_result *out)
+           struct triage_result *out)
 {
 	char sbuf[2048], lbuf[2048];
 	size_t n = len > TRIAGE_MAX_TEXT ? TRIAGE_MAX_TEXT : len;
@@ -303,7 +301,7 @@ triage_run(const struct triage *t, const char *text, size_t len, enum tier tier,
 		out->complexity_signal = CPLX_SIMPLE;
 
 	out->route = policy_route(t->policy, out->intent_category, out->urgency, out->sentiment,
-				  out->complexity_signal, tier, out->has_legal_language);
+	                          out->complexity_signal, tier, out->has_legal_language);
 
 	if (s != sbuf)
 		free(s);
@@ -312,7 +310,7 @@ triage_run(const struct triage *t, const char *text, size_t len, enum tier tier,
 }
 
 static const char *const reason_names[] = {"multi_issue", "prior_contact", "legal_language",
-					   "emotional_intensity"};
+                                           "emotional_intensity"};
 
 static void
 json_strv(struct buf *b, const char *key, const struct strv *sv)
@@ -331,8 +329,8 @@ triage_json_write(const struct triage_result *r, struct buf *b)
 {
 	const struct entities *e = &r->entities;
 	buf_printf(b, "{\"intent_category\":\"%s\",\"urgency\":\"%s\",\"sentiment\":\"%s\",",
-		   category_names[r->intent_category], urgency_names[r->urgency],
-		   sentiment_names[r->sentiment]);
+	           category_names[r->intent_category], urgency_names[r->urgency],
+	           sentiment_names[r->sentiment]);
 	buf_adds(b, "\"entities\":{");
 	json_strv(b, "order_numbers", &e->order_numbers);
 	buf_addc(b, ',');
@@ -343,17 +341,18 @@ triage_json_write(const struct triage_result *r, struct buf *b)
 	json_strv(b, "phones", &e->phones);
 	buf_adds(b, ",\"amounts\":[");
 	for (size_t i = 0; i < e->namounts; i++) {
-		buf_printf(b, "%s{\"value\":%.15g,\"currency\":", i ? "," : "", e->amounts[i].value);
+		buf_printf(b, "%s{\"value\":%.15g,\"currency\":", i ? "," : "",
+		           e->amounts[i].value);
 		buf_json_str(b, e->amounts[i].currency);
 		buf_addc(b, '}');
 	}
 	buf_adds(b, "],");
 	json_strv(b, "products", &e->products);
 	buf_printf(b,
-		   "},\"complexity_signal\":\"%s\",\"has_legal_language\":%s,"
-		   "\"intent_confidence\":%.3f,\"route\":\"%s\",\"sentiment_score\":%.3f,",
-		   complexity_names[r->complexity_signal], r->has_legal_language ? "true" : "false",
-		   r->intent_confidence, route_names[r->route], r->sentiment_score);
+	           "},\"complexity_signal\":\"%s\",\"has_legal_language\":%s,"
+	           "\"intent_confidence\":%.3f,\"route\":\"%s\",\"sentiment_score\":%.3f,",
+	           complexity_names[r->complexity_signal], r->has_legal_language ? "true" : "false",
+	           r->intent_confidence, route_names[r->route], r->sentiment_score);
 	buf_adds(b, "\"urgency_rule\":");
 	if (r->urgency_rule)
 		buf_json_str(b, r->urgency_rule);

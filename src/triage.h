@@ -11,10 +11,10 @@
 
 /* Why a message was flagged complex (bits of complexity_reasons). */
 enum complexity_reason {
-	CPLX_MULTI_ISSUE = 1 << 0,    /* more than one request in one message */
-	CPLX_PRIOR_CONTACT = 1 << 1,  /* "third time", "still not fixed", a ticket number */
-	CPLX_LEGAL = 1 << 2,          /* legal or regulatory language */
-	CPLX_EMOTIONAL = 1 << 3,      /* intense negative emotion, profanity */
+	CPLX_MULTI_ISSUE = 1 << 0,   /* more than one request in one message */
+	CPLX_PRIOR_CONTACT = 1 << 1, /* "third time", "still not fixed", a ticket number */
+	CPLX_LEGAL = 1 << 2,         /* legal or regulatory language */
+	CPLX_EMOTIONAL = 1 << 3,     /* intense negative emotion, profanity */
 };
 
 struct triage_result {
@@ -23,7 +23,7 @@ struct triage_result {
 	enum urgency urgency;
 	const char *urgency_rule; /* the rule that set it, or NULL; owned by the engine */
 	enum sentiment sentiment;
-	double sentiment_score;   /* VADER compound in [-1, 1] */
+	double sentiment_score; /* VADER compound in [-1, 1] */
 	int profanity;
 	struct entities entities;
 	enum complexity complexity_signal;
@@ -44,7 +44,7 @@ struct triage; /* the loaded engine: model, lexicons, rules */
  * a corrupted one.
  */
 struct triage *triage_open(const char *model, const char *data_dir, const char *catalog,
-			   const struct policy *, char **cause, int *ex);
+                           const struct policy *, char **cause, int *ex);
 /* Switches to a reloaded policy; returns 0, or -1 with *cause (old policy kept). */
 int triage_set_policy(struct triage *, const struct policy *, char **cause);
 void triage_close(struct triage *);
@@ -55,7 +55,7 @@ void triage_close(struct triage *);
  * the routing table. The result holds entities: triage_result_free.
  */
 void triage_run(const struct triage *, const char *text, size_t len, enum tier tier,
-		struct triage_result *out);
+                struct triage_result *out);
 void triage_result_free(struct triage_result *);
 
 /* Appends the TriageResult as one line of JSON (DESIGN.md section 5). */

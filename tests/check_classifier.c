@@ -11,13 +11,20 @@
 static const char *const labels[] = {"billing", "shipping", "technical"};
 
 static const struct classifier_example toy[] = {
-    {0, "I was charged twice this month"},   {0, "refund the extra charge on my card"},
-    {0, "why is my invoice so high"},        {0, "my payment failed"},
-    {0, "cancel the subscription charge"},   {1, "where is my package"},
-    {1, "my order has not arrived yet"},     {1, "tracking number for my delivery"},
-    {1, "the parcel is late"},               {1, "change my shipping address"},
-    {2, "the camera will not connect to wifi"}, {2, "app crashes when I open it"},
-    {2, "device shows offline"},             {2, "firmware update failed"},
+    {0, "I was charged twice this month"},
+    {0, "refund the extra charge on my card"},
+    {0, "why is my invoice so high"},
+    {0, "my payment failed"},
+    {0, "cancel the subscription charge"},
+    {1, "where is my package"},
+    {1, "my order has not arrived yet"},
+    {1, "tracking number for my delivery"},
+    {1, "the parcel is late"},
+    {1, "change my shipping address"},
+    {2, "the camera will not connect to wifi"},
+    {2, "app crashes when I open it"},
+    {2, "device shows offline"},
+    {2, "firmware update failed"},
     {2, "the light keeps blinking red"},
 };
 
@@ -90,7 +97,7 @@ START_TEST(test_save_load_round_trip)
 	double p[CLS_MAX], q[CLS_MAX];
 	const char *text = "my card payment failed and the parcel is late";
 	ck_assert_int_eq(classifier_predict(c, text, strlen(text), p),
-			 classifier_predict(d, text, strlen(text), q));
+	                 classifier_predict(d, text, strlen(text), q));
 	for (int i = 0; i < 3; i++)
 		ck_assert_double_eq_tol(p[i], q[i], 1e-12);
 	classifier_free(c);
@@ -182,7 +189,7 @@ START_TEST(test_corrupted_files_are_refused)
 		ck_assert_ptr_null(classifier_load(path, &cause));
 		ck_assert_int_eq(errno, EINVAL);
 		ck_assert_msg(strstr(cause, cases[i].says) && strstr(cause, cases[i].name),
-			      "%s: %s", cases[i].name, cause);
+		              "%s: %s", cases[i].name, cause);
 		free(cause);
 		free(path);
 	}
@@ -200,7 +207,8 @@ static struct classifier *
 shipped(void)
 {
 	const char *env = getenv("FRONTLINE_MODEL");
-	char *path = env ? xstrdup(env) : xasprintf("%s/triage.model", getenv("top_builddir") ?: ".");
+	char *path =
+	    env ? xstrdup(env) : xasprintf("%s/triage.model", getenv("top_builddir") ?: ".");
 	char *cause = NULL;
 	struct classifier *c = classifier_load(path, &cause);
 	ck_assert_msg(c != NULL, "the shipped model: %s", cause);
@@ -227,7 +235,7 @@ START_TEST(test_shipped_model)
 	for (size_t i = 0; i < nitems(cases); i++) {
 		int k = classifier_predict(c, cases[i].text, strlen(cases[i].text), p);
 		ck_assert_msg(strcmp(classifier_label(c, k), cases[i].label) == 0, "'%s' -> %s",
-			      cases[i].text, classifier_label(c, k));
+		              cases[i].text, classifier_label(c, k));
 		ck_assert_double_eq_tol(sum(p, classifier_nclasses(c)), 1.0, 1e-9);
 	}
 	classifier_free(c);

@@ -502,5 +502,61 @@ wait "$bg_pid"
 bg_pid=
 trap - PIPE
 
+# ---------------------------------------------------------------- triage
+: "${FRONTLINE_MODEL:=${top_builddir:-.}/triage.model}"
+# tri ARGS...: frontline triage on the shipped data, policy and KB.
+tri() {
+	FRONTLINE_DATADIR=$top_srcdir FRONTLINE_MODEL=$FRONTLINE_MODEL \
+		run "$FRONTLINE" --policy "$POLICY" --kb "$KB" triage "$@"
+}
+
+tri --json "I was charged \$129.99 twice for order A12345"
+expect_rc "triage --json" 0
+json_ok "triage --json prints JSON" "$T/out"
+for key in intent_category urgency sentiment entities complexity_signal \
+	has_legal_language intent_confidence route; do
+	expect_in "triage --json has $key" "$T/out" "\"$key\":"
+done
+expect_in "triage: billing" "$T/out" '"intent_category":"billing"'
+expect_in "triage: the order number" "$T/out" '"order_numbers":["A12345"]'
+expect_in "triage: the amount" "$T/out" '{"value":129.99,"currency":"USD"}'
+
+tri "If this is not fixed my lawyer will contact you"
+expect_rc "triage TEXT" 0
+expect_in "triage TEXT reads as text" "$T/out" "route"
+expect_in "triage: legal language routes to a human" "$T/out" "human-queue-standard"
+
+printf 'where is my package\n\nsomeone hacked my account\r\nlast line without newline' >"$T/tri.in"
+STDIN=$T/tri.in tri
+expect_rc "triage on standard input" 0
+json_ok "triage stdin: JSON lines" "$T/out"
+if [ "$(wc -l <"$T/out")" -eq 4 ]; then
+	ok "triage stdin: one object per line, empty lines included"
+else
+	not_ok "triage stdin: $(wc -l <"$T/out") lines for 4 inputs" "$T/out"
+fi
+expect_in "triage stdin: critical goes to the priority queue" "$T/out" \
+	'"urgency":"critical"'
+
+# A 1 MB line, binary bytes and invalid UTF-8: sane JSON, no crash.
+awk 'BEGIN { for (i = 0; i < 40000; i++) printf "my order is late "; print "" }' >"$T/big.in"
+printf '\001\002\377\376\033[31mred\200 caf\303\050 order\n' >>"$T/big.in"
+STDIN=$T/big.in tri
+expect_rc "triage: huge and binary lines" 0
+json_ok "triage: huge and binary lines give JSON" "$T/out"
+
+tri --tier platinum "hello"
+expect_rc "triage: bad --tier" 64
+FRONTLINE_MODEL=$T/none.model tri "hello"
+expect_rc "triage: missing model" 66
+head -c 5000 "$FRONTLINE_MODEL" >"$T/cut.model"
+FRONTLINE_MODEL=$T/cut.model tri "hello"
+expect_rc "triage: truncated model" 65
+expect_in "triage: the corrupted model is named" "$T/err" "cut.model"
+printf 'not a model' >"$T/junk.model"
+run env FRONTLINE_DATADIR="$top_srcdir" "$FRONTLINE" --policy "$POLICY" --kb "$KB" \
+	triage --model "$T/junk.model" hello
+expect_rc "triage --model with a junk file" 65
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
