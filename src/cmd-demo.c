@@ -101,14 +101,14 @@ cmd_demo(struct ctx *ctx, int argc, char **argv)
 		escalation_evaluate(p, &in, &d);
 		enum route r = tr.route;
 		triage_result_free(&tr);
-		if (r == ROUTE_HUMAN_PRIORITY || r == ROUTE_HUMAN_STANDARD)
-			printf("  -> ROUTED to %s by triage\n", route_names[r]);
-		else if (d.escalate) {
+		if (d.escalate) {
 			const struct esc_signal *sig = d.signals;
 			while (!sig->fired)
 				sig++;
 			printf("  -> ESCALATE %s to %s (%s)\n", d.reason, d.queue, sig->detail);
-		} else
+		} else if (r == ROUTE_HUMAN_PRIORITY || r == ROUTE_HUMAN_STANDARD)
+			printf("  -> ROUTED to %s by triage\n", route_names[r]);
+		else
 			printf("  -> AI answers on %s\n", route_names[r]);
 		kb_hits_free(&h);
 		printf("\n");

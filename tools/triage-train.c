@@ -30,8 +30,8 @@ static struct classifier_opts opts = {
     .seed = 1,
 };
 
-static const char *const labels[] = {"billing", "technical", "account",	    "shipping",
-				     "returns", "general",   "out_of_scope"};
+static const char *const labels[] = {"billing", "technical", "account",     "shipping",
+                                     "returns", "general",   "out_of_scope"};
 
 int
 main(int argc, char **argv)
@@ -63,7 +63,7 @@ main(int argc, char **argv)
 			char *tab = strchr(l, '\t');
 			if (tab == NULL) {
 				fprintf(stderr, "triage-train: %s:%d: expected LABEL<TAB>TEXT\n",
-					argv[a], line);
+				        argv[a], line);
 				return EX_DATAERR;
 			}
 			*tab = '\0';
@@ -72,8 +72,8 @@ main(int argc, char **argv)
 				if (strcmp(labels[i], l) == 0)
 					k = (int)i;
 			if (k < 0) {
-				fprintf(stderr, "triage-train: %s:%d: unknown label '%s'\n", argv[a],
-					line, l);
+				fprintf(stderr, "triage-train: %s:%d: unknown label '%s'\n",
+				        argv[a], line, l);
 				return EX_DATAERR;
 			}
 			if (n == cap) {
@@ -90,7 +90,8 @@ main(int argc, char **argv)
 		ex[i].text = texts.v[i];
 
 	/* Pass 1: train on nine tenths, fit the temperature on the rest. */
-	struct classifier_example *train = xcalloc(n, sizeof *train), *held = xcalloc(n, sizeof *held);
+	struct classifier_example *train = xcalloc(n, sizeof *train),
+	                          *held = xcalloc(n, sizeof *held);
 	size_t nt = 0, nh = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (i % 10 == 9)
@@ -103,10 +104,11 @@ main(int argc, char **argv)
 	int right = 0;
 	double p[CLS_MAX];
 	for (size_t i = 0; i < nh; i++)
-		right += classifier_predict(c, held[i].text, strlen(held[i].text), p) == held[i].label;
+		right +=
+		    classifier_predict(c, held[i].text, strlen(held[i].text), p) == held[i].label;
 	classifier_free(c);
 	fprintf(stderr, "triage-train: %zu examples; held-out accuracy %.4f; temperature %.2f\n", n,
-		(double)right / (double)nh, t);
+	        (double)right / (double)nh, t);
 
 	/* Pass 2: everything. */
 	c = classifier_train(labels, (int)nitems(labels), ex, n, &opts);
