@@ -8,12 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "classifier.h"
 #include "util.h"
 
 #define MODEL_MAGIC   "FLTRIAGE"
-#define MODEL_VERSION 1
+#define MODEL_VERSION 2
 /* Longest input read, and most features taken from one text. */
 #define MAX_TEXT     8192
 #define MAX_FEATURES 4096
@@ -112,7 +113,15 @@ scores(const struct classifier *c, const struct feats *f, double *z)
 	int k = c->nclasses;
 	for (int j = 0; j < k; j++)
 		z[j] = 0;
+	/*
+	 * Every feature lands on a random row of a table bigger than the
+	 * cache: fetching a few rows ahead overlaps the misses.
+	 */
+	for (int i = 0; i < f->n && i < 8; i++)
+		__builtin_prefetch(c->weights + (size_t)f->idx[i] * (size_t)k);
 	for (int i = 0; i < f->n; i++) {
+		if (i + 8 < f->n)
+			__builtin_prefetch(c->weights + (size_t)f->idx[i + 8] * (size_t)k);
 		const float *w = c->weights + (size_t)f->idx[i] * (size_t)k;
 		for (int j = 0; j < k; j++)
 			z[j] += w[j];
@@ -197,6 +206,25 @@ classifier_free(struct classifier *c)
 	free(c);
 }
 
+/*
+ * The weight table, zeroed, on 2 MiB boundaries and marked for huge
+ * pages: features land on random rows, and with 4 KiB pages nearly every
+ * lookup would also miss the TLB.
+ */
+static float *
+weights_alloc(size_t bytes)
+{
+	size_t align = 2u << 20, size = (bytes + align - 1) / align * align;
+	void *p = aligned_alloc(align, size);
+	if (p == NULL)
+		return xcalloc(1, bytes);
+#ifdef MADV_HUGEPAGE
+	madvise(p, size, MADV_HUGEPAGE);
+#endif
+	memset(p, 0, size);
+	return p;
+}
+
 static struct classifier *
 classifier_new(const char *const *labels, int k, int bits)
 {
@@ -208,7 +236,7 @@ classifier_new(const char *const *labels, int k, int bits)
 	c->mask = (1u << bits) - 1;
 	c->temperature = 1;
 	c->bias = xcalloc((size_t)k, sizeof *c->bias);
-	c->weights = xcalloc((size_t)k << bits, sizeof *c->weights);
+	c->weights = weights_alloc(((size_t)k << bits) * sizeof *c->weights);
 	return c;
 }
 
@@ -294,9 +322,28 @@ classifier_calibrate(struct classifier *c, const struct classifier_example *ex, 
 /* ---------------------------------------------------------- the file */
 
 /*
+ * The file's checksum: 64-bit words mixed by multiplication, several
+ * times faster than byte-wise FNV over a model of tens of megabytes,
+ * and it still catches any flipped, lost or shifted byte in practice.
+ */
+static uint64_t
+checksum(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t h = 0x84222325cbf29ce4ULL ^ len, w;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	return h ^ hash_fnv1a(p + i, len - i);
+}
+
+/*
  * Layout, little-endian: "FLTRIAGE", u32 version, u32 classes, u32 bits,
  * f64 temperature, per class u8 length + name, f32 bias[classes],
- * f32 weights[2^bits * classes], u64 FNV-1a of everything before it.
+ * f32 weights[2^bits * classes], u64 checksum() of everything before it.
  */
 int
 classifier_save(const struct classifier *c, const char *path, char **cause)
@@ -314,7 +361,7 @@ classifier_save(const struct classifier *c, const char *path, char **cause)
 	}
 	buf_add(&b, c->bias, (size_t)c->nclasses * sizeof *c->bias);
 	buf_add(&b, c->weights, ((size_t)c->nclasses << c->bits) * sizeof *c->weights);
-	uint64_t h = hash_fnv1a(b.data, b.len);
+	uint64_t h = checksum(b.data, b.len);
 	buf_add(&b, &h, sizeof h);
 	FILE *f = fopen(path, "wb");
 	if (f == NULL || fwrite(b.data, 1, b.len, f) != b.len || fclose(f) != 0) {
@@ -356,7 +403,7 @@ classifier_load(const char *path, char **cause)
 	uint64_t stored = 0;
 	if (len >= 8 + sizeof stored)
 		memcpy(&stored, end - sizeof stored, sizeof stored);
-	if (len < 8 + sizeof stored || hash_fnv1a(data, len - sizeof stored) != stored) {
+	if (len < 8 + sizeof stored || checksum(data, len - sizeof stored) != stored) {
 		why = "checksum mismatch: the file is corrupted or truncated";
 		goto bad;
 	}

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,42 +59,121 @@ flush_out(struct buf *b)
 	return fflush(stdout) == 0 ? 0 : -1;
 }
 
+/* Lines of input, and where each one's answers go. */
+struct batch {
+	const struct triage *t;
+	enum tier tier;
+	char *const *line; /* NUL-terminated, in place in the input buffer */
+	const size_t *len;
+	size_t from, to;
+	struct buf out;
+};
+
+static void
+batch_run(struct batch *b)
+{
+	for (size_t i = b->from; i < b->to; i++) {
+		struct triage_result r;
+		triage_run(b->t, b->line[i], b->len[i], b->tier, &r);
+		triage_json_write(&r, &b->out);
+		buf_addc(&b->out, '\n');
+		triage_result_free(&r);
+	}
+}
+
+static void *
+batch_thread(void *arg)
+{
+	batch_run(arg);
+	return NULL;
+}
+
+/* Below this many lines a batch is not worth a second thread. */
+#define PARALLEL_MIN 512
+#define MAX_JOBS     16
+
+/*
+ * Triage of n lines into out, in order, on up to jobs threads (the engine
+ * is read-only while it runs, so threads share it).
+ */
+static void
+triage_lines(const struct triage *t, enum tier tier, char *const *line, const size_t *len, size_t n,
+             int jobs, struct buf *out)
+{
+	struct batch b[MAX_JOBS];
+	pthread_t th[MAX_JOBS];
+	int started[MAX_JOBS] = {0};
+
+	if (n < PARALLEL_MIN || jobs < 2)
+		jobs = 1;
+	for (int j = 0; j < jobs; j++) {
+		b[j] = (struct batch){.t = t,
+		                      .tier = tier,
+		                      .line = line,
+		                      .len = len,
+		                      .from = n * (size_t)j / (size_t)jobs,
+		                      .to = n * (size_t)(j + 1) / (size_t)jobs};
+		buf_init(&b[j].out, 0);
+	}
+	for (int j = 1; j < jobs; j++)
+		started[j] = pthread_create(&th[j], NULL, batch_thread, &b[j]) == 0;
+	batch_run(&b[0]);
+	for (int j = 1; j < jobs; j++) {
+		if (started[j])
+			pthread_join(th[j], NULL);
+		else
+			batch_run(&b[j]); /* no thread to be had: do it here */
+	}
+	for (int j = 0; j < jobs; j++) {
+		buf_add(out, b[j].out.data, b[j].out.len);
+		buf_free(&b[j].out);
+	}
+}
+
 /*
  * One JSON object per input line, in order (an empty line gets one too,
  * so outputs line up with inputs). Answers are written out whenever no
  * more input is waiting, so a program driving frontline through a pipe
- * gets each answer at once, and a big batch gets big writes.
+ * gets each answer at once, and a big batch gets big writes, shared out
+ * over jobs threads.
  */
 static int
-triage_stream(struct ctx *ctx, struct triage *t, enum tier tier)
+triage_stream(struct ctx *ctx, struct triage *t, enum tier tier, int jobs)
 {
 	struct buf in, out;
-	char chunk[1 << 16];
-	size_t start = 0;
-	int eof = 0;
+	size_t chunk = 1u << 20, cap = 0;
+	char **line = NULL;
+	size_t *len = NULL;
+	int eof = 0, rc = EX_OK;
 
 	buf_init(&in, 0);
 	buf_init(&out, 0);
 	while (!eof) {
 		if (flush_out(&out) != 0) {
 			fl_warnx("standard output: %s", strerror(errno));
-			buf_free(&in);
-			buf_free(&out);
-			return EX_IOERR;
+			rc = EX_IOERR;
+			break;
 		}
-		ssize_t n = read(STDIN_FILENO, chunk, sizeof chunk);
+		/* Room for a big read, then whatever one read gives. */
+		if (in.cap - in.len < chunk + 2) {
+			in.data = xrealloc(in.data, in.len + chunk + 2);
+			in.cap = in.len + chunk + 2;
+		}
+		ssize_t n = read(STDIN_FILENO, in.data + in.len, chunk);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			fl_warnx("standard input: %s", strerror(errno));
+			rc = EX_IOERR;
 			break;
 		}
 		if (n == 0) {
 			eof = 1;
-			if (in.len > start)
-				buf_addc(&in, '\n'); /* a last line without a newline */
+			if (in.len > 0 && in.data[in.len - 1] != '\n')
+				in.data[in.len++] = '\n'; /* a last line without a newline */
 		} else
-			buf_add(&in, chunk, (size_t)n);
+			in.len += (size_t)n;
+		in.data[in.len] = '\0';
 
 		if (ctx->policy_loaded) {
 			const struct policy *before = ctx->policy.current;
@@ -105,27 +185,32 @@ triage_stream(struct ctx *ctx, struct triage *t, enum tier tier)
 				free(cause);
 			}
 		}
-		for (;;) {
-			char *nl = memchr(in.data + start, '\n', in.len - start);
-			if (nl == NULL)
-				break;
-			size_t len = (size_t)(nl - (in.data + start));
-			if (len > 0 && in.data[start + len - 1] == '\r')
-				len--;
-			struct triage_result r;
-			triage_run(t, in.data + start, len, tier, &r);
-			triage_json_write(&r, &out);
-			buf_addc(&out, '\n');
-			triage_result_free(&r);
+
+		/* Split the complete lines in place. */
+		size_t nlines = 0, start = 0;
+		for (char *nl; (nl = memchr(in.data + start, '\n', in.len - start)) != NULL;) {
+			if (nlines == cap) {
+				cap = cap ? cap * 2 : 1024;
+				line = xreallocarray(line, cap, sizeof *line);
+				len = xreallocarray(len, cap, sizeof *len);
+			}
+			size_t l = (size_t)(nl - (in.data + start));
+			if (l > 0 && in.data[start + l - 1] == '\r')
+				l--;
+			in.data[start + l] = '\0';
+			line[nlines] = in.data + start;
+			len[nlines++] = l;
 			start = (size_t)(nl - in.data) + 1;
 		}
+		triage_lines(t, tier, line, len, nlines, jobs, &out);
 		/* Keep only the unfinished line. */
 		memmove(in.data, in.data + start, in.len - start);
 		in.len -= start;
-		in.data[in.len] = '\0';
-		start = 0;
 	}
-	int rc = flush_out(&out) == 0 ? EX_OK : EX_IOERR;
+	if (rc == EX_OK && flush_out(&out) != 0)
+		rc = EX_IOERR;
+	free(line);
+	free(len);
 	buf_free(&in);
 	buf_free(&out);
 	return rc;
@@ -135,13 +220,14 @@ static int
 cmd_triage(struct ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"tier", required_argument, NULL, 't'},
-	    {"model", required_argument, NULL, 'm'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
+	    {"json", no_argument, NULL, 'j'},        {"tier", required_argument, NULL, 't'},
+	    {"model", required_argument, NULL, 'm'}, {"jobs", required_argument, NULL, 'J'},
+	    {"help", no_argument, NULL, 'h'},        {0},
 	};
 	int c, json = 0, ex = EX_OK;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int jobs = ncpu < 1 ? 1 : ncpu > MAX_JOBS ? MAX_JOBS : (int)ncpu;
+	char *end;
 	enum tier tier = TIER_STANDARD;
 	const char *model = NULL;
 	optind = 1;
@@ -163,6 +249,14 @@ cmd_triage(struct ctx *ctx, int argc, char **argv)
 		}
 		case 'm':
 			model = optarg;
+			break;
+		case 'J':
+			jobs = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || jobs < 1 || jobs > MAX_JOBS) {
+				fl_warnx("--jobs wants a number from 1 to %d, not '%s'", MAX_JOBS,
+				         optarg);
+				return EX_USAGE;
+			}
 			break;
 		case 'h':
 			cmd_help(&cmd_triage_entry, stdout);
@@ -197,14 +291,14 @@ cmd_triage(struct ctx *ctx, int argc, char **argv)
 		triage_result_free(&r);
 		buf_free(&q);
 	} else
-		ex = triage_stream(ctx, t, tier);
+		ex = triage_stream(ctx, t, tier, jobs);
 	triage_close(t);
 	return ex;
 }
 
 const struct cmd_entry cmd_triage_entry = {
     .name = "triage",
-    .args = "[--json] [--tier TIER] [--model FILE] [TEXT]",
+    .args = "[--json] [--tier TIER] [--model FILE] [--jobs N] [TEXT]",
     .summary = "classify, read and route TEXT, or each line of standard input (JSON lines)",
     .exec = cmd_triage,
     .help =

@@ -126,6 +126,8 @@ def measure(cmd, stdin_path):
 def main():
     frontline, srcdir, data = sys.argv[1:4]
     nlines = int(sys.argv[sys.argv.index("--lines") + 1]) if "--lines" in sys.argv else 200000
+    if "--model" in sys.argv:
+        os.environ["FRONTLINE_MODEL"] = sys.argv[sys.argv.index("--model") + 1]
     have_ft = shutil.which("fasttext") is not None
     if not have_ft:
         print("fastText not found (Debian package fasttext): comparing nothing against it")

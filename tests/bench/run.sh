@@ -27,3 +27,22 @@ if [ -f "$faq" ]; then
 else
 	echo "skipped: $faq not found (set FRONTLINE_SHARED_DATA to the shared data directory)"
 fi
+
+echo
+echo "== Triage against fastText (banking77, Bitext, CLINC150, airline tweets, VADER gold)"
+if ! command -v python3 >/dev/null 2>&1; then
+	echo "skipped: python3 not found (apt-get install python3)"
+elif [ ! -d "$data/clinc150" ]; then
+	echo "skipped: $data/clinc150 not found"
+else
+	if ! command -v fasttext >/dev/null 2>&1; then
+		if [ "$(id -u)" = 0 ] && apt-get install -y -qq fasttext >/dev/null 2>&1; then
+			echo "installed fastText (Debian package fasttext)"
+		else
+			echo "fastText is not installed and could not be (apt-get install fasttext):"
+			echo "frontline's figures only"
+		fi
+	fi
+	python3 "$srcdir/tests/bench/bench-triage.py" "$builddir/frontline" "$srcdir" "$data" \
+		--model "$builddir/triage.model" || exit 1
+fi
