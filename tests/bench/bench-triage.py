@@ -205,17 +205,20 @@ def main():
             f.write("\n".join(lines) + "\n")
         env_cmd = ["env", f"FRONTLINE_DATADIR={srcdir}", frontline, "triage"]
         t, rss = measure(env_cmd, raw)
+        t1, rss1 = measure(env_cmd + ["--jobs", "1"], raw)
         print()
-        print(f"| engine | lines | seconds | lines/s | peak RSS |")
-        print(f"|---|---|---|---|---|")
-        print(f"| frontline triage (full TriageResult) | {nlines} | {t:.2f} | {nlines / t:,.0f} | {rss / 1024:.1f} MiB |")
+        print("| engine | lines | seconds | lines/s | peak RSS |")
+        print("|---|---|---|---|---|")
+        print(f"| frontline triage, full TriageResult, {os.cpu_count()} threads | {nlines} | {t:.2f} | {nlines / t:,.0f} | {rss / 1024:.1f} MiB |")
+        print(f"| frontline triage, full TriageResult, --jobs 1 | {nlines} | {t1:.2f} | {nlines / t1:,.0f} | {rss1 / 1024:.1f} MiB |")
         if model:
             tok = f"{tmp}/lines-tok.txt"
             with open(tok, "w", encoding="utf-8") as f:
                 f.write("\n".join(ft_text(l) for l in lines) + "\n")
             ft, frss = measure(["fasttext", "predict", model, "-"], tok)
-            print(f"| fasttext predict (label only) | {nlines} | {ft:.2f} | {nlines / ft:,.0f} | {frss / 1024:.1f} MiB |")
-            print(f"\nfrontline/fastText throughput: {ft / t:.2f}x")
+            print(f"| fasttext predict, label only (single-threaded) | {nlines} | {ft:.2f} | {nlines / ft:,.0f} | {frss / 1024:.1f} MiB |")
+            print(f"\nfrontline/fastText throughput: {ft / t:.2f}x with {os.cpu_count()} threads, "
+                  f"{ft / t1:.2f}x on one")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
