@@ -111,12 +111,9 @@ cmd_kb_search(struct ctx *ctx, int argc, char **argv)
 		return ex;
 
 	if (optind < argc) {
-		struct buf q;
-		buf_init(&q, 0);
-		for (int i = optind; i < argc; i++)
-			buf_printf(&q, "%s%s", i > optind ? " " : "", argv[i]);
-		ex = search_one(kb, q.data, k, json, &fr);
-		buf_free(&q);
+		char *q = cmd_join_args(argc, argv, optind);
+		ex = search_one(kb, q, k, json, &fr);
+		free(q);
 	} else {
 		/* One query per line; the policy is re-read when it changes. */
 		char *line = NULL;

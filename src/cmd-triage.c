@@ -274,12 +274,9 @@ cmd_triage(struct ctx *ctx, int argc, char **argv)
 		return ex;
 
 	if (optind < argc) {
-		struct buf q;
-		buf_init(&q, 0);
-		for (int i = optind; i < argc; i++)
-			buf_printf(&q, "%s%s", i > optind ? " " : "", argv[i]);
+		char *q = cmd_join_args(argc, argv, optind);
 		struct triage_result r;
-		triage_run(t, q.data, q.len, tier, &r);
+		triage_run(t, q, strlen(q), tier, &r);
 		if (json) {
 			struct buf out;
 			buf_init(&out, 0);
@@ -289,7 +286,7 @@ cmd_triage(struct ctx *ctx, int argc, char **argv)
 		} else
 			print_text(&r);
 		triage_result_free(&r);
-		buf_free(&q);
+		free(q);
 	} else
 		ex = triage_stream(ctx, t, tier, jobs);
 	triage_close(t);

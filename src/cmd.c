@@ -207,3 +207,18 @@ ctx_triage(struct ctx *ctx, const struct policy *p, const char *model, int *ex)
 	free(catalog);
 	return t;
 }
+
+char *
+cmd_join_args(int argc, char **argv, int from)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	for (int i = from; i < argc; i++) {
+		if (i > from)
+			buf_addc(&b, ' ');
+		buf_adds(&b, argv[i]);
+	}
+	char *s = buf_steal(&b);
+	buf_free(&b);
+	return s;
+}

@@ -71,6 +71,9 @@ int ctx_retrieval(struct ctx *, struct policy **, struct kb **, struct kb_freshn
  */
 struct triage *ctx_triage(struct ctx *, const struct policy *, const char *model, int *ex);
 
+/* The arguments from argv[from] on, joined by spaces: a query or message. Caller frees. */
+char *cmd_join_args(int argc, char **argv, int from);
+
 /* Prints "frontline: message" to stderr. */
 void fl_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

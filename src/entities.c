@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "chars.h"
 #include "entities.h"
 #include "ydoc.h"
 
@@ -53,69 +54,11 @@ struct entity_rules {
 
 /* ------------------------------------------------------- characters */
 
-static inline int
-is_digit(int c)
-{
-	return (unsigned)c - '0' < 10u;
-}
-
-static inline int
-is_alpha(int c)
-{
-	return (unsigned)((c | 0x20) - 'a') < 26u;
-}
-
-static inline int
-is_alnum(int c)
-{
-	return is_digit(c) || is_alpha(c);
-}
-
 /* A word character for \b: what glibc counts in the C locale. */
 static inline int
 is_word(int c)
 {
 	return is_alnum(c) || c == '_';
-}
-
-static inline int
-lower(int c)
-{
-	return (unsigned)(c - 'A') < 26u ? c + 32 : c;
-}
-
-/* Punctuation that ends a phrase: product names never span it. */
-static inline int
-is_hard(int c)
-{
-	switch (c) {
-	case '.':
-	case ',':
-	case ';':
-	case ':':
-	case '!':
-	case '?':
-	case '(':
-	case ')':
-	case '[':
-	case ']':
-	case '{':
-	case '}':
-	case '<':
-	case '>':
-	case '/':
-	case '\\':
-	case '|':
-	case '@':
-	case '#':
-	case '%':
-	case '^':
-	case '+':
-	case '=':
-		return 1;
-	default:
-		return 0;
-	}
 }
 
 /* ---------------------------------------------------------- words */

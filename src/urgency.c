@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "chars.h"
 #include "urgency.h"
 #include "util.h"
 
@@ -63,54 +64,6 @@ struct urgency_rules {
 };
 
 static const enum urgency rank_level[] = {URG_CRITICAL, URG_HIGH, URG_LOW};
-
-/* ------------------------------------------------------- characters */
-
-static inline int
-is_alnum(int c)
-{
-	return (unsigned)c - '0' < 10u || (unsigned)((c | 0x20) - 'a') < 26u;
-}
-
-static inline int
-lower(int c)
-{
-	return (unsigned)(c - 'A') < 26u ? c + 32 : c;
-}
-
-/* Punctuation that ends a phrase and the reach of a negator. */
-static inline int
-is_hard(int c)
-{
-	switch (c) {
-	case '.':
-	case ',':
-	case ';':
-	case ':':
-	case '!':
-	case '?':
-	case '(':
-	case ')':
-	case '[':
-	case ']':
-	case '{':
-	case '}':
-	case '<':
-	case '>':
-	case '/':
-	case '\\':
-	case '|':
-	case '@':
-	case '#':
-	case '%':
-	case '^':
-	case '+':
-	case '=':
-		return 1;
-	default:
-		return 0;
-	}
-}
 
 /* The bucket key: a hash of the first three letters (all, when shorter). */
 static inline uint32_t
