@@ -37,6 +37,9 @@ extern const struct cmd_entry cmd_kb_audit_entry;
 extern const struct cmd_entry cmd_policy_check_entry;
 extern const struct cmd_entry cmd_demo_entry;
 extern const struct cmd_entry cmd_triage_entry;
+extern const struct cmd_entry cmd_chat_entry;
+extern const struct cmd_entry cmd_handoff_list_entry;
+extern const struct cmd_entry cmd_handoff_show_entry;
 
 /* Runs the command named by argv; returns an exit code. */
 int cmd_dispatch(struct ctx *, int argc, char **argv);
@@ -70,6 +73,9 @@ int ctx_retrieval(struct ctx *, struct policy **, struct kb **, struct kb_freshn
  * problem was printed and *ex holds the exit code.
  */
 struct triage *ctx_triage(struct ctx *, const struct policy *, const char *model, int *ex);
+
+/* The store's path: --db, else $XDG_STATE_HOME/frontline/frontline.db; NULL without HOME. */
+char *ctx_db_path(struct ctx *);
 
 /* The arguments from argv[from] on, joined by spaces: a query or message. Caller frees. */
 char *cmd_join_args(int argc, char **argv, int from);

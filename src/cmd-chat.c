@@ -1,0 +1,253 @@
+/* cmd-chat.c -- frontline chat: one conversation in line mode, every turn stored. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "conversation.h"
+#include "paths.h"
+#include "store.h"
+
+/* Stores a turn's events, the agent's message and any handoff, in one transaction. */
+static int
+store_turn(struct store *st, int64_t conv, const cJSON *turn, const cJSON *events, char **cause)
+{
+	if (store_begin(st, cause) != 0)
+		return -1;
+	const cJSON *e;
+	cJSON_ArrayForEach(e, events)
+	{
+		if (store_event_add(st, conv, cJSON_GetStringValue(cJSON_GetObjectItem(e, "kind")),
+		                    cJSON_GetObjectItem(e, "payload"), cause) != 0)
+			goto fail;
+	}
+	const char *reply = cJSON_GetStringValue(cJSON_GetObjectItem(turn, "reply"));
+	const cJSON *h = cJSON_GetObjectItem(turn, "handoff");
+	if (reply == NULL && cJSON_IsObject(h))
+		reply = cJSON_GetStringValue(cJSON_GetObjectItem(h, "message_to_customer"));
+	if (reply != NULL && store_message_add(st, conv, "ai", reply, NULL, cause) != 0)
+		goto fail;
+	if (cJSON_IsObject(h)) {
+		int64_t id;
+		if (store_handoff_add(st, conv, h, &id, cause) != 0 ||
+		    store_conversation_close(st, conv, "escalated", cause) != 0)
+			goto fail;
+		cJSON_AddNumberToObject((cJSON *)h, "id", (double)id);
+	}
+	return store_commit(st, cause);
+fail:
+	store_rollback(st);
+	return -1;
+}
+
+/* Brings the conversation's state back from its last "state" event. */
+static void
+resume(struct store *st, int64_t conv, struct conversation *c)
+{
+	cJSON *events = NULL;
+	char *cause = NULL;
+	if (store_events(st, conv, &events, &cause) != 0) {
+		free(cause);
+		return;
+	}
+	const cJSON *e, *last = NULL;
+	cJSON_ArrayForEach(e, events)
+	{
+		const char *k = cJSON_GetStringValue(cJSON_GetObjectItem(e, "kind"));
+		if (k != NULL && strcmp(k, "state") == 0)
+			last = cJSON_GetObjectItem(e, "payload");
+	}
+	if (last != NULL)
+		conversation_restore(c, last);
+	cJSON_Delete(events);
+}
+
+char *
+ctx_db_path(struct ctx *ctx)
+{
+	if (ctx->db_path != NULL)
+		return xstrdup(ctx->db_path);
+	char *dir = paths_state_dir();
+	if (dir == NULL)
+		return NULL;
+	char *p = xasprintf("%s/frontline.db", dir);
+	free(dir);
+	return p;
+}
+
+static int
+cmd_chat(struct ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'},       {"customer", required_argument, NULL, 'c'},
+	    {"tier", required_argument, NULL, 't'}, {"fixture", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},       {0},
+	};
+	int c, json = 0, ex = EX_OK, tier_given = 0;
+	enum tier tier = TIER_STANDARD;
+	const char *customer = NULL, *fixture = NULL;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jc:t:f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'c':
+			customer = optarg;
+			break;
+		case 't': {
+			int i = names_find(tier_names, optarg);
+			if (i < 0) {
+				fl_warnx("--tier must be self-serve, standard, premium or "
+				         "enterprise, not '%s'",
+				         optarg);
+				return EX_USAGE;
+			}
+			tier = (enum tier)i;
+			tier_given = 1;
+			break;
+		}
+		case 'f':
+			fixture = optarg;
+			break;
+		case 'h':
+			cmd_help(&cmd_chat_entry, stdout);
+			return EX_OK;
+		default:
+			cmd_help(&cmd_chat_entry, stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cmd_help(&cmd_chat_entry, stderr);
+		return EX_USAGE;
+	}
+
+	struct agents ag = {0};
+	struct policy *p;
+	struct tool_backend tb = {0};
+	struct store *st = NULL;
+	char *cause = NULL, *db = NULL, *fix = NULL, *guest = NULL;
+	struct conversation conv;
+	int have_conv = 0;
+
+	if ((ex = ctx_retrieval(ctx, &p, &ag.kb, &ag.fresh)) != EX_OK)
+		return ex;
+	ag.policy = p;
+	if ((ag.triage = ctx_triage(ctx, p, NULL, &ex)) == NULL)
+		goto out;
+	fix =
+	    fixture ? xstrdup(fixture) : xasprintf("%s/data/fixtures/customers.json", ctx->datadir);
+	if (tool_backend_fixture(&tb, fix, &cause) != 0) {
+		fl_warnx("tools: %s", cause);
+		ex = EX_DATAERR;
+		goto out;
+	}
+	ag.tools = &tb;
+	if ((db = ctx_db_path(ctx)) == NULL || (st = store_open(db, &cause)) == NULL) {
+		fl_warnx("cannot open the store %s: %s", db ? db : "(no state directory)",
+		         cause ? cause : "no HOME");
+		ex = EX_CANTCREAT;
+		goto out;
+	}
+	if (customer == NULL)
+		customer = guest = xasprintf("guest-%ld-%ld", (long)time(NULL), (long)getpid());
+	int64_t id;
+	int created;
+	/* Without --tier the stored tier stays (TIER__N keeps it). */
+	if (store_customer_put(st, customer, NULL, NULL, tier_given ? tier : TIER__N, &cause) !=
+	        0 ||
+	    store_conversation_open(st, customer, &id, &created, &cause) != 0) {
+		fl_warnx("store: %s", cause);
+		ex = EX_IOERR;
+		goto out;
+	}
+	conversation_init(&conv, customer, tier);
+	have_conv = 1;
+	if (!created)
+		resume(st, id, &conv);
+
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	while ((n = getline(&line, &cap, stdin)) != -1) {
+		if ((size_t)n != strlen(line)) {
+			fl_warnx("stdin: skipping a line with a NUL byte");
+			continue;
+		}
+		str_trim(line);
+		if (*line == '\0')
+			continue;
+		ctx_policy_poll(ctx);
+		ag.policy = ctx->policy.current;
+		/* The customer's message is acknowledged only once it is stored. */
+		if (store_message_add(st, id, "customer", line, NULL, &cause) != 0) {
+			fl_warnx("store: %s", cause);
+			ex = EX_IOERR;
+			break;
+		}
+		cJSON *events = NULL;
+		cJSON *turn = conversation_turn(&ag, &conv, line, &events);
+		if (store_turn(st, id, turn, events, &cause) != 0) {
+			fl_warnx("store: %s", cause);
+			cJSON_Delete(turn);
+			cJSON_Delete(events);
+			ex = EX_IOERR;
+			break;
+		}
+		const cJSON *h = cJSON_GetObjectItem(turn, "handoff");
+		if (json) {
+			char *s = cJSON_PrintUnformatted(turn);
+			puts(s);
+			free(s);
+		} else if (cJSON_IsObject(h)) {
+			printf("agent: %s\n[handed off to %s: %s; frontline handoff show %d]\n",
+			       cJSON_GetStringValue(cJSON_GetObjectItem(h, "message_to_customer")),
+			       cJSON_GetStringValue(cJSON_GetObjectItem(h, "queue")),
+			       cJSON_GetStringValue(cJSON_GetObjectItem(h, "reason")),
+			       cJSON_GetObjectItem(h, "id") ? cJSON_GetObjectItem(h, "id")->valueint
+			                                    : 0);
+		} else
+			printf("agent: %s\n",
+			       cJSON_GetStringValue(cJSON_GetObjectItem(turn, "reply")));
+		fflush(stdout);
+		int done = cJSON_IsObject(h);
+		cJSON_Delete(turn);
+		cJSON_Delete(events);
+		if (done)
+			break; /* a human has it now */
+	}
+	free(line);
+out:
+	free(cause);
+	if (have_conv)
+		conversation_free(&conv);
+	store_close(st);
+	if (tb.free)
+		tool_backend_free(&tb);
+	triage_close(ag.triage);
+	kb_close(ag.kb);
+	free(db);
+	free(fix);
+	free(guest);
+	return ex;
+}
+
+const struct cmd_entry cmd_chat_entry = {
+    .name = "chat",
+    .args = "[--json] [--customer ID] [--tier TIER] [--fixture FILE]",
+    .summary = "one conversation in line mode: each line of standard input is a customer message",
+    .exec = cmd_chat,
+    .help = "  --json           one chat-turn object per message (DESIGN.md section 5)\n"
+            "  --customer ID    who is talking (default: a new guest); their open\n"
+            "                   conversation resumes where it stopped\n"
+            "  --tier TIER      self-serve, standard (default), premium, enterprise\n"
+            "  --fixture FILE   customers and orders for the tools (default: the shipped demo)\n"
+            "Every message, event and handoff is stored before it is acknowledged.\n",
+};

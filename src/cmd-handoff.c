@@ -1,0 +1,140 @@
+/* cmd-handoff.c -- frontline handoff list|show: the packets humans pick up. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "cmd.h"
+#include "store.h"
+
+static struct store *
+open_store(struct ctx *ctx, int *ex)
+{
+	char *cause = NULL, *db = ctx_db_path(ctx);
+	struct store *st = db ? store_open(db, &cause) : NULL;
+	if (st == NULL) {
+		fl_warnx("cannot open the store %s: %s", db ? db : "(no state directory)",
+		         cause ? cause : "no HOME");
+		*ex = EX_NOINPUT;
+	}
+	free(cause);
+	free(db);
+	return st;
+}
+
+static int
+json_flag(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			return 1;
+	return 0;
+}
+
+static int
+cmd_handoff_list(struct ctx *ctx, int argc, char **argv)
+{
+	int ex = EX_OK;
+	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+		cmd_help(&cmd_handoff_list_entry, stdout);
+		return EX_OK;
+	}
+	struct store *st = open_store(ctx, &ex);
+	if (st == NULL)
+		return ex;
+	cJSON *list = NULL;
+	char *cause = NULL;
+	if (store_handoff_list(st, &list, &cause) != 0) {
+		fl_warnx("%s", cause);
+		free(cause);
+		store_close(st);
+		return EX_IOERR;
+	}
+	if (json_flag(argc, argv)) {
+		char *s = cJSON_Print(list);
+		puts(s);
+		free(s);
+	} else {
+		const cJSON *h;
+		cJSON_ArrayForEach(h, list)
+		{
+			printf("%5d  %-20s  %-12s  %s\n",
+			       cJSON_GetObjectItem(h, "id") ? cJSON_GetObjectItem(h, "id")->valueint
+			                                    : 0,
+			       cJSON_GetStringValue(cJSON_GetObjectItem(h, "created")) ?: "",
+			       cJSON_GetStringValue(cJSON_GetObjectItem(h, "customer")) ?: "",
+			       cJSON_GetStringValue(cJSON_GetObjectItem(h, "reason")) ?: "");
+		}
+		if (cJSON_GetArraySize(list) == 0)
+			printf("no handoff packets\n");
+	}
+	cJSON_Delete(list);
+	store_close(st);
+	return EX_OK;
+}
+
+static int
+cmd_handoff_show(struct ctx *ctx, int argc, char **argv)
+{
+	int ex = EX_OK;
+	const char *arg = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0) {
+			cmd_help(&cmd_handoff_show_entry, stdout);
+			return EX_OK;
+		}
+		if (argv[i][0] != '-')
+			arg = argv[i];
+	}
+	char *end;
+	long id = arg ? strtol(arg, &end, 10) : 0;
+	if (arg == NULL || *end != '\0' || id <= 0) {
+		cmd_help(&cmd_handoff_show_entry, stderr);
+		return EX_USAGE;
+	}
+	struct store *st = open_store(ctx, &ex);
+	if (st == NULL)
+		return ex;
+	cJSON *h = NULL;
+	char *cause = NULL;
+	if (store_handoff_get(st, id, &h, &cause) != 0) {
+		fl_warnx("%s", cause);
+		free(cause);
+		store_close(st);
+		return EX_IOERR;
+	}
+	if (h == NULL) {
+		fl_warnx("no handoff packet %ld", id);
+		ex = EX_NOINPUT;
+	} else if (json_flag(argc, argv)) {
+		char *s = cJSON_Print(h);
+		puts(s);
+		free(s);
+	} else {
+		printf("Handoff %ld -> %s (%s)\n%s\n", id,
+		       cJSON_GetStringValue(cJSON_GetObjectItem(h, "queue")) ?: "?",
+		       cJSON_GetStringValue(cJSON_GetObjectItem(h, "reason")) ?: "?",
+		       cJSON_GetStringValue(cJSON_GetObjectItem(h, "text")) ?: "");
+	}
+	cJSON_Delete(h);
+	store_close(st);
+	return ex;
+}
+
+const struct cmd_entry cmd_handoff_list_entry = {
+    .name = "handoff",
+    .verb = "list",
+    .args = "[--json]",
+    .summary = "the handoff packets, newest first",
+    .exec = cmd_handoff_list,
+};
+
+const struct cmd_entry cmd_handoff_show_entry = {
+    .name = "handoff",
+    .verb = "show",
+    .args = "[--json] ID",
+    .summary = "one handoff packet: the summary a human reads before taking over",
+    .exec = cmd_handoff_show,
+};

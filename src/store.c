@@ -1,0 +1,809 @@
+/* store.c -- the durable store: customers, conversations and their events in SQLite. */
+#include "config.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store.h"
+
+/* ---------------------------------------------------------- migrations */
+
+/*
+ * The schema, one step per version; PRAGMA user_version holds the number
+ * of steps applied. A step is never edited once released: a change is a
+ * new step. The SQL is kept plain (no SQLite-only types or clauses) so the
+ * same steps can serve PostgreSQL; only the row ids differ there
+ * (INTEGER PRIMARY KEY assigns them in SQLite, an identity column would
+ * in PostgreSQL).
+ */
+static const char *const migrations[] = {
+    /* 1: the first schema */
+    "CREATE TABLE customers ("
+    " id TEXT PRIMARY KEY,"
+    " name TEXT,"
+    " email TEXT,"
+    " tier TEXT NOT NULL DEFAULT 'standard',"
+    " created TEXT NOT NULL);"
+    "CREATE TABLE conversations ("
+    " id INTEGER PRIMARY KEY,"
+    " customer_id TEXT NOT NULL REFERENCES customers(id),"
+    " state TEXT NOT NULL DEFAULT 'open'"
+    "  CHECK (state IN ('open', 'resolved', 'escalated', 'abandoned')),"
+    " created TEXT NOT NULL,"
+    " closed TEXT);"
+    "CREATE INDEX conversations_customer ON conversations(customer_id);"
+    /* A customer has at most one open conversation. */
+    "CREATE UNIQUE INDEX conversations_open ON conversations(customer_id)"
+    " WHERE state = 'open';"
+    "CREATE TABLE messages ("
+    " id INTEGER PRIMARY KEY,"
+    " conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+    " role TEXT NOT NULL CHECK (role IN ('customer', 'ai', 'human')),"
+    " text TEXT NOT NULL,"
+    " at TEXT NOT NULL);"
+    "CREATE INDEX messages_conversation ON messages(conversation_id);"
+    "CREATE TABLE events ("
+    " id INTEGER PRIMARY KEY,"
+    " conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+    " kind TEXT NOT NULL,"
+    " payload TEXT,"
+    " at TEXT NOT NULL);"
+    "CREATE INDEX events_conversation ON events(conversation_id);"
+    "CREATE TABLE handoffs ("
+    " id INTEGER PRIMARY KEY,"
+    " conversation_id INTEGER NOT NULL REFERENCES conversations(id),"
+    " packet TEXT NOT NULL,"
+    " created TEXT NOT NULL);"
+    "CREATE INDEX handoffs_conversation ON handoffs(conversation_id);",
+};
+#define SCHEMA_VERSION ((int)nitems(migrations))
+
+/* How long a writer waits for another one before giving up. */
+#define STORE_BUSY_MS 5000
+
+/* ----------------------------------------------------------- statements */
+
+enum {
+	Q_CUSTOMER_PUT,
+	Q_CUSTOMER_ENSURE,
+	Q_CONV_FIND,
+	Q_CONV_NEW,
+	Q_CONV_CLOSE,
+	Q_CONV_STATE,
+	Q_MESSAGE_ADD,
+	Q_EVENT_ADD,
+	Q_HANDOFF_ADD,
+	Q_MESSAGES,
+	Q_EVENTS,
+	Q_HANDOFFS,
+	Q_HANDOFF_GET,
+	Q__N
+};
+
+static const char *const queries[Q__N] = {
+    /* NULL name or email keeps the stored one; NULL tier (?4) keeps it too. */
+    [Q_CUSTOMER_PUT] = "INSERT INTO customers (id, name, email, tier, created)"
+                       " VALUES (?1, ?2, ?3, COALESCE(?4, 'standard'), ?5)"
+                       " ON CONFLICT (id) DO UPDATE SET"
+                       " name = COALESCE(excluded.name, customers.name),"
+                       " email = COALESCE(excluded.email, customers.email),"
+                       " tier = COALESCE(?4, customers.tier)",
+    [Q_CUSTOMER_ENSURE] = "INSERT INTO customers (id, created) VALUES (?1, ?2)"
+                          " ON CONFLICT (id) DO NOTHING",
+    [Q_CONV_FIND] = "SELECT id FROM conversations WHERE customer_id = ?1 AND state = 'open'"
+                    " ORDER BY id DESC LIMIT 1",
+    [Q_CONV_NEW] = "INSERT INTO conversations (customer_id, state, created)"
+                   " VALUES (?1, 'open', ?2)",
+    [Q_CONV_CLOSE] = "UPDATE conversations SET state = ?2, closed = ?3"
+                     " WHERE id = ?1 AND state = 'open'",
+    [Q_CONV_STATE] = "SELECT state FROM conversations WHERE id = ?1",
+    [Q_MESSAGE_ADD] = "INSERT INTO messages (conversation_id, role, text, at)"
+                      " VALUES (?1, ?2, ?3, ?4)",
+    [Q_EVENT_ADD] = "INSERT INTO events (conversation_id, kind, payload, at)"
+                    " VALUES (?1, ?2, ?3, ?4)",
+    [Q_HANDOFF_ADD] = "INSERT INTO handoffs (conversation_id, packet, created)"
+                      " VALUES (?1, ?2, ?3)",
+    [Q_MESSAGES] = "SELECT id, role, text, at FROM messages WHERE conversation_id = ?1"
+                   " ORDER BY id",
+    [Q_EVENTS] = "SELECT id, kind, payload, at FROM events WHERE conversation_id = ?1"
+                 " ORDER BY id",
+    [Q_HANDOFFS] = "SELECT h.id, h.conversation_id, c.customer_id, h.created, h.packet"
+                   " FROM handoffs h JOIN conversations c ON c.id = h.conversation_id"
+                   " ORDER BY h.id DESC",
+    [Q_HANDOFF_GET] = "SELECT packet FROM handoffs WHERE id = ?1",
+};
+
+struct store {
+	sqlite3 *db;
+	int in_tx; /* store_begin was called and not yet committed or rolled back */
+	sqlite3_stmt *q[Q__N];
+};
+
+/* -------------------------------------------------------------- helpers */
+
+/*
+ * A cause from the connection's last error, "what: message", with the
+ * system's error when the file system failed. what may be NULL.
+ */
+static char *
+db_cause(sqlite3 *db, const char *what)
+{
+	if (db == NULL)
+		return xasprintf("%s%sout of memory", what ? what : "", what ? ": " : "");
+	const char *msg = sqlite3_errmsg(db);
+	int code = sqlite3_errcode(db) & 0xff, e = sqlite3_system_errno(db);
+	if (e != 0 && (code == SQLITE_CANTOPEN || code == SQLITE_IOERR))
+		return xasprintf("%s%s%s (%s)", what ? what : "", what ? ": " : "", msg,
+		                 strerror(e));
+	return xasprintf("%s%s%s", what ? what : "", what ? ": " : "", msg);
+}
+
+static int
+exec(struct store *s, const char *sql, const char *what, char **cause)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		*cause = db_cause(s->db, what);
+		return -1;
+	}
+	return 0;
+}
+
+/* The prepared statement q, reset and unbound, or NULL with *cause. */
+static sqlite3_stmt *
+stmt(struct store *s, int q, char **cause)
+{
+	if (s->q[q] == NULL) {
+		if (sqlite3_prepare_v3(s->db, queries[q], -1, SQLITE_PREPARE_PERSISTENT, &s->q[q],
+		                       NULL) != SQLITE_OK) {
+			*cause = db_cause(s->db, "prepare");
+			return NULL;
+		}
+	} else {
+		sqlite3_reset(s->q[q]);
+		sqlite3_clear_bindings(s->q[q]);
+	}
+	return s->q[q];
+}
+
+/* Steps a statement that returns no rows; resets it either way. */
+static int
+step_done(struct store *s, sqlite3_stmt *st, const char *what, char **cause)
+{
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE) {
+		*cause = db_cause(s->db, what);
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+/*
+ * Now as ISO-8601 UTC text, "YYYY-MM-DDTHH:MM:SS.mmmZ". The date part
+ * follows FRONTLINE_TODAY when it is set (reproducible reports); the time
+ * of day is always the clock's.
+ */
+static void
+now_iso(char out[64])
+{
+	struct timespec ts;
+	struct tm tm;
+	char date[11];
+	long days;
+	char *cause = NULL;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	if (getenv("FRONTLINE_TODAY") != NULL && date_today(&days, &cause) == 0)
+		date_format(days, date);
+	else
+		strftime(date, sizeof date, "%Y-%m-%d", &tm);
+	free(cause);
+	snprintf(out, 64, "%sT%02d:%02d:%02d.%03ldZ", date, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	         ts.tv_nsec / 1000000);
+}
+
+/*
+ * Multi-statement operations run in a transaction of their own unless the
+ * caller has one open (store_begin), so that they are atomic either way.
+ */
+static int
+tx_enter(struct store *s, int *own, char **cause)
+{
+	*own = 0;
+	if (s->in_tx) {
+		if (sqlite3_get_autocommit(s->db)) {
+			*cause = xstrdup("the transaction was rolled back by an earlier error");
+			return -1;
+		}
+		return 0;
+	}
+	if (exec(s, "BEGIN IMMEDIATE", "begin", cause) != 0)
+		return -1;
+	*own = 1;
+	return 0;
+}
+
+static int
+tx_leave(struct store *s, int own, int rc, char **cause)
+{
+	if (!own)
+		return rc;
+	if (rc == 0 && exec(s, "COMMIT", "commit", cause) == 0)
+		return 0;
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/* A single-statement write: checks that an explicit transaction is still alive. */
+static int
+tx_check(struct store *s, char **cause)
+{
+	if (s->in_tx && sqlite3_get_autocommit(s->db)) {
+		*cause = xstrdup("the transaction was rolled back by an earlier error");
+		return -1;
+	}
+	return 0;
+}
+
+/* -------------------------------------------------------- open, migrate */
+
+static int
+schema_version(struct store *s, int *v, char **cause)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
+		*cause = db_cause(s->db, NULL);
+		return -1;
+	}
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		*cause = db_cause(s->db, NULL);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	*v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* Applies the missing migrations in one transaction: all of them or none. */
+static int
+migrate(struct store *s, char **cause)
+{
+	int v;
+	if (schema_version(s, &v, cause) != 0)
+		return -1;
+	if (v == SCHEMA_VERSION)
+		return 0;
+	if (v > SCHEMA_VERSION || v < 0)
+		goto newer;
+	if (exec(s, "BEGIN IMMEDIATE", NULL, cause) != 0)
+		return -1;
+	/* Read again under the write lock: another process may have migrated. */
+	if (schema_version(s, &v, cause) != 0)
+		goto fail;
+	if (v > SCHEMA_VERSION || v < 0) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		goto newer;
+	}
+	for (; v < SCHEMA_VERSION; v++) {
+		char what[64], sql[64];
+		snprintf(what, sizeof what, "migration to schema version %d", v + 1);
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
+		if (exec(s, migrations[v], what, cause) != 0 || exec(s, sql, what, cause) != 0)
+			goto fail;
+	}
+	if (exec(s, "COMMIT", NULL, cause) != 0)
+		goto fail;
+	return 0;
+fail:
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+newer:
+	*cause = xasprintf("the database has schema version %d, newer than this frontline "
+	                   "understands (%d): use a newer frontline, or another database",
+	                   v, SCHEMA_VERSION);
+	return -1;
+}
+
+/* Why path cannot be opened, when its directory is the reason; NULL otherwise. */
+static char *
+dir_cause(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash == NULL ? xstrdup(".")
+	                          : xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
+	struct stat sb;
+	char *cause = NULL;
+	if (stat(dir, &sb) != 0)
+		cause = xasprintf("%s: %s", dir, strerror(errno));
+	else if (!S_ISDIR(sb.st_mode))
+		cause = xasprintf("%s: %s", dir, strerror(ENOTDIR));
+	else if (access(dir, W_OK) != 0)
+		cause = xasprintf("%s: directory is not writable (%s)", dir, strerror(errno));
+	free(dir);
+	return cause;
+}
+
+/*
+ * WAL lets readers (the console, metrics) run beside the writer. Returns
+ * 0, -1 with *cause, or 1 when the file cannot be used (the connection's
+ * error says why). Switching to WAL takes an exclusive lock without
+ * calling the busy handler, so while another process holds the file (one
+ * creating the same new store, say) it is tried again for a while.
+ */
+static int
+use_wal(struct store *s, char **cause)
+{
+	for (int tries = 0;; tries++) {
+		sqlite3_stmt *st;
+		int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+		if (rc == SQLITE_OK) {
+			if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+				const char *mode = (const char *)sqlite3_column_text(st, 0);
+				int wal = mode != NULL && strcmp(mode, "wal") == 0;
+				if (!wal)
+					*cause = xasprintf("cannot use WAL mode (the journal mode "
+					                   "stays %s)",
+					                   mode ? mode : "unknown");
+				sqlite3_finalize(st);
+				return wal ? 0 : -1;
+			}
+			sqlite3_finalize(st);
+		}
+		if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) ||
+		    tries * 10 >= STORE_BUSY_MS)
+			return 1;
+		nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+	}
+}
+
+/*
+ * Causes name no path: callers print it ("cannot open the store PATH:
+ * CAUSE"). A directory that is the reason is named, though.
+ */
+struct store *
+store_open(const char *path, char **cause)
+{
+	if (path == NULL || *path == '\0') {
+		*cause = xstrdup("the database path is empty");
+		return NULL;
+	}
+	struct store *s = xcalloc(1, sizeof *s);
+	char *why;
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK)
+		goto cantopen;
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+	if (sqlite3_db_readonly(s->db, "main") == 1) {
+		*cause = xstrdup("the database file is read-only");
+		goto fail;
+	}
+
+	int rc = use_wal(s, cause);
+	if (rc > 0)
+		goto cantopen;
+	if (rc < 0)
+		goto fail;
+	/* Every commit is on disk before it returns: a turn is acknowledged after store_commit. */
+	if (exec(s, "PRAGMA synchronous = FULL", NULL, cause) != 0 ||
+	    exec(s, "PRAGMA foreign_keys = ON", NULL, cause) != 0 || migrate(s, cause) != 0)
+		goto fail;
+	return s;
+
+cantopen:
+	/* Opening is lazy: a missing or read-only directory shows up at the first pragma. */
+	if ((why = dir_cause(path)) != NULL) {
+		*cause = xasprintf("%s: %s", s->db ? sqlite3_errmsg(s->db) : "out of memory", why);
+		free(why);
+	} else
+		*cause = db_cause(s->db, NULL);
+fail:
+	store_close(s);
+	return NULL;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	for (int i = 0; i < Q__N; i++)
+		sqlite3_finalize(s->q[i]);
+	if (s->db != NULL && !sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+/* --------------------------------------------------------- transactions */
+
+int
+store_begin(struct store *s, char **cause)
+{
+	if (s->in_tx) {
+		*cause = xstrdup("a transaction is already open");
+		return -1;
+	}
+	/* IMMEDIATE takes the write lock now, so the busy timeout covers it. */
+	if (exec(s, "BEGIN IMMEDIATE", "begin", cause) != 0)
+		return -1;
+	s->in_tx = 1;
+	return 0;
+}
+
+int
+store_commit(struct store *s, char **cause)
+{
+	if (!s->in_tx) {
+		*cause = xstrdup("commit: no transaction is open");
+		return -1;
+	}
+	s->in_tx = 0;
+	if (sqlite3_get_autocommit(s->db)) {
+		*cause = xstrdup("commit: the transaction was rolled back by an earlier error");
+		return -1;
+	}
+	if (exec(s, "COMMIT", "commit", cause) != 0) {
+		/* Never leave the connection inside a transaction nobody will end. */
+		if (!sqlite3_get_autocommit(s->db))
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+void
+store_rollback(struct store *s)
+{
+	if (s == NULL)
+		return;
+	s->in_tx = 0;
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ------------------------------------------------------------- writes */
+
+static int
+bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
+int
+store_customer_put(struct store *s, const char *id, const char *name, const char *email,
+                   enum tier tier, char **cause)
+{
+	char now[64];
+	if (id == NULL || *id == '\0') {
+		*cause = xstrdup("customer: the id is empty");
+		return -1;
+	}
+	if (tx_check(s, cause) != 0)
+		return -1;
+	sqlite3_stmt *st = stmt(s, Q_CUSTOMER_PUT, cause);
+	if (st == NULL)
+		return -1;
+	now_iso(now);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 2, name);
+	bind_text_or_null(st, 3, email);
+	/* A tier outside the enum keeps the stored one (or the default). */
+	bind_text_or_null(st, 4, (int)tier >= 0 && tier < TIER__N ? tier_names[tier] : NULL);
+	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+	return step_done(s, st, "customer", cause);
+}
+
+static int
+conversation_open(struct store *s, const char *customer_id, int64_t *conv, int *created,
+                  char **cause)
+{
+	char now[64];
+	now_iso(now);
+	sqlite3_stmt *st = stmt(s, Q_CUSTOMER_ENSURE, cause);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, customer_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+	if (step_done(s, st, "customer", cause) != 0)
+		return -1;
+
+	if ((st = stmt(s, Q_CONV_FIND, cause)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, customer_id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*conv = sqlite3_column_int64(st, 0);
+		*created = 0;
+		sqlite3_reset(st);
+		return 0;
+	}
+	if (rc != SQLITE_DONE) {
+		*cause = db_cause(s->db, "conversation");
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+
+	if ((st = stmt(s, Q_CONV_NEW, cause)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, customer_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+	if (step_done(s, st, "conversation", cause) != 0)
+		return -1;
+	*conv = sqlite3_last_insert_rowid(s->db);
+	*created = 1;
+	return 0;
+}
+
+int
+store_conversation_open(struct store *s, const char *customer_id, int64_t *conv, int *created,
+                        char **cause)
+{
+	int own, dummy;
+	if (customer_id == NULL || *customer_id == '\0') {
+		*cause = xstrdup("conversation: the customer id is empty");
+		return -1;
+	}
+	if (created == NULL)
+		created = &dummy;
+	if (tx_enter(s, &own, cause) != 0)
+		return -1;
+	int rc = conversation_open(s, customer_id, conv, created, cause);
+	return tx_leave(s, own, rc, cause);
+}
+
+int
+store_conversation_close(struct store *s, int64_t conv, const char *state, char **cause)
+{
+	static const char *const closed[] = {"resolved", "escalated", "abandoned", NULL};
+	char now[64];
+	if (state == NULL || names_find(closed, state) < 0) {
+		*cause = xasprintf("conversation %lld: a conversation closes as resolved, "
+		                   "escalated or abandoned, not '%s'",
+		                   (long long)conv, state ? state : "(null)");
+		return -1;
+	}
+	if (tx_check(s, cause) != 0)
+		return -1;
+	sqlite3_stmt *st = stmt(s, Q_CONV_CLOSE, cause);
+	if (st == NULL)
+		return -1;
+	now_iso(now);
+	sqlite3_bind_int64(st, 1, conv);
+	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	if (step_done(s, st, "conversation", cause) != 0)
+		return -1;
+	if (sqlite3_changes(s->db) == 1)
+		return 0;
+
+	/* Nothing changed: say why. */
+	if ((st = stmt(s, Q_CONV_STATE, cause)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, conv);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*cause = xasprintf("conversation %lld is already %s", (long long)conv,
+		                   (const char *)sqlite3_column_text(st, 0));
+	else if (rc == SQLITE_DONE)
+		*cause = xasprintf("no conversation %lld", (long long)conv);
+	else
+		*cause = db_cause(s->db, "conversation");
+	sqlite3_reset(st);
+	return -1;
+}
+
+int
+store_message_add(struct store *s, int64_t conv, const char *role, const char *text, int64_t *id,
+                  char **cause)
+{
+	char now[64];
+	if (tx_check(s, cause) != 0)
+		return -1;
+	sqlite3_stmt *st = stmt(s, Q_MESSAGE_ADD, cause);
+	if (st == NULL)
+		return -1;
+	now_iso(now);
+	sqlite3_bind_int64(st, 1, conv);
+	bind_text_or_null(st, 2, role);
+	bind_text_or_null(st, 3, text);
+	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
+	if (step_done(s, st, "message", cause) != 0)
+		return -1;
+	if (id != NULL)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+int
+store_event_add(struct store *s, int64_t conv, const char *kind, const cJSON *payload, char **cause)
+{
+	char now[64];
+	if (kind == NULL || *kind == '\0') {
+		*cause = xstrdup("event: the kind is empty");
+		return -1;
+	}
+	if (tx_check(s, cause) != 0)
+		return -1;
+	sqlite3_stmt *st = stmt(s, Q_EVENT_ADD, cause);
+	if (st == NULL)
+		return -1;
+	char *json = payload ? cJSON_PrintUnformatted(payload) : NULL;
+	now_iso(now);
+	sqlite3_bind_int64(st, 1, conv);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 3, json);
+	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
+	int rc = step_done(s, st, "event", cause);
+	free(json);
+	return rc;
+}
+
+int
+store_handoff_add(struct store *s, int64_t conv, const cJSON *packet, int64_t *id, char **cause)
+{
+	char now[64];
+	if (!cJSON_IsObject(packet)) {
+		*cause = xstrdup("handoff: the packet is not a JSON object");
+		return -1;
+	}
+	if (tx_check(s, cause) != 0)
+		return -1;
+	sqlite3_stmt *st = stmt(s, Q_HANDOFF_ADD, cause);
+	if (st == NULL)
+		return -1;
+	char *json = cJSON_PrintUnformatted(packet);
+	now_iso(now);
+	sqlite3_bind_int64(st, 1, conv);
+	bind_text_or_null(st, 2, json);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	int rc = step_done(s, st, "handoff", cause);
+	free(json);
+	if (rc == 0 && id != NULL)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+/* -------------------------------------------------------------- reads */
+
+static const char *
+col_text(sqlite3_stmt *st, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+	return t ? t : "";
+}
+
+/* Stored JSON text as cJSON: null when NULL, the text itself if it does not parse. */
+static cJSON *
+col_json(sqlite3_stmt *st, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+	if (t == NULL)
+		return cJSON_CreateNull();
+	cJSON *j = cJSON_Parse(t);
+	return j ? j : cJSON_CreateString(t);
+}
+
+/* Rows of a conversation's messages or events: {"id", name1, name2, "at"}. */
+static int
+rows(struct store *s, int q, int64_t conv, const char *name1, const char *name2, int json2,
+     cJSON **out, char **cause)
+{
+	*out = NULL;
+	sqlite3_stmt *st = stmt(s, q, cause);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, conv);
+	cJSON *a = cJSON_CreateArray();
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
+		cJSON_AddStringToObject(o, name1, col_text(st, 1));
+		if (json2)
+			cJSON_AddItemToObject(o, name2, col_json(st, 2));
+		else
+			cJSON_AddStringToObject(o, name2, col_text(st, 2));
+		cJSON_AddStringToObject(o, "at", col_text(st, 3));
+		cJSON_AddItemToArray(a, o);
+	}
+	if (rc != SQLITE_DONE) {
+		*cause = db_cause(s->db, "read");
+		sqlite3_reset(st);
+		cJSON_Delete(a);
+		return -1;
+	}
+	sqlite3_reset(st);
+	*out = a;
+	return 0;
+}
+
+int
+store_messages(struct store *s, int64_t conv, cJSON **out, char **cause)
+{
+	return rows(s, Q_MESSAGES, conv, "role", "text", 0, out, cause);
+}
+
+int
+store_events(struct store *s, int64_t conv, cJSON **out, char **cause)
+{
+	return rows(s, Q_EVENTS, conv, "kind", "payload", 1, out, cause);
+}
+
+int
+store_handoff_list(struct store *s, cJSON **out, char **cause)
+{
+	*out = NULL;
+	sqlite3_stmt *st = stmt(s, Q_HANDOFFS, cause);
+	if (st == NULL)
+		return -1;
+	cJSON *a = cJSON_CreateArray();
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
+		cJSON_AddNumberToObject(o, "conversation", (double)sqlite3_column_int64(st, 1));
+		cJSON_AddStringToObject(o, "customer", col_text(st, 2));
+		cJSON_AddStringToObject(o, "created", col_text(st, 3));
+		cJSON *packet = cJSON_Parse(col_text(st, 4));
+		const char *reason = cJSON_GetStringValue(cJSON_GetObjectItem(packet, "reason"));
+		if (reason != NULL)
+			cJSON_AddStringToObject(o, "reason", reason);
+		cJSON_Delete(packet);
+		cJSON_AddItemToArray(a, o);
+	}
+	if (rc != SQLITE_DONE) {
+		*cause = db_cause(s->db, "read");
+		sqlite3_reset(st);
+		cJSON_Delete(a);
+		return -1;
+	}
+	sqlite3_reset(st);
+	*out = a;
+	return 0;
+}
+
+int
+store_handoff_get(struct store *s, int64_t id, cJSON **out, char **cause)
+{
+	*out = NULL;
+	sqlite3_stmt *st = stmt(s, Q_HANDOFF_GET, cause);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return 0;
+	}
+	if (rc != SQLITE_ROW) {
+		*cause = db_cause(s->db, "read");
+		sqlite3_reset(st);
+		return -1;
+	}
+	cJSON *p = cJSON_Parse(col_text(st, 0));
+	sqlite3_reset(st);
+	if (!cJSON_IsObject(p)) {
+		cJSON_Delete(p);
+		*cause = xasprintf("handoff %lld: the stored packet is not a JSON object",
+		                   (long long)id);
+		return -1;
+	}
+	cJSON_DeleteItemFromObject(p, "id");
+	cJSON_AddNumberToObject(p, "id", (double)id);
+	*out = p;
+	return 0;
+}

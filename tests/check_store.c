@@ -1,0 +1,773 @@
+/* check_store.c -- the durable store (src/store.c). */
+#include "config.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "testutil.h"
+
+static char *dir;
+static char *db;
+
+static void
+setup(void)
+{
+	dir = tmpdir_new();
+	db = xasprintf("%s/frontline.db", dir);
+	unsetenv("FRONTLINE_TODAY");
+}
+
+static void
+teardown(void)
+{
+	rm_rf(dir);
+	free(dir);
+	free(db);
+}
+
+static struct store *
+open_ok(const char *path)
+{
+	char *cause = NULL;
+	struct store *s = store_open(path, &cause);
+	ck_assert_msg(s != NULL, "store_open %s: %s", path, cause);
+	return s;
+}
+
+/* Runs SQL on the file directly, outside the store. */
+static void
+raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *h;
+	ck_assert_int_eq(sqlite3_open(path, &h), SQLITE_OK);
+	char *err = NULL;
+	ck_assert_msg(sqlite3_exec(h, sql, NULL, NULL, &err) == SQLITE_OK, "%s: %s", sql, err);
+	sqlite3_close(h);
+}
+
+/* The first column of the first row of a query, as text (caller frees), or NULL. */
+static char *
+raw_text(const char *path, const char *sql)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	char *v = NULL;
+	ck_assert_int_eq(sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	ck_assert_msg(sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
+	              sqlite3_errmsg(h));
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+		v = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
+static long
+raw_int(const char *path, const char *sql)
+{
+	char *t = raw_text(path, sql);
+	ck_assert_msg(t != NULL, "no row for %s", sql);
+	long v = atol(t);
+	free(t);
+	return v;
+}
+
+static void
+assert_text(const char *path, const char *sql, const char *want)
+{
+	char *got = raw_text(path, sql);
+	if (want == NULL)
+		ck_assert_msg(got == NULL, "%s: got '%s', want NULL", sql, got);
+	else
+		ck_assert_msg(got != NULL && strcmp(got, want) == 0, "%s: got '%s', want '%s'", sql,
+		              got ? got : "(null)", want);
+	free(got);
+}
+
+/* Opening must fail; returns the cause (caller frees). */
+static char *
+open_fails(const char *path)
+{
+	char *cause = NULL;
+	struct store *s = store_open(path, &cause);
+	ck_assert_msg(s == NULL, "store_open %s succeeded", path);
+	ck_assert_ptr_nonnull(cause);
+	ck_assert_msg(*cause != '\0', "empty cause");
+	return cause;
+}
+
+static const char *
+str(const cJSON *o, const char *key)
+{
+	const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(o, key));
+	ck_assert_msg(v != NULL, "no string '%s'", key);
+	return v;
+}
+
+static double
+num(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, key);
+	ck_assert_msg(cJSON_IsNumber(v), "no number '%s'", key);
+	return v->valuedouble;
+}
+
+/* An ISO-8601 UTC time as the store writes it. */
+static void
+assert_iso(const char *t)
+{
+	ck_assert_msg(strlen(t) == 24 && t[4] == '-' && t[7] == '-' && t[10] == 'T' &&
+	                  t[13] == ':' && t[16] == ':' && t[19] == '.' && t[23] == 'Z',
+	              "not an ISO-8601 UTC time: '%s'", t);
+	long days;
+	char date[11];
+	memcpy(date, t, 10);
+	date[10] = '\0';
+	ck_assert_int_eq(date_parse(date, &days), 0);
+}
+
+/* ------------------------------------------------------- open, migrate */
+
+START_TEST(create_and_reopen)
+{
+	struct store *s = open_ok(db);
+	int64_t conv;
+	int created;
+	char *cause = NULL;
+	ck_assert_int_eq(store_conversation_open(s, "ann", &conv, &created, &cause), 0);
+	ck_assert_int_eq(created, 1);
+	ck_assert_int_gt(conv, 0);
+	ck_assert_int_eq(store_message_add(s, conv, "customer", "hello", NULL, &cause), 0);
+	store_close(s);
+
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 1);
+	assert_text(db, "PRAGMA journal_mode", "wal");
+	for (const char *const *t = (const char *const[]){"customers", "conversations", "messages",
+	                                                  "events", "handoffs", NULL};
+	     *t != NULL; t++) {
+		char *sql = xasprintf("SELECT name FROM sqlite_master WHERE name = '%s'", *t);
+		assert_text(db, sql, *t);
+		free(sql);
+	}
+	assert_text(db,
+	            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql LIKE "
+	            "'%conversation_id%'",
+	            "3");
+
+	/* Reopening keeps everything and migrates nothing. */
+	s = open_ok(db);
+	int64_t again;
+	ck_assert_int_eq(store_conversation_open(s, "ann", &again, &created, &cause), 0);
+	ck_assert_int_eq(created, 0);
+	ck_assert_int_eq(again, conv);
+	cJSON *m;
+	ck_assert_int_eq(store_messages(s, conv, &m, &cause), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(m), 1);
+	ck_assert_str_eq(str(cJSON_GetArrayItem(m, 0), "text"), "hello");
+	cJSON_Delete(m);
+	store_close(s);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 1);
+}
+END_TEST
+
+START_TEST(migrates_an_empty_database)
+{
+	/* A database from before the store's first version: user_version 0. */
+	raw_exec(db, "CREATE TABLE unrelated(x); INSERT INTO unrelated VALUES (42);");
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 0);
+	struct store *s = open_ok(db);
+	store_close(s);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 1);
+	ck_assert_int_eq(raw_int(db, "SELECT x FROM unrelated"), 42);
+	assert_text(db, "SELECT name FROM sqlite_master WHERE name = 'handoffs'", "handoffs");
+}
+END_TEST
+
+START_TEST(a_failed_migration_changes_nothing)
+{
+	/* A table in the way makes migration 1 fail halfway: all of it is undone. */
+	raw_exec(db, "CREATE TABLE messages(x);");
+	char *cause = open_fails(db);
+	ck_assert_msg(strstr(cause, "schema version 1") && strstr(cause, "messages") &&
+	                  strstr(cause, "already exists"),
+	              "%s", cause);
+	free(cause);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 0);
+	assert_text(db, "SELECT name FROM sqlite_master WHERE name = 'customers'", NULL);
+
+	/* Once it is out of the way, the migration goes through. */
+	raw_exec(db, "DROP TABLE messages;");
+	store_close(open_ok(db));
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 1);
+}
+END_TEST
+
+START_TEST(refuses_a_newer_schema)
+{
+	store_close(open_ok(db));
+	raw_exec(db, "PRAGMA user_version = 99;");
+	char *cause = open_fails(db);
+	ck_assert_msg(strstr(cause, "99") && strstr(cause, "newer"), "%s", cause);
+	free(cause);
+	/* Refused, not touched. */
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 99);
+}
+END_TEST
+
+START_TEST(refuses_a_file_that_is_not_a_database)
+{
+	free(tmpfile_with(dir, "frontline.db", "this is not SQLite, just some text in a file\n"));
+	char *cause = open_fails(db);
+	ck_assert_msg(strstr(cause, "not a database"), "%s", cause);
+	free(cause);
+}
+END_TEST
+
+START_TEST(a_missing_directory_gives_a_cause)
+{
+	char *path = xasprintf("%s/no/such/dir/frontline.db", dir);
+	char *cause = open_fails(path);
+	ck_assert_msg(strstr(cause, "no/such/dir") && strstr(cause, "No such file"), "%s", cause);
+	free(cause);
+	free(path);
+}
+END_TEST
+
+START_TEST(a_file_in_place_of_the_directory_gives_a_cause)
+{
+	free(tmpfile_with(dir, "plain", "x\n"));
+	char *path = xasprintf("%s/plain/frontline.db", dir);
+	char *cause = open_fails(path);
+	ck_assert_msg(strstr(cause, "plain") && strstr(cause, "Not a directory"), "%s", cause);
+	free(cause);
+	free(path);
+}
+END_TEST
+
+START_TEST(a_read_only_directory_gives_a_cause)
+{
+	char *ro = xasprintf("%s/ro", dir);
+	ck_assert_int_eq(mkdir(ro, 0555), 0);
+	char *path = xasprintf("%s/frontline.db", ro);
+	if (access(ro, W_OK) == 0) {
+		/* root writes anywhere: a read-only file system will do. */
+		free(path);
+		path = xstrdup("/proc/frontline.db");
+	}
+	char *cause = open_fails(path);
+	ck_assert_msg(strstr(cause, "unable to open"), "%s", cause);
+	if (strncmp(path, "/proc/", 6) != 0)
+		ck_assert_msg(strstr(cause, "not writable"), "%s", cause);
+	free(cause);
+	free(path);
+	chmod(ro, 0700);
+	free(ro);
+}
+END_TEST
+
+START_TEST(a_read_only_database_file_gives_a_cause)
+{
+	store_close(open_ok(db));
+	ck_assert_int_eq(chmod(db, 0444), 0);
+	if (access(db, W_OK) == 0)
+		return; /* root */
+	char *cause = open_fails(db);
+	ck_assert_msg(strstr(cause, "read-only"), "%s", cause);
+	free(cause);
+}
+END_TEST
+
+/* Several processes opening one new store at once: one migrates, all work. */
+START_TEST(processes_can_share_a_new_store)
+{
+	enum { NPROC = 4, NMSG = 25 };
+	pid_t pids[NPROC];
+	for (int p = 0; p < NPROC; p++) {
+		if ((pids[p] = fork()) == 0) {
+			char *cause = NULL, who[16];
+			struct store *s = store_open(db, &cause);
+			if (s == NULL) {
+				fprintf(stderr, "child %d: %s\n", p, cause);
+				_exit(1);
+			}
+			int64_t conv;
+			snprintf(who, sizeof who, "c%d", p);
+			if (store_conversation_open(s, who, &conv, NULL, &cause) != 0) {
+				fprintf(stderr, "child %d: %s\n", p, cause);
+				_exit(2);
+			}
+			for (int i = 0; i < NMSG; i++) {
+				if (store_begin(s, &cause) != 0 ||
+				    store_message_add(s, conv, "customer", who, NULL, &cause) !=
+				        0 ||
+				    store_event_add(s, conv, "n", NULL, &cause) != 0 ||
+				    store_commit(s, &cause) != 0) {
+					fprintf(stderr, "child %d: %s\n", p, cause);
+					_exit(3);
+				}
+			}
+			store_close(s);
+			_exit(0);
+		}
+		ck_assert_int_gt(pids[p], 0);
+	}
+	for (int p = 0; p < NPROC; p++) {
+		int status;
+		ck_assert_int_eq(waitpid(pids[p], &status, 0), pids[p]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		              "child %d failed (status %d)", p, status);
+	}
+	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM messages"), NPROC * NMSG);
+	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM events"), NPROC * NMSG);
+	ck_assert_int_eq(raw_int(db, "SELECT count(DISTINCT conversation_id) FROM messages"),
+	                 NPROC);
+}
+END_TEST
+
+/* ------------------------------------------------------------ customers */
+
+START_TEST(customer_put_keeps_what_is_not_given)
+{
+	struct store *s = open_ok(db);
+	char *cause = NULL;
+	ck_assert_int_eq(
+	    store_customer_put(s, "ann", "Ann Lee", "ann@example.com", TIER_PREMIUM, &cause), 0);
+	assert_text(db, "SELECT name || '|' || email || '|' || tier FROM customers WHERE id='ann'",
+	            "Ann Lee|ann@example.com|premium");
+	char *created = raw_text(db, "SELECT created FROM customers WHERE id='ann'");
+	assert_iso(created);
+
+	/* NULL name keeps the name; a new email replaces the old one. */
+	ck_assert_int_eq(
+	    store_customer_put(s, "ann", NULL, "lee@example.com", TIER_ENTERPRISE, &cause), 0);
+	assert_text(db, "SELECT name || '|' || email || '|' || tier FROM customers WHERE id='ann'",
+	            "Ann Lee|lee@example.com|enterprise");
+	/* A tier outside the enum keeps the tier. */
+	ck_assert_int_eq(store_customer_put(s, "ann", NULL, NULL, TIER__N, &cause), 0);
+	assert_text(db, "SELECT name || '|' || email || '|' || tier FROM customers WHERE id='ann'",
+	            "Ann Lee|lee@example.com|enterprise");
+	/* created is when the customer was first seen. */
+	assert_text(db, "SELECT created FROM customers WHERE id='ann'", created);
+	free(created);
+	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM customers"), 1);
+
+	/* A new customer with only an id gets the defaults. */
+	ck_assert_int_eq(store_customer_put(s, "bob", NULL, NULL, TIER__N, &cause), 0);
+	assert_text(db, "SELECT tier FROM customers WHERE id='bob'", "standard");
+	assert_text(db, "SELECT name FROM customers WHERE id='bob'", NULL);
+
+	ck_assert_int_eq(store_customer_put(s, "", "x", NULL, TIER_STANDARD, &cause), -1);
+	ck_assert_ptr_nonnull(cause);
+	free(cause);
+	store_close(s);
+}
+END_TEST
+
+/* -------------------------------------------------------- conversations */
+
+START_TEST(open_conversation_is_reused_until_closed)
+{
+	struct store *s = open_ok(db);
+	char *cause = NULL;
+	int64_t a, a2, b, a3;
+	int created = -1;
+
+	/* An unknown customer is created with the defaults. */
+	ck_assert_int_eq(store_conversation_open(s, "carol", &a, &created, &cause), 0);
+	ck_assert_int_eq(created, 1);
+	ck_assert_int_gt(a, 0);
+	assert_text(db, "SELECT tier FROM customers WHERE id='carol'", "standard");
+	assert_text(db, "SELECT state FROM conversations", "open");
+
+	ck_assert_int_eq(store_conversation_open(s, "carol", &a2, &created, &cause), 0);
+	ck_assert_int_eq(created, 0);
+	ck_assert_int_eq(a2, a);
+
+	ck_assert_int_eq(store_conversation_open(s, "dave", &b, &created, &cause), 0);
+	ck_assert_int_eq(created, 1);
+	ck_assert_int_ne(b, a);
+
+	ck_assert_int_eq(store_conversation_close(s, a, "resolved", &cause), 0);
+	char *sql = xasprintf("SELECT state || '|' || (closed IS NOT NULL) FROM conversations "
+	                      "WHERE id = %lld",
+	                      (long long)a);
+	assert_text(db, sql, "resolved|1");
+	free(sql);
+
+	/* Closed: the next message starts a new conversation. */
+	ck_assert_int_eq(store_conversation_open(s, "carol", &a3, &created, &cause), 0);
+	ck_assert_int_eq(created, 1);
+	ck_assert_int_gt(a3, b);
+
+	/* Closing twice, closing as "open", closing what does not exist. */
+	ck_assert_int_eq(store_conversation_close(s, a, "escalated", &cause), -1);
+	ck_assert_msg(strstr(cause, "already resolved"), "%s", cause);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(store_conversation_close(s, a3, "open", &cause), -1);
+	ck_assert_msg(strstr(cause, "not 'open'"), "%s", cause);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(store_conversation_close(s, 9999, "abandoned", &cause), -1);
+	ck_assert_msg(strstr(cause, "no conversation 9999"), "%s", cause);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(store_conversation_close(s, a3, "escalated", &cause), 0);
+	ck_assert_int_eq(store_conversation_close(s, b, "abandoned", &cause), 0);
+	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM conversations WHERE state='open'"), 0);
+	store_close(s);
+}
+END_TEST
+
+/* ----------------------------------------------------------- round trip */
+
+START_TEST(messages_round_trip_in_order)
+{
+	struct store *s = open_ok(db);
+	char *cause = NULL;
+	int64_t conv, other, ids[4];
+	ck_assert_int_eq(store_conversation_open(s, "ann", &conv, NULL, &cause), 0);
+	ck_assert_int_eq(store_conversation_open(s, "bob", &other, NULL, &cause), 0);
+	static const char *const role[] = {"customer", "ai", "customer", "human"};
+	static const char *const text[] = {
+	    "Where is order A12345?", "It shipped yesterday \xe2\x80\x94 tracking follows.",
+	    "It's 'late'; \"really\" late.\nSecond line.", "Hi, Sam here."};
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_eq(store_message_add(s, conv, role[i], text[i], &ids[i], &cause), 0);
+		if (i > 0)
+			ck_assert_int_gt(ids[i], ids[i - 1]);
+		/* Another conversation's messages in between stay apart. */
+		ck_assert_int_eq(store_message_add(s, other, "customer", "noise", NULL, &cause), 0);
+	}
+	cJSON *m;
+	ck_assert_int_eq(store_messages(s, conv, &m, &cause), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(m), 4);
+	for (int i = 0; i < 4; i++) {
+		const cJSON *o = cJSON_GetArrayItem(m, i);
+		ck_assert_int_eq((int64_t)num(o, "id"), ids[i]);
+		ck_assert_str_eq(str(o, "role"), role[i]);
+		ck_assert_str_eq(str(o, "text"), text[i]);
+		assert_iso(str(o, "at"));
+	}
+	cJSON_Delete(m);
+
+	/* Unknown roles and conversations are refused with sqlite's word for it. */
+	ck_assert_int_eq(store_message_add(s, conv, "robot", "x", NULL, &cause), -1);
+	ck_assert_msg(strstr(cause, "CHECK constraint"), "%s", cause);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(store_message_add(s, 12345, "ai", "x", NULL, &cause), -1);
+	ck_assert_msg(strstr(cause, "FOREIGN KEY"), "%s", cause);
+	free(cause);
+	cause = NULL;
+
+	/* A conversation with nothing in it. */
+	int64_t empty;
+	ck_assert_int_eq(store_conversation_open(s, "eve", &empty, NULL, &cause), 0);
+	ck_assert_int_eq(store_messages(s, empty, &m, &cause), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(m), 0);
+	cJSON_Delete(m);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(events_round_trip_in_order)
+{
+	struct store *s = open_ok(db);
+	char *cause = NULL;
+	int64_t conv;
+	ck_assert_int_eq(store_conversation_open(s, "ann", &conv, NULL, &cause), 0);
+	static const char *const kinds[] = {"triage", "retrieval", "tool", "outcome"};
+	static const char *const payloads[] = {
+	    "{\"intent_category\":\"shipping\",\"intent_confidence\":0.91,\"entities\":"
+	    "{\"order_numbers\":[\"A12345\"]}}",
+	    "[{\"id\":\"returns-window\",\"stale\":false}]", NULL, "\"resolved\""};
+	for (int i = 0; i < 4; i++) {
+		cJSON *p = payloads[i] ? cJSON_Parse(payloads[i]) : NULL;
+		ck_assert_int_eq(store_event_add(s, conv, kinds[i], p, &cause), 0);
+		cJSON_Delete(p);
+	}
+	cJSON *e;
+	ck_assert_int_eq(store_events(s, conv, &e, &cause), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(e), 4);
+	double last = 0;
+	for (int i = 0; i < 4; i++) {
+		const cJSON *o = cJSON_GetArrayItem(e, i);
+		ck_assert(num(o, "id") > last);
+		last = num(o, "id");
+		ck_assert_str_eq(str(o, "kind"), kinds[i]);
+		assert_iso(str(o, "at"));
+		const cJSON *got = cJSON_GetObjectItem(o, "payload");
+		if (payloads[i] == NULL)
+			ck_assert(cJSON_IsNull(got));
+		else {
+			cJSON *want = cJSON_Parse(payloads[i]);
+			ck_assert_msg(cJSON_Compare(got, want, 1), "payload %d differs", i);
+			cJSON_Delete(want);
+		}
+	}
+	cJSON_Delete(e);
+
+	ck_assert_int_eq(store_event_add(s, conv, "", NULL, &cause), -1);
+	free(cause);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(handoffs_round_trip_newest_first)
+{
+	struct store *s = open_ok(db);
+	char *cause = NULL;
+	int64_t c1, c2, h1, h2;
+	ck_assert_int_eq(store_conversation_open(s, "ann", &c1, NULL, &cause), 0);
+	ck_assert_int_eq(store_conversation_open(s, "bob", &c2, NULL, &cause), 0);
+	cJSON *p1 = cJSON_Parse("{\"reason\":\"legal-language\",\"queue\":\"human-queue-priority\","
+	                        "\"customer\":{\"id\":\"ann\",\"tier\":\"premium\"},"
+	                        "\"tried\":[\"order-status\"],\"text\":\"Summary\"}");
+	cJSON *p2 = cJSON_Parse("{\"queue\":\"human-queue-standard\",\"text\":\"No reason\"}");
+	ck_assert_int_eq(store_handoff_add(s, c1, p1, &h1, &cause), 0);
+	ck_assert_int_eq(store_handoff_add(s, c2, p2, &h2, &cause), 0);
+	ck_assert_int_gt(h1, 0);
+	ck_assert_int_gt(h2, h1);
+
+	cJSON *list;
+	ck_assert_int_eq(store_handoff_list(s, &list, &cause), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(list), 2);
+	const cJSON *o = cJSON_GetArrayItem(list, 0);
+	ck_assert_int_eq((int64_t)num(o, "id"), h2);
+	ck_assert_int_eq((int64_t)num(o, "conversation"), c2);
+	ck_assert_str_eq(str(o, "customer"), "bob");
+	assert_iso(str(o, "created"));
+	ck_assert_ptr_null(cJSON_GetObjectItem(o, "reason"));
+	o = cJSON_GetArrayItem(list, 1);
+	ck_assert_int_eq((int64_t)num(o, "id"), h1);
+	ck_assert_int_eq((int64_t)num(o, "conversation"), c1);
+	ck_assert_str_eq(str(o, "customer"), "ann");
+	ck_assert_str_eq(str(o, "reason"), "legal-language");
+	cJSON_Delete(list);
+
+	/* The packet comes back as it went in, plus its id. */
+	cJSON *got;
+	ck_assert_int_eq(store_handoff_get(s, h1, &got, &cause), 0);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_int_eq((int64_t)num(got, "id"), h1);
+	cJSON_DeleteItemFromObject(got, "id");
+	ck_assert(cJSON_Compare(got, p1, 1));
+	cJSON_Delete(got);
+
+	ck_assert_int_eq(store_handoff_get(s, h2 + 100, &got, &cause), 0);
+	ck_assert_ptr_null(got);
+
+	ck_assert_int_eq(store_handoff_add(s, c1, cJSON_GetObjectItem(p1, "tried"), NULL, &cause),
+	                 -1);
+	free(cause);
+	cJSON_Delete(p1);
+	cJSON_Delete(p2);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(an_empty_store_lists_nothing)
+{
+	struct store *s = open_ok(db);
+	char *cause = NULL;
+	cJSON *list;
+	ck_assert_int_eq(store_handoff_list(s, &list, &cause), 0);
+	ck_assert(cJSON_IsArray(list));
+	ck_assert_int_eq(cJSON_GetArraySize(list), 0);
+	cJSON_Delete(list);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(times_follow_frontline_today)
+{
+	setenv("FRONTLINE_TODAY", "2030-01-02", 1);
+	struct store *s = open_ok(db);
+	char *cause = NULL;
+	int64_t conv;
+	ck_assert_int_eq(store_conversation_open(s, "ann", &conv, NULL, &cause), 0);
+	ck_assert_int_eq(store_message_add(s, conv, "customer", "hi", NULL, &cause), 0);
+	cJSON *m;
+	ck_assert_int_eq(store_messages(s, conv, &m, &cause), 0);
+	const char *at = str(cJSON_GetArrayItem(m, 0), "at");
+	assert_iso(at);
+	ck_assert_msg(strncmp(at, "2030-01-02T", 11) == 0, "%s", at);
+	cJSON_Delete(m);
+	store_close(s);
+	unsetenv("FRONTLINE_TODAY");
+}
+END_TEST
+
+/* --------------------------------------------------------- transactions */
+
+/* A turn: the customer's message, two events, the reply. */
+static void
+add_turn(struct store *s, int64_t conv, const char *msg, const char *reply)
+{
+	char *cause = NULL;
+	cJSON *p = cJSON_CreateObject();
+	cJSON_AddStringToObject(p, "for", msg);
+	ck_assert_int_eq(store_message_add(s, conv, "customer", msg, NULL, &cause), 0);
+	ck_assert_int_eq(store_event_add(s, conv, "triage", p, &cause), 0);
+	ck_assert_int_eq(store_event_add(s, conv, "retrieval", p, &cause), 0);
+	ck_assert_int_eq(store_message_add(s, conv, "ai", reply, NULL, &cause), 0);
+	cJSON_Delete(p);
+}
+
+static int
+count(struct store *s, int64_t conv, int events)
+{
+	cJSON *a;
+	char *cause = NULL;
+	ck_assert_int_eq(
+	    events ? store_events(s, conv, &a, &cause) : store_messages(s, conv, &a, &cause), 0);
+	int n = cJSON_GetArraySize(a);
+	cJSON_Delete(a);
+	return n;
+}
+
+START_TEST(rollback_drops_a_turn)
+{
+	struct store *s = open_ok(db);
+	char *cause = NULL;
+	int64_t conv;
+	ck_assert_int_eq(store_conversation_open(s, "ann", &conv, NULL, &cause), 0);
+
+	ck_assert_int_eq(store_begin(s, &cause), 0);
+	add_turn(s, conv, "m1", "r1");
+	ck_assert_int_eq(store_commit(s, &cause), 0);
+
+	ck_assert_int_eq(store_begin(s, &cause), 0);
+	add_turn(s, conv, "m2", "r2");
+	/* Inside the transaction the turn is visible to its own connection... */
+	ck_assert_int_eq(count(s, conv, 0), 4);
+	/* ...and to nobody else. */
+	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM messages"), 2);
+	store_rollback(s);
+	ck_assert_int_eq(count(s, conv, 0), 2);
+	ck_assert_int_eq(count(s, conv, 1), 2);
+
+	/* Rolling back with nothing open is harmless; commit without begin is an error. */
+	store_rollback(s);
+	ck_assert_int_eq(store_commit(s, &cause), -1);
+	ck_assert_ptr_nonnull(cause);
+	free(cause);
+	cause = NULL;
+
+	/* begin does not nest. */
+	ck_assert_int_eq(store_begin(s, &cause), 0);
+	ck_assert_int_eq(store_begin(s, &cause), -1);
+	free(cause);
+	cause = NULL;
+	add_turn(s, conv, "m3", "r3");
+	ck_assert_int_eq(store_commit(s, &cause), 0);
+	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM messages"), 4);
+	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM events"), 4);
+
+	/* A failing call inside a turn, then rollback: nothing of the turn is left. */
+	ck_assert_int_eq(store_begin(s, &cause), 0);
+	ck_assert_int_eq(store_message_add(s, conv, "customer", "m4", NULL, &cause), 0);
+	ck_assert_int_eq(store_message_add(s, conv, "nobody", "r4", NULL, &cause), -1);
+	free(cause);
+	cause = NULL;
+	store_rollback(s);
+	ck_assert_int_eq(count(s, conv, 0), 4);
+
+	/* A conversation opened inside a rolled-back turn is gone with it. */
+	int64_t c2;
+	int created;
+	ck_assert_int_eq(store_begin(s, &cause), 0);
+	ck_assert_int_eq(store_conversation_open(s, "zed", &c2, &created, &cause), 0);
+	ck_assert_int_eq(created, 1);
+	store_rollback(s);
+	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM customers WHERE id='zed'"), 0);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(an_uncommitted_turn_is_lost_on_close)
+{
+	struct store *s = open_ok(db);
+	char *cause = NULL;
+	int64_t conv;
+	ck_assert_int_eq(store_conversation_open(s, "ann", &conv, NULL, &cause), 0);
+	add_turn(s, conv, "m1", "r1"); /* autocommit: each add is durable */
+	ck_assert_int_eq(store_begin(s, &cause), 0);
+	add_turn(s, conv, "m2", "r2");
+	store_close(s);
+
+	s = open_ok(db);
+	ck_assert_int_eq(count(s, conv, 0), 2);
+	ck_assert_int_eq(count(s, conv, 1), 2);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(each_add_commits_on_its_own_without_begin)
+{
+	struct store *s = open_ok(db);
+	char *cause = NULL;
+	int64_t conv;
+	ck_assert_int_eq(store_conversation_open(s, "ann", &conv, NULL, &cause), 0);
+	ck_assert_int_eq(store_message_add(s, conv, "customer", "one", NULL, &cause), 0);
+	/* Another connection sees it at once. */
+	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM messages"), 1);
+	ck_assert_int_eq(store_event_add(s, conv, "triage", NULL, &cause), 0);
+	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM events"), 1);
+	/* A failed add leaves the earlier ones alone. */
+	ck_assert_int_eq(store_message_add(s, conv, "robot", "two", NULL, &cause), -1);
+	free(cause);
+	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM messages"), 1);
+	store_close(s);
+}
+END_TEST
+
+static Suite *
+store_suite(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("open");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, create_and_reopen);
+	tcase_add_test(tc, migrates_an_empty_database);
+	tcase_add_test(tc, a_failed_migration_changes_nothing);
+	tcase_add_test(tc, refuses_a_newer_schema);
+	tcase_add_test(tc, refuses_a_file_that_is_not_a_database);
+	tcase_add_test(tc, a_missing_directory_gives_a_cause);
+	tcase_add_test(tc, a_file_in_place_of_the_directory_gives_a_cause);
+	tcase_add_test(tc, a_read_only_directory_gives_a_cause);
+	tcase_add_test(tc, a_read_only_database_file_gives_a_cause);
+	tcase_add_test(tc, processes_can_share_a_new_store);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("rows");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, customer_put_keeps_what_is_not_given);
+	tcase_add_test(tc, open_conversation_is_reused_until_closed);
+	tcase_add_test(tc, messages_round_trip_in_order);
+	tcase_add_test(tc, events_round_trip_in_order);
+	tcase_add_test(tc, handoffs_round_trip_newest_first);
+	tcase_add_test(tc, an_empty_store_lists_nothing);
+	tcase_add_test(tc, times_follow_frontline_today);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("transactions");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, rollback_drops_a_turn);
+	tcase_add_test(tc, an_uncommitted_turn_is_lost_on_close);
+	tcase_add_test(tc, each_add_commits_on_its_own_without_begin);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return run_suite(store_suite());
+}

@@ -1,0 +1,31 @@
+#!/bin/sh
+# scenarios.sh -- the data-driven conversation tests: every tests/scenarios/*.scn
+# run through `frontline chat --json` by tests/scenario, each on a fresh store.
+: "${top_srcdir:=$(dirname "$0")/..}"
+: "${top_builddir:=.}"
+: "${FRONTLINE:=$top_builddir/frontline}"
+: "${FRONTLINE_MODEL:=$top_builddir/triage.model}"
+T=$(mktemp -d "${TMPDIR:-/tmp}/frontline-scn.XXXXXX") || exit 99
+trap 'rm -rf "$T"' EXIT
+HOME=$T XDG_STATE_HOME=$T/state XDG_CACHE_HOME=$T/cache FRONTLINE_TODAY=2026-11-24
+FRONTLINE_DATADIR=$top_srcdir
+export HOME XDG_STATE_HOME XDG_CACHE_HOME FRONTLINE_TODAY FRONTLINE_DATADIR FRONTLINE_MODEL
+passed=0 failed=0 n=0
+for scn in "$top_srcdir"/tests/scenarios/*.scn; do
+	n=$((n + 1))
+	kb=$top_srcdir/kb
+	# A scenario may name its own knowledge base: "# kb: tests/data/DIR".
+	k=$(sed -n 's/^# kb: //p' "$scn")
+	[ -n "$k" ] && kb=$top_srcdir/$k
+	"$top_builddir/tests/scenario" "$FRONTLINE" "$scn" \
+		--policy "$top_srcdir/policies/support-agent-policy.yaml" --kb "$kb" \
+		--db "$T/db-$n.sqlite" >"$T/out" 2>&1
+	cat "$T/out"
+	p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$T/out")
+	f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$T/out")
+	[ -n "$p" ] || { p=0; f=1; }
+	passed=$((passed + p))
+	failed=$((failed + f))
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
