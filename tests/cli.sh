@@ -565,5 +565,40 @@ run env FRONTLINE_DATADIR="$top_srcdir" "$FRONTLINE" --policy "$POLICY" --kb "$K
 	triage --model "$T/junk.model" hello
 expect_rc "triage --model with a junk file" 65
 
+# ------------------------------------------------------------ chat, handoff
+# chat_fl ARGS...: frontline on the shipped data with a store in the temp dir.
+chat_fl() {
+	run env FRONTLINE_DATADIR="$top_srcdir" FRONTLINE_MODEL="$FRONTLINE_MODEL" \
+		"$FRONTLINE" --policy "$POLICY" --kb "$KB" --db "$T/chat.db" "$@"
+}
+printf 'where is my order A12345?\n' >"$T/chat.in"
+STDIN=$T/chat.in chat_fl chat --customer C-1001
+expect_rc "chat" 0
+expect_in "chat: a grounded reply" "$T/out" "agent: I'm an AI assistant"
+expect_in "chat: the order's status" "$T/out" "1Z999AA10123456784"
+printf 'my lawyer will sue you over this refund\n' >"$T/chat.in"
+STDIN=$T/chat.in chat_fl chat --json --customer C-1003
+expect_rc "chat --json" 0
+json_ok "chat --json prints JSON lines" "$T/out"
+for key in turn customer triage knowledge tools validation escalation reply handoff; do
+	expect_in "chat --json has $key" "$T/out" "\"$key\":"
+done
+expect_in "chat: legal language hands off" "$T/out" '"reason":"legal-language-detected"'
+chat_fl handoff list
+expect_rc "handoff list" 0
+expect_in "handoff list shows the packet" "$T/out" "legal-language-detected"
+chat_fl handoff show 1
+expect_rc "handoff show" 0
+expect_in "handoff show: the customer" "$T/out" "Customer: C-1003"
+chat_fl handoff show 999
+expect_rc "handoff show of a missing packet" 66
+chat_fl handoff show abc
+expect_rc "handoff show with a bad id" 64
+STDIN=/dev/null chat_fl chat --tier gold
+expect_rc "chat: bad --tier" 64
+printf 'hello\n' >"$T/chat.in"
+STDIN=$T/chat.in chat_fl chat --fixture "$T/none.json"
+expect_rc "chat: missing fixture" 65
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

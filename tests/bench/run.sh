@@ -46,3 +46,29 @@ else
 	python3 "$srcdir/tests/bench/bench-triage.py" "$builddir/frontline" "$srcdir" "$data" \
 		--model "$builddir/triage.model" || exit 1
 fi
+
+echo
+echo "== chat --json: turns per second on one long scripted conversation (999 turns)"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/frontline-chat.XXXXXX")
+sed 's/max_turns: 4/max_turns: 1000/; s/frustrated_turns: 3/frustrated_turns: 1000/' \
+	"$srcdir/policies/support-agent-policy.yaml" >"$tmp/policy.yaml"
+i=0
+while [ $i -lt 999 ]; do
+	case $((i % 6)) in
+	0) echo "the firmware update failed on my hub" ;;
+	1) echo "how do I pair the motion sensor" ;;
+	2) echo "what are your support hours" ;;
+	3) echo "how do I turn on two-step verification" ;;
+	4) echo "where is my order A12345?" ;;
+	5) echo "how long is the return window?" ;;
+	esac
+	i=$((i + 1))
+done >"$tmp/talk.txt"
+start=$(date +%s.%N)
+FRONTLINE_DATADIR=$srcdir FRONTLINE_MODEL=$builddir/triage.model "$builddir/frontline" \
+	--policy "$tmp/policy.yaml" --kb "$srcdir/kb" --db "$tmp/chat.db" \
+	chat --json --customer C-1001 <"$tmp/talk.txt" >"$tmp/out.jsonl" || exit 1
+end=$(date +%s.%N)
+awk -v s="$start" -v e="$end" -v n="$(wc -l <"$tmp/out.jsonl")" \
+	'BEGIN { printf "%d turns in %.2f s: %.0f turns/s (each turn committed with synchronous=FULL)\n", n, e - s, n / (e - s) }'
+rm -rf "$tmp"
