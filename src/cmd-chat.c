@@ -16,7 +16,7 @@
 
 /* Stores a turn's events, the agent's message and any handoff, in one transaction. */
 static int
-store_turn(struct store *st, int64_t conv, const cJSON *turn, const cJSON *events, char **cause)
+store_turn(struct store *st, int64_t conv, cJSON *turn, const cJSON *events, char **cause)
 {
 	if (store_begin(st, cause) != 0)
 		return -1;
@@ -28,7 +28,7 @@ store_turn(struct store *st, int64_t conv, const cJSON *turn, const cJSON *event
 			goto fail;
 	}
 	const char *reply = cJSON_GetStringValue(cJSON_GetObjectItem(turn, "reply"));
-	const cJSON *h = cJSON_GetObjectItem(turn, "handoff");
+	cJSON *h = cJSON_GetObjectItem(turn, "handoff");
 	if (reply == NULL && cJSON_IsObject(h))
 		reply = cJSON_GetStringValue(cJSON_GetObjectItem(h, "message_to_customer"));
 	if (reply != NULL && store_message_add(st, conv, "ai", reply, NULL, cause) != 0)
@@ -38,7 +38,7 @@ store_turn(struct store *st, int64_t conv, const cJSON *turn, const cJSON *event
 		if (store_handoff_add(st, conv, h, &id, cause) != 0 ||
 		    store_conversation_close(st, conv, "escalated", cause) != 0)
 			goto fail;
-		cJSON_AddNumberToObject((cJSON *)h, "id", (double)id);
+		cJSON_AddNumberToObject(h, "id", (double)id);
 	}
 	return store_commit(st, cause);
 fail:
