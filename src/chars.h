@@ -2,6 +2,8 @@
 #ifndef FL_CHARS_H
 #define FL_CHARS_H
 
+#include <stddef.h>
+
 static inline int
 is_digit(int c)
 {
@@ -58,6 +60,44 @@ is_hard(int c)
 	default:
 		return 0;
 	}
+}
+
+/* Characters of an email address's local part and domain. */
+static inline int
+email_local_char(int c)
+{
+	return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+}
+
+static inline int
+email_domain_char(int c)
+{
+	return is_alnum(c) || c == '.' || c == '-';
+}
+
+/* An email domain: labels of letters, digits and inner hyphens; two or more; the last all letters.
+ */
+static inline int
+email_domain_ok(const char *d, size_t len)
+{
+	size_t labels = 0, i = 0;
+	while (i < len) {
+		size_t a = i;
+		while (i < len && d[i] != '.')
+			i++;
+		if (i == a || i - a > 63 || d[a] == '-' || d[i - 1] == '-')
+			return 0;
+		labels++;
+		if (i == len) {
+			if (i - a < 2)
+				return 0;
+			for (size_t k = a; k < i; k++)
+				if (!is_alpha(d[k]))
+					return 0;
+		}
+		i++; /* the dot */
+	}
+	return labels >= 2 && d[len - 1] != '.';
 }
 
 #endif

@@ -413,42 +413,6 @@ add_unique(struct strv *v, const char *s, size_t a, size_t b,
 
 /* ----------------------------------------------------------- emails */
 
-static inline int
-is_local(int c)
-{
-	return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
-}
-
-static inline int
-is_domain(int c)
-{
-	return is_alnum(c) || c == '.' || c == '-';
-}
-
-/* Labels of letters, digits and inner hyphens; at least two; the last all letters. */
-static int
-domain_ok(const char *d, size_t len)
-{
-	size_t labels = 0, i = 0;
-	while (i < len) {
-		size_t a = i;
-		while (i < len && d[i] != '.')
-			i++;
-		if (i == a || i - a > 63 || d[a] == '-' || d[i - 1] == '-')
-			return 0;
-		labels++;
-		if (i == len) {
-			if (i - a < 2)
-				return 0;
-			for (size_t k = a; k < i; k++)
-				if (!is_alpha(d[k]))
-					return 0;
-		}
-		i++; /* the dot */
-	}
-	return labels >= 2 && d[len - 1] != '.';
-}
-
 static void
 scan_emails(struct scan *sc)
 {
@@ -462,17 +426,18 @@ scan_emails(struct scan *sc)
 		if (lim < floor)
 			lim = floor;
 		size_t a = at;
-		while (a > lim && is_local(s[a - 1]))
+		while (a > lim && email_local_char(s[a - 1]))
 			a--;
 		while (a < at && !is_alnum(s[a]))
 			a++;
 		size_t b = at + 1, blim = at + 1 + 253 < n ? at + 1 + 253 : n;
-		while (b < blim && is_domain(s[b]))
+		while (b < blim && email_domain_char(s[b]))
 			b++;
 		while (b > at + 1 && (s[b - 1] == '.' || s[b - 1] == '-'))
 			b--;
-		int ok = a < at && !(a == lim && lim > floor && is_local(s[a - 1])) &&
-		         s[at - 1] != '.' && domain_ok(s + at + 1, b - at - 1) && !is_word(s[b]);
+		int ok = a < at && !(a == lim && lim > floor && email_local_char(s[a - 1])) &&
+		         s[at - 1] != '.' && email_domain_ok(s + at + 1, b - at - 1) &&
+		         !is_word(s[b]);
 		if (ok) {
 			add_unique(&sc->out->emails, s, a, b, strncasecmp);
 			take(sc, a, b);

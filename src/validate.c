@@ -500,42 +500,6 @@ check_phrases(const struct policy *p, const struct vcache *c, const char *folded
 
 /* ------------------------------------------------------ contacts, ids */
 
-static inline int
-is_local(int c)
-{
-	return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
-}
-
-static inline int
-is_domain(int c)
-{
-	return is_alnum(c) || c == '.' || c == '-';
-}
-
-/* Labels of letters, digits and inner hyphens; at least two; the last all letters. */
-static int
-domain_ok(const char *d, size_t len)
-{
-	size_t labels = 0, i = 0;
-	while (i < len) {
-		size_t a = i;
-		while (i < len && d[i] != '.')
-			i++;
-		if (i == a || i - a > 63 || d[a] == '-' || d[i - 1] == '-')
-			return 0;
-		labels++;
-		if (i == len) {
-			if (i - a < 2)
-				return 0;
-			for (size_t k = a; k < i; k++)
-				if (!is_alpha(d[k]))
-					return 0;
-		}
-		i++; /* the dot */
-	}
-	return labels >= 2 && d[len - 1] != '.';
-}
-
 /* The next email address at or after *pos: 1 with it in [*a, *b), or 0. */
 static int
 next_email(const char *s, size_t n, size_t *pos, size_t *a, size_t *b)
@@ -549,17 +513,17 @@ next_email(const char *s, size_t n, size_t *pos, size_t *a, size_t *b)
 		if (lim < from)
 			lim = from;
 		size_t x = at;
-		while (x > lim && is_local(s[x - 1]))
+		while (x > lim && email_local_char(s[x - 1]))
 			x--;
 		while (x < at && !is_alnum(s[x]))
 			x++;
 		size_t y = at + 1, ylim = n - at - 1 > 253 ? at + 1 + 253 : n;
-		while (y < ylim && is_domain(s[y]))
+		while (y < ylim && email_domain_char(s[y]))
 			y++;
 		while (y > at + 1 && (s[y - 1] == '.' || s[y - 1] == '-'))
 			y--;
-		if (x < at && !(x == lim && lim > from && is_local(s[x - 1])) && s[at - 1] != '.' &&
-		    domain_ok(s + at + 1, y - at - 1) && !is_word(s[y])) {
+		if (x < at && !(x == lim && lim > from && email_local_char(s[x - 1])) &&
+		    s[at - 1] != '.' && email_domain_ok(s + at + 1, y - at - 1) && !is_word(s[y])) {
 			*a = x;
 			*b = y;
 			*pos = y;
