@@ -101,18 +101,11 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 		case 'c':
 			customer = optarg;
 			break;
-		case 't': {
-			int i = names_find(tier_names, optarg);
-			if (i < 0) {
-				fl_warnx("--tier must be self-serve, standard, premium or "
-				         "enterprise, not '%s'",
-				         optarg);
+		case 't':
+			if (cmd_parse_tier(optarg, &tier) != 0)
 				return EX_USAGE;
-			}
-			tier = (enum tier)i;
 			tier_given = 1;
 			break;
-		}
 		case 'f':
 			fixture = optarg;
 			break;

@@ -236,17 +236,10 @@ cmd_triage(struct ctx *ctx, int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
-		case 't': {
-			int i = names_find(tier_names, optarg);
-			if (i < 0) {
-				fl_warnx("--tier must be self-serve, standard, premium or "
-				         "enterprise, not '%s'",
-				         optarg);
+		case 't':
+			if (cmd_parse_tier(optarg, &tier) != 0)
 				return EX_USAGE;
-			}
-			tier = (enum tier)i;
 			break;
-		}
 		case 'm':
 			model = optarg;
 			break;

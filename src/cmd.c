@@ -228,3 +228,15 @@ cmd_join_args(int argc, char **argv, int from)
 	buf_free(&b);
 	return s;
 }
+
+int
+cmd_parse_tier(const char *arg, enum tier *out)
+{
+	int i = names_find(tier_names, arg);
+	if (i < 0) {
+		fl_warnx("--tier must be self-serve, standard, premium or enterprise, not '%s'", arg);
+		return -1;
+	}
+	*out = (enum tier)i;
+	return 0;
+}

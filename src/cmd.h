@@ -77,6 +77,9 @@ struct triage *ctx_triage(struct ctx *, const struct policy *, const char *model
 /* The store's path: --db, else $XDG_STATE_HOME/frontline/frontline.db; NULL without HOME. */
 char *ctx_db_path(struct ctx *);
 
+/* Parses a --tier value; on error prints why and returns -1. */
+int cmd_parse_tier(const char *arg, enum tier *out);
+
 /* The arguments from argv[from] on, joined by spaces: a query or message. Caller frees. */
 char *cmd_join_args(int argc, char **argv, int from);
 
