@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "chars.h"
+#include "tokens.h"
 #include "entities.h"
 #include "ydoc.h"
 
@@ -61,63 +62,6 @@ is_word(int c)
 	return is_alnum(c) || c == '_';
 }
 
-/* ---------------------------------------------------------- words */
-
-struct tok {
-	uint32_t off; /* into the lower-case buffer */
-	uint32_t len;
-	uint32_t hash;
-	int hard; /* punctuation between this word and the one before */
-};
-
-/*
- * Splits s into lower-case ASCII words, written one after another into
- * low (at least n bytes); w needs n / 2 + 1 slots. Apostrophes inside
- * a word ("don't", "don’t") are dropped, so both spellings read "dont",
- * and so are the points and commas of a number ("1,299.00" is one word).
- */
-static size_t
-tokenize(const unsigned char *s, size_t n, char *low, struct tok *w)
-{
-	size_t i = 0, nw = 0, o = 0;
-	int hard = 0;
-
-	while (i < n) {
-		int c = s[i];
-		if (!is_alnum(c)) {
-			hard |= is_hard(c);
-			i++;
-			continue;
-		}
-		uint32_t h = 2166136261u;
-		size_t start = o;
-		for (;;) {
-			if (i < n && is_alnum(s[i])) {
-				low[o] = (char)lower(s[i]);
-				h = (h ^ (unsigned char)low[o]) * 16777619u;
-				o++;
-				i++;
-			} else if (i + 1 < n && s[i] == '\'' && is_alnum(s[i + 1]))
-				i++;
-			else if (i + 1 < n && (s[i] == '.' || s[i] == ',') &&
-			         is_digit(low[o - 1]) && is_digit(s[i + 1]))
-				i++; /* 1,299.00 is one word */
-			else if (i + 3 < n && s[i] == 0xe2 && s[i + 1] == 0x80 &&
-			         s[i + 2] == 0x99 && is_alnum(s[i + 3]))
-				i += 3;
-			else
-				break;
-		}
-		w[nw].off = (uint32_t)start;
-		w[nw].len = (uint32_t)(o - start);
-		w[nw].hash = h;
-		w[nw].hard = hard;
-		nw++;
-		hard = 0;
-	}
-	return nw;
-}
-
 /* --------------------------------------------------------- catalogue */
 
 static const struct ykey k_str = {.type = Y_STR};
@@ -155,8 +99,8 @@ add_alias(struct entity_rules *r, struct ydoc *y, yaml_node_t *n, size_t pi, siz
 	const char *text = ydoc_str(n);
 	size_t len = strlen(text);
 	char *low = xmalloc(len + 1);
-	struct tok *w = xmalloc((len / 2 + 1) * sizeof *w);
-	size_t nw = tokenize((const unsigned char *)text, len, low, w);
+	struct token *w = xmalloc((len / 2 + 1) * sizeof *w);
+	size_t nw = tokens_split((const unsigned char *)text, len, low, w);
 	int line = ydoc_line(y, n), col = ydoc_col(n);
 
 	if (nw == 0)
@@ -1000,15 +944,15 @@ static void
 scan_products(const struct entity_rules *r, const char *text, size_t n, struct entities *out)
 {
 	char lowbuf[SMALL_TEXT];
-	struct tok wbuf[SMALL_TEXT / 2 + 1];
+	struct token wbuf[SMALL_TEXT / 2 + 1];
 	unsigned char seenbuf[256];
 	char *low = n <= SMALL_TEXT ? lowbuf : xmalloc(n);
-	struct tok *w = n <= SMALL_TEXT ? wbuf : xmalloc((n / 2 + 1) * sizeof *w);
+	struct token *w = n <= SMALL_TEXT ? wbuf : xmalloc((n / 2 + 1) * sizeof *w);
 	unsigned char *seen = r->nproducts <= sizeof seenbuf ? seenbuf : xmalloc(r->nproducts);
 	size_t found = 0;
 
 	memset(seen, 0, r->nproducts);
-	size_t nw = tokenize((const unsigned char *)text, n, low, w);
+	size_t nw = tokens_split((const unsigned char *)text, n, low, w);
 	for (size_t i = 0; i < nw && found < r->nproducts; i++) {
 		uint32_t b = w[i].hash & r->mask;
 		for (uint32_t k = r->start[b]; k < r->start[b + 1]; k++) {
@@ -1018,7 +962,7 @@ scan_products(const struct entity_rules *r, const char *text, size_t n, struct e
 			const char *aw = a->words;
 			int j;
 			for (j = 0; j < a->nwords; j++) {
-				const struct tok *t = &w[i + (size_t)j];
+				const struct token *t = &w[i + (size_t)j];
 				if (t->len != a->wlen[j] || (j > 0 && t->hard) ||
 				    memcmp(low + t->off, aw, t->len) != 0)
 					break;

@@ -7,6 +7,7 @@
 
 #include "diag.h"
 #include "chars.h"
+#include "tokens.h"
 #include "urgency.h"
 #include "util.h"
 
@@ -73,57 +74,6 @@ key_of(const char *w, size_t len)
 	for (size_t i = 0; i < len && i < MIN_PREFIX; i++)
 		h = (h ^ (unsigned char)w[i]) * 16777619u;
 	return h;
-}
-
-/* ----------------------------------------------------------- words */
-
-struct tok {
-	uint32_t off; /* into the lower-case buffer */
-	uint32_t len;
-	int hard; /* punctuation between this word and the one before */
-};
-
-/*
- * Splits s into lower-case ASCII words written one after another into
- * low (n bytes); w needs n / 2 + 1 slots. Apostrophes inside a word
- * ("can't", "can’t") are dropped: both read "cant", like "cant"; so
- * are the points and commas of a number ("1,299.00" is one word).
- */
-static size_t
-tokenize(const unsigned char *s, size_t n, char *low, struct tok *w)
-{
-	size_t i = 0, nw = 0, o = 0;
-	int hard = 0;
-
-	while (i < n) {
-		int c = s[i];
-		if (!is_alnum(c)) {
-			hard |= is_hard(c);
-			i++;
-			continue;
-		}
-		size_t start = o;
-		for (;;) {
-			if (i < n && is_alnum(s[i]))
-				low[o++] = (char)lower(s[i++]);
-			else if (i + 1 < n && s[i] == '\'' && is_alnum(s[i + 1]))
-				i++;
-			else if (i + 1 < n && (s[i] == '.' || s[i] == ',') &&
-			         (unsigned)low[o - 1] - '0' < 10u && (unsigned)s[i + 1] - '0' < 10u)
-				i++; /* 1,299.00 is one word */
-			else if (i + 3 < n && s[i] == 0xe2 && s[i + 1] == 0x80 &&
-			         s[i + 2] == 0x99 && is_alnum(s[i + 3]))
-				i += 3;
-			else
-				break;
-		}
-		w[nw].off = (uint32_t)start;
-		w[nw].len = (uint32_t)(o - start);
-		w[nw].hard = hard;
-		nw++;
-		hard = 0;
-	}
-	return nw;
 }
 
 /* ---------------------------------------------------------- loading */
@@ -511,12 +461,12 @@ word_is(const struct urgency_rules *r, const struct pword *pw, const char *w, si
 
 static int
 phrase_at(const struct urgency_rules *r, const struct phrase *ph, const char *low,
-          const struct tok *w, size_t nw, size_t i)
+          const struct token *w, size_t nw, size_t i)
 {
 	if (i + ph->nwords > nw)
 		return 0;
 	for (size_t j = 0; j < ph->nwords; j++) {
-		const struct tok *t = &w[i + j];
+		const struct token *t = &w[i + j];
 		if ((j > 0 && t->hard) ||
 		    !word_is(r, &r->words[ph->word0 + j], low + t->off, t->len))
 			return 0;
@@ -526,12 +476,12 @@ phrase_at(const struct urgency_rules *r, const struct phrase *ph, const char *lo
 
 /* A negator among the WINDOW words before word i, with no punctuation between. */
 static int
-negated(const struct urgency_rules *r, const char *low, const struct tok *w, size_t i)
+negated(const struct urgency_rules *r, const char *low, const struct token *w, size_t i)
 {
 	for (size_t k = 1; k <= WINDOW && k <= i; k++) {
 		if (w[i - k + 1].hard)
 			return 0;
-		const struct tok *t = &w[i - k];
+		const struct token *t = &w[i - k];
 		for (size_t n = 0; n < r->nnegators; n++)
 			if (word_is(r, &r->negators[n], low + t->off, t->len))
 				return 1;
@@ -543,7 +493,7 @@ enum urgency
 urgency_classify(const struct urgency_rules *r, const char *text, const char **why)
 {
 	char lowbuf[SMALL_TEXT];
-	struct tok wbuf[SMALL_TEXT / 2 + 1];
+	struct token wbuf[SMALL_TEXT / 2 + 1];
 	int best = 3; /* rank; 3 = no rule matched */
 	const char *rule = NULL;
 
@@ -554,8 +504,8 @@ urgency_classify(const struct urgency_rules *r, const char *text, const char **w
 
 	size_t n = strlen(text);
 	char *low = n <= SMALL_TEXT ? lowbuf : xmalloc(n);
-	struct tok *w = n <= SMALL_TEXT ? wbuf : xmalloc((n / 2 + 1) * sizeof *w);
-	size_t nw = tokenize((const unsigned char *)text, n, low, w);
+	struct token *w = n <= SMALL_TEXT ? wbuf : xmalloc((n / 2 + 1) * sizeof *w);
+	size_t nw = tokens_split((const unsigned char *)text, n, low, w);
 
 	for (size_t i = 0; i < nw && best > 0; i++) {
 		uint32_t b = key_of(low + w[i].off, w[i].len) & r->mask;
