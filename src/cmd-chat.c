@@ -126,7 +126,7 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 	struct policy *p;
 	struct tool_backend tb = {0};
 	struct store *st = NULL;
-	char *cause = NULL, *db = NULL, *fix = NULL, *guest = NULL;
+	char *cause = NULL, *db = NULL, *guest = NULL;
 	struct conversation conv;
 	int have_conv = 0;
 
@@ -135,13 +135,8 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 	ag.policy = p;
 	if ((ag.triage = ctx_triage(ctx, p, NULL, &ex)) == NULL)
 		goto out;
-	fix =
-	    fixture ? xstrdup(fixture) : xasprintf("%s/data/fixtures/customers.json", ctx->datadir);
-	if (tool_backend_fixture(&tb, fix, &cause) != 0) {
-		fl_warnx("tools: %s", cause);
-		ex = EX_DATAERR;
+	if ((ex = ctx_tool_backend(ctx, fixture, &tb)) != EX_OK)
 		goto out;
-	}
 	ag.tools = &tb;
 	if ((db = ctx_db_path(ctx)) == NULL || (st = store_open(db, &cause)) == NULL) {
 		fl_warnx("cannot open the store %s: %s", db ? db : "(no state directory)",
@@ -227,7 +222,6 @@ out:
 	triage_close(ag.triage);
 	kb_close(ag.kb);
 	free(db);
-	free(fix);
 	free(guest);
 	return ex;
 }
@@ -241,6 +235,7 @@ const struct cmd_entry cmd_chat_entry = {
             "  --customer ID    who is talking (default: a new guest); their open\n"
             "                   conversation resumes where it stopped\n"
             "  --tier TIER      self-serve, standard (default), premium, enterprise\n"
-            "  --fixture FILE   customers and orders for the tools (default: the shipped demo)\n"
+            "  --fixture FILE   customers and orders for the tools, instead of the config\n"
+            "                   file's tool backend (default: the shipped demo fixture)\n"
             "Every message, event and handoff is stored before it is acknowledged.\n",
 };

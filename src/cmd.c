@@ -10,16 +10,11 @@
 #include <sysexits.h>
 
 #include "cmd.h"
+#include "paths.h"
 
 static const struct cmd_entry *const cmd_table[] = {
-    &cmd_chat_entry,
-    &cmd_triage_entry,
-    &cmd_handoff_list_entry,
-    &cmd_handoff_show_entry,
-    &cmd_kb_search_entry,
-    &cmd_kb_audit_entry,
-    &cmd_policy_check_entry,
-    &cmd_demo_entry,
+    &cmd_chat_entry,      &cmd_triage_entry,   &cmd_handoff_list_entry, &cmd_handoff_show_entry,
+    &cmd_kb_search_entry, &cmd_kb_audit_entry, &cmd_policy_check_entry, &cmd_demo_entry,
 };
 
 void
@@ -214,6 +209,85 @@ ctx_triage(struct ctx *ctx, const struct policy *p, const char *model, int *ex)
 	return t;
 }
 
+const struct settings *
+ctx_settings(struct ctx *ctx, int *ex)
+{
+	if (ctx->settings != NULL)
+		return ctx->settings;
+	char *path = NULL;
+	if (ctx->config_path == NULL) {
+		char *dir = paths_config_dir();
+		if (dir == NULL) /* no HOME: nothing to read */
+			return ctx->settings = settings_default();
+		path = xasprintf("%s/config.yaml", dir);
+		free(dir);
+	}
+	struct stat st;
+	if (path == NULL && stat(ctx->config_path, &st) != 0) {
+		fl_warnx("config file %s: %s", ctx->config_path, strerror(errno));
+		*ex = EX_NOINPUT;
+		return NULL;
+	}
+	struct diag d = {0};
+	ctx->settings = settings_load(path ? path : ctx->config_path, path == NULL, &d);
+	if (d.msgs.n > 0) {
+		char *all = diag_join(&d);
+		fprintf(stderr, "%s\n", all);
+		free(all);
+	}
+	if (ctx->settings == NULL)
+		*ex = EX_CONFIG;
+	diag_free(&d);
+	free(path);
+	return ctx->settings;
+}
+
+int
+ctx_tool_backend(struct ctx *ctx, const char *fixture, struct tool_backend *tb)
+{
+	int ex = EX_OK;
+	const struct settings *s = ctx_settings(ctx, &ex);
+	if (s == NULL)
+		return ex;
+	const struct tools_settings *t = &s->tools;
+	char *cause = NULL;
+	if (fixture == NULL && t->kind == TOOLS_HTTP) {
+		const char *token = t->token_env ? getenv(t->token_env) : NULL;
+		if (t->token_env != NULL && (token == NULL || *token == '\0')) {
+			fl_warnx("tools: the http backend's token variable %s is not set",
+			         t->token_env);
+			return EX_CONFIG;
+		}
+		struct tool_http_config hc = {
+		    .account_url = t->account_url,
+		    .order_url = t->order_url,
+		    .credit_url = t->credit_url,
+		    .resend_url = t->resend_url,
+		    .timeout_ms = t->timeout_ms,
+		    .bearer_token = token,
+		};
+		if (tool_backend_http(tb, &hc, &cause) != 0) {
+			fl_warnx("tools: %s", cause);
+			free(cause);
+			return EX_CONFIG;
+		}
+		return EX_OK;
+	}
+	char *dflt = xasprintf("%s/data/fixtures/customers.json", ctx->datadir);
+	const char *path = fixture ? fixture : t->fixture ? t->fixture : dflt;
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		fl_warnx("tools: the customer fixture %s: %s", path, strerror(errno));
+		ex = EX_NOINPUT;
+	} else if (tool_backend_fixture(tb, path, &cause) != 0) {
+		fl_warnx("tools: %s", cause);
+		ex = EX_DATAERR;
+	}
+	free(cause);
+	free(dflt);
+	return ex;
+}
+
 char *
 cmd_join_args(int argc, char **argv, int from)
 {
@@ -234,7 +308,8 @@ cmd_parse_tier(const char *arg, enum tier *out)
 {
 	int i = names_find(tier_names, arg);
 	if (i < 0) {
-		fl_warnx("--tier must be self-serve, standard, premium or enterprise, not '%s'", arg);
+		fl_warnx("--tier must be self-serve, standard, premium or enterprise, not '%s'",
+		         arg);
 		return -1;
 	}
 	*out = (enum tier)i;

@@ -6,6 +6,8 @@
 
 #include "kb.h"
 #include "policy.h"
+#include "settings.h"
+#include "tool-backend.h"
 #include "triage.h"
 
 /* What the global options and the environment decided for this run. */
@@ -20,6 +22,7 @@ struct ctx {
 
 	struct policy_watch policy; /* loaded on first use */
 	int policy_loaded;
+	struct settings *settings; /* the config file, loaded on first use */
 };
 
 struct cmd_entry {
@@ -73,6 +76,22 @@ int ctx_retrieval(struct ctx *, struct policy **, struct kb **, struct kb_freshn
  * problem was printed and *ex holds the exit code.
  */
 struct triage *ctx_triage(struct ctx *, const struct policy *, const char *model, int *ex);
+
+/*
+ * The config file: --config (which must exist), else
+ * $XDG_CONFIG_HOME/frontline/config.yaml (defaults when absent). Loaded on
+ * first use and owned by ctx. NULL: the problems were printed and *ex
+ * holds the exit code.
+ */
+const struct settings *ctx_settings(struct ctx *, int *ex);
+
+/*
+ * The tool backend the config file names (the shipped customer fixture by
+ * default); fixture, when not NULL, overrides it with that fixture file.
+ * Fills *tb (free with tool_backend_free). Returns EX_OK or an exit code,
+ * having printed why.
+ */
+int ctx_tool_backend(struct ctx *, const char *fixture, struct tool_backend *tb);
 
 /* The store's path: --db, else $XDG_STATE_HOME/frontline/frontline.db; NULL without HOME. */
 char *ctx_db_path(struct ctx *);

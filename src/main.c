@@ -92,6 +92,7 @@ main(int argc, char **argv)
 
 	if (ctx.policy_loaded)
 		policy_watch_free(&ctx.policy);
+	settings_free(ctx.settings);
 	free(ctx.datadir);
 	free(policy);
 	free(kb);

@@ -194,33 +194,6 @@ str_list(struct strv *sv, struct ydoc *y, yaml_node_t *n)
 		strv_add(sv, ydoc_str(yaml_document_get_node(&y->doc, *it)));
 }
 
-static double
-num_or(struct ydoc *y, yaml_node_t *map, const char *key, double dflt)
-{
-	double v;
-	return ydoc_num(ydoc_get(y, map, key), &v) == 0 ? v : dflt;
-}
-
-static long
-int_or(struct ydoc *y, yaml_node_t *map, const char *key, long dflt)
-{
-	long v;
-	return ydoc_int(ydoc_get(y, map, key), &v) == 0 ? v : dflt;
-}
-
-static int
-bool_or(struct ydoc *y, yaml_node_t *map, const char *key, int dflt)
-{
-	int v;
-	return ydoc_bool(ydoc_get(y, map, key), &v) == 0 ? v : dflt;
-}
-
-#define FOR_PAIRS(y, map, pr)                                                                      \
-	for (yaml_node_pair_t *pr = (map) && (map)->type == YAML_MAPPING_NODE                      \
-	                                ? (map)->data.mapping.pairs.start                          \
-	                                : NULL;                                                    \
-	     pr != NULL && pr < (map)->data.mapping.pairs.top; pr++)
-
 /* -------------------------------------------------------- extraction */
 
 static void
@@ -241,7 +214,7 @@ load_guardrails(struct policy *p, struct ydoc *y, yaml_node_t *g, struct diag *d
 			          "be checked for it",
 			          t->name);
 	}
-	FOR_PAIRS(y, tpat, pr)
+	YDOC_FOR_PAIRS(y, tpat, pr)
 	{
 		yaml_node_t *k = yaml_document_get_node(&y->doc, pr->key);
 		if (!strv_contains(&names, ydoc_str(k)))
@@ -252,7 +225,7 @@ load_guardrails(struct policy *p, struct ydoc *y, yaml_node_t *g, struct diag *d
 
 	yaml_node_t *disc = ydoc_get(y, g, "required_disclosures");
 	p->disclosures = xcalloc(ydoc_count(disc), sizeof *p->disclosures);
-	FOR_PAIRS(y, disc, pr)
+	YDOC_FOR_PAIRS(y, disc, pr)
 	{
 		yaml_node_t *v = yaml_document_get_node(&y->doc, pr->value);
 		struct disclosure *dc = &p->disclosures[p->ndisclosures++];
@@ -264,7 +237,7 @@ load_guardrails(struct policy *p, struct ydoc *y, yaml_node_t *g, struct diag *d
 
 	yaml_node_t *hs = ydoc_get(y, g, "sensitive_topic_handlers");
 	p->handlers = xcalloc(ydoc_count(hs), sizeof *p->handlers);
-	FOR_PAIRS(y, hs, pr)
+	YDOC_FOR_PAIRS(y, hs, pr)
 	{
 		yaml_node_t *k = yaml_document_get_node(&y->doc, pr->key);
 		yaml_node_t *v = yaml_document_get_node(&y->doc, pr->value);
@@ -273,7 +246,7 @@ load_guardrails(struct policy *p, struct ydoc *y, yaml_node_t *g, struct diag *d
 		h->action = (enum handler_action)names_find(handler_action_names,
 		                                            ydoc_str(ydoc_get(y, v, "action")));
 		h->message = xstrdup(ydoc_str(ydoc_get(y, v, "message")));
-		h->threshold_usd = num_or(y, v, "threshold_usd", -1);
+		h->threshold_usd = ydoc_num_or(y, v, "threshold_usd", -1);
 		patset_load(&h->patterns, y, ydoc_get(y, v, "patterns"));
 		if (h->patterns.src.n == 0)
 			diag_warn(d, y->file, ydoc_line(y, k), ydoc_col(k),
@@ -286,15 +259,15 @@ static void
 load_escalation(struct policy *p, struct ydoc *y, yaml_node_t *e)
 {
 	struct escalation_config *c = &p->esc;
-	c->confidence_threshold = num_or(y, e, "confidence_threshold", 0.72);
-	c->max_turns = (int)int_or(y, e, "max_turns", 4);
-	c->frustrated_turns = (int)int_or(y, e, "frustrated_turns", 3);
-	c->retrieval_floor = num_or(y, e, "retrieval_confidence_floor", 0.5);
+	c->confidence_threshold = ydoc_num_or(y, e, "confidence_threshold", 0.72);
+	c->max_turns = (int)ydoc_int_or(y, e, "max_turns", 4);
+	c->frustrated_turns = (int)ydoc_int_or(y, e, "frustrated_turns", 3);
+	c->retrieval_floor = ydoc_num_or(y, e, "retrieval_confidence_floor", 0.5);
 	yaml_node_t *rc = ydoc_get(y, e, "retrieval_sensitive_categories");
 	c->retrieval_categories =
 	    rc ? enum_mask(y, rc, category_names) : 1u << CAT_BILLING | 1u << CAT_ACCOUNT;
 	yaml_node_t *eb = ydoc_get(y, e, "enterprise_billing");
-	c->enterprise_billing = bool_or(y, eb, "enabled", 1);
+	c->enterprise_billing = ydoc_bool_or(y, eb, "enabled", 1);
 	yaml_node_t *tiers = ydoc_get(y, eb, "tiers");
 	yaml_node_t *cats = ydoc_get(y, eb, "categories");
 	c->enterprise_tiers = tiers ? enum_mask(y, tiers, tier_names) : 1u << TIER_ENTERPRISE;
@@ -333,10 +306,10 @@ load_routing(struct policy *p, struct ydoc *y, yaml_node_t *r, struct diag *d)
 		rr->category = enum_mask(y, ydoc_get(y, w, "intent_category"), category_names);
 		rr->sentiment = enum_mask(y, ydoc_get(y, w, "sentiment"), sentiment_names);
 		rr->tier = enum_mask(y, ydoc_get(y, w, "tier"), tier_names);
-		rr->legal = bool_or(y, w, "has_legal_language", -1);
+		rr->legal = ydoc_bool_or(y, w, "has_legal_language", -1);
 		rr->route = (enum route)names_find(route_names, ydoc_str(ydoc_get(y, m, "route")));
 		rr->line = ydoc_line(y, m);
-		FOR_PAIRS(y, w, pr)
+		YDOC_FOR_PAIRS(y, w, pr)
 		{
 			yaml_node_t *v = yaml_document_get_node(&y->doc, pr->value);
 			if (v->type == YAML_SEQUENCE_NODE &&
@@ -357,10 +330,10 @@ load_routing(struct policy *p, struct ydoc *y, yaml_node_t *r, struct diag *d)
 static void
 load_resolution(struct policy *p, struct ydoc *y, yaml_node_t *r, struct diag *d)
 {
-	p->write_tools_enabled = bool_or(y, r, "write_tools_enabled", 0);
+	p->write_tools_enabled = ydoc_bool_or(y, r, "write_tools_enabled", 0);
 	yaml_node_t *credit = ydoc_get(y, r, "credit");
-	p->credit_max_per_credit = num_or(y, credit, "max_per_credit_usd", 25);
-	p->credit_max_per_conversation = num_or(y, credit, "max_per_conversation_usd", 50);
+	p->credit_max_per_credit = ydoc_num_or(y, credit, "max_per_credit_usd", 25);
+	p->credit_max_per_conversation = ydoc_num_or(y, credit, "max_per_conversation_usd", 50);
 	if (p->credit_max_per_credit > p->credit_max_per_conversation)
 		diag_error(d, y->file, ydoc_line(y, credit), ydoc_col(credit),
 		           "resolution.credit: max_per_credit_usd (%g) exceeds "
@@ -375,7 +348,7 @@ load_resolution(struct policy *p, struct ydoc *y, yaml_node_t *r, struct diag *d
 		    ro | 1u << TOOL_GET_CUSTOMER_ACCOUNT;
 		return;
 	}
-	FOR_PAIRS(y, routes, pr)
+	YDOC_FOR_PAIRS(y, routes, pr)
 	{
 		yaml_node_t *k = yaml_document_get_node(&y->doc, pr->key);
 		int ri = names_find(route_names, ydoc_str(k));
@@ -431,7 +404,7 @@ policy_load_text(const char *path, const char *text, size_t len, struct diag *d)
 	load_routing(p, &y, ydoc_get(&y, root, "routing"), d);
 	load_resolution(p, &y, ydoc_get(&y, root, "resolution"), d);
 	yaml_node_t *k = ydoc_get(&y, root, "knowledge");
-	p->stale_after_days = (int)int_or(&y, k, "stale_after_days", 90);
+	p->stale_after_days = (int)ydoc_int_or(&y, k, "stale_after_days", 90);
 	yaml_node_t *vt = ydoc_get(&y, k, "volatile_topics");
 	p->volatile_topics = vt ? enum_mask(&y, vt, topic_names)
 	                        : 1u << TOPIC_PRICING | 1u << TOPIC_POLICY | 1u << TOPIC_PRODUCT;

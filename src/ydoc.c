@@ -374,3 +374,31 @@ ydoc_check(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *whe
 	}
 	check_scalar(y, n, k, where, d);
 }
+
+double
+ydoc_num_or(struct ydoc *y, yaml_node_t *map, const char *key, double dflt)
+{
+	double v;
+	return ydoc_num(ydoc_get(y, map, key), &v) == 0 ? v : dflt;
+}
+
+long
+ydoc_int_or(struct ydoc *y, yaml_node_t *map, const char *key, long dflt)
+{
+	long v;
+	return ydoc_int(ydoc_get(y, map, key), &v) == 0 ? v : dflt;
+}
+
+int
+ydoc_bool_or(struct ydoc *y, yaml_node_t *map, const char *key, int dflt)
+{
+	int v;
+	return ydoc_bool(ydoc_get(y, map, key), &v) == 0 ? v : dflt;
+}
+
+const char *
+ydoc_str_or_null(struct ydoc *y, yaml_node_t *map, const char *key)
+{
+	yaml_node_t *n = ydoc_get(y, map, key);
+	return n != NULL && n->type == YAML_SCALAR_NODE ? ydoc_str(n) : NULL;
+}

@@ -72,4 +72,18 @@ int ydoc_int(yaml_node_t *, long *);
 int ydoc_num(yaml_node_t *, double *);
 int ydoc_bool(yaml_node_t *, int *);
 
+/* The value of key in map converted, or dflt when the key is absent (or malformed). */
+double ydoc_num_or(struct ydoc *, yaml_node_t *map, const char *key, double dflt);
+long ydoc_int_or(struct ydoc *, yaml_node_t *map, const char *key, long dflt);
+int ydoc_bool_or(struct ydoc *, yaml_node_t *map, const char *key, int dflt);
+/* The scalar text of key in map, or NULL when absent. Owned by the document. */
+const char *ydoc_str_or_null(struct ydoc *, yaml_node_t *map, const char *key);
+
+/* Iterates the pairs of a mapping node (none when map is NULL or not a mapping). */
+#define YDOC_FOR_PAIRS(y, map, pr)                                                                 \
+	for (yaml_node_pair_t *pr = (map) && (map)->type == YAML_MAPPING_NODE                      \
+	                                ? (map)->data.mapping.pairs.start                          \
+	                                : NULL;                                                    \
+	     pr != NULL && pr < (map)->data.mapping.pairs.top; pr++)
+
 #endif

@@ -598,7 +598,58 @@ STDIN=/dev/null chat_fl chat --tier gold
 expect_rc "chat: bad --tier" 64
 printf 'hello\n' >"$T/chat.in"
 STDIN=$T/chat.in chat_fl chat --fixture "$T/none.json"
-expect_rc "chat: missing fixture" 65
+expect_rc "chat: missing fixture" 66
+printf '{"customers": [\n' >"$T/broken.json"
+STDIN=$T/chat.in chat_fl chat --fixture "$T/broken.json"
+expect_rc "chat: broken fixture" 65
+
+# ------------------------------------------------ the config file
+# Tool backends come from the config file: a fixture named relative to it, an
+# http backend with URL templates (a dead one here: the turn must still end).
+mkdir -p "$T/config/frontline" "$T/cfg"
+sed 's/C-1001/C-7777/' "$top_srcdir/data/fixtures/customers.json" >"$T/cfg/mine.json"
+printf 'tools:\n  backend: fixture\n  fixture: mine.json\n' >"$T/cfg/config.yaml"
+printf 'where is my order A12345\n' >"$T/chat.in"
+STDIN=$T/chat.in chat_fl --config "$T/cfg/config.yaml" chat --customer C-7777
+expect_rc "config: a fixture relative to the config file" 0
+expect_in "config: the fixture's customer has the order" "$T/out" "1Z999AA10123456784"
+cp "$T/cfg/config.yaml" "$T/config/frontline/config.yaml"
+printf '  fixture: [\n' >>"$T/config/frontline/config.yaml"
+STDIN=$T/chat.in chat_fl chat --customer C-7777
+expect_rc "config: the default file is read (a broken one is an error)" 78
+expect_in "config: errors name file:line" "$T/err" "frontline/config.yaml:5:1: YAML syntax error"
+rm "$T/config/frontline/config.yaml"
+STDIN=$T/chat.in chat_fl --config "$T/cfg/none.yaml" chat
+expect_rc "config: a missing --config" 66
+printf 'tools:\n  backend: http\n  http: {account_url: "ftp://x/{customer_id}"}\n' >"$T/cfg/bad.yaml"
+STDIN=$T/chat.in chat_fl --config "$T/cfg/bad.yaml" chat
+expect_rc "config: a bad tools section" 78
+expect_in "config: a bad URL is named" "$T/err" "bad.yaml:3"
+expect_in "config: http needs the read URLs" "$T/err" "needs http.account_url and http.order_url"
+printf 'agents:\n  resolution: {backend: openai, endpoint: nowhere}\n' >"$T/cfg/bad.yaml"
+STDIN=$T/chat.in chat_fl --config "$T/cfg/bad.yaml" chat
+expect_rc "config: an agent on an unknown endpoint" 78
+expect_in "config: the unknown endpoint is named" "$T/err" "no endpoint named 'nowhere'"
+cat >"$T/cfg/http.yaml" <<EOF
+tools:
+  backend: http
+  http:
+    account_url: http://127.0.0.1:1/customers/{customer_id}
+    order_url: http://127.0.0.1:1/orders/{order_id}
+    timeout_ms: 2000
+    token_env: FL_TEST_CRM_TOKEN
+EOF
+STDIN=$T/chat.in chat_fl --config "$T/cfg/http.yaml" chat --json --customer C-1001
+expect_rc "config: the http backend's token must be set" 78
+expect_in "config: the missing token variable is named" "$T/err" "FL_TEST_CRM_TOKEN"
+FL_TEST_CRM_TOKEN=s3cret-token-value
+export FL_TEST_CRM_TOKEN
+STDIN=$T/chat.in chat_fl --config "$T/cfg/http.yaml" chat --json --customer C-1001
+unset FL_TEST_CRM_TOKEN
+expect_rc "config: a dead http tool backend still ends the turn" 0
+expect_in "config: the failed call is recorded" "$T/out" '"refusal":"backend error: get_order_status'
+expect_in "config: the turn escalates instead of guessing" "$T/out" '"escalate":true'
+expect_not_in "config: the token never shows" "$T/out" "s3cret-token-value"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
