@@ -16,8 +16,13 @@
 #include "ydoc.h"
 
 /* Bump when the index layout or tokenizer changes: old indexes are rebuilt. */
-#define KB_INDEX_SCHEMA "4"
-#define KB_TOKENIZER    "porter unicode61 remove_diacritics 2"
+#define KB_INDEX_SCHEMA "7"
+/*
+ * bm25 column weights: title, content, eight unindexed columns, and the
+ * file's title for a section fact ("Factory reset steps" for "Acme Hub").
+ */
+#define KB_WEIGHTS   "4.0, 1.0, 0, 0, 0, 0, 0, 0, 0, 0, 2.0"
+#define KB_TOKENIZER "porter unicode61 remove_diacritics 2"
 /* Candidates fetched from FTS5 before confidence is computed. */
 #define KB_POOL 10
 /* Query terms in more facts than this are dropped (see kb_search). */
@@ -42,6 +47,7 @@ fact_free(struct kb_fact *f)
 {
 	free(f->id);
 	free(f->title);
+	free(f->context);
 	free(f->content);
 	free(f->source);
 	free(f->product);
@@ -137,7 +143,8 @@ strip_cr(const char *text, size_t len, size_t *outlen)
  */
 static void
 add_fact(struct kb_facts *out, const struct kb_fact *meta, const char *source, const char *product,
-         const char *id, const char *title, const char *b, const char *e, int line)
+         const char *id, const char *title, const char *context, const char *b, const char *e,
+         int line)
 {
 	for (const char *p = b; p < e && isspace((unsigned char)*p); p++)
 		if (*p == '\n')
@@ -152,6 +159,7 @@ add_fact(struct kb_facts *out, const struct kb_fact *meta, const char *source, c
 	*f = *meta;
 	f->id = xstrdup(id);
 	f->title = xstrdup(title);
+	f->context = context ? xstrdup(context) : NULL;
 	f->content = content;
 	f->source = xstrdup(source);
 	f->product = xstrdup(product);
@@ -251,13 +259,13 @@ kb_parse_file(const char *path, const char *text0, size_t len0, struct kb_facts 
 		if (strncmp(p, "## ", 3) == 0 || last) {
 			char *stop = strncmp(p, "## ", 3) == 0 ? p : next;
 			if (sec == NULL)
-				add_fact(out, &meta, path, product, id, title, body, stop,
+				add_fact(out, &meta, path, product, id, title, NULL, body, stop,
 				         body_line);
 			else {
 				char *slug = str_slug(sec_title);
 				char *fid = xasprintf("%s/%s", id, slug);
-				add_fact(out, &meta, path, product, fid, sec_title, sec, stop,
-				         sec_line);
+				add_fact(out, &meta, path, product, fid, sec_title, title, sec,
+				         stop, sec_line);
 				free(fid);
 				free(slug);
 				free(sec_title);
@@ -504,7 +512,7 @@ open_db(struct kb *kb, const char *path, char **cause)
 	         "CREATE INDEX fact_src_source ON fact_src(source);"
 	         "CREATE VIRTUAL TABLE fts USING fts5(title, content, id UNINDEXED,"
 	         " source UNINDEXED, line UNINDEXED, topic UNINDEXED, product UNINDEXED,"
-	         " updated UNINDEXED, version UNINDEXED, volatile UNINDEXED,"
+	         " updated UNINDEXED, version UNINDEXED, volatile UNINDEXED, context,"
 	         " tokenize='" KB_TOKENIZER "');"
 	         "CREATE VIRTUAL TABLE vocab USING fts5vocab(fts, row);"
 	         "INSERT INTO meta VALUES('schema', '" KB_INDEX_SCHEMA "');",
@@ -547,7 +555,7 @@ index_file(struct kb *kb, const char *path, const struct stat *st, struct diag *
 	parse_path(path, &fs, d);
 	if (forget_file(kb, path) != 0)
 		goto db_error;
-	if (sqlite3_prepare_v2(kb->db, "INSERT INTO fts VALUES(?,?,?,?,?,?,?,?,?,?)", -1, &ins,
+	if (sqlite3_prepare_v2(kb->db, "INSERT INTO fts VALUES(?,?,?,?,?,?,?,?,?,?,?)", -1, &ins,
 	                       NULL) != SQLITE_OK)
 		goto db_error;
 	for (size_t i = 0; i < fs.n; i++) {
@@ -564,6 +572,7 @@ index_file(struct kb *kb, const char *path, const struct stat *st, struct diag *
 		sqlite3_bind_text(ins, 8, date, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int(ins, 9, f->version);
 		sqlite3_bind_int(ins, 10, f->volatile_);
+		sqlite3_bind_text(ins, 11, f->context ? f->context : "", -1, SQLITE_STATIC);
 		if (sqlite3_step(ins) != SQLITE_DONE) {
 			sqlite3_finalize(ins);
 			goto db_error;
@@ -713,7 +722,7 @@ kb_open(const char *dir, const char *index, struct diag *d, char **cause)
 	                       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(kb->db,
 	                       "SELECT title, content, id, source, line, topic, product, updated,"
-	                       " version, volatile FROM fts WHERE rowid=?",
+	                       " version, volatile, context FROM fts WHERE rowid=?",
 	                       -1, &kb->st_get, NULL) != SQLITE_OK) {
 		*cause = xasprintf("knowledge index: %s", sqlite3_errmsg(kb->db));
 		goto fail;
@@ -872,6 +881,8 @@ load_hit(struct kb *kb, sqlite3_int64 rowid, struct kb_fact *f)
 			f->updated = 0;
 		f->version = sqlite3_column_int(kb->st_get, 8);
 		f->volatile_ = sqlite3_column_int(kb->st_get, 9);
+		const char *ctx = (const char *)sqlite3_column_text(kb->st_get, 10);
+		f->context = ctx != NULL && *ctx != '\0' ? xstrdup(ctx) : NULL;
 	}
 	sqlite3_reset(kb->st_get);
 }
@@ -984,8 +995,8 @@ kb_search(struct kb *kb, const char *query, int k, const struct kb_freshness *fr
 
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(kb->db,
-	                       "SELECT rowid, -bm25(fts, 4.0, 1.0) FROM fts WHERE fts MATCH ?"
-	                       " ORDER BY bm25(fts, 4.0, 1.0) LIMIT ?",
+	                       "SELECT rowid, -bm25(fts, " KB_WEIGHTS ") FROM fts WHERE fts MATCH ?"
+	                       " ORDER BY bm25(fts, " KB_WEIGHTS ") LIMIT ?",
 	                       -1, &st, NULL) != SQLITE_OK) {
 		*cause = xasprintf("knowledge index: %s", sqlite3_errmsg(kb->db));
 		buf_free(&m);
@@ -1019,7 +1030,8 @@ kb_search(struct kb *kb, const char *query, int k, const struct kb_freshness *fr
 		double density = idf_total > 0 ? best / idf_total : 0;
 		for (size_t i = 0; i < out->n; i++) {
 			struct kb_hit *h = &out->v[i];
-			char *all = xasprintf("%s\n%s", h->fact.title, h->fact.content);
+			char *all = xasprintf("%s\n%s\n%s", h->fact.context ? h->fact.context : "",
+			                      h->fact.title, h->fact.content);
 			h->feat[0] = coverage(kb, all, &q, idf_total, &h->feat[5]);
 			h->feat[1] = coverage(kb, h->fact.title, &q, idf_total, NULL);
 			h->feat[2] = best > 0 ? h->score / best : 0;
@@ -1027,6 +1039,12 @@ kb_search(struct kb *kb, const char *query, int k, const struct kb_freshness *fr
 			h->feat[4] = density;
 			free(all);
 			h->confidence = kb_calibrate(h->feat);
+			if (h->fact.context !=
+			    NULL) { /* shown as "Factory reset steps: Acme Hub" */
+				char *t = xasprintf("%s: %s", h->fact.context, h->fact.title);
+				free(h->fact.title);
+				h->fact.title = t;
+			}
 			if (fr != NULL)
 				h->freshness_days = kb_fact_freshness(&h->fact, fr, &h->stale);
 		}

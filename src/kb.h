@@ -11,6 +11,7 @@
 struct kb_fact {
 	char *id;
 	char *title;
+	char *context; /* a section fact's file title ("Factory reset steps"), or NULL */
 	char *content;
 	char *source; /* file path as found under the KB directory */
 	int line;     /* line of the fact in that file */

@@ -1119,6 +1119,14 @@ START_TEST(shipped_kb_answers_realistic_questions)
 	assert_top(shipped_kb, "reset my password", "account-password-reset");
 	assert_top(shipped_kb, "return window", "returns-window");
 	assert_top(shipped_kb, "how many days do I have to return a camera", "returns-window");
+	/* A section is found by its file's title too ("Factory reset steps" / "Acme Doorbell Pro"). */
+	assert_top(shipped_kb, "how do I factory reset the doorbell",
+	           "technical-factory-reset/acme-doorbell-pro");
+	assert_top(shipped_kb, "reset the hub", "technical-factory-reset/acme-hub");
+	struct kb_hits hub;
+	search_ok(shipped_kb, "reset the hub", 1, &hub);
+	ck_assert_str_eq(hub.v[0].fact.title, "Factory reset steps: Acme Hub");
+	kb_hits_free(&hub);
 
 	/* Standard shipping: one of the two (conflicting) delivery-time facts. */
 	struct kb_hits h;
