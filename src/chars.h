@@ -22,6 +22,13 @@ is_alnum(int c)
 	return is_digit(c) || is_alpha(c);
 }
 
+/* A word character for \b: what glibc counts in the C locale. */
+static inline int
+is_word(int c)
+{
+	return is_alnum(c) || c == '_';
+}
+
 static inline int
 lower(int c)
 {

@@ -10,6 +10,7 @@
 #include "chars.h"
 #include "tokens.h"
 #include "entities.h"
+#include "phone.h"
 #include "ydoc.h"
 
 /*
@@ -54,13 +55,6 @@ struct entity_rules {
 };
 
 /* ------------------------------------------------------- characters */
-
-/* A word character for \b: what glibc counts in the C locale. */
-static inline int
-is_word(int c)
-{
-	return is_alnum(c) || c == '_';
-}
 
 /* --------------------------------------------------------- catalogue */
 
@@ -776,165 +770,22 @@ scan_amounts(struct scan *sc)
 
 /* ------------------------------------------------------------- phones */
 
-/* Shapes that are not phone numbers: dates, year ranges, ZIP+4. */
-static int
-phone_shape_ok(const char *dg, const int *g, int ng, int plus, int dot, int nd)
-{
-	if (plus)
-		return nd >= 8 && nd <= 15 && g[ng - 1] >= 2;
-	if (nd < 7 || nd > 12)
-		return 0;
-	if (ng == 1)
-		return nd == 10 || nd == 11;
-	for (int k = 1; k < ng; k++)
-		if (g[k] < 2)
-			return 0;
-	if (g[0] == 1 && (dg[0] != '1' || ng < 3))
-		return 0;
-	if (dot && !((ng == 3 && g[0] == 3 && g[1] == 3 && g[2] == 4) ||
-	             (ng == 4 && g[0] == 1 && g[1] == 3 && g[2] == 3 && g[3] == 4)))
-		return 0;
-	if (ng == 2 && g[0] == 5 && g[1] == 4)
-		return 0;
-	if (ng == 2 && g[0] == 4 && g[1] == 4 && (dg[0] == '1' || dg[0] == '2') &&
-	    (dg[4] == '1' || dg[4] == '2'))
-		return 0;
-	return 1;
-}
-
-/* Year-month-day or day-month-year in the first three groups. */
-static int
-looks_like_date(const char *dg, const int *g, int ng)
-{
-	if (ng < 3)
-		return 0;
-	if (g[0] == 4 && g[1] <= 2 && g[2] <= 2)
-		return 1;
-	if (g[0] <= 2 && g[1] <= 2 && g[2] == 4)
-		return 1;
-	(void)dg;
-	return 0;
-}
-
-/*
- * A phone number starting at s[i] ('+', '(' or a digit): groups of
- * digits separated by one space, hyphen or point, the area code perhaps
- * in parentheses. The longest run of groups that has a phone's shape
- * wins. Returns its end, or 0; *resume is where scanning goes on.
- */
-static size_t
-parse_phone(const struct scan *sc, size_t i, char *key, size_t *resume)
-{
-	const char *s = sc->s;
-	char dg[16];
-	int g[8], ng = 0, nd = 0, plus = 0, dot = 0, paren = 0;
-	/* More than 15 digits in all is a card or tracking number, not a phone. */
-	size_t gend[8], p = i;
-
-	if (s[p] == '+')
-		plus = 1, p++;
-	*resume = p;
-	for (;;) {
-		int inparen = 0;
-		if (s[p] == '(') {
-			if (paren || ng > 1)
-				break;
-			paren = inparen = 1;
-			p++;
-		}
-		if (!is_digit(s[p]) || sc->taken[p])
-			break;
-		int len = 0;
-		while (is_digit(s[p])) {
-			if (nd == 15 || ng == (int)nitems(g)) {
-				while (is_digit(s[p]) ||
-				       ((s[p] == ' ' || s[p] == '-') && is_digit(s[p + 1])))
-					p++;
-				*resume = p;
-				return 0;
-			}
-			dg[nd++] = s[p++];
-			len++;
-		}
-		*resume = p;
-		if (inparen) {
-			if (s[p] != ')')
-				break;
-			p++;
-		}
-		g[ng] = len;
-		gend[ng++] = inparen ? p - 1 : p;
-		size_t q = p;
-		if (s[q] == ' ' || s[q] == '-' || s[q] == '.')
-			q++;
-		else if (!inparen)
-			break;
-		if (!is_digit(s[q]) && s[q] != '(')
-			break;
-		dot |= s[p] == '.';
-		p = q;
-	}
-	if (ng == 0 || (!plus && looks_like_date(dg, g, ng)))
-		return 0;
-	/* Back off trailing groups until the shape fits: "555-010-0142 2 times". */
-	for (int k = ng; k > 0; k--) {
-		int n = 0;
-		for (int j = 0; j < k; j++)
-			n += g[j];
-		size_t e = gend[k - 1];
-		if (!phone_shape_ok(dg, g, k, plus, dot, n) || is_word(s[e]) || s[e] == '%' ||
-		    (s[e] == '.' && is_digit(s[e + 1])) || (s[e] == ',' && is_digit(s[e + 1])))
-			continue;
-		/* The key for deduplication: the digits without a North American 1. */
-		int skip = n == 11 && dg[0] == '1';
-		memcpy(key, dg + skip, (size_t)(n - skip));
-		key[n - skip] = '\0';
-		return e;
-	}
-	return 0;
-}
-
 static void
 scan_phones(struct scan *sc)
 {
-	const char *s = sc->s;
-	char keys[MAX_PER_KIND][16];
-	size_t nkeys = 0;
+	char keys[MAX_PER_KIND][16], key[16];
+	size_t nkeys = 0, pos = 0, a, b;
 
-	for (size_t i = 0; i < sc->n && nkeys < MAX_PER_KIND; i++) {
-		int c = (unsigned char)s[i];
-		if (sc->taken[i])
-			continue;
-		if (c == '+' || c == '(') {
-			if (!is_digit(s[i + 1]) || (i > 0 && is_word(s[i - 1])))
-				continue;
-		} else if (is_digit(c)) {
-			int b = i > 0 ? (unsigned char)s[i - 1] : ' ';
-			if (is_word(b) || b == '.' || b == ',' || b == '#' || b == '/' ||
-			    b == '-' || b == ':' || b == '$') {
-				while (is_digit(s[i + 1]))
-					i++;
-				continue;
-			}
-		} else
-			continue;
-		char key[16];
-		size_t resume;
-		size_t e = parse_phone(sc, i, key, &resume);
-		if (e == 0) {
-			i = resume > i ? resume - 1 : i;
-			continue;
-		}
+	while (nkeys < MAX_PER_KIND && phone_next(sc->s, sc->n, sc->taken, &pos, &a, &b, key)) {
 		size_t k;
 		for (k = 0; k < nkeys; k++)
 			if (strcmp(keys[k], key) == 0)
 				break;
 		if (k == nkeys) {
 			memcpy(keys[nkeys++], key, sizeof key);
-			strv_take(&sc->out->phones, xstrndup(s + i, e - i));
+			strv_take(&sc->out->phones, xstrndup(sc->s + a, b - a));
 		}
-		take(sc, i, e);
-		i = e - 1;
+		take(sc, a, b);
 	}
 }
 

@@ -271,7 +271,7 @@ START_TEST(phones_not_dates_amounts_or_ids)
 	    "Delivered 2026-10-05 at 10:30, due 05.10.2026, years 2019-2021, ZIP 94107-1234, "
 	    "IP 192.168.1.10, version 2.1.12345, card 4111 1111 1111 1111, $5550100142, "
 	    "1,234,567 items, ticket #12345678, 12.5%, 123456, room 101 555, A1234567, "
-	    "ACME-5550100, 55-55-55");
+	    "ACME-5550100, 55-55-55, SSN 123-45-6789");
 	ck_list(e.phones, "");
 	entities_free(&e);
 
