@@ -46,15 +46,23 @@ fail:
 	return -1;
 }
 
-/* Brings the conversation's state back from its last "state" event. */
-static void
-resume(struct store *st, int64_t conv, struct conversation *c)
+/*
+ * Brings the conversation's state back from its last "state" event. A
+ * customer message stored without the turn that answers it (chat stopped
+ * between the two commits) comes back in *pending (caller frees; NULL when
+ * every message was answered): it is answered before anything new is read.
+ * Every turn ends with the agent's message, so a pending message is the
+ * last one. Returns 0, or -1 with *cause.
+ */
+static int
+resume(struct store *st, int64_t conv, struct conversation *c, char **pending, char **cause)
 {
-	cJSON *events = NULL;
-	char *cause = NULL;
-	if (store_events(st, conv, &events, &cause) != 0) {
-		free(cause);
-		return;
+	cJSON *events = NULL, *msgs = NULL;
+	*pending = NULL;
+	if (store_events(st, conv, &events, cause) != 0 ||
+	    store_messages(st, conv, &msgs, cause) != 0) {
+		cJSON_Delete(events);
+		return -1;
 	}
 	const cJSON *e, *last = NULL;
 	cJSON_ArrayForEach(e, events)
@@ -65,7 +73,51 @@ resume(struct store *st, int64_t conv, struct conversation *c)
 	}
 	if (last != NULL)
 		conversation_restore(c, last);
+	const cJSON *m = cJSON_GetArrayItem(msgs, cJSON_GetArraySize(msgs) - 1);
+	const char *role = cJSON_GetStringValue(cJSON_GetObjectItem(m, "role"));
+	if (role != NULL && strcmp(role, "customer") == 0)
+		*pending = xstrdup(cJSON_GetStringValue(cJSON_GetObjectItem(m, "text")));
 	cJSON_Delete(events);
+	cJSON_Delete(msgs);
+	return 0;
+}
+
+/*
+ * Answers a stored customer message: runs the turn, stores it and only
+ * then prints it. Sets *done when a human has the conversation now.
+ * Returns 0, or -1 with *cause when the turn could not be stored.
+ */
+static int
+answer(struct ctx *ctx, struct agents *ag, struct store *st, int64_t id, struct conversation *conv,
+       const char *text, int json, int *done, char **cause)
+{
+	ctx_policy_poll(ctx);
+	ag->policy = ctx->policy.current;
+	cJSON *events = NULL;
+	cJSON *turn = conversation_turn(ag, conv, text, &events);
+	if (store_turn(st, id, turn, events, cause) != 0) {
+		cJSON_Delete(turn);
+		cJSON_Delete(events);
+		return -1;
+	}
+	const cJSON *h = cJSON_GetObjectItem(turn, "handoff");
+	if (json) {
+		char *s = cJSON_PrintUnformatted(turn);
+		puts(s);
+		free(s);
+	} else if (cJSON_IsObject(h)) {
+		printf("agent: %s\n[handed off to %s: %s; frontline handoff show %d]\n",
+		       cJSON_GetStringValue(cJSON_GetObjectItem(h, "message_to_customer")),
+		       cJSON_GetStringValue(cJSON_GetObjectItem(h, "queue")),
+		       cJSON_GetStringValue(cJSON_GetObjectItem(h, "reason")),
+		       cJSON_GetObjectItem(h, "id") ? cJSON_GetObjectItem(h, "id")->valueint : 0);
+	} else
+		printf("agent: %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(turn, "reply")));
+	fflush(stdout);
+	*done = cJSON_IsObject(h); /* a human has it now */
+	cJSON_Delete(turn);
+	cJSON_Delete(events);
+	return 0;
 }
 
 char *
@@ -158,13 +210,29 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 	}
 	conversation_init(&conv, customer, tier);
 	have_conv = 1;
-	if (!created)
-		resume(st, id, &conv);
+	int done = 0;
+	if (!created) {
+		char *pending = NULL;
+		if (resume(st, id, &conv, &pending, &cause) != 0) {
+			fl_warnx("store: %s", cause);
+			ex = EX_IOERR;
+			goto out;
+		}
+		/* Where it stopped: the message stored last time gets its turn first. */
+		int rc =
+		    pending ? answer(ctx, &ag, st, id, &conv, pending, json, &done, &cause) : 0;
+		free(pending);
+		if (rc != 0) {
+			fl_warnx("store: %s", cause);
+			ex = EX_IOERR;
+			goto out;
+		}
+	}
 
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
-	while ((n = getline(&line, &cap, stdin)) != -1) {
+	while (!done && (n = getline(&line, &cap, stdin)) != -1) {
 		if ((size_t)n != strlen(line)) {
 			fl_warnx("stdin: skipping a line with a NUL byte");
 			continue;
@@ -172,44 +240,13 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 		str_trim(line);
 		if (*line == '\0')
 			continue;
-		ctx_policy_poll(ctx);
-		ag.policy = ctx->policy.current;
 		/* The customer's message is acknowledged only once it is stored. */
-		if (store_message_add(st, id, "customer", line, NULL, &cause) != 0) {
+		if (store_message_add(st, id, "customer", line, NULL, &cause) != 0 ||
+		    answer(ctx, &ag, st, id, &conv, line, json, &done, &cause) != 0) {
 			fl_warnx("store: %s", cause);
 			ex = EX_IOERR;
 			break;
 		}
-		cJSON *events = NULL;
-		cJSON *turn = conversation_turn(&ag, &conv, line, &events);
-		if (store_turn(st, id, turn, events, &cause) != 0) {
-			fl_warnx("store: %s", cause);
-			cJSON_Delete(turn);
-			cJSON_Delete(events);
-			ex = EX_IOERR;
-			break;
-		}
-		const cJSON *h = cJSON_GetObjectItem(turn, "handoff");
-		if (json) {
-			char *s = cJSON_PrintUnformatted(turn);
-			puts(s);
-			free(s);
-		} else if (cJSON_IsObject(h)) {
-			printf("agent: %s\n[handed off to %s: %s; frontline handoff show %d]\n",
-			       cJSON_GetStringValue(cJSON_GetObjectItem(h, "message_to_customer")),
-			       cJSON_GetStringValue(cJSON_GetObjectItem(h, "queue")),
-			       cJSON_GetStringValue(cJSON_GetObjectItem(h, "reason")),
-			       cJSON_GetObjectItem(h, "id") ? cJSON_GetObjectItem(h, "id")->valueint
-			                                    : 0);
-		} else
-			printf("agent: %s\n",
-			       cJSON_GetStringValue(cJSON_GetObjectItem(turn, "reply")));
-		fflush(stdout);
-		int done = cJSON_IsObject(h);
-		cJSON_Delete(turn);
-		cJSON_Delete(events);
-		if (done)
-			break; /* a human has it now */
 	}
 	free(line);
 out:
