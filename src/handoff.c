@@ -105,6 +105,8 @@ static const struct {
     {"validation-failed", "The AI's draft broke policy and was not sent: write the reply "
                           "yourself."},
     {"triage-route", "Triage routed this to a human from the first message."},
+    {"write-refused", "The customer asked for something the policy does not let the AI do "
+                      "(see Tried): decide on it and do it yourself."},
 };
 
 cJSON *
