@@ -153,6 +153,16 @@ remember_result_ids(struct conversation *c, const cJSON *r)
 	}
 }
 
+/* Records what the agent did (s is taken), once: a tool read every turn is one line. */
+static void
+tried_take(struct conversation *c, char *s)
+{
+	if (strv_contains(&c->tried, s))
+		free(s);
+	else
+		strv_take(&c->tried, s);
+}
+
 /*
  * Runs plan's calls under the policy for route into calls[*ncalls...] (the
  * plan's args move there), adding each to tools and events and each result
@@ -179,14 +189,13 @@ run_plan(const struct agents *ag, struct conversation *c, enum route route, stru
 		if (k->allowed && k->result) {
 			cJSON_AddItemToArray(results, cJSON_Duplicate(k->result, 1));
 			remember_result_ids(c, k->result);
-			strv_take(&c->tried, xasprintf("%s %s", tool_table[k->tool].name, args));
+			tried_take(c, xasprintf("%s %s", tool_table[k->tool].name, args));
 			if (k->tool == TOOL_GET_CUSTOMER_ACCOUNT)
 				*account_read = 1;
 		} else if (tool_table[k->tool].authority == TOOL_WRITE)
 			/* The human who takes over needs to know what the agent could not do. */
-			strv_take(&c->tried,
-			          xasprintf("%s %s refused: %s", tool_table[k->tool].name, args,
-			                    k->refusal ? k->refusal : "no result"));
+			tried_take(c, xasprintf("%s %s refused: %s", tool_table[k->tool].name, args,
+			                        k->refusal ? k->refusal : "no result"));
 		free(args);
 	}
 	plan->n = 0;
@@ -260,8 +269,7 @@ conversation_turn(const struct agents *ag, struct conversation *c, const char *t
 			strv_take(&c->facts, rec);
 		else
 			free(rec);
-		strv_take(&c->tried,
-		          xasprintf("quoted %s%s", f->id, res.used->stale ? " (stale)" : ""));
+		tried_take(c, xasprintf("quoted %s%s", f->id, res.used->stale ? " (stale)" : ""));
 	}
 
 	/* 5. Disclosures: the AI on the first message, data collection with account data. */

@@ -141,8 +141,9 @@ handoff_build(const struct conversation *c, const struct triage_result *t, const
 	buf_printf(&txt, "- Category: %s (triage %.2f), urgency %s\n", category_names[c->category],
 	           t->intent_confidence, urgency_names[t->urgency]);
 
+	/* The latest five: what failed last is what the human picks up from. */
 	cJSON *tried = cJSON_AddArrayToObject(p, "tried");
-	for (size_t i = 0; i < c->tried.n && i < 5; i++) {
+	for (size_t i = c->tried.n > 5 ? c->tried.n - 5 : 0; i < c->tried.n; i++) {
 		cJSON_AddItemToArray(tried, cJSON_CreateString(c->tried.v[i]));
 		buf_printf(&txt, "- Tried: %s\n", c->tried.v[i]);
 	}
