@@ -291,6 +291,8 @@ conversation_turn(const struct agents *ag, struct conversation *c, const char *t
 		cJSON_AddItemToArray(disc, cJSON_CreateString("data_collection_notice"));
 		c->disclosed_data = 1;
 	}
+	/* The disclosures go with whatever the customer is sent: reply or handoff message. */
+	char *disclosed = xstrndup(reply.data, reply.len);
 	buf_adds(&reply, res.reply);
 	if (res.caveat)
 		strv_add(&allowed, res.caveat);
@@ -366,7 +368,9 @@ conversation_turn(const struct agents *ag, struct conversation *c, const char *t
 		        ? d.message
 		        : "I'm connecting you with a specialist who can help with this; "
 		          "they will have the full context of our conversation.";
-		cJSON_AddStringToObject(h, "message_to_customer", msg);
+		char *told = xasprintf("%s%s", disclosed, msg);
+		cJSON_AddStringToObject(h, "message_to_customer", told);
+		free(told);
 		cJSON_AddItemToObject(turn, "handoff", h);
 		event(events, "handoff", cJSON_Duplicate(h, 1));
 	}
@@ -374,6 +378,7 @@ conversation_turn(const struct agents *ag, struct conversation *c, const char *t
 	                        (double)(int)(res.confidence * 1000) / 1000);
 	event(events, "state", conversation_state_json(c));
 
+	free(disclosed);
 	strv_free(&knowledge);
 	strv_free(&allowed);
 	validation_free(&val);
