@@ -104,7 +104,7 @@ static const struct {
                                                  "the account directly."},
     {"validation-failed", "The AI's draft broke policy and was not sent: write the reply "
                           "yourself."},
-    {"triage-route", "Triage routed this to a human from the first message."},
+    {"triage-route", "Triage sent the latest message straight to a human queue."},
     {"write-refused", "The customer asked for something the policy does not let the AI do "
                       "(see Tried): decide on it and do it yourself."},
 };
