@@ -153,6 +153,54 @@ remember_result_ids(struct conversation *c, const cJSON *r)
 	}
 }
 
+/* Records what the agent did (s is taken), once: a tool read every turn is one line. */
+static void
+tried_take(struct conversation *c, char *s)
+{
+	if (strv_contains(&c->tried, s))
+		free(s);
+	else
+		strv_take(&c->tried, s);
+}
+
+/*
+ * Runs plan's calls under the policy for route into calls[*ncalls...] (the
+ * plan's args move there), adding each to tools and events and each result
+ * to results. What was done, and each write refused, goes into c->tried.
+ */
+static void
+run_plan(const struct agents *ag, struct conversation *c, enum route route, struct plan *plan,
+         struct tool_call *calls, int *ncalls, cJSON *tools, cJSON *events, cJSON *results,
+         int *account_read)
+{
+	/* Triage's human routes read with the general route's tools, for the handoff. */
+	if (route == ROUTE_HUMAN_PRIORITY || route == ROUTE_HUMAN_STANDARD)
+		route = ROUTE_RESOLUTION_GENERAL;
+	for (int i = 0; i < plan->n; i++) {
+		struct tool_call *k = &calls[(*ncalls)++];
+		memset(k, 0, sizeof *k);
+		k->tool = plan->tool[i];
+		k->args = plan->args[i];
+		tool_invoke(ag->policy, route, &c->tools, ag->tools, c->customer_id, k);
+		cJSON *kj = tool_call_json(k);
+		cJSON_AddItemToArray(tools, kj);
+		event(events, "tool", cJSON_Duplicate(kj, 1));
+		char *args = cJSON_PrintUnformatted(k->args);
+		if (k->allowed && k->result) {
+			cJSON_AddItemToArray(results, cJSON_Duplicate(k->result, 1));
+			remember_result_ids(c, k->result);
+			tried_take(c, xasprintf("%s %s", tool_table[k->tool].name, args));
+			if (k->tool == TOOL_GET_CUSTOMER_ACCOUNT)
+				*account_read = 1;
+		} else if (tool_table[k->tool].authority == TOOL_WRITE)
+			/* The human who takes over needs to know what the agent could not do. */
+			tried_take(c, xasprintf("%s %s refused: %s", tool_table[k->tool].name, args,
+			                        k->refusal ? k->refusal : "no result"));
+		free(args);
+	}
+	plan->n = 0;
+}
+
 cJSON *
 conversation_turn(const struct agents *ag, struct conversation *c, const char *text,
                   cJSON **events_out)
@@ -193,35 +241,20 @@ conversation_turn(const struct agents *ag, struct conversation *c, const char *t
 
 	/* 3. Governed tools, as the agent plans them (never as the customer asks). */
 	struct plan plan;
-	struct tool_call calls[4];
+	struct tool_call calls[8];
 	int ncalls = 0;
 	enum route route = t.route;
-	resolution_plan(c, &t, &plan);
+	int human = route == ROUTE_HUMAN_PRIORITY || route == ROUTE_HUMAN_STANDARD;
 	cJSON *tools = cJSON_AddArrayToObject(turn, "tools");
 	cJSON *results = cJSON_CreateArray();
 	int account_read = 0;
-	for (int i = 0; i < plan.n; i++) {
-		struct tool_call *k = &calls[ncalls++];
-		memset(k, 0, sizeof *k);
-		k->tool = plan.tool[i];
-		k->args = plan.args[i];
-		/* Triage's human routes get no tools: a human takes these. */
-		enum route r = route == ROUTE_HUMAN_PRIORITY || route == ROUTE_HUMAN_STANDARD
-		                   ? ROUTE_RESOLUTION_GENERAL
-		                   : route;
-		tool_invoke(p, r, &c->tools, ag->tools, c->customer_id, k);
-		cJSON *kj = tool_call_json(k);
-		cJSON_AddItemToArray(tools, kj);
-		event(events, "tool", cJSON_Duplicate(kj, 1));
-		if (k->allowed && k->result) {
-			cJSON_AddItemToArray(results, cJSON_Duplicate(k->result, 1));
-			remember_result_ids(c, k->result);
-			char *args = cJSON_PrintUnformatted(k->args);
-			strv_take(&c->tried, xasprintf("%s %s", tool_table[k->tool].name, args));
-			free(args);
-			if (k->tool == TOOL_GET_CUSTOMER_ACCOUNT)
-				account_read = 1;
-		}
+	resolution_plan(c, &t, &plan);
+	run_plan(ag, c, route, &plan, calls, &ncalls, tools, events, results, &account_read);
+	/* Writes only from what the reads verified, and never on a human's ticket. */
+	if (!human) {
+		resolution_plan_writes(p, c, calls, ncalls, &plan);
+		run_plan(ag, c, route, &plan, calls, &ncalls, tools, events, results,
+		         &account_read);
 	}
 
 	/* 4. The resolution agent's reply. */
@@ -236,8 +269,7 @@ conversation_turn(const struct agents *ag, struct conversation *c, const char *t
 			strv_take(&c->facts, rec);
 		else
 			free(rec);
-		strv_take(&c->tried,
-		          xasprintf("quoted %s%s", f->id, res.used->stale ? " (stale)" : ""));
+		tried_take(c, xasprintf("quoted %s%s", f->id, res.used->stale ? " (stale)" : ""));
 	}
 
 	/* 5. Disclosures: the AI on the first message, data collection with account data. */
@@ -259,6 +291,8 @@ conversation_turn(const struct agents *ag, struct conversation *c, const char *t
 		cJSON_AddItemToArray(disc, cJSON_CreateString("data_collection_notice"));
 		c->disclosed_data = 1;
 	}
+	/* The disclosures go with whatever the customer is sent: reply or handoff message. */
+	char *disclosed = xstrndup(reply.data, reply.len);
 	buf_adds(&reply, res.reply);
 	if (res.caveat)
 		strv_add(&allowed, res.caveat);
@@ -303,6 +337,10 @@ conversation_turn(const struct agents *ag, struct conversation *c, const char *t
 		reason = "validation-failed";
 		queue = route_names[ROUTE_HUMAN_STANDARD];
 	}
+	if (reason == NULL && res.refused) {
+		reason = "write-refused";
+		queue = route_names[ROUTE_HUMAN_STANDARD];
+	}
 	if (reason == NULL && (route == ROUTE_HUMAN_PRIORITY || route == ROUTE_HUMAN_STANDARD)) {
 		reason = "triage-route";
 		queue = route_names[route];
@@ -330,7 +368,9 @@ conversation_turn(const struct agents *ag, struct conversation *c, const char *t
 		        ? d.message
 		        : "I'm connecting you with a specialist who can help with this; "
 		          "they will have the full context of our conversation.";
-		cJSON_AddStringToObject(h, "message_to_customer", msg);
+		char *told = xasprintf("%s%s", disclosed, msg);
+		cJSON_AddStringToObject(h, "message_to_customer", told);
+		free(told);
 		cJSON_AddItemToObject(turn, "handoff", h);
 		event(events, "handoff", cJSON_Duplicate(h, 1));
 	}
@@ -338,6 +378,7 @@ conversation_turn(const struct agents *ag, struct conversation *c, const char *t
 	                        (double)(int)(res.confidence * 1000) / 1000);
 	event(events, "state", conversation_state_json(c));
 
+	free(disclosed);
 	strv_free(&knowledge);
 	strv_free(&allowed);
 	validation_free(&val);

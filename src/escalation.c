@@ -115,21 +115,26 @@ escalation_evaluate(const struct policy *p, const struct escalation_input *in,
 		snprintf(s[SIG_CONFIDENCE].detail, sizeof s[SIG_CONFIDENCE].detail,
 		         "no answer attempted");
 
+	/*
+	 * Nothing retrieved is the weakest retrieval there is, not the absence
+	 * of a signal: on a sensitive category it counts as confidence 0.
+	 */
 	int sensitive = (c->retrieval_categories & (1u << in->category)) != 0;
-	s[SIG_RETRIEVAL].applies = sensitive && in->retrieval_confidence >= 0;
-	s[SIG_RETRIEVAL].value = in->retrieval_confidence;
+	int none = in->retrieval_confidence < 0;
+	double rc = none ? 0 : in->retrieval_confidence;
+	s[SIG_RETRIEVAL].applies = sensitive;
+	s[SIG_RETRIEVAL].value = rc;
 	s[SIG_RETRIEVAL].threshold = c->retrieval_floor;
-	s[SIG_RETRIEVAL].fired =
-	    s[SIG_RETRIEVAL].applies && in->retrieval_confidence < c->retrieval_floor;
-	if (in->retrieval_confidence >= 0)
-		snprintf(
-		    s[SIG_RETRIEVAL].detail, sizeof s[SIG_RETRIEVAL].detail,
-		    "retrieval %.2f %s %.2f (%s%s)", in->retrieval_confidence,
-		    in->retrieval_confidence < c->retrieval_floor ? "<" : ">=", c->retrieval_floor,
-		    category_names[in->category], sensitive ? ", sensitive" : "");
+	s[SIG_RETRIEVAL].fired = sensitive && rc < c->retrieval_floor;
+	if (!none)
+		snprintf(s[SIG_RETRIEVAL].detail, sizeof s[SIG_RETRIEVAL].detail,
+		         "retrieval %.2f %s %.2f (%s%s)", rc,
+		         rc < c->retrieval_floor ? "<" : ">=", c->retrieval_floor,
+		         category_names[in->category], sensitive ? ", sensitive" : "");
 	else
 		snprintf(s[SIG_RETRIEVAL].detail, sizeof s[SIG_RETRIEVAL].detail,
-		         "nothing retrieved");
+		         "nothing retrieved (%s%s)", category_names[in->category],
+		         sensitive ? ", sensitive" : "");
 
 	for (int i = 0; i < SIG__N; i++) {
 		if (!s[i].fired)

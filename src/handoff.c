@@ -104,7 +104,9 @@ static const struct {
                                                  "the account directly."},
     {"validation-failed", "The AI's draft broke policy and was not sent: write the reply "
                           "yourself."},
-    {"triage-route", "Triage routed this to a human from the first message."},
+    {"triage-route", "Triage sent the latest message straight to a human queue."},
+    {"write-refused", "The customer asked for something the policy does not let the AI do "
+                      "(see Tried): decide on it and do it yourself."},
 };
 
 cJSON *
@@ -139,8 +141,9 @@ handoff_build(const struct conversation *c, const struct triage_result *t, const
 	buf_printf(&txt, "- Category: %s (triage %.2f), urgency %s\n", category_names[c->category],
 	           t->intent_confidence, urgency_names[t->urgency]);
 
+	/* The latest five: what failed last is what the human picks up from. */
 	cJSON *tried = cJSON_AddArrayToObject(p, "tried");
-	for (size_t i = 0; i < c->tried.n && i < 5; i++) {
+	for (size_t i = c->tried.n > 5 ? c->tried.n - 5 : 0; i < c->tried.n; i++) {
 		cJSON_AddItemToArray(tried, cJSON_CreateString(c->tried.v[i]));
 		buf_printf(&txt, "- Tried: %s\n", c->tried.v[i]);
 	}

@@ -89,6 +89,7 @@ static const struct ykey k_rule_map = {.type = Y_MAP, .sub = k_rule};
 static const struct ykey k_credit[] = {
     {.name = "max_per_credit_usd", .type = Y_NUM, .min = 0, .max = 1e6},
     {.name = "max_per_conversation_usd", .type = Y_NUM, .min = 0, .max = 1e6},
+    {.name = "standard_usd", .type = Y_NUM, .min = 0, .max = 1e6},
     {0},
 };
 static const struct ykey k_tool_list = {.type = Y_ENUMS, .values = tool_names};
@@ -339,6 +340,14 @@ load_resolution(struct policy *p, struct ydoc *y, yaml_node_t *r, struct diag *d
 		           "resolution.credit: max_per_credit_usd (%g) exceeds "
 		           "max_per_conversation_usd (%g)",
 		           p->credit_max_per_credit, p->credit_max_per_conversation);
+	p->credit_standard = num_or(y, credit, "standard_usd", 10);
+	if (p->credit_standard > p->credit_max_per_credit) {
+		yaml_node_t *n = ydoc_get(y, credit, "standard_usd");
+		diag_warn(d, y->file, ydoc_line(y, n ? n : credit), ydoc_col(n ? n : credit),
+		          "resolution.credit: standard_usd (%g) exceeds max_per_credit_usd (%g): "
+		          "every standard credit will be refused",
+		          p->credit_standard, p->credit_max_per_credit);
+	}
 	yaml_node_t *routes = ydoc_get(y, r, "routes");
 	if (routes == NULL) {
 		/* Read tools for both resolution routes; write tools need a policy. */

@@ -95,6 +95,7 @@ struct policy {
 	int write_tools_enabled;
 	double credit_max_per_credit;
 	double credit_max_per_conversation;
+	double credit_standard;         /* what the agent offers as a standard credit */
 	unsigned route_tools[ROUTE__N]; /* bit per enum tool_id */
 
 	int stale_after_days;

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "resolution.h"
+#include "tokens.h"
 
 /* A stale fact may still help, but the agent trusts it less. */
 #define STALE_PENALTY 0.25
@@ -21,6 +23,80 @@ plan_add(struct plan *p, int tool, cJSON *args)
 		cJSON_Delete(args);
 }
 
+/* ------------------------------------------------------------ requests */
+
+/*
+ * What a customer may ask the agent to do. Only whether it was asked comes
+ * from the customer's words; what is done (which order, how much) comes from
+ * the tools' answers and the policy.
+ */
+enum request { REQ_CREDIT, REQ_RESEND };
+
+static const char *const credit_words[] = {"credit",       "compensate", "compensated",
+                                           "compensation", "goodwill",   NULL};
+/* With "confirmation": it did not come, or should come again. */
+static const char *const resend_words[] = {"send",    "resend",  "again", "never",
+                                           "didnt",   "havent",  "hasnt", "not",
+                                           "missing", "deleted", NULL};
+
+static int
+word_is(const char *w, size_t len, const char *s)
+{
+	return strlen(s) == len && memcmp(w, s, len) == 0;
+}
+
+static int
+word_in(const char *w, size_t len, const char *const *list)
+{
+	for (; *list != NULL; list++)
+		if (word_is(w, len, *list))
+			return 1;
+	return 0;
+}
+
+/* Does text ask for r? */
+static int
+asks(const char *text, enum request r)
+{
+	size_t n = strlen(text);
+	char *low = xmalloc(n + 1);
+	struct token *w = xreallocarray(NULL, n / 2 + 1, sizeof *w);
+	size_t nw = tokens_split((const unsigned char *)text, n, low, w);
+	int subject = 0, verb = 0;
+
+	for (size_t i = 0; i < nw; i++) {
+		const char *t = low + w[i].off;
+		size_t len = w[i].len;
+		if (r == REQ_CREDIT) {
+			/* A credit card is how they paid, not what they ask for. */
+			int card =
+			    i + 1 < nw && (word_is(low + w[i + 1].off, w[i + 1].len, "card") ||
+			                   word_is(low + w[i + 1].off, w[i + 1].len, "cards"));
+			if (word_in(t, len, credit_words) && !card)
+				subject = verb = 1;
+		} else if (word_is(t, len, "confirmation"))
+			subject = 1;
+		else if (word_in(t, len, resend_words))
+			verb = 1;
+	}
+	free(low);
+	free(w);
+	return subject && verb;
+}
+
+/*
+ * Was r asked for in this message, or in the one before when the agent
+ * then asked for the order number it needed?
+ */
+static int
+requested(const struct conversation *c, enum request r)
+{
+	size_t n = c->words.n;
+	if (n > 0 && asks(c->words.v[n - 1], r))
+		return 1;
+	return n > 1 && (c->asked & ASK_ORDER) && asks(c->words.v[n - 2], r);
+}
+
 void
 resolution_plan(const struct conversation *c, const struct triage_result *t, struct plan *p)
 {
@@ -29,8 +105,9 @@ resolution_plan(const struct conversation *c, const struct triage_result *t, str
 	const char *order = NULL;
 	if (t->entities.order_numbers.n > 0)
 		order = t->entities.order_numbers.v[0];
-	else if (c->orders.n > 0 && (t->intent_category == CAT_SHIPPING ||
-	                             t->intent_category == CAT_RETURNS || (c->asked & ASK_ORDER)))
+	else if (c->orders.n > 0 &&
+	         (t->intent_category == CAT_SHIPPING || t->intent_category == CAT_RETURNS ||
+	          (c->asked & ASK_ORDER) || requested(c, REQ_CREDIT) || requested(c, REQ_RESEND)))
 		order = c->orders.v[c->orders.n - 1];
 	if (order != NULL) {
 		cJSON *a = cJSON_CreateObject();
@@ -42,6 +119,21 @@ resolution_plan(const struct conversation *c, const struct triage_result *t, str
 		cJSON_AddStringToObject(a, "customer_id", c->customer_id ? c->customer_id : "");
 		plan_add(p, TOOL_GET_CUSTOMER_ACCOUNT, a);
 	}
+}
+
+/* Was tool already called for order_id in this conversation (allowed or refused)? */
+static int
+done(const struct conversation *c, int tool, const char *order_id)
+{
+	const char *name = tool_table[tool].name;
+	size_t nl = strlen(name);
+	char *needle = xasprintf("\"order_id\":\"%s\"", order_id);
+	int found = 0;
+	for (size_t i = 0; i < c->tried.n && !found; i++)
+		found = strncmp(c->tried.v[i], name, nl) == 0 && c->tried.v[i][nl] == ' ' &&
+		        strstr(c->tried.v[i], needle) != NULL;
+	free(needle);
+	return found;
 }
 
 /* The first sentences of text, at most max bytes, ending on a sentence. */
@@ -117,6 +209,81 @@ say_account(struct buf *b, const cJSON *r)
 }
 
 void
+resolution_plan_writes(const struct policy *p, const struct conversation *c,
+                       const struct tool_call *reads, int nreads, struct plan *out)
+{
+	memset(out, 0, sizeof *out);
+	int credit = requested(c, REQ_CREDIT), resend = requested(c, REQ_RESEND);
+	for (int i = 0; i < nreads && (credit || resend); i++) {
+		const struct tool_call *k = &reads[i];
+		if (k->tool != TOOL_GET_ORDER_STATUS || !k->allowed || !found(k->result))
+			continue;
+		const cJSON *o = cJSON_GetObjectItemCaseSensitive(k->result, "order");
+		if (o == NULL)
+			o = k->result;
+		/* The order as the backend knows it, not as the customer typed it. */
+		const char *id =
+		    str_field(o, "id") ? str_field(o, "id") : str_field(k->args, "order_id");
+		const char *status = str_field(o, "status");
+		if (id == NULL)
+			continue;
+		if (resend && !done(c, TOOL_RESEND_CONFIRMATION, id)) {
+			cJSON *a = cJSON_CreateObject();
+			cJSON_AddStringToObject(a, "order_id", id);
+			plan_add(out, TOOL_RESEND_CONFIRMATION, a);
+		}
+		/* A standard credit is for a failure the order itself shows. */
+		int failed = status != NULL && (strcasecmp(status, "delayed") == 0 ||
+		                                strcasecmp(status, "lost") == 0);
+		if (credit && failed && p->credit_standard > 0 &&
+		    !done(c, TOOL_APPLY_STANDARD_CREDIT, id)) {
+			cJSON *a = cJSON_CreateObject();
+			cJSON_AddNumberToObject(a, "amount_usd", p->credit_standard);
+			char *why = xasprintf("standard credit: order %s %s", id, status);
+			cJSON_AddStringToObject(a, "reason", why);
+			free(why);
+			cJSON_AddStringToObject(a, "order_id", id);
+			plan_add(out, TOOL_APPLY_STANDARD_CREDIT, a);
+		}
+	}
+}
+
+/* Did a write do what it was asked to (allowed, and the backend did not say no)? */
+static int
+write_done(const struct tool_call *k)
+{
+	const char *flag = k->tool == TOOL_APPLY_STANDARD_CREDIT ? "applied" : "sent";
+	return k->allowed && k->result != NULL &&
+	       !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(k->result, flag));
+}
+
+/*
+ * "I've applied a credit of $10.00 to your account for the trouble with order
+ * A12346." The amount is said only as the backend confirmed it.
+ */
+static void
+say_write(struct buf *b, const struct tool_call *k)
+{
+	const char *order = str_field(k->args, "order_id");
+	if (k->tool == TOOL_APPLY_STANDARD_CREDIT) {
+		const cJSON *a = cJSON_GetObjectItemCaseSensitive(k->result, "amount_usd");
+		if (cJSON_IsNumber(a))
+			buf_printf(b, "I've applied a credit of $%.2f to your account",
+			           a->valuedouble);
+		else
+			buf_adds(b, "I've applied a credit to your account");
+		if (order)
+			buf_printf(b, " for the trouble with order %s", order);
+	} else {
+		const char *to = str_field(k->result, "to");
+		buf_printf(b, "I've sent the confirmation for order %s again", order ? order : "");
+		if (to)
+			buf_printf(b, " to %s", to);
+	}
+	buf_adds(b, ". ");
+}
+
+void
 resolution_compose(const struct agents *ag, const struct conversation *c,
                    const struct triage_result *t, const struct kb_hits *hits,
                    const struct tool_call *calls, int ncalls, struct resolution *out)
@@ -133,6 +300,17 @@ resolution_compose(const struct agents *ag, const struct conversation *c,
 
 	for (int i = 0; i < ncalls; i++) {
 		const struct tool_call *k = &calls[i];
+		if (tool_table[k->tool].authority == TOOL_WRITE) {
+			/* Asked for and not done: only a human can do it now. */
+			if (!write_done(k)) {
+				out->refused = 1;
+				continue;
+			}
+			say_write(&b, k);
+			conf = fmax(conf, 0.9);
+			answered = 1;
+			continue;
+		}
 		if (!k->allowed || k->result == NULL)
 			continue;
 		if (k->tool == TOOL_GET_ORDER_STATUS) {
@@ -180,7 +358,8 @@ resolution_compose(const struct agents *ag, const struct conversation *c,
 
 	/* Ask for what is missing rather than guess. */
 	int needs_order =
-	    (t->intent_category == CAT_SHIPPING || t->intent_category == CAT_RETURNS) &&
+	    (t->intent_category == CAT_SHIPPING || t->intent_category == CAT_RETURNS ||
+	     requested(c, REQ_CREDIT) || requested(c, REQ_RESEND)) &&
 	    t->entities.order_numbers.n == 0 && c->orders.n == 0;
 	if (needs_order && !(c->asked & ASK_ORDER)) {
 		buf_adds(&b, "Could you share your order number? It is in your confirmation "

@@ -284,6 +284,26 @@ START_TEST(low_retrieval_confidence_sensitive_topic)
 }
 END_TEST
 
+START_TEST(nothing_retrieved_on_a_sensitive_topic)
+{
+	/* Nothing at all is weaker than a weak hit: on billing it escalates. */
+	struct escalation_input in = calm();
+	in.category = CAT_BILLING;
+	in.retrieval_confidence = -1;
+	assert_escalates(&in, "low-retrieval-confidence-sensitive-topic", NULL);
+	struct escalation_decision d = decide(&in);
+	ck_assert(d.signals[SIG_RETRIEVAL].applies);
+	ck_assert_double_eq_tol(d.signals[SIG_RETRIEVAL].value, 0, 1e-9);
+	ck_assert_str_eq(d.signals[SIG_RETRIEVAL].detail, "nothing retrieved (billing, sensitive)");
+	/* Elsewhere it is no alarm by itself. */
+	in.category = CAT_TECHNICAL;
+	assert_no_escalation(&in);
+	d = decide(&in);
+	ck_assert(!d.signals[SIG_RETRIEVAL].applies);
+	ck_assert_str_eq(d.signals[SIG_RETRIEVAL].detail, "nothing retrieved (technical)");
+}
+END_TEST
+
 /* --------------------------------------------------------- precedence */
 
 START_TEST(legal_beats_enterprise_billing)
@@ -567,6 +587,7 @@ escalation_suite(void)
 	tcase_add_test(tc, max_turns_reached);
 	tcase_add_test(tc, low_confidence);
 	tcase_add_test(tc, low_retrieval_confidence_sensitive_topic);
+	tcase_add_test(tc, nothing_retrieved_on_a_sensitive_topic);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("precedence");

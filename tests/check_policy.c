@@ -116,6 +116,7 @@ START_TEST(shipped_policy_loads_with_the_seed_values)
 	ck_assert_int_eq(p->write_tools_enabled, 0);
 	ck_assert(near(p->credit_max_per_credit, 25));
 	ck_assert(near(p->credit_max_per_conversation, 50));
+	ck_assert(near(p->credit_standard, 10));
 
 	ck_assert_uint_eq(p->nrules, 4);
 	static const enum route order[] = {ROUTE_HUMAN_PRIORITY, ROUTE_HUMAN_STANDARD,
@@ -561,6 +562,42 @@ START_TEST(tools_follow_routes_and_the_write_switch)
 }
 END_TEST
 
+START_TEST(standard_credit_over_the_cap_is_a_warning)
+{
+	struct diag d = {0};
+	/* Without a credit block: the default, inside the default caps, no warning. */
+	struct policy *p = load_text_ok("content_guardrails: {}\n", &d);
+	ck_assert(near(p->credit_standard, 10));
+	ck_assert_int_eq(d.warnings, 0);
+	policy_free(p);
+	diag_free(&d);
+
+	/* Over max_per_credit_usd: loads, but every standard credit will be refused. */
+	p = load_text_ok("content_guardrails: {}\n"
+	                 "resolution:\n"
+	                 "  credit:\n"
+	                 "    max_per_credit_usd: 25\n"
+	                 "    standard_usd: 30\n",
+	                 &d);
+	ck_assert(near(p->credit_standard, 30));
+	ck_assert_int_eq(d.warnings, 1);
+	assert_diag(&d, "inline.yaml:5:19: warning: ", "standard_usd (30) exceeds");
+	policy_free(p);
+	diag_free(&d);
+
+	/* The test policy the write scenarios use says so too. */
+	p = load_ok("tests/data/policies/writes-over-cap.yaml", &d);
+	assert_diag(&d, "writes-over-cap.yaml:", "every standard credit will be refused");
+	policy_free(p);
+	diag_free(&d);
+
+	/* Negative is out of range. */
+	load_text_bad("content_guardrails: {}\nresolution: {credit: {standard_usd: -1}}\n", &d);
+	assert_diag(&d, "bad.yaml:2:", "standard_usd");
+	diag_free(&d);
+}
+END_TEST
+
 /* ------------------------------------------------------------ reloads */
 
 START_TEST(watch_reloads_good_files_and_keeps_the_last_good_one)
@@ -737,6 +774,7 @@ policy_suite(void)
 	tcase_add_test(tc, routing_reproduces_route_ticket);
 	tcase_add_test(tc, routing_rule_needs_every_condition);
 	tcase_add_test(tc, tools_follow_routes_and_the_write_switch);
+	tcase_add_test(tc, standard_credit_over_the_cap_is_a_warning);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("watch");

@@ -2,10 +2,16 @@
  * scenario.c -- runs a scripted conversation through `frontline chat --json`
  * and checks each turn against expectations.
  *
- *   scenario FRONTLINE SCENARIO-FILE [FRONTLINE-ARGS...]
+ *   scenario FRONTLINE SCENARIO-FILE [FRONTLINE-ARGS...] [-- CHAT-ARGS...]
+ *
+ * FRONTLINE-ARGS go before "chat" (--policy, --kb, --db), CHAT-ARGS after it
+ * (--fixture).
  *
  * A scenario file holds, one per line:
  *   # comment
+ *   # kb: DIR, # policy: FILE, # fixture: FILE
+ *                          (read by scenarios.sh: the knowledge base, policy
+ *                          and tool fixture to use, relative to the source tree)
  *   customer ID            (chat --customer)
  *   tier TIER              (chat --tier)
  *   > message              a customer message
@@ -157,9 +163,12 @@ main(int argc, char **argv)
 	struct buf cmd;
 	buf_init(&cmd, 0);
 	buf_printf(&cmd, "'%s'", argv[1]);
-	for (int i = 3; i < argc; i++)
-		buf_printf(&cmd, " '%s'", argv[i]);
+	int a = 3;
+	for (; a < argc && strcmp(argv[a], "--") != 0; a++)
+		buf_printf(&cmd, " '%s'", argv[a]);
 	buf_adds(&cmd, " chat --json");
+	for (a++; a < argc; a++)
+		buf_printf(&cmd, " '%s'", argv[a]);
 	if (customer)
 		buf_printf(&cmd, " --customer '%s'", customer);
 	if (tier)

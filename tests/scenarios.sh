@@ -13,13 +13,15 @@ export HOME XDG_STATE_HOME XDG_CACHE_HOME FRONTLINE_TODAY FRONTLINE_DATADIR FRON
 passed=0 failed=0 n=0
 for scn in "$top_srcdir"/tests/scenarios/*.scn; do
 	n=$((n + 1))
-	kb=$top_srcdir/kb
-	# A scenario may name its own knowledge base: "# kb: tests/data/DIR".
-	k=$(sed -n 's/^# kb: //p' "$scn")
-	[ -n "$k" ] && kb=$top_srcdir/$k
-	"$top_builddir/tests/scenario" "$FRONTLINE" "$scn" \
-		--policy "$top_srcdir/policies/support-agent-policy.yaml" --kb "$kb" \
-		--db "$T/db-$n.sqlite" >"$T/out" 2>&1
+	# A scenario may name its own knowledge base, policy and tool fixture,
+	# relative to the source tree: "# kb: DIR", "# policy: FILE", "# fixture: FILE".
+	kb=$(sed -n 's/^# kb: //p' "$scn")
+	policy=$(sed -n 's/^# policy: //p' "$scn")
+	fixture=$(sed -n 's/^# fixture: //p' "$scn")
+	set -- --policy "$top_srcdir/${policy:-policies/support-agent-policy.yaml}" \
+		--kb "$top_srcdir/${kb:-kb}" --db "$T/db-$n.sqlite"
+	[ -n "$fixture" ] && set -- "$@" -- --fixture "$top_srcdir/$fixture"
+	"$top_builddir/tests/scenario" "$FRONTLINE" "$scn" "$@" >"$T/out" 2>&1
 	cat "$T/out"
 	p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$T/out")
 	f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$T/out")
