@@ -340,7 +340,7 @@ load_resolution(struct policy *p, struct ydoc *y, yaml_node_t *r, struct diag *d
 		           "resolution.credit: max_per_credit_usd (%g) exceeds "
 		           "max_per_conversation_usd (%g)",
 		           p->credit_max_per_credit, p->credit_max_per_conversation);
-	p->credit_standard = num_or(y, credit, "standard_usd", 10);
+	p->credit_standard = ydoc_num_or(y, credit, "standard_usd", 10);
 	if (p->credit_standard > p->credit_max_per_credit) {
 		yaml_node_t *n = ydoc_get(y, credit, "standard_usd");
 		diag_warn(d, y->file, ydoc_line(y, n ? n : credit), ydoc_col(n ? n : credit),
