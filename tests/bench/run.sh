@@ -48,6 +48,10 @@ else
 fi
 
 echo
+echo "== HTTP: 1,000 requests in flight at once through the event loop and curl multi (loopback)"
+"$builddir/tests/bench/bench-http" -n 1000 -d 300 || exit 1
+
+echo
 echo "== chat --json: turns per second on one long scripted conversation (999 turns)"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/frontline-chat.XXXXXX")
 sed 's/max_turns: 4/max_turns: 1000/; s/frustrated_turns: 3/frustrated_turns: 1000/' \
