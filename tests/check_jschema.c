@@ -115,6 +115,10 @@ START_TEST(triage_enum_violations)
 	             "$.route: \"human-queue\" is not one of human-queue-priority, "
 	             "human-queue-standard, resolution-agent-authenticated, "
 	             "resolution-agent-general");
+	/* C1 controls and bidi overrides in a value are escaped in the cause. */
+	expect_cause(
+	    triage_with(NULL, "urgency", "\"\\u009b2J\\u202ehigh\""),
+	    "$.urgency: \"\\u009b2J\\u202ehigh\" is not one of critical, high, normal, low");
 	expect_cause(triage_with(NULL, "urgency", "\"\""),
 	             "$.urgency: \"\" is not one of critical, high, normal, low");
 }
