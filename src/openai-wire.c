@@ -806,16 +806,22 @@ invisible(unsigned cp)
 	       cp == 0xfeff;
 }
 
-/* Escapes and controls out, whitespace collapsed, UTF-8 made valid. */
+/*
+ * Escapes and controls out, whitespace collapsed, UTF-8 made valid.
+ * marks gets one byte per output byte: 1 where something was dropped
+ * just before it, so that redaction still sees a word boundary there
+ * ("key\e[0msk-..." must not hide the key as "keysk-...").
+ */
 static void
-neutralise(struct buf *b, const char *str, size_t len)
+neutralise(struct buf *b, struct buf *marks, const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	int space = 0;
+	int space = 0, dropped = 0;
 	for (size_t i = 0; i < len;) {
 		unsigned char c = s[i];
 		if (c == 0x1b) {
 			i = skip_escape(s, len, i);
+			dropped = 1;
 			continue;
 		}
 		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
@@ -825,6 +831,7 @@ neutralise(struct buf *b, const char *str, size_t len)
 		}
 		if (c < 0x20 || c == 0x7f) {
 			i++;
+			dropped = 1;
 			continue;
 		}
 		size_t k = c < 0x80 ? 1 : utf8_seq_len(s + i, len - i);
@@ -836,18 +843,22 @@ neutralise(struct buf *b, const char *str, size_t len)
 		}
 		if (invisible(cp)) {
 			i += k;
+			dropped = 1;
 			continue;
 		}
-		if (space && b->len > 0)
+		if (space && b->len > 0) {
 			buf_addc(b, ' ');
-		space = 0;
-		if (k == 0) {
-			buf_adds(b, "\xef\xbf\xbd");
-			i++;
-		} else {
-			buf_add(b, s + i, k);
-			i += k;
+			buf_addc(marks, 0);
 		}
+		space = 0;
+		const char *bytes = k ? (const char *)s + i : "\xef\xbf\xbd";
+		size_t n = k ? k : 3;
+		buf_add(b, bytes, n);
+		buf_addc(marks, (char)dropped);
+		for (size_t j = 1; j < n; j++)
+			buf_addc(marks, 0);
+		dropped = 0;
+		i += k ? k : 1;
 	}
 }
 
@@ -951,11 +962,11 @@ secret_at(const char *s, size_t *keep)
 }
 
 static void
-redact(struct buf *out, const char *s)
+redact(struct buf *out, const char *s, const char *marks)
 {
 	for (size_t i = 0; s[i] != '\0';) {
 		size_t keep = 0, n = 0;
-		if (i == 0 || !word_char(s[i - 1]))
+		if (i == 0 || !word_char(s[i - 1]) || marks[i])
 			n = secret_at(s + i, &keep);
 		if (n > 0) {
 			buf_add(out, s + i, keep);
@@ -970,12 +981,14 @@ redact(struct buf *out, const char *s)
 char *
 wire_clean_text(const char *s, size_t len, size_t max)
 {
-	struct buf a, b;
+	struct buf a, marks, b;
 	buf_init(&a, 0);
+	buf_init(&marks, 0);
 	buf_init(&b, 0);
-	neutralise(&a, s ? s : "", s ? len : 0);
-	redact(&b, a.data);
+	neutralise(&a, &marks, s ? s : "", s ? len : 0);
+	redact(&b, a.data, marks.data);
 	buf_free(&a);
+	buf_free(&marks);
 	if (max == 0)
 		return take(&b);
 	size_t i = 0, n = 0;

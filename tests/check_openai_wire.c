@@ -47,8 +47,10 @@ conversation(int with_system, int with_tool_history)
 		cJSON_AddItemToArray(m, wire_msg_system("You are a support agent."));
 	cJSON_AddItemToArray(m, wire_msg_user("Where is order A12345?"));
 	if (with_tool_history) {
+		/* A reply owns its calls' strings, so they are not const: arrays. */
 		struct wire_tool_call calls[] = {
-		    {"call_1", "get_order_status", "{\"order_id\":\"A12345\"}"},
+		    {(char[]){"call_1"}, (char[]){"get_order_status"},
+		     (char[]){"{\"order_id\":\"A12345\"}"}},
 		};
 		cJSON_AddItemToArray(m, wire_msg_tool_calls(NULL, calls, 1));
 		cJSON_AddItemToArray(m, wire_msg_tool_result("call_1", "{\"status\":\"shipped\"}"));
@@ -276,8 +278,9 @@ START_TEST(request_without_tool_support_rewrites_history)
 	/* Two results in a row join one user message. */
 	msgs = cJSON_CreateArray();
 	cJSON_AddItemToArray(msgs, wire_msg_user("Q"));
-	struct wire_tool_call calls[] = {{"a", "get_order_status", "{}"},
-	                                 {"b", "knowledge_base_search", "{\"q\":\"x\"}"}};
+	struct wire_tool_call calls[] = {
+	    {(char[]){"a"}, (char[]){"get_order_status"}, (char[]){"{}"}},
+	    {(char[]){"b"}, (char[]){"knowledge_base_search"}, (char[]){"{\"q\":\"x\"}"}}};
 	cJSON_AddItemToArray(msgs, wire_msg_tool_calls("Let me look.", calls, 2));
 	cJSON_AddItemToArray(msgs, wire_msg_tool_result("a", "one"));
 	cJSON_AddItemToArray(msgs, wire_msg_tool_result("b", "two"));
@@ -623,7 +626,8 @@ END_TEST
 static void
 expect_error(int status, const char *body, const char *want_text, const char *want_code)
 {
-	char *code = (char *)"unset";
+	static char unset[] = "unset"; /* wire_error_text must replace it */
+	char *code = unset;
 	char *text = wire_error_text(status, body, body ? strlen(body) : 0, &code);
 	ck_assert_msg(strcmp(text, want_text) == 0, "text \"%s\", want \"%s\"", text, want_text);
 	if (want_code == NULL)
@@ -772,6 +776,11 @@ START_TEST(clean_text_redacts_credentials)
 	expect_clean("This model's maximum context length is 8192 tokens.",
 	             "This model's maximum context length is 8192 tokens.");
 	expect_clean("sk-short", "sk-short");
+	/* An escape sequence or control between a word and a key is still a boundary, */
+	expect_clean("key\x1b[0msk-abcdefghijklmnop", "keysk-***");
+	expect_clean("ke\xc2\x9bsk-abcdefghijklmnop", "kesk-***");
+	/* and one inside a key does not split it. */
+	expect_clean("s\x1b[0mk-abcd\x07" "efghijklmnop", "sk-***");
 	/* Whitespace folds, ends trimmed. */
 	expect_clean("  a \t\n b  ", "a b");
 	/* A cut keeps whole characters. */
@@ -1236,6 +1245,92 @@ START_TEST(stream_memory_is_bounded)
 }
 END_TEST
 
+/* Cleaned text: valid UTF-8, no C0 controls, no DEL, no C1 controls. */
+static void
+assert_displayable(const char *s)
+{
+	size_t len = strlen(s);
+	for (size_t i = 0; i < len;) {
+		const unsigned char *p = (const unsigned char *)s + i;
+		size_t k = utf8_seq_len(p, len - i);
+		ck_assert_msg(k > 0, "invalid UTF-8 at %zu in \"%s\"", i, s);
+		ck_assert_msg(*p >= 0x20 && *p != 0x7f, "control 0x%02x in \"%s\"", *p, s);
+		ck_assert_msg(!(p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f), "C1 in \"%s\"", s);
+		i += k;
+	}
+}
+
+/*
+ * Corrupted streams and bodies: every parser either succeeds or says
+ * why, and whatever it hands back for display is displayable. (The
+ * sanitizer build checks the memory side.)
+ */
+START_TEST(parsers_survive_corruption)
+{
+	static const unsigned char nasty[] = {0x00, 0x1b, '\r', '\n', '"', '{', '}',
+	                                      '\\', 0xc2, 0x9b, 0xff, ':', '[', 0xe2};
+	const char *inputs[] = {text_stream, tool_stream,
+	                        "{\"error\":{\"message\":\"bad key sk-abcdefghijklmnop\","
+	                        "\"type\":\"x\",\"code\":\"y\"}}"};
+	uint64_t seed = 12345;
+	for (int trial = 0; trial < 3000; trial++) {
+		const char *src = inputs[trial % nitems(inputs)];
+		size_t len = strlen(src);
+		char *m = xmalloc(len + 1);
+		memcpy(m, src, len + 1);
+		int flips = 1 + (int)(xorshift(&seed) % 6);
+		for (int f = 0; f < flips; f++)
+			m[xorshift(&seed) % len] = (char)nasty[xorshift(&seed) % sizeof nasty];
+		/* Also cut it short now and then. */
+		size_t n = trial % 5 == 0 ? xorshift(&seed) % (len + 1) : len;
+
+		struct collected col = {.calls = 0};
+		buf_init(&col.text, 0);
+		struct wire_reply r;
+		char *cause = NULL;
+		int rc = feed(m, n, -1, seed, &r, &col, &cause);
+		ck_assert(rc == 0 || rc == -1);
+		ck_assert_int_eq(rc == -1, cause != NULL);
+		if (cause != NULL)
+			assert_displayable(cause);
+		free(cause);
+		cause = NULL;
+		wire_reply_free(&r);
+		buf_free(&col.text);
+
+		if (wire_parse_response(m, n, &r, &cause) == 0) {
+			wire_reply_free(&r);
+		} else {
+			ck_assert_ptr_nonnull(cause);
+			ck_assert_ptr_null(r.content);
+		}
+		free(cause);
+		cause = NULL;
+
+		char *code = NULL;
+		char *text = wire_error_text(400, m, n, &code);
+		assert_displayable(text);
+		/* A key that survived the corruption whole must not survive the cleaning. */
+		if (memmem(m, n, "sk-abcdefghijklmnop", 19) != NULL)
+			ck_assert_msg(strstr(text, "abcdefghijklmnop") == NULL, "key leaked: %s",
+			              text);
+		if (code != NULL)
+			assert_displayable(code);
+		free(text);
+		free(code);
+
+		char *copy = xstrndup(m, n);
+		cJSON *v = wire_extract_json(copy, &cause);
+		ck_assert_int_eq(v == NULL, cause != NULL);
+		cJSON_Delete(v);
+		free(cause);
+		cause = NULL;
+		free(copy);
+		free(m);
+	}
+}
+END_TEST
+
 /* ============================================================ JSON in text */
 
 static void
@@ -1373,6 +1468,7 @@ wire_suite(void)
 	tcase_add_test(tc, stream_errors);
 	tcase_add_test(tc, stream_variants);
 	tcase_add_test(tc, stream_memory_is_bounded);
+	tcase_add_test(tc, parsers_survive_corruption);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("text");
 	tcase_add_test(tc, extract_json_from_model_text);
