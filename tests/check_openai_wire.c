@@ -780,7 +780,9 @@ START_TEST(clean_text_redacts_credentials)
 	expect_clean("key\x1b[0msk-abcdefghijklmnop", "keysk-***");
 	expect_clean("ke\xc2\x9bsk-abcdefghijklmnop", "kesk-***");
 	/* and one inside a key does not split it. */
-	expect_clean("s\x1b[0mk-abcd\x07" "efghijklmnop", "sk-***");
+	expect_clean("s\x1b[0mk-abcd\x07"
+	             "efghijklmnop",
+	             "sk-***");
 	/* Whitespace folds, ends trimmed. */
 	expect_clean("  a \t\n b  ", "a b");
 	/* A cut keeps whole characters. */
