@@ -190,6 +190,8 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 	if ((ex = ctx_tool_backend(ctx, fixture, &tb)) != EX_OK)
 		goto out;
 	ag.tools = &tb;
+	if ((ex = ctx_models(ctx, &ag)) != EX_OK)
+		goto out;
 	if ((db = ctx_db_path(ctx)) == NULL || (st = store_open(db, &cause)) == NULL) {
 		fl_warnx("cannot open the store %s: %s", db ? db : "(no state directory)",
 		         cause ? cause : "no HOME");

@@ -10,6 +10,8 @@
 #include <sysexits.h>
 
 #include "cmd.h"
+#include "loop.h"
+#include "model.h"
 #include "paths.h"
 
 static const struct cmd_entry *const cmd_table[] = {
@@ -286,6 +288,40 @@ ctx_tool_backend(struct ctx *ctx, const char *fixture, struct tool_backend *tb)
 	free(cause);
 	free(dflt);
 	return ex;
+}
+
+int
+ctx_models(struct ctx *ctx, struct agents *ag)
+{
+	int ex = EX_OK, any = 0;
+	const struct settings *s = ctx_settings(ctx, &ex);
+	if (s == NULL)
+		return ex;
+	for (int r = 0; r < AGENT__N; r++) {
+		ag->backend[r] = s->agents[r].backend;
+		if (ctx->backend != NULL)
+			ag->backend[r] =
+			    strcmp(ctx->backend, "openai") == 0 ? BACKEND_OPENAI : BACKEND_OFFLINE;
+		/* No embeddings model, no embeddings: FTS5 retrieval alone. */
+		if (r == AGENT_EMBEDDINGS && s->agents[r].model == NULL)
+			ag->backend[r] = BACKEND_OFFLINE;
+		any |= ag->backend[r] == BACKEND_OPENAI;
+	}
+	ag->models = NULL;
+	if (!any)
+		return EX_OK;
+	if (ctx->models == NULL) {
+		char *cause = NULL;
+		ctx->loop = loop_new();
+		ctx->models = models_new(ctx->loop, s, ctx->datadir, &cause);
+		if (ctx->models == NULL) {
+			fl_warnx("model backend: %s", cause);
+			free(cause);
+			return EX_CONFIG;
+		}
+	}
+	ag->models = ctx->models;
+	return EX_OK;
 }
 
 char *

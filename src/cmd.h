@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 
+#include "conversation.h"
 #include "kb.h"
 #include "policy.h"
 #include "settings.h"
@@ -23,6 +24,8 @@ struct ctx {
 	struct policy_watch policy; /* loaded on first use */
 	int policy_loaded;
 	struct settings *settings; /* the config file, loaded on first use */
+	struct loop *loop;         /* the event loop and model client, made on first use */
+	struct models *models;
 };
 
 struct cmd_entry {
@@ -92,6 +95,14 @@ const struct settings *ctx_settings(struct ctx *, int *ex);
  * having printed why.
  */
 int ctx_tool_backend(struct ctx *, const char *fixture, struct tool_backend *tb);
+
+/*
+ * Which backend each agent runs on (the config file, overridden for every
+ * agent by --backend) into ag->backend; when any agent is on a model, the
+ * event loop and the model client too (ag->models; owned by ctx). Returns
+ * EX_OK or an exit code, having printed why.
+ */
+int ctx_models(struct ctx *, struct agents *ag);
 
 /* The store's path: --db, else $XDG_STATE_HOME/frontline/frontline.db; NULL without HOME. */
 char *ctx_db_path(struct ctx *);

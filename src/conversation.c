@@ -7,8 +7,11 @@
 
 #include "conversation.h"
 #include "escalation.h"
-#include "handoff.h"
+#include "handoff-model.h"
+#include "model.h"
+#include "resolution-model.h"
 #include "resolution.h"
+#include "triage-model.h"
 #include "validate.h"
 
 void
@@ -72,6 +75,8 @@ conversation_state_json(const struct conversation *c)
 	cJSON_AddNumberToObject(o, "max_amount", c->max_amount);
 	cJSON_AddNumberToObject(o, "credited_usd", c->tools.credited_usd);
 	cJSON_AddNumberToObject(o, "writes", c->tools.writes);
+	cJSON_AddNumberToObject(o, "model_tokens", (double)c->model_tokens);
+	cJSON_AddNumberToObject(o, "model_cost_usd", c->model_cost_usd);
 	return o;
 }
 
@@ -98,6 +103,9 @@ conversation_restore(struct conversation *c, const cJSON *s)
 	c->max_amount = (v = cJSON_GetObjectItem(s, "max_amount")) ? v->valuedouble : -1;
 	c->tools.credited_usd = (v = cJSON_GetObjectItem(s, "credited_usd")) ? v->valuedouble : 0;
 	c->tools.writes = (v = cJSON_GetObjectItem(s, "writes")) ? v->valueint : 0;
+	c->model_tokens =
+	    (v = cJSON_GetObjectItem(s, "model_tokens")) ? (int64_t)v->valuedouble : 0;
+	c->model_cost_usd = (v = cJSON_GetObjectItem(s, "model_cost_usd")) ? v->valuedouble : 0;
 	return 0;
 }
 
@@ -163,116 +171,288 @@ tried_take(struct conversation *c, char *s)
 		strv_take(&c->tried, s);
 }
 
-/*
- * Runs plan's calls under the policy for route into calls[*ncalls...] (the
- * plan's args move there), adding each to tools and events and each result
- * to results. What was done, and each write refused, goes into c->tried.
- */
+/* ---------------------------------------------------------- the turn */
+
+#define TURN_MAX_CALLS 12
+
+/* A turn in flight: everything its steps share. */
+struct turn {
+	const struct agents *ag;
+	struct conversation *c;
+	char *text;
+	cJSON *turn, *events, *tools, *results, *model_steps;
+	struct triage_result t;
+	struct kb_hits hits;
+	struct tool_call calls[TURN_MAX_CALLS];
+	int ncalls;
+	int account_read;
+	enum route route;
+	int human;
+	struct resolution res;
+	struct resolution_model_job rj;
+	int model_failed; /* the resolution model failed: a human answers */
+	const char *reason, *queue;
+	char *told; /* what the customer is told when a human takes over */
+	cJSON *packet;
+	turn_done_fn done;
+	void *arg;
+};
+
+static int
+uses_model(const struct agents *ag, enum agent_role r)
+{
+	return ag->models != NULL && ag->backend[r] == BACKEND_OPENAI;
+}
+
+/* Records a model step: an event, a line in the turn, the conversation's tokens and cost. */
 static void
-run_plan(const struct agents *ag, struct conversation *c, enum route route, struct plan *plan,
-         struct tool_call *calls, int *ncalls, cJSON *tools, cJSON *events, cJSON *results,
-         int *account_read)
+model_step(struct turn *tu, enum agent_role role, int ok, const char *fault, const char *error,
+           int attempts, int repaired, int64_t ptok, int64_t ctok, double cost,
+           const char *fallback)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "agent", agent_role_names[role]);
+	cJSON_AddStringToObject(o, "model", models_model(tu->ag->models, role));
+	cJSON_AddBoolToObject(o, "ok", ok);
+	cJSON_AddNumberToObject(o, "attempts", attempts);
+	if (repaired)
+		cJSON_AddTrueToObject(o, "repaired");
+	cJSON_AddNumberToObject(o, "prompt_tokens", (double)ptok);
+	cJSON_AddNumberToObject(o, "completion_tokens", (double)ctok);
+	cJSON_AddNumberToObject(o, "cost_usd", cost);
+	if (!ok) {
+		cJSON_AddStringToObject(o, "fault", fault ? fault : "error");
+		cJSON_AddStringToObject(o, "error", error ? error : "");
+		cJSON_AddStringToObject(o, "fallback", fallback);
+	}
+	cJSON_AddItemToArray(tu->model_steps, cJSON_Duplicate(o, 1));
+	event(tu->events, "model", o);
+	tu->c->model_tokens += ptok + ctok;
+	tu->c->model_cost_usd += cost;
+}
+
+/* Adds a call that ran to the turn: its JSON, its event, its result, what was tried. */
+static void
+record_call(struct turn *tu, struct tool_call *k)
+{
+	struct conversation *c = tu->c;
+	cJSON *kj = tool_call_json(k);
+	cJSON_AddItemToArray(tu->tools, kj);
+	event(tu->events, "tool", cJSON_Duplicate(kj, 1));
+	if (k->tool < 0 || k->tool >= TOOL__N)
+		return;
+	char *args = cJSON_PrintUnformatted(k->args ? k->args : NULL);
+	if (k->allowed && k->result) {
+		cJSON_AddItemToArray(tu->results, cJSON_Duplicate(k->result, 1));
+		remember_result_ids(c, k->result);
+		if (k->tool != TOOL_KNOWLEDGE_BASE_SEARCH)
+			tried_take(
+			    c, xasprintf("%s %s", tool_table[k->tool].name, args ? args : "{}"));
+		if (k->tool == TOOL_GET_CUSTOMER_ACCOUNT)
+			tu->account_read = 1;
+	} else if (tool_table[k->tool].authority == TOOL_WRITE) {
+		/* The human who takes over needs to know what the agent could not do. */
+		tried_take(c, xasprintf("%s %s refused: %s", tool_table[k->tool].name,
+		                        args ? args : "{}", k->refusal ? k->refusal : "no result"));
+		tu->res.refused = 1;
+	}
+	free(args);
+}
+
+/* Runs plan's calls under the policy for the route (the plan's args move into the calls). */
+static void
+run_plan(struct turn *tu, struct plan *plan)
 {
 	/* Triage's human routes read with the general route's tools, for the handoff. */
-	if (route == ROUTE_HUMAN_PRIORITY || route == ROUTE_HUMAN_STANDARD)
-		route = ROUTE_RESOLUTION_GENERAL;
-	for (int i = 0; i < plan->n; i++) {
-		struct tool_call *k = &calls[(*ncalls)++];
+	enum route route = tu->human ? ROUTE_RESOLUTION_GENERAL : tu->route;
+	for (int i = 0; i < plan->n && tu->ncalls < TURN_MAX_CALLS; i++) {
+		struct tool_call *k = &tu->calls[tu->ncalls++];
 		memset(k, 0, sizeof *k);
 		k->tool = plan->tool[i];
 		k->args = plan->args[i];
-		tool_invoke(ag->policy, route, &c->tools, ag->tools, c->customer_id, k);
-		cJSON *kj = tool_call_json(k);
-		cJSON_AddItemToArray(tools, kj);
-		event(events, "tool", cJSON_Duplicate(kj, 1));
-		char *args = cJSON_PrintUnformatted(k->args);
-		if (k->allowed && k->result) {
-			cJSON_AddItemToArray(results, cJSON_Duplicate(k->result, 1));
-			remember_result_ids(c, k->result);
-			tried_take(c, xasprintf("%s %s", tool_table[k->tool].name, args));
-			if (k->tool == TOOL_GET_CUSTOMER_ACCOUNT)
-				*account_read = 1;
-		} else if (tool_table[k->tool].authority == TOOL_WRITE)
-			/* The human who takes over needs to know what the agent could not do. */
-			tried_take(c, xasprintf("%s %s refused: %s", tool_table[k->tool].name, args,
-			                        k->refusal ? k->refusal : "no result"));
-		free(args);
+		plan->args[i] = NULL;
+		tool_invoke(tu->ag->policy, route, &tu->c->tools, tu->ag->tools, tu->c->customer_id,
+		            k);
+		record_call(tu, k);
 	}
+	for (int i = 0; i < plan->n; i++)
+		cJSON_Delete(plan->args[i]);
 	plan->n = 0;
 }
 
-cJSON *
-conversation_turn(const struct agents *ag, struct conversation *c, const char *text,
-                  cJSON **events_out)
+static void turn_resolved(struct turn *tu);
+static void turn_finish(struct turn *tu);
+
+static void
+turn_free(struct turn *tu)
 {
-	const struct policy *p = ag->policy;
-	cJSON *turn = cJSON_CreateObject(), *events = cJSON_CreateArray();
-	struct triage_result t;
+	free(tu->told);
+	resolution_free(&tu->res);
+	for (int i = 0; i < tu->ncalls; i++)
+		tool_call_free(&tu->calls[i]);
+	cJSON_Delete(tu->results);
+	cJSON_Delete(tu->model_steps);
+	kb_hits_free(&tu->hits);
+	triage_result_free(&tu->t);
+	free(tu->text);
+	free(tu);
+}
+
+/* Notes the fact the reply quoted, for the conversation and its handoff. */
+static void
+note_used_fact(struct turn *tu)
+{
+	const struct kb_hit *used = tu->res.used;
+	if (used == NULL)
+		return;
+	struct conversation *c = tu->c;
+	const struct kb_fact *f = &used->fact;
+	char *rec = xasprintf("%s|%s|%d|%d", f->id, f->title, used->freshness_days, used->stale);
+	if (!strv_contains(&c->facts, rec))
+		strv_take(&c->facts, rec);
+	else
+		free(rec);
+	tried_take(c, xasprintf("quoted %s%s", f->id, used->stale ? " (stale)" : ""));
+}
+
+static void
+resolution_model_done(struct resolution_model_job *j, void *arg)
+{
+	struct turn *tu = arg;
+	for (int i = tu->ncalls; i < j->ncalls; i++)
+		record_call(tu, &tu->calls[i]);
+	tu->ncalls = j->ncalls;
+	/*
+	 * The same evidence through the offline agent gives the confidence (how
+	 * well the facts and tool results cover the question), the fact used and
+	 * what is still to ask for; the model's words replace its reply.
+	 */
+	int refused = tu->res.refused;
+	resolution_compose(tu->ag, tu->c, &tu->t, &tu->hits, tu->calls, tu->ncalls, &tu->res);
+	tu->res.refused |= refused;
+	if (j->reply != NULL) {
+		free(tu->res.reply);
+		tu->res.reply = j->reply;
+		j->reply = NULL;
+	} else {
+		tu->model_failed = 1;
+		tu->res.confidence = 0;
+	}
+	model_step(tu, AGENT_RESOLUTION, !tu->model_failed, j->fault, j->error, j->attempts, 0,
+	           j->prompt_tokens, j->completion_tokens, j->cost_usd, "escalate");
+	free(j->error);
+	j->error = NULL;
+	turn_resolved(tu);
+}
+
+/* Triage is final: knowledge, then the resolution agent. */
+static void
+turn_triaged(struct turn *tu)
+{
+	const struct agents *ag = tu->ag;
+	struct conversation *c = tu->c;
 	char *cause = NULL;
 
-	c->turn++;
-	strv_add(&c->words, text);
-	cJSON_AddNumberToObject(turn, "turn", c->turn);
-	cJSON_AddStringToObject(turn, "customer", text);
-
-	/* 1. Triage. */
-	triage_run(ag->triage, text, strlen(text), c->tier, &t);
 	if (c->turn == 1)
-		c->category = t.intent_category;
-	remember_ids(c, &t.entities);
-	double amount = entities_max_usd(&t.entities);
+		c->category = tu->t.intent_category;
+	remember_ids(c, &tu->t.entities);
+	double amount = entities_max_usd(&tu->t.entities);
 	if (amount > c->max_amount)
 		c->max_amount = amount;
-	cJSON *tj = triage_json(&t);
-	cJSON_AddItemToObject(turn, "triage", tj);
-	event(events, "triage", cJSON_Duplicate(tj, 1));
+	cJSON *tj = triage_json(&tu->t);
+	cJSON_AddItemToObject(tu->turn, "triage", tj);
+	event(tu->events, "triage", cJSON_Duplicate(tj, 1));
 
-	/* 2. Knowledge: searched every turn. */
-	struct kb_hits hits = {0};
-	if (kb_search(ag->kb, text, 3, &ag->fresh, &hits, &cause) != 0) {
-		cJSON_AddStringToObject(turn, "knowledge_error", cause);
+	/* Knowledge: searched every turn. */
+	if (kb_search(ag->kb, tu->text, 3, &ag->fresh, &tu->hits, &cause) != 0) {
+		cJSON_AddStringToObject(tu->turn, "knowledge_error", cause);
 		free(cause);
-		cause = NULL;
 	}
-	cJSON *kn = cJSON_AddArrayToObject(turn, "knowledge");
-	for (size_t i = 0; i < hits.n; i++)
-		cJSON_AddItemToArray(kn, kb_hit_json(&hits.v[i]));
-	event(events, "retrieval", cJSON_Duplicate(kn, 1));
+	cJSON *kn = cJSON_AddArrayToObject(tu->turn, "knowledge");
+	for (size_t i = 0; i < tu->hits.n; i++)
+		cJSON_AddItemToArray(kn, kb_hit_json(&tu->hits.v[i]));
+	event(tu->events, "retrieval", cJSON_Duplicate(kn, 1));
 
-	/* 3. Governed tools, as the agent plans them (never as the customer asks). */
+	/* Governed tools, as the agent plans them (never as the customer asks). */
+	tu->route = tu->t.route;
+	tu->human = tu->route == ROUTE_HUMAN_PRIORITY || tu->route == ROUTE_HUMAN_STANDARD;
+	tu->tools = cJSON_AddArrayToObject(tu->turn, "tools");
+	if (uses_model(ag, AGENT_RESOLUTION) && !tu->human) {
+		struct resolution_model_job *j = &tu->rj;
+		memset(j, 0, sizeof *j);
+		j->policy = ag->policy;
+		j->kb = ag->kb;
+		j->fresh = &ag->fresh;
+		j->tools = ag->tools;
+		j->conv = c;
+		j->triage = &tu->t;
+		j->hits = &tu->hits;
+		j->text = tu->text;
+		j->route = tu->route;
+		j->max_rounds = models_max_tool_rounds(ag->models);
+		j->stream = models_stream(ag->models, AGENT_RESOLUTION);
+		j->on_delta = ag->on_delta;
+		j->delta_arg = ag->delta_arg;
+		j->calls = tu->calls;
+		j->max_calls = TURN_MAX_CALLS;
+		j->done = resolution_model_done;
+		j->arg = tu;
+		if (resolution_model_start(ag->models, j, &cause) == 0)
+			return;
+		j->error = cause;
+		j->fault = "request";
+		resolution_model_done(j, tu);
+		return;
+	}
 	struct plan plan;
-	struct tool_call calls[8];
-	int ncalls = 0;
-	enum route route = t.route;
-	int human = route == ROUTE_HUMAN_PRIORITY || route == ROUTE_HUMAN_STANDARD;
-	cJSON *tools = cJSON_AddArrayToObject(turn, "tools");
-	cJSON *results = cJSON_CreateArray();
-	int account_read = 0;
-	resolution_plan(c, &t, &plan);
-	run_plan(ag, c, route, &plan, calls, &ncalls, tools, events, results, &account_read);
+	resolution_plan(c, &tu->t, &plan);
+	run_plan(tu, &plan);
 	/* Writes only from what the reads verified, and never on a human's ticket. */
-	if (!human) {
-		resolution_plan_writes(p, c, calls, ncalls, &plan);
-		run_plan(ag, c, route, &plan, calls, &ncalls, tools, events, results,
-		         &account_read);
+	if (!tu->human) {
+		resolution_plan_writes(ag->policy, c, tu->calls, tu->ncalls, &plan);
+		run_plan(tu, &plan);
 	}
+	int refused = tu->res.refused;
+	resolution_compose(ag, c, &tu->t, &tu->hits, tu->calls, tu->ncalls, &tu->res);
+	tu->res.refused |= refused;
+	turn_resolved(tu);
+}
 
-	/* 4. The resolution agent's reply. */
-	struct resolution res;
-	resolution_compose(ag, c, &t, &hits, calls, ncalls, &res);
-	c->asked = res.asked;
-	if (res.used != NULL) {
-		const struct kb_fact *f = &res.used->fact;
-		char *rec = xasprintf("%s|%s|%d|%d", f->id, f->title, res.used->freshness_days,
-		                      res.used->stale);
-		if (!strv_contains(&c->facts, rec))
-			strv_take(&c->facts, rec);
-		else
-			free(rec);
-		tried_take(c, xasprintf("quoted %s%s", f->id, res.used->stale ? " (stale)" : ""));
+static void
+triage_model_done(const struct model_result *r, void *arg)
+{
+	struct turn *tu = arg;
+	model_step(tu, AGENT_TRIAGE, r->ok, r->fault, r->error, r->attempts, r->repaired,
+	           r->prompt_tokens, r->completion_tokens, r->cost_usd, "offline");
+	turn_triaged(tu);
+}
+
+static void
+handoff_model_done(const struct model_result *r, void *arg)
+{
+	struct turn *tu = arg;
+	model_step(tu, AGENT_HANDOFF, r->ok, r->fault, r->error, r->attempts, r->repaired,
+	           r->prompt_tokens, r->completion_tokens, r->cost_usd, "offline");
+	if (r->ok) {
+		cJSON_Delete(tu->packet);
+		tu->packet = handoff_build_judged(tu->c, &tu->t, tu->reason, tu->queue, r->json);
 	}
+	turn_finish(tu);
+}
 
-	/* 5. Disclosures: the AI on the first message, data collection with account data. */
+/* The reply is drafted: disclosures, validation, escalation; then a reply or a handoff. */
+static void
+turn_resolved(struct turn *tu)
+{
+	const struct agents *ag = tu->ag;
+	const struct policy *p = ag->policy;
+	struct conversation *c = tu->c;
+	struct resolution *res = &tu->res;
+
+	c->asked = res->asked;
+	note_used_fact(tu);
+
+	/* Disclosures: the AI on the first message, data collection with account data. */
 	struct buf reply;
 	buf_init(&reply, 0);
 	cJSON *disc = cJSON_CreateArray();
@@ -285,7 +465,7 @@ conversation_turn(const struct agents *ag, struct conversation *c, const char *t
 		cJSON_AddItemToArray(disc, cJSON_CreateString("ai_disclosure"));
 		c->disclosed_ai = 1;
 	}
-	if (account_read && !c->disclosed_data && data != NULL) {
+	if (tu->account_read && !c->disclosed_data && data != NULL) {
 		buf_printf(&reply, "%s ", data);
 		strv_add(&allowed, data);
 		cJSON_AddItemToArray(disc, cJSON_CreateString("data_collection_notice"));
@@ -293,57 +473,61 @@ conversation_turn(const struct agents *ag, struct conversation *c, const char *t
 	}
 	/* The disclosures go with whatever the customer is sent: reply or handoff message. */
 	char *disclosed = xstrndup(reply.data, reply.len);
-	buf_adds(&reply, res.reply);
-	if (res.caveat)
-		strv_add(&allowed, res.caveat);
+	buf_adds(&reply, res->reply ? res->reply : "");
+	if (res->caveat)
+		strv_add(&allowed, res->caveat);
 	for (size_t i = 0; i < c->words.n; i++)
 		strv_add(&allowed, c->words.v[i]);
 
-	/* 6. Output validation: a failing reply never reaches the customer. */
+	/* Output validation: a failing reply never reaches the customer. */
 	struct strv knowledge = {0};
-	for (size_t i = 0; i < hits.n; i++) {
-		strv_add(&knowledge, hits.v[i].fact.title);
-		strv_add(&knowledge, hits.v[i].fact.content);
+	for (size_t i = 0; i < tu->hits.n; i++) {
+		strv_add(&knowledge, tu->hits.v[i].fact.title);
+		strv_add(&knowledge, tu->hits.v[i].fact.content);
 	}
 	struct validation_context vc = {.knowledge = &knowledge,
-	                                .tool_results = results,
+	                                .tool_results = tu->results,
 	                                .customer_ids = &c->ids,
 	                                .allowed_text = &allowed};
 	struct validation val;
 	validate_reply(p, reply.data, &vc, &val);
 	cJSON *vj = validation_json(&val);
-	cJSON_AddItemToObject(turn, "validation", vj);
-	event(events, "validation", cJSON_Duplicate(vj, 1));
+	cJSON_AddItemToObject(tu->turn, "validation", vj);
+	event(tu->events, "validation", cJSON_Duplicate(vj, 1));
 	if (cJSON_GetArraySize(disc) > 0)
-		event(events, "disclosure", cJSON_Duplicate(disc, 1));
-	cJSON_AddItemToObject(turn, "disclosures", disc);
+		event(tu->events, "disclosure", cJSON_Duplicate(disc, 1));
+	cJSON_AddItemToObject(tu->turn, "disclosures", disc);
 
-	/* 7. Escalation: every signal, and triage's human routes. */
+	/* Escalation: every signal, and triage's human routes. */
 	struct escalation_input in = {
-	    .agent_confidence = res.confidence,
+	    .agent_confidence = res->confidence,
 	    .turn_count = c->turn,
-	    .sentiment = t.sentiment,
-	    .category = t.intent_category,
+	    .sentiment = tu->t.sentiment,
+	    .category = tu->t.intent_category,
 	    .tier = c->tier,
-	    .has_legal_language = t.has_legal_language,
-	    .retrieval_confidence = hits.n > 0 ? hits.v[0].confidence : -1,
-	    .message = text,
+	    .has_legal_language = tu->t.has_legal_language,
+	    .retrieval_confidence = tu->hits.n > 0 ? tu->hits.v[0].confidence : -1,
+	    .message = tu->text,
 	    .amount_usd = c->max_amount,
 	};
 	struct escalation_decision d;
 	escalation_evaluate(p, &in, &d);
 	const char *reason = d.escalate ? d.reason : NULL, *queue = d.queue;
+	if (reason == NULL && tu->model_failed) {
+		reason = "resolution-unavailable";
+		queue = route_names[ROUTE_HUMAN_STANDARD];
+	}
 	if (reason == NULL && !val.passed) {
 		reason = "validation-failed";
 		queue = route_names[ROUTE_HUMAN_STANDARD];
 	}
-	if (reason == NULL && res.refused) {
+	if (reason == NULL && res->refused) {
 		reason = "write-refused";
 		queue = route_names[ROUTE_HUMAN_STANDARD];
 	}
-	if (reason == NULL && (route == ROUTE_HUMAN_PRIORITY || route == ROUTE_HUMAN_STANDARD)) {
+	if (reason == NULL && tu->human) {
 		reason = "triage-route";
-		queue = route_names[route];
+		queue = route_names[tu->route];
 	}
 	cJSON *ej = escalation_json(&d);
 	if (reason != NULL && !d.escalate) {
@@ -351,44 +535,123 @@ conversation_turn(const struct agents *ag, struct conversation *c, const char *t
 		cJSON_ReplaceItemInObject(ej, "reason", cJSON_CreateString(reason));
 		cJSON_ReplaceItemInObject(ej, "queue", cJSON_CreateString(queue));
 	}
-	cJSON_AddItemToObject(turn, "escalation", ej);
-	event(events, "escalation", cJSON_Duplicate(ej, 1));
+	cJSON_AddItemToObject(tu->turn, "escalation", ej);
+	event(tu->events, "escalation", cJSON_Duplicate(ej, 1));
 
-	/* 8. A reply, or a handoff packet for a human. */
-	if (reason == NULL) {
-		cJSON_AddStringToObject(turn, "reply", reply.data);
-		cJSON_AddNullToObject(turn, "handoff");
-	} else {
-		cJSON_AddNullToObject(turn, "reply");
+	if (reason == NULL)
+		cJSON_AddStringToObject(tu->turn, "reply", reply.data);
+	else {
 		c->escalated = 1;
-		cJSON *h = handoff_build(c, &t, reason, queue);
+		tu->reason = reason;
+		tu->queue = queue;
 		/* What the customer is told while a human picks it up. */
 		const char *msg =
 		    d.escalate && d.message
 		        ? d.message
 		        : "I'm connecting you with a specialist who can help with this; "
 		          "they will have the full context of our conversation.";
-		char *told = xasprintf("%s%s", disclosed, msg);
-		cJSON_AddStringToObject(h, "message_to_customer", told);
-		free(told);
-		cJSON_AddItemToObject(turn, "handoff", h);
-		event(events, "handoff", cJSON_Duplicate(h, 1));
+		tu->told = xasprintf("%s%s", disclosed, msg);
+		tu->packet = handoff_build(c, &tu->t, reason, queue);
 	}
-	cJSON_AddNumberToObject(turn, "agent_confidence",
-	                        (double)(int)(res.confidence * 1000) / 1000);
-	event(events, "state", conversation_state_json(c));
-
 	free(disclosed);
 	strv_free(&knowledge);
 	strv_free(&allowed);
 	validation_free(&val);
 	buf_free(&reply);
-	resolution_free(&res);
-	for (int i = 0; i < ncalls; i++)
-		tool_call_free(&calls[i]);
-	cJSON_Delete(results);
-	kb_hits_free(&hits);
-	triage_result_free(&t);
-	*events_out = events;
-	return turn;
+
+	if (tu->packet != NULL && uses_model(ag, AGENT_HANDOFF)) {
+		char *cause = NULL;
+		if (handoff_model_start(ag->models, tu->packet, handoff_model_done, tu, &cause) ==
+		    0)
+			return;
+		model_step(tu, AGENT_HANDOFF, 0, "request", cause, 0, 0, 0, 0, 0, "offline");
+		free(cause);
+	}
+	turn_finish(tu);
+}
+
+/* A reply, or a handoff packet for a human; then the turn is handed over. */
+static void
+turn_finish(struct turn *tu)
+{
+	struct conversation *c = tu->c;
+	if (tu->packet == NULL)
+		cJSON_AddNullToObject(tu->turn, "handoff");
+	else {
+		cJSON_AddNullToObject(tu->turn, "reply");
+		cJSON_AddStringToObject(tu->packet, "message_to_customer", tu->told);
+		cJSON_AddItemToObject(tu->turn, "handoff", tu->packet);
+		event(tu->events, "handoff", cJSON_Duplicate(tu->packet, 1));
+		tu->packet = NULL;
+	}
+	cJSON_AddNumberToObject(tu->turn, "agent_confidence",
+	                        (double)(int)(tu->res.confidence * 1000) / 1000);
+	if (cJSON_GetArraySize(tu->model_steps) > 0) {
+		cJSON_AddItemToObject(tu->turn, "models", tu->model_steps);
+		tu->model_steps = NULL;
+	}
+	event(tu->events, "state", conversation_state_json(c));
+	turn_done_fn done = tu->done;
+	void *arg = tu->arg;
+	cJSON *turn = tu->turn, *events = tu->events;
+	turn_free(tu);
+	done(turn, events, arg);
+}
+
+void
+conversation_turn_start(const struct agents *ag, struct conversation *c, const char *text,
+                        turn_done_fn done, void *arg)
+{
+	struct turn *tu = xcalloc(1, sizeof *tu);
+	tu->ag = ag;
+	tu->c = c;
+	tu->text = xstrdup(text);
+	tu->done = done;
+	tu->arg = arg;
+	tu->turn = cJSON_CreateObject();
+	tu->events = cJSON_CreateArray();
+	tu->results = cJSON_CreateArray();
+	tu->model_steps = cJSON_CreateArray();
+
+	c->turn++;
+	strv_add(&c->words, text);
+	cJSON_AddNumberToObject(tu->turn, "turn", c->turn);
+	cJSON_AddStringToObject(tu->turn, "customer", text);
+
+	/* Triage: the offline engine always runs; a model refines it when configured. */
+	triage_run(ag->triage, text, strlen(text), c->tier, &tu->t);
+	if (uses_model(ag, AGENT_TRIAGE)) {
+		char *cause = NULL;
+		if (triage_model_start(ag->models, ag->policy, tu->text, c->tier, &tu->t,
+		                       triage_model_done, tu, &cause) == 0)
+			return;
+		model_step(tu, AGENT_TRIAGE, 0, "request", cause, 0, 0, 0, 0, 0, "offline");
+		free(cause);
+	}
+	turn_triaged(tu);
+}
+
+struct sync_turn {
+	cJSON *turn, *events;
+	int done;
+};
+
+static void
+sync_done(cJSON *turn, cJSON *events, void *arg)
+{
+	struct sync_turn *s = arg;
+	s->turn = turn;
+	s->events = events;
+	s->done = 1;
+}
+
+cJSON *
+conversation_turn(const struct agents *ag, struct conversation *c, const char *text, cJSON **events)
+{
+	struct sync_turn s = {0};
+	conversation_turn_start(ag, c, text, sync_done, &s);
+	while (!s.done)
+		loop_once(models_loop(ag->models), -1);
+	*events = s.events;
+	return s.turn;
 }

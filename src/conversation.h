@@ -2,13 +2,18 @@
 #ifndef FL_CONVERSATION_H
 #define FL_CONVERSATION_H
 
+#include <stdint.h>
+
 #include <cjson/cJSON.h>
 
 #include "kb.h"
 #include "policy.h"
+#include "settings.h"
 #include "tool-backend.h"
 #include "triage.h"
 #include "util.h"
+
+struct models;
 
 /* What the agents run on; owned by the caller. */
 struct agents {
@@ -17,6 +22,17 @@ struct agents {
 	struct kb *kb;
 	struct kb_freshness fresh;
 	const struct tool_backend *tools;
+	/*
+	 * The model client, or NULL when every agent is offline; backend[] says
+	 * which agents use it. The offline engine answers whenever a model
+	 * fails (triage, handoff); a failed resolution escalates.
+	 */
+	struct models *models;
+	enum backend_kind backend[AGENT__N];
+	/* The resolution reply's text as a model streams it (before validation: for a
+	 * supervisor's screen, never for the customer); NULL for none. */
+	void (*on_delta)(void *arg, const char *text, size_t len);
+	void *delta_arg;
 };
 
 #define ASK_ORDER 0x1
@@ -43,6 +59,8 @@ struct conversation {
 	char *last_sentiment;
 	double max_amount;
 	struct tool_session tools;
+	int64_t model_tokens; /* prompt and completion tokens over the conversation */
+	double model_cost_usd;
 };
 
 void conversation_init(struct conversation *, const char *customer_id, enum tier);
@@ -52,12 +70,25 @@ cJSON *conversation_state_json(const struct conversation *);
 int conversation_restore(struct conversation *, const cJSON *state);
 
 /*
+ * Called once a turn is complete with the chat-turn object of DESIGN.md
+ * section 5 and the events to store with it (an array of
+ * {"kind","payload"}); the callee takes both.
+ */
+typedef void (*turn_done_fn)(cJSON *turn, cJSON *events, void *arg);
+
+/*
  * One customer message through the pipeline: triage, route, tools,
  * knowledge, resolution, validation, disclosures, escalation, reply or
- * handoff. Returns the chat-turn object of DESIGN.md section 5 (caller
- * frees) and, in *events, the events to store with it: an array of
- * {"kind","payload"}. Nothing here writes anywhere.
+ * handoff. Steps on a model backend run asynchronously on the models'
+ * loop, so many conversations can be in flight at once; with every agent
+ * offline, done runs before this returns. ag, c and the conversation's
+ * state belong to the turn until done runs: one turn per conversation at
+ * a time. Nothing here writes anywhere.
  */
+void conversation_turn_start(const struct agents *, struct conversation *, const char *text,
+                             turn_done_fn done, void *arg);
+
+/* The same, waiting for the turn (running the loop meanwhile); *events as above. */
 cJSON *conversation_turn(const struct agents *, struct conversation *, const char *text,
                          cJSON **events);
 

@@ -109,9 +109,33 @@ static const struct {
                       "(see Tried): decide on it and do it yourself."},
 };
 
+/* A model's string (untrusted), masked and cut to max words, or NULL; caller frees. */
+static char *
+clip(const char *s, int max)
+{
+	if (s == NULL || *s == '\0')
+		return NULL;
+	char *m = masked(s), *w = words_max(m, max);
+	free(m);
+	return w;
+}
+
+static char *
+judged(const cJSON *j, const char *key, int max)
+{
+	return clip(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, key)), max);
+}
+
 cJSON *
 handoff_build(const struct conversation *c, const struct triage_result *t, const char *reason,
               const char *queue)
+{
+	return handoff_build_judged(c, t, reason, queue, NULL);
+}
+
+cJSON *
+handoff_build_judged(const struct conversation *c, const struct triage_result *t,
+                     const char *reason, const char *queue, const cJSON *judgement)
 {
 	cJSON *p = cJSON_CreateObject();
 	struct buf txt;
@@ -126,6 +150,12 @@ handoff_build(const struct conversation *c, const struct triage_result *t, const
 	buf_printf(&txt, "- Customer: %s, %s tier, %d message%s in this conversation\n",
 	           c->customer_id ? c->customer_id : "unknown", tier_names[c->tier], c->turn,
 	           c->turn == 1 ? "" : "s");
+	char *summary = judged(judgement, "summary", 35);
+	if (summary != NULL) {
+		cJSON_AddStringToObject(p, "summary", summary);
+		buf_printf(&txt, "- Summary: %s\n", summary);
+		free(summary);
+	}
 
 	/* The issue in the customer's own words: the first message and the latest. */
 	cJSON *issue = cJSON_AddArrayToObject(p, "issue");
@@ -173,6 +203,19 @@ handoff_build(const struct conversation *c, const struct triage_result *t, const
 			cJSON_AddItemToArray(steps, cJSON_CreateString(next_steps[i].step));
 			buf_printf(&txt, "- Next: %s\n", next_steps[i].step);
 		}
+	/* The model's steps come after the policy's, three at most. */
+	const cJSON *js = cJSON_GetObjectItemCaseSensitive(judgement, "next_steps"), *e;
+	int nj = 0;
+	cJSON_ArrayForEach(e, js)
+	{
+		char *step = nj < 3 ? clip(cJSON_GetStringValue(e), 25) : NULL;
+		if (step != NULL) {
+			cJSON_AddItemToArray(steps, cJSON_CreateString(step));
+			buf_printf(&txt, "- Next: %s\n", step);
+			free(step);
+			nj++;
+		}
+	}
 	if (c->orders.n > 0) {
 		char *s = xasprintf("Look up order %s first.", c->orders.v[c->orders.n - 1]);
 		cJSON_AddItemToArray(steps, cJSON_CreateString(s));
@@ -185,8 +228,17 @@ handoff_build(const struct conversation *c, const struct triage_result *t, const
 	         t->sentiment_score, t->profanity ? ", profanity" : "",
 	         t->has_legal_language ? ", legal language" : "",
 	         t->urgency == URG_CRITICAL ? ", critical urgency" : "");
-	cJSON_AddStringToObject(p, "tone", tone);
-	buf_printf(&txt, "- Tone: %s", tone);
+	char *jtone = judged(judgement, "tone", 25);
+	if (jtone != NULL) {
+		char *both = xasprintf("%s; %s", jtone, tone);
+		cJSON_AddStringToObject(p, "tone", both);
+		buf_printf(&txt, "- Tone: %s", both);
+		free(both);
+		free(jtone);
+	} else {
+		cJSON_AddStringToObject(p, "tone", tone);
+		buf_printf(&txt, "- Tone: %s", tone);
+	}
 
 	/* At most HANDOFF_MAX_WORDS: drop lines from the end of the middle if needed. */
 	while (handoff_words(txt.data) > HANDOFF_MAX_WORDS) {

@@ -18,6 +18,15 @@
 cJSON *handoff_build(const struct conversation *, const struct triage_result *, const char *reason,
                      const char *queue);
 
+/*
+ * The same, with a model's judgement ({"summary","next_steps","tone"},
+ * already validated; NULL for none): its summary is added, its steps
+ * follow the policy's, its tone note precedes the measured one. Its text
+ * is masked and bounded like the rest, and the word limit still holds.
+ */
+cJSON *handoff_build_judged(const struct conversation *, const struct triage_result *,
+                            const char *reason, const char *queue, const cJSON *judgement);
+
 /* Words in text (runs of non-space). */
 int handoff_words(const char *text);
 

@@ -8,6 +8,8 @@
 #include <sysexits.h>
 
 #include "cmd.h"
+#include "loop.h"
+#include "model.h"
 #include "paths.h"
 
 int
@@ -92,6 +94,8 @@ main(int argc, char **argv)
 
 	if (ctx.policy_loaded)
 		policy_watch_free(&ctx.policy);
+	models_free(ctx.models);
+	loop_free(ctx.loop);
 	settings_free(ctx.settings);
 	free(ctx.datadir);
 	free(policy);

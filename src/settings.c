@@ -78,6 +78,7 @@ static const struct ykey k_agent[] = {
     {.name = "max_tool_rounds", .type = Y_INT, .min = 0, .max = 16},
     {.name = "max_tokens", .type = Y_INT, .min = 1, .max = 1000000},
     {.name = "temperature", .type = Y_NUM, .min = 0, .max = 2},
+    {.name = "stream", .type = Y_BOOL},
     {0},
 };
 static const struct ykey k_agents[] = {
@@ -141,6 +142,7 @@ settings_default(void)
 		a->max_tool_rounds = 4;
 		a->max_tokens = i == AGENT_RESOLUTION ? 700 : 500;
 		a->temperature = i == AGENT_RESOLUTION ? 0.3 : 0;
+		a->stream = i == AGENT_RESOLUTION;
 	}
 	return s;
 }
@@ -268,6 +270,7 @@ load_agents(struct settings *s, struct ydoc *y, yaml_node_t *agents, struct diag
 		a->max_tool_rounds = (int)ydoc_int_or(y, m, "max_tool_rounds", a->max_tool_rounds);
 		a->max_tokens = (int)ydoc_int_or(y, m, "max_tokens", a->max_tokens);
 		a->temperature = ydoc_num_or(y, m, "temperature", a->temperature);
+		a->stream = ydoc_bool_or(y, m, "stream", a->stream);
 		if (i == AGENT_EMBEDDINGS && a->backend == BACKEND_OPENAI && a->model == NULL)
 			diag_error(d, y->file, ydoc_line(y, m), ydoc_col(m),
 			           "agents.embeddings: the openai backend needs a model");

@@ -64,6 +64,7 @@ struct agent_settings {
 	char *prompt;   /* system prompt file; NULL: the data directory's data/prompts/ROLE.txt */
 	int max_tool_rounds, max_tokens;
 	double temperature;
+	int stream; /* answers arrive as a stream (SSE); resolution by default */
 };
 
 struct price_settings {
