@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "loop.h"
+#include "model.h"
+#include "triage-model.h"
 #include "triage.h"
 
 static void
@@ -216,6 +219,89 @@ triage_stream(struct ctx *ctx, struct triage *t, enum tier tier, int jobs)
 	return rc;
 }
 
+/* ------------------------------------------------- on a model backend */
+
+/* Requests in flight at once when each stdin line goes to a model. */
+#define MODEL_WINDOW 64
+
+struct mslot {
+	char *text;
+	struct triage_result r;
+	int done;
+};
+
+static void
+mslot_done(const struct model_result *res, void *arg)
+{
+	struct mslot *s = arg;
+	s->done = 1;
+	if (!res->ok)
+		fl_warnx("triage model: %s (%s); the offline result stands",
+		         res->error ? res->error : "failed", res->fault ? res->fault : "error");
+}
+
+/* Starts one line: the offline result first, then the model refines it. */
+static void
+mslot_start(struct mslot *s, struct ctx *ctx, struct triage *t, struct models *m, enum tier tier)
+{
+	char *cause = NULL;
+	s->done = 0;
+	triage_run(t, s->text, strlen(s->text), tier, &s->r);
+	if (triage_model_start(m, ctx->policy.current, s->text, tier, &s->r, mslot_done, s, &cause) !=
+	    0) {
+		fl_warnx("triage model: %s; the offline result stands", cause);
+		free(cause);
+		s->done = 1;
+	}
+}
+
+/*
+ * Each stdin line through the triage model, up to MODEL_WINDOW at once,
+ * answers printed in input order as they complete.
+ */
+static int
+triage_model_stream(struct ctx *ctx, struct triage *t, struct models *m, enum tier tier)
+{
+	struct mslot ring[MODEL_WINDOW];
+	size_t head = 0, n = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	int eof = 0, rc = EX_OK;
+	struct buf out;
+	buf_init(&out, 0);
+	while (!eof || n > 0) {
+		while (!eof && n < MODEL_WINDOW) {
+			ssize_t l = getline(&line, &cap, stdin);
+			if (l < 0) {
+				eof = 1;
+				break;
+			}
+			while (l > 0 && (line[l - 1] == '\n' || line[l - 1] == '\r'))
+				line[--l] = '\0';
+			struct mslot *s = &ring[(head + n++) % MODEL_WINDOW];
+			s->text = xstrdup(line);
+			mslot_start(s, ctx, t, m, tier);
+		}
+		while (n > 0 && ring[head].done) {
+			struct mslot *s = &ring[head];
+			buf_reset(&out);
+			triage_json_write(&s->r, &out);
+			if (fputs(out.data, stdout) == EOF || fputc('\n', stdout) == EOF)
+				rc = EX_IOERR;
+			triage_result_free(&s->r);
+			free(s->text);
+			head = (head + 1) % MODEL_WINDOW;
+			n--;
+		}
+		fflush(stdout);
+		if (n > 0 && !ring[head].done)
+			loop_once(models_loop(m), -1);
+	}
+	free(line);
+	buf_free(&out);
+	return rc;
+}
+
 static int
 cmd_triage(struct ctx *ctx, int argc, char **argv)
 {
@@ -265,11 +351,24 @@ cmd_triage(struct ctx *ctx, int argc, char **argv)
 	struct triage *t = ctx_triage(ctx, p, model, &ex);
 	if (t == NULL)
 		return ex;
+	struct agents ag = {0};
+	if ((ex = ctx_models(ctx, &ag)) != EX_OK) {
+		triage_close(t);
+		return ex;
+	}
+	struct models *m = ag.backend[AGENT_TRIAGE] == BACKEND_OPENAI ? ag.models : NULL;
 
 	if (optind < argc) {
 		char *q = cmd_join_args(argc, argv, optind);
+		struct mslot one = {.text = q};
 		struct triage_result r;
-		triage_run(t, q, strlen(q), tier, &r);
+		if (m != NULL) {
+			mslot_start(&one, ctx, t, m, tier);
+			while (!one.done)
+				loop_once(models_loop(m), -1);
+			r = one.r;
+		} else
+			triage_run(t, q, strlen(q), tier, &r);
 		if (json) {
 			struct buf out;
 			buf_init(&out, 0);
@@ -280,7 +379,9 @@ cmd_triage(struct ctx *ctx, int argc, char **argv)
 			print_text(&r);
 		triage_result_free(&r);
 		free(q);
-	} else
+	} else if (m != NULL)
+		ex = triage_model_stream(ctx, t, m, tier);
+	else
 		ex = triage_stream(ctx, t, tier, jobs);
 	triage_close(t);
 	return ex;
@@ -295,5 +396,7 @@ const struct cmd_entry cmd_triage_entry = {
         "  --json        print TEXT's TriageResult as JSON (standard input always is)\n"
         "  --tier TIER   the customer's tier for routing: self-serve, standard (default),\n"
         "                premium, enterprise\n"
-        "  --model FILE  the intent model (default: $FRONTLINE_MODEL, else the installed one)\n",
+        "  --model FILE  the intent model (default: $FRONTLINE_MODEL, else the installed one)\n"
+        "With the triage agent on a model (config file or --backend openai), the\n"
+        "offline result is refined by the model, and stands whenever the model fails.\n",
 };

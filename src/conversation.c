@@ -191,8 +191,9 @@ struct turn {
 	struct resolution res;
 	struct resolution_model_job rj;
 	int model_failed; /* the resolution model failed: a human answers */
-	const char *reason, *queue;
-	char *told; /* what the customer is told when a human takes over */
+	char reason[64];
+	const char *queue; /* static or the policy's */
+	char *told;        /* what the customer is told when a human takes over */
 	cJSON *packet;
 	turn_done_fn done;
 	void *arg;
@@ -334,10 +335,8 @@ resolution_model_done(struct resolution_model_job *j, void *arg)
 		free(tu->res.reply);
 		tu->res.reply = j->reply;
 		j->reply = NULL;
-	} else {
+	} else
 		tu->model_failed = 1;
-		tu->res.confidence = 0;
-	}
 	model_step(tu, AGENT_RESOLUTION, !tu->model_failed, j->fault, j->error, j->attempts, 0,
 	           j->prompt_tokens, j->completion_tokens, j->cost_usd, "escalate");
 	free(j->error);
@@ -377,7 +376,11 @@ turn_triaged(struct turn *tu)
 	tu->route = tu->t.route;
 	tu->human = tu->route == ROUTE_HUMAN_PRIORITY || tu->route == ROUTE_HUMAN_STANDARD;
 	tu->tools = cJSON_AddArrayToObject(tu->turn, "tools");
+	struct plan plan;
 	if (uses_model(ag, AGENT_RESOLUTION) && !tu->human) {
+		/* The reads the plan calls for are done first and shown to the model. */
+		resolution_plan(c, &tu->t, &plan);
+		run_plan(tu, &plan);
 		struct resolution_model_job *j = &tu->rj;
 		memset(j, 0, sizeof *j);
 		j->policy = ag->policy;
@@ -394,6 +397,7 @@ turn_triaged(struct turn *tu)
 		j->on_delta = ag->on_delta;
 		j->delta_arg = ag->delta_arg;
 		j->calls = tu->calls;
+		j->ncalls = tu->ncalls;
 		j->max_calls = TURN_MAX_CALLS;
 		j->done = resolution_model_done;
 		j->arg = tu;
@@ -404,7 +408,6 @@ turn_triaged(struct turn *tu)
 		resolution_model_done(j, tu);
 		return;
 	}
-	struct plan plan;
 	resolution_plan(c, &tu->t, &plan);
 	run_plan(tu, &plan);
 	/* Writes only from what the reads verified, and never on a human's ticket. */
@@ -513,7 +516,8 @@ turn_resolved(struct turn *tu)
 	struct escalation_decision d;
 	escalation_evaluate(p, &in, &d);
 	const char *reason = d.escalate ? d.reason : NULL, *queue = d.queue;
-	if (reason == NULL && tu->model_failed) {
+	/* A failed model is why the agent had nothing to say: say so. */
+	if (tu->model_failed && (reason == NULL || strcmp(reason, "low-confidence") == 0)) {
 		reason = "resolution-unavailable";
 		queue = route_names[ROUTE_HUMAN_STANDARD];
 	}
@@ -542,7 +546,7 @@ turn_resolved(struct turn *tu)
 		cJSON_AddStringToObject(tu->turn, "reply", reply.data);
 	else {
 		c->escalated = 1;
-		tu->reason = reason;
+		snprintf(tu->reason, sizeof tu->reason, "%s", reason);
 		tu->queue = queue;
 		/* What the customer is told while a human picks it up. */
 		const char *msg =
@@ -551,7 +555,7 @@ turn_resolved(struct turn *tu)
 		        : "I'm connecting you with a specialist who can help with this; "
 		          "they will have the full context of our conversation.";
 		tu->told = xasprintf("%s%s", disclosed, msg);
-		tu->packet = handoff_build(c, &tu->t, reason, queue);
+		tu->packet = handoff_build(c, &tu->t, tu->reason, queue);
 	}
 	free(disclosed);
 	strv_free(&knowledge);

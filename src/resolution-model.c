@@ -105,6 +105,16 @@ first_messages(const struct resolution_model_job *j, struct models *m)
 		for (size_t i = 0; i + 1 < c->words.n; i++)
 			buf_printf(&b, "- %s\n", c->words.v[i]);
 	}
+	if (j->ncalls > 0) {
+		buf_adds(&b, "Already looked up for this message (tool results):\n");
+		for (int i = 0; i < j->ncalls; i++) {
+			cJSON *kj = tool_call_json(&j->calls[i]);
+			char *txt = cJSON_PrintUnformatted(kj);
+			buf_printf(&b, "- %s\n", txt);
+			free(txt);
+			cJSON_Delete(kj);
+		}
+	}
 	buf_printf(&b, "The customer's message now:\n%s", j->text);
 	cJSON_AddItemToArray(msgs, wire_msg_user(b.data));
 	buf_free(&b);
@@ -235,7 +245,7 @@ int
 resolution_model_start(struct models *m, struct resolution_model_job *j, char **cause)
 {
 	j->m = m;
-	j->ncalls = j->rounds = j->attempts = 0;
+	j->rounds = j->attempts = 0;
 	j->reply = j->error = NULL;
 	j->fault = NULL;
 	j->msgs = first_messages(j, m);

@@ -37,9 +37,15 @@ struct resolution_model_job {
 	void (*done)(struct resolution_model_job *, void *arg);
 	void *arg;
 
-	/* out: valid in done */
-	struct tool_call *calls; /* caller's array; entries 0..ncalls-1 are filled (caller frees) */
+	/*
+	 * The caller's array of calls: entries 0..ncalls-1 on start are the reads
+	 * already planned and run (shown to the model); the model's calls are
+	 * added after them. The caller frees them all.
+	 */
+	struct tool_call *calls;
 	int ncalls, max_calls;
+
+	/* out: valid in done */
 	char *reply;       /* the answer (caller frees), or NULL when the model failed */
 	char *error;       /* why it failed (caller frees), or NULL */
 	const char *fault; /* short class of the failure, or NULL */

@@ -22,7 +22,8 @@
 #   --log FILE         append one JSON line per request:
 #                      {"n","method","path","headers":{lowercased names},
 #                       "body": parsed JSON or the raw text (null if empty),
-#                       "rule": name of the rule that answered}
+#                       "rule": name of the rule that answered,
+#                       "t": the server's monotonic clock when it arrived, seconds}
 #                      The rule is "default" for the script's default, "auto"
 #                      for --auto, "builtin" for the built-in answers.
 #                      GET /stats is not logged and not counted.
@@ -881,7 +882,7 @@ class Server:
             return
         body = req.json if req.json is not None else (req.text or None)
         line = {"n": n, "method": req.method, "path": req.path,
-                "headers": req.headers, "body": body, "rule": rule}
+                "headers": req.headers, "body": body, "rule": rule, "t": round(time.monotonic(), 3)}
         self.log.write(json.dumps(line, ensure_ascii=False) + "\n")
         self.log.flush()
 

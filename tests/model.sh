@@ -1,0 +1,242 @@
+#!/bin/sh
+# model.sh -- frontline against a scripted loopback OpenAI-compatible server.
+#
+# Every case starts tests/mock-openai.py with its own script, points the
+# config file's endpoint at it and runs `frontline --backend openai` chat or
+# triage: valid answers, tool calls, schema violations (repaired, then not),
+# 429 with Retry-After, 5xx, refused connections, a hung server, truncated and
+# invalid bodies, streamed answers cut short, error-body shapes, the circuit
+# breaker. Every conversation must end in a reply or a handoff, the offline
+# engine must take over triage and handoff when the model fails, and the API
+# key must never show. Needs python3 (skipped without it); no network.
+#
+# Run by make check; by hand: FRONTLINE=./frontline top_srcdir=. sh tests/model.sh
+
+: "${top_srcdir:=$(dirname "$0")/..}"
+: "${FRONTLINE:=${top_builddir:-.}/frontline}"
+: "${FRONTLINE_MODEL:=${top_builddir:-.}/triage.model}"
+
+if ! command -v python3 >/dev/null 2>&1; then
+	echo "model.sh: python3 not found (apt-get install python3): skipped"
+	exit 77
+fi
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/frontline-model.XXXXXX") || exit 99
+mock_pid=
+stop_mock() {
+	if [ -n "$mock_pid" ]; then
+		kill "$mock_pid" 2>/dev/null
+		wait "$mock_pid" 2>/dev/null
+		mock_pid=
+	fi
+}
+cleanup() {
+	stop_mock
+	[ -n "$KEEP" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mkdir "$T/home" "$T/cache" "$T/state" "$T/config"
+HOME=$T/home XDG_CACHE_HOME=$T/cache XDG_STATE_HOME=$T/state XDG_CONFIG_HOME=$T/config
+FRONTLINE_TODAY=2026-11-24 FRONTLINE_DATADIR=$top_srcdir
+KEY=sk-test-9f8e7d6c5b4a3210fedcba
+OPENAI_API_KEY=$KEY
+export HOME XDG_CACHE_HOME XDG_STATE_HOME XDG_CONFIG_HOME FRONTLINE_TODAY FRONTLINE_DATADIR \
+	FRONTLINE_MODEL OPENAI_API_KEY
+unset OPENAI_BASE_URL
+LC_ALL=C
+export LC_ALL
+
+passed=0 failed=0
+ok() {
+	passed=$((passed + 1))
+	echo "ok - $1"
+}
+not_ok() {
+	failed=$((failed + 1))
+	echo "FAIL - $1"
+	shift
+	for f in "$@"; do
+		[ -s "$f" ] && sed -n '1,12s/^/    | /p' "$f" | cut -c1-300
+	done
+	return 0
+}
+
+# mock SCRIPT-JSON [ENDPOINT-YAML-LINES] [MOCK-ARGS...]: (re)starts the server
+# with that script; writes $T/cfg.yaml for it. The extra YAML lines go under
+# the endpoint (timeouts, retries, breaker...).
+mock() {
+	stop_mock
+	printf '%s\n' "$1" >"$T/script.json"
+	extra=$2
+	shift 2
+	rm -f "$T/port" "$T/log.jsonl"
+	python3 "$top_srcdir/tests/mock-openai.py" --script "$T/script.json" \
+		--port-file "$T/port" --log "$T/log.jsonl" "$@" >/dev/null 2>"$T/mock.err" &
+	mock_pid=$!
+	i=0
+	while [ ! -s "$T/port" ] && [ "$i" -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	{
+		echo "endpoints:"
+		echo "  openai:"
+		echo "    base_url: http://127.0.0.1:$(cat "$T/port")/v1"
+		echo "    backoff: {base_ms: 20, cap_ms: 200}"
+		[ -n "$extra" ] && printf '%s\n' "$extra" | sed 's/^/    /'
+	} >"$T/cfg.yaml"
+}
+
+# chat MESSAGE...: one conversation of these messages for C-1001; output in
+# $T/out, stderr in $T/err, exit status in $rc. A hang is a failure (timeout).
+chat() {
+	rm -f "$T/db" "$T/db-wal" "$T/db-shm"
+	printf '%s\n' "$@" >"$T/in"
+	timeout 60 "$FRONTLINE" --db "$T/db" --config "$T/cfg.yaml" --backend openai \
+		chat --json --customer C-1001 <"$T/in" >"$T/out" 2>"$T/err"
+	rc=$?
+}
+
+# jq-less checks: py EXPR over the turns (a list of dicts, t = the last).
+check() { # NAME PYTHON-EXPRESSION
+	if python3 -c '
+import json, sys
+turns = [json.loads(l) for l in open(sys.argv[1])]
+t = turns[-1] if turns else {}
+m = {s["agent"]: s for s in t.get("models", [])}
+log = [json.loads(l) for l in open(sys.argv[2])] if sys.argv[2] else []
+sys.exit(0 if eval(sys.argv[3]) else 1)
+' "$T/out" "$([ -f "$T/log.jsonl" ] && echo "$T/log.jsonl")" "$2" 2>"$T/check.err"; then
+		ok "$1"
+	else
+		not_ok "$1" "$T/check.err" "$T/out" "$T/err"
+	fi
+}
+
+expect_rc() { # NAME WANT
+	if [ "$rc" -eq "$2" ]; then ok "$1: exit $2"; else not_ok "$1: exit $rc, wanted $2" "$T/err" "$T/out"; fi
+}
+
+no_key() { # NAME: the key is in no output, error, store or event
+	if grep -F -q -- "$KEY" "$T/out" "$T/err" "$T/db"* 2>/dev/null; then
+		not_ok "$1: the API key leaked"
+	else
+		ok "$1: the API key never shows"
+	fi
+}
+
+TRIAGE='{"intent_category":"shipping","urgency":"normal","sentiment":"neutral","entities":{"order_numbers":["A12345","Z99999"],"account_ids":[],"emails":[],"phones":[],"amounts":[],"products":[]},"complexity_signal":"simple","has_legal_language":false,"intent_confidence":0.93,"route":"human-queue-priority"}'
+BADTRIAGE='{"intent_category":"shipping","urgency":"urgent","sentiment":"neutral"}'
+HANDOFF='{"summary":"Customer wants order A12345 refunded now.","next_steps":["Check the order"],"tone":"Impatient; be brief."}'
+REPLY='Your order A12345 shipped with UPS, tracking 1Z999AA10123456784.'
+r_triage() { echo "{\"name\":\"triage\",\"match\":{\"contains\":\"triage_result\"},$1}"; }
+r_handoff() { echo "{\"name\":\"handoff\",\"match\":{\"contains\":\"handoff_judgement\"},$1}"; }
+
+# ------------------------------------------------------ valid answers
+mock "{\"rules\":[$(r_triage "\"respond\":{\"json\":$TRIAGE}"),
+ {\"name\":\"tools\",\"match\":{\"model\":\"gpt-4o\",\"has_tools\":true},\"times\":1,
+  \"respond\":{\"tool_calls\":[{\"name\":\"get_order_status\",\"arguments\":{\"order_id\":\"A12345\"}},
+                           {\"name\":\"get_customer_account\",\"arguments\":{\"customer_id\":\"C-1002\"}}]}},
+ {\"name\":\"reply\",\"match\":{\"model\":\"gpt-4o\"},\"respond\":{\"content\":\"$REPLY\"}}]}" ""
+chat "where is my order A12345"
+expect_rc "valid answers: chat" 0
+check "triage: the model's category" 't["triage"]["intent_category"] == "shipping" and m["triage"]["ok"]'
+check "triage: the route is the policy's, not the model's" 't["triage"]["route"] == "resolution-agent-general"'
+check "triage: an order number not in the message is dropped" 't["triage"]["entities"]["order_numbers"] == ["A12345"]'
+check "resolution: the model's reply, validated, with the AI disclosure" \
+	't["reply"].endswith("'"$REPLY"'") and t["validation"]["passed"] and "ai_disclosure" in t["disclosures"]'
+check "resolution: tool calls go through the governed registry" \
+	'[(k["name"], k["allowed"]) for k in t["tools"]] == [("get_order_status", True), ("get_order_status", True), ("get_customer_account", False)]'
+check "resolution: a tool the route lacks is refused and the refusal is reported back" \
+	'"does not grant" in t["tools"][2]["refusal"] and any(mm.get("role") == "tool" and "refused" in mm.get("content", "") for e in log for mm in e["body"].get("messages", []))'
+check "requests: the key is sent as a bearer token" 'all(e["headers"].get("authorization") == "Bearer '"$KEY"'" for e in log)'
+check "requests: triage asks for json_schema, resolution offers tools and streams" \
+	'log[0]["body"]["response_format"]["type"] == "json_schema" and any(e["body"].get("tools") and e["body"].get("stream") for e in log)'
+check "tokens are counted per step" 'm["resolution"]["prompt_tokens"] > 0 and m["triage"]["completion_tokens"] > 0'
+no_key "valid answers"
+
+TRIAGE_OK="$(r_triage "\"respond\":{\"json\":$TRIAGE}")"
+RESOLVE_OK='{"name":"reply","match":{"model":"gpt-4o"},"respond":{"content":"'"$REPLY"'"}}'
+
+# --------------------------------------------- schema: repair, then fallback
+mock "{\"rules\":[$(r_triage "\"sequence\":[{\"json\":$BADTRIAGE},{\"json\":$TRIAGE}]"),$RESOLVE_OK]}" ""
+chat "where is my order A12345"
+check "schema violation: one repair request, then valid" 'm["triage"]["ok"] and m["triage"].get("repaired") and m["triage"]["attempts"] == 2'
+check "schema violation: the repair request says what was wrong" \
+	'any("not valid: $" in mm.get("content", "") for e in log for mm in e["body"]["messages"])'
+mock "{\"rules\":[$(r_triage "\"respond\":{\"json\":$BADTRIAGE}"),$RESOLVE_OK]}" ""
+chat "where is my order A12345"
+expect_rc "invalid twice: chat" 0
+check "invalid twice: triage falls back to the offline engine" \
+	'not m["triage"]["ok"] and m["triage"]["fault"] == "schema" and m["triage"]["fallback"] == "offline" and t["triage"]["intent_category"] == "shipping"'
+check "invalid twice: the conversation goes on" 't["reply"] is not None'
+mock "{\"rules\":[$(r_triage "\"respond\":{\"content\":\"Sure! The category is shipping.\"}"),$RESOLVE_OK]}" ""
+chat "where is my order A12345"
+check "prose instead of JSON: offline fallback" 'm["triage"]["fault"] == "schema" and t["reply"] is not None'
+
+# --------------------------------------------------------------- faults
+mock "{\"rules\":[$(r_triage "\"sequence\":[{\"status\":429,\"retry_after\":1,\"error_shape\":\"openai\",\"message\":\"Rate limit reached\"},{\"json\":$TRIAGE}]"),$RESOLVE_OK]}" ""
+chat "where is my order A12345"
+check "429 with Retry-After: retried, then answered" 'm["triage"]["ok"] and m["triage"]["attempts"] == 2'
+check "429: the retry waited for Retry-After" 'log[1]["t"] - log[0]["t"] >= 0.9'
+
+mock "{\"rules\":[],\"default\":{\"status\":503,\"error_shape\":\"vllm\",\"message\":\"model overloaded\"}}" "retries: 2"
+chat "where is my order A12345"
+expect_rc "5xx always: chat" 0
+check "5xx: bounded retries, then the offline triage" 'm["triage"]["attempts"] == 3 and m["triage"]["fallback"] == "offline" and "model overloaded" in m["triage"]["error"]'
+check "5xx: a failed resolution hands off to a human" 't["reply"] is None and t["escalation"]["reason"] == "resolution-unavailable" and t["handoff"] is not None'
+check "5xx: the handoff packet comes from the offline agent" 'm["handoff"]["fallback"] == "offline" and "Customer: C-1001" in t["handoff"]["text"]'
+no_key "5xx"
+
+for shape in openai llamacpp ollama html; do
+	mock "{\"rules\":[],\"default\":{\"status\":400,\"error_shape\":\"$shape\",\"message\":\"bad thing $shape\"}}" ""
+	chat "where is my order A12345"
+	check "error body ($shape): read, not retried" 'm["triage"]["attempts"] == 1 and "400" in m["triage"]["error"] and (t["reply"] is not None or t["handoff"] is not None)'
+done
+
+mock '{"rules":[]}' "retries: 1" --refuse
+chat "where is my order A12345"
+expect_rc "connection refused: chat" 0
+check "connection refused: the offline engine answers triage" 'm["triage"]["fault"] == "refused" and m["triage"]["fallback"] == "offline"'
+check "connection refused: the customer gets a handoff, not silence" 't["handoff"] is not None'
+
+mock '{"rules":[],"default":{"hang":true}}' "timeouts: {first_byte_ms: 300, total_ms: 2000}
+retries: 0"
+chat "where is my order A12345"
+expect_rc "hung server: chat" 0
+check "hung server: first-byte timeout, then the fallback" 'm["triage"]["fault"] == "timeout" and t["handoff"] is not None'
+
+mock "{\"rules\":[$(r_triage "\"sequence\":[{\"truncate\":true},{\"invalid_json\":true},{\"json\":$TRIAGE}]"),$RESOLVE_OK]}" ""
+chat "where is my order A12345"
+check "truncated, then invalid JSON: both retried" 'm["triage"]["ok"] and m["triage"]["attempts"] == 3'
+
+mock "{\"rules\":[$TRIAGE_OK,{\"name\":\"cut\",\"match\":{\"model\":\"gpt-4o\"},\"sequence\":[{\"content\":\"$REPLY\",\"stream_truncate\":true},{\"content\":\"$REPLY\",\"chunk_delay_ms\":5}]}]}" ""
+chat "where is my order A12345"
+check "stream cut short: retried, the whole reply arrives" 't["reply"].endswith("'"$REPLY"'") and m["resolution"]["attempts"] == 2'
+
+# ---------------------------------------------------- circuit breaker
+mock '{"rules":[],"default":{"status":500,"error_shape":"openai","message":"boom"}}' "retries: 0
+breaker: {failures: 2, cooldown_ms: 60000}"
+chat "where is my order A12345" "and my refund?" "hello?"
+expect_rc "breaker: chat" 0
+check "breaker: after two failures the endpoint is not called" \
+	'any(s.get("fault") == "breaker-open" for tt in turns for s in tt.get("models", []))'
+check "breaker: every turn still ends in a reply or a handoff" 'all(tt["reply"] is not None or tt["handoff"] is not None for tt in turns)'
+
+# ------------------------------------------------------------- triage
+mock "{\"rules\":[$TRIAGE_OK]}" ""
+printf 'hi\nwhere is my order A12345\nthird\n' >"$T/in"
+timeout 30 "$FRONTLINE" --config "$T/cfg.yaml" --backend openai triage <"$T/in" >"$T/out" 2>"$T/err"
+rc=$?
+expect_rc "triage --backend openai, stdin" 0
+check "triage stdin: one model answer per line, in order" 'len(turns) == 3 and all(x["intent_category"] == "shipping" for x in turns) and turns[1]["entities"]["order_numbers"] == ["A12345"]'
+stop_mock
+timeout 30 "$FRONTLINE" --config "$T/cfg.yaml" --backend openai triage --json "where is my order A12345" >"$T/out" 2>"$T/err"
+rc=$?
+expect_rc "triage with the server gone: the offline result" 0
+check "triage with the server gone: still a TriageResult" 'turns[0]["entities"]["order_numbers"] == ["A12345"]'
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
