@@ -86,6 +86,9 @@ mock() {
 		echo "    base_url: http://127.0.0.1:$(cat "$T/port")/v1"
 		echo "    backoff: {base_ms: 20, cap_ms: 200}"
 		[ -n "$extra" ] && printf '%s\n' "$extra" | sed 's/^/    /'
+		echo "prices:"
+		echo "  gpt-4o-mini: {input_per_mtok: 0.15, output_per_mtok: 0.60}"
+		echo "  gpt-4o: {input_per_mtok: 2.50, output_per_mtok: 10.00}"
 	} >"$T/cfg.yaml"
 }
 
@@ -155,6 +158,8 @@ check "requests: the key is sent as a bearer token" 'all(e["headers"].get("autho
 check "requests: triage asks for json_schema, resolution offers tools and streams" \
 	'log[0]["body"]["response_format"]["type"] == "json_schema" and any(e["body"].get("tools") and e["body"].get("stream") for e in log)'
 check "tokens are counted per step" 'm["resolution"]["prompt_tokens"] > 0 and m["triage"]["completion_tokens"] > 0'
+check "cost from the price table, per step" \
+	'abs(m["resolution"]["cost_usd"] - (m["resolution"]["prompt_tokens"] * 2.5 + m["resolution"]["completion_tokens"] * 10) / 1e6) < 1e-9 and m["triage"]["cost_usd"] > 0'
 no_key "valid answers"
 
 TRIAGE_OK="$(r_triage "\"respond\":{\"json\":$TRIAGE}")"
