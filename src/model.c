@@ -14,7 +14,6 @@
 
 struct endpoint {
 	const struct endpoint_settings *cfg;
-	struct model_caps caps;
 	char *url;  /* .../chat/completions */
 	char *auth; /* "Authorization: Bearer ..." or NULL; never printed */
 	struct breaker breaker;
@@ -54,22 +53,6 @@ static const char *const role_prompt_files[AGENT__N] = {"triage", "resolution", 
 
 /* ------------------------------------------------------------- client */
 
-static void
-caps_from(struct model_caps *c, const struct endpoint_settings *e)
-{
-	memset(c, 0, sizeof *c);
-	c->output = e->output == OUTPUT_JSON_SCHEMA   ? WIRE_OUTPUT_JSON_SCHEMA
-	            : e->output == OUTPUT_JSON_OBJECT ? WIRE_OUTPUT_JSON_OBJECT
-	                                              : WIRE_OUTPUT_INSTRUCTION;
-	c->tools = e->tools;
-	c->tool_choice = e->tool_choice;
-	c->temperature = 1;
-	c->stream_usage = e->stream_usage;
-	c->max_tokens_field = strcmp(e->max_tokens_field, "max_completion_tokens") == 0
-	                          ? WIRE_MAX_COMPLETION_TOKENS
-	                          : WIRE_MAX_TOKENS;
-}
-
 struct models *
 models_new(struct loop *loop, const struct settings *s, const char *datadir, char **cause)
 {
@@ -85,7 +68,6 @@ models_new(struct loop *loop, const struct settings *s, const char *datadir, cha
 		struct endpoint *ep = &m->ep[i];
 		const struct endpoint_settings *e = &s->endpoints[i];
 		ep->cfg = e;
-		caps_from(&ep->caps, e);
 		const char *base = e->base_url;
 		if (base == NULL)
 			base = getenv("OPENAI_BASE_URL");
@@ -441,7 +423,7 @@ send_request(struct call *k)
 	    .temperature = a->temperature,
 	    .stream = k->req.stream,
 	};
-	char *body = wire_request_body(&k->ep->caps, &w, &cause);
+	char *body = wire_request_body(&k->ep->cfg->caps, &w, &cause);
 	if (body == NULL) {
 		char *msg = xasprintf("cannot build the request: %s", cause);
 		fail(k, "request", msg);

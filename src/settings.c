@@ -8,14 +8,13 @@
 #include <sys/stat.h>
 
 #include "settings.h"
+#include "types.h"
 #include "ydoc.h"
 
 const char *const agent_role_names[] = {"triage",  "resolution", "knowledge",
                                         "handoff", "embeddings", NULL};
 const char *const backend_kind_names[] = {"offline", "openai", NULL};
 const char *const tools_kind_names[] = {"fixture", "http", NULL};
-const char *const output_mode_names[] = {"json_schema", "json_object", "instruction", NULL};
-static const char *const max_tokens_names[] = {"max_tokens", "max_completion_tokens", NULL};
 
 /* Default models: a small fast model for triage, handoff and synthesis, a frontier model to
  * resolve. */
@@ -58,11 +57,11 @@ static const struct ykey k_breaker[] = {
 static const struct ykey k_endpoint[] = {
     {.name = "base_url", .type = Y_STR},
     {.name = "api_key_env", .type = Y_STR},
-    {.name = "structured_output", .type = Y_ENUM, .values = output_mode_names},
+    {.name = "structured_output", .type = Y_ENUM, .values = wire_output_names},
     {.name = "tools", .type = Y_BOOL},
     {.name = "tool_choice", .type = Y_BOOL},
     {.name = "stream_usage", .type = Y_BOOL},
-    {.name = "max_tokens_field", .type = Y_ENUM, .values = max_tokens_names},
+    {.name = "max_tokens_field", .type = Y_ENUM, .values = wire_max_tokens_names},
     {.name = "timeouts", .type = Y_MAP, .sub = k_timeouts},
     {.name = "retries", .type = Y_INT, .min = 0, .max = 10},
     {.name = "backoff", .type = Y_MAP, .sub = k_backoff},
@@ -112,9 +111,12 @@ endpoint_defaults(struct endpoint_settings *e, const char *name)
 	memset(e, 0, sizeof *e);
 	e->name = xstrdup(name);
 	e->api_key_env = xstrdup("OPENAI_API_KEY");
-	e->output = OUTPUT_JSON_SCHEMA;
-	e->tools = e->tool_choice = e->stream_usage = 1;
-	e->max_tokens_field = xstrdup("max_tokens");
+	e->caps = (struct model_caps){.output = WIRE_OUTPUT_JSON_SCHEMA,
+	                              .tools = 1,
+	                              .tool_choice = 1,
+	                              .temperature = 1,
+	                              .stream_usage = 1,
+	                              .max_tokens_field = WIRE_MAX_TOKENS};
 	e->connect_timeout_ms = 3000;
 	e->first_byte_timeout_ms = 20000;
 	e->total_timeout_ms = 60000;
@@ -209,14 +211,17 @@ load_endpoint(struct endpoint_settings *e, struct ydoc *y, yaml_node_t *m, struc
 	check_url(y, m, "base_url", d);
 	replace(&e->base_url, ydoc_str_or_null(y, m, "base_url"));
 	replace(&e->api_key_env, ydoc_str_or_null(y, m, "api_key_env"));
+	struct model_caps *c = &e->caps;
 	const char *out = ydoc_str_or_null(y, m, "structured_output");
-	for (int i = 0; out && output_mode_names[i]; i++)
-		if (strcmp(out, output_mode_names[i]) == 0)
-			e->output = (enum output_mode)i;
-	e->tools = ydoc_bool_or(y, m, "tools", e->tools);
-	e->tool_choice = ydoc_bool_or(y, m, "tool_choice", e->tool_choice && e->tools);
-	e->stream_usage = ydoc_bool_or(y, m, "stream_usage", e->stream_usage);
-	replace(&e->max_tokens_field, ydoc_str_or_null(y, m, "max_tokens_field"));
+	if (out != NULL)
+		c->output = (enum wire_output)names_find(wire_output_names, out);
+	c->tools = ydoc_bool_or(y, m, "tools", c->tools);
+	c->tool_choice = ydoc_bool_or(y, m, "tool_choice", c->tool_choice && c->tools);
+	c->stream_usage = ydoc_bool_or(y, m, "stream_usage", c->stream_usage);
+	const char *mt = ydoc_str_or_null(y, m, "max_tokens_field");
+	if (mt != NULL)
+		c->max_tokens_field =
+		    (enum wire_max_tokens_field)names_find(wire_max_tokens_names, mt);
 	yaml_node_t *t = ydoc_get(y, m, "timeouts");
 	e->connect_timeout_ms = ydoc_int_or(y, t, "connect_ms", e->connect_timeout_ms);
 	e->first_byte_timeout_ms = ydoc_int_or(y, t, "first_byte_ms", e->first_byte_timeout_ms);
@@ -369,7 +374,6 @@ settings_free(struct settings *s)
 		free(e->name);
 		free(e->base_url);
 		free(e->api_key_env);
-		free(e->max_tokens_field);
 	}
 	free(s->endpoints);
 	for (int i = 0; i < AGENT__N; i++) {

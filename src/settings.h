@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "diag.h"
+#include "openai-wire.h"
 
 /*
  * The config file is YAML, $XDG_CONFIG_HOME/frontline/config.yaml unless
@@ -30,10 +31,6 @@ extern const char *const backend_kind_names[];
 enum tools_kind { TOOLS_FIXTURE, TOOLS_HTTP };
 extern const char *const tools_kind_names[];
 
-/* How an endpoint is asked for structured output. */
-enum output_mode { OUTPUT_JSON_SCHEMA, OUTPUT_JSON_OBJECT, OUTPUT_INSTRUCTION };
-extern const char *const output_mode_names[];
-
 struct tools_settings {
 	enum tools_kind kind;
 	char *fixture; /* NULL: the data directory's data/fixtures/customers.json */
@@ -47,9 +44,8 @@ struct endpoint_settings {
 	char *name;
 	char *base_url;    /* NULL: $OPENAI_BASE_URL, else https://api.openai.com/v1 */
 	char *api_key_env; /* default OPENAI_API_KEY */
-	enum output_mode output;
-	int tools, tool_choice, stream_usage;
-	char *max_tokens_field; /* max_tokens or max_completion_tokens */
+	struct model_caps
+	    caps; /* structured output, tools, tool_choice, stream usage, max-tokens field */
 	long connect_timeout_ms, first_byte_timeout_ms, total_timeout_ms;
 	int max_retries;
 	long backoff_base_ms, backoff_cap_ms;
