@@ -230,8 +230,8 @@ type_noun(enum jschema_type t)
 	return "a value";
 }
 
-static const char *
-value_noun(const cJSON *v)
+const char *
+jschema_value_noun(const cJSON *v)
 {
 	if (cJSON_IsObject(v))
 		return "an object";
@@ -429,7 +429,7 @@ check_value(struct checker *c, const struct jschema *s, const cJSON *v)
 		ok = 0;
 	}
 	if (!ok)
-		return fail(c, "expected %s, got %s", type_noun(s->type), value_noun(v));
+		return fail(c, "expected %s, got %s", type_noun(s->type), jschema_value_noun(v));
 
 	switch (s->type) {
 	case JSCHEMA_OBJECT:

@@ -94,4 +94,7 @@ cJSON *jschema_to_json(const struct jschema *);
  */
 char *jschema_describe(const struct jschema *);
 
+/* What a JSON value is, for messages: "an object", "a string", "null", ... (static). */
+const char *jschema_value_noun(const cJSON *);
+
 #endif

@@ -489,29 +489,13 @@ wire_reply_free(struct wire_reply *r)
 	memset(r, 0, sizeof *r);
 }
 
-static const char *
-json_noun(const cJSON *v)
-{
-	if (cJSON_IsObject(v))
-		return "an object";
-	if (cJSON_IsArray(v))
-		return "an array";
-	if (cJSON_IsString(v))
-		return "a string";
-	if (cJSON_IsNumber(v))
-		return "a number";
-	if (cJSON_IsBool(v))
-		return "a boolean";
-	return "null";
-}
-
 static int
 parse_usage(const cJSON *u, struct wire_usage *out, char **cause)
 {
 	if (u == NULL || cJSON_IsNull(u))
 		return 0;
 	if (!cJSON_IsObject(u)) {
-		*cause = xasprintf("usage is %s, not an object", json_noun(u));
+		*cause = xasprintf("usage is %s, not an object", jschema_value_noun(u));
 		return -1;
 	}
 	struct wire_usage w = {.present = 1};
@@ -571,7 +555,7 @@ parse_content(const cJSON *c, const char *what, char **out, char **cause)
 		*out = take(&b);
 		return 0;
 	}
-	*cause = xasprintf("%s is %s, not a string", what, json_noun(c));
+	*cause = xasprintf("%s is %s, not a string", what, jschema_value_noun(c));
 	return -1;
 }
 
@@ -581,7 +565,7 @@ parse_tool_call(const cJSON *c, size_t i, struct wire_tool_call *out, char **cau
 {
 	if (!cJSON_IsObject(c)) {
 		*cause = xasprintf("choices[0].message.tool_calls[%zu] is %s, not an object", i,
-		                   json_noun(c));
+		                   jschema_value_noun(c));
 		return -1;
 	}
 	const cJSON *f = cJSON_GetObjectItemCaseSensitive(c, "function");
@@ -597,13 +581,13 @@ parse_tool_call(const cJSON *c, size_t i, struct wire_tool_call *out, char **cau
 	const cJSON *args = cJSON_GetObjectItemCaseSensitive(f, "arguments");
 	if (args != NULL && !cJSON_IsString(args) && !cJSON_IsObject(args) && !cJSON_IsNull(args)) {
 		*cause = xasprintf("choices[0].message.tool_calls[%zu].function.arguments is %s", i,
-		                   json_noun(args));
+		                   jschema_value_noun(args));
 		return -1;
 	}
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "id");
 	if (id != NULL && !cJSON_IsString(id) && !cJSON_IsNull(id)) {
 		*cause = xasprintf("choices[0].message.tool_calls[%zu].id is %s, not a string", i,
-		                   json_noun(id));
+		                   jschema_value_noun(id));
 		return -1;
 	}
 	out->id = cJSON_IsString(id) && *id->valuestring ? xstrdup(id->valuestring)
@@ -626,7 +610,7 @@ parse_optional_string(const cJSON *o, const char *key, const char *what, char **
 	if (v == NULL || cJSON_IsNull(v))
 		return 0;
 	if (!cJSON_IsString(v)) {
-		*cause = xasprintf("%s is %s, not a string", what, json_noun(v));
+		*cause = xasprintf("%s is %s, not a string", what, jschema_value_noun(v));
 		return -1;
 	}
 	*out = xstrdup(v->valuestring);
@@ -652,7 +636,7 @@ parse_reply(const cJSON *root, struct wire_reply *out, char **cause)
 		return -1;
 	}
 	if (!cJSON_IsArray(choices)) {
-		*cause = xasprintf("choices is %s, not an array", json_noun(choices));
+		*cause = xasprintf("choices is %s, not an array", jschema_value_noun(choices));
 		return -1;
 	}
 	const cJSON *choice = cJSON_GetArrayItem(choices, 0);
@@ -661,7 +645,7 @@ parse_reply(const cJSON *root, struct wire_reply *out, char **cause)
 		return -1;
 	}
 	if (!cJSON_IsObject(choice)) {
-		*cause = xasprintf("choices[0] is %s, not an object", json_noun(choice));
+		*cause = xasprintf("choices[0] is %s, not an object", jschema_value_noun(choice));
 		return -1;
 	}
 	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(choice, "message");
@@ -670,7 +654,8 @@ parse_reply(const cJSON *root, struct wire_reply *out, char **cause)
 		return -1;
 	}
 	if (!cJSON_IsObject(msg)) {
-		*cause = xasprintf("choices[0].message is %s, not an object", json_noun(msg));
+		*cause =
+		    xasprintf("choices[0].message is %s, not an object", jschema_value_noun(msg));
 		return -1;
 	}
 	if (parse_content(cJSON_GetObjectItemCaseSensitive(msg, "content"),
@@ -688,7 +673,7 @@ parse_reply(const cJSON *root, struct wire_reply *out, char **cause)
 		return 0;
 	if (!cJSON_IsArray(calls)) {
 		*cause = xasprintf("choices[0].message.tool_calls is %s, not an array",
-		                   json_noun(calls));
+		                   jschema_value_noun(calls));
 		return -1;
 	}
 	size_t n = (size_t)cJSON_GetArraySize(calls);
@@ -730,7 +715,8 @@ wire_parse_response(const char *body, size_t len, struct wire_reply *out, char *
 	}
 	int rc = -1;
 	if (!cJSON_IsObject(root)) {
-		*cause = xasprintf("the response is %s, not a JSON object", json_noun(root));
+		*cause =
+		    xasprintf("the response is %s, not a JSON object", jschema_value_noun(root));
 	} else if (is_error_object(root)) {
 		char *msg = wire_error_text(0, body, len, NULL);
 		*cause = xasprintf("the server reported an error: %s", msg);
@@ -1349,7 +1335,7 @@ merge_call(struct wire_stream *st, const cJSON *tc)
 {
 	if (!cJSON_IsObject(tc))
 		return stream_fail(st, "stream: a tool_calls delta is %s, not an object",
-		                   json_noun(tc));
+		                   jschema_value_noun(tc));
 	const cJSON *ix = cJSON_GetObjectItemCaseSensitive(tc, "index");
 	int index = -1;
 	if (cJSON_IsNumber(ix)) {
@@ -1359,7 +1345,7 @@ merge_call(struct wire_stream *st, const cJSON *tc)
 		index = (int)ix->valuedouble;
 	} else if (ix != NULL && !cJSON_IsNull(ix)) {
 		return stream_fail(st, "stream: tool call index is %s, not a number",
-		                   json_noun(ix));
+		                   jschema_value_noun(ix));
 	}
 	const char *id = str_item(tc, "id");
 	if (id != NULL && *id == '\0')
@@ -1367,7 +1353,7 @@ merge_call(struct wire_stream *st, const cJSON *tc)
 	const cJSON *f = cJSON_GetObjectItemCaseSensitive(tc, "function");
 	if (f != NULL && !cJSON_IsObject(f) && !cJSON_IsNull(f))
 		return stream_fail(st, "stream: tool call function is %s, not an object",
-		                   json_noun(f));
+		                   jschema_value_noun(f));
 	const char *name = str_item(f, "name");
 	const cJSON *args = cJSON_GetObjectItemCaseSensitive(f, "arguments");
 
@@ -1405,7 +1391,7 @@ apply_delta(struct wire_stream *st, const cJSON *delta)
 			st->on_delta(st->arg, content->valuestring, n);
 	} else if (content != NULL && !cJSON_IsNull(content)) {
 		return stream_fail(st, "stream: delta content is %s, not a string",
-		                   json_noun(content));
+		                   jschema_value_noun(content));
 	}
 	const char *refusal = str_item(delta, "refusal");
 	if (refusal != NULL) {
@@ -1416,7 +1402,7 @@ apply_delta(struct wire_stream *st, const cJSON *delta)
 	const cJSON *calls = cJSON_GetObjectItemCaseSensitive(delta, "tool_calls");
 	if (calls != NULL && !cJSON_IsNull(calls) && !cJSON_IsArray(calls))
 		return stream_fail(st, "stream: delta tool_calls is %s, not an array",
-		                   json_noun(calls));
+		                   jschema_value_noun(calls));
 	const cJSON *tc;
 	cJSON_ArrayForEach(tc, calls)
 	{
@@ -1441,13 +1427,14 @@ apply_chunk(struct wire_stream *st, const cJSON *chunk)
 	}
 	const cJSON *choices = cJSON_GetObjectItemCaseSensitive(chunk, "choices");
 	if (choices != NULL && !cJSON_IsNull(choices) && !cJSON_IsArray(choices))
-		return stream_fail(st, "stream: choices is %s, not an array", json_noun(choices));
+		return stream_fail(st, "stream: choices is %s, not an array",
+		                   jschema_value_noun(choices));
 	const cJSON *choice;
 	cJSON_ArrayForEach(choice, choices)
 	{
 		if (!cJSON_IsObject(choice))
 			return stream_fail(st, "stream: a choice is %s, not an object",
-			                   json_noun(choice));
+			                   jschema_value_noun(choice));
 		const cJSON *ix = cJSON_GetObjectItemCaseSensitive(choice, "index");
 		if (cJSON_IsNumber(ix) && ix->valuedouble != 0)
 			continue; /* we ask for one choice; ignore any other */
@@ -1456,7 +1443,7 @@ apply_chunk(struct wire_stream *st, const cJSON *chunk)
 			delta = cJSON_GetObjectItemCaseSensitive(choice, "message");
 		if (delta != NULL && !cJSON_IsNull(delta) && !cJSON_IsObject(delta))
 			return stream_fail(st, "stream: delta is %s, not an object",
-			                   json_noun(delta));
+			                   jschema_value_noun(delta));
 		if (delta != NULL && apply_delta(st, delta) != 0)
 			return -1;
 		const cJSON *fr = cJSON_GetObjectItemCaseSensitive(choice, "finish_reason");
@@ -1465,7 +1452,7 @@ apply_chunk(struct wire_stream *st, const cJSON *chunk)
 			st->finish_reason = xstrdup(fr->valuestring);
 		} else if (fr != NULL && !cJSON_IsNull(fr)) {
 			return stream_fail(st, "stream: finish_reason is %s, not a string",
-			                   json_noun(fr));
+			                   jschema_value_noun(fr));
 		}
 	}
 	return 0;
@@ -1493,7 +1480,8 @@ dispatch(struct wire_stream *st)
 		rc = stream_fail(st, "stream: event data is not JSON: %s", ex);
 		free(ex);
 	} else if (!cJSON_IsObject(chunk)) {
-		rc = stream_fail(st, "stream: event data is %s, not an object", json_noun(chunk));
+		rc = stream_fail(st, "stream: event data is %s, not an object",
+		                 jschema_value_noun(chunk));
 	} else {
 		rc = apply_chunk(st, chunk);
 	}
