@@ -207,29 +207,36 @@ uses_model(const struct agents *ag, enum agent_role r)
 
 /* Records a model step: an event, a line in the turn, the conversation's tokens and cost. */
 static void
-model_step(struct turn *tu, enum agent_role role, int ok, const char *fault, const char *error,
-           int attempts, int repaired, int64_t ptok, int64_t ctok, double cost,
+model_step(struct turn *tu, enum agent_role role, const struct model_result *r,
            const char *fallback)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "agent", agent_role_names[role]);
 	cJSON_AddStringToObject(o, "model", models_model(tu->ag->models, role));
-	cJSON_AddBoolToObject(o, "ok", ok);
-	cJSON_AddNumberToObject(o, "attempts", attempts);
-	if (repaired)
+	cJSON_AddBoolToObject(o, "ok", r->ok);
+	cJSON_AddNumberToObject(o, "attempts", r->attempts);
+	if (r->repaired)
 		cJSON_AddTrueToObject(o, "repaired");
-	cJSON_AddNumberToObject(o, "prompt_tokens", (double)ptok);
-	cJSON_AddNumberToObject(o, "completion_tokens", (double)ctok);
-	cJSON_AddNumberToObject(o, "cost_usd", cost);
-	if (!ok) {
-		cJSON_AddStringToObject(o, "fault", fault ? fault : "error");
-		cJSON_AddStringToObject(o, "error", error ? error : "");
+	cJSON_AddNumberToObject(o, "prompt_tokens", (double)r->prompt_tokens);
+	cJSON_AddNumberToObject(o, "completion_tokens", (double)r->completion_tokens);
+	cJSON_AddNumberToObject(o, "cost_usd", r->cost_usd);
+	if (!r->ok) {
+		cJSON_AddStringToObject(o, "fault", r->fault ? r->fault : "error");
+		cJSON_AddStringToObject(o, "error", r->error ? r->error : "");
 		cJSON_AddStringToObject(o, "fallback", fallback);
 	}
 	cJSON_AddItemToArray(tu->model_steps, cJSON_Duplicate(o, 1));
 	event(tu->events, "model", o);
-	tu->c->model_tokens += ptok + ctok;
-	tu->c->model_cost_usd += cost;
+	tu->c->model_tokens += r->prompt_tokens + r->completion_tokens;
+	tu->c->model_cost_usd += r->cost_usd;
+}
+
+/* A step whose request could not even be made. */
+static void
+model_step_unmade(struct turn *tu, enum agent_role role, const char *cause, const char *fallback)
+{
+	struct model_result r = {.fault = "request", .error = cause};
+	model_step(tu, role, &r, fallback);
 }
 
 /* Adds a call that ran to the turn: its JSON, its event, its result, what was tried. */
@@ -282,6 +289,15 @@ run_plan(struct turn *tu, struct plan *plan)
 }
 
 static void turn_resolved(struct turn *tu);
+
+/* The offline agent over the turn's evidence; a write refused earlier stays refused. */
+static void
+compose(struct turn *tu)
+{
+	int refused = tu->res.refused;
+	resolution_compose(tu->ag, tu->c, &tu->t, &tu->hits, tu->calls, tu->ncalls, &tu->res);
+	tu->res.refused |= refused;
+}
 static void turn_finish(struct turn *tu);
 
 static void
@@ -328,17 +344,21 @@ resolution_model_done(struct resolution_model_job *j, void *arg)
 	 * well the facts and tool results cover the question), the fact used and
 	 * what is still to ask for; the model's words replace its reply.
 	 */
-	int refused = tu->res.refused;
-	resolution_compose(tu->ag, tu->c, &tu->t, &tu->hits, tu->calls, tu->ncalls, &tu->res);
-	tu->res.refused |= refused;
+	compose(tu);
 	if (j->reply != NULL) {
 		free(tu->res.reply);
 		tu->res.reply = j->reply;
 		j->reply = NULL;
 	} else
 		tu->model_failed = 1;
-	model_step(tu, AGENT_RESOLUTION, !tu->model_failed, j->fault, j->error, j->attempts, 0,
-	           j->prompt_tokens, j->completion_tokens, j->cost_usd, "escalate");
+	struct model_result r = {.ok = !tu->model_failed,
+	                         .fault = j->fault,
+	                         .error = j->error,
+	                         .attempts = j->attempts,
+	                         .prompt_tokens = j->prompt_tokens,
+	                         .completion_tokens = j->completion_tokens,
+	                         .cost_usd = j->cost_usd};
+	model_step(tu, AGENT_RESOLUTION, &r, "escalate");
 	free(j->error);
 	j->error = NULL;
 	turn_resolved(tu);
@@ -415,9 +435,7 @@ turn_triaged(struct turn *tu)
 		resolution_plan_writes(ag->policy, c, tu->calls, tu->ncalls, &plan);
 		run_plan(tu, &plan);
 	}
-	int refused = tu->res.refused;
-	resolution_compose(ag, c, &tu->t, &tu->hits, tu->calls, tu->ncalls, &tu->res);
-	tu->res.refused |= refused;
+	compose(tu);
 	turn_resolved(tu);
 }
 
@@ -425,8 +443,7 @@ static void
 triage_model_done(const struct model_result *r, void *arg)
 {
 	struct turn *tu = arg;
-	model_step(tu, AGENT_TRIAGE, r->ok, r->fault, r->error, r->attempts, r->repaired,
-	           r->prompt_tokens, r->completion_tokens, r->cost_usd, "offline");
+	model_step(tu, AGENT_TRIAGE, r, "offline");
 	turn_triaged(tu);
 }
 
@@ -434,8 +451,7 @@ static void
 handoff_model_done(const struct model_result *r, void *arg)
 {
 	struct turn *tu = arg;
-	model_step(tu, AGENT_HANDOFF, r->ok, r->fault, r->error, r->attempts, r->repaired,
-	           r->prompt_tokens, r->completion_tokens, r->cost_usd, "offline");
+	model_step(tu, AGENT_HANDOFF, r, "offline");
 	if (r->ok) {
 		cJSON_Delete(tu->packet);
 		tu->packet = handoff_build_judged(tu->c, &tu->t, tu->reason, tu->queue, r->json);
@@ -568,7 +584,7 @@ turn_resolved(struct turn *tu)
 		if (handoff_model_start(ag->models, tu->packet, handoff_model_done, tu, &cause) ==
 		    0)
 			return;
-		model_step(tu, AGENT_HANDOFF, 0, "request", cause, 0, 0, 0, 0, 0, "offline");
+		model_step_unmade(tu, AGENT_HANDOFF, cause, "offline");
 		free(cause);
 	}
 	turn_finish(tu);
@@ -629,7 +645,7 @@ conversation_turn_start(const struct agents *ag, struct conversation *c, const c
 		if (triage_model_start(ag->models, ag->policy, tu->text, c->tier, &tu->t,
 		                       triage_model_done, tu, &cause) == 0)
 			return;
-		model_step(tu, AGENT_TRIAGE, 0, "request", cause, 0, 0, 0, 0, 0, "offline");
+		model_step_unmade(tu, AGENT_TRIAGE, cause, "offline");
 		free(cause);
 	}
 	turn_triaged(tu);
