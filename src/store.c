@@ -61,6 +61,10 @@ static const char *const migrations[] = {
     " packet TEXT NOT NULL,"
     " created TEXT NOT NULL);"
     "CREATE INDEX handoffs_conversation ON handoffs(conversation_id);",
+    /* 2: who handles an open conversation (the console's queue) */
+    "ALTER TABLE conversations ADD COLUMN handler TEXT NOT NULL DEFAULT 'ai'"
+    " CHECK (handler IN ('ai', 'waiting', 'human'));"
+    "ALTER TABLE conversations ADD COLUMN owner TEXT;",
 };
 #define SCHEMA_VERSION ((int)nitems(migrations))
 
@@ -83,6 +87,8 @@ enum {
 	Q_EVENTS,
 	Q_HANDOFFS,
 	Q_HANDOFF_GET,
+	Q_CONV_HANDLER,
+	Q_CONV_LIST,
 	Q__N
 };
 
@@ -117,6 +123,12 @@ static const char *const queries[Q__N] = {
                    " FROM handoffs h JOIN conversations c ON c.id = h.conversation_id"
                    " ORDER BY h.id DESC",
     [Q_HANDOFF_GET] = "SELECT packet FROM handoffs WHERE id = ?1",
+    [Q_CONV_HANDLER] = "UPDATE conversations SET handler = ?2, owner = ?3"
+                       " WHERE id = ?1 AND state = 'open'",
+    [Q_CONV_LIST] = "SELECT c.id, c.customer_id, cu.name, cu.tier, c.state, c.handler, c.owner,"
+                    " c.created, c.closed"
+                    " FROM conversations c JOIN customers cu ON cu.id = c.customer_id"
+                    " WHERE c.state = 'open' OR c.closed >= ?1 ORDER BY c.id",
 };
 
 struct store {
@@ -805,5 +817,66 @@ store_handoff_get(struct store *s, int64_t id, cJSON **out, char **cause)
 	cJSON_DeleteItemFromObject(p, "id");
 	cJSON_AddNumberToObject(p, "id", (double)id);
 	*out = p;
+	return 0;
+}
+
+int
+store_conversation_handler(struct store *s, int64_t conv, const char *handler, const char *owner,
+                           char **cause)
+{
+	static const char *const handlers[] = {"ai", "waiting", "human", NULL};
+	if (handler == NULL || names_find(handlers, handler) < 0) {
+		*cause = xasprintf("conversation %lld: the handler is ai, waiting or human, not '%s'",
+		                   (long long)conv, handler ? handler : "(null)");
+		return -1;
+	}
+	if (tx_check(s, cause) != 0)
+		return -1;
+	sqlite3_stmt *st = stmt(s, Q_CONV_HANDLER, cause);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, conv);
+	sqlite3_bind_text(st, 2, handler, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 3, owner);
+	if (step_done(s, st, "conversation", cause) != 0)
+		return -1;
+	if (sqlite3_changes(s->db) == 1)
+		return 0;
+	*cause = xasprintf("conversation %lld is not open", (long long)conv);
+	return -1;
+}
+
+int
+store_conversation_list(struct store *s, const char *closed_since, cJSON **out, char **cause)
+{
+	static const char *const names[] = {"customer", "name", "tier", "state",
+	                                    "handler",  "owner", "created", "closed"};
+	*out = NULL;
+	sqlite3_stmt *st = stmt(s, Q_CONV_LIST, cause);
+	if (st == NULL)
+		return -1;
+	/* NULL: a bound after every date, so open rows only. */
+	sqlite3_bind_text(st, 1, closed_since ? closed_since : "\x7f", -1, SQLITE_TRANSIENT);
+	cJSON *a = cJSON_CreateArray();
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
+		for (int i = 0; i < (int)nitems(names); i++) {
+			if (sqlite3_column_type(st, i + 1) == SQLITE_NULL)
+				cJSON_AddNullToObject(o, names[i]);
+			else
+				cJSON_AddStringToObject(o, names[i], col_text(st, i + 1));
+		}
+		cJSON_AddItemToArray(a, o);
+	}
+	if (rc != SQLITE_DONE) {
+		*cause = db_cause(s->db, "read");
+		sqlite3_reset(st);
+		cJSON_Delete(a);
+		return -1;
+	}
+	sqlite3_reset(st);
+	*out = a;
 	return 0;
 }

@@ -37,6 +37,20 @@ int store_conversation_open(struct store *, const char *customer_id, int64_t *co
 /* Closes it with a state: "resolved", "escalated", "abandoned". */
 int store_conversation_close(struct store *, int64_t conv, const char *state, char **cause);
 
+/*
+ * Who handles an open conversation: "ai", "waiting" (for a human, after a
+ * handoff) or "human" (owner: who took it over; NULL otherwise).
+ */
+int store_conversation_handler(struct store *, int64_t conv, const char *handler,
+                               const char *owner, char **cause);
+/*
+ * Open conversations, and those closed at or after closed_since (an
+ * ISO-8601 time; NULL for none), oldest first: [{"id","customer","name",
+ * "tier","state","handler","owner","created","closed"}...] with null for
+ * what is unknown. The caller frees *out.
+ */
+int store_conversation_list(struct store *, const char *closed_since, cJSON **out, char **cause);
+
 /* role: "customer", "ai", "human". Returns the message id in *id (may be NULL). */
 int store_message_add(struct store *, int64_t conv, const char *role, const char *text, int64_t *id,
                       char **cause);

@@ -145,7 +145,7 @@ START_TEST(create_and_reopen)
 	ck_assert_int_eq(store_message_add(s, conv, "customer", "hello", NULL, &cause), 0);
 	store_close(s);
 
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 1);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 2);
 	assert_text(db, "PRAGMA journal_mode", "wal");
 	for (const char *const *t = (const char *const[]){"customers", "conversations", "messages",
 	                                                  "events", "handoffs", NULL};
@@ -171,7 +171,7 @@ START_TEST(create_and_reopen)
 	ck_assert_str_eq(str(cJSON_GetArrayItem(m, 0), "text"), "hello");
 	cJSON_Delete(m);
 	store_close(s);
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 1);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 2);
 }
 END_TEST
 
@@ -182,7 +182,7 @@ START_TEST(migrates_an_empty_database)
 	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 0);
 	struct store *s = open_ok(db);
 	store_close(s);
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 1);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 2);
 	ck_assert_int_eq(raw_int(db, "SELECT x FROM unrelated"), 42);
 	assert_text(db, "SELECT name FROM sqlite_master WHERE name = 'handoffs'", "handoffs");
 }
@@ -203,7 +203,81 @@ START_TEST(a_failed_migration_changes_nothing)
 	/* Once it is out of the way, the migration goes through. */
 	raw_exec(db, "DROP TABLE messages;");
 	store_close(open_ok(db));
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 1);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 2);
+}
+END_TEST
+
+START_TEST(a_version_1_store_gains_the_handler)
+{
+	/* A store written by the first release: open conversations become the AI's. */
+	struct store *s = open_ok(db);
+	store_close(s);
+	raw_exec(db, "DROP INDEX conversations_open; ALTER TABLE conversations DROP COLUMN owner;"
+	             "ALTER TABLE conversations DROP COLUMN handler; PRAGMA user_version = 1;"
+	             "CREATE UNIQUE INDEX conversations_open ON conversations(customer_id)"
+	             " WHERE state = 'open';"
+	             "INSERT INTO customers (id, created) VALUES ('old', '2026-01-01');"
+	             "INSERT INTO conversations (customer_id, created) VALUES ('old', '2026-01-01');");
+	s = open_ok(db);
+	cJSON *l;
+	char *cause = NULL;
+	ck_assert_int_eq(store_conversation_list(s, NULL, &l, &cause), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(l), 1);
+	ck_assert_str_eq(str(cJSON_GetArrayItem(l, 0), "handler"), "ai");
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(l, 0), "owner")));
+	cJSON_Delete(l);
+	store_close(s);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 2);
+}
+END_TEST
+
+START_TEST(handler_and_list)
+{
+	struct store *s = open_ok(db);
+	char *cause = NULL;
+	int64_t a, b;
+	ck_assert_int_eq(store_customer_put(s, "ann", "Ann Lee", NULL, TIER_PREMIUM, &cause), 0);
+	ck_assert_int_eq(store_conversation_open(s, "ann", &a, NULL, &cause), 0);
+	ck_assert_int_eq(store_conversation_open(s, "bob", &b, NULL, &cause), 0);
+
+	ck_assert_int_eq(store_conversation_handler(s, a, "waiting", NULL, &cause), 0);
+	ck_assert_int_eq(store_conversation_handler(s, a, "human", "sam", &cause), 0);
+	ck_assert_int_eq(store_conversation_handler(s, a, "boss", NULL, &cause), -1);
+	ck_assert_msg(strstr(cause, "'boss'"), "%s", cause);
+	free(cause);
+	cause = NULL;
+
+	cJSON *l;
+	ck_assert_int_eq(store_conversation_list(s, NULL, &l, &cause), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(l), 2);
+	cJSON *o = cJSON_GetArrayItem(l, 0);
+	ck_assert_str_eq(str(o, "customer"), "ann");
+	ck_assert_str_eq(str(o, "name"), "Ann Lee");
+	ck_assert_str_eq(str(o, "tier"), "premium");
+	ck_assert_str_eq(str(o, "state"), "open");
+	ck_assert_str_eq(str(o, "handler"), "human");
+	ck_assert_str_eq(str(o, "owner"), "sam");
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(l, 1), "name")));
+	cJSON_Delete(l);
+
+	/* Closed: gone from the open list, back with a bound before its closing. */
+	ck_assert_int_eq(store_conversation_close(s, a, "resolved", &cause), 0);
+	ck_assert_int_eq(store_conversation_handler(s, a, "ai", NULL, &cause), -1);
+	ck_assert_msg(strstr(cause, "not open"), "%s", cause);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(store_conversation_list(s, NULL, &l, &cause), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(l), 1);
+	ck_assert_str_eq(str(cJSON_GetArrayItem(l, 0), "customer"), "bob");
+	cJSON_Delete(l);
+	ck_assert_int_eq(store_conversation_list(s, "2000-01-01", &l, &cause), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(l), 2);
+	ck_assert_str_eq(str(cJSON_GetArrayItem(l, 0), "state"), "resolved");
+	cJSON_Delete(l);
+	ck_assert_int_eq(store_conversation_list(s, "9999-01-01", &l, &cause), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(l), 1);
+	cJSON_Delete(l);
+	store_close(s);
 }
 END_TEST
 
@@ -738,6 +812,8 @@ store_suite(void)
 	tcase_add_test(tc, migrates_an_empty_database);
 	tcase_add_test(tc, a_failed_migration_changes_nothing);
 	tcase_add_test(tc, refuses_a_newer_schema);
+	tcase_add_test(tc, a_version_1_store_gains_the_handler);
+	tcase_add_test(tc, handler_and_list);
 	tcase_add_test(tc, refuses_a_file_that_is_not_a_database);
 	tcase_add_test(tc, a_missing_directory_gives_a_cause);
 	tcase_add_test(tc, a_file_in_place_of_the_directory_gives_a_cause);
