@@ -11,40 +11,9 @@
 
 #include "cmd.h"
 #include "conversation.h"
+#include "desk.h"
 #include "paths.h"
 #include "store.h"
-
-/* Stores a turn's events, the agent's message and any handoff, in one transaction. */
-static int
-store_turn(struct store *st, int64_t conv, cJSON *turn, const cJSON *events, char **cause)
-{
-	if (store_begin(st, cause) != 0)
-		return -1;
-	const cJSON *e;
-	cJSON_ArrayForEach(e, events)
-	{
-		if (store_event_add(st, conv, cJSON_GetStringValue(cJSON_GetObjectItem(e, "kind")),
-		                    cJSON_GetObjectItem(e, "payload"), cause) != 0)
-			goto fail;
-	}
-	const char *reply = cJSON_GetStringValue(cJSON_GetObjectItem(turn, "reply"));
-	cJSON *h = cJSON_GetObjectItem(turn, "handoff");
-	if (reply == NULL && cJSON_IsObject(h))
-		reply = cJSON_GetStringValue(cJSON_GetObjectItem(h, "message_to_customer"));
-	if (reply != NULL && store_message_add(st, conv, "ai", reply, NULL, cause) != 0)
-		goto fail;
-	if (cJSON_IsObject(h)) {
-		int64_t id;
-		if (store_handoff_add(st, conv, h, &id, cause) != 0 ||
-		    store_conversation_close(st, conv, "escalated", cause) != 0)
-			goto fail;
-		cJSON_AddNumberToObject(h, "id", (double)id);
-	}
-	return store_commit(st, cause);
-fail:
-	store_rollback(st);
-	return -1;
-}
 
 /*
  * Brings the conversation's state back from its last "state" event. A
@@ -95,7 +64,7 @@ answer(struct ctx *ctx, struct agents *ag, struct store *st, int64_t id, struct 
 	ag->policy = ctx->policy.current;
 	cJSON *events = NULL;
 	cJSON *turn = conversation_turn(ag, conv, text, &events);
-	if (store_turn(st, id, turn, events, cause) != 0) {
+	if (desk_store_turn(st, id, turn, events, 1, cause) != 0) {
 		cJSON_Delete(turn);
 		cJSON_Delete(events);
 		return -1;

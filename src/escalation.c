@@ -9,6 +9,7 @@
 
 static const char *const signal_names[SIG__N] = {
     [SIG_LEGAL] = "legal_language",
+    [SIG_HUMAN_REQUEST] = "human_requested",
     [SIG_SENSITIVE] = "sensitive_topic",
     [SIG_ENTERPRISE_BILLING] = "enterprise_billing",
     [SIG_SENTIMENT] = "sentiment_degradation",
@@ -61,6 +62,14 @@ escalation_evaluate(const struct policy *p, const struct escalation_input *in,
 	s[SIG_LEGAL].fired = in->has_legal_language != 0;
 	snprintf(s[SIG_LEGAL].detail, sizeof s[SIG_LEGAL].detail, "%s",
 	         in->has_legal_language ? "legal or regulatory language" : "none");
+
+	/* A customer who asks for a person gets one: asking twice is already a failure. */
+	int asked = in->message != NULL && patset_match(&c->human_request, in->message) >= 0;
+	s[SIG_HUMAN_REQUEST].applies = in->message != NULL;
+	s[SIG_HUMAN_REQUEST].value = asked;
+	s[SIG_HUMAN_REQUEST].fired = asked;
+	snprintf(s[SIG_HUMAN_REQUEST].detail, sizeof s[SIG_HUMAN_REQUEST].detail, "%s",
+	         asked ? "the customer asked for a person" : "none");
 
 	const struct sensitive_handler *hit = NULL;
 	s[SIG_SENSITIVE].applies = in->message != NULL;
@@ -144,6 +153,9 @@ escalation_evaluate(const struct policy *p, const struct escalation_input *in,
 		switch (i) {
 		case SIG_LEGAL:
 			snprintf(out->reason, sizeof out->reason, "legal-language-detected");
+			break;
+		case SIG_HUMAN_REQUEST:
+			snprintf(out->reason, sizeof out->reason, "customer-requested-human");
 			break;
 		case SIG_SENSITIVE:
 			reason_from_name(out->reason, sizeof out->reason, hit->name);

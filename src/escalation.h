@@ -23,6 +23,7 @@ struct escalation_input {
 /* Signals in the order they are evaluated: hard triggers, then soft. */
 enum esc_signal_id {
 	SIG_LEGAL,
+	SIG_HUMAN_REQUEST,
 	SIG_SENSITIVE,
 	SIG_ENTERPRISE_BILLING,
 	SIG_SENTIMENT,

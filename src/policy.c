@@ -66,6 +66,7 @@ static const struct ykey k_escalation[] = {
     {.name = "retrieval_sensitive_categories", .type = Y_ENUMS, .values = category_names},
     {.name = "enterprise_billing", .type = Y_MAP, .sub = k_enterprise},
     {.name = "legal_patterns", .type = Y_LIST, .sub = &k_regex},
+    {.name = "human_request_patterns", .type = Y_LIST, .sub = &k_regex},
     {0},
 };
 
@@ -274,6 +275,7 @@ load_escalation(struct policy *p, struct ydoc *y, yaml_node_t *e)
 	c->enterprise_tiers = tiers ? enum_mask(y, tiers, tier_names) : 1u << TIER_ENTERPRISE;
 	c->enterprise_categories = cats ? enum_mask(y, cats, category_names) : 1u << CAT_BILLING;
 	patset_load(&c->legal, y, ydoc_get(y, e, "legal_patterns"));
+	patset_load(&c->human_request, y, ydoc_get(y, e, "human_request_patterns"));
 }
 
 static void
@@ -470,6 +472,7 @@ policy_free(struct policy *p)
 	strv_free(&p->prohibited_phrases);
 	strv_free(&p->preferred_patterns);
 	patset_free(&p->esc.legal);
+	patset_free(&p->esc.human_request);
 	free(p->rules);
 	free(p->order_number_re);
 	free(p->account_id_re);

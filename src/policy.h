@@ -61,6 +61,7 @@ struct escalation_config {
 	unsigned enterprise_tiers;      /* bit per enum tier */
 	unsigned enterprise_categories; /* bit per enum category */
 	struct patset legal;
+	struct patset human_request; /* the customer asks for a person */
 };
 
 /* One routing rule: every mask that is non-zero must contain the value. */

@@ -89,6 +89,7 @@ enum {
 	Q_HANDOFF_GET,
 	Q_CONV_HANDLER,
 	Q_CONV_LIST,
+	Q_CONV_GET,
 	Q__N
 };
 
@@ -129,6 +130,10 @@ static const char *const queries[Q__N] = {
                     " c.created, c.closed"
                     " FROM conversations c JOIN customers cu ON cu.id = c.customer_id"
                     " WHERE c.state = 'open' OR c.closed >= ?1 ORDER BY c.id",
+    [Q_CONV_GET] = "SELECT c.id, c.customer_id, cu.name, cu.tier, c.state, c.handler, c.owner,"
+                   " c.created, c.closed"
+                   " FROM conversations c JOIN customers cu ON cu.id = c.customer_id"
+                   " WHERE c.id = ?1",
 };
 
 struct store {
@@ -826,8 +831,9 @@ store_conversation_handler(struct store *s, int64_t conv, const char *handler, c
 {
 	static const char *const handlers[] = {"ai", "waiting", "human", NULL};
 	if (handler == NULL || names_find(handlers, handler) < 0) {
-		*cause = xasprintf("conversation %lld: the handler is ai, waiting or human, not '%s'",
-		                   (long long)conv, handler ? handler : "(null)");
+		*cause =
+		    xasprintf("conversation %lld: the handler is ai, waiting or human, not '%s'",
+		              (long long)conv, handler ? handler : "(null)");
 		return -1;
 	}
 	if (tx_check(s, cause) != 0)
@@ -846,11 +852,26 @@ store_conversation_handler(struct store *s, int64_t conv, const char *handler, c
 	return -1;
 }
 
+/* A row of Q_CONV_LIST or Q_CONV_GET as an object. */
+static cJSON *
+conversation_row(sqlite3_stmt *st)
+{
+	static const char *const names[] = {"customer", "name",  "tier",    "state",
+	                                    "handler",  "owner", "created", "closed"};
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
+	for (int i = 0; i < (int)nitems(names); i++) {
+		if (sqlite3_column_type(st, i + 1) == SQLITE_NULL)
+			cJSON_AddNullToObject(o, names[i]);
+		else
+			cJSON_AddStringToObject(o, names[i], col_text(st, i + 1));
+	}
+	return o;
+}
+
 int
 store_conversation_list(struct store *s, const char *closed_since, cJSON **out, char **cause)
 {
-	static const char *const names[] = {"customer", "name", "tier", "state",
-	                                    "handler",  "owner", "created", "closed"};
 	*out = NULL;
 	sqlite3_stmt *st = stmt(s, Q_CONV_LIST, cause);
 	if (st == NULL)
@@ -859,17 +880,8 @@ store_conversation_list(struct store *s, const char *closed_since, cJSON **out, 
 	sqlite3_bind_text(st, 1, closed_since ? closed_since : "\x7f", -1, SQLITE_TRANSIENT);
 	cJSON *a = cJSON_CreateArray();
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
-		for (int i = 0; i < (int)nitems(names); i++) {
-			if (sqlite3_column_type(st, i + 1) == SQLITE_NULL)
-				cJSON_AddNullToObject(o, names[i]);
-			else
-				cJSON_AddStringToObject(o, names[i], col_text(st, i + 1));
-		}
-		cJSON_AddItemToArray(a, o);
-	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		cJSON_AddItemToArray(a, conversation_row(st));
 	if (rc != SQLITE_DONE) {
 		*cause = db_cause(s->db, "read");
 		sqlite3_reset(st);
@@ -879,4 +891,27 @@ store_conversation_list(struct store *s, const char *closed_since, cJSON **out, 
 	sqlite3_reset(st);
 	*out = a;
 	return 0;
+}
+
+int
+store_conversation_get(struct store *s, int64_t conv, cJSON **out, char **cause)
+{
+	*out = NULL;
+	sqlite3_stmt *st = stmt(s, Q_CONV_GET, cause);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, conv);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = conversation_row(st);
+	else if (rc != SQLITE_DONE)
+		*cause = db_cause(s->db, "read");
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+void
+store_now(char out[64])
+{
+	now_iso(out);
 }

@@ -50,6 +50,8 @@ int store_conversation_handler(struct store *, int64_t conv, const char *handler
  * what is unknown. The caller frees *out.
  */
 int store_conversation_list(struct store *, const char *closed_since, cJSON **out, char **cause);
+/* One conversation as a row of the list; *out NULL when there is none. */
+int store_conversation_get(struct store *, int64_t conv, cJSON **out, char **cause);
 
 /* role: "customer", "ai", "human". Returns the message id in *id (may be NULL). */
 int store_message_add(struct store *, int64_t conv, const char *role, const char *text, int64_t *id,
@@ -61,6 +63,9 @@ int store_event_add(struct store *, int64_t conv, const char *kind, const cJSON 
 
 /* A handoff packet (JSON) for the conversation; *id gets its id. */
 int store_handoff_add(struct store *, int64_t conv, const cJSON *packet, int64_t *id, char **cause);
+
+/* The time the store writes now, ISO-8601 UTC (FRONTLINE_TODAY's date when set). */
+void store_now(char out[64]);
 
 /* Rows read back. Each returns 0 or -1 with *cause; the caller frees the cJSON. */
 /* [{"id","role","text","at"}...] in order. */

@@ -127,6 +127,37 @@ START_TEST(legal_language_detected)
 }
 END_TEST
 
+START_TEST(asking_for_a_person)
+{
+	static const char *const asks[] = {
+	    "I want to speak to a human agent please",
+	    "Can I talk to a real person?",
+	    "transfer me to a manager",
+	    "agent",
+	    "Human please!",
+	    "you're not a bot, are you?",
+	};
+	static const char *const not_asks[] = {
+	    "the agent said my order shipped",
+	    "how do I add a person to my account",
+	    "is the human body sensor on the cam adjustable?",
+	};
+	for (size_t i = 0; i < nitems(asks); i++) {
+		struct escalation_input in = calm();
+		in.message = asks[i];
+		struct escalation_decision d = decide(&in);
+		ck_assert_msg(d.escalate && strcmp(d.reason, "customer-requested-human") == 0,
+		              "'%s': %s", asks[i], d.reason);
+		ck_assert(d.signals[SIG_HUMAN_REQUEST].hard);
+	}
+	for (size_t i = 0; i < nitems(not_asks); i++) {
+		struct escalation_input in = calm();
+		in.message = not_asks[i];
+		ck_assert_msg(!decide(&in).signals[SIG_HUMAN_REQUEST].fired, "'%s'", not_asks[i]);
+	}
+}
+END_TEST
+
 START_TEST(account_security_concern)
 {
 	static const char *const msgs[] = {
@@ -393,8 +424,8 @@ START_TEST(every_signal_is_filled_in)
 	ck_assert_str_eq(d.reason, "low-confidence");
 
 	static const char *const names[SIG__N] = {
-	    "legal_language", "sensitive_topic",  "enterprise_billing",   "sentiment_degradation",
-	    "max_turns",      "agent_confidence", "retrieval_confidence",
+	    "legal_language",        "human_requested", "sensitive_topic",  "enterprise_billing",
+	    "sentiment_degradation", "max_turns",       "agent_confidence", "retrieval_confidence",
 	};
 	for (int i = 0; i < SIG__N; i++) {
 		ck_assert_str_eq(d.signals[i].name, names[i]);
@@ -580,6 +611,7 @@ escalation_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, nothing_wrong_no_escalation);
 	tcase_add_test(tc, legal_language_detected);
+	tcase_add_test(tc, asking_for_a_person);
 	tcase_add_test(tc, account_security_concern);
 	tcase_add_test(tc, payment_dispute_over_threshold);
 	tcase_add_test(tc, enterprise_billing_policy);

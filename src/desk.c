@@ -1,0 +1,918 @@
+/* desk.c -- the live conversations a console supervises. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "desk.h"
+#include "handoff.h"
+#include "triage.h"
+#include "validate.h"
+
+/* The longest reply text kept while it streams. */
+#define STREAM_MAX (256 * 1024)
+/* Closed conversations shown after a restart: those of the last day. */
+#define RECENT_S (24 * 3600)
+
+struct desk {
+	struct agents ag; /* a copy: each conversation gets its own with its delta hook */
+	struct store *st;
+	struct desk_hooks hooks;
+	struct desk_conv **convs; /* every conversation, in no order */
+	size_t n, cap;
+	struct desk_conv **order; /* desk_list's answer */
+	size_t busy;
+	unsigned guests;
+};
+
+static const char *const handler_names[] = {"ai", "waiting", "human", "resolved", NULL};
+
+const char *
+handler_name(enum handler h)
+{
+	return h < HANDLER__N ? handler_names[h] : "?";
+}
+
+/* ------------------------------------------------------------- helpers */
+
+/* Seconds since the epoch of a stored ISO-8601 time; now when it does not parse. */
+static time_t
+iso_time(const char *s)
+{
+	struct tm tm = {0};
+	const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	return end ? timegm(&tm) : time(NULL);
+}
+
+/* The store's notion of now (its dates follow FRONTLINE_TODAY). */
+static time_t
+store_time(void)
+{
+	char now[64];
+	store_now(now);
+	return iso_time(now);
+}
+
+static void
+changed(struct desk *d, struct desk_conv *c)
+{
+	c->seq++;
+	if (d->hooks.changed)
+		d->hooks.changed(d->hooks.arg, c);
+}
+
+static void
+msg_add(struct desk_conv *c, const char *role, const char *text, time_t at)
+{
+	if (c->nmsgs == c->capmsgs) {
+		c->capmsgs = c->capmsgs ? c->capmsgs * 2 : 8;
+		c->msgs = xreallocarray(c->msgs, c->capmsgs, sizeof *c->msgs);
+	}
+	c->msgs[c->nmsgs++] = (struct desk_msg){xstrdup(role), xstrdup(text), at};
+	if (strcmp(role, "note") != 0)
+		c->last = at;
+}
+
+static void note(struct desk_conv *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void
+note(struct desk_conv *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = xvasprintf(fmt, ap);
+	va_end(ap);
+	msg_add(c, "note", s, store_time());
+	free(s);
+}
+
+/* What the supervisor reads in the chat pane for an event, or NULL for none (caller frees). */
+static char *
+event_note(const char *kind, const cJSON *payload)
+{
+	const char *by = cJSON_GetStringValue(cJSON_GetObjectItem(payload, "by"));
+	if (kind == NULL)
+		return NULL;
+	if (strcmp(kind, "handoff") == 0) {
+		const char *r = cJSON_GetStringValue(cJSON_GetObjectItem(payload, "reason"));
+		return xasprintf("handed off: %s", r ? r : "escalation");
+	}
+	if (strcmp(kind, "takeover") == 0)
+		return xasprintf("%s took over", by ? by : "a human");
+	if (strcmp(kind, "handback") == 0)
+		return xstrdup("handed back to the AI");
+	if (strcmp(kind, "withheld") == 0)
+		return xstrdup("the AI's answer was withheld: a human took over");
+	if (strcmp(kind, "left") == 0)
+		return xstrdup("the customer left");
+	if (strcmp(kind, "outcome") == 0) {
+		const char *o = cJSON_GetStringValue(cJSON_GetObjectItem(payload, "outcome"));
+		const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(payload, "path"));
+		return xasprintf("%s by %s", o ? o : "closed", by ? by : path ? path : "?");
+	}
+	if (strcmp(kind, "validation") == 0 &&
+	    cJSON_IsTrue(cJSON_GetObjectItem(payload, "overridden"))) {
+		int n = cJSON_GetArraySize(cJSON_GetObjectItem(payload, "violations"));
+		return xasprintf("%s sent a reply despite %d guardrail warning%s",
+		                 by ? by : "a human", n, n == 1 ? "" : "s");
+	}
+	return NULL;
+}
+
+static void
+note_event(struct desk_conv *c, const char *kind, const cJSON *payload, time_t at)
+{
+	char *s = event_note(kind, payload);
+	if (s != NULL)
+		msg_add(c, "note", s, at);
+	free(s);
+}
+
+static void
+set_json(cJSON **slot, const cJSON *v)
+{
+	cJSON_Delete(*slot);
+	*slot = v ? cJSON_Duplicate(v, 1) : NULL;
+}
+
+static void
+set_error(struct desk_conv *c, const char *cause)
+{
+	free(c->error);
+	c->error = cause ? xstrdup(cause) : NULL;
+}
+
+/* Takes in what an event says about the panels. */
+static void
+absorb_event(struct desk_conv *c, const char *kind, const cJSON *payload)
+{
+	if (kind == NULL)
+		return;
+	if (strcmp(kind, "triage") == 0) {
+		set_json(&c->triage, payload);
+		const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(payload, "sentiment"));
+		strv_add(&c->sentiments, s ? s : "neutral");
+		int u = names_find(urgency_names,
+		                   cJSON_GetStringValue(cJSON_GetObjectItem(payload, "urgency")));
+		if (u >= 0)
+			c->urgency = (enum urgency)u;
+	} else if (strcmp(kind, "retrieval") == 0)
+		set_json(&c->knowledge, payload);
+	else if (strcmp(kind, "escalation") == 0)
+		set_json(&c->escalation, payload);
+	else if (strcmp(kind, "validation") == 0)
+		set_json(&c->validation, payload);
+	else if (strcmp(kind, "handoff") == 0)
+		set_json(&c->packet, payload);
+}
+
+static void conv_free(struct desk_conv *);
+static void turn_start(struct desk *, struct desk_conv *, const char *text);
+
+static void
+on_delta(void *arg, const char *text, size_t len)
+{
+	struct desk_conv *c = arg;
+	buf_add(&c->stream, text, len);
+	changed(c->desk, c);
+}
+
+static struct desk_conv *
+conv_new(struct desk *d, int64_t id, const char *customer_id, const char *name, enum tier tier)
+{
+	struct desk_conv *c = xcalloc(1, sizeof *c);
+	c->desk = d;
+	c->id = id;
+	c->customer_id = xstrdup(customer_id);
+	c->name = name ? xstrdup(name) : NULL;
+	c->tier = tier;
+	c->urgency = URG_NORMAL;
+	c->since = c->last = store_time();
+	buf_init(&c->stream, STREAM_MAX);
+	conversation_init(&c->conv, customer_id, tier);
+	c->ag = d->ag;
+	c->ag.on_delta = on_delta;
+	c->ag.delta_arg = c;
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 16;
+		d->convs = xreallocarray(d->convs, d->cap, sizeof *d->convs);
+	}
+	d->convs[d->n++] = c;
+	return c;
+}
+
+static void
+conv_free(struct desk_conv *c)
+{
+	for (size_t i = 0; i < c->nmsgs; i++) {
+		free(c->msgs[i].role);
+		free(c->msgs[i].text);
+	}
+	free(c->msgs);
+	cJSON_Delete(c->triage);
+	cJSON_Delete(c->knowledge);
+	cJSON_Delete(c->escalation);
+	cJSON_Delete(c->validation);
+	cJSON_Delete(c->packet);
+	cJSON_Delete(c->tools);
+	strv_free(&c->sentiments);
+	strv_free(&c->pending);
+	buf_free(&c->stream);
+	conversation_free(&c->conv);
+	free(c->customer_id);
+	free(c->name);
+	free(c->owner);
+	free(c->error);
+	free(c);
+}
+
+/* The customer's conversation that is not resolved, or NULL. */
+static struct desk_conv *
+live_of(struct desk *d, const char *customer_id)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->convs[i]->handler != HANDLER_RESOLVED &&
+		    strcmp(d->convs[i]->customer_id, customer_id) == 0)
+			return d->convs[i];
+	return NULL;
+}
+
+/* --------------------------------------------------------------- store */
+
+int
+desk_store_turn(struct store *st, int64_t conv, cJSON *turn, const cJSON *events,
+                int close_on_handoff, char **cause)
+{
+	if (store_begin(st, cause) != 0)
+		return -1;
+	const cJSON *e;
+	cJSON_ArrayForEach(e, events)
+	{
+		if (store_event_add(st, conv, cJSON_GetStringValue(cJSON_GetObjectItem(e, "kind")),
+		                    cJSON_GetObjectItem(e, "payload"), cause) != 0)
+			goto fail;
+	}
+	const char *reply = cJSON_GetStringValue(cJSON_GetObjectItem(turn, "reply"));
+	cJSON *h = cJSON_GetObjectItem(turn, "handoff");
+	if (reply == NULL && cJSON_IsObject(h))
+		reply = cJSON_GetStringValue(cJSON_GetObjectItem(h, "message_to_customer"));
+	if (reply != NULL && store_message_add(st, conv, "ai", reply, NULL, cause) != 0)
+		goto fail;
+	if (cJSON_IsObject(h)) {
+		int64_t id;
+		if (store_handoff_add(st, conv, h, &id, cause) != 0 ||
+		    (close_on_handoff
+		         ? store_conversation_close(st, conv, "escalated", cause)
+		         : store_conversation_handler(st, conv, "waiting", NULL, cause)) != 0)
+			goto fail;
+		cJSON_AddNumberToObject(h, "id", (double)id);
+	}
+	return store_commit(st, cause);
+fail:
+	store_rollback(st);
+	return -1;
+}
+
+/*
+ * Brings a conversation back from the store: its messages, its state,
+ * the panels from its events. A customer message after the last reply of
+ * an AI conversation is left in pending.
+ */
+static int
+conv_load(struct desk *d, struct desk_conv *c, char **cause)
+{
+	cJSON *msgs = NULL, *events = NULL;
+	if (store_messages(d->st, c->id, &msgs, cause) != 0 ||
+	    store_events(d->st, c->id, &events, cause) != 0) {
+		cJSON_Delete(msgs);
+		return -1;
+	}
+	/* Messages and the events that make notes, merged in time order. */
+	const cJSON *state = NULL, *m = msgs->child, *e = events->child;
+	const char *last_role = NULL, *last_text = NULL;
+	while (m != NULL || e != NULL) {
+		const char *mat = m ? cJSON_GetStringValue(cJSON_GetObjectItem(m, "at")) : NULL;
+		const char *eat = e ? cJSON_GetStringValue(cJSON_GetObjectItem(e, "at")) : NULL;
+		if (m != NULL && (e == NULL || strcmp(mat ? mat : "", eat ? eat : "") <= 0)) {
+			last_role = cJSON_GetStringValue(cJSON_GetObjectItem(m, "role"));
+			last_text = cJSON_GetStringValue(cJSON_GetObjectItem(m, "text"));
+			msg_add(c, last_role ? last_role : "customer", last_text ? last_text : "",
+			        iso_time(mat));
+			m = m->next;
+			continue;
+		}
+		const char *kind = cJSON_GetStringValue(cJSON_GetObjectItem(e, "kind"));
+		const cJSON *payload = cJSON_GetObjectItem(e, "payload");
+		if (kind != NULL && strcmp(kind, "state") == 0)
+			state = payload;
+		else
+			absorb_event(c, kind, payload);
+		note_event(c, kind, payload, iso_time(eat));
+		/* Time waiting counts from the latest change of hands. */
+		if (kind != NULL &&
+		    (strcmp(kind, "handoff") == 0 || strcmp(kind, "takeover") == 0 ||
+		     strcmp(kind, "handback") == 0 || strcmp(kind, "outcome") == 0))
+			c->since = iso_time(eat);
+		e = e->next;
+	}
+	if (state != NULL)
+		conversation_restore(&c->conv, state);
+	if (c->handler == HANDLER_AI && last_role != NULL && strcmp(last_role, "customer") == 0)
+		strv_add(&c->pending, last_text);
+	cJSON_Delete(msgs);
+	cJSON_Delete(events);
+	return 0;
+}
+
+/* A conversation from a row of store_conversation_list. */
+static struct desk_conv *
+conv_from_row(struct desk *d, const cJSON *row, char **cause)
+{
+	const char *customer = cJSON_GetStringValue(cJSON_GetObjectItem(row, "customer"));
+	int t = names_find(tier_names, cJSON_GetStringValue(cJSON_GetObjectItem(row, "tier")));
+	struct desk_conv *c = conv_new(
+	    d, (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(row, "id")),
+	    customer ? customer : "?", cJSON_GetStringValue(cJSON_GetObjectItem(row, "name")),
+	    t >= 0 ? (enum tier)t : TIER_STANDARD);
+	const char *state = cJSON_GetStringValue(cJSON_GetObjectItem(row, "state"));
+	int h =
+	    names_find(handler_names, cJSON_GetStringValue(cJSON_GetObjectItem(row, "handler")));
+	c->handler = state != NULL && strcmp(state, "open") != 0 ? HANDLER_RESOLVED
+	             : h >= 0                                    ? (enum handler)h
+	                                                         : HANDLER_AI;
+	const char *owner = cJSON_GetStringValue(cJSON_GetObjectItem(row, "owner"));
+	c->owner = owner ? xstrdup(owner) : NULL;
+	c->since = iso_time(cJSON_GetStringValue(cJSON_GetObjectItem(row, "created")));
+	if (conv_load(d, c, cause) != 0) {
+		d->n--;
+		conv_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* ---------------------------------------------------------------- turns */
+
+/* The AI answers the next pending message, if it still has the conversation. */
+static void
+next_turn(struct desk *d, struct desk_conv *c)
+{
+	if (c->busy || c->handler != HANDLER_AI || c->pending.n == 0)
+		return;
+	char *text = c->pending.v[0];
+	memmove(c->pending.v, c->pending.v + 1, (c->pending.n - 1) * sizeof *c->pending.v);
+	c->pending.n--;
+	turn_start(d, c, text);
+	free(text);
+}
+
+static void
+turn_done(cJSON *turn, cJSON *events, void *arg)
+{
+	struct desk_conv *c = arg;
+	struct desk *d = c->desk;
+	char *cause = NULL;
+	c->busy = 0;
+	d->busy--;
+	buf_reset(&c->stream);
+
+	if (c->withheld) {
+		/* A human took over meanwhile: keep the record, send nothing. */
+		cJSON_DeleteItemFromObject(turn, "reply");
+		cJSON_AddNullToObject(turn, "reply");
+		cJSON_DeleteItemFromObject(turn, "handoff");
+		cJSON_AddNullToObject(turn, "handoff");
+		cJSON *w = cJSON_CreateObject();
+		cJSON_AddStringToObject(w, "kind", "withheld");
+		cJSON_AddItemToObject(w, "payload", cJSON_CreateString("a human took over"));
+		cJSON_AddItemToArray(events, w);
+	}
+	if (desk_store_turn(d->st, c->id, turn, events, 0, &cause) != 0) {
+		/* The customer's message is stored; the answer is not. */
+		set_error(c, cause);
+		note(c, "the AI's answer could not be stored: %s", cause);
+		free(cause);
+		changed(d, c);
+		goto out;
+	}
+	set_error(c, NULL);
+	const cJSON *e;
+	cJSON_ArrayForEach(e, events)
+	{
+		absorb_event(c, cJSON_GetStringValue(cJSON_GetObjectItem(e, "kind")),
+		             cJSON_GetObjectItem(e, "payload"));
+	}
+	set_json(&c->tools, cJSON_GetObjectItem(turn, "tools"));
+	if (c->withheld) {
+		c->withheld = 0;
+		note_event(c, "withheld", NULL, store_time());
+		changed(d, c);
+		goto out;
+	}
+	const char *reply = cJSON_GetStringValue(cJSON_GetObjectItem(turn, "reply"));
+	const cJSON *h = cJSON_GetObjectItem(turn, "handoff");
+	if (reply == NULL && cJSON_IsObject(h))
+		reply = cJSON_GetStringValue(cJSON_GetObjectItem(h, "message_to_customer"));
+	time_t now = store_time();
+	if (reply != NULL) {
+		msg_add(c, "ai", reply, now);
+		if (d->hooks.deliver)
+			d->hooks.deliver(d->hooks.arg, c, "ai", reply);
+	}
+	if (cJSON_IsObject(h)) {
+		c->handoff_id = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(h, "id"));
+		c->handler = HANDLER_WAITING;
+		c->since = now;
+		note_event(c, "handoff", h, now);
+		if (d->hooks.handler)
+			d->hooks.handler(d->hooks.arg, c);
+	}
+	changed(d, c);
+	next_turn(d, c);
+out:
+	cJSON_Delete(turn);
+	cJSON_Delete(events);
+}
+
+static void
+turn_start(struct desk *d, struct desk_conv *c, const char *text)
+{
+	c->busy = 1;
+	d->busy++;
+	c->ag.policy = d->ag.policy;
+	changed(d, c);
+	/* With every agent offline turn_done runs before this returns. */
+	conversation_turn_start(&c->ag, &c->conv, text, turn_done, c);
+}
+
+/* --------------------------------------------------------------- public */
+
+struct desk *
+desk_open(const struct agents *ag, struct store *st, const struct desk_hooks *hooks, char **cause)
+{
+	struct desk *d = xcalloc(1, sizeof *d);
+	d->ag = *ag;
+	d->st = st;
+	if (hooks)
+		d->hooks = *hooks;
+
+	char since[64];
+	time_t t = store_time() - RECENT_S;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%S", &tm);
+	cJSON *rows;
+	if (store_conversation_list(st, since, &rows, cause) != 0) {
+		free(d);
+		return NULL;
+	}
+	const cJSON *row;
+	cJSON_ArrayForEach(row, rows)
+	{
+		if (conv_from_row(d, row, cause) == NULL) {
+			cJSON_Delete(rows);
+			desk_close(d);
+			return NULL;
+		}
+	}
+	cJSON_Delete(rows);
+	/* Where the last console stopped: unanswered messages get their turn. */
+	for (size_t i = 0; i < d->n; i++)
+		next_turn(d, d->convs[i]);
+	return d;
+}
+
+void
+desk_close(struct desk *d)
+{
+	if (d == NULL)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		conv_free(d->convs[i]);
+	free(d->convs);
+	free(d->order);
+	free(d);
+}
+
+void
+desk_set_policy(struct desk *d, const struct policy *p)
+{
+	d->ag.policy = p;
+}
+
+static int
+handler_rank(enum handler h)
+{
+	static const int rank[HANDLER__N] = {
+	    [HANDLER_WAITING] = 0, [HANDLER_HUMAN] = 1, [HANDLER_AI] = 2, [HANDLER_RESOLVED] = 3};
+	return rank[h];
+}
+
+static int
+queue_cmp(const void *a, const void *b)
+{
+	const struct desk_conv *x = *(struct desk_conv *const *)a,
+	                       *y = *(struct desk_conv *const *)b;
+	int rx = handler_rank(x->handler), ry = handler_rank(y->handler);
+	if (rx != ry)
+		return rx - ry;
+	if (x->handler == HANDLER_RESOLVED) /* latest first */
+		return x->since != y->since ? (x->since < y->since ? 1 : -1)
+		                            : (x->id < y->id ? 1 : -1);
+	if (x->urgency != y->urgency)
+		return (int)x->urgency - (int)y->urgency;
+	if (x->since != y->since)
+		return x->since < y->since ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+struct desk_conv **
+desk_list(struct desk *d, size_t *n)
+{
+	free(d->order);
+	d->order = xmalloc((d->n ? d->n : 1) * sizeof *d->order);
+	if (d->n > 0)
+		memcpy(d->order, d->convs, d->n * sizeof *d->order);
+	qsort(d->order, d->n, sizeof *d->order, queue_cmp);
+	*n = d->n;
+	return d->order;
+}
+
+struct desk_conv *
+desk_find(struct desk *d, int64_t id)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->convs[i]->id == id)
+			return d->convs[i];
+	return NULL;
+}
+
+size_t
+desk_busy(const struct desk *d)
+{
+	return d->busy;
+}
+
+size_t
+desk_count(const struct desk *d, enum handler h)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < d->n; i++)
+		k += d->convs[i]->handler == h;
+	return k;
+}
+
+struct desk_conv *
+desk_join(struct desk *d, const char *customer_id, const char *name, enum tier tier, int tier_given,
+          char **cause)
+{
+	char *guest = NULL;
+	if (customer_id == NULL)
+		customer_id = guest =
+		    xasprintf("guest-%ld-%ld-%u", (long)time(NULL), (long)getpid(), ++d->guests);
+	struct desk_conv *c = live_of(d, customer_id);
+	if (c != NULL && c->client != NULL) {
+		*cause = xasprintf("customer %s is already connected", customer_id);
+		free(guest);
+		return NULL;
+	}
+	if (store_customer_put(d->st, customer_id, name, NULL, tier_given ? tier : TIER__N,
+	                       cause) != 0) {
+		free(guest);
+		return NULL;
+	}
+	if (c == NULL) {
+		/* Opened now, or by another process (frontline chat) since the desk opened. */
+		int64_t id;
+		cJSON *row = NULL;
+		if (store_conversation_open(d->st, customer_id, &id, NULL, cause) != 0 ||
+		    store_conversation_get(d->st, id, &row, cause) != 0) {
+			free(guest);
+			return NULL;
+		}
+		c = row ? conv_from_row(d, row, cause) : NULL;
+		if (row == NULL)
+			*cause =
+			    xasprintf("conversation %lld vanished from the store", (long long)id);
+		cJSON_Delete(row);
+		if (c == NULL) {
+			free(guest);
+			return NULL;
+		}
+		c->since = store_time();
+	} else {
+		if (name != NULL && (c->name == NULL || strcmp(c->name, name) != 0)) {
+			free(c->name);
+			c->name = xstrdup(name);
+		}
+		if (tier_given)
+			c->tier = c->conv.tier = tier;
+	}
+	free(guest);
+	changed(d, c);
+	next_turn(d, c);
+	return c;
+}
+
+int
+desk_say(struct desk *d, struct desk_conv **cv, const char *text, char **cause)
+{
+	struct desk_conv *c = *cv;
+	if (c->handler == HANDLER_RESOLVED) {
+		/* The customer writes again: a new conversation. */
+		void *client = c->client, *demo = c->demo;
+		c->client = c->demo = NULL;
+		struct desk_conv *n = desk_join(d, c->customer_id, NULL, c->tier, 0, cause);
+		if (n == NULL) {
+			c->client = client;
+			c->demo = demo;
+			return -1;
+		}
+		n->client = client;
+		n->demo = demo;
+		changed(d, c);
+		*cv = c = n;
+	}
+	if (store_message_add(d->st, c->id, "customer", text, NULL, cause) != 0)
+		return -1;
+	msg_add(c, "customer", text, store_time());
+	if (c->handler == HANDLER_AI) {
+		strv_add(&c->pending, text);
+		next_turn(d, c);
+	}
+	changed(d, c);
+	return 0;
+}
+
+/* Closes the conversation in the store with an outcome event. */
+static int
+close_with(struct desk *d, struct desk_conv *c, const char *state, const char *path,
+           const char *note_text, char **cause)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "outcome", state);
+	cJSON_AddStringToObject(o, "path", path);
+	if (c->owner)
+		cJSON_AddStringToObject(o, "by", c->owner);
+	if (note_text && *note_text)
+		cJSON_AddStringToObject(o, "note", note_text);
+	int rc = store_begin(d->st, cause) == 0 &&
+	                 store_event_add(d->st, c->id, "outcome", o, cause) == 0 &&
+	                 store_conversation_close(d->st, c->id, state, cause) == 0 &&
+	                 store_commit(d->st, cause) == 0
+	             ? 0
+	             : -1;
+	if (rc == 0)
+		note_event(c, "outcome", o, store_time());
+	cJSON_Delete(o);
+	if (rc != 0) {
+		store_rollback(d->st);
+		return -1;
+	}
+	c->handler = HANDLER_RESOLVED;
+	c->since = store_time();
+	strv_free(&c->pending);
+	if (d->hooks.handler)
+		d->hooks.handler(d->hooks.arg, c);
+	changed(d, c);
+	return 0;
+}
+
+void
+desk_leave(struct desk *d, struct desk_conv *c)
+{
+	char *cause = NULL;
+	c->client = NULL;
+	c->demo = NULL;
+	if (store_event_add(d->st, c->id, "left", NULL, &cause) == 0)
+		note_event(c, "left", NULL, store_time());
+	else {
+		set_error(c, cause);
+		free(cause);
+		cause = NULL;
+	}
+	if (c->handler == HANDLER_AI) {
+		if (c->busy)
+			c->withheld = 1;
+		int idle = !c->busy && c->pending.n == 0;
+		if (close_with(d, c, idle ? "resolved" : "abandoned", "agent", "the customer left",
+		               &cause) != 0) {
+			set_error(c, cause);
+			free(cause);
+		}
+	}
+	changed(d, c);
+}
+
+/* The latest customer message, or "". */
+static const char *
+last_customer(const struct desk_conv *c)
+{
+	for (size_t i = c->nmsgs; i-- > 0;)
+		if (strcmp(c->msgs[i].role, "customer") == 0)
+			return c->msgs[i].text;
+	return "";
+}
+
+int
+desk_takeover(struct desk *d, struct desk_conv *c, const char *who, char **cause)
+{
+	if (c->handler == HANDLER_RESOLVED || c->handler == HANDLER_HUMAN) {
+		*cause = xasprintf("conversation %lld is %s", (long long)c->id,
+		                   c->handler == HANDLER_HUMAN ? "already taken over" : "resolved");
+		return -1;
+	}
+	cJSON *packet = NULL;
+	if (c->handler == HANDLER_AI) {
+		/* Taken from the AI: the human still gets a packet to read first. */
+		struct triage_result t;
+		const char *text = last_customer(c);
+		triage_run(d->ag.triage, text, strlen(text), c->tier, &t);
+		packet = handoff_build(&c->conv, &t, "supervisor-takeover", "human-queue-standard");
+		triage_result_free(&t);
+	}
+	cJSON *ev = cJSON_CreateObject();
+	cJSON_AddStringToObject(ev, "by", who);
+	cJSON_AddStringToObject(ev, "from", handler_name(c->handler));
+	int64_t hid = 0;
+	if (store_begin(d->st, cause) != 0)
+		goto fail;
+	if ((packet != NULL && (store_handoff_add(d->st, c->id, packet, &hid, cause) != 0 ||
+	                        store_event_add(d->st, c->id, "handoff", packet, cause) != 0)) ||
+	    store_event_add(d->st, c->id, "takeover", ev, cause) != 0 ||
+	    store_conversation_handler(d->st, c->id, "human", who, cause) != 0 ||
+	    store_commit(d->st, cause) != 0) {
+		store_rollback(d->st);
+		goto fail;
+	}
+	if (packet != NULL)
+		note_event(c, "handoff", packet, store_time());
+	note_event(c, "takeover", ev, store_time());
+	cJSON_Delete(ev);
+	if (packet != NULL) {
+		cJSON_AddNumberToObject(packet, "id", (double)hid);
+		cJSON_Delete(c->packet);
+		c->packet = packet;
+		c->handoff_id = hid;
+	}
+	if (c->busy)
+		c->withheld = 1;
+	strv_free(&c->pending);
+	c->handler = HANDLER_HUMAN;
+	free(c->owner);
+	c->owner = xstrdup(who);
+	c->since = store_time();
+	if (d->hooks.handler)
+		d->hooks.handler(d->hooks.arg, c);
+	changed(d, c);
+	return 0;
+fail:
+	cJSON_Delete(ev);
+	cJSON_Delete(packet);
+	return -1;
+}
+
+/* Adds the strings of a JSON array's objects' fields to v. */
+static void
+knowledge_text(const cJSON *hits, struct strv *v)
+{
+	const cJSON *h;
+	cJSON_ArrayForEach(h, hits)
+	{
+		const char *t = cJSON_GetStringValue(cJSON_GetObjectItem(h, "title"));
+		const char *x = cJSON_GetStringValue(cJSON_GetObjectItem(h, "content"));
+		if (t)
+			strv_add(v, t);
+		if (x)
+			strv_add(v, x);
+	}
+}
+
+int
+desk_human_say(struct desk *d, struct desk_conv *c, const char *text, int override,
+               cJSON **validation, char **cause)
+{
+	*validation = NULL;
+	if (c->handler != HANDLER_HUMAN) {
+		*cause = xasprintf("conversation %lld is not taken over", (long long)c->id);
+		return -1;
+	}
+	/* The same checks as the AI's replies, grounded in what the conversation retrieved. */
+	struct strv knowledge = {0}, allowed = {0};
+	knowledge_text(c->knowledge, &knowledge);
+	for (size_t i = 0; i < c->nmsgs; i++)
+		if (strcmp(c->msgs[i].role, "customer") == 0)
+			strv_add(&allowed, c->msgs[i].text);
+	cJSON *results = cJSON_CreateArray();
+	const cJSON *t;
+	cJSON_ArrayForEach(t, c->tools)
+	{
+		const cJSON *r = cJSON_GetObjectItem(t, "result");
+		if (r)
+			cJSON_AddItemToArray(results, cJSON_Duplicate(r, 1));
+	}
+	struct validation_context vc = {.knowledge = &knowledge,
+	                                .tool_results = results,
+	                                .customer_ids = &c->conv.ids,
+	                                .allowed_text = &allowed};
+	struct validation val;
+	validate_reply(d->ag.policy, text, &vc, &val);
+	*validation = validation_json(&val);
+	int passed = val.passed;
+	validation_free(&val);
+	strv_free(&knowledge);
+	strv_free(&allowed);
+	cJSON_Delete(results);
+	if (!passed && !override)
+		return 1;
+
+	cJSON *ev = cJSON_Duplicate(*validation, 1);
+	cJSON_AddStringToObject(ev, "by", c->owner ? c->owner : "human");
+	if (!passed)
+		cJSON_AddBoolToObject(ev, "overridden", 1);
+	int rc = store_begin(d->st, cause) == 0 &&
+	                 store_event_add(d->st, c->id, "validation", ev, cause) == 0 &&
+	                 store_message_add(d->st, c->id, "human", text, NULL, cause) == 0 &&
+	                 store_commit(d->st, cause) == 0
+	             ? 0
+	             : -1;
+	if (rc == 0)
+		note_event(c, "validation", ev, store_time());
+	cJSON_Delete(ev);
+	if (rc != 0) {
+		store_rollback(d->st);
+		cJSON_Delete(*validation);
+		*validation = NULL;
+		return -1;
+	}
+	msg_add(c, "human", text, store_time());
+	if (d->hooks.deliver)
+		d->hooks.deliver(d->hooks.arg, c, "human", text);
+	changed(d, c);
+	return 0;
+}
+
+int
+desk_handback(struct desk *d, struct desk_conv *c, char **cause)
+{
+	if (c->handler != HANDLER_HUMAN && c->handler != HANDLER_WAITING) {
+		*cause = xasprintf("conversation %lld is %s", (long long)c->id,
+		                   handler_name(c->handler));
+		return -1;
+	}
+	/* A fresh budget: the escalation that brought the human in is settled. */
+	c->conv.escalated = 0;
+	c->conv.turn = 0;
+	cJSON *ev = cJSON_CreateObject();
+	cJSON_AddStringToObject(ev, "by", c->owner ? c->owner : "supervisor");
+	cJSON *state = conversation_state_json(&c->conv);
+	int rc = store_begin(d->st, cause) == 0 &&
+	                 store_event_add(d->st, c->id, "handback", ev, cause) == 0 &&
+	                 store_event_add(d->st, c->id, "state", state, cause) == 0 &&
+	                 store_conversation_handler(d->st, c->id, "ai", NULL, cause) == 0 &&
+	                 store_commit(d->st, cause) == 0
+	             ? 0
+	             : -1;
+	if (rc == 0)
+		note_event(c, "handback", ev, store_time());
+	cJSON_Delete(ev);
+	cJSON_Delete(state);
+	if (rc != 0) {
+		store_rollback(d->st);
+		return -1;
+	}
+	c->handler = HANDLER_AI;
+	free(c->owner);
+	c->owner = NULL;
+	c->since = store_time();
+	if (d->hooks.handler)
+		d->hooks.handler(d->hooks.arg, c);
+	/* A message the human left unanswered is the AI's now. */
+	if (c->nmsgs > 0 && strcmp(c->msgs[c->nmsgs - 1].role, "customer") == 0)
+		strv_add(&c->pending, c->msgs[c->nmsgs - 1].text);
+	changed(d, c);
+	next_turn(d, c);
+	return 0;
+}
+
+int
+desk_resolve(struct desk *d, struct desk_conv *c, const char *outcome, const char *note_text,
+             char **cause)
+{
+	if (c->handler == HANDLER_RESOLVED) {
+		*cause = xasprintf("conversation %lld is already resolved", (long long)c->id);
+		return -1;
+	}
+	if (outcome == NULL ||
+	    (strcmp(outcome, "resolved") != 0 && strcmp(outcome, "abandoned") != 0)) {
+		*cause = xasprintf("an outcome is resolved or abandoned, not '%s'",
+		                   outcome ? outcome : "(null)");
+		return -1;
+	}
+	const char *path = c->handler == HANDLER_AI ? "agent" : "human";
+	if (c->busy)
+		c->withheld = 1;
+	return close_with(d, c, outcome, path, note_text, cause);
+}

@@ -1,0 +1,159 @@
+/* desk.h -- the live conversations a console supervises: who has each, and what they said. */
+#ifndef FL_DESK_H
+#define FL_DESK_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "conversation.h"
+#include "store.h"
+#include "util.h"
+
+/*
+ * The desk is the console's model, without a screen: it runs customer
+ * messages through the agents (asynchronously, on the models' loop when
+ * a model backend is configured), stores every turn before anything is
+ * delivered, and carries takeovers, human replies, hand-backs and
+ * resolutions. It never draws and never writes to a socket: it calls
+ * hooks, and bumps each conversation's seq when something changed.
+ */
+
+/* Who has a conversation. */
+enum handler { HANDLER_AI, HANDLER_WAITING, HANDLER_HUMAN, HANDLER_RESOLVED, HANDLER__N };
+/* "ai", "waiting", "human", "resolved" */
+const char *handler_name(enum handler);
+
+struct desk_msg {
+	char *role; /* "customer", "ai", "human", or "note" (for the supervisor only) */
+	char *text; /* as stored: untrusted, sanitise before drawing */
+	time_t at;
+};
+
+struct desk_conv {
+	int64_t id; /* the store's conversation id */
+	char *customer_id;
+	char *name; /* NULL when unknown */
+	enum tier tier;
+	enum handler handler;
+	char *owner;          /* who took it over; NULL unless a human has it */
+	enum urgency urgency; /* from the latest triage (URG_NORMAL before any) */
+	time_t since;         /* when the handler last changed (time waiting) */
+	time_t last;          /* the latest message */
+
+	struct desk_msg *msgs;
+	size_t nmsgs, capmsgs;
+	/* The latest of each, as stored (NULL before any): the panels. */
+	cJSON *triage, *knowledge, *escalation, *validation, *packet, *tools;
+	struct strv sentiments; /* one per triaged turn, oldest first */
+	int64_t handoff_id;     /* the latest packet's id, 0 for none */
+	struct buf stream;      /* the reply as a model streams it; empty when none */
+	int busy;               /* a turn is in flight */
+	struct strv pending;    /* stored customer messages waiting for the AI's turn */
+	char *error;            /* the latest failure to store, for the screen; NULL for none */
+
+	void *client; /* the connected customer (the console's), or NULL */
+	void *demo;   /* the simulated customer, or NULL */
+	unsigned seq; /* bumped on every change */
+
+	/* Private to the desk. */
+	struct desk *desk;
+	struct conversation conv;
+	struct agents ag;
+	int withheld; /* a human took over during the turn in flight */
+};
+
+struct desk_hooks {
+	/* Text for the customer: role "ai" or "human". */
+	void (*deliver)(void *arg, struct desk_conv *, const char *role, const char *text);
+	/* The handler changed (the customer is told who has the conversation now). */
+	void (*handler)(void *arg, struct desk_conv *);
+	/* Anything changed: the screen redraws. */
+	void (*changed)(void *arg, struct desk_conv *);
+	void *arg;
+};
+
+struct desk;
+
+/*
+ * Opens the desk on the agents and the store (both borrowed; they must
+ * outlive it): the open conversations and those closed in the last
+ * day come back from the store, and customer messages left unanswered
+ * (the console stopped mid-turn) are answered. hooks is copied; its
+ * functions may be NULL. Returns NULL with *cause (caller frees).
+ */
+struct desk *desk_open(const struct agents *, struct store *, const struct desk_hooks *,
+                       char **cause);
+/* Frees the desk; turns still in flight are abandoned (their customers' messages are stored). */
+void desk_close(struct desk *);
+
+/* The policy for turns started from now on. */
+void desk_set_policy(struct desk *, const struct policy *);
+
+/*
+ * The conversations in queue order: waiting for a human (most urgent,
+ * then longest waiting, first), human-owned, AI-handled, resolved
+ * (latest first). *n gets the count; the array is the desk's and valid
+ * until the next call into the desk.
+ */
+struct desk_conv **desk_list(struct desk *, size_t *n);
+struct desk_conv *desk_find(struct desk *, int64_t id);
+/* Turns in flight, and counts by handler. */
+size_t desk_busy(const struct desk *);
+size_t desk_count(const struct desk *, enum handler);
+
+/*
+ * A customer arrives (customer_id NULL: a new guest). Their live
+ * conversation is resumed, or one is opened. name NULL and !tier_given
+ * keep what is stored. Returns the conversation, or NULL with *cause
+ * (caller frees), e.g. when that customer is already connected
+ * (client != NULL) -- the caller sets client.
+ */
+struct desk_conv *desk_join(struct desk *, const char *customer_id, const char *name,
+                            enum tier tier, int tier_given, char **cause);
+/*
+ * A customer message: stored (acknowledged) before anything else, then
+ * answered by the AI when it has the conversation. A resolved
+ * conversation is followed by a new one for the same customer (the
+ * client moves to it); *cv is updated. Returns 0 or -1 with *cause.
+ */
+int desk_say(struct desk *, struct desk_conv **cv, const char *text, char **cause);
+/*
+ * The customer left. An idle AI conversation is resolved by the agent;
+ * one left mid-turn is abandoned; one with a human, or waiting for one,
+ * stays for the human.
+ */
+void desk_leave(struct desk *, struct desk_conv *);
+
+/*
+ * A human (who) takes the conversation over: the AI stops answering it
+ * (a turn in flight is stored but its reply withheld), and a packet is
+ * written when there was none. Returns 0 or -1 with *cause.
+ */
+int desk_takeover(struct desk *, struct desk_conv *, const char *who, char **cause);
+/*
+ * A human's reply through the same output validation as the AI's.
+ * With violations and !override nothing is sent: returns 1 and
+ * *validation ({"passed","violations"}, caller frees) says why. Sent:
+ * returns 0 (*validation set too). Returns -1 with *cause on a store
+ * failure or when no human has the conversation.
+ */
+int desk_human_say(struct desk *, struct desk_conv *, const char *text, int override,
+                   cJSON **validation, char **cause);
+/* Back to the AI, with a fresh turn budget; an unanswered message is answered. */
+int desk_handback(struct desk *, struct desk_conv *, char **cause);
+/* Closes it: outcome "resolved" or "abandoned", with an optional note. */
+int desk_resolve(struct desk *, struct desk_conv *, const char *outcome, const char *note,
+                 char **cause);
+
+/*
+ * Shared with frontline chat: stores a turn's events, the agent's
+ * message and any handoff in one transaction. With close_on_handoff the
+ * conversation closes as escalated (chat ends there); otherwise it waits
+ * for a human. Returns 0, or -1 with *cause (nothing stored).
+ */
+int desk_store_turn(struct store *, int64_t conv, cJSON *turn, const cJSON *events,
+                    int close_on_handoff, char **cause);
+
+#endif

@@ -1,0 +1,394 @@
+/* check_desk.c -- the console's model: live conversations, takeover, hand-back, restart. */
+#include "config.h"
+
+#include "desk.h"
+#include "testutil.h"
+#include "tool-backend.h"
+
+static struct policy *policy;
+static struct agents ag;
+static struct tool_backend tb;
+static char *dir, *db;
+
+/* What the hooks saw. */
+static struct strv delivered; /* "ROLE:TEXT" */
+static int handler_calls, changes;
+
+static void
+on_deliver(void *arg, struct desk_conv *c, const char *role, const char *text)
+{
+	strv_take(&delivered, xasprintf("%s:%s", role, text));
+}
+
+static void
+on_handler(void *arg, struct desk_conv *c)
+{
+	handler_calls++;
+}
+
+static void
+on_changed(void *arg, struct desk_conv *c)
+{
+	changes++;
+}
+
+static const struct desk_hooks hooks = {on_deliver, on_handler, on_changed, NULL};
+
+static void
+setup(void)
+{
+	struct diag d = {0};
+	char *pp = srcpath("policies/support-agent-policy.yaml");
+	policy = policy_load(pp, &d);
+	ck_assert_msg(policy != NULL, "policy: %s", d.msgs.n ? d.msgs.v[0] : "?");
+	free(pp);
+	const char *env = getenv("FRONTLINE_MODEL");
+	char *model =
+	    env ? xstrdup(env) : xasprintf("%s/triage.model", getenv("top_builddir") ?: ".");
+	char *data = srcpath("data/triage"), *catalog = srcpath("kb/catalog.yaml"), *cause = NULL;
+	char *kbdir = srcpath("kb"), *fixture = srcpath("data/fixtures/customers.json");
+	int ex = 0;
+	ag.policy = policy;
+	ag.triage = triage_open(model, data, catalog, policy, &cause, &ex);
+	ck_assert_msg(ag.triage != NULL, "triage_open: %s", cause);
+	ag.kb = kb_open(kbdir, ":memory:", &d, &cause);
+	ck_assert_msg(ag.kb != NULL, "kb_open: %s", cause);
+	ck_assert_int_eq(date_parse("2026-11-24", &ag.fresh.today), 0);
+	ag.fresh.stale_after_days = policy->stale_after_days;
+	ag.fresh.volatile_topics = policy->volatile_topics;
+	ck_assert_msg(tool_backend_fixture(&tb, fixture, &cause) == 0, "fixture: %s", cause);
+	ag.tools = &tb;
+	diag_free(&d);
+	free(model);
+	free(data);
+	free(catalog);
+	free(kbdir);
+	free(fixture);
+	dir = tmpdir_new();
+	db = xasprintf("%s/desk.db", dir);
+	setenv("FRONTLINE_TODAY", "2026-11-24", 1);
+}
+
+static void
+teardown(void)
+{
+	triage_close(ag.triage);
+	kb_close(ag.kb);
+	tool_backend_free(&tb);
+	policy_free(policy);
+	strv_free(&delivered);
+	handler_calls = changes = 0;
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	free(db);
+	free(dir);
+}
+
+static struct store *
+store_ok(void)
+{
+	char *cause = NULL;
+	struct store *st = store_open(db, &cause);
+	ck_assert_msg(st != NULL, "store_open: %s", cause);
+	return st;
+}
+
+static struct desk *
+desk_ok(struct store *st)
+{
+	char *cause = NULL;
+	struct desk *d = desk_open(&ag, st, &hooks, &cause);
+	ck_assert_msg(d != NULL, "desk_open: %s", cause);
+	return d;
+}
+
+static struct desk_conv *
+join_ok(struct desk *d, const char *customer, enum tier tier)
+{
+	char *cause = NULL;
+	struct desk_conv *c = desk_join(d, customer, NULL, tier, 1, &cause);
+	ck_assert_msg(c != NULL, "desk_join: %s", cause);
+	return c;
+}
+
+static void
+say_ok(struct desk *d, struct desk_conv **c, const char *text)
+{
+	char *cause = NULL;
+	ck_assert_msg(desk_say(d, c, text, &cause) == 0, "desk_say: %s", cause);
+}
+
+/* Who spoke last (notes are the supervisor's, not the conversation's). */
+static const char *
+last_role(const struct desk_conv *c)
+{
+	for (size_t i = c->nmsgs; i-- > 0;)
+		if (strcmp(c->msgs[i].role, "note") != 0)
+			return c->msgs[i].role;
+	return "";
+}
+
+/* The number of rows an SQL count gives on the store file. */
+static int
+count(struct store *st, const char *kind, int64_t conv)
+{
+	cJSON *ev;
+	char *cause = NULL;
+	ck_assert_int_eq(store_events(st, conv, &ev, &cause), 0);
+	int n = 0;
+	const cJSON *e;
+	cJSON_ArrayForEach(e, ev) n +=
+	    strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(e, "kind")), kind) == 0;
+	cJSON_Delete(ev);
+	return n;
+}
+
+START_TEST(the_ai_answers_and_everything_is_stored)
+{
+	struct store *st = store_ok();
+	struct desk *d = desk_ok(st);
+	struct desk_conv *c = join_ok(d, "C-1001", TIER_STANDARD);
+	ck_assert_int_eq(c->handler, HANDLER_AI);
+	unsigned seq = c->seq;
+	say_ok(d, &c, "how long does standard shipping take?");
+	ck_assert_uint_gt(c->seq, seq);
+	ck_assert_int_eq(c->busy, 0);
+	ck_assert_int_eq(delivered.n, 1);
+	ck_assert_msg(strncmp(delivered.v[0], "ai:", 3) == 0, "%s", delivered.v[0]);
+	ck_assert_str_eq(last_role(c), "ai");
+	ck_assert_ptr_nonnull(c->triage);
+	ck_assert_ptr_nonnull(c->knowledge);
+	ck_assert_ptr_nonnull(c->escalation);
+	ck_assert_ptr_nonnull(c->validation);
+	ck_assert_int_eq(c->sentiments.n, 1);
+
+	cJSON *m;
+	char *cause = NULL;
+	ck_assert_int_eq(store_messages(st, c->id, &m, &cause), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(m), 2);
+	cJSON_Delete(m);
+	ck_assert_int_eq(count(st, "triage", c->id), 1);
+	ck_assert_int_eq(count(st, "state", c->id), 1);
+	desk_close(d);
+	store_close(st);
+}
+END_TEST
+
+START_TEST(escalation_waits_then_a_human_takes_over_and_hands_back)
+{
+	struct store *st = store_ok();
+	struct desk *d = desk_ok(st);
+	struct desk_conv *c = join_ok(d, "C-1001", TIER_STANDARD);
+	say_ok(d, &c, "This is unacceptable, my lawyer will hear about this");
+	ck_assert_int_eq(c->handler, HANDLER_WAITING);
+	ck_assert_int_eq(handler_calls, 1);
+	ck_assert_ptr_nonnull(c->packet);
+	ck_assert_int_gt(c->handoff_id, 0);
+	ck_assert_int_eq(desk_count(d, HANDLER_WAITING), 1);
+
+	/* Waiting: the AI does not answer any more. */
+	size_t before = delivered.n;
+	say_ok(d, &c, "hello? anyone?");
+	ck_assert_int_eq(delivered.n, before);
+	ck_assert_str_eq(last_role(c), "customer");
+
+	char *cause = NULL;
+	ck_assert_int_eq(desk_takeover(d, c, "sam", &cause), 0);
+	ck_assert_int_eq(c->handler, HANDLER_HUMAN);
+	ck_assert_str_eq(c->owner, "sam");
+	/* A second supervisor cannot take it too. */
+	ck_assert_int_eq(desk_takeover(d, c, "kim", &cause), -1);
+	ck_assert_msg(strstr(cause, "already"), "%s", cause);
+	free(cause);
+	cause = NULL;
+
+	/* A reply that breaks the guardrails is held back unless overridden. */
+	cJSON *v = NULL;
+	ck_assert_int_eq(desk_human_say(d, c, "Sure, your SSN is 123-45-6789", 0, &v, &cause), 1);
+	ck_assert(!cJSON_IsTrue(cJSON_GetObjectItem(v, "passed")));
+	ck_assert_int_gt(cJSON_GetArraySize(cJSON_GetObjectItem(v, "violations")), 0);
+	cJSON_Delete(v);
+	ck_assert_int_eq(delivered.n, before);
+	ck_assert_int_eq(
+	    desk_human_say(d, c, "I am sorry about this, I will sort it out now.", 0, &v, &cause),
+	    0);
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(v, "passed")));
+	cJSON_Delete(v);
+	ck_assert_int_eq(delivered.n, before + 1);
+	ck_assert_str_eq(delivered.v[before],
+	                 "human:I am sorry about this, I will sort it out now.");
+	ck_assert_int_eq(desk_human_say(d, c, "Sure, your SSN is 123-45-6789", 1, &v, &cause), 0);
+	cJSON_Delete(v);
+	ck_assert_int_eq(delivered.n, before + 2);
+
+	/* Back to the AI: it answers the next message. */
+	ck_assert_int_eq(desk_handback(d, c, &cause), 0);
+	ck_assert_int_eq(c->handler, HANDLER_AI);
+	ck_assert_ptr_null(c->owner);
+	say_ok(d, &c, "thanks, and how long does standard shipping take?");
+	ck_assert_str_eq(last_role(c), "ai");
+	ck_assert_int_eq(c->handler, HANDLER_AI);
+
+	ck_assert_int_eq(desk_resolve(d, c, "resolved", "sorted", &cause), 0);
+	ck_assert_int_eq(c->handler, HANDLER_RESOLVED);
+	ck_assert_int_eq(count(st, "takeover", c->id), 1);
+	ck_assert_int_eq(count(st, "handback", c->id), 1);
+	ck_assert_int_eq(count(st, "outcome", c->id), 1);
+	ck_assert_int_eq(desk_resolve(d, c, "resolved", NULL, &cause), -1);
+	free(cause);
+	desk_close(d);
+	store_close(st);
+}
+END_TEST
+
+START_TEST(taking_over_from_the_ai_writes_a_packet)
+{
+	struct store *st = store_ok();
+	struct desk *d = desk_ok(st);
+	struct desk_conv *c = join_ok(d, "C-1002", TIER_PREMIUM);
+	say_ok(d, &c, "where is my order?");
+	ck_assert_ptr_null(c->packet);
+	char *cause = NULL;
+	ck_assert_int_eq(desk_takeover(d, c, "sam", &cause), 0);
+	ck_assert_ptr_nonnull(c->packet);
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(c->packet, "reason")),
+	                 "supervisor-takeover");
+	cJSON *p = NULL;
+	ck_assert_int_eq(store_handoff_get(st, c->handoff_id, &p, &cause), 0);
+	ck_assert_ptr_nonnull(p);
+	cJSON_Delete(p);
+	/* The AI does not answer a conversation a human has. */
+	size_t before = delivered.n;
+	say_ok(d, &c, "hello?");
+	ck_assert_int_eq(delivered.n, before);
+	desk_close(d);
+	store_close(st);
+}
+END_TEST
+
+START_TEST(a_restart_brings_everything_back)
+{
+	struct store *st = store_ok();
+	struct desk *d = desk_ok(st);
+	char *cause = NULL;
+	struct desk_conv *a = join_ok(d, "C-1001", TIER_STANDARD);
+	say_ok(d, &a, "my lawyer will contact you about this");
+	ck_assert_int_eq(desk_takeover(d, a, "sam", &cause), 0);
+	struct desk_conv *b = join_ok(d, "C-1002", TIER_PREMIUM);
+	say_ok(d, &b, "how long does standard shipping take?");
+	int64_t aid = a->id, bid = b->id;
+	size_t an = a->nmsgs;
+	desk_close(d);
+	/* A message stored while no console ran (or as it died): answered on open. */
+	ck_assert_int_eq(store_message_add(st, bid, "customer",
+	                                   "how long does expedited shipping take?", NULL, &cause),
+	                 0);
+	size_t before = delivered.n;
+
+	d = desk_ok(st);
+	size_t n;
+	desk_list(d, &n);
+	ck_assert_int_eq(n, 2);
+	a = desk_find(d, aid);
+	b = desk_find(d, bid);
+	ck_assert_int_eq(a->handler, HANDLER_HUMAN);
+	ck_assert_str_eq(a->owner, "sam");
+	ck_assert_ptr_nonnull(a->packet);
+	ck_assert_int_eq(a->nmsgs, an); /* the notes come back from the events */
+	ck_assert_int_eq(b->tier, TIER_PREMIUM);
+	/* The message left over got its turn: a reply or a handoff message. */
+	ck_assert_str_eq(last_role(b), "ai");
+	ck_assert_int_eq(delivered.n, before + 1);
+	ck_assert_int_eq(b->sentiments.n, 2);
+	desk_close(d);
+	store_close(st);
+}
+END_TEST
+
+START_TEST(customers_come_and_go)
+{
+	struct store *st = store_ok();
+	struct desk *d = desk_ok(st);
+	char *cause = NULL;
+	struct desk_conv *c = join_ok(d, "C-1001", TIER_STANDARD);
+	c->client = &cause; /* any non-NULL client */
+	ck_assert_ptr_null(desk_join(d, "C-1001", NULL, TIER_STANDARD, 0, &cause));
+	ck_assert_msg(strstr(cause, "already connected"), "%s", cause);
+	free(cause);
+	cause = NULL;
+	say_ok(d, &c, "how long does standard shipping take?");
+	desk_leave(d, c);
+	ck_assert_int_eq(c->handler, HANDLER_RESOLVED);
+	ck_assert_ptr_null(c->client);
+	ck_assert_int_eq(count(st, "outcome", c->id), 1);
+
+	/* Back again: a new conversation. */
+	struct desk_conv *again = join_ok(d, "C-1001", TIER_STANDARD);
+	ck_assert_int_ne(again->id, c->id);
+	ck_assert_int_eq(again->handler, HANDLER_AI);
+
+	/* Writing into a resolved conversation moves the customer to a new one. */
+	struct desk_conv *g = join_ok(d, NULL, TIER_STANDARD);
+	ck_assert_msg(strncmp(g->customer_id, "guest-", 6) == 0, "%s", g->customer_id);
+	ck_assert_int_eq(desk_resolve(d, g, "resolved", NULL, &cause), 0);
+	g->client = &cause;
+	struct desk_conv *moved = g;
+	say_ok(d, &moved, "one more thing: how long does standard shipping take?");
+	ck_assert_ptr_ne(moved, g);
+	ck_assert_ptr_null(g->client);
+	ck_assert_ptr_eq(moved->client, &cause);
+	ck_assert_str_eq(last_role(moved), "ai");
+	ck_assert_int_eq(desk_count(d, HANDLER_RESOLVED), 2);
+	desk_close(d);
+	store_close(st);
+}
+END_TEST
+
+START_TEST(the_queue_puts_the_urgent_waiting_first)
+{
+	struct store *st = store_ok();
+	struct desk *d = desk_ok(st);
+	char *cause = NULL;
+	struct desk_conv *ai = join_ok(d, "C-1001", TIER_STANDARD);
+	say_ok(d, &ai, "how long does standard shipping take?");
+	struct desk_conv *w1 = join_ok(d, "C-1002", TIER_STANDARD);
+	say_ok(d, &w1, "I want to speak to a human agent please");
+	struct desk_conv *w2 = join_ok(d, "C-1003", TIER_STANDARD);
+	say_ok(d, &w2, "someone hacked my account and is stealing money, my lawyer will sue");
+	struct desk_conv *r = join_ok(d, "guest-r", TIER_STANDARD);
+	ck_assert_int_eq(desk_resolve(d, r, "abandoned", NULL, &cause), 0);
+	ck_assert_int_eq(w1->handler, HANDLER_WAITING);
+	ck_assert_int_eq(w2->handler, HANDLER_WAITING);
+	ck_assert_msg(w2->urgency < w1->urgency, "urgency %d vs %d", w2->urgency, w1->urgency);
+	size_t n;
+	struct desk_conv **v = desk_list(d, &n);
+	ck_assert_int_eq(n, 4);
+	ck_assert_ptr_eq(v[0], w2);
+	ck_assert_ptr_eq(v[1], w1);
+	ck_assert_ptr_eq(v[2], ai);
+	ck_assert_ptr_eq(v[3], r);
+	desk_close(d);
+	store_close(st);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("desk");
+	TCase *tc = tcase_create("desk");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, the_ai_answers_and_everything_is_stored);
+	tcase_add_test(tc, escalation_waits_then_a_human_takes_over_and_hands_back);
+	tcase_add_test(tc, taking_over_from_the_ai_writes_a_packet);
+	tcase_add_test(tc, a_restart_brings_everything_back);
+	tcase_add_test(tc, customers_come_and_go);
+	tcase_add_test(tc, the_queue_puts_the_urgent_waiting_first);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
