@@ -243,6 +243,22 @@ pending_escape(const unsigned char *q, size_t len)
 	return at;
 }
 
+/*
+ * Whether a complete CSI or SS3 sequence (a cursor or function key) is
+ * bound in readline's keymap. Readline would insert the tail of an unbound
+ * one ("~" for F5), so those are dropped. Other escapes (Alt+key) are
+ * readline's to judge.
+ */
+static int
+bound(const unsigned char *seq, size_t n)
+{
+	int type = ISFUNC;
+	if (n < 3 || (seq[1] != '[' && seq[1] != 'O'))
+		return 1;
+	rl_command_func_t *f = rl_function_of_keyseq_len((const char *)seq, n, NULL, &type);
+	return f != NULL && type != ISKMAP;
+}
+
 /* Runs readline over the bytes it may have, then hands over accepted lines. */
 static int
 process(struct ui_input *in)
@@ -280,8 +296,11 @@ ui_input_key(struct ui_input *in, int byte)
 		in->len = in->limit = in->head = 0; /* Escape pressed twice */
 		return UI_INPUT_CANCEL;
 	}
+	size_t at = in->limit; /* where a held escape sequence starts, if any */
 	in->q[in->len++] = (unsigned char)byte;
 	in->limit = pending_escape(in->q, in->len);
+	if (at < in->len - 1 && in->limit == in->len && !bound(in->q + at, in->len - at))
+		in->len = in->limit = at;
 	return process(in);
 }
 

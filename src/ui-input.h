@@ -32,7 +32,9 @@
  * input mode resumes it) unless the console calls ui_input_clear(), which
  * is what the Supervise screen should do on Escape. Escape sequences
  * (arrows, Alt+key) are never mistaken for Escape: bytes following an ESC
- * in the same batch belong to it.
+ * in the same batch belong to it. A cursor or function key sequence that
+ * readline has no binding for (F1..F12, Insert, Shift+arrows by default)
+ * is dropped whole rather than typed into the line.
  */
 #ifndef FL_UI_INPUT_H
 #define FL_UI_INPUT_H

@@ -153,6 +153,18 @@ START_TEST(arrow_keys_edit_in_the_middle)
 	ck_assert_int_eq(ui_input_point(in), 0);
 	feed("\x1b[F"); /* End */
 	ck_assert_int_eq(ui_input_point(in), 5);
+	/* Keys readline has no binding for do nothing (it would insert "~" for F5). */
+	feed("\x1b[15~\x1bOP\x1b[2~\x1b[1;2A\x1b[Z");
+	ck_assert_str_eq(ui_input_line(in), "aYXcd");
+	ck_assert_int_eq(ui_input_point(in), 5);
+	/* Split across batches, too. */
+	ck_assert_int_eq(ui_input_key(in, 0x1b), UI_INPUT_OK);
+	ck_assert_int_eq(ui_input_key(in, '['), UI_INPUT_OK);
+	ck_assert_int_eq(ui_input_key(in, '1'), UI_INPUT_OK);
+	ck_assert_int_eq(ui_input_key(in, '5'), UI_INPUT_OK);
+	ck_assert_int_eq(ui_input_key(in, '~'), UI_INPUT_OK);
+	feed("!");
+	ck_assert_str_eq(ui_input_line(in), "aYXcd!");
 }
 END_TEST
 
