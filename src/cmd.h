@@ -44,6 +44,7 @@ extern const struct cmd_entry cmd_policy_check_entry;
 extern const struct cmd_entry cmd_demo_entry;
 extern const struct cmd_entry cmd_triage_entry;
 extern const struct cmd_entry cmd_chat_entry;
+extern const struct cmd_entry cmd_customer_entry;
 extern const struct cmd_entry cmd_handoff_list_entry;
 extern const struct cmd_entry cmd_handoff_show_entry;
 

@@ -68,6 +68,29 @@ paths_config_dir(void)
 }
 
 char *
+paths_console_socket(int create)
+{
+	/*
+	 * No fallback when XDG_RUNTIME_DIR is set but unusable: the console
+	 * and its customers must arrive at the same path, and only the
+	 * console creates the directory.
+	 */
+	const char *run = getenv("XDG_RUNTIME_DIR");
+	char *dir;
+	if (run != NULL && run[0] == '/') {
+		dir = xasprintf("%s/frontline", run);
+		if (create && paths_mkdir(dir, 0700) != 0) {
+			free(dir);
+			return NULL;
+		}
+	} else if ((dir = xdg_dir("XDG_STATE_HOME", ".local/state", create)) == NULL)
+		return NULL;
+	char *path = xasprintf("%s/console.sock", dir);
+	free(dir);
+	return path;
+}
+
+char *
 paths_data_dir(void)
 {
 	const char *env = getenv("FRONTLINE_DATADIR");

@@ -11,6 +11,16 @@ char *paths_cache_dir(void);  /* $XDG_CACHE_HOME/frontline: the KB index */
 char *paths_config_dir(void); /* $XDG_CONFIG_HOME/frontline: not created */
 
 /*
+ * Where the console listens for customers (frontline-protocol(7)):
+ * $XDG_RUNTIME_DIR/frontline/console.sock when XDG_RUNTIME_DIR holds an
+ * absolute path, else $XDG_STATE_HOME/frontline/console.sock. With create,
+ * the directory is made (mode 0700) when missing. Returns a newly allocated
+ * path (caller frees), or NULL when there is no such directory (no HOME, or
+ * it cannot be created).
+ */
+char *paths_console_socket(int create);
+
+/*
  * The data directory holding policies/ and kb/: $FRONTLINE_DATADIR, or
  * the current directory when it holds a source tree's policies/ and
  * kb/, or the installed one. Caller frees.
