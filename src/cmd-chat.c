@@ -60,8 +60,7 @@ static int
 answer(struct ctx *ctx, struct agents *ag, struct store *st, int64_t id, struct conversation *conv,
        const char *text, int json, int *done, char **cause)
 {
-	ctx_policy_poll(ctx);
-	ag->policy = ctx->policy.current;
+	ctx_agents_policy(ctx, ag);
 	cJSON *events = NULL;
 	cJSON *turn = conversation_turn(ag, conv, text, &events);
 	if (desk_store_turn(st, id, turn, events, 1, cause) != 0) {

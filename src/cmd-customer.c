@@ -22,6 +22,7 @@
 #include "customer-proto.h"
 #include "loop.h"
 #include "paths.h"
+#include "ui-text.h"
 
 /*
  * One connection, one loop. On a terminal, GNU readline in callback mode
@@ -79,38 +80,21 @@ static void send_next(struct cust *);
 /* ------------------------------------------------------------ printing */
 
 /*
- * Text from the console made inert for a terminal: invalid UTF-8 becomes
- * U+FFFD; control characters (C0, DEL, C1, so every escape sequence),
- * bidirectional overrides and the line and paragraph separators become '?';
- * a tab is a space and a newline is one (multiline: a new line, indented).
- * TODO: use src/ui-text.c's sanitiser once it lands; this is the minimum.
+ * Text from the console made inert for a terminal (text_sanitize: escape
+ * sequences shown, not obeyed); a newline is a space, or with multiline a
+ * new line, indented.
  */
 static void
 sanitise(struct buf *b, const char *s, int multiline)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
-	while (n > 0) {
-		size_t l = utf8_seq_len(p, n);
-		unsigned char c = *p;
-		if (l == 0) {
-			buf_adds(b, "\xef\xbf\xbd");
-			l = 1;
-		} else if (c == '\n')
+	char *safe = text_sanitize(s, strlen(s));
+	for (const char *p = safe; *p != '\0'; p++) {
+		if (*p == '\n')
 			buf_adds(b, multiline ? "\n  " : " ");
-		else if (c == '\t')
-			buf_addc(b, ' ');
-		else if (c < 0x20 || c == 0x7f || (l == 2 && c == 0xc2 && p[1] <= 0x9f))
-			buf_addc(b, '?');
-		else if (l == 3 && c == 0xe2 &&
-		         ((p[1] == 0x80 && p[2] >= 0xa8 && p[2] <= 0xae) || /* U+2028..U+202E */
-		          (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)))  /* U+2066..U+2069 */
-			buf_addc(b, '?');
 		else
-			buf_add(b, p, l);
-		p += l;
-		n -= l;
+			buf_addc(b, *p);
 	}
+	free(safe);
 }
 
 /*

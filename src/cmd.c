@@ -15,9 +15,9 @@
 #include "paths.h"
 
 static const struct cmd_entry *const cmd_table[] = {
-    &cmd_chat_entry,         &cmd_customer_entry,     &cmd_triage_entry,
-    &cmd_handoff_list_entry, &cmd_handoff_show_entry, &cmd_kb_search_entry,
-    &cmd_kb_audit_entry,     &cmd_policy_check_entry, &cmd_demo_entry,
+    &cmd_console_entry,      &cmd_chat_entry,         &cmd_customer_entry,  &cmd_triage_entry,
+    &cmd_handoff_list_entry, &cmd_handoff_show_entry, &cmd_kb_search_entry, &cmd_kb_audit_entry,
+    &cmd_policy_check_entry, &cmd_demo_entry,
 };
 
 void
@@ -142,6 +142,25 @@ ctx_policy_poll(struct ctx *ctx)
 		free(cause);
 		break;
 	}
+}
+
+int
+ctx_agents_policy(struct ctx *ctx, struct agents *ag)
+{
+	ctx_policy_poll(ctx);
+	const struct policy *p = ctx->policy.current;
+	if (p == NULL || p == ag->policy)
+		return 0;
+	char *cause = NULL;
+	if (ag->triage != NULL && triage_set_policy(ag->triage, p, &cause) != 0) {
+		/* The old version stays alive in the watch: triage keeps using it. */
+		fl_warnx("triage keeps policy version %s: %s", ag->policy->version, cause);
+		free(cause);
+		return 0;
+	}
+	ag->policy = p;
+	ctx_freshness(ctx, p, &ag->fresh);
+	return 1;
 }
 
 void

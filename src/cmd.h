@@ -45,6 +45,7 @@ extern const struct cmd_entry cmd_demo_entry;
 extern const struct cmd_entry cmd_triage_entry;
 extern const struct cmd_entry cmd_chat_entry;
 extern const struct cmd_entry cmd_customer_entry;
+extern const struct cmd_entry cmd_console_entry;
 extern const struct cmd_entry cmd_handoff_list_entry;
 extern const struct cmd_entry cmd_handoff_show_entry;
 
@@ -63,6 +64,11 @@ int cmd_no_options(const struct cmd_entry *, int argc, char **argv);
 struct policy *ctx_policy(struct ctx *);
 /* Reloads the policy when its file changed; reports to stderr. */
 void ctx_policy_poll(struct ctx *);
+/*
+ * Reloads the policy when its file changed and points the agents (and
+ * their triage engine) at it. Returns 1 when they changed.
+ */
+int ctx_agents_policy(struct ctx *, struct agents *);
 /* Freshness settings for today under the policy. */
 void ctx_freshness(struct ctx *, const struct policy *, struct kb_freshness *);
 /* Opens the KB, printing problems in its files as warnings. NULL: exit code in *ex. */

@@ -175,6 +175,8 @@ static void
 on_delta(void *arg, const char *text, size_t len)
 {
 	struct desk_conv *c = arg;
+	if (c->desk == NULL)
+		return; /* orphaned by desk_close */
 	buf_add(&c->stream, text, len);
 	changed(c->desk, c);
 }
@@ -374,6 +376,13 @@ turn_done(cJSON *turn, cJSON *events, void *arg)
 	struct desk_conv *c = arg;
 	struct desk *d = c->desk;
 	char *cause = NULL;
+	if (d == NULL) {
+		/* The desk closed while this turn was in flight: nobody to tell. */
+		cJSON_Delete(turn);
+		cJSON_Delete(events);
+		conv_free(c);
+		return;
+	}
 	c->busy = 0;
 	d->busy--;
 	buf_reset(&c->stream);
@@ -442,6 +451,7 @@ turn_start(struct desk *d, struct desk_conv *c, const char *text)
 	c->busy = 1;
 	d->busy++;
 	c->ag.policy = d->ag.policy;
+	c->ag.fresh = d->ag.fresh;
 	changed(d, c);
 	/* With every agent offline turn_done runs before this returns. */
 	conversation_turn_start(&c->ag, &c->conv, text, turn_done, c);
@@ -489,8 +499,12 @@ desk_close(struct desk *d)
 {
 	if (d == NULL)
 		return;
-	for (size_t i = 0; i < d->n; i++)
-		conv_free(d->convs[i]);
+	for (size_t i = 0; i < d->n; i++) {
+		if (d->convs[i]->busy)
+			d->convs[i]->desk = NULL; /* freed when its turn ends */
+		else
+			conv_free(d->convs[i]);
+	}
 	free(d->convs);
 	free(d->order);
 	free(d);
@@ -500,6 +514,8 @@ void
 desk_set_policy(struct desk *d, const struct policy *p)
 {
 	d->ag.policy = p;
+	d->ag.fresh.stale_after_days = p->stale_after_days;
+	d->ag.fresh.volatile_topics = p->volatile_topics;
 }
 
 static int

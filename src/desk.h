@@ -85,10 +85,15 @@ struct desk;
  */
 struct desk *desk_open(const struct agents *, struct store *, const struct desk_hooks *,
                        char **cause);
-/* Frees the desk; turns still in flight are abandoned (their customers' messages are stored). */
+/*
+ * Frees the desk. Turns still in flight are abandoned (their customers'
+ * messages are stored): their conversations are freed when they end,
+ * which needs the agents they run on until then -- end the model client
+ * (models_free) before the agents.
+ */
 void desk_close(struct desk *);
 
-/* The policy for turns started from now on. */
+/* The policy (and its freshness rules) for turns started from now on. */
 void desk_set_policy(struct desk *, const struct policy *);
 
 /*

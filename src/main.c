@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "loop.h"
@@ -81,11 +82,22 @@ main(int argc, char **argv)
 	if (ctx.kb_dir == NULL)
 		ctx.kb_dir = kb = xasprintf("%s/kb", ctx.datadir);
 
+	/*
+	 * No command: the console. --demo is the console's demo on a
+	 * terminal, and the printed tour (frontline demo) anywhere else.
+	 */
 	int rc;
-	static char demo_name[] = "demo";
-	char *demo_argv[] = {demo_name, NULL};
-	if (demo)
-		rc = cmd_dispatch(&ctx, 1, demo_argv);
+	static char console_name[] = "console", demo_flag[] = "--demo", tour_name[] = "demo";
+	char *console_argv[] = {console_name, demo_flag, NULL};
+	char *tour_argv[] = {tour_name, NULL};
+	int tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	if (demo && argc > 0) {
+		fl_warnx("--demo takes no command (it opens the console's demo)");
+		rc = EX_USAGE;
+	} else if (demo)
+		rc = tty ? cmd_dispatch(&ctx, 2, console_argv) : cmd_dispatch(&ctx, 1, tour_argv);
+	else if (argc == 0 && tty)
+		rc = cmd_dispatch(&ctx, 1, console_argv);
 	else if (argc == 0) {
 		cmd_usage(stderr);
 		rc = EX_USAGE;

@@ -572,7 +572,9 @@ policy_watch_poll(struct policy_watch *w, char **cause)
 		policy_free(p);
 		return 0;
 	}
-	policy_free(w->current);
+	/* Engines and turns in flight may still hold the old version. */
+	w->retired = xreallocarray(w->retired, w->nretired + 1, sizeof *w->retired);
+	w->retired[w->nretired++] = w->current;
 	w->current = p;
 	return 1;
 }
@@ -581,6 +583,11 @@ void
 policy_watch_free(struct policy_watch *w)
 {
 	policy_free(w->current);
+	for (size_t i = 0; i < w->nretired; i++)
+		policy_free(w->retired[i]);
+	free(w->retired);
+	w->retired = NULL;
+	w->nretired = 0;
 	free(w->path);
 	w->current = NULL;
 	w->path = NULL;

@@ -124,12 +124,16 @@ int policy_tool_allowed(const struct policy *, enum route, int tool_id);
 
 /*
  * Watches a policy file and reloads it when it changes. The current
- * policy stays in force when a changed file is invalid.
+ * policy stays in force when a changed file is invalid. Versions
+ * replaced by a reload stay allocated until the watch is freed: an
+ * engine or a turn in flight may still hold one.
  */
 struct policy_watch {
 	char *path;
-	struct policy *current; /* owned by the watch */
-	struct stat seen;       /* the file as last examined */
+	struct policy *current;  /* owned by the watch */
+	struct policy **retired; /* replaced versions, owned by the watch */
+	size_t nretired;
+	struct stat seen; /* the file as last examined */
 };
 
 /* Loads path. Returns 0, or -1 with *cause (caller frees). */

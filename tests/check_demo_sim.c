@@ -495,7 +495,7 @@ START_TEST(shipped_script_covers_the_tour)
 	    "payment-dispute-over-threshold",
 	    "low-retrieval-confidence-sensitive-topic",
 	    "max-turns-reached",
-	    "low-confidence", /* the explicit request for a human */
+	    "customer-requested-human",
 	    "account-security-concern",
 	    "write-refused",
 	};

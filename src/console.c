@@ -1,0 +1,903 @@
+/* console.c -- the console's controller: terminal, keys, signals, customers, one loop. */
+#include "config.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "console.h"
+#include "demo-sim.h"
+#include "listener.h"
+#include "ui-input.h"
+#include "ui-theme.h"
+
+/* Redraws are coalesced: at most one per this many milliseconds. */
+#define FRAME_MS 15
+/* The clock on the screen (time waiting) ticks this often. */
+#define TICK_MS 1000
+
+/* --------------------------------------------------------------- signals */
+
+static int sig_pipe[2] = {-1, -1};
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+	unsigned char b = (unsigned char)sig;
+	if (write(sig_pipe[1], &b, 1) < 0) {
+		/* Full pipe: a signal of each kind is already waiting. */
+	}
+	errno = saved;
+}
+
+static int
+signals_init(char **cause)
+{
+	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+		*cause = xasprintf("pipe: %s", strerror(errno));
+		return -1;
+	}
+	struct sigaction sa = {0};
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGWINCH, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static void
+signals_done(void)
+{
+	signal(SIGWINCH, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	if (sig_pipe[0] >= 0) {
+		close(sig_pipe[0]);
+		close(sig_pipe[1]);
+		sig_pipe[0] = sig_pipe[1] = -1;
+	}
+}
+
+/* ---------------------------------------------------------------- redraw */
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void
+draw(struct console *con)
+{
+	double t0 = now_ms();
+	erase();
+	switch (con->screen) {
+	case SCREEN_SUPERVISE:
+		ui_supervise_draw(con);
+		break;
+	case SCREEN_HANDOFFS:
+		ui_handoffs_draw(con);
+		break;
+	case SCREEN_HELP:
+		ui_help_draw(con);
+		break;
+	}
+	wnoutrefresh(stdscr);
+	doupdate();
+	con->dirty = 0;
+	con->frames++;
+	con->last_frame_ms = now_ms() - t0;
+	con->total_frame_ms += con->last_frame_ms;
+	if (con->last_frame_ms > con->max_frame_ms)
+		con->max_frame_ms = con->last_frame_ms;
+	if (con->frames == 1)
+		con->first_frame_ms = now_ms() - con->started_ms;
+}
+
+static void
+redraw_fire(struct loop *l, void *arg)
+{
+	struct console *con = arg;
+	con->redraw_timer = 0;
+	if (con->dirty)
+		draw(con);
+}
+
+/* Marks the screen dirty; the redraw comes once, after this pass of the loop. */
+static void
+dirty(struct console *con)
+{
+	con->dirty = 1;
+	if (con->redraw_timer == 0)
+		con->redraw_timer = loop_timer_add(con->loop, FRAME_MS, redraw_fire, con);
+}
+
+static void status(struct console *con, int error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void
+status(struct console *con, int error, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(con->status, sizeof con->status, fmt, ap);
+	va_end(ap);
+	con->status_error = error;
+	dirty(con);
+}
+
+static void
+tick(struct loop *l, void *arg)
+{
+	struct console *con = arg;
+	dirty(con);
+	loop_timer_add(l, TICK_MS, tick, con);
+}
+
+/* ------------------------------------------------------------ selection */
+
+struct desk_conv *
+console_selected(struct console *con)
+{
+	return con->selected ? desk_find(con->desk, con->selected) : NULL;
+}
+
+/* Moves the selection by delta rows of the queue (clamped). */
+static void
+select_move(struct console *con, long delta)
+{
+	size_t n;
+	struct desk_conv **v = desk_list(con->desk, &n);
+	if (n == 0)
+		return;
+	long at = 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->id == con->selected)
+			at = (long)i;
+	at += delta;
+	if (at < 0)
+		at = 0;
+	if (at >= (long)n)
+		at = (long)n - 1;
+	if (v[at]->id != con->selected) {
+		con->selected = v[at]->id;
+		con->chat_scroll = 0;
+		con->show_packet = 0;
+		con->asking_outcome = 0;
+	}
+	dirty(con);
+}
+
+static void
+clear_held(struct console *con)
+{
+	free(con->held);
+	con->held = NULL;
+	cJSON_Delete(con->held_validation);
+	con->held_validation = NULL;
+}
+
+/* Keys go to the reply line, or back to the commands. */
+static void
+set_typing(struct console *con, int on)
+{
+	con->typing = on;
+	/* readline reads the raw bytes of a key; the commands want ncurses' key codes. */
+	keypad(stdscr, on ? FALSE : TRUE);
+	curs_set(on ? 1 : 0);
+	dirty(con);
+}
+
+/* ------------------------------------------------------------ desk hooks */
+
+static void
+on_deliver(void *arg, struct desk_conv *c, const char *role, const char *text)
+{
+	struct console *con = arg;
+	if (c->client != NULL) {
+		int human = strcmp(role, "human") == 0;
+		cJSON *m = cp_new_message(human ? CP_ROLE_HUMAN : CP_ROLE_AI,
+		                          human ? c->owner : NULL, text, NULL);
+		client_send(c->client, m);
+		cJSON_Delete(m);
+	}
+	if (c->demo != NULL && con->demo != NULL)
+		demo_sim_answered(con->demo, c->demo);
+}
+
+_Static_assert((int)HANDLER_AI == (int)CP_STATE_AI &&
+                   (int)HANDLER_WAITING == (int)CP_STATE_WAITING &&
+                   (int)HANDLER_HUMAN == (int)CP_STATE_HUMAN &&
+                   (int)HANDLER_RESOLVED == (int)CP_STATE_RESOLVED,
+               "the protocol's states are the desk's handlers");
+
+static void
+send_state(struct desk_conv *c)
+{
+	/* The protocol's states are the desk's handlers, by name and order. */
+	cJSON *m = cp_new_state((enum cp_state)c->handler);
+	client_send(c->client, m);
+	cJSON_Delete(m);
+}
+
+static void
+on_handler(void *arg, struct desk_conv *c)
+{
+	(void)arg;
+	/* Simulated customers hear messages only: a takeover is not a human's answer yet. */
+	if (c->client != NULL)
+		send_state(c);
+}
+
+static void
+on_changed(void *arg, struct desk_conv *c)
+{
+	struct console *con = arg;
+	if (con->selected == 0)
+		con->selected = c->id;
+	dirty(con);
+}
+
+/* -------------------------------------------------------- listener hooks */
+
+static int
+on_hello(void *arg, struct client *cl, const struct customer_hello *h, char **cause)
+{
+	struct console *con = arg;
+	struct desk_conv *c =
+	    desk_join(con->desk, h->customer_id, h->name, h->tier, h->tier_given, cause);
+	if (c == NULL)
+		return -1;
+	c->client = cl;
+	client_set_data(cl, c);
+	cJSON *m = cp_new_welcome(c->id, c->customer_id);
+	client_send(cl, m);
+	cJSON_Delete(m);
+	send_state(c);
+	return 0;
+}
+
+static void
+on_say(void *arg, struct client *cl, const char *text)
+{
+	struct console *con = arg;
+	struct desk_conv *c = client_data(cl);
+	char *cause = NULL;
+	if (c == NULL)
+		return;
+	if (desk_say(con->desk, &c, text, &cause) != 0) {
+		cJSON *m = cp_new_error("your message could not be stored; please retry");
+		client_send(cl, m);
+		cJSON_Delete(m);
+		status(con, 1, "store: %s", cause);
+		free(cause);
+		return;
+	}
+	client_set_data(cl, c); /* a resolved conversation is followed by a new one */
+}
+
+static void
+on_gone(void *arg, struct client *cl)
+{
+	struct console *con = arg;
+	struct desk_conv *c = client_data(cl);
+	if (c != NULL && c->client == cl)
+		desk_leave(con->desk, c);
+}
+
+/* ------------------------------------------------------------ demo hooks */
+
+/* The live conversation of a simulated customer (its handle is its first one). */
+static struct desk_conv *
+demo_conv(struct console *con, void *who)
+{
+	size_t n;
+	struct desk_conv **v = desk_list(con->desk, &n);
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->demo == who)
+			return v[i];
+	return NULL;
+}
+
+static void *
+demo_join(void *arg, const char *customer_id, const char *name, enum tier tier)
+{
+	struct console *con = arg;
+	char *cause = NULL;
+	struct desk_conv *c = desk_join(con->desk, customer_id, name, tier, 1, &cause);
+	if (c == NULL || c->demo != NULL || c->handler != HANDLER_AI) {
+		/* Still connected, or a human still has their last conversation: not this round. */
+		free(cause);
+		return NULL;
+	}
+	c->demo = c;
+	return c;
+}
+
+static void
+demo_say(void *arg, void *who, const char *text)
+{
+	struct console *con = arg;
+	struct desk_conv *c = demo_conv(con, who);
+	char *cause = NULL;
+	if (c != NULL && desk_say(con->desk, &c, text, &cause) != 0) {
+		status(con, 1, "store: %s", cause);
+		free(cause);
+	}
+}
+
+static void
+demo_leave(void *arg, void *who)
+{
+	struct console *con = arg;
+	struct desk_conv *c = demo_conv(con, who);
+	if (c != NULL)
+		desk_leave(con->desk, c);
+}
+
+/* ------------------------------------------------------------- commands */
+
+static void
+take_over(struct console *con)
+{
+	struct desk_conv *c = console_selected(con);
+	char *cause = NULL;
+	if (c == NULL)
+		return;
+	if (c->handler == HANDLER_HUMAN) {
+		if (c->owner && strcmp(c->owner, con->supervisor) == 0) {
+			set_typing(con, 1);
+			return;
+		}
+		status(con, 1, "%s has this conversation", c->owner ? c->owner : "another human");
+		return;
+	}
+	if (desk_takeover(con->desk, c, con->supervisor, &cause) != 0) {
+		status(con, 1, "cannot take over: %s", cause);
+		free(cause);
+		return;
+	}
+	clear_held(con);
+	/* The packet first: the human reads it before writing. */
+	con->show_packet = 1;
+	con->packet_scroll = 0;
+	status(con, 0, "you have conversation %lld: read the packet, then any key to reply",
+	       (long long)c->id);
+	set_typing(con, 0);
+}
+
+static void
+hand_back(struct console *con)
+{
+	struct desk_conv *c = console_selected(con);
+	char *cause = NULL;
+	if (c == NULL)
+		return;
+	if (desk_handback(con->desk, c, &cause) != 0) {
+		status(con, 1, "cannot hand back: %s", cause);
+		free(cause);
+		return;
+	}
+	clear_held(con);
+	set_typing(con, 0);
+	status(con, 0, "conversation %lld is the AI's again", (long long)c->id);
+}
+
+static void
+resolve(struct console *con, const char *outcome)
+{
+	struct desk_conv *c = console_selected(con);
+	char *cause = NULL;
+	con->asking_outcome = 0;
+	if (c == NULL)
+		return;
+	if (desk_resolve(con->desk, c, outcome, NULL, &cause) != 0) {
+		status(con, 1, "cannot close: %s", cause);
+		free(cause);
+		return;
+	}
+	clear_held(con);
+	set_typing(con, 0);
+	status(con, 0, "conversation %lld %s", (long long)c->id, outcome);
+}
+
+/* The reply line gave a line: send it through the guardrails. */
+static void
+on_line(void *arg, const char *line)
+{
+	struct console *con = arg;
+	struct desk_conv *c = console_selected(con);
+	char *cause = NULL;
+	cJSON *v = NULL;
+	if (c == NULL || *line == '\0')
+		return;
+	/* The same text again after a warning: the human overrides it. */
+	int override = con->held != NULL && strcmp(con->held, line) == 0;
+	int rc = desk_human_say(con->desk, c, line, override, &v, &cause);
+	if (rc < 0) {
+		status(con, 1, "not sent: %s", cause);
+		free(cause);
+		return;
+	}
+	clear_held(con);
+	if (rc == 1) {
+		con->held = xstrdup(line);
+		con->held_validation = v;
+		ui_input_set_line(con->input, line);
+		int n = cJSON_GetArraySize(cJSON_GetObjectItem(v, "violations"));
+		status(con, 1,
+		       "held back: %d guardrail warning%s -- edit the reply, or Enter to send it "
+		       "anyway",
+		       n, n == 1 ? "" : "s");
+		return;
+	}
+	cJSON_Delete(v);
+	con->chat_scroll = 0;
+	status(con, 0, override ? "sent despite the warnings (recorded)" : "sent");
+}
+
+static void
+open_handoffs(struct console *con)
+{
+	char *cause = NULL;
+	cJSON_Delete(con->handoffs);
+	con->handoffs = NULL;
+	if (store_handoff_list(con->st, &con->handoffs, &cause) != 0) {
+		status(con, 1, "handoffs: %s", cause);
+		free(cause);
+		return;
+	}
+	cJSON_Delete(con->packet);
+	con->packet = NULL;
+	con->handoff_sel = 0;
+	con->screen = SCREEN_HANDOFFS;
+	dirty(con);
+}
+
+static void
+open_packet(struct console *con)
+{
+	const cJSON *row = cJSON_GetArrayItem(con->handoffs, con->handoff_sel);
+	char *cause = NULL;
+	if (row == NULL)
+		return;
+	int64_t id = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(row, "id"));
+	cJSON_Delete(con->packet);
+	con->packet = NULL;
+	if (store_handoff_get(con->st, id, &con->packet, &cause) != 0) {
+		status(con, 1, "handoff %lld: %s", (long long)id, cause);
+		free(cause);
+		return;
+	}
+	con->reader_scroll = 0;
+	dirty(con);
+}
+
+static void
+key_supervise(struct console *con, int k)
+{
+	struct desk_conv *c = console_selected(con);
+	if (con->asking_outcome) {
+		con->asking_outcome = 0;
+		if (k == 'r' || k == 'R')
+			resolve(con, "resolved");
+		else if (k == 'a' || k == 'A')
+			resolve(con, "abandoned");
+		else
+			status(con, 0, "not closed");
+		return;
+	}
+	if (con->show_packet) {
+		switch (k) {
+		case KEY_DOWN:
+		case 'j':
+			con->packet_scroll++;
+			break;
+		case KEY_UP:
+		case 'k':
+			if (con->packet_scroll > 0)
+				con->packet_scroll--;
+			break;
+		case 'q':
+		case 27:
+		case 'p':
+			con->show_packet = 0;
+			break;
+		default:
+			/* Read: now reply, when it is ours. */
+			con->show_packet = 0;
+			if (c && c->handler == HANDLER_HUMAN && c->owner &&
+			    strcmp(c->owner, con->supervisor) == 0)
+				set_typing(con, 1);
+		}
+		dirty(con);
+		return;
+	}
+	switch (k) {
+	case KEY_UP:
+	case 'k':
+		select_move(con, -1);
+		break;
+	case KEY_DOWN:
+	case 'j':
+		select_move(con, 1);
+		break;
+	case KEY_HOME:
+	case 'g':
+		select_move(con, -1000000);
+		break;
+	case KEY_END:
+	case 'G':
+		select_move(con, 1000000);
+		break;
+	case KEY_PPAGE:
+		con->chat_scroll += LINES / 2;
+		dirty(con);
+		break;
+	case KEY_NPAGE:
+		con->chat_scroll = con->chat_scroll > LINES / 2 ? con->chat_scroll - LINES / 2 : 0;
+		dirty(con);
+		break;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+	case 't':
+		take_over(con);
+		break;
+	case 'b':
+		hand_back(con);
+		break;
+	case 'r':
+		if (c != NULL && c->handler != HANDLER_RESOLVED) {
+			con->asking_outcome = 1;
+			status(con, 0,
+			       "close conversation %lld as: r resolved, a abandoned, any other "
+			       "key: cancel",
+			       (long long)c->id);
+		}
+		break;
+	case 'p':
+		if (c != NULL && c->packet != NULL) {
+			con->show_packet = 1;
+			con->packet_scroll = 0;
+			dirty(con);
+		} else
+			status(con, 0, "no handoff packet for this conversation");
+		break;
+	case 'h':
+	case KEY_F(2):
+		open_handoffs(con);
+		break;
+	case '?':
+	case KEY_F(1):
+		con->back = con->screen;
+		con->screen = SCREEN_HELP;
+		dirty(con);
+		break;
+	case 'q':
+	case KEY_F(10):
+		con->stop = 1;
+		break;
+	}
+}
+
+static void
+key_handoffs(struct console *con, int k)
+{
+	if (con->packet != NULL) {
+		switch (k) {
+		case KEY_DOWN:
+		case 'j':
+			con->reader_scroll++;
+			break;
+		case KEY_UP:
+		case 'k':
+			if (con->reader_scroll > 0)
+				con->reader_scroll--;
+			break;
+		case KEY_NPAGE:
+		case ' ':
+			con->reader_scroll += LINES / 2;
+			break;
+		case KEY_PPAGE:
+			con->reader_scroll =
+			    con->reader_scroll > LINES / 2 ? con->reader_scroll - LINES / 2 : 0;
+			break;
+		case 'q':
+		case 27:
+		case KEY_BACKSPACE:
+			cJSON_Delete(con->packet);
+			con->packet = NULL;
+			break;
+		}
+		dirty(con);
+		return;
+	}
+	int n = cJSON_GetArraySize(con->handoffs);
+	switch (k) {
+	case KEY_DOWN:
+	case 'j':
+		if (con->handoff_sel + 1 < n)
+			con->handoff_sel++;
+		break;
+	case KEY_UP:
+	case 'k':
+		if (con->handoff_sel > 0)
+			con->handoff_sel--;
+		break;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		open_packet(con);
+		break;
+	case '?':
+	case KEY_F(1):
+		con->back = con->screen;
+		con->screen = SCREEN_HELP;
+		break;
+	case 'q':
+	case 27:
+	case 'h':
+	case KEY_F(2):
+		con->screen = SCREEN_SUPERVISE;
+		break;
+	case KEY_F(10):
+		con->stop = 1;
+		break;
+	}
+	dirty(con);
+}
+
+/* A key in command mode. */
+static void
+key(struct console *con, int k)
+{
+	if (k == KEY_RESIZE)
+		return; /* SIGWINCH is ours: see on_sigpipe */
+	switch (con->screen) {
+	case SCREEN_SUPERVISE:
+		key_supervise(con, k);
+		break;
+	case SCREEN_HANDOFFS:
+		key_handoffs(con, k);
+		break;
+	case SCREEN_HELP:
+		con->screen = con->back;
+		dirty(con);
+		break;
+	}
+}
+
+/* ------------------------------------------------------------ terminal */
+
+static void
+on_tty(struct loop *l, int fd, int ready, void *arg)
+{
+	struct console *con = arg;
+	int k, typed = 0;
+	while (!con->stop && (k = getch()) != ERR) {
+		if (!con->typing) {
+			key(con, k);
+			continue;
+		}
+		typed = 1;
+		if (ui_input_key(con->input, k) == UI_INPUT_CANCEL)
+			goto cancel;
+	}
+	/* An Escape alone at the end of what arrived leaves the reply line. */
+	if (typed && con->typing && ui_input_flush(con->input) == UI_INPUT_CANCEL)
+		goto cancel;
+	if (typed)
+		dirty(con);
+	return;
+cancel:
+	set_typing(con, 0);
+	status(con, 0, "reply line left, draft kept (Enter: back to it, b: hand back, r: close)");
+}
+
+static void
+on_sigpipe(struct loop *l, int fd, int ready, void *arg)
+{
+	struct console *con = arg;
+	unsigned char b;
+	while (read(fd, &b, 1) == 1) {
+		if (b == SIGWINCH) {
+			struct winsize ws;
+			if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 &&
+			    ws.ws_col > 0)
+				resizeterm(ws.ws_row, ws.ws_col);
+			clearok(curscr, TRUE);
+			dirty(con);
+		} else
+			con->stop = 1;
+	}
+}
+
+static void
+exit_after(struct loop *l, void *arg)
+{
+	struct console *con = arg;
+	con->stop = 1;
+}
+
+/* How often the policy file is looked at. */
+#define POLICY_MS 2000
+
+static void
+policy_tick(struct loop *l, void *arg)
+{
+	struct console *con = arg;
+	const struct policy *p = con->opts->policy_poll(con->opts->policy_arg);
+	if (p != NULL) {
+		desk_set_policy(con->desk, p);
+		con->policy_version = p->version;
+		status(con, 0, "policy reloaded: version %s", p->version);
+	}
+	loop_timer_add(l, POLICY_MS, policy_tick, con);
+}
+
+int
+console_run(struct loop *l, const struct agents *ag, struct store *st, const struct console_opts *o)
+{
+	struct console con = {0};
+	char *cause = NULL;
+	int ex = EX_OK;
+	con.loop = l;
+	con.st = st;
+	con.started_ms = now_ms();
+	con.supervisor = o->supervisor;
+	con.policy_version = o->policy_version;
+	con.opts = o;
+	const struct desk_hooks dh = {on_deliver, on_handler, on_changed, &con};
+
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "frontline: the console needs a terminal\n");
+		return EX_USAGE;
+	}
+	if ((con.desk = desk_open(ag, st, &dh, &cause)) == NULL) {
+		fprintf(stderr, "frontline: the store: %s\n", cause);
+		free(cause);
+		return EX_IOERR;
+	}
+	if (o->socket_path != NULL || o->tcp_port != 0) {
+		const struct listener_hooks lh = {on_hello, on_say, on_gone, &con};
+		con.listener = listener_open(l, o->socket_path, o->tcp_port, &lh, &cause);
+		if (con.listener == NULL) {
+			fprintf(stderr, "frontline: customers cannot join: %s\n", cause);
+			free(cause);
+			desk_close(con.desk);
+			return EX_UNAVAILABLE;
+		}
+	}
+	if (signals_init(&cause) != 0) {
+		fprintf(stderr, "frontline: %s\n", cause);
+		free(cause);
+		ex = EX_OSERR;
+		goto out;
+	}
+
+	/* Before initscr: readline may complain about an inputrc on stderr. */
+	if ((con.input = ui_input_open(o->history_path, on_line, &con, &cause)) == NULL) {
+		/* A history that cannot be read costs the history, not the console. */
+		status(&con, 1, "reply history not used: %s", cause);
+		free(cause);
+		cause = NULL;
+		con.input = ui_input_open(NULL, on_line, &con, &cause);
+		if (con.input == NULL) {
+			ex = EX_SOFTWARE;
+			goto out;
+		}
+	}
+	initscr();
+	cbreak();
+	noecho();
+	nonl();
+	intrflush(stdscr, FALSE);
+	nodelay(stdscr, TRUE);
+	keypad(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	int no_color = theme_no_color_env();
+	if (has_colors() && !no_color)
+		start_color(); /* before theme_init: it reads COLOR_PAIRS */
+	theme_init(&con.theme, has_colors(), COLORS, no_color);
+
+	loop_watch(l, STDIN_FILENO, LOOP_READ, on_tty, &con);
+	loop_watch(l, sig_pipe[0], LOOP_READ, on_sigpipe, &con);
+	loop_timer_add(l, TICK_MS, tick, &con);
+	if (o->exit_after_ms > 0)
+		loop_timer_add(l, o->exit_after_ms, exit_after, &con);
+	if (o->policy_poll != NULL)
+		loop_timer_add(l, POLICY_MS, policy_tick, &con);
+
+	if (o->demo_path != NULL) {
+		const struct demo_hooks hh = {demo_join, demo_say, demo_leave, &con};
+		con.demo = demo_sim_new(l, o->demo_path, o->demo_speed > 0 ? o->demo_speed : 1, &hh,
+		                        &cause);
+		if (con.demo == NULL) {
+			ex = EX_DATAERR;
+			goto restore;
+		}
+	}
+	if (con.selected == 0) {
+		size_t n;
+		struct desk_conv **v = desk_list(con.desk, &n);
+		con.selected = n ? v[0]->id : 0;
+	}
+	if (con.listener && listener_path(con.listener))
+		status(&con, 0, "customers join with: frontline customer --socket %s",
+		       listener_path(con.listener));
+	draw(&con);
+	while (!con.stop)
+		loop_once(l, -1);
+
+restore:
+	demo_sim_free(con.demo);
+	con.demo = NULL;
+	char *hcause = NULL;
+	if (con.input != NULL && ui_input_close(con.input, &hcause) != 0) {
+		endwin();
+		fprintf(stderr, "frontline: reply history not saved: %s\n", hcause);
+		free(hcause);
+	}
+	endwin();
+	/* For the benchmarks: what drawing cost. */
+	const char *stats = getenv("FRONTLINE_CONSOLE_STATS");
+	if (stats != NULL && *stats != '\0')
+		fprintf(stderr,
+		        "console: %zu conversations, first frame %.1f ms after start, %llu frames, "
+		        "mean %.3f ms, max %.3f ms\n",
+		        desk_count(con.desk, HANDLER_AI) + desk_count(con.desk, HANDLER_WAITING) +
+		            desk_count(con.desk, HANDLER_HUMAN) +
+		            desk_count(con.desk, HANDLER_RESOLVED),
+		        con.first_frame_ms, (unsigned long long)con.frames,
+		        con.frames ? con.total_frame_ms / (double)con.frames : 0, con.max_frame_ms);
+	if (cause != NULL) {
+		fprintf(stderr, "frontline: %s\n", cause);
+		free(cause);
+		cause = NULL;
+	}
+	/*
+	 * Turns in flight end by themselves (every model call has a deadline);
+	 * their answers are stored and delivered before the desk goes. A
+	 * second signal abandons them: their customers' messages are stored.
+	 */
+	if (desk_busy(con.desk) > 0) {
+		fprintf(stderr, "frontline: finishing %zu turn%s in flight (Ctrl-C to abandon)\n",
+		        desk_busy(con.desk), desk_busy(con.desk) == 1 ? "" : "s");
+		con.stop = 0;
+		while (desk_busy(con.desk) > 0 && !con.stop)
+			loop_once(l, -1);
+	}
+out:
+	if (cause != NULL) {
+		fprintf(stderr, "frontline: %s\n", cause);
+		free(cause);
+	}
+	loop_watch(l, STDIN_FILENO, 0, NULL, NULL);
+	if (sig_pipe[0] >= 0)
+		loop_watch(l, sig_pipe[0], 0, NULL, NULL);
+	signals_done();
+	if (con.listener)
+		listener_close(con.listener);
+	clear_held(&con);
+	cJSON_Delete(con.handoffs);
+	cJSON_Delete(con.packet);
+	desk_close(con.desk);
+	return ex;
+}
