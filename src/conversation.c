@@ -11,6 +11,7 @@
 #include "model.h"
 #include "resolution-model.h"
 #include "resolution.h"
+#include "retrieval.h"
 #include "triage-model.h"
 #include "validate.h"
 
@@ -205,10 +206,13 @@ uses_model(const struct agents *ag, enum agent_role r)
 	return ag->models != NULL && ag->backend[r] == BACKEND_OPENAI;
 }
 
-/* Records a model step: an event, a line in the turn, the conversation's tokens and cost. */
+/*
+ * Records a model step: an event, a line in the turn, the conversation's
+ * tokens and cost. extra's members (taken; may be NULL) are added to it.
+ */
 static void
-model_step(struct turn *tu, enum agent_role role, const struct model_result *r,
-           const char *fallback)
+model_step_extra(struct turn *tu, enum agent_role role, const struct model_result *r,
+                 const char *fallback, cJSON *extra)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "agent", agent_role_names[role]);
@@ -225,10 +229,23 @@ model_step(struct turn *tu, enum agent_role role, const struct model_result *r,
 		cJSON_AddStringToObject(o, "error", r->error ? r->error : "");
 		cJSON_AddStringToObject(o, "fallback", fallback);
 	}
+	if (extra != NULL) {
+		cJSON *e;
+		while ((e = extra->child) != NULL)
+			cJSON_AddItemToObject(o, e->string, cJSON_DetachItemViaPointer(extra, e));
+		cJSON_Delete(extra);
+	}
 	cJSON_AddItemToArray(tu->model_steps, cJSON_Duplicate(o, 1));
 	event(tu->events, "model", o);
 	tu->c->model_tokens += r->prompt_tokens + r->completion_tokens;
 	tu->c->model_cost_usd += r->cost_usd;
+}
+
+static void
+model_step(struct turn *tu, enum agent_role role, const struct model_result *r,
+           const char *fallback)
+{
+	model_step_extra(tu, role, r, fallback, NULL);
 }
 
 /* A step whose request could not even be made. */
@@ -289,6 +306,7 @@ run_plan(struct turn *tu, struct plan *plan)
 }
 
 static void turn_resolved(struct turn *tu);
+static void turn_retrieved(struct retrieval_result *r, void *arg);
 
 /* The offline agent over the turn's evidence; a write refused earlier stays refused. */
 static void
@@ -370,7 +388,6 @@ turn_triaged(struct turn *tu)
 {
 	const struct agents *ag = tu->ag;
 	struct conversation *c = tu->c;
-	char *cause = NULL;
 
 	if (c->turn == 1)
 		c->category = tu->t.intent_category;
@@ -382,10 +399,39 @@ turn_triaged(struct turn *tu)
 	cJSON_AddItemToObject(tu->turn, "triage", tj);
 	event(tu->events, "triage", cJSON_Duplicate(tj, 1));
 
-	/* Knowledge: searched every turn. */
-	if (kb_search(ag->kb, tu->text, 3, &ag->fresh, &tu->hits, &cause) != 0) {
-		cJSON_AddStringToObject(tu->turn, "knowledge_error", cause);
-		free(cause);
+	/* Knowledge: searched every turn; with embeddings, asynchronously. */
+	retrieval_start(ag->kb, uses_model(ag, AGENT_EMBEDDINGS) ? ag->models : NULL, tu->text, 3,
+	                &ag->fresh, turn_retrieved, tu);
+}
+
+/* The facts are in: the governed tools, then the resolution agent. */
+static void
+turn_retrieved(struct retrieval_result *r, void *arg)
+{
+	struct turn *tu = arg;
+	const struct agents *ag = tu->ag;
+	struct conversation *c = tu->c;
+	char *cause = NULL;
+
+	tu->hits = r->hits;
+	memset(&r->hits, 0, sizeof r->hits);
+	if (r->kb_error != NULL)
+		cJSON_AddStringToObject(tu->turn, "knowledge_error", r->kb_error);
+	if (r->embeddings) {
+		/* Embeddings that failed leave FTS5 alone: a step, never a failed turn. */
+		struct model_result mr = {.ok = r->hybrid,
+		                          .fault = r->fault,
+		                          .error = r->error,
+		                          .attempts = r->attempts,
+		                          .prompt_tokens = r->prompt_tokens,
+		                          .cost_usd = r->cost_usd};
+		cJSON *extra = cJSON_CreateObject();
+		cJSON_AddStringToObject(extra, "retrieval", r->hybrid ? "hybrid" : "fts");
+		if (r->facts_embedded > 0)
+			cJSON_AddNumberToObject(extra, "facts_embedded", (double)r->facts_embedded);
+		if (r->hybrid && r->facts_missing > 0)
+			cJSON_AddNumberToObject(extra, "facts_missing", (double)r->facts_missing);
+		model_step_extra(tu, AGENT_EMBEDDINGS, &mr, "fts", extra);
 	}
 	cJSON *kn = cJSON_AddArrayToObject(tu->turn, "knowledge");
 	for (size_t i = 0; i < tu->hits.n; i++)
