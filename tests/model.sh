@@ -167,6 +167,43 @@ no_key "valid answers"
 TRIAGE_OK="$(r_triage "\"respond\":{\"json\":$TRIAGE}")"
 RESOLVE_OK='{"name":"reply","match":{"model":"gpt-4o"},"respond":{"content":"'"$REPLY"'"}}'
 
+# ------------------------------------------------ tools over HTTP, on the loop
+# The tool backend is the mock too (a rule answers the order path): the
+# model's tool call goes out as an asynchronous request on the same loop.
+ORDER='{"found":true,"order":{"id":"A12345","status":"shipped","carrier":"UPS","tracking":"1Z999AA10123456784"}}'
+mock "{\"rules\":[$TRIAGE_OK,
+ {\"name\":\"order\",\"match\":{\"path\":\"/tools/orders/A12345\"},\"respond\":{\"raw\":$ORDER}},
+ {\"name\":\"tools\",\"match\":{\"model\":\"gpt-4o\",\"has_tools\":true},\"times\":1,
+  \"respond\":{\"tool_calls\":[{\"name\":\"get_order_status\",\"arguments\":{\"order_id\":\"A12345\"}}]}},
+ $RESOLVE_OK]}" ""
+port=$(cat "$T/port")
+http_tools() { # ORDER-URL
+	{
+		echo "tools:"
+		echo "  backend: http"
+		echo "  http: {account_url: \"http://127.0.0.1:$port/tools/accounts/{customer_id}\", order_url: \"$1\", timeout_ms: 2000}"
+	} >>"$T/cfg.yaml"
+}
+http_tools "http://127.0.0.1:$port/tools/orders/{order_id}"
+chat "where is my order A12345"
+expect_rc "http tools: chat" 0
+check "http tools: the plan's read and the model's call both went out over HTTP" \
+	'[(k["name"], k["allowed"], (k["result"] or {}).get("order", {}).get("carrier")) for k in t["tools"]] == [("get_order_status", True, "UPS")] * 2 and sum(e["path"] == "/tools/orders/A12345" and e["method"] == "GET" for e in log) == 2'
+check "http tools: the model saw the result and answered" \
+	't["reply"].endswith("'"$REPLY"'") and any(mm.get("role") == "tool" and "1Z999AA10123456784" in mm.get("content", "") for e in log for mm in (e["body"] or {}).get("messages", []))'
+# A dead tool endpoint: the calls fail, the model hears why, the turn still ends.
+mock "{\"rules\":[$TRIAGE_OK,
+ {\"name\":\"tools\",\"match\":{\"model\":\"gpt-4o\",\"has_tools\":true},\"times\":1,
+  \"respond\":{\"tool_calls\":[{\"name\":\"get_order_status\",\"arguments\":{\"order_id\":\"A12345\"}}]}},
+ $RESOLVE_OK]}" ""
+http_tools "http://127.0.0.1:9/tools/orders/{order_id}"
+chat "where is my order A12345"
+expect_rc "dead tool endpoint: chat" 0
+check "dead tool endpoint: each call is a backend error, recorded" \
+	'len(t["tools"]) == 2 and all(k["allowed"] and k["result"] is None and k["refusal"].startswith("backend error: get_order_status: http://127.0.0.1:9/") for k in t["tools"])'
+check "dead tool endpoint: the model is told, and the turn ends" \
+	'any(mm.get("role") == "tool" and "backend error" in mm.get("content", "") for e in log for mm in e["body"].get("messages", [])) and (t["reply"] is not None or t["handoff"] is not None)'
+
 # --------------------------------------------- schema: repair, then fallback
 mock "{\"rules\":[$(r_triage "\"sequence\":[{\"json\":$BADTRIAGE},{\"json\":$TRIAGE}]"),$RESOLVE_OK]}" ""
 chat "where is my order A12345"
