@@ -167,6 +167,23 @@ no_key "valid answers"
 TRIAGE_OK="$(r_triage "\"respond\":{\"json\":$TRIAGE}")"
 RESOLVE_OK='{"name":"reply","match":{"model":"gpt-4o"},"respond":{"content":"'"$REPLY"'"}}'
 
+# ------------------------------------------------ capability presets
+mock "{\"rules\":[$TRIAGE_OK,$RESOLVE_OK]}" "preset: llama.cpp"
+chat "where is my order A12345"
+check "preset llama.cpp: tools offered without tool_choice, no stream usage, max_tokens" \
+	'any(e["body"].get("tools") for e in log) and not any("tool_choice" in e["body"] or "stream_options" in e["body"] or "max_completion_tokens" in e["body"] for e in log) and all("max_tokens" in e["body"] for e in log)'
+mock "{\"rules\":[$TRIAGE_OK,$RESOLVE_OK]}" "preset: llama.cpp
+tool_choice: true"
+chat "where is my order A12345"
+check "preset llama.cpp with tool_choice: true: the flag wins" 'any(e["body"].get("tool_choice") == "auto" for e in log)'
+mock "{\"rules\":[$TRIAGE_OK,$RESOLVE_OK]}" "preset: openai"
+chat "where is my order A12345"
+check "preset openai: max_completion_tokens" 'all("max_completion_tokens" in e["body"] and "max_tokens" not in e["body"] for e in log)'
+mock '{"rules":[]}' "preset: vllm-nightly"
+chat "hello"
+expect_rc "an unknown preset" 78
+if grep -q "cfg.yaml:5:13: preset: no preset named 'vllm-nightly'" "$T/err"; then ok "an unknown preset: file:line:col and why"; else not_ok "an unknown preset: file:line:col and why" "$T/err"; fi
+
 # ------------------------------------------------ tools over HTTP, on the loop
 # The tool backend is the mock too (a rule answers the order path): the
 # model's tool call goes out as an asynchronous request on the same loop.
