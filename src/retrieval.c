@@ -364,13 +364,3 @@ retrieval_start(struct kb *kb, struct models *m, const char *query, int k,
 	*pp = q;
 	q->timer = loop_timer_add(models_loop(m), RETRIEVAL_WAIT_MS, wait_expired, q);
 }
-
-void
-retrieval_warm(struct kb *kb, struct models *m)
-{
-	if (m == NULL || !models_can_embed(m))
-		return;
-	char *cause = NULL;
-	if (backfill_start(state_of(kb, m), &cause) < 0)
-		free(cause);
-}

@@ -57,7 +57,4 @@ typedef void (*retrieval_done_fn)(struct retrieval_result *, void *arg);
 void retrieval_start(struct kb *, struct models *, const char *query, int k,
                      const struct kb_freshness *fr, retrieval_done_fn done, void *arg);
 
-/* Starts embedding the facts that have no vector yet, if any, without waiting. */
-void retrieval_warm(struct kb *, struct models *);
-
 #endif
