@@ -1329,7 +1329,7 @@ vecs_load(struct kb *kb, const char *model, char **cause)
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		size_t dim = (size_t)sqlite3_column_int64(st, 1);
-		const float *blob = sqlite3_column_blob(st, 2);
+		const unsigned char *blob = sqlite3_column_blob(st, 2); /* maybe unaligned */
 		if (dim == 0 || blob == NULL ||
 		    (size_t)sqlite3_column_bytes(st, 2) != dim * sizeof(float) ||
 		    (kb->vecs.dim != 0 && dim != kb->vecs.dim))
@@ -1343,7 +1343,7 @@ vecs_load(struct kb *kb, const char *model, char **cause)
 		float *dst = kb->vecs.v + kb->vecs.n * dim;
 		double norm = 0;
 		for (size_t j = 0; j < dim; j++) {
-			memcpy(&dst[j], &blob[j], sizeof dst[j]);
+			memcpy(&dst[j], blob + j * sizeof dst[j], sizeof dst[j]);
 			norm += (double)dst[j] * dst[j];
 		}
 		norm = sqrt(norm);
@@ -1387,6 +1387,8 @@ dot(const float *a, const float *b, size_t n)
 static double
 row_cosine(const struct kb *kb, sqlite3_int64 row, const float *q)
 {
+	if (kb->vecs.n == 0)
+		return NAN;
 	const sqlite3_int64 *p =
 	    bsearch(&row, kb->vecs.row, kb->vecs.n, sizeof *kb->vecs.row, cmp_row);
 	if (p == NULL)
