@@ -8,6 +8,9 @@
 #include <sysexits.h>
 
 #include "cmd.h"
+#include "loop.h"
+#include "model.h"
+#include "retrieval.h"
 
 /*
  * Prints untrusted text with its control characters (newlines too unless
@@ -47,30 +50,59 @@ print_text(const char *query, const struct kb_hits *h)
 	}
 }
 
-static int
-search_one(struct kb *kb, const char *query, int k, int json, const struct kb_freshness *fr)
+struct search {
+	const char *query;
+	int json;
+	int done, ex;
+};
+
+/* Prints a retrieval's hits; a fallback from embeddings to FTS5 alone is said on stderr. */
+static void
+searched(struct retrieval_result *r, void *arg)
 {
-	struct kb_hits h;
-	char *cause;
-	if (kb_search(kb, query, k, fr, &h, &cause) != 0) {
-		fl_warnx("%s", cause);
-		free(cause);
-		return EX_SOFTWARE;
+	struct search *s = arg;
+	s->done = 1;
+	if (r->kb_error != NULL) {
+		fl_warnx("%s", r->kb_error);
+		s->ex = EX_SOFTWARE;
+		return;
 	}
-	if (json) {
+	if (r->embeddings && !r->hybrid)
+		fl_warnx("embeddings (%s) failed, FTS5 alone: %s: %s", r->model,
+		         r->fault ? r->fault : "error", r->error ? r->error : "");
+	if (s->json) {
 		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "query", query);
+		cJSON_AddStringToObject(o, "query", s->query);
+		if (r->embeddings) {
+			cJSON_AddStringToObject(o, "retrieval", r->hybrid ? "hybrid" : "fts");
+			if (!r->hybrid)
+				cJSON_AddStringToObject(o, "fallback",
+				                        r->fault ? r->fault : "error");
+			if (r->facts_embedded > 0)
+				cJSON_AddNumberToObject(o, "facts_embedded",
+				                        (double)r->facts_embedded);
+		}
 		cJSON *arr = cJSON_AddArrayToObject(o, "hits");
-		for (size_t i = 0; i < h.n; i++)
-			cJSON_AddItemToArray(arr, kb_hit_json(&h.v[i]));
-		char *s = cJSON_PrintUnformatted(o);
-		puts(s);
-		free(s);
+		for (size_t i = 0; i < r->hits.n; i++)
+			cJSON_AddItemToArray(arr, kb_hit_json(&r->hits.v[i]));
+		char *txt = cJSON_PrintUnformatted(o);
+		puts(txt);
+		free(txt);
 		cJSON_Delete(o);
 	} else
-		print_text(query, &h);
-	kb_hits_free(&h);
-	return EX_OK;
+		print_text(s->query, &r->hits);
+}
+
+/* One query: FTS5, or hybrid when an embeddings model is configured (the loop runs meanwhile). */
+static int
+search_one(struct kb *kb, struct models *m, const char *query, int k, int json,
+           const struct kb_freshness *fr)
+{
+	struct search s = {.query = query, .json = json, .ex = EX_OK};
+	retrieval_start(kb, m, query, k, fr, searched, &s);
+	while (!s.done)
+		loop_once(models_loop(m), -1);
+	return s.ex;
 }
 
 static int
@@ -109,10 +141,17 @@ cmd_kb_search(struct ctx *ctx, int argc, char **argv)
 	struct kb_freshness fr;
 	if ((ex = ctx_retrieval(ctx, &p, &kb, &fr)) != EX_OK)
 		return ex;
+	/* Hybrid retrieval when the config file names an embeddings model. */
+	struct agents ag = {0};
+	if ((ex = ctx_models(ctx, &ag)) != EX_OK) {
+		kb_close(kb);
+		return ex;
+	}
+	struct models *m = ag.backend[AGENT_EMBEDDINGS] == BACKEND_OPENAI ? ag.models : NULL;
 
 	if (optind < argc) {
 		char *q = cmd_join_args(argc, argv, optind);
-		ex = search_one(kb, q, k, json, &fr);
+		ex = search_one(kb, m, q, k, json, &fr);
 		free(q);
 	} else {
 		/* One query per line; the policy is re-read when it changes. */
@@ -129,7 +168,7 @@ cmd_kb_search(struct ctx *ctx, int argc, char **argv)
 				continue;
 			ctx_policy_poll(ctx);
 			ctx_freshness(ctx, ctx->policy.current, &fr);
-			ex = search_one(kb, line, k, json, &fr);
+			ex = search_one(kb, m, line, k, json, &fr);
 			if (!json)
 				putchar('\n');
 			/* Whoever sends the next query may be waiting for this answer. */
@@ -151,5 +190,6 @@ const struct cmd_entry cmd_kb_search_entry = {
     .help = "  -k N          at most N hits (default 5)\n"
             "  --json        one {\"query\",\"hits\":[...]} object per query\n"
             "Each hit has its source, freshness in days, a stale flag and a calibrated\n"
-            "confidence in [0,1].\n",
+            "confidence in [0,1]. With an embeddings model in the config file, FTS5 and\n"
+            "vector rankings are fused (facts are embedded once, into the index cache).\n",
 };

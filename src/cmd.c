@@ -280,7 +280,11 @@ ctx_tool_backend(struct ctx *ctx, const char *fixture, struct tool_backend *tb)
 			         t->token_env);
 			return EX_CONFIG;
 		}
+		/* Tool calls run on the process's one loop, like the model calls. */
+		if (ctx->loop == NULL)
+			ctx->loop = loop_new();
 		struct tool_http_config hc = {
+		    .loop = ctx->loop,
 		    .account_url = t->account_url,
 		    .order_url = t->order_url,
 		    .credit_url = t->credit_url,
@@ -332,7 +336,8 @@ ctx_models(struct ctx *ctx, struct agents *ag)
 		return EX_OK;
 	if (ctx->models == NULL) {
 		char *cause = NULL;
-		ctx->loop = loop_new();
+		if (ctx->loop == NULL)
+			ctx->loop = loop_new();
 		ctx->models = models_new(ctx->loop, s, ctx->datadir, &cause);
 		if (ctx->models == NULL) {
 			fl_warnx("model backend: %s", cause);

@@ -11,6 +11,7 @@
 #include "model.h"
 #include "resolution-model.h"
 #include "resolution.h"
+#include "retrieval.h"
 #include "triage-model.h"
 #include "validate.h"
 
@@ -185,6 +186,9 @@ struct turn {
 	struct kb_hits hits;
 	struct tool_call calls[TURN_MAX_CALLS];
 	int ncalls;
+	struct plan plan; /* the calls being run */
+	int plan_i;
+	void (*plan_next)(struct turn *);
 	int account_read;
 	enum route route;
 	int human;
@@ -205,10 +209,13 @@ uses_model(const struct agents *ag, enum agent_role r)
 	return ag->models != NULL && ag->backend[r] == BACKEND_OPENAI;
 }
 
-/* Records a model step: an event, a line in the turn, the conversation's tokens and cost. */
+/*
+ * Records a model step: an event, a line in the turn, the conversation's
+ * tokens and cost. extra's members (taken; may be NULL) are added to it.
+ */
 static void
-model_step(struct turn *tu, enum agent_role role, const struct model_result *r,
-           const char *fallback)
+model_step_extra(struct turn *tu, enum agent_role role, const struct model_result *r,
+                 const char *fallback, cJSON *extra)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "agent", agent_role_names[role]);
@@ -225,10 +232,23 @@ model_step(struct turn *tu, enum agent_role role, const struct model_result *r,
 		cJSON_AddStringToObject(o, "error", r->error ? r->error : "");
 		cJSON_AddStringToObject(o, "fallback", fallback);
 	}
+	if (extra != NULL) {
+		cJSON *e;
+		while ((e = extra->child) != NULL)
+			cJSON_AddItemToObject(o, e->string, cJSON_DetachItemViaPointer(extra, e));
+		cJSON_Delete(extra);
+	}
 	cJSON_AddItemToArray(tu->model_steps, cJSON_Duplicate(o, 1));
 	event(tu->events, "model", o);
 	tu->c->model_tokens += r->prompt_tokens + r->completion_tokens;
 	tu->c->model_cost_usd += r->cost_usd;
+}
+
+static void
+model_step(struct turn *tu, enum agent_role role, const struct model_result *r,
+           const char *fallback)
+{
+	model_step_extra(tu, role, r, fallback, NULL);
 }
 
 /* A step whose request could not even be made. */
@@ -267,28 +287,62 @@ record_call(struct turn *tu, struct tool_call *k)
 	free(args);
 }
 
-/* Runs plan's calls under the policy for the route (the plan's args move into the calls). */
+/*
+ * Runs the plan's calls one after another under the policy for the route
+ * (the plan's args move into the calls), then next. A tool backend on the
+ * network answers from the loop; a call may also end before it starts
+ * returning, so nothing touches the turn after starting one.
+ */
+static void plan_step(struct turn *tu);
+
 static void
-run_plan(struct turn *tu, struct plan *plan)
+plan_called(struct tool_call *k, int rc, void *arg)
 {
-	/* Triage's human routes read with the general route's tools, for the handoff. */
-	enum route route = tu->human ? ROUTE_RESOLUTION_GENERAL : tu->route;
-	for (int i = 0; i < plan->n && tu->ncalls < TURN_MAX_CALLS; i++) {
+	(void)rc; /* a failed call is recorded as such; the agent decides without it */
+	struct turn *tu = arg;
+	record_call(tu, k);
+	plan_step(tu);
+}
+
+static void
+plan_step(struct turn *tu)
+{
+	struct plan *plan = &tu->plan;
+	if (tu->plan_i < plan->n && tu->ncalls < TURN_MAX_CALLS) {
+		/* Triage's human routes read with the general route's tools, for the handoff. */
+		enum route route = tu->human ? ROUTE_RESOLUTION_GENERAL : tu->route;
 		struct tool_call *k = &tu->calls[tu->ncalls++];
 		memset(k, 0, sizeof *k);
-		k->tool = plan->tool[i];
-		k->args = plan->args[i];
-		plan->args[i] = NULL;
-		tool_invoke(tu->ag->policy, route, &tu->c->tools, tu->ag->tools, tu->c->customer_id,
-		            k);
-		record_call(tu, k);
+		k->tool = plan->tool[tu->plan_i];
+		k->args = plan->args[tu->plan_i];
+		plan->args[tu->plan_i++] = NULL;
+		tool_invoke_start(tu->ag->policy, route, &tu->c->tools, tu->ag->tools,
+		                  tu->c->customer_id, k, plan_called, tu);
+		return;
 	}
-	for (int i = 0; i < plan->n; i++)
+	for (int i = 0; i < plan->n; i++) {
 		cJSON_Delete(plan->args[i]);
+		plan->args[i] = NULL;
+	}
 	plan->n = 0;
+	tu->plan_next(tu);
+}
+
+static void
+run_plan(struct turn *tu, struct plan *plan, void (*next)(struct turn *))
+{
+	tu->plan = *plan;
+	plan->n = 0;
+	tu->plan_i = 0;
+	tu->plan_next = next;
+	plan_step(tu);
 }
 
 static void turn_resolved(struct turn *tu);
+static void turn_retrieved(struct retrieval_result *r, void *arg);
+static void turn_read(struct turn *tu);
+static void turn_read_model(struct turn *tu);
+static void turn_written(struct turn *tu);
 
 /* The offline agent over the turn's evidence; a write refused earlier stays refused. */
 static void
@@ -359,6 +413,16 @@ resolution_model_done(struct resolution_model_job *j, void *arg)
 	                         .completion_tokens = j->completion_tokens,
 	                         .cost_usd = j->cost_usd};
 	model_step(tu, AGENT_RESOLUTION, &r, "escalate");
+	if (j->embed_attempts > 0) {
+		/* The model's own knowledge searches embedded their queries. */
+		struct model_result e = {.ok = 1,
+		                         .attempts = j->embed_attempts,
+		                         .prompt_tokens = j->embed_tokens,
+		                         .cost_usd = j->embed_cost_usd};
+		cJSON *extra = cJSON_CreateObject();
+		cJSON_AddStringToObject(extra, "for", "knowledge_base_search");
+		model_step_extra(tu, AGENT_EMBEDDINGS, &e, "fts", extra);
+	}
 	free(j->error);
 	j->error = NULL;
 	turn_resolved(tu);
@@ -370,7 +434,6 @@ turn_triaged(struct turn *tu)
 {
 	const struct agents *ag = tu->ag;
 	struct conversation *c = tu->c;
-	char *cause = NULL;
 
 	if (c->turn == 1)
 		c->category = tu->t.intent_category;
@@ -382,10 +445,38 @@ turn_triaged(struct turn *tu)
 	cJSON_AddItemToObject(tu->turn, "triage", tj);
 	event(tu->events, "triage", cJSON_Duplicate(tj, 1));
 
-	/* Knowledge: searched every turn. */
-	if (kb_search(ag->kb, tu->text, 3, &ag->fresh, &tu->hits, &cause) != 0) {
-		cJSON_AddStringToObject(tu->turn, "knowledge_error", cause);
-		free(cause);
+	/* Knowledge: searched every turn; with embeddings, asynchronously. */
+	retrieval_start(ag->kb, uses_model(ag, AGENT_EMBEDDINGS) ? ag->models : NULL, tu->text, 3,
+	                &ag->fresh, turn_retrieved, tu);
+}
+
+/* The facts are in: the governed tools, then the resolution agent. */
+static void
+turn_retrieved(struct retrieval_result *r, void *arg)
+{
+	struct turn *tu = arg;
+	const struct agents *ag = tu->ag;
+	struct conversation *c = tu->c;
+
+	tu->hits = r->hits;
+	memset(&r->hits, 0, sizeof r->hits);
+	if (r->kb_error != NULL)
+		cJSON_AddStringToObject(tu->turn, "knowledge_error", r->kb_error);
+	if (r->embeddings) {
+		/* Embeddings that failed leave FTS5 alone: a step, never a failed turn. */
+		struct model_result mr = {.ok = r->hybrid,
+		                          .fault = r->fault,
+		                          .error = r->error,
+		                          .attempts = r->attempts,
+		                          .prompt_tokens = r->prompt_tokens,
+		                          .cost_usd = r->cost_usd};
+		cJSON *extra = cJSON_CreateObject();
+		cJSON_AddStringToObject(extra, "retrieval", r->hybrid ? "hybrid" : "fts");
+		if (r->facts_embedded > 0)
+			cJSON_AddNumberToObject(extra, "facts_embedded", (double)r->facts_embedded);
+		if (r->hybrid && r->facts_missing > 0)
+			cJSON_AddNumberToObject(extra, "facts_missing", (double)r->facts_missing);
+		model_step_extra(tu, AGENT_EMBEDDINGS, &mr, "fts", extra);
 	}
 	cJSON *kn = cJSON_AddArrayToObject(tu->turn, "knowledge");
 	for (size_t i = 0; i < tu->hits.n; i++)
@@ -397,44 +488,63 @@ turn_triaged(struct turn *tu)
 	tu->human = tu->route == ROUTE_HUMAN_PRIORITY || tu->route == ROUTE_HUMAN_STANDARD;
 	tu->tools = cJSON_AddArrayToObject(tu->turn, "tools");
 	struct plan plan;
-	if (uses_model(ag, AGENT_RESOLUTION) && !tu->human) {
-		/* The reads the plan calls for are done first and shown to the model. */
-		resolution_plan(c, &tu->t, &plan);
-		run_plan(tu, &plan);
-		struct resolution_model_job *j = &tu->rj;
-		memset(j, 0, sizeof *j);
-		j->policy = ag->policy;
-		j->kb = ag->kb;
-		j->fresh = &ag->fresh;
-		j->tools = ag->tools;
-		j->conv = c;
-		j->triage = &tu->t;
-		j->hits = &tu->hits;
-		j->text = tu->text;
-		j->route = tu->route;
-		j->max_rounds = models_max_tool_rounds(ag->models);
-		j->stream = models_stream(ag->models, AGENT_RESOLUTION);
-		j->on_delta = ag->on_delta;
-		j->delta_arg = ag->delta_arg;
-		j->calls = tu->calls;
-		j->ncalls = tu->ncalls;
-		j->max_calls = TURN_MAX_CALLS;
-		j->done = resolution_model_done;
-		j->arg = tu;
-		if (resolution_model_start(ag->models, j, &cause) == 0)
-			return;
-		j->error = cause;
-		j->fault = "request";
-		resolution_model_done(j, tu);
+	resolution_plan(c, &tu->t, &plan);
+	/* With a model, the reads the plan calls for are done first and shown to it. */
+	run_plan(tu, &plan,
+	         uses_model(ag, AGENT_RESOLUTION) && !tu->human ? turn_read_model : turn_read);
+}
+
+/* The reads are done: the resolution model takes it from here. */
+static void
+turn_read_model(struct turn *tu)
+{
+	const struct agents *ag = tu->ag;
+	struct conversation *c = tu->c;
+	char *cause = NULL;
+	struct resolution_model_job *j = &tu->rj;
+	memset(j, 0, sizeof *j);
+	j->policy = ag->policy;
+	j->kb = ag->kb;
+	j->fresh = &ag->fresh;
+	j->tools = ag->tools;
+	j->conv = c;
+	j->triage = &tu->t;
+	j->hits = &tu->hits;
+	j->text = tu->text;
+	j->route = tu->route;
+	j->hybrid = uses_model(ag, AGENT_EMBEDDINGS);
+	j->max_rounds = models_max_tool_rounds(ag->models);
+	j->stream = models_stream(ag->models, AGENT_RESOLUTION);
+	j->on_delta = ag->on_delta;
+	j->delta_arg = ag->delta_arg;
+	j->calls = tu->calls;
+	j->ncalls = tu->ncalls;
+	j->max_calls = TURN_MAX_CALLS;
+	j->done = resolution_model_done;
+	j->arg = tu;
+	if (resolution_model_start(ag->models, j, &cause) == 0)
+		return;
+	j->error = cause;
+	j->fault = "request";
+	resolution_model_done(j, tu);
+}
+
+/* The offline agent: writes only from what the reads verified, never on a human's ticket. */
+static void
+turn_read(struct turn *tu)
+{
+	if (tu->human) {
+		turn_written(tu);
 		return;
 	}
-	resolution_plan(c, &tu->t, &plan);
-	run_plan(tu, &plan);
-	/* Writes only from what the reads verified, and never on a human's ticket. */
-	if (!tu->human) {
-		resolution_plan_writes(ag->policy, c, tu->calls, tu->ncalls, &plan);
-		run_plan(tu, &plan);
-	}
+	struct plan plan;
+	resolution_plan_writes(tu->ag->policy, tu->c, tu->calls, tu->ncalls, &plan);
+	run_plan(tu, &plan, turn_written);
+}
+
+static void
+turn_written(struct turn *tu)
+{
 	compose(tu);
 	turn_resolved(tu);
 }
@@ -670,8 +780,12 @@ conversation_turn(const struct agents *ag, struct conversation *c, const char *t
 {
 	struct sync_turn s = {0};
 	conversation_turn_start(ag, c, text, sync_done, &s);
+	/* Models and the tool backend share the process's loop; either may be all there is. */
+	struct loop *loop = ag->models  ? models_loop(ag->models)
+	                    : ag->tools ? ag->tools->loop
+	                                : NULL;
 	while (!s.done)
-		loop_once(models_loop(ag->models), -1);
+		loop_once(loop, -1);
 	*events = s.events;
 	return s.turn;
 }

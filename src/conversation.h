@@ -79,16 +79,21 @@ typedef void (*turn_done_fn)(cJSON *turn, cJSON *events, void *arg);
 /*
  * One customer message through the pipeline: triage, route, tools,
  * knowledge, resolution, validation, disclosures, escalation, reply or
- * handoff. Steps on a model backend run asynchronously on the models'
- * loop, so many conversations can be in flight at once; with every agent
- * offline, done runs before this returns. ag, c and the conversation's
- * state belong to the turn until done runs: one turn per conversation at
- * a time. Nothing here writes anywhere.
+ * handoff. Steps on a model backend (embeddings included) and calls to
+ * an HTTP tool backend run asynchronously on the process's loop -- the
+ * models' and the tool backend's must be the same one -- so many
+ * conversations can be in flight at once; with every agent offline and a
+ * local tool backend (fixture, context), done runs before this returns.
+ * ag, c and the conversation's state belong to the turn until done runs:
+ * one turn per conversation at a time. Nothing here writes anywhere.
  */
 void conversation_turn_start(const struct agents *, struct conversation *, const char *text,
                              turn_done_fn done, void *arg);
 
-/* The same, waiting for the turn (running the loop meanwhile); *events as above. */
+/*
+ * The same, waiting for the turn (running the models' loop, or the tool
+ * backend's when no agent is on a model, meanwhile); *events as above.
+ */
 cJSON *conversation_turn(const struct agents *, struct conversation *, const char *text,
                          cJSON **events);
 

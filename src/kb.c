@@ -16,7 +16,7 @@
 #include "ydoc.h"
 
 /* Bump when the index layout or tokenizer changes: old indexes are rebuilt. */
-#define KB_INDEX_SCHEMA "7"
+#define KB_INDEX_SCHEMA "8"
 /*
  * bm25 column weights: title, content, eight unindexed columns, and the
  * file's title for a section fact ("Factory reset steps" for "Acme Hub").
@@ -27,6 +27,13 @@
 #define KB_POOL 10
 /* Query terms in more facts than this are dropped (see kb_search). */
 #define KB_COMMON_MAX 20000
+/*
+ * Reciprocal rank fusion: a fact's fused score is the sum over the
+ * rankings it is in of 1 / (KB_RRF_K + rank). 60 is Cormack, Clarke and
+ * Buettcher's constant (SIGIR 2009): it lets a fact near the top of both
+ * rankings beat one at the very top of only one.
+ */
+#define KB_RRF_K 60.0
 
 /* ------------------------------------------------------------ parsing */
 
@@ -428,6 +435,15 @@ struct kb {
 	Fts5Tokenizer *tokenizer;
 	sqlite3_stmt *st_df;
 	sqlite3_stmt *st_get;
+	/* The cached fact vectors of one model, in memory, unit length, by rowid. */
+	struct {
+		char *model; /* NULL: not loaded */
+		size_t n, dim;
+		sqlite3_int64 *row;
+		float *v;
+	} vecs;
+	void *companion;
+	void (*companion_free)(void *);
 };
 
 static int
@@ -508,7 +524,7 @@ open_db(struct kb *kb, const char *path, char **cause)
 	         "DROP TABLE IF EXISTS fact_src;"
 	         "CREATE TABLE files(path TEXT PRIMARY KEY, mtime INTEGER, size INTEGER,"
 	         " nfacts INTEGER);"
-	         "CREATE TABLE fact_src(rowid INTEGER PRIMARY KEY, source TEXT);"
+	         "CREATE TABLE fact_src(rowid INTEGER PRIMARY KEY, source TEXT, hash TEXT);"
 	         "CREATE INDEX fact_src_source ON fact_src(source);"
 	         "CREATE VIRTUAL TABLE fts USING fts5(title, content, id UNINDEXED,"
 	         " source UNINDEXED, line UNINDEXED, topic UNINDEXED, product UNINDEXED,"
@@ -520,7 +536,32 @@ open_db(struct kb *kb, const char *path, char **cause)
 		exec(kb->db, "ROLLBACK", cause);
 		return -1;
 	}
+	/*
+	 * Fact vectors are keyed by what was embedded and by which model, not
+	 * by row: they survive a rebuilt index, and an edited fact or another
+	 * model simply finds no vector. So this table is never dropped above.
+	 */
+	if (exec(kb->db,
+	         "CREATE TABLE IF NOT EXISTS emb(hash TEXT NOT NULL, model TEXT NOT NULL,"
+	         " dim INTEGER NOT NULL, vec BLOB NOT NULL, PRIMARY KEY(hash, model))"
+	         " WITHOUT ROWID;",
+	         cause) != 0) {
+		exec(kb->db, "ROLLBACK", cause);
+		return -1;
+	}
 	return exec(kb->db, "COMMIT", cause);
+}
+
+/*
+ * What is embedded for a fact: its title (after the file's, for a
+ * section) and its text. Its SHA-256 keys the vector cache.
+ */
+static char *
+embed_text(const char *context, const char *title, const char *content)
+{
+	if (context != NULL && *context != '\0')
+		return xasprintf("%s: %s\n\n%s", context, title, content);
+	return xasprintf("%s\n\n%s", title, content);
 }
 
 /* Removes a file's facts from the index. */
@@ -578,8 +619,13 @@ index_file(struct kb *kb, const char *path, const struct stat *st, struct diag *
 			goto db_error;
 		}
 		sqlite3_reset(ins);
-		char *sql = sqlite3_mprintf("INSERT INTO fact_src VALUES(%lld, %Q)",
-		                            (long long)sqlite3_last_insert_rowid(kb->db), path);
+		char *etext = embed_text(f->context, f->title, f->content);
+		char hash[65];
+		sha256_hex(etext, strlen(etext), hash);
+		free(etext);
+		char *sql =
+		    sqlite3_mprintf("INSERT INTO fact_src VALUES(%lld, %Q, %Q)",
+		                    (long long)sqlite3_last_insert_rowid(kb->db), path, hash);
 		int erc = exec(kb->db, sql, cause);
 		sqlite3_free(sql);
 		if (erc != 0) {
@@ -671,6 +717,10 @@ sync_index(struct kb *kb, struct diag *d, char **cause)
 	}
 	strv_free(&gone);
 	strv_free(&files);
+	/* Vectors of text no fact holds any more are worth nothing. */
+	if (rc == 0 && kb->reindexed > 0)
+		rc = exec(kb->db, "DELETE FROM emb WHERE hash NOT IN (SELECT hash FROM fact_src)",
+		          cause);
 	if (exec(kb->db, rc == 0 ? "COMMIT" : "ROLLBACK", cause) != 0)
 		return -1;
 	return rc;
@@ -734,11 +784,23 @@ fail:
 	return NULL;
 }
 
+static void
+vecs_drop(struct kb *kb)
+{
+	free(kb->vecs.model);
+	free(kb->vecs.row);
+	free(kb->vecs.v);
+	memset(&kb->vecs, 0, sizeof kb->vecs);
+}
+
 void
 kb_close(struct kb *kb)
 {
 	if (kb == NULL)
 		return;
+	if (kb->companion_free != NULL)
+		kb->companion_free(kb->companion);
+	vecs_drop(kb);
 	if (kb->tokenizer)
 		kb->tok.xDelete(kb->tokenizer);
 	sqlite3_finalize(kb->st_df);
@@ -931,27 +993,40 @@ cmp_confidence(const void *a, const void *b)
 	return x->score < y->score ? 1 : x->score > y->score ? -1 : 0;
 }
 
-int
-kb_search(struct kb *kb, const char *query, int k, const struct kb_freshness *fr,
-          struct kb_hits *out, char **cause)
+/* A query, tokenized and weighed, and what its FTS5 candidates say about it. */
+struct query {
+	struct qterms q;
+	struct buf match; /* the MATCH expression: the kept terms, ORed */
+	size_t used;      /* terms in it */
+	double idf_total;
+	double best, second; /* bm25 of the best candidate and of the runner-up */
+};
+
+static void
+query_free(struct query *qu)
 {
-	struct qterms q = {0};
-	struct tok_ctx c = {.terms = &q, .text = query};
-	memset(out, 0, sizeof *out);
-	if (k <= 0)
-		k = 5;
+	qterms_free(&qu->q);
+	buf_free(&qu->match);
+}
+
+static void
+query_prepare(struct kb *kb, const char *query, struct query *qu)
+{
+	memset(qu, 0, sizeof *qu);
+	struct qterms *q = &qu->q;
+	struct tok_ctx c = {.terms = q, .text = query};
 	kb->tok.xTokenize(kb->tokenizer, &c, FTS5_TOKENIZE_QUERY, query, (int)strlen(query),
 	                  tok_query_cb);
 
 	/* Document frequencies; terms in most facts carry no signal. */
-	double n = (double)kb->nfacts, idf_total = 0;
-	for (size_t i = 0; i < q.n; i++) {
-		sqlite3_bind_text(kb->st_df, 1, q.v[i].stem, -1, SQLITE_STATIC);
-		q.v[i].df = sqlite3_step(kb->st_df) == SQLITE_ROW
-		                ? (long)sqlite3_column_int64(kb->st_df, 0)
-		                : 0;
+	double n = (double)kb->nfacts;
+	for (size_t i = 0; i < q->n; i++) {
+		sqlite3_bind_text(kb->st_df, 1, q->v[i].stem, -1, SQLITE_STATIC);
+		q->v[i].df = sqlite3_step(kb->st_df) == SQLITE_ROW
+		                 ? (long)sqlite3_column_int64(kb->st_df, 0)
+		                 : 0;
 		sqlite3_reset(kb->st_df);
-		q.v[i].idf = bm25_idf(n, (double)q.v[i].df);
+		q->v[i].idf = bm25_idf(n, (double)q->v[i].df);
 	}
 	/*
 	 * Terms in over half the facts say nothing about relevance, and past
@@ -960,100 +1035,482 @@ kb_search(struct kb *kb, const char *query, int k, const struct kb_freshness *fr
 	 * rarest is kept.
 	 */
 	size_t rarest = 0;
-	for (size_t i = 0; i < q.n; i++)
-		if (q.v[i].df > 0 && (q.v[rarest].df == 0 || q.v[i].df < q.v[rarest].df))
+	for (size_t i = 0; i < q->n; i++)
+		if (q->v[i].df > 0 && (q->v[rarest].df == 0 || q->v[i].df < q->v[rarest].df))
 			rarest = i;
-	struct buf m;
-	buf_init(&m, 0);
-	size_t used = 0;
-	for (size_t i = 0; i < q.n; i++) {
-		int common = (n >= 20 && q.v[i].df > n / 2) || q.v[i].df > KB_COMMON_MAX;
+	buf_init(&qu->match, 0);
+	for (size_t i = 0; i < q->n; i++) {
+		int common = (n >= 20 && q->v[i].df > n / 2) || q->v[i].df > KB_COMMON_MAX;
 		if (common && i != rarest)
-			q.v[i].df = -q.v[i].df; /* marks it dropped */
+			q->v[i].df = -q->v[i].df; /* marks it dropped */
 	}
-	for (size_t i = 0; i < q.n; i++) {
-		if (q.v[i].df < 0)
+	for (size_t i = 0; i < q->n; i++) {
+		if (q->v[i].df < 0)
 			continue;
-		idf_total += q.v[i].idf;
-		if (q.v[i].df == 0)
+		qu->idf_total += q->v[i].idf;
+		if (q->v[i].df == 0)
 			continue;
-		buf_printf(&m, "%s\"", used ? " OR " : "");
-		for (const char *p = q.v[i].word; *p != '\0'; p++) {
+		buf_printf(&qu->match, "%s\"", qu->used ? " OR " : "");
+		for (const char *p = q->v[i].word; *p != '\0'; p++) {
 			if (*p == '"')
-				buf_addc(&m, '"');
-			buf_addc(&m, *p);
+				buf_addc(&qu->match, '"');
+			buf_addc(&qu->match, *p);
 		}
-		buf_addc(&m, '"');
-		used++;
+		buf_addc(&qu->match, '"');
+		qu->used++;
 	}
-	out->query_terms = used;
-	if (used == 0) {
-		buf_free(&m);
-		qterms_free(&q);
-		return 0;
-	}
+}
 
+/* The FTS5 candidates, best bm25 first, into out (at most pool). */
+static int
+lexical_pool(struct kb *kb, struct query *qu, int pool, struct kb_hits *out, char **cause)
+{
+	out->v = xcalloc((size_t)pool, sizeof *out->v);
+	if (qu->used == 0)
+		return 0;
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(kb->db,
 	                       "SELECT rowid, -bm25(fts, " KB_WEIGHTS ") FROM fts WHERE fts MATCH ?"
 	                       " ORDER BY bm25(fts, " KB_WEIGHTS ") LIMIT ?",
 	                       -1, &st, NULL) != SQLITE_OK) {
 		*cause = xasprintf("knowledge index: %s", sqlite3_errmsg(kb->db));
-		buf_free(&m);
-		qterms_free(&q);
 		return -1;
 	}
-	sqlite3_bind_text(st, 1, m.data, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, k > KB_POOL ? k : KB_POOL);
-	size_t cap = (size_t)(k > KB_POOL ? k : KB_POOL);
-	out->v = xcalloc(cap, sizeof *out->v);
+	sqlite3_bind_text(st, 1, qu->match.data, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, pool);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && out->n < (size_t)pool) {
 		struct kb_hit *h = &out->v[out->n++];
-		load_hit(kb, sqlite3_column_int64(st, 0), &h->fact);
+		h->row = sqlite3_column_int64(st, 0);
+		load_hit(kb, h->row, &h->fact);
 		h->score = sqlite3_column_double(st, 1);
 	}
 	sqlite3_finalize(st);
-	buf_free(&m);
-	if (rc != SQLITE_DONE) {
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		*cause = xasprintf("knowledge index: %s", sqlite3_errmsg(kb->db));
-		qterms_free(&q);
+		return -1;
+	}
+	if (out->n > 0) {
+		qu->best = out->v[0].score;
+		/* A lone candidate has no runner-up to be far ahead of. */
+		qu->second = out->n > 1 ? out->v[1].score : qu->best;
+	}
+	return 0;
+}
+
+/* The bm25 of one fact for the query (0 when it holds no query term). */
+static double
+fact_bm25(struct kb *kb, const struct query *qu, sqlite3_int64 row)
+{
+	sqlite3_stmt *st;
+	double score = 0;
+	if (qu->used == 0 ||
+	    sqlite3_prepare_v2(kb->db,
+	                       "SELECT -bm25(fts, " KB_WEIGHTS ") FROM fts WHERE fts MATCH ?"
+	                       " AND rowid = ?",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, qu->match.data, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, row);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		score = sqlite3_column_double(st, 0);
+	sqlite3_finalize(st);
+	return score;
+}
+
+/*
+ * A hit's features and calibrated confidence. They depend on the query
+ * and the fact alone (the best bm25 is the query's, whatever found the
+ * fact), so a fact's confidence for a query is the same in every mode.
+ */
+static void
+hit_score(struct kb *kb, const struct query *qu, struct kb_hit *h, int bm25_best)
+{
+	double best = qu->best;
+	double margin = best > 0 ? (best - qu->second) / best : 0;
+	double density = qu->idf_total > 0 ? best / qu->idf_total : 0;
+	char *all = xasprintf("%s\n%s\n%s", h->fact.context ? h->fact.context : "", h->fact.title,
+	                      h->fact.content);
+	h->feat[0] = coverage(kb, all, &qu->q, qu->idf_total, &h->feat[5]);
+	h->feat[1] = coverage(kb, h->fact.title, &qu->q, qu->idf_total, NULL);
+	h->feat[2] = best > 0 ? h->score / best : 0;
+	h->feat[3] = bm25_best ? margin : 0;
+	h->feat[4] = density;
+	free(all);
+	h->confidence = kb_calibrate(h->feat);
+}
+
+/* What a hit shows: "Factory reset steps: Acme Hub", and its freshness. */
+static void
+hit_finish(struct kb_hit *h, const struct kb_freshness *fr)
+{
+	if (h->fact.context != NULL) {
+		char *t = xasprintf("%s: %s", h->fact.context, h->fact.title);
+		free(h->fact.title);
+		h->fact.title = t;
+	}
+	if (fr != NULL)
+		h->freshness_days = kb_fact_freshness(&h->fact, fr, &h->stale);
+}
+
+/* The lexical ranking: the pool scored, best confidence first. */
+static int
+lexical(struct kb *kb, const char *query, int pool, struct query *qu, struct kb_hits *out,
+        char **cause)
+{
+	memset(out, 0, sizeof *out);
+	query_prepare(kb, query, qu);
+	out->query_terms = qu->used;
+	if (lexical_pool(kb, qu, pool, out, cause) != 0) {
 		kb_hits_free(out);
 		return -1;
 	}
-
-	if (out->n > 0) {
-		double best = out->v[0].score;
-		/* A lone candidate has no runner-up to be far ahead of. */
-		double second = out->n > 1 ? out->v[1].score : best;
-		double margin = best > 0 ? (best - second) / best : 0;
-		double density = idf_total > 0 ? best / idf_total : 0;
-		for (size_t i = 0; i < out->n; i++) {
-			struct kb_hit *h = &out->v[i];
-			char *all = xasprintf("%s\n%s\n%s", h->fact.context ? h->fact.context : "",
-			                      h->fact.title, h->fact.content);
-			h->feat[0] = coverage(kb, all, &q, idf_total, &h->feat[5]);
-			h->feat[1] = coverage(kb, h->fact.title, &q, idf_total, NULL);
-			h->feat[2] = best > 0 ? h->score / best : 0;
-			h->feat[3] = i == 0 ? margin : 0;
-			h->feat[4] = density;
-			free(all);
-			h->confidence = kb_calibrate(h->feat);
-			if (h->fact.context !=
-			    NULL) { /* shown as "Factory reset steps: Acme Hub" */
-				char *t = xasprintf("%s: %s", h->fact.context, h->fact.title);
-				free(h->fact.title);
-				h->fact.title = t;
-			}
-			if (fr != NULL)
-				h->freshness_days = kb_fact_freshness(&h->fact, fr, &h->stale);
-		}
-	}
+	for (size_t i = 0; i < out->n; i++)
+		hit_score(kb, qu, &out->v[i], i == 0);
 	/* The calibrated model orders the hits: it ranks better than bm25 alone. */
 	qsort(out->v, out->n, sizeof *out->v, cmp_confidence);
+	return 0;
+}
+
+int
+kb_search(struct kb *kb, const char *query, int k, const struct kb_freshness *fr,
+          struct kb_hits *out, char **cause)
+{
+	struct query qu;
+	if (k <= 0)
+		k = 5;
+	int rc = lexical(kb, query, k > KB_POOL ? k : KB_POOL, &qu, out, cause);
+	query_free(&qu);
+	if (rc != 0)
+		return -1;
 	while (out->n > (size_t)k)
 		fact_free(&out->v[--out->n].fact);
-	qterms_free(&q);
+	for (size_t i = 0; i < out->n; i++)
+		hit_finish(&out->v[i], fr);
+	return 0;
+}
+
+/* ---------------------------------------------------------- embeddings */
+
+void
+kb_set_companion(struct kb *kb, void *p, void (*free_fn)(void *))
+{
+	kb->companion = p;
+	kb->companion_free = free_fn;
+}
+
+void *
+kb_companion(const struct kb *kb)
+{
+	return kb->companion;
+}
+
+void
+kb_embed_todo_free(struct kb_embed_todo *t)
+{
+	strv_free(&t->hashes);
+	strv_free(&t->texts);
+}
+
+int
+kb_embed_pending(struct kb *kb, const char *model, struct kb_embed_todo *out, char **cause)
+{
+	sqlite3_stmt *st;
+	memset(out, 0, sizeof *out);
+	/* One vector per distinct text: facts that say the same share it. */
+	if (sqlite3_prepare_v2(kb->db,
+	                       "SELECT f.hash, t.context, t.title, t.content FROM fact_src f"
+	                       " JOIN fts t ON t.rowid = f.rowid"
+	                       " WHERE NOT EXISTS (SELECT 1 FROM emb e"
+	                       "  WHERE e.hash = f.hash AND e.model = ?1)"
+	                       " GROUP BY f.hash ORDER BY min(f.rowid)",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		*cause = xasprintf("knowledge index: %s", sqlite3_errmsg(kb->db));
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *hash = (const char *)sqlite3_column_text(st, 0);
+		const char *ctx = (const char *)sqlite3_column_text(st, 1);
+		const char *title = (const char *)sqlite3_column_text(st, 2);
+		const char *content = (const char *)sqlite3_column_text(st, 3);
+		if (hash == NULL)
+			continue;
+		strv_add(&out->hashes, hash);
+		strv_take(&out->texts, embed_text(ctx, title ? title : "", content ? content : ""));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		*cause = xasprintf("knowledge index: %s", sqlite3_errmsg(kb->db));
+		kb_embed_todo_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+int
+kb_embed_put(struct kb *kb, const char *model, const char *const *hashes, const float *v, size_t n,
+             size_t dim, char **cause)
+{
+	sqlite3_stmt *del = NULL, *ins = NULL;
+	if (dim == 0) {
+		*cause = xstrdup("knowledge index: a vector of no dimension");
+		return -1;
+	}
+	if (exec(kb->db, "BEGIN IMMEDIATE", cause) != 0)
+		return -1;
+	/* A model's vectors all have one dimension: others are from an older setting. */
+	if (sqlite3_prepare_v2(kb->db, "DELETE FROM emb WHERE model = ?1 AND dim <> ?2", -1, &del,
+	                       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(kb->db, "INSERT OR REPLACE INTO emb VALUES(?1, ?2, ?3, ?4)", -1,
+	                       &ins, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(del, 1, model, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(del, 2, (sqlite3_int64)dim);
+	if (sqlite3_step(del) != SQLITE_DONE)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_text(ins, 1, hashes[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 2, model, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 3, (sqlite3_int64)dim);
+		sqlite3_bind_blob(ins, 4, v + i * dim, (int)(dim * sizeof *v), SQLITE_STATIC);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			goto fail;
+		sqlite3_reset(ins);
+	}
+	sqlite3_finalize(del);
+	sqlite3_finalize(ins);
+	vecs_drop(kb);
+	return exec(kb->db, "COMMIT", cause);
+fail:
+	*cause = xasprintf("knowledge index: %s", sqlite3_errmsg(kb->db));
+	sqlite3_finalize(del);
+	sqlite3_finalize(ins);
+	exec(kb->db, "ROLLBACK", &(char *){NULL});
+	vecs_drop(kb);
+	return -1;
+}
+
+int
+kb_embed_forget(struct kb *kb, const char *model, char **cause)
+{
+	char *sql = sqlite3_mprintf("DELETE FROM emb WHERE model = %Q", model);
+	int rc = exec(kb->db, sql, cause);
+	sqlite3_free(sql);
+	vecs_drop(kb);
+	return rc;
+}
+
+static int
+cmp_row(const void *a, const void *b)
+{
+	sqlite3_int64 x = *(const sqlite3_int64 *)a, y = *(const sqlite3_int64 *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Loads the model's fact vectors (unit length, sorted by rowid) unless they are loaded. */
+static int
+vecs_load(struct kb *kb, const char *model, char **cause)
+{
+	if (kb->vecs.model != NULL && strcmp(kb->vecs.model, model) == 0)
+		return 0;
+	vecs_drop(kb);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(kb->db,
+	                       "SELECT f.rowid, e.dim, e.vec FROM fact_src f JOIN emb e"
+	                       " ON e.hash = f.hash AND e.model = ?1 ORDER BY f.rowid",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		*cause = xasprintf("knowledge index: %s", sqlite3_errmsg(kb->db));
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
+	size_t cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t dim = (size_t)sqlite3_column_int64(st, 1);
+		const unsigned char *blob = sqlite3_column_blob(st, 2); /* maybe unaligned */
+		if (dim == 0 || blob == NULL ||
+		    (size_t)sqlite3_column_bytes(st, 2) != dim * sizeof(float) ||
+		    (kb->vecs.dim != 0 && dim != kb->vecs.dim))
+			continue;
+		kb->vecs.dim = dim;
+		if (kb->vecs.n == cap) {
+			cap = cap ? cap * 2 : 64;
+			kb->vecs.row = xreallocarray(kb->vecs.row, cap, sizeof *kb->vecs.row);
+			kb->vecs.v = xreallocarray(kb->vecs.v, cap * dim, sizeof *kb->vecs.v);
+		}
+		float *dst = kb->vecs.v + kb->vecs.n * dim;
+		double norm = 0;
+		for (size_t j = 0; j < dim; j++) {
+			memcpy(&dst[j], blob + j * sizeof dst[j], sizeof dst[j]);
+			norm += (double)dst[j] * dst[j];
+		}
+		norm = sqrt(norm);
+		if (!(norm > 0) || !isfinite(norm))
+			continue;
+		for (size_t j = 0; j < dim; j++)
+			dst[j] = (float)(dst[j] / norm);
+		kb->vecs.row[kb->vecs.n++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		*cause = xasprintf("knowledge index: %s", sqlite3_errmsg(kb->db));
+		vecs_drop(kb);
+		return -1;
+	}
+	kb->vecs.model = xstrdup(model);
+	return 0;
+}
+
+size_t
+kb_embedded(struct kb *kb, const char *model)
+{
+	char *cause = NULL;
+	if (vecs_load(kb, model, &cause) != 0) {
+		free(cause);
+		return 0;
+	}
+	return kb->vecs.n;
+}
+
+static double
+dot(const float *a, const float *b, size_t n)
+{
+	double s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += (double)a[i] * b[i];
+	return s;
+}
+
+/* The cosine of the fact at row with the unit query vector q, or NAN when it has no vector. */
+static double
+row_cosine(const struct kb *kb, sqlite3_int64 row, const float *q)
+{
+	if (kb->vecs.n == 0)
+		return NAN;
+	const sqlite3_int64 *p =
+	    bsearch(&row, kb->vecs.row, kb->vecs.n, sizeof *kb->vecs.row, cmp_row);
+	if (p == NULL)
+		return NAN;
+	return dot(kb->vecs.v + (size_t)(p - kb->vecs.row) * kb->vecs.dim, q, kb->vecs.dim);
+}
+
+static int
+cmp_fused(const void *a, const void *b)
+{
+	const struct kb_hit *x = a, *y = b;
+	if (x->fused != y->fused)
+		return x->fused < y->fused ? 1 : -1;
+	return cmp_confidence(a, b);
+}
+
+double
+kb_rrf(int fts_rank, int vector_rank)
+{
+	double f = 0;
+	if (fts_rank > 0)
+		f += 1.0 / (KB_RRF_K + fts_rank);
+	if (vector_rank > 0)
+		f += 1.0 / (KB_RRF_K + vector_rank);
+	return f;
+}
+
+int
+kb_search_hybrid(struct kb *kb, const char *query, const float *qvec, size_t dim, const char *model,
+                 int k, const struct kb_freshness *fr, struct kb_hits *out, char **cause)
+{
+	if (k <= 0)
+		k = 5;
+	int pool = k > KB_POOL ? k : KB_POOL;
+	memset(out, 0, sizeof *out);
+	if (vecs_load(kb, model, cause) != 0)
+		return -1;
+	if (kb->vecs.n > 0 && kb->vecs.dim != dim) {
+		/* The model answers in another dimension now: its old vectors are worthless. */
+		*cause =
+		    xasprintf("the query vector has %zu values and the cached fact vectors %zu;"
+		              " the facts will be embedded again",
+		              dim, kb->vecs.dim);
+		char *why = NULL;
+		kb_embed_forget(kb, model, &why);
+		free(why);
+		return -1;
+	}
+	double qn = 0;
+	for (size_t j = 0; j < dim; j++)
+		qn += (double)qvec[j] * qvec[j];
+	qn = sqrt(qn);
+	if (dim == 0 || !(qn > 0) || !isfinite(qn)) {
+		*cause = xstrdup("the query vector has no length");
+		return -1;
+	}
+	float *q = xmalloc(dim * sizeof *q);
+	for (size_t j = 0; j < dim; j++)
+		q[j] = (float)(qvec[j] / qn);
+
+	struct query qu;
+	if (lexical(kb, query, pool, &qu, out, cause) != 0) {
+		query_free(&qu);
+		free(q);
+		return -1;
+	}
+	out->hybrid = 1;
+	for (size_t i = 0; i < out->n; i++) {
+		out->v[i].fts_rank = (int)i + 1;
+		out->v[i].cosine = row_cosine(kb, out->v[i].row, q);
+	}
+
+	/* The vector ranking: the pool's worth of nearest facts, best first. */
+	size_t nv = 0;
+	size_t *top = xcalloc((size_t)pool, sizeof *top);
+	double *topc = xcalloc((size_t)pool, sizeof *topc);
+	for (size_t i = 0; i < kb->vecs.n; i++) {
+		double c = dot(kb->vecs.v + i * dim, q, dim);
+		if (nv == (size_t)pool && c <= topc[nv - 1])
+			continue;
+		size_t at = nv < (size_t)pool ? nv++ : nv - 1;
+		while (at > 0 && topc[at - 1] < c) {
+			top[at] = top[at - 1];
+			topc[at] = topc[at - 1];
+			at--;
+		}
+		top[at] = i;
+		topc[at] = c;
+	}
+	/* Merge: a fact in both rankings is one hit; the others join with their own features. */
+	out->v = xreallocarray(out->v, out->n + nv, sizeof *out->v);
+	for (size_t r = 0; r < nv; r++) {
+		sqlite3_int64 row = kb->vecs.row[top[r]];
+		struct kb_hit *h = NULL;
+		for (size_t i = 0; i < out->n && h == NULL; i++)
+			if (out->v[i].row == row)
+				h = &out->v[i];
+		if (h == NULL) {
+			h = &out->v[out->n++];
+			memset(h, 0, sizeof *h);
+			h->row = row;
+			load_hit(kb, row, &h->fact);
+			h->score = fact_bm25(kb, &qu, row);
+			hit_score(kb, &qu, h, 0);
+			h->cosine = topc[r];
+		}
+		h->vector_rank = (int)r + 1;
+	}
+	free(top);
+	free(topc);
+	query_free(&qu);
+	free(q);
+
+	for (size_t i = 0; i < out->n; i++)
+		out->v[i].fused = kb_rrf(out->v[i].fts_rank, out->v[i].vector_rank);
+	qsort(out->v, out->n, sizeof *out->v, cmp_fused);
+	while (out->n > (size_t)k)
+		fact_free(&out->v[--out->n].fact);
+	for (size_t i = 0; i < out->n; i++) {
+		out->v[i].hybrid = 1;
+		hit_finish(&out->v[i], fr);
+	}
 	return 0;
 }
 
@@ -1076,5 +1533,20 @@ kb_hit_json(const struct kb_hit *h)
 	cJSON_AddBoolToObject(o, "stale", h->stale);
 	cJSON_AddNumberToObject(o, "confidence", round(h->confidence * 1000) / 1000);
 	cJSON_AddNumberToObject(o, "score", round(h->score * 1000) / 1000);
+	if (h->hybrid) {
+		if (isnan(h->cosine))
+			cJSON_AddNullToObject(o, "cosine");
+		else
+			cJSON_AddNumberToObject(o, "cosine", round(h->cosine * 1000) / 1000);
+		cJSON *r = cJSON_AddObjectToObject(o, "ranks");
+		if (h->fts_rank > 0)
+			cJSON_AddNumberToObject(r, "fts", h->fts_rank);
+		else
+			cJSON_AddNullToObject(r, "fts");
+		if (h->vector_rank > 0)
+			cJSON_AddNumberToObject(r, "vector", h->vector_rank);
+		else
+			cJSON_AddNullToObject(r, "vector");
+	}
 	return o;
 }

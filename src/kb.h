@@ -6,6 +6,7 @@
 
 #include "diag.h"
 #include "types.h"
+#include "util.h"
 
 /* One discrete fact (a file, or one "## " section of a file). */
 struct kb_fact {
@@ -86,12 +87,19 @@ struct kb_hit {
 	int freshness_days;
 	int stale;
 	double feat[KB_NFEAT]; /* what the confidence was computed from */
+	/* Hybrid retrieval (kb_search_hybrid) only: */
+	int hybrid;
+	double cosine;             /* with the query's vector; NAN when the fact has none */
+	int fts_rank, vector_rank; /* 1-based place in each ranking, 0 when not in it */
+	double fused;              /* kb_rrf of the two */
+	long long row;             /* the fact's row in the index */
 };
 
 struct kb_hits {
 	struct kb_hit *v;
 	size_t n;
 	size_t query_terms; /* terms left after stopwords and common terms */
+	int hybrid;         /* fused with a vector ranking */
 };
 void kb_hits_free(struct kb_hits *);
 
@@ -102,7 +110,69 @@ void kb_hits_free(struct kb_hits *);
 int kb_search(struct kb *, const char *query, int k, const struct kb_freshness *,
               struct kb_hits *out, char **cause);
 
-/* One hit as DESIGN.md's retrieval hit object; caller frees. */
+/* ------------------------------------------------------ embeddings */
+
+/*
+ * Fact vectors live in the index database, keyed by the SHA-256 of the
+ * text embedded (the fact's title, after its file's title for a section,
+ * and its content) and by the model's name: a fact is embedded once per
+ * model, an edited fact or another model finds no vector and is embedded
+ * again, and the vectors outlive a rebuilt index. Vectors of text no
+ * fact holds any more are dropped when the KB changes.
+ */
+
+/* Facts without a vector for a model: content hashes and the text to embed. */
+struct kb_embed_todo {
+	struct strv hashes, texts;
+};
+void kb_embed_todo_free(struct kb_embed_todo *);
+/* The distinct fact texts with no vector for model, in index order. Returns 0 or -1. */
+int kb_embed_pending(struct kb *, const char *model, struct kb_embed_todo *out, char **cause);
+/*
+ * Stores n vectors of dim floats (row i for hashes[i]) for model, in one
+ * transaction; the model's vectors of another dimension are dropped.
+ */
+int kb_embed_put(struct kb *, const char *model, const char *const *hashes, const float *v,
+                 size_t n, size_t dim, char **cause);
+/* Drops every vector of model. */
+int kb_embed_forget(struct kb *, const char *model, char **cause);
+/* Facts that have a vector for model. */
+size_t kb_embedded(struct kb *, const char *model);
+
+/* The reciprocal rank fusion score of 1-based ranks (0: not in that ranking). */
+double kb_rrf(int fts_rank, int vector_rank);
+
+/*
+ * Hybrid retrieval: the FTS5 ranking (kb_search's candidates, ordered by
+ * confidence) fused by reciprocal rank with the cosine ranking of the
+ * query's vector qvec (dim floats, from model) against the cached fact
+ * vectors; facts without a vector take part in the FTS5 ranking only.
+ * Up to k hits, best fused score first.
+ *
+ * The confidence stays kb_calibrate's: a function of the query and the
+ * fact alone (a fact the vector ranking found is scored on the same
+ * lexical features, its bm25 computed for it), so a fact has the same
+ * confidence for a query with or without embeddings, and a threshold
+ * means what it meant. Cosines are not calibrated: they order, they do
+ * not vouch.
+ *
+ * Returns 0, or -1 with *cause on a database error, a query vector of no
+ * length, or a dimension other than the cached vectors' (those are then
+ * dropped, to be embedded again).
+ */
+int kb_search_hybrid(struct kb *, const char *query, const float *qvec, size_t dim,
+                     const char *model, int k, const struct kb_freshness *, struct kb_hits *out,
+                     char **cause);
+
+/*
+ * One pointer another module keeps with the open index (the retrieval
+ * service's state); kb_close calls free_fn on it.
+ */
+void kb_set_companion(struct kb *, void *p, void (*free_fn)(void *));
+void *kb_companion(const struct kb *);
+
+/* One hit as DESIGN.md's retrieval hit object (plus "cosine" and "ranks" when hybrid); caller
+ * frees. */
 cJSON *kb_hit_json(const struct kb_hit *);
 
 /* Stopwords: is this lower-case word one? */

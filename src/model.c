@@ -14,8 +14,9 @@
 
 struct endpoint {
 	const struct endpoint_settings *cfg;
-	char *url;  /* .../chat/completions */
-	char *auth; /* "Authorization: Bearer ..." or NULL; never printed */
+	char *url;       /* .../chat/completions */
+	char *embed_url; /* .../embeddings */
+	char *auth;      /* "Authorization: Bearer ..." or NULL; never printed */
 	struct breaker breaker;
 };
 
@@ -46,7 +47,14 @@ struct call {
 	double cost;
 	struct wire_stream *stream;
 	uint64_t timer;
+	/* An embeddings call instead of a chat completion. */
+	int embed;
+	struct strv inputs;
+	model_embed_fn edone;
 };
+
+/* Vectors as JSON text are large: 2,048 inputs of 3,072 floats is about 100 MB. */
+#define EMBED_MAX_BODY ((size_t)256 << 20)
 
 static const char *const role_prompt_files[AGENT__N] = {"triage", "resolution", "knowledge",
                                                         "handoff", NULL};
@@ -77,6 +85,7 @@ models_new(struct loop *loop, const struct settings *s, const char *datadir, cha
 		while (bl > 0 && base[bl - 1] == '/')
 			bl--;
 		ep->url = xasprintf("%.*s/chat/completions", (int)bl, base);
+		ep->embed_url = xasprintf("%.*s/embeddings", (int)bl, base);
 		const char *key = e->api_key_env ? getenv(e->api_key_env) : NULL;
 		if (key != NULL && *key != '\0') {
 			if (strpbrk(key, "\r\n") != NULL) {
@@ -130,6 +139,7 @@ models_free(struct models *m)
 	http_client_free(m->http); /* runs the callbacks of what was in flight */
 	for (size_t i = 0; i < m->nep; i++) {
 		free(m->ep[i].url);
+		free(m->ep[i].embed_url);
 		if (m->ep[i].auth != NULL) {
 			explicit_bzero(m->ep[i].auth, strlen(m->ep[i].auth));
 			free(m->ep[i].auth);
@@ -187,7 +197,35 @@ call_free(struct call *k)
 {
 	cJSON_Delete(k->req.messages);
 	wire_stream_free(k->stream);
+	strv_free(&k->inputs);
 	free(k);
+}
+
+/* Counts the end of a call. */
+static void
+ended(struct call *k, int ok)
+{
+	struct models *m = k->m;
+	if (ok)
+		m->stats.ok++;
+	else
+		m->stats.failed++;
+	m->stats.inflight--;
+}
+
+/* Ends an embeddings call with a result. */
+static void
+finish_embed(struct call *k, struct embed_result *r)
+{
+	struct models *m = k->m;
+	r->attempts = k->attempts;
+	r->prompt_tokens = k->prompt_tokens;
+	r->cost_usd = k->cost;
+	r->elapsed_ms = (double)(loop_now(m->loop) - k->started);
+	r->model = m->settings->agents[AGENT_EMBEDDINGS].model;
+	ended(k, r->ok);
+	k->edone(r, k->arg);
+	call_free(k);
 }
 
 /* Ends the call with a result. */
@@ -202,11 +240,7 @@ finish(struct call *k, struct model_result *r)
 	r->cost_usd = k->cost;
 	r->elapsed_ms = (double)(loop_now(m->loop) - k->started);
 	r->model = m->settings->agents[k->req.role].model;
-	if (r->ok)
-		m->stats.ok++;
-	else
-		m->stats.failed++;
-	m->stats.inflight--;
+	ended(k, r->ok);
 	k->done(r, k->arg);
 	call_free(k);
 }
@@ -214,6 +248,11 @@ finish(struct call *k, struct model_result *r)
 static void
 fail(struct call *k, const char *fault, const char *why)
 {
+	if (k->embed) {
+		struct embed_result e = {.ok = 0, .fault = fault, .error = why};
+		finish_embed(k, &e);
+		return;
+	}
 	struct model_result r = {.ok = 0, .fault = fault, .error = why};
 	finish(k, &r);
 }
@@ -247,21 +286,27 @@ retry_or_fail(struct call *k, enum fault f, const char *name, const char *why, l
 	k->timer = loop_timer_add(m->loop, (long)ms, retry_timer, k);
 }
 
+/* Adds usage to the call and the client; model is the one that answered, or NULL. */
+static void
+count_tokens(struct call *k, const struct wire_usage *u, const char *model)
+{
+	struct models *m = k->m;
+	if (!u->present)
+		return;
+	k->prompt_tokens += u->prompt_tokens;
+	k->completion_tokens += u->completion_tokens;
+	double c = wire_cost_usd(m->prices, m->nprices,
+	                         model ? model : m->settings->agents[k->req.role].model, u, NULL);
+	k->cost += c;
+	m->stats.prompt_tokens += u->prompt_tokens;
+	m->stats.completion_tokens += u->completion_tokens;
+	m->stats.cost_usd += c;
+}
+
 static void
 count_usage(struct call *k, const struct wire_reply *rep)
 {
-	if (!rep->usage.present)
-		return;
-	struct models *m = k->m;
-	k->prompt_tokens += rep->usage.prompt_tokens;
-	k->completion_tokens += rep->usage.completion_tokens;
-	double c = wire_cost_usd(m->prices, m->nprices,
-	                         rep->model ? rep->model : m->settings->agents[k->req.role].model,
-	                         &rep->usage, NULL);
-	k->cost += c;
-	m->stats.prompt_tokens += rep->usage.prompt_tokens;
-	m->stats.completion_tokens += rep->usage.completion_tokens;
-	m->stats.cost_usd += c;
+	count_tokens(k, &rep->usage, rep->model);
 }
 
 /* A parsed answer: checks the schema, repairs once, or finishes. */
@@ -316,6 +361,38 @@ answered(struct call *k, struct wire_reply *rep)
 	free(cause);
 }
 
+/* A 200 answer to an embeddings request: vectors, or why not. */
+static void
+embedded(struct call *k, const struct http_result *h)
+{
+	struct wire_embeddings e;
+	char *cause = NULL;
+	if (wire_parse_embeddings(h->body, h->len, k->inputs.n, &e, &cause) != 0) {
+		char *clean = wire_clean_text(cause, strlen(cause), 300);
+		free(cause);
+		/* Not an embeddings body at all (cut, or not JSON): the server's fault, retried. */
+		cJSON *j = cJSON_ParseWithLength(h->body, h->len);
+		int parsed = j != NULL;
+		cJSON_Delete(j);
+		if (!parsed) {
+			retry_or_fail(k, fault_classify(0, TRANSPORT_TRUNCATED, NULL),
+			              "invalid-response", clean, -1);
+		} else {
+			breaker_record(&k->ep->breaker, 1, loop_now(k->m->loop));
+			char *msg = xasprintf("invalid vectors: %s", clean);
+			fail(k, "invalid-vectors", msg);
+			free(msg);
+		}
+		free(clean);
+		return;
+	}
+	breaker_record(&k->ep->breaker, 1, loop_now(k->m->loop));
+	count_tokens(k, &e.usage, e.model);
+	struct embed_result r = {.ok = 1, .v = e.v, .n = e.n, .dim = e.dim};
+	finish_embed(k, &r);
+	wire_embeddings_free(&e);
+}
+
 /* The transport failure's class for fault_classify, and its short name. */
 static enum transport_error
 transport_of(enum http_error e, const char **name)
@@ -365,6 +442,10 @@ http_done(const struct http_result *h, void *arg)
 		free(code);
 		return;
 	}
+	if (k->embed) {
+		embedded(k, h);
+		return;
+	}
 	struct wire_reply rep = {0};
 	int rc = k->stream ? wire_stream_finish(k->stream, &rep, &cause)
 	                   : wire_parse_response(h->body, h->len, &rep, &cause);
@@ -395,6 +476,51 @@ on_chunk(const char *data, size_t len, void *arg)
 		free(cause); /* it sticks: wire_stream_finish reports it */
 }
 
+/* Sends an embeddings call's request (the breaker was asked already). */
+static void
+send_embed(struct call *k)
+{
+	struct models *m = k->m;
+	char *cause = NULL;
+	struct wire_embed_request w = {
+	    .model = m->settings->agents[AGENT_EMBEDDINGS].model,
+	    .inputs = (const char *const *)k->inputs.v,
+	    .n = k->inputs.n,
+	};
+	char *body = wire_embeddings_body(&w, &cause);
+	if (body == NULL) {
+		char *msg = xasprintf("cannot build the request: %s", cause);
+		fail(k, "request", msg);
+		free(msg);
+		free(cause);
+		return;
+	}
+	const char *headers[3];
+	size_t nh = 0;
+	headers[nh++] = "Content-Type: application/json";
+	if (k->ep->auth != NULL)
+		headers[nh++] = k->ep->auth;
+	headers[nh] = NULL;
+	struct http_request hr = {
+	    .method = "POST",
+	    .url = k->ep->embed_url,
+	    .headers = headers,
+	    .body = body,
+	    .body_len = strlen(body),
+	    .connect_timeout_ms = k->ep->cfg->connect_timeout_ms,
+	    .first_byte_timeout_ms = k->ep->cfg->first_byte_timeout_ms,
+	    .total_timeout_ms = k->ep->cfg->total_timeout_ms,
+	    .max_body = EMBED_MAX_BODY,
+	};
+	k->attempts++;
+	uint64_t id = http_start(m->http, &hr, http_done, k, &cause);
+	free(body);
+	if (id == 0) {
+		fail(k, "request", cause);
+		free(cause);
+	}
+}
+
 static void
 send_request(struct call *k)
 {
@@ -408,6 +534,10 @@ send_request(struct call *k)
 		                      k->ep->cfg->name);
 		fail(k, "breaker-open", msg);
 		free(msg);
+		return;
+	}
+	if (k->embed) {
+		send_embed(k);
 		return;
 	}
 	struct wire_request w = {
@@ -492,6 +622,47 @@ model_call(struct models *m, struct model_req *req, model_done_fn done, void *ar
 	m->stats.calls++;
 	m->stats.inflight++;
 	/* Sent from the loop, so done never runs inside model_call. */
+	k->timer = loop_timer_add(m->loop, 0, start_timer, k);
+	return 0;
+}
+
+int
+models_can_embed(const struct models *m)
+{
+	return m->agent_ep[AGENT_EMBEDDINGS] != NULL &&
+	       m->settings->agents[AGENT_EMBEDDINGS].model != NULL;
+}
+
+int
+model_embed(struct models *m, const char *const *inputs, size_t n, model_embed_fn done, void *arg,
+            char **cause)
+{
+	if (!models_can_embed(m)) {
+		*cause = xstrdup("the embeddings agent has no endpoint or model");
+		return -1;
+	}
+	if (n == 0 || n > MODEL_EMBED_MAX) {
+		*cause =
+		    xasprintf("%zu inputs to embed (1 to %d in one request)", n, MODEL_EMBED_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (inputs[i] == NULL || *inputs[i] == '\0') {
+			*cause = xasprintf("input %zu to embed is empty", i);
+			return -1;
+		}
+	struct call *k = xcalloc(1, sizeof *k);
+	k->m = m;
+	k->ep = m->agent_ep[AGENT_EMBEDDINGS];
+	k->req.role = AGENT_EMBEDDINGS;
+	k->embed = 1;
+	for (size_t i = 0; i < n; i++)
+		strv_add(&k->inputs, inputs[i]);
+	k->edone = done;
+	k->arg = arg;
+	k->started = loop_now(m->loop);
+	m->stats.calls++;
+	m->stats.inflight++;
 	k->timer = loop_timer_add(m->loop, 0, start_timer, k);
 	return 0;
 }

@@ -80,6 +80,38 @@ typedef void (*model_done_fn)(const struct model_result *, void *arg);
  */
 int model_call(struct models *, struct model_req *, model_done_fn done, void *arg, char **cause);
 
+/*
+ * Embeddings: the vectors of the embeddings agent's model for inputs
+ * (copied; at most MODEL_EMBED_MAX inputs, none empty), in one request
+ * to its endpoint's .../embeddings, with the same retries, backoff,
+ * circuit breaker, timeouts and key as a chat call. The answer is
+ * checked (wire_parse_embeddings): one finite vector per input, all of
+ * one dimension; a body that does not parse is retried like a cut
+ * stream, vectors that parse but are wrong fail the call at once with
+ * fault "invalid-vectors". done runs exactly once, from the loop.
+ * Returns 0, or -1 with *cause when the request cannot be made (no
+ * embeddings model or endpoint, no input, too many): done is not called.
+ */
+#define MODEL_EMBED_MAX 2048
+
+struct embed_result {
+	int ok;
+	const char *error, *fault; /* as in struct model_result */
+	const float *v; /* n * dim floats, row i for input i; valid during the callback */
+	size_t n, dim;
+	int attempts;
+	int64_t prompt_tokens;
+	double cost_usd;
+	double elapsed_ms;
+	const char *model;
+};
+typedef void (*model_embed_fn)(const struct embed_result *, void *arg);
+
+int model_embed(struct models *, const char *const *inputs, size_t n, model_embed_fn done,
+                void *arg, char **cause);
+/* Whether the embeddings agent has a model and an endpoint to call. */
+int models_can_embed(const struct models *);
+
 /* What the client did so far. */
 struct model_stats {
 	uint64_t calls, ok, failed, retries, repairs, breaker_rejections;

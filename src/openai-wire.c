@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1856,4 +1857,262 @@ wire_cost_usd(const struct price *table, size_t n, const char *model, const stru
 	return ((double)(u->prompt_tokens - cached) * p->input_per_mtok +
 	        (double)cached * cached_price + (double)u->completion_tokens * p->output_per_mtok) /
 	       1e6;
+}
+
+/* ============================================================ embeddings */
+
+char *
+wire_embeddings_body(const struct wire_embed_request *r, char **cause)
+{
+	if (r->model == NULL || *r->model == '\0') {
+		*cause = xstrdup("no embeddings model");
+		return NULL;
+	}
+	if (r->n == 0) {
+		*cause = xstrdup("nothing to embed");
+		return NULL;
+	}
+	struct buf b;
+	buf_init(&b, 0);
+	buf_adds(&b, "{\"model\":");
+	buf_json_str(&b, r->model);
+	buf_adds(&b, ",\"input\":[");
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->inputs[i] == NULL || *r->inputs[i] == '\0') {
+			*cause = xasprintf("input %zu is empty", i);
+			buf_free(&b);
+			return NULL;
+		}
+		if (i > 0)
+			buf_addc(&b, ',');
+		buf_json_str(&b, r->inputs[i]);
+	}
+	buf_addc(&b, ']');
+	if (r->dimensions > 0)
+		buf_printf(&b, ",\"dimensions\":%d", r->dimensions);
+	buf_addc(&b, '}');
+	return take(&b);
+}
+
+void
+wire_embeddings_free(struct wire_embeddings *e)
+{
+	free(e->v);
+	free(e->model);
+	memset(e, 0, sizeof *e);
+}
+
+static int
+b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+/* Decodes base64 (standard or URL alphabet, padding optional); NULL when malformed. */
+static unsigned char *
+b64_decode(const char *s, size_t *outlen)
+{
+	size_t len = strlen(s);
+	while (len > 0 && s[len - 1] == '=')
+		len--;
+	if (len % 4 == 1)
+		return NULL;
+	unsigned char *out = xmalloc(len / 4 * 3 + 3);
+	size_t o = 0;
+	unsigned acc = 0;
+	int bits = 0;
+	for (size_t i = 0; i < len; i++) {
+		int v = b64_value((unsigned char)s[i]);
+		if (v < 0) {
+			free(out);
+			return NULL;
+		}
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	*outlen = o;
+	return out;
+}
+
+/* One embedding: a new array of *dim finite floats, or NULL with *cause. */
+static float *
+parse_vector(const cJSON *e, size_t i, size_t *dim, char **cause)
+{
+	size_t d;
+	float *v = NULL;
+	if (cJSON_IsArray(e)) {
+		d = (size_t)cJSON_GetArraySize(e);
+		if (d == 0 || d > WIRE_EMBED_MAX_DIM) {
+			*cause = xasprintf("data[%zu].embedding has %zu values", i, d);
+			return NULL;
+		}
+		v = xcalloc(d, sizeof *v);
+		size_t j = 0;
+		const cJSON *x;
+		cJSON_ArrayForEach(x, e)
+		{
+			if (!cJSON_IsNumber(x) || !isfinite(x->valuedouble) ||
+			    fabs(x->valuedouble) > FLT_MAX) {
+				*cause = xasprintf(
+				    "data[%zu].embedding[%zu] is not a finite number", i, j);
+				free(v);
+				return NULL;
+			}
+			v[j++] = (float)x->valuedouble;
+		}
+	} else if (cJSON_IsString(e)) {
+		size_t nb = 0;
+		unsigned char *raw = b64_decode(e->valuestring, &nb);
+		if (raw == NULL || nb == 0 || nb % 4 != 0 || nb / 4 > WIRE_EMBED_MAX_DIM) {
+			*cause =
+			    xasprintf("data[%zu].embedding is not base64 of float32 values", i);
+			free(raw);
+			return NULL;
+		}
+		d = nb / 4;
+		v = xcalloc(d, sizeof *v);
+		for (size_t j = 0; j < d; j++) {
+			uint32_t u = (uint32_t)raw[4 * j] | (uint32_t)raw[4 * j + 1] << 8 |
+			             (uint32_t)raw[4 * j + 2] << 16 |
+			             (uint32_t)raw[4 * j + 3] << 24;
+			memcpy(&v[j], &u, sizeof u);
+			if (!isfinite(v[j])) {
+				*cause = xasprintf(
+				    "data[%zu].embedding[%zu] is not a finite number", i, j);
+				free(raw);
+				free(v);
+				return NULL;
+			}
+		}
+		free(raw);
+	} else {
+		*cause = e == NULL ? xasprintf("data[%zu] has no embedding", i)
+		                   : xasprintf("data[%zu].embedding is %s, not an array of numbers",
+		                               i, jschema_value_noun(e));
+		return NULL;
+	}
+	double norm = 0;
+	for (size_t j = 0; j < d; j++)
+		norm += (double)v[j] * v[j];
+	if (!(norm > 0) || !isfinite(norm)) {
+		*cause = xasprintf("data[%zu].embedding has no length (all zero)", i);
+		free(v);
+		return NULL;
+	}
+	*dim = d;
+	return v;
+}
+
+int
+wire_parse_embeddings(const char *body, size_t len, size_t n, struct wire_embeddings *out,
+                      char **cause)
+{
+	memset(out, 0, sizeof *out);
+	size_t ws = 0;
+	while (ws < len && isspace((unsigned char)body[ws]))
+		ws++;
+	if (ws == len) {
+		*cause = xstrdup("empty response body");
+		return -1;
+	}
+	cJSON *root = parse_exact(body, len);
+	if (root == NULL) {
+		char *ex = body_excerpt(body, len);
+		*cause = xasprintf("the response is not JSON: %s", ex);
+		free(ex);
+		return -1;
+	}
+	int rc = -1;
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
+	unsigned char *seen = xcalloc(n ? n : 1, 1);
+	if (!cJSON_IsObject(root)) {
+		*cause =
+		    xasprintf("the response is %s, not a JSON object", jschema_value_noun(root));
+		goto out;
+	}
+	if (is_error_object(root)) {
+		char *msg = wire_error_text(0, body, len, NULL);
+		*cause = xasprintf("the server reported an error: %s", msg);
+		free(msg);
+		goto out;
+	}
+	if (!cJSON_IsArray(data)) {
+		*cause = data ? xasprintf("data is %s, not an array", jschema_value_noun(data))
+		              : xstrdup("the response has no data");
+		goto out;
+	}
+	if (n == 0 || (size_t)cJSON_GetArraySize(data) != n) {
+		*cause = xasprintf("%d vectors for %zu inputs", cJSON_GetArraySize(data), n);
+		goto out;
+	}
+	size_t pos = 0;
+	const cJSON *item;
+	cJSON_ArrayForEach(item, data)
+	{
+		if (!cJSON_IsObject(item)) {
+			*cause = xasprintf("data[%zu] is %s, not an object", pos,
+			                   jschema_value_noun(item));
+			goto out;
+		}
+		const cJSON *ix = cJSON_GetObjectItemCaseSensitive(item, "index");
+		size_t at = pos;
+		if (ix != NULL && !cJSON_IsNull(ix)) {
+			if (!cJSON_IsNumber(ix) || !(ix->valuedouble >= 0) ||
+			    ix->valuedouble >= (double)n ||
+			    ix->valuedouble != floor(ix->valuedouble)) {
+				*cause = xasprintf("data[%zu].index is not an input's index", pos);
+				goto out;
+			}
+			at = (size_t)ix->valuedouble;
+		}
+		if (seen[at]) {
+			*cause = xasprintf("two vectors for input %zu", at);
+			goto out;
+		}
+		seen[at] = 1;
+		size_t d = 0;
+		float *v = parse_vector(cJSON_GetObjectItemCaseSensitive(item, "embedding"), pos,
+		                        &d, cause);
+		if (v == NULL)
+			goto out;
+		if (out->v == NULL) {
+			out->dim = d;
+			out->v = xcalloc(n * d, sizeof *out->v);
+		} else if (d != out->dim) {
+			*cause =
+			    xasprintf("data[%zu].embedding has %zu values where data[0] has %zu",
+			              pos, d, out->dim);
+			free(v);
+			goto out;
+		}
+		memcpy(out->v + at * d, v, d * sizeof *v);
+		free(v);
+		pos++;
+	}
+	if (parse_optional_string(root, "model", "model", &out->model, cause) != 0 ||
+	    parse_usage(cJSON_GetObjectItemCaseSensitive(root, "usage"), &out->usage, cause) != 0)
+		goto out;
+	out->n = n;
+	rc = 0;
+out:
+	free(seen);
+	cJSON_Delete(root);
+	if (rc != 0)
+		wire_embeddings_free(out);
+	return rc;
 }

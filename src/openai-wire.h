@@ -276,4 +276,46 @@ const struct price *wire_price_find(const struct price *, size_t n, const char *
 double wire_cost_usd(const struct price *, size_t n, const char *model, const struct wire_usage *,
                      int *unknown);
 
+/* ============================================================ embeddings */
+
+/*
+ * An embeddings request (POST .../embeddings): every input in one body,
+ * "input" always an array, "dimensions" only when set. Inputs must be
+ * non-empty; invalid UTF-8 is replaced by U+FFFD. Returns the body
+ * (caller frees), or NULL with *cause (caller frees): no model, no input,
+ * an empty input.
+ */
+struct wire_embed_request {
+	const char *model;
+	const char *const *inputs;
+	size_t n;
+	int dimensions; /* 0: the model's own */
+};
+char *wire_embeddings_body(const struct wire_embed_request *, char **cause);
+
+/* The vectors of an embeddings response: n of dim floats, row i for input i. */
+struct wire_embeddings {
+	float *v; /* n * dim, row-major; owned */
+	size_t n, dim;
+	char *model; /* the model that answered, or NULL */
+	struct wire_usage usage;
+};
+void wire_embeddings_free(struct wire_embeddings *);
+
+/* Largest dimension accepted; bigger vectors are refused as malformed. */
+#define WIRE_EMBED_MAX_DIM 65536
+
+/*
+ * Parses an embeddings response for a request of n inputs into out
+ * (zeroed first; on error it holds nothing). Each "data" item is an
+ * object with an "embedding" (an array of numbers, or base64 of
+ * little-endian float32 as "encoding_format":"base64" returns) and an
+ * "index" (its position when absent). Refused, with *cause (caller
+ * frees): not JSON, an error object, anything but exactly one vector per
+ * input index, vectors of different or zero dimension, a value that is
+ * not a finite float, a vector of length zero (no direction to compare).
+ */
+int wire_parse_embeddings(const char *body, size_t len, size_t n, struct wire_embeddings *out,
+                          char **cause);
+
 #endif

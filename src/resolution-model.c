@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "resolution-model.h"
+#include "retrieval.h"
 
 /* The function tools a model may be offered, indexed by enum tool_id. */
 static const struct wire_tool_def tool_defs[TOOL__N] = {
@@ -121,10 +122,73 @@ first_messages(const struct resolution_model_job *j, struct models *m)
 	return msgs;
 }
 
-/* Runs one tool call the model asked for, through the governed registry. */
-static char *
-run_call(struct resolution_model_job *j, const struct wire_tool_call *wc)
+static void next_call(struct resolution_model_job *j);
+
+/* A call's result goes back to the model; then the next call. */
+static void
+reported(struct resolution_model_job *j, const char *call_id, char *result)
 {
+	cJSON_AddItemToArray(j->msgs, wire_msg_tool_result(call_id, result));
+	free(result);
+	j->next++;
+	next_call(j);
+}
+
+static void
+searched(struct retrieval_result *r, void *arg)
+{
+	struct resolution_model_job *j = arg;
+	struct tool_call *k = &j->calls[j->ncalls - 1];
+	j->embed_attempts += r->attempts;
+	j->embed_tokens += r->prompt_tokens;
+	j->embed_cost_usd += r->cost_usd;
+	k->result = cJSON_CreateArray();
+	for (size_t i = 0; r->kb_error == NULL && i < r->hits.n; i++)
+		cJSON_AddItemToArray(k->result, kb_hit_json(&r->hits.v[i]));
+	reported(j, j->pending[j->next].id, cJSON_PrintUnformatted(k->result));
+}
+
+static void
+invoked(struct tool_call *k, int rc, void *arg)
+{
+	(void)rc;
+	struct resolution_model_job *j = arg;
+	char *res;
+	if (!k->allowed) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "refused", k->refusal ? k->refusal : "refused");
+		res = cJSON_PrintUnformatted(o);
+		cJSON_Delete(o);
+	} else if (k->result != NULL)
+		res = cJSON_PrintUnformatted(k->result);
+	else {
+		/* The backend failed (down, timed out): the model hears why, in clean words. */
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "error", k->refusal ? k->refusal : "no result");
+		res = cJSON_PrintUnformatted(o);
+		cJSON_Delete(o);
+	}
+	reported(j, j->pending[j->next].id, res);
+}
+
+/*
+ * Runs the round's next tool call through the governed registry, or,
+ * when none is left, sends the results to the model. A call may finish
+ * before its start returns (a refusal, a local backend): nothing here
+ * touches the job after starting one.
+ */
+static void
+next_call(struct resolution_model_job *j)
+{
+	if (j->next >= j->npending) {
+		send_round(j);
+		return;
+	}
+	const struct wire_tool_call *wc = &j->pending[j->next];
+	if (j->ncalls >= j->max_calls) {
+		reported(j, wc->id, xstrdup("{\"refused\":\"too many tool calls this turn\"}"));
+		return;
+	}
 	struct tool_call *k = &j->calls[j->ncalls++];
 	memset(k, 0, sizeof *k);
 	k->tool = tool_find(wc->name);
@@ -132,38 +196,41 @@ run_call(struct resolution_model_job *j, const struct wire_tool_call *wc)
 	if (k->tool < 0) {
 		k->tool = TOOL__N; /* recorded as refused */
 		k->refusal = xasprintf("no tool named '%.64s'", wc->name ? wc->name : "");
-		return xasprintf("{\"error\":\"%s\"}", "unknown tool");
+		reported(j, wc->id, xasprintf("{\"error\":\"%s\"}", "unknown tool"));
+		return;
 	}
 	if (k->args == NULL && wc->arguments != NULL) {
 		k->refusal = xstrdup("the arguments are not valid JSON");
-		return xstrdup("{\"error\":\"the arguments are not valid JSON\"}");
+		reported(j, wc->id, xstrdup("{\"error\":\"the arguments are not valid JSON\"}"));
+		return;
 	}
 	if (k->tool == TOOL_KNOWLEDGE_BASE_SEARCH) {
 		const char *q =
 		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(k->args, "query"));
-		struct kb_hits h = {0};
-		char *cause = NULL;
 		k->allowed = 1;
-		if (q == NULL || kb_search(j->kb, q, 3, j->fresh, &h, &cause) != 0) {
-			free(cause);
+		if (q == NULL || *q == '\0') {
 			k->result = cJSON_CreateArray();
-		} else {
-			k->result = cJSON_CreateArray();
-			for (size_t i = 0; i < h.n; i++)
-				cJSON_AddItemToArray(k->result, kb_hit_json(&h.v[i]));
+			reported(j, wc->id, xstrdup("[]"));
+			return;
 		}
-		kb_hits_free(&h);
-		return cJSON_PrintUnformatted(k->result);
+		retrieval_start(j->kb, j->hybrid ? j->m : NULL, q, 3, j->fresh, searched, j);
+		return;
 	}
-	tool_invoke(j->policy, j->route, &j->conv->tools, j->tools, j->conv->customer_id, k);
-	if (!k->allowed) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "refused", k->refusal ? k->refusal : "refused");
-		char *s = cJSON_PrintUnformatted(o);
-		cJSON_Delete(o);
-		return s;
+	tool_invoke_start(j->policy, j->route, &j->conv->tools, j->tools, j->conv->customer_id, k,
+	                  invoked, j);
+}
+
+static void
+pending_free(struct resolution_model_job *j)
+{
+	for (size_t i = 0; i < j->npending; i++) {
+		free(j->pending[i].id);
+		free(j->pending[i].name);
+		free(j->pending[i].arguments);
 	}
-	return k->result ? cJSON_PrintUnformatted(k->result) : xstrdup("null");
+	free(j->pending);
+	j->pending = NULL;
+	j->npending = j->next = 0;
 }
 
 static void
@@ -171,6 +238,7 @@ finish(struct resolution_model_job *j)
 {
 	cJSON_Delete(j->msgs);
 	j->msgs = NULL;
+	pending_free(j);
 	j->done(j, j->arg);
 }
 
@@ -201,16 +269,17 @@ answered(const struct model_result *r, void *arg)
 	/* Tool calls: run them, report each result back, and go round again. */
 	j->rounds++;
 	cJSON_AddItemToArray(j->msgs, wire_msg_tool_calls(rep->content, rep->calls, rep->ncalls));
+	pending_free(j);
+	j->pending = xcalloc(rep->ncalls, sizeof *j->pending);
 	for (size_t i = 0; i < rep->ncalls; i++) {
-		char *res;
-		if (j->ncalls >= j->max_calls)
-			res = xstrdup("{\"refused\":\"too many tool calls this turn\"}");
-		else
-			res = run_call(j, &rep->calls[i]);
-		cJSON_AddItemToArray(j->msgs, wire_msg_tool_result(rep->calls[i].id, res));
-		free(res);
+		const struct wire_tool_call *c = &rep->calls[i];
+		j->pending[i].id = xstrdup(c->id ? c->id : "");
+		j->pending[i].name = c->name ? xstrdup(c->name) : NULL;
+		j->pending[i].arguments = c->arguments ? xstrdup(c->arguments) : NULL;
 	}
-	send_round(j);
+	j->npending = rep->ncalls;
+	j->next = 0;
+	next_call(j);
 }
 
 /* Sends the conversation so far; returns 0, or -1 with *cause. */
@@ -245,7 +314,11 @@ int
 resolution_model_start(struct models *m, struct resolution_model_job *j, char **cause)
 {
 	j->m = m;
-	j->rounds = j->attempts = 0;
+	j->rounds = j->attempts = j->embed_attempts = 0;
+	j->embed_tokens = 0;
+	j->embed_cost_usd = 0;
+	j->pending = NULL;
+	j->npending = j->next = 0;
 	j->reply = j->error = NULL;
 	j->fault = NULL;
 	j->msgs = first_messages(j, m);

@@ -12,7 +12,8 @@
  * prohibited phrases, the retrieved facts with their freshness, the
  * conversation so far and the customer's message, and is offered the
  * tools the policy grants the route (write tools only when the policy's
- * switch is on). Its tool calls run through tool_invoke -- authority, the
+ * switch is on). Its tool calls run one at a time, asynchronously, through
+ * tool_invoke_start -- authority, the
  * write switch, caps and arguments are checked there, the customer id is
  * the conversation's, never the model's -- and every call, refused or
  * not, is recorded in calls and reported back to the model. At most
@@ -31,6 +32,7 @@ struct resolution_model_job {
 	const char *text; /* this turn's message */
 	enum route route; /* the route tools are granted for */
 	int max_rounds;
+	int hybrid;             /* knowledge_base_search embeds its query (retrieval.h) */
 	int stream;             /* ask for the answer as a stream (SSE) */
 	wire_delta_fn on_delta; /* reply text as it streams, or NULL */
 	void *delta_arg;
@@ -52,11 +54,17 @@ struct resolution_model_job {
 	int rounds, attempts;
 	int64_t prompt_tokens, completion_tokens;
 	double cost_usd;
+	/* What knowledge_base_search's query embeddings cost (hybrid only). */
+	int embed_attempts;
+	int64_t embed_tokens;
+	double embed_cost_usd;
 
 	/* private */
 	struct models *m;
 	cJSON *msgs;
 	struct wire_tool_def offered[TOOL__N]; /* must outlive each request */
+	struct wire_tool_call *pending;        /* this round's calls, run one after another */
+	size_t npending, next;
 };
 
 /* Starts the job. Returns 0, or -1 with *cause (done is not called). */

@@ -57,6 +57,7 @@ static const struct ykey k_breaker[] = {
 static const struct ykey k_endpoint[] = {
     {.name = "base_url", .type = Y_STR},
     {.name = "api_key_env", .type = Y_STR},
+    {.name = "preset", .type = Y_STR},
     {.name = "structured_output", .type = Y_ENUM, .values = wire_output_names},
     {.name = "tools", .type = Y_BOOL},
     {.name = "tool_choice", .type = Y_BOOL},
@@ -212,6 +213,23 @@ load_endpoint(struct endpoint_settings *e, struct ydoc *y, yaml_node_t *m, struc
 	replace(&e->base_url, ydoc_str_or_null(y, m, "base_url"));
 	replace(&e->api_key_env, ydoc_str_or_null(y, m, "api_key_env"));
 	struct model_caps *c = &e->caps;
+	/* A preset is the starting point; the flags below override it one by one. */
+	yaml_node_t *pn = ydoc_get(y, m, "preset");
+	if (pn != NULL) {
+		const struct model_caps *pc = wire_preset_find(ydoc_str(pn));
+		if (pc != NULL)
+			*c = *pc;
+		else {
+			struct buf names;
+			buf_init(&names, 0);
+			for (const struct wire_preset *w = wire_presets; w->name != NULL; w++)
+				buf_printf(&names, "%s%s", w == wire_presets ? "" : ", ", w->name);
+			diag_error(d, y->file, ydoc_line(y, pn), ydoc_col(pn),
+			           "preset: no preset named '%s' (there are %s)", ydoc_str(pn),
+			           names.data);
+			buf_free(&names);
+		}
+	}
 	const char *out = ydoc_str_or_null(y, m, "structured_output");
 	if (out != NULL)
 		c->output = (enum wire_output)names_find(wire_output_names, out);

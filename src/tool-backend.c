@@ -2,15 +2,14 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <math.h>
-#include <pthread.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "http.h"
 #include "tool-backend.h"
 #include "types.h"
 #include "util.h"
@@ -464,22 +463,29 @@ tool_backend_fixture(struct tool_backend *b, const char *path, char **cause)
 
 /* --------------------------------------------------------------- http */
 
+/*
+ * The http backend's calls are asynchronous: each is a request on the
+ * process's event loop through curl multi (http.h), so a slow or dead tool
+ * endpoint holds up only the conversation that called it.
+ */
 struct http {
 	char *url[TOOL__N];   /* templates, indexed by tool */
 	char *shown[TOOL__N]; /* the same for messages: no user info, no query */
 	long timeout_ms;
 	char *token;
-	CURL *curl;
+	char *auth; /* "Authorization: Bearer ..." or NULL */
+	struct loop *loop;
+	int own_loop;
+	struct http_client *client;
 };
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc = CURLE_FAILED_INIT;
-
-static void
-curl_init_once(void)
-{
-	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
+/* One request in flight. */
+struct http_call {
+	struct http *h;
+	int tool;
+	tool_result_fn done;
+	void *arg;
+};
 
 /* The placeholders a template may use, by tool. */
 static const char *const placeholders[TOOL__N][3] = {
@@ -549,10 +555,21 @@ scrub(char **s, const char *secret)
 	}
 }
 
+/* Percent-encodes every byte but RFC 3986's unreserved ones (as curl_easy_escape does). */
+static void
+url_escape(struct buf *b, const char *v)
+{
+	for (const unsigned char *p = (const unsigned char *)v; *p != '\0'; p++) {
+		if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~')
+			buf_addc(b, (char)*p);
+		else
+			buf_printf(b, "%%%02X", *p);
+	}
+}
+
 /* The template with its placeholders replaced by URL-encoded values; caller frees. */
 static char *
-http_expand(CURL *curl, const char *tmpl, const char *customer_id, const char *order_id,
-            const char *amount)
+http_expand(const char *tmpl, const char *customer_id, const char *order_id, const char *amount)
 {
 	const char *keys[] = {"{customer_id}", "{order_id}", "{amount}"};
 	const char *vals[] = {customer_id, order_id, amount};
@@ -568,13 +585,7 @@ http_expand(CURL *curl, const char *tmpl, const char *customer_id, const char *o
 			buf_addc(&b, *p++);
 			continue;
 		}
-		char *e = curl_easy_escape(curl, vals[k] ? vals[k] : "", 0);
-		if (e == NULL) {
-			buf_free(&b);
-			return NULL;
-		}
-		buf_adds(&b, e);
-		curl_free(e);
+		url_escape(&b, vals[k] ? vals[k] : "");
 		p += strlen(keys[k]);
 	}
 	char *url = buf_steal(&b);
@@ -582,149 +593,107 @@ http_expand(CURL *curl, const char *tmpl, const char *customer_id, const char *o
 	return url;
 }
 
-static size_t
-http_write(char *data, size_t size, size_t n, void *arg)
+/*
+ * A request ended. The cause names the tool, the status or the transfer's
+ * error and the URL template without user info or query, never the token.
+ */
+static void
+http_answered(const struct http_result *r, void *arg)
 {
-	struct buf *b = arg;
-	/* A short count makes curl stop with CURLE_WRITE_ERROR. */
-	return buf_add(b, data, size * n) == 0 ? size * n : 0;
+	struct http_call *k = arg;
+	struct http *h = k->h;
+	const char *name = tool_table[k->tool].name;
+	const char *shown = h->shown[k->tool];
+	cJSON *out = NULL;
+	char *cause = NULL;
+
+	if (r->error == HTTP_ETOOBIG)
+		cause = xasprintf("%s: the answer from %s is larger than %u bytes", name, shown,
+		                  HTTP_MAX_BODY);
+	else if (r->error != HTTP_OK)
+		cause = xasprintf("%s: %s: %s", name, shown, r->message);
+	else if (r->status < 200 || r->status >= 300)
+		cause = xasprintf("%s: HTTP %ld from %s", name, r->status, shown);
+	else if (strlen(r->body) != r->len ||
+	         (out = cJSON_ParseWithOpts(r->body, NULL, 1)) == NULL || !cJSON_IsObject(out)) {
+		cJSON_Delete(out);
+		out = NULL;
+		cause = xasprintf("%s: HTTP %ld from %s but the body is not a JSON object", name,
+		                  r->status, shown);
+	}
+	if (cause != NULL)
+		scrub(&cause, h->token);
+	tool_result_fn done = k->done;
+	void *darg = k->arg;
+	free(k);
+	done(cause ? -1 : 0, out, cause, darg);
 }
 
-/*
- * One request: GET when body is NULL, else POST of the JSON body. Returns 0
- * with the JSON object the server answered, or -1 with *cause, which names
- * the tool, the status or curl's error and the URL template without user
- * info or query, never the token.
- */
+/* Starts one request: GET for reads, POST of a JSON body for writes. */
 static int
-http_request(struct http *h, int tool, const char *customer_id, const char *order_id,
-             const char *amount, const cJSON *body, cJSON **out, char **cause)
+http_start_call(void *self, const struct tool_request *rq, tool_result_fn done, void *arg,
+                char **cause)
 {
-	const char *name = tool_table[tool].name;
-	const char *shown = h->shown[tool];
-	char errbuf[CURL_ERROR_SIZE] = "";
-	struct curl_slist *hdr = NULL;
-	struct buf resp;
-	int rc = -1;
+	struct http *h = self;
+	int tool = rq->tool;
 
+	if (tool < 0 || tool >= TOOL__N || tool == TOOL_KNOWLEDGE_BASE_SEARCH) {
+		*cause = xstrdup("http backend: not a backend tool");
+		return -1;
+	}
+	const char *name = tool_table[tool].name;
 	if (h->url[tool] == NULL) {
 		*cause = xasprintf("%s: the http backend has no URL for this tool", name);
 		return -1;
 	}
-	char *url = http_expand(h->curl, h->url[tool], customer_id, order_id, amount);
-	if (url == NULL) {
-		*cause = xasprintf("%s: cannot encode the URL for %s", name, shown);
+	char amount[64] = "";
+	cJSON *body = NULL;
+	if (tool == TOOL_APPLY_STANDARD_CREDIT) {
+		snprintf(amount, sizeof amount, "%.2f", rq->amount_usd);
+		body = cJSON_CreateObject();
+		cJSON_AddStringToObject(body, "customer_id", rq->customer_id);
+		cJSON_AddNumberToObject(body, "amount_usd", rq->amount_usd);
+		cJSON_AddStringToObject(body, "reason", rq->reason ? rq->reason : "");
+	} else if (tool == TOOL_RESEND_CONFIRMATION) {
+		body = cJSON_CreateObject();
+		cJSON_AddStringToObject(body, "customer_id", rq->customer_id);
+		cJSON_AddStringToObject(body, "order_id", rq->order_id ? rq->order_id : "");
+	}
+	char *url = http_expand(h->url[tool], rq->customer_id, rq->order_id, amount);
+	char *json = body ? cJSON_PrintUnformatted(body) : NULL;
+	cJSON_Delete(body);
+	const char *headers[4];
+	size_t nh = 0;
+	headers[nh++] = "Accept: application/json";
+	if (json != NULL)
+		headers[nh++] = "Content-Type: application/json";
+	if (h->auth != NULL)
+		headers[nh++] = h->auth;
+	headers[nh] = NULL;
+	struct http_request hr = {
+	    .method = json ? "POST" : "GET",
+	    .url = url,
+	    .headers = headers,
+	    .body = json,
+	    .body_len = json ? strlen(json) : 0,
+	    .connect_timeout_ms = h->timeout_ms < HTTP_CONNECT_MS ? h->timeout_ms : HTTP_CONNECT_MS,
+	    .total_timeout_ms = h->timeout_ms,
+	    .max_body = HTTP_MAX_BODY,
+	};
+	struct http_call *k = xcalloc(1, sizeof *k);
+	*k = (struct http_call){.h = h, .tool = tool, .done = done, .arg = arg};
+	char *why = NULL;
+	uint64_t id = http_start(h->client, &hr, http_answered, k, &why);
+	cJSON_free(json);
+	free(url);
+	if (id == 0) {
+		free(k);
+		*cause = xasprintf("%s: %s: %s", name, h->shown[tool], why);
+		free(why);
+		scrub(cause, h->token);
 		return -1;
 	}
-	buf_init(&resp, HTTP_MAX_BODY);
-	curl_easy_reset(h->curl);
-	hdr = curl_slist_append(hdr, "Accept: application/json");
-	if (h->token != NULL) {
-		char *auth = xasprintf("Authorization: Bearer %s", h->token);
-		hdr = curl_slist_append(hdr, auth);
-		explicit_bzero(auth, strlen(auth));
-		free(auth);
-	}
-	CURL *c = h->curl;
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->timeout_ms);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-	                 h->timeout_ms < HTTP_CONNECT_MS ? h->timeout_ms : HTTP_CONNECT_MS);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_MAX_BODY);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
-	if (body != NULL) {
-		char *json = cJSON_PrintUnformatted(body);
-		hdr = curl_slist_append(hdr, "Content-Type: application/json");
-		curl_easy_setopt(c, CURLOPT_POST, 1L);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(json));
-		curl_easy_setopt(c, CURLOPT_COPYPOSTFIELDS, json);
-		cJSON_free(json);
-	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-
-	CURLcode cc = curl_easy_perform(c);
-	long status = 0;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	if (cc == CURLE_WRITE_ERROR || cc == CURLE_FILESIZE_EXCEEDED)
-		*cause = xasprintf("%s: the answer from %s is larger than %u bytes", name, shown,
-		                   HTTP_MAX_BODY);
-	else if (cc != CURLE_OK)
-		*cause = xasprintf("%s: %s: %s", name, shown,
-		                   *errbuf != '\0' ? errbuf : curl_easy_strerror(cc));
-	else if (status < 200 || status >= 300)
-		*cause = xasprintf("%s: HTTP %ld from %s", name, status, shown);
-	else if (strlen(resp.data) != resp.len ||
-	         (*out = cJSON_ParseWithOpts(resp.data, NULL, 1)) == NULL ||
-	         !cJSON_IsObject(*out)) {
-		cJSON_Delete(*out);
-		*out = NULL;
-		*cause = xasprintf("%s: HTTP %ld from %s but the body is not a JSON object", name,
-		                   status, shown);
-	} else
-		rc = 0;
-	if (rc != 0)
-		scrub(cause, h->token);
-
-	/* The header list holds the token: curl is done with it, so wipe it. */
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-	for (struct curl_slist *s = hdr; s != NULL; s = s->next)
-		explicit_bzero(s->data, strlen(s->data));
-	curl_slist_free_all(hdr);
-	buf_free(&resp);
-	free(url);
-	return rc;
-}
-
-static int
-http_account(void *self, const char *customer_id, cJSON **out, char **cause)
-{
-	return http_request(self, TOOL_GET_CUSTOMER_ACCOUNT, customer_id, NULL, NULL, NULL, out,
-	                    cause);
-}
-
-static int
-http_order(void *self, const char *customer_id, const char *order_id, cJSON **out, char **cause)
-{
-	return http_request(self, TOOL_GET_ORDER_STATUS, customer_id, order_id, NULL, NULL, out,
-	                    cause);
-}
-
-static int
-http_credit(void *self, const char *customer_id, double amount_usd, const char *reason, cJSON **out,
-            char **cause)
-{
-	char amount[64];
-	snprintf(amount, sizeof amount, "%.2f", amount_usd);
-	cJSON *body = cJSON_CreateObject();
-	cJSON_AddStringToObject(body, "customer_id", customer_id);
-	cJSON_AddNumberToObject(body, "amount_usd", amount_usd);
-	cJSON_AddStringToObject(body, "reason", reason ? reason : "");
-	int rc = http_request(self, TOOL_APPLY_STANDARD_CREDIT, customer_id, NULL, amount, body,
-	                      out, cause);
-	cJSON_Delete(body);
-	return rc;
-}
-
-static int
-http_resend(void *self, const char *customer_id, const char *order_id, cJSON **out, char **cause)
-{
-	cJSON *body = cJSON_CreateObject();
-	cJSON_AddStringToObject(body, "customer_id", customer_id);
-	cJSON_AddStringToObject(body, "order_id", order_id);
-	int rc = http_request(self, TOOL_RESEND_CONFIRMATION, customer_id, order_id, NULL, body,
-	                      out, cause);
-	cJSON_Delete(body);
-	return rc;
+	return 0;
 }
 
 static void
@@ -734,6 +703,10 @@ http_free(void *self)
 
 	if (h == NULL)
 		return;
+	/* Calls still in flight end now, as cancelled. */
+	http_client_free(h->client);
+	if (h->own_loop)
+		loop_free(h->loop);
 	for (int i = 0; i < TOOL__N; i++) {
 		free(h->url[i]);
 		free(h->shown[i]);
@@ -742,8 +715,10 @@ http_free(void *self)
 		explicit_bzero(h->token, strlen(h->token));
 		free(h->token);
 	}
-	if (h->curl != NULL)
-		curl_easy_cleanup(h->curl);
+	if (h->auth != NULL) {
+		explicit_bzero(h->auth, strlen(h->auth));
+		free(h->auth);
+	}
 	free(h);
 }
 
@@ -764,16 +739,19 @@ tool_backend_http(struct tool_backend *b, const struct tool_http_config *cfg, ch
 		*cause = xstrdup("http backend: the bearer token contains a line break");
 		return -1;
 	}
-	pthread_once(&curl_once, curl_init_once);
-	if (curl_init_rc != CURLE_OK) {
-		*cause = xasprintf("http backend: cannot initialise libcurl: %s",
-		                   curl_easy_strerror(curl_init_rc));
-		return -1;
-	}
 	struct http *h = xcalloc(1, sizeof *h);
-	if ((h->curl = curl_easy_init()) == NULL) {
+	h->loop = cfg->loop;
+	if (h->loop == NULL) {
+		h->loop = loop_new();
+		h->own_loop = 1;
+	}
+	char *why = NULL;
+	if ((h->client = http_client_new(h->loop, &why)) == NULL) {
+		*cause = xasprintf("http backend: %s", why);
+		free(why);
+		if (h->own_loop)
+			loop_free(h->loop);
 		free(h);
-		*cause = xstrdup("http backend: cannot create a libcurl handle");
 		return -1;
 	}
 	for (int i = 0; i < TOOL__N; i++) {
@@ -783,17 +761,88 @@ tool_backend_http(struct tool_backend *b, const struct tool_http_config *cfg, ch
 		h->shown[i] = url_for_messages(urls[i]);
 	}
 	h->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : HTTP_DEFAULT_MS;
-	if (cfg->bearer_token != NULL && *cfg->bearer_token != '\0')
+	if (cfg->bearer_token != NULL && *cfg->bearer_token != '\0') {
 		h->token = xstrdup(cfg->bearer_token);
+		h->auth = xasprintf("Authorization: Bearer %s", h->token);
+	}
 	*b = (struct tool_backend){
 	    .name = "http",
-	    .get_customer_account = http_account,
-	    .get_order_status = http_order,
-	    .apply_standard_credit = http_credit,
-	    .resend_confirmation = http_resend,
+	    .start = http_start_call,
+	    .loop = h->loop,
 	    .free = http_free,
 	    .self = h,
 	};
+	return 0;
+}
+
+/* ------------------------------------------------------ either kind */
+
+void
+tool_backend_start(const struct tool_backend *b, const struct tool_request *rq, tool_result_fn done,
+                   void *arg)
+{
+	cJSON *out = NULL;
+	char *cause = NULL;
+	int rc = -1;
+	const char *name =
+	    rq->tool >= 0 && rq->tool < TOOL__N ? tool_table[rq->tool].name : "unknown tool";
+
+	if (b->start != NULL) {
+		if (b->start(b->self, rq, done, arg, &cause) == 0)
+			return;
+		done(-1, NULL, cause, arg);
+		return;
+	}
+	if (rq->tool == TOOL_GET_CUSTOMER_ACCOUNT && b->get_customer_account)
+		rc = b->get_customer_account(b->self, rq->customer_id, &out, &cause);
+	else if (rq->tool == TOOL_GET_ORDER_STATUS && b->get_order_status)
+		rc = b->get_order_status(b->self, rq->customer_id, rq->order_id, &out, &cause);
+	else if (rq->tool == TOOL_APPLY_STANDARD_CREDIT && b->apply_standard_credit)
+		rc = b->apply_standard_credit(b->self, rq->customer_id, rq->amount_usd, rq->reason,
+		                              &out, &cause);
+	else if (rq->tool == TOOL_RESEND_CONFIRMATION && b->resend_confirmation)
+		rc = b->resend_confirmation(b->self, rq->customer_id, rq->order_id, &out, &cause);
+	else
+		cause = xasprintf("the %s backend does not provide %s", b->name, name);
+	if (rc != 0) {
+		cJSON_Delete(out);
+		out = NULL;
+	}
+	done(rc, out, cause, arg);
+}
+
+struct call_wait {
+	int done, rc;
+	cJSON *out;
+	char *cause;
+};
+
+static void
+call_waited(int rc, cJSON *out, char *cause, void *arg)
+{
+	struct call_wait *w = arg;
+	w->done = 1;
+	w->rc = rc;
+	w->out = out;
+	w->cause = cause;
+}
+
+int
+tool_backend_call(const struct tool_backend *b, const struct tool_request *rq, cJSON **out,
+                  char **cause)
+{
+	struct call_wait w = {0};
+	tool_backend_start(b, rq, call_waited, &w);
+	while (!w.done)
+		loop_once(b->loop, -1);
+	*out = w.out;
+	if (w.rc != 0) {
+		cJSON_Delete(w.out);
+		*out = NULL;
+		*cause = w.cause ? w.cause : xstrdup("the backend failed");
+		return -1;
+	}
+	free(w.cause);
 	return 0;
 }
 
@@ -871,9 +920,14 @@ cents(double usd)
 	return llround(usd * 100);
 }
 
-int
-tool_invoke(const struct policy *p, enum route route, struct tool_session *session,
-            const struct tool_backend *b, const char *customer_id, struct tool_call *call)
+/*
+ * The governance: authority, then the arguments. Returns 1 with the
+ * backend's request in *rq (its strings point into call->args), or 0
+ * with the call refused.
+ */
+static int
+tool_check(const struct policy *p, enum route route, struct tool_session *session,
+           const char *customer_id, struct tool_call *call, struct tool_request *rq)
 {
 	const cJSON *args = call->args;
 	const char *order_id = NULL;
@@ -956,50 +1010,142 @@ tool_invoke(const struct policy *p, enum route route, struct tool_session *sessi
 		reason = cJSON_IsString(r) && *r->valuestring ? r->valuestring : "standard credit";
 	}
 
-	/* Allowed: the backend answers. */
-	call->allowed = 1;
-	char *cause = NULL;
-	cJSON *out = NULL;
-	int rc = -1, called = 1;
-	if (b == NULL) {
-		cause = xstrdup("no backend");
-		called = 0;
-	} else if (call->tool == TOOL_GET_CUSTOMER_ACCOUNT && b->get_customer_account)
-		rc = b->get_customer_account(b->self, customer_id, &out, &cause);
-	else if (call->tool == TOOL_GET_ORDER_STATUS && b->get_order_status)
-		rc = b->get_order_status(b->self, customer_id, order_id, &out, &cause);
-	else if (call->tool == TOOL_APPLY_STANDARD_CREDIT && b->apply_standard_credit)
-		rc = b->apply_standard_credit(b->self, customer_id, amount, reason, &out, &cause);
-	else if (call->tool == TOOL_RESEND_CONFIRMATION && b->resend_confirmation)
-		rc = b->resend_confirmation(b->self, customer_id, order_id, &out, &cause);
-	else {
-		cause = xasprintf("the %s backend does not provide %s", b->name, name);
-		called = 0;
-	}
+	*rq = (struct tool_request){.tool = call->tool,
+	                            .customer_id = customer_id,
+	                            .order_id = order_id,
+	                            .amount_usd = amount,
+	                            .reason = reason};
+	return 1;
+}
+
+/* A call on its way to the backend. */
+struct invocation {
+	struct tool_call *call;
+	struct tool_session *session;
+	const char *backend;
+	int write, credit;
+	double amount;
+	tool_invoke_fn done;
+	void *arg;
+};
+
+static void
+invoked(int rc, cJSON *out, char *cause, void *arg)
+{
+	struct invocation *v = arg;
+	struct tool_call *call = v->call;
 	if (rc == 0 && out == NULL) {
 		rc = -1;
-		cause = xasprintf("the %s backend returned no result", b->name);
+		free(cause);
+		cause = xasprintf("the %s backend returned no result", v->backend);
 	}
-	if (called && call->tool == TOOL_APPLY_STANDARD_CREDIT) {
-		/*
-		 * Counted unless the backend says it did not apply: a failed call may
-		 * still have credited (a timeout after the server acted), and a retry
-		 * must not take the conversation over its cap.
-		 */
-		if (rc != 0 || !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(out, "applied")))
-			session->credited_usd =
-			    (cents(session->credited_usd) + cents(amount)) / 100.0;
-	}
+	/*
+	 * A credit was counted when it was sent: a failed call may still have
+	 * credited (a timeout after the server acted), and a retry must not take
+	 * the conversation over its cap. Only the backend saying it did not
+	 * apply gives it back.
+	 */
+	if (v->credit && rc == 0 && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(out, "applied")))
+		v->session->credited_usd =
+		    (cents(v->session->credited_usd) - cents(v->amount)) / 100.0;
 	if (rc != 0) {
 		call->refusal = xasprintf("backend error: %s", cause ? cause : "unknown failure");
-		free(cause);
 		cJSON_Delete(out);
-		return -1;
+	} else {
+		if (v->write)
+			v->session->writes++;
+		call->result = out;
 	}
-	if (write)
-		session->writes++;
-	call->result = out;
-	return 0;
+	free(cause);
+	tool_invoke_fn done = v->done;
+	void *darg = v->arg;
+	free(v);
+	done(call, rc != 0 ? -1 : 0, darg);
+}
+
+/* Whether the backend can answer the tool at all. */
+static int
+provides(const struct tool_backend *b, int tool)
+{
+	if (b->start != NULL)
+		return 1;
+	switch (tool) {
+	case TOOL_GET_CUSTOMER_ACCOUNT:
+		return b->get_customer_account != NULL;
+	case TOOL_GET_ORDER_STATUS:
+		return b->get_order_status != NULL;
+	case TOOL_APPLY_STANDARD_CREDIT:
+		return b->apply_standard_credit != NULL;
+	case TOOL_RESEND_CONFIRMATION:
+		return b->resend_confirmation != NULL;
+	default:
+		return 0;
+	}
+}
+
+void
+tool_invoke_start(const struct policy *p, enum route route, struct tool_session *session,
+                  const struct tool_backend *b, const char *customer_id, struct tool_call *call,
+                  tool_invoke_fn done, void *arg)
+{
+	struct tool_request rq;
+
+	call->allowed = 0;
+	call->refusal = NULL;
+	call->result = NULL;
+	if (!tool_check(p, route, session, customer_id, call, &rq)) {
+		done(call, 0, arg);
+		return;
+	}
+
+	/* Allowed: the backend answers. */
+	call->allowed = 1;
+	const char *name = tool_table[call->tool].name;
+	if (b == NULL || !provides(b, call->tool)) {
+		call->refusal = b == NULL
+		                    ? xstrdup("backend error: no backend")
+		                    : xasprintf("backend error: the %s backend does not provide %s",
+		                                b->name, name);
+		done(call, -1, arg);
+		return;
+	}
+	struct invocation *v = xcalloc(1, sizeof *v);
+	*v = (struct invocation){.call = call,
+	                         .session = session,
+	                         .backend = b->name,
+	                         .write = tool_table[call->tool].authority == TOOL_WRITE,
+	                         .credit = call->tool == TOOL_APPLY_STANDARD_CREDIT,
+	                         .amount = rq.amount_usd,
+	                         .done = done,
+	                         .arg = arg};
+	if (v->credit)
+		session->credited_usd =
+		    (cents(session->credited_usd) + cents(rq.amount_usd)) / 100.0;
+	tool_backend_start(b, &rq, invoked, v);
+}
+
+struct invoke_wait {
+	int done, rc;
+};
+
+static void
+invoke_waited(struct tool_call *call, int rc, void *arg)
+{
+	(void)call;
+	struct invoke_wait *w = arg;
+	w->done = 1;
+	w->rc = rc;
+}
+
+int
+tool_invoke(const struct policy *p, enum route route, struct tool_session *session,
+            const struct tool_backend *b, const char *customer_id, struct tool_call *call)
+{
+	struct invoke_wait w = {0};
+	tool_invoke_start(p, route, session, b, customer_id, call, invoke_waited, &w);
+	while (!w.done)
+		loop_once(b->loop, -1);
+	return w.rc;
 }
 
 void

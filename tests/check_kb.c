@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -1119,7 +1121,8 @@ START_TEST(shipped_kb_answers_realistic_questions)
 	assert_top(shipped_kb, "reset my password", "account-password-reset");
 	assert_top(shipped_kb, "return window", "returns-window");
 	assert_top(shipped_kb, "how many days do I have to return a camera", "returns-window");
-	/* A section is found by its file's title too ("Factory reset steps" / "Acme Doorbell Pro"). */
+	/* A section is found by its file's title too ("Factory reset steps" / "Acme Doorbell Pro").
+	 */
 	assert_top(shipped_kb, "how do I factory reset the doorbell",
 	           "technical-factory-reset/acme-doorbell-pro");
 	assert_top(shipped_kb, "reset the hub", "technical-factory-reset/acme-hub");
@@ -1164,6 +1167,326 @@ START_TEST(a_lone_incidental_match_is_not_confident)
 }
 END_TEST
 
+/* ---------------------------------------------------------- embeddings */
+
+#define EMB_DIM 32
+
+/* The todo entry whose text holds needle; -1 when none. */
+static int
+todo_find(const struct kb_embed_todo *t, const char *needle)
+{
+	for (size_t i = 0; i < t->texts.n; i++)
+		if (strstr(t->texts.v[i], needle) != NULL)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Embeds every fact without a vector for model: the fact at todo place
+ * i gets the unit vector e_(i % dim) plus a little of e_((i+1) % dim), so
+ * that exactly one fact is nearest to any e_i. Returns how many.
+ */
+static size_t
+embed_all(struct kb *kb, const char *model, size_t dim, struct kb_embed_todo *todo)
+{
+	char *cause = NULL;
+	ck_assert_msg(kb_embed_pending(kb, model, todo, &cause) == 0, "%s", cause);
+	size_t n = todo->hashes.n;
+	if (n == 0)
+		return 0;
+	float *v = xcalloc(n * dim, sizeof *v);
+	for (size_t i = 0; i < n; i++) {
+		v[i * dim + i % dim] = 1.0f;
+		v[i * dim + (i + 1) % dim] = 0.1f;
+	}
+	ck_assert_msg(
+	    kb_embed_put(kb, model, (const char *const *)todo->hashes.v, v, n, dim, &cause) == 0,
+	    "%s", cause);
+	free(v);
+	return n;
+}
+
+static size_t
+pending(struct kb *kb, const char *model)
+{
+	struct kb_embed_todo t;
+	char *cause = NULL;
+	ck_assert_msg(kb_embed_pending(kb, model, &t, &cause) == 0, "%s", cause);
+	size_t n = t.hashes.n;
+	kb_embed_todo_free(&t);
+	return n;
+}
+
+static void
+hybrid_ok(struct kb *kb, const char *q, const float *qv, size_t dim, const char *model, int k,
+          struct kb_hits *h)
+{
+	char *cause = NULL;
+	int rc = kb_search_hybrid(kb, q, qv, dim, model, k, &fresh_policy, h, &cause);
+	ck_assert_msg(rc == 0, "kb_search_hybrid(%s): %s", q, cause ? cause : "?");
+}
+
+static const struct kb_hit *
+hit_of(const struct kb_hits *h, const char *id)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (strcmp(h->v[i].fact.id, id) == 0)
+			return &h->v[i];
+	return NULL;
+}
+
+START_TEST(rrf_prefers_agreement)
+{
+	ck_assert(kb_rrf(0, 0) == 0);
+	ck_assert_double_eq_tol(kb_rrf(1, 0), 1.0 / 61, 1e-12);
+	ck_assert(kb_rrf(1, 0) == kb_rrf(0, 1));
+	/* Near the top of both beats the top of one. */
+	ck_assert(kb_rrf(2, 2) > kb_rrf(1, 0));
+	ck_assert(kb_rrf(1, 1) > kb_rrf(1, 2));
+	ck_assert(kb_rrf(3, 0) < kb_rrf(2, 0));
+}
+END_TEST
+
+START_TEST(hybrid_finds_what_fts_misses)
+{
+	struct kb_embed_todo todo;
+	ck_assert_uint_eq(embed_all(small_kb, "m1", EMB_DIM, &todo), 9);
+	int target = todo_find(&todo, "Return window");
+	ck_assert_int_ge(target, 0);
+	float q[EMB_DIM] = {0};
+	q[target] = 1.0f;
+
+	/* No word of this query is in the KB: FTS5 finds nothing. */
+	const char *query = "zorblatt quuxification";
+	struct kb_hits h;
+	search_ok(small_kb, query, 3, &h);
+	ck_assert_uint_eq(h.n, 0);
+	kb_hits_free(&h);
+
+	hybrid_ok(small_kb, query, q, EMB_DIM, "m1", 3, &h);
+	ck_assert_int_eq(h.hybrid, 1);
+	ck_assert_uint_eq(h.n, 3);
+	ck_assert_str_eq(h.v[0].fact.id, "returns-window");
+	ck_assert_int_eq(h.v[0].vector_rank, 1);
+	ck_assert_int_eq(h.v[0].fts_rank, 0);
+	ck_assert_double_eq_tol(h.v[0].cosine, 1.0 / sqrt(1.01), 1e-6);
+	/* Nothing lexical vouches for it: the calibrated confidence stays low. */
+	ck_assert_msg(h.v[0].confidence < 0.05, "confidence %.3f", h.v[0].confidence);
+	cJSON *j = kb_hit_json(&h.v[0]);
+	ck_assert_ptr_nonnull(cJSON_GetObjectItem(j, "cosine"));
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "ranks"), "fts")));
+	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "ranks"), "vector")->valueint,
+	                 1);
+	cJSON_Delete(j);
+	kb_hits_free(&h);
+
+	/* A fact FTS5 ranks below another rises when the vectors agree with it. */
+	search_ok(small_kb, "password", 5, &h);
+	ck_assert_uint_ge(h.n, 2);
+	char *second = xstrdup(h.v[1].fact.id);
+	double second_conf = h.v[1].confidence;
+	kb_hits_free(&h);
+	int sec = todo_find(&todo, strstr(second, "change") ? "Change your password"
+	                                                    : "Reset a forgotten password");
+	ck_assert_int_ge(sec, 0);
+	memset(q, 0, sizeof q);
+	q[sec] = 1.0f;
+	hybrid_ok(small_kb, "password", q, EMB_DIM, "m1", 5, &h);
+	ck_assert_str_eq(h.v[0].fact.id, second);
+	ck_assert_int_eq(h.v[0].fts_rank, 2);
+	ck_assert_int_eq(h.v[0].vector_rank, 1);
+	/* Same fact, same query: the same confidence as without vectors. */
+	ck_assert_double_eq_tol(h.v[0].confidence, second_conf, 1e-12);
+	kb_hits_free(&h);
+	free(second);
+	kb_embed_todo_free(&todo);
+}
+END_TEST
+
+START_TEST(hybrid_confidence_is_mode_independent)
+{
+	/* The shipped KB: a common word matches more facts than FTS5's candidate pool. */
+	struct kb_embed_todo todo;
+	size_t n = embed_all(shipped_kb, "m1", 512, &todo);
+	ck_assert_uint_ge(n, 100);
+	const char *query = "order";
+	struct kb_hits all;
+	search_ok(shipped_kb, query, 100, &all);
+	ck_assert_uint_gt(all.n, 12);
+	/* Point the query's vector at the hub fact FTS5 ranks last. */
+	const struct kb_hit *last = &all.v[all.n - 1];
+	char *want = xstrdup(last->fact.id);
+	double want_conf = last->confidence;
+	int at = -1;
+	for (size_t i = 0; i < todo.texts.n && at < 0; i++) {
+		const char *title = last->fact.title;
+		if (strncmp(todo.texts.v[i], title, strlen(title)) == 0 &&
+		    strstr(todo.texts.v[i], last->fact.content) != NULL)
+			at = (int)i;
+	}
+	ck_assert_int_ge(at, 0);
+	ck_assert_int_lt(at, 512);
+	float *q = xcalloc(512, sizeof *q);
+	q[at] = 1.0f;
+	struct kb_hits h;
+	hybrid_ok(shipped_kb, query, q, 512, "m1", 3, &h);
+	const struct kb_hit *got = hit_of(&h, want);
+	ck_assert_msg(got != NULL, "%s is not among the hybrid hits", want);
+	ck_assert_int_eq(got->fts_rank, 0); /* beyond FTS5's pool: found by its vector */
+	ck_assert_int_eq(got->vector_rank, 1);
+	ck_assert_msg(got->score > 0, "its bm25 was not computed");
+	ck_assert_double_eq_tol(got->confidence, want_conf, 1e-12);
+	/* And every hit both modes return has one confidence. */
+	for (size_t i = 0; i < h.n; i++) {
+		const struct kb_hit *o = hit_of(&all, h.v[i].fact.id);
+		if (o != NULL)
+			ck_assert_double_eq_tol(h.v[i].confidence, o->confidence, 1e-12);
+	}
+	kb_hits_free(&h);
+	kb_hits_free(&all);
+	free(q);
+	free(want);
+	kb_embed_todo_free(&todo);
+}
+END_TEST
+
+START_TEST(embedding_cache_is_keyed_by_content_and_model)
+{
+	char *tmp = tmpdir_new();
+	char *dir = copy_kb("tests/data/kb-small", tmp);
+	char *index = xasprintf("%s/index.sqlite", tmp);
+	struct diag d = {0};
+	struct kb_embed_todo todo;
+	char *cause = NULL;
+
+	struct kb *kb = open_ok(dir, index, &d);
+	ck_assert_uint_eq(pending(kb, "m1"), 9);
+	ck_assert_uint_eq(embed_all(kb, "m1", EMB_DIM, &todo), 9);
+	kb_embed_todo_free(&todo);
+	ck_assert_uint_eq(pending(kb, "m1"), 0);
+	ck_assert_uint_eq(kb_embedded(kb, "m1"), 9);
+	/* Another model has its own vectors. */
+	ck_assert_uint_eq(pending(kb, "m2"), 9);
+	kb_close(kb);
+
+	/* Reopened: the vectors were kept. A touched file keeps its facts' vectors. */
+	char *hours = xasprintf("%s/general/support-hours.md", dir);
+	set_mtime(hours, 1700000000);
+	kb = open_ok(dir, index, &d);
+	ck_assert_uint_eq(kb_reindexed(kb), 1);
+	ck_assert_uint_eq(pending(kb, "m1"), 0);
+	kb_close(kb);
+
+	/* An edited fact needs a new vector; the others keep theirs. */
+	char *text = slurp(hours);
+	char *changed = replace1(text, "including holidays", "except on the zeppelin festival");
+	spew(hours, changed);
+	set_mtime(hours, 1700000001);
+	kb = open_ok(dir, index, &d);
+	ck_assert_uint_eq(pending(kb, "m1"), 1);
+	ck_assert_uint_eq(kb_embedded(kb, "m1"), 8);
+	ck_assert_int_ge(kb_embed_pending(kb, "m1", &todo, &cause), 0);
+	ck_assert_ptr_nonnull(strstr(todo.texts.v[0], "zeppelin"));
+	kb_embed_todo_free(&todo);
+
+	/* Vectors of another dimension replace the model's old ones. */
+	ck_assert_uint_eq(embed_all(kb, "m1", 16, &todo), 1);
+	kb_embed_todo_free(&todo);
+	ck_assert_uint_eq(kb_embedded(kb, "m1"), 1);
+	ck_assert_uint_eq(pending(kb, "m1"), 8);
+	ck_assert_uint_eq(embed_all(kb, "m1", 16, &todo), 8);
+	kb_embed_todo_free(&todo);
+
+	/* A query of yet another dimension: refused, and the model's vectors dropped. */
+	float q[EMB_DIM] = {1.0f};
+	struct kb_hits h;
+	ck_assert_int_eq(
+	    kb_search_hybrid(kb, "password", q, EMB_DIM, "m1", 3, &fresh_policy, &h, &cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "32 values"));
+	free(cause);
+	cause = NULL;
+	ck_assert_uint_eq(pending(kb, "m1"), 9);
+	kb_close(kb);
+
+	/* An index rebuilt for a new layout keeps the vectors: they are keyed by content. */
+	kb = open_ok(dir, index, &d);
+	ck_assert_uint_eq(embed_all(kb, "m1", EMB_DIM, &todo), 9);
+	kb_embed_todo_free(&todo);
+	kb_close(kb);
+	sqlite3 *db;
+	ck_assert_int_eq(sqlite3_open(index, &db), SQLITE_OK);
+	ck_assert_int_eq(
+	    sqlite3_exec(db, "UPDATE meta SET value='0' WHERE key='schema'", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	kb = open_ok(dir, index, &d);
+	ck_assert_uint_eq(kb_reindexed(kb), 7);
+	ck_assert_uint_eq(pending(kb, "m1"), 0);
+	kb_close(kb);
+
+	/* A deleted file's vectors go with it. */
+	char *pw = xasprintf("%s/account/password.md", dir);
+	ck_assert_int_eq(unlink(pw), 0);
+	kb = open_ok(dir, index, &d);
+	ck_assert_uint_eq(kb_embedded(kb, "m1"), 6);
+	kb_close(kb);
+	ck_assert_int_eq(sqlite3_open(index, &db), SQLITE_OK);
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(db, "SELECT count(*) FROM emb", -1, &st, NULL);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(st, 0), 6);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+
+	ck_assert_int_eq(d.errors, 0);
+	diag_free(&d);
+	free(pw);
+	free(changed);
+	free(text);
+	free(hours);
+	free(index);
+	free(dir);
+	rm_rf(tmp);
+	free(tmp);
+}
+END_TEST
+
+START_TEST(hybrid_refuses_bad_query_vectors)
+{
+	struct kb_embed_todo todo;
+	embed_all(small_kb, "m1", EMB_DIM, &todo);
+	kb_embed_todo_free(&todo);
+	float zero[EMB_DIM] = {0};
+	float nan_[EMB_DIM] = {NAN};
+	struct kb_hits h;
+	char *cause = NULL;
+	ck_assert_int_eq(kb_search_hybrid(small_kb, "password", zero, EMB_DIM, "m1", 3,
+	                                  &fresh_policy, &h, &cause),
+	                 -1);
+	ck_assert_ptr_nonnull(strstr(cause, "no length"));
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(kb_search_hybrid(small_kb, "password", nan_, EMB_DIM, "m1", 3,
+	                                  &fresh_policy, &h, &cause),
+	                 -1);
+	free(cause);
+	/* A model with no vectors yet: the FTS5 ranking alone, fused with nothing. */
+	float q[8] = {1.0f};
+	hybrid_ok(small_kb, "password", q, 8, "never-embedded", 5, &h);
+	struct kb_hits fts;
+	search_ok(small_kb, "password", 5, &fts);
+	ck_assert_uint_eq(h.n, fts.n);
+	for (size_t i = 0; i < h.n; i++) {
+		ck_assert_str_eq(h.v[i].fact.id, fts.v[i].fact.id);
+		ck_assert_int_eq(h.v[i].fts_rank, (int)i + 1);
+		ck_assert_int_eq(h.v[i].vector_rank, 0);
+		ck_assert(isnan(h.v[i].cosine));
+	}
+	kb_hits_free(&fts);
+	kb_hits_free(&h);
+}
+END_TEST
+
 static Suite *
 kb_suite(void)
 {
@@ -1191,6 +1514,9 @@ kb_suite(void)
 	tcase_add_test(tc, stopwords_and_unknown_words_give_no_hits);
 	tcase_add_test(tc, query_syntax_is_not_interpreted);
 	tcase_add_test(tc, hit_json_has_the_design_fields);
+	tcase_add_test(tc, rrf_prefers_agreement);
+	tcase_add_test(tc, hybrid_finds_what_fts_misses);
+	tcase_add_test(tc, hybrid_refuses_bad_query_vectors);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("index");
@@ -1203,12 +1529,14 @@ kb_suite(void)
 	tcase_add_test(tc, open_says_why_it_fails);
 	tcase_add_test(tc, default_index_lives_in_the_cache_dir);
 	tcase_add_test(tc, processes_can_share_a_new_index);
+	tcase_add_test(tc, embedding_cache_is_keyed_by_content_and_model);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("shipped");
 	tcase_add_checked_fixture(tc, shipped_setup, shipped_teardown);
 	tcase_add_test(tc, shipped_kb_answers_realistic_questions);
 	tcase_add_test(tc, a_lone_incidental_match_is_not_confident);
+	tcase_add_test(tc, hybrid_confidence_is_mode_independent);
 	suite_add_tcase(s, tc);
 	return s;
 }

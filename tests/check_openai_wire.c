@@ -1437,6 +1437,129 @@ START_TEST(prices_and_cost)
 }
 END_TEST
 
+/* ============================================================== embeddings */
+
+START_TEST(embeddings_request_body)
+{
+	const char *in[] = {"return window", "caf\xc3\xa9 \"quoted\"", "bad \xff byte"};
+	char *cause = NULL;
+	struct wire_embed_request r = {.model = "text-embedding-3-small", .inputs = in, .n = 3};
+	char *body = wire_embeddings_body(&r, &cause);
+	ck_assert_ptr_nonnull(body);
+	cJSON *o = parse(body);
+	ck_assert_str_eq(gets(o, "model"), "text-embedding-3-small");
+	const cJSON *a = get(o, "input");
+	ck_assert(cJSON_IsArray(a));
+	ck_assert_int_eq(cJSON_GetArraySize(a), 3);
+	ck_assert_str_eq(cJSON_GetArrayItem(a, 1)->valuestring, "caf\xc3\xa9 \"quoted\"");
+	ck_assert_str_eq(cJSON_GetArrayItem(a, 2)->valuestring, "bad \xef\xbf\xbd byte");
+	ck_assert_ptr_null(get(o, "dimensions"));
+	cJSON_Delete(o);
+	free(body);
+
+	/* One input is still an array; dimensions only when asked for. */
+	r.n = 1;
+	r.dimensions = 256;
+	body = wire_embeddings_body(&r, &cause);
+	o = parse(body);
+	ck_assert(cJSON_IsArray(get(o, "input")));
+	ck_assert_int_eq((int)get(o, "dimensions")->valuedouble, 256);
+	cJSON_Delete(o);
+	free(body);
+
+	const char *empty[] = {"fine", ""};
+	struct wire_embed_request bad[] = {
+	    {.model = NULL, .inputs = in, .n = 1},
+	    {.model = "m", .inputs = in, .n = 0},
+	    {.model = "m", .inputs = empty, .n = 2},
+	};
+	for (size_t i = 0; i < nitems(bad); i++) {
+		cause = NULL;
+		ck_assert_ptr_null(wire_embeddings_body(&bad[i], &cause));
+		ck_assert_ptr_nonnull(cause);
+		free(cause);
+	}
+}
+END_TEST
+
+START_TEST(embeddings_response_valid)
+{
+	struct wire_embeddings e;
+	char *cause = NULL;
+	/* Out of order by index: rows follow the inputs. */
+	const char *body = "{\"object\":\"list\",\"model\":\"emb-1\",\"data\":["
+	                   "{\"object\":\"embedding\",\"index\":1,\"embedding\":[0,1,0]},"
+	                   "{\"object\":\"embedding\",\"index\":0,\"embedding\":[1,0.5,-2]}],"
+	                   "\"usage\":{\"prompt_tokens\":7,\"total_tokens\":7}}";
+	ck_assert_msg(wire_parse_embeddings(body, strlen(body), 2, &e, &cause) == 0, "%s", cause);
+	ck_assert_uint_eq(e.n, 2);
+	ck_assert_uint_eq(e.dim, 3);
+	ck_assert(e.v[0] == 1.0f && e.v[1] == 0.5f && e.v[2] == -2.0f);
+	ck_assert(e.v[3] == 0.0f && e.v[4] == 1.0f && e.v[5] == 0.0f);
+	ck_assert_str_eq(e.model, "emb-1");
+	ck_assert(e.usage.present);
+	ck_assert_int_eq(e.usage.prompt_tokens, 7);
+	wire_embeddings_free(&e);
+
+	/* base64 float32, little-endian: [1.0, -0.5] is 0000803f 000000bf. */
+	body = "{\"data\":[{\"embedding\":\"AACAPwAAAL8=\"}]}";
+	ck_assert_msg(wire_parse_embeddings(body, strlen(body), 1, &e, &cause) == 0, "%s", cause);
+	ck_assert_uint_eq(e.dim, 2);
+	ck_assert(e.v[0] == 1.0f && e.v[1] == -0.5f);
+	ck_assert(!e.usage.present);
+	wire_embeddings_free(&e);
+}
+END_TEST
+
+START_TEST(embeddings_response_refused)
+{
+	const struct {
+		const char *body;
+		size_t n;
+		const char *want;
+	} cases[] = {
+	    {"", 1, "empty"},
+	    {"not json", 1, "not JSON"},
+	    {"[1,2]", 1, "not a JSON object"},
+	    {"{\"error\":{\"message\":\"no such model\"}}", 1, "no such model"},
+	    {"{\"object\":\"list\"}", 1, "no data"},
+	    {"{\"data\":{}}", 1, "not an array"},
+	    {"{\"data\":[{\"embedding\":[1,0]}]}", 2, "1 vectors for 2 inputs"},
+	    {"{\"data\":[{\"embedding\":[1,0]},{\"embedding\":[1,0,0]}]}", 2, "where data[0]"},
+	    {"{\"data\":[{\"embedding\":[]}]}", 1, "0 values"},
+	    {"{\"data\":[{\"embedding\":[0,0,0]}]}", 1, "no length"},
+	    {"{\"data\":[{\"embedding\":[1,\"x\"]}]}", 1, "not a finite number"},
+	    {"{\"data\":[{\"embedding\":[1,1e400]}]}", 1, "not a finite number"},
+	    {"{\"data\":[{\"embedding\":[1,1e39]}]}", 1, "not a finite number"},
+	    {"{\"data\":[{\"embedding\":[1,null]}]}", 1, "not a finite number"},
+	    {"{\"data\":[{\"embedding\":\"AACAfw==\"}]}", 1, "not a finite number"}, /* +inf */
+	    {"{\"data\":[{\"embedding\":\"!!!\"}]}", 1, "not base64"},
+	    {"{\"data\":[{\"embedding\":\"AAA=\"}]}", 1, "not base64"},
+	    {"{\"data\":[{\"embedding\":true}]}", 1, "not an array of numbers"},
+	    {"{\"data\":[{\"index\":0}]}", 1, "no embedding"},
+	    {"{\"data\":[3]}", 1, "not an object"},
+	    {"{\"data\":[{\"index\":0,\"embedding\":[1]},{\"index\":0,\"embedding\":[1]}]}", 2,
+	     "two vectors for input 0"},
+	    {"{\"data\":[{\"index\":5,\"embedding\":[1]}]}", 1, "not an input's index"},
+	    {"{\"data\":[{\"index\":0.5,\"embedding\":[1]}]}", 1, "not an input's index"},
+	    {"{\"data\":[{\"embedding\":[1]}],\"usage\":{\"prompt_tokens\":-1}}", 1,
+	     "not a token count"},
+	};
+	for (size_t i = 0; i < nitems(cases); i++) {
+		struct wire_embeddings e;
+		char *cause = NULL;
+		int rc = wire_parse_embeddings(cases[i].body, strlen(cases[i].body), cases[i].n, &e,
+		                               &cause);
+		ck_assert_msg(rc == -1, "case %zu accepted", i);
+		ck_assert_ptr_null(e.v);
+		ck_assert_msg(cause != NULL && strstr(cause, cases[i].want) != NULL,
+		              "case %zu: '%s' lacks '%s'", i, cause ? cause : "(null)",
+		              cases[i].want);
+		free(cause);
+	}
+}
+END_TEST
+
 static Suite *
 wire_suite(void)
 {
@@ -1475,6 +1598,11 @@ wire_suite(void)
 	tc = tcase_create("text");
 	tcase_add_test(tc, extract_json_from_model_text);
 	tcase_add_test(tc, prices_and_cost);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("embeddings");
+	tcase_add_test(tc, embeddings_request_body);
+	tcase_add_test(tc, embeddings_response_valid);
+	tcase_add_test(tc, embeddings_response_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -262,15 +262,18 @@ route(struct lb *lb, struct conn *c, size_t req_len)
 		for (int i = 0; i < 4; i++)
 			step_str(c, t + 30 * i, chunk(pieces[i], strlen(pieces[i])));
 		step_str(c, t + 90, xstrdup("0\r\n\r\n"));
-	} else if (strcmp(path, "/slow") == 0) {
+	} else if (strcmp(path, "/slow") == 0 || strcmp(path, "/slowjson") == 0) {
+		int json = strcmp(path, "/slowjson") == 0;
+		const char *body = json ? "{\"found\":true,\"slow\":true}" : "slow";
+		size_t len = strlen(body);
 		if (lb->gate > 0 && !lb->gate_open) {
 			if (lb->gate_until == 0)
 				lb->gate_until = t + 5000;
-			respond(c, INT64_MAX, 200, "", "slow", 4);
+			respond(c, INT64_MAX, 200, "", body, len);
 			if (atomic_load(&lb->open_now) >= lb->gate)
 				gate_open(lb, t);
 		} else {
-			respond(c, t + lb->hold_ms, 200, "", "slow", 4);
+			respond(c, t + lb->hold_ms, 200, "", body, len);
 		}
 	} else {
 		respond(c, t, 404, "", "not found", 9);

@@ -20,6 +20,7 @@
  *   /bigchunked  100000 bytes, chunked
  *   /stream      chunked: "alpha ", "beta ", "gamma ", "delta", 30 ms apart
  *   /slow        200 "slow" after the server's hold time (see lb_set_gate)
+ *   /slowjson    the same with {"found":true,"slow":true} as the body
  *   anything else 404
  */
 struct lb;

@@ -49,7 +49,11 @@
 #                               each input's lowercased words (texts sharing
 #                               words are close), L2-normalised; input may be a
 #                               string, a list of strings or token lists;
-#                               "encoding_format": "base64" is honoured
+#                               "encoding_format": "base64" is honoured. The
+#                               script's "embedding_synonyms" ({"parcel":
+#                               "package", ...}) hashes a word as another, so
+#                               a test can have texts close in meaning that
+#                               share no word (what FTS5 cannot find)
 #   GET  /v1/models             the script's "models" (default ["mock-model"])
 #   GET  /stats                 {"requests": API requests so far,
 #                                "inflight": requests not yet fully answered,
@@ -65,7 +69,8 @@
 # ---------------------------------------------------------------- script
 #
 # A JSON file: {"rules": [RULE, ...], "default": RESPONSE,
-#               "models": ["id", ...], "embedding_dim": N}
+#               "models": ["id", ...], "embedding_dim": N,
+#               "embedding_synonyms": {"word": "word it counts as", ...}}
 # Unknown keys anywhere are an error (a typo must not silently match).
 #
 # RULE: {"name": "...",
@@ -289,7 +294,8 @@ def load_script(path):
         raise ScriptError(f"{path}: {e.strerror}")
     except json.JSONDecodeError as e:
         raise ScriptError(f"{path}:{e.lineno}:{e.colno}: {e.msg}")
-    _check_keys(script, {"rules", "default", "models", "embedding_dim"}, path)
+    _check_keys(script, {"rules", "default", "models", "embedding_dim",
+                         "embedding_synonyms"}, path)
     rules = script.setdefault("rules", [])
     if not isinstance(rules, list):
         raise ScriptError(f"{path}: 'rules' must be a list")
@@ -324,6 +330,11 @@ def load_script(path):
     if not isinstance(models, list) or not all(isinstance(m, str) for m in models):
         raise ScriptError(f"{path}: 'models' must be a list of strings")
     _check_int(script, "embedding_dim", path, 1)
+    syn = script.get("embedding_synonyms", {})
+    if not isinstance(syn, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in syn.items()):
+        raise ScriptError(f"{path}: 'embedding_synonyms' must map words to words")
+    script["embedding_synonyms"] = {k.lower(): v.lower() for k, v in syn.items()}
     return script
 
 
@@ -677,11 +688,13 @@ def split_text(text, size=None):
     return re.findall(r"\s*\S{1,6}|\s+", text, re.S)
 
 
-def embed(text, dim):
-    """A deterministic unit vector: signed feature hashing of the words."""
+def embed(text, dim, synonyms=None):
+    """A deterministic unit vector: signed feature hashing of the words
+    (each replaced by its synonym when the script gives one)."""
     vec = [0.0] * dim
     words = re.findall(r"\w+", text.lower()) or [text]
     for w in words:
+        w = (synonyms or {}).get(w, w)
         h = hashlib.sha256(w.encode("utf-8", "replace")).digest()
         for off, weight in ((0, 1.0), (5, 0.5)):
             idx = int.from_bytes(h[off:off + 4], "big") % dim
@@ -1027,7 +1040,7 @@ class Server:
         data = []
         for i, item in enumerate(items):
             text = item if isinstance(item, str) else json.dumps(item)
-            vec = embed(text, dim)
+            vec = embed(text, dim, self.script.get("embedding_synonyms"))
             if o.get("encoding_format") == "base64":
                 vec = base64.b64encode(struct.pack(f"<{dim}f", *vec)).decode()
             data.append({"object": "embedding", "index": i, "embedding": vec})

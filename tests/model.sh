@@ -94,10 +94,12 @@ mock() {
 
 # chat MESSAGE...: one conversation of these messages for C-1001; output in
 # $T/out, stderr in $T/err, exit status in $rc. A hang is a failure (timeout).
+# Every agent is on the model backend unless $BACKEND says otherwise.
+BACKEND="--backend openai"
 chat() {
 	rm -f "$T/db" "$T/db-wal" "$T/db-shm"
 	printf '%s\n' "$@" >"$T/in"
-	timeout 60 "$FRONTLINE" --db "$T/db" --config "$T/cfg.yaml" --backend openai \
+	timeout 60 "$FRONTLINE" --db "$T/db" --config "$T/cfg.yaml" $BACKEND \
 		chat --json --customer C-1001 <"$T/in" >"$T/out" 2>"$T/err"
 	rc=$?
 }
@@ -165,6 +167,60 @@ no_key "valid answers"
 TRIAGE_OK="$(r_triage "\"respond\":{\"json\":$TRIAGE}")"
 RESOLVE_OK='{"name":"reply","match":{"model":"gpt-4o"},"respond":{"content":"'"$REPLY"'"}}'
 
+# ------------------------------------------------ capability presets
+mock "{\"rules\":[$TRIAGE_OK,$RESOLVE_OK]}" "preset: llama.cpp"
+chat "where is my order A12345"
+check "preset llama.cpp: tools offered without tool_choice, no stream usage, max_tokens" \
+	'any(e["body"].get("tools") for e in log) and not any("tool_choice" in e["body"] or "stream_options" in e["body"] or "max_completion_tokens" in e["body"] for e in log) and all("max_tokens" in e["body"] for e in log)'
+mock "{\"rules\":[$TRIAGE_OK,$RESOLVE_OK]}" "preset: llama.cpp
+tool_choice: true"
+chat "where is my order A12345"
+check "preset llama.cpp with tool_choice: true: the flag wins" 'any(e["body"].get("tool_choice") == "auto" for e in log)'
+mock "{\"rules\":[$TRIAGE_OK,$RESOLVE_OK]}" "preset: openai"
+chat "where is my order A12345"
+check "preset openai: max_completion_tokens" 'all("max_completion_tokens" in e["body"] and "max_tokens" not in e["body"] for e in log)'
+mock '{"rules":[]}' "preset: vllm-nightly"
+chat "hello"
+expect_rc "an unknown preset" 78
+if grep -q "cfg.yaml:5:13: preset: no preset named 'vllm-nightly'" "$T/err"; then ok "an unknown preset: file:line:col and why"; else not_ok "an unknown preset: file:line:col and why" "$T/err"; fi
+
+# ------------------------------------------------ tools over HTTP, on the loop
+# The tool backend is the mock too (a rule answers the order path): the
+# model's tool call goes out as an asynchronous request on the same loop.
+ORDER='{"found":true,"order":{"id":"A12345","status":"shipped","carrier":"UPS","tracking":"1Z999AA10123456784"}}'
+mock "{\"rules\":[$TRIAGE_OK,
+ {\"name\":\"order\",\"match\":{\"path\":\"/tools/orders/A12345\"},\"respond\":{\"raw\":$ORDER}},
+ {\"name\":\"tools\",\"match\":{\"model\":\"gpt-4o\",\"has_tools\":true},\"times\":1,
+  \"respond\":{\"tool_calls\":[{\"name\":\"get_order_status\",\"arguments\":{\"order_id\":\"A12345\"}}]}},
+ $RESOLVE_OK]}" ""
+port=$(cat "$T/port")
+http_tools() { # ORDER-URL
+	{
+		echo "tools:"
+		echo "  backend: http"
+		echo "  http: {account_url: \"http://127.0.0.1:$port/tools/accounts/{customer_id}\", order_url: \"$1\", timeout_ms: 2000}"
+	} >>"$T/cfg.yaml"
+}
+http_tools "http://127.0.0.1:$port/tools/orders/{order_id}"
+chat "where is my order A12345"
+expect_rc "http tools: chat" 0
+check "http tools: the plan's read and the model's call both went out over HTTP" \
+	'[(k["name"], k["allowed"], (k["result"] or {}).get("order", {}).get("carrier")) for k in t["tools"]] == [("get_order_status", True, "UPS")] * 2 and sum(e["path"] == "/tools/orders/A12345" and e["method"] == "GET" for e in log) == 2'
+check "http tools: the model saw the result and answered" \
+	't["reply"].endswith("'"$REPLY"'") and any(mm.get("role") == "tool" and "1Z999AA10123456784" in mm.get("content", "") for e in log for mm in (e["body"] or {}).get("messages", []))'
+# A dead tool endpoint: the calls fail, the model hears why, the turn still ends.
+mock "{\"rules\":[$TRIAGE_OK,
+ {\"name\":\"tools\",\"match\":{\"model\":\"gpt-4o\",\"has_tools\":true},\"times\":1,
+  \"respond\":{\"tool_calls\":[{\"name\":\"get_order_status\",\"arguments\":{\"order_id\":\"A12345\"}}]}},
+ $RESOLVE_OK]}" ""
+http_tools "http://127.0.0.1:9/tools/orders/{order_id}"
+chat "where is my order A12345"
+expect_rc "dead tool endpoint: chat" 0
+check "dead tool endpoint: each call is a backend error, recorded" \
+	'len(t["tools"]) == 2 and all(k["allowed"] and k["result"] is None and k["refusal"].startswith("backend error: get_order_status: http://127.0.0.1:9/") for k in t["tools"])'
+check "dead tool endpoint: the model is told, and the turn ends" \
+	'any(mm.get("role") == "tool" and "backend error" in mm.get("content", "") for e in log for mm in e["body"].get("messages", [])) and (t["reply"] is not None or t["handoff"] is not None)'
+
 # --------------------------------------------- schema: repair, then fallback
 mock "{\"rules\":[$(r_triage "\"sequence\":[{\"json\":$BADTRIAGE},{\"json\":$TRIAGE}]"),$RESOLVE_OK]}" ""
 chat "where is my order A12345"
@@ -229,6 +285,106 @@ expect_rc "breaker: chat" 0
 check "breaker: after two failures the endpoint is not called" \
 	'any(s.get("fault") == "breaker-open" for tt in turns for s in tt.get("models", []))'
 check "breaker: every turn still ends in a reply or a handoff" 'all(tt["reply"] is not None or tt["handoff"] is not None for tt in turns)'
+
+# ------------------------------------------------- hybrid retrieval
+# Only the embeddings agent on the model backend: the other agents stay
+# offline (no --backend), so what changes is retrieval alone. The mock's
+# vectors hash words, with synonyms: "parcel" counts as "package" and
+# "vanished" as "lost", so "my parcel vanished" is near the lost-package
+# facts while sharing no word with them.
+embeddings_cfg() {
+	{
+		echo "  text-embedding-3-small: {input_per_mtok: 0.02, output_per_mtok: 0}"
+		echo "agents:"
+		echo "  embeddings: {backend: openai, model: text-embedding-3-small}"
+	} >>"$T/cfg.yaml"
+}
+SYN='"embedding_synonyms":{"parcel":"package","vanished":"lost"}'
+BACKEND=
+rm -rf "$T/cache"
+mock "{\"rules\":[],$SYN}" ""
+embeddings_cfg
+timeout 30 "$FRONTLINE" --config "$T/cfg.yaml" kb search -k 3 --json "my parcel vanished" >"$T/out" 2>"$T/err"
+rc=$?
+expect_rc "kb search, hybrid" 0
+check "hybrid: finds the lost-package facts with no word in common" \
+	't["retrieval"] == "hybrid" and t["hits"][0]["id"].startswith("shipping-lost-package/") and t["hits"][0]["ranks"] == {"fts": None, "vector": 1}'
+check "hybrid: a fact found by its vector keeps the calibrated (lexical) confidence" \
+	't["hits"][0]["confidence"] < 0.05 and t["hits"][0]["cosine"] > 0.2'
+check "hybrid: every fact was embedded once, in batches, with the key" \
+	'sum(len(e["body"]["input"]) for e in log[:-1]) == t["facts_embedded"] and len(log[0]["body"]["input"]) == 64 and all(e["path"] == "/v1/embeddings" and e["headers"].get("authorization") == "Bearer '"$KEY"'" for e in log)'
+timeout 30 "$FRONTLINE" --config "$T/cfg.yaml" --backend offline kb search -k 3 --json "my parcel vanished" >"$T/out" 2>"$T/err"
+check "FTS5 alone (--backend offline) finds nothing for it" 't["hits"] == [] and "retrieval" not in t'
+timeout 30 "$FRONTLINE" --config "$T/cfg.yaml" kb search -k 5 --json "lost package" >"$T/out" 2>"$T/err"
+cp "$T/out" "$T/hybrid.json"
+timeout 30 "$FRONTLINE" --config "$T/cfg.yaml" --backend offline kb search -k 5 --json "lost package" >"$T/out" 2>"$T/err"
+if python3 -c '
+import json, sys
+h = json.load(open(sys.argv[1]))["hits"]; f = json.load(open(sys.argv[2]))["hits"]
+fc = {x["id"]: x["confidence"] for x in f}
+same = [x for x in h if x["id"] in fc]
+sys.exit(0 if same and all(x["confidence"] == fc[x["id"]] for x in same) else 1)' "$T/hybrid.json" "$T/out"; then
+	ok "hybrid and FTS5 give a fact one confidence for one query"
+else
+	not_ok "hybrid and FTS5 give a fact one confidence for one query" "$T/hybrid.json" "$T/out"
+fi
+
+# The chat turn: the same retrieval, asynchronously. The first turn embeds the facts...
+rm -rf "$T/cache"
+: >"$T/log.jsonl"
+chat "my parcel vanished"
+expect_rc "chat, hybrid, empty cache" 0
+check "chat: the first turn embeds every fact, then the query" \
+	'm["embeddings"]["facts_embedded"] >= 100 and m["embeddings"]["attempts"] == len(log) == 3 and log[-1]["body"]["input"] == ["my parcel vanished"]'
+# ...and the cache means no fact is sent again.
+: >"$T/log.jsonl"
+chat "my parcel vanished"
+expect_rc "chat, hybrid" 0
+check "chat: the turn's knowledge is hybrid" \
+	'any(h["id"].startswith("shipping-lost-package/") for h in t["knowledge"]) and t["knowledge"][0]["ranks"]["vector"] is not None'
+check "chat: an embeddings step, its tokens and cost counted" \
+	'm["embeddings"]["ok"] and m["embeddings"]["retrieval"] == "hybrid" and m["embeddings"]["prompt_tokens"] > 0 and m["embeddings"]["cost_usd"] > 0'
+check "chat: the facts were cached: only the query is embedded" \
+	'len(log) == 1 and log[0]["body"]["input"] == ["my parcel vanished"] and "facts_embedded" not in m["embeddings"]'
+no_key "hybrid"
+
+# An edited fact is embedded again, alone.
+mkdir -p "$T/kb"
+cp -R "$top_srcdir/kb/." "$T/kb/"
+chmod -R u+w "$T/kb"
+timeout 30 "$FRONTLINE" --config "$T/cfg.yaml" --kb "$T/kb" kb search --json "return window" >"$T/out" 2>"$T/err"
+: >"$T/log.jsonl"
+sed 's/within 30 days/within 31 days/' "$top_srcdir/kb/returns/return-window.md" >"$T/kb/returns/return-window.md"
+timeout 30 "$FRONTLINE" --config "$T/cfg.yaml" --kb "$T/kb" kb search --json "return window" >"$T/out" 2>"$T/err"
+check "cache: an edited fact alone is embedded again" \
+	't["facts_embedded"] == 1 and len(log) == 2 and "31 days" in log[0]["body"]["input"][0]'
+
+# A dead endpoint: FTS5 alone, said in the turn's model step; the turn goes on.
+mock '{"rules":[]}' "retries: 1" --refuse
+embeddings_cfg
+chat "how long is the return window"
+expect_rc "embeddings refused: chat" 0
+check "embeddings refused: FTS5 alone, recorded as the fallback" \
+	'not m["embeddings"]["ok"] and m["embeddings"]["fault"] == "refused" and m["embeddings"]["fallback"] == "fts" and m["embeddings"]["retrieval"] == "fts"'
+check "embeddings refused: the FTS5 hits and a reply" \
+	't["knowledge"][0]["id"] == "returns-window" and "ranks" not in t["knowledge"][0] and t["reply"] is not None'
+timeout 30 "$FRONTLINE" --config "$T/cfg.yaml" kb search --json "return window" >"$T/out" 2>"$T/err"
+rc=$?
+expect_rc "embeddings refused: kb search" 0
+check "embeddings refused: kb search says it fell back" 't["retrieval"] == "fts" and t["fallback"] == "refused" and t["hits"][0]["id"] == "returns-window"'
+if grep -q "FTS5 alone" "$T/err"; then ok "embeddings refused: a warning on stderr"; else not_ok "embeddings refused: a warning on stderr" "$T/err"; fi
+
+# Vectors that are not vectors: refused, not retried, FTS5 alone.
+for bad in '{"data":[{"embedding":[0,0,0]}]}' '{"data":[{"embedding":[1,2]},{"embedding":[1,2]}]}' '{"data":[{"embedding":"AACAfw=="}]}'; do
+	mock "{\"rules\":[{\"name\":\"bad\",\"match\":{\"path\":\"/v1/embeddings\"},\"respond\":{\"raw\":$bad}}]}" ""
+	embeddings_cfg
+	chat "how long is the return window"
+	check "bad vectors ($bad): FTS5 alone" \
+		'm["embeddings"]["fault"] == "invalid-vectors" and m["embeddings"]["attempts"] == 1 and t["knowledge"][0]["id"] == "returns-window" and t["reply"] is not None'
+done
+
+
+BACKEND="--backend openai"
 
 # ------------------------------------------------------------- triage
 mock "{\"rules\":[$TRIAGE_OK]}" ""
