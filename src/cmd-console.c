@@ -111,6 +111,9 @@ cmd_console(struct ctx *ctx, int argc, char **argv)
 	char *cause = NULL, *db = NULL, *sock = NULL, *history = NULL, *demo_path = NULL;
 	char *state = NULL;
 
+	/* One loop for the terminal, the customers, the models and the tools. */
+	if (ctx->loop == NULL)
+		ctx->loop = loop_new();
 	if ((ex = ctx_retrieval(ctx, &p, &ag.kb, &ag.fresh)) != EX_OK)
 		return ex;
 	ag.policy = p;
@@ -150,9 +153,6 @@ cmd_console(struct ctx *ctx, int argc, char **argv)
 	struct reload r = {ctx, &ag};
 	o.policy_poll = poll_policy;
 	o.policy_arg = &r;
-	/* The loop is the models' when a model backend is on, else a new one. */
-	if (ctx->loop == NULL)
-		ctx->loop = loop_new();
 	ex = console_run(ctx->loop, &ag, st, &o);
 	/* Turns abandoned on the way out end here, while the agents still exist. */
 	models_free(ctx->models);
