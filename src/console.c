@@ -704,10 +704,18 @@ on_tty(struct loop *l, int fd, int ready, void *arg)
 		goto cancel;
 	if (typed)
 		dirty(con);
-	return;
+	goto done;
 cancel:
 	set_typing(con, 0);
 	status(con, 0, "reply line left, draft kept (Enter: back to it, b: hand back, r: close)");
+done:
+	/* A key is answered at once; what models and customers change waits for a frame. */
+	if (con->dirty && !con->stop) {
+		if (con->redraw_timer != 0)
+			loop_timer_del(l, con->redraw_timer);
+		con->redraw_timer = 0;
+		draw(con);
+	}
 }
 
 static void

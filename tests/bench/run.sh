@@ -133,6 +133,14 @@ EOF
 fi
 
 echo
+echo "== Console: first frame, redraw cost with 1,000 live conversations, keys while 200 stream"
+if ! command -v python3 >/dev/null 2>&1; then
+	echo "skipped: python3 not found (apt-get install python3)"
+else
+	python3 "$srcdir/tests/bench/bench-console.py" "$builddir/frontline" "$srcdir" || exit 1
+fi
+
+echo
 echo "== chat --json: turns per second on one long scripted conversation (999 turns)"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/frontline-chat.XXXXXX")
 sed 's/max_turns: 4/max_turns: 1000/; s/frustrated_turns: 3/frustrated_turns: 1000/' \
