@@ -113,7 +113,7 @@ draw_queue(struct console *con, struct rect r)
 	for (int row = 0; row < in.h && top + (size_t)row < n; row++) {
 		const struct desk_conv *c = v[top + (size_t)row];
 		char when[32], line[512];
-		age(now - (c->handler == HANDLER_RESOLVED ? c->since : c->since), when);
+		age(now - c->since, when);
 		snprintf(line, sizeof line, "%s%s %s %s", state_tag[c->handler],
 		         c->busy ? "*" : " ", urgency_tag[c->urgency],
 		         c->name ? c->name : c->customer_id);
@@ -231,7 +231,7 @@ draw_chat(struct console *con, const struct desk_conv *c, struct rect r)
 
 /* Writes one "label value" row of a panel; returns the next row. */
 static int
-row(struct rect in, int y, const char *label, const char *value, attr_t a)
+panel_row(struct rect in, int y, const char *label, const char *value, attr_t a)
 {
 	if (y >= in.y + in.h)
 		return y;
@@ -253,21 +253,23 @@ draw_triage(const struct desk_conv *c, struct rect r)
 	int y = in.y;
 	snprintf(buf, sizeof buf, "%s (%.2f)", str(t, "intent_category"),
 	         cJSON_GetNumberValue(cJSON_GetObjectItem(t, "intent_confidence")));
-	y = row(in, y, "intent    ", buf, A_BOLD);
+	y = panel_row(in, y, "intent    ", buf, A_BOLD);
 	snprintf(buf, sizeof buf, "%s  complexity %s", str(t, "urgency"),
 	         str(t, "complexity_signal"));
-	y = row(in, y, "urgency   ", buf,
-	        strcmp(str(t, "urgency"), "critical") == 0 || strcmp(str(t, "urgency"), "high") == 0
-	            ? ATTR(THEME_WARNING)
-	            : A_NORMAL);
+	y = panel_row(in, y, "urgency   ", buf,
+	              strcmp(str(t, "urgency"), "critical") == 0 ||
+	                      strcmp(str(t, "urgency"), "high") == 0
+	                  ? ATTR(THEME_WARNING)
+	                  : A_NORMAL);
 	/* Sentiment over the turns, oldest first: the trend is the signal. */
 	struct buf b;
 	buf_init(&b, 0);
 	size_t from = c->sentiments.n > 8 ? c->sentiments.n - 8 : 0;
 	for (size_t i = from; i < c->sentiments.n; i++)
 		buf_printf(&b, "%s%s", i > from ? " > " : "", c->sentiments.v[i]);
-	y = row(in, y, "sentiment ", b.data ? b.data : "",
-	        strcmp(str(t, "sentiment"), "frustrated") == 0 ? ATTR(THEME_WARNING) : A_NORMAL);
+	y = panel_row(in, y, "sentiment ", b.data ? b.data : "",
+	              strcmp(str(t, "sentiment"), "frustrated") == 0 ? ATTR(THEME_WARNING)
+	                                                             : A_NORMAL);
 	buf_reset(&b);
 	const cJSON *ents = cJSON_GetObjectItem(t, "entities"), *kind, *e;
 	cJSON_ArrayForEach(kind, ents)
@@ -282,12 +284,12 @@ draw_triage(const struct desk_conv *c, struct rect r)
 				           str(e, "currency"));
 		}
 	}
-	y = row(in, y, "entities  ", b.len ? b.data : "none", A_NORMAL);
+	y = panel_row(in, y, "entities  ", b.len ? b.data : "none", A_NORMAL);
 	buf_free(&b);
-	y = row(in, y, "route     ", str(t, "route"),
-	        strncmp(str(t, "route"), "human", 5) == 0 ? ATTR(THEME_WARNING) : A_NORMAL);
+	y = panel_row(in, y, "route     ", str(t, "route"),
+	              strncmp(str(t, "route"), "human", 5) == 0 ? ATTR(THEME_WARNING) : A_NORMAL);
 	if (cJSON_IsTrue(cJSON_GetObjectItem(t, "has_legal_language")))
-		row(in, y, "legal     ", "legal language", ATTR(THEME_WARNING));
+		panel_row(in, y, "legal     ", "legal language", ATTR(THEME_WARNING));
 }
 
 static void
@@ -415,9 +417,9 @@ draw_packet(struct console *con, const struct desk_conv *c, struct rect r)
 		free(l);
 	}
 	int first = con->packet_scroll < (int)lines.n ? con->packet_scroll : 0;
-	for (int row_ = 0; row_ < in.h && first + row_ < (int)lines.n; row_++)
-		ui_put(stdscr, in.y + row_, in.x, in.w, lines.v[first + row_],
-		       strstr(lines.v[first + row_], "STALE") ? ATTR(THEME_STALE) : A_NORMAL);
+	for (int row = 0; row < in.h && first + row < (int)lines.n; row++)
+		ui_put(stdscr, in.y + row, in.x, in.w, lines.v[first + row],
+		       strstr(lines.v[first + row], "STALE") ? ATTR(THEME_STALE) : A_NORMAL);
 	strv_free(&lines);
 }
 
