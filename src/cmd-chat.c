@@ -12,7 +12,6 @@
 #include "cmd.h"
 #include "conversation.h"
 #include "desk.h"
-#include "paths.h"
 #include "store.h"
 
 /*
@@ -88,19 +87,6 @@ answer(struct ctx *ctx, struct agents *ag, struct store *st, int64_t id, struct 
 	return 0;
 }
 
-char *
-ctx_db_path(struct ctx *ctx)
-{
-	if (ctx->db_path != NULL)
-		return xstrdup(ctx->db_path);
-	char *dir = paths_state_dir();
-	if (dir == NULL)
-		return NULL;
-	char *p = xasprintf("%s/frontline.db", dir);
-	free(dir);
-	return p;
-}
-
 static int
 cmd_chat(struct ctx *ctx, int argc, char **argv)
 {
@@ -143,29 +129,16 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 	}
 
 	struct agents ag = {0};
-	struct policy *p;
 	struct tool_backend tb = {0};
 	struct store *st = NULL;
-	char *cause = NULL, *db = NULL, *guest = NULL;
+	char *cause = NULL, *guest = NULL;
 	struct conversation conv;
 	int have_conv = 0;
 
-	if ((ex = ctx_retrieval(ctx, &p, &ag.kb, &ag.fresh)) != EX_OK)
-		return ex;
-	ag.policy = p;
-	if ((ag.triage = ctx_triage(ctx, p, NULL, &ex)) == NULL)
+	if ((ex = ctx_agents(ctx, fixture, &ag, &tb)) != EX_OK)
 		goto out;
-	if ((ex = ctx_tool_backend(ctx, fixture, &tb)) != EX_OK)
+	if ((st = ctx_store(ctx, &ex)) == NULL)
 		goto out;
-	ag.tools = &tb;
-	if ((ex = ctx_models(ctx, &ag)) != EX_OK)
-		goto out;
-	if ((db = ctx_db_path(ctx)) == NULL || (st = store_open(db, &cause)) == NULL) {
-		fl_warnx("cannot open the store %s: %s", db ? db : "(no state directory)",
-		         cause ? cause : "no HOME");
-		ex = EX_CANTCREAT;
-		goto out;
-	}
 	if (customer == NULL)
 		customer = guest = xasprintf("guest-%ld-%ld", (long)time(NULL), (long)getpid());
 	int64_t id;
@@ -224,11 +197,7 @@ out:
 	if (have_conv)
 		conversation_free(&conv);
 	store_close(st);
-	if (tb.free)
-		tool_backend_free(&tb);
-	triage_close(ag.triage);
-	kb_close(ag.kb);
-	free(db);
+	ctx_agents_free(&ag, &tb);
 	free(guest);
 	return ex;
 }

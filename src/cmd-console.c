@@ -105,31 +105,18 @@ cmd_console(struct ctx *ctx, int argc, char **argv)
 	}
 
 	struct agents ag = {0};
-	struct policy *p;
 	struct tool_backend tb = {0};
 	struct store *st = NULL;
-	char *cause = NULL, *db = NULL, *sock = NULL, *history = NULL, *demo_path = NULL;
+	char *sock = NULL, *history = NULL, *demo_path = NULL;
 	char *state = NULL;
 
 	/* One loop for the terminal, the customers, the models and the tools. */
 	if (ctx->loop == NULL)
 		ctx->loop = loop_new();
-	if ((ex = ctx_retrieval(ctx, &p, &ag.kb, &ag.fresh)) != EX_OK)
-		return ex;
-	ag.policy = p;
-	if ((ag.triage = ctx_triage(ctx, p, NULL, &ex)) == NULL)
+	if ((ex = ctx_agents(ctx, fixture, &ag, &tb)) != EX_OK)
 		goto out;
-	if ((ex = ctx_tool_backend(ctx, fixture, &tb)) != EX_OK)
+	if ((st = ctx_store(ctx, &ex)) == NULL)
 		goto out;
-	ag.tools = &tb;
-	if ((ex = ctx_models(ctx, &ag)) != EX_OK)
-		goto out;
-	if ((db = ctx_db_path(ctx)) == NULL || (st = store_open(db, &cause)) == NULL) {
-		fl_warnx("cannot open the store %s: %s", db ? db : "(no state directory)",
-		         cause ? cause : "no HOME");
-		ex = EX_CANTCREAT;
-		goto out;
-	}
 	if (listen && o.tcp_port == 0) {
 		if (socket == NULL && (socket = sock = paths_console_socket(1)) == NULL) {
 			fl_warnx(
@@ -149,7 +136,7 @@ cmd_console(struct ctx *ctx, int argc, char **argv)
 		const char *u = getenv("USER");
 		o.supervisor = u && *u ? u : "supervisor";
 	}
-	o.policy_version = p->version;
+	o.policy_version = ag.policy->version;
 	struct reload r = {ctx, &ag};
 	o.policy_poll = poll_policy;
 	o.policy_arg = &r;
@@ -158,13 +145,8 @@ cmd_console(struct ctx *ctx, int argc, char **argv)
 	models_free(ctx->models);
 	ctx->models = NULL;
 out:
-	free(cause);
 	store_close(st);
-	if (tb.free)
-		tool_backend_free(&tb);
-	triage_close(ag.triage);
-	kb_close(ag.kb);
-	free(db);
+	ctx_agents_free(&ag, &tb);
 	free(sock);
 	free(history);
 	free(state);

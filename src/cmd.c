@@ -13,6 +13,7 @@
 #include "loop.h"
 #include "model.h"
 #include "paths.h"
+#include "store.h"
 
 static const struct cmd_entry *const cmd_table[] = {
     &cmd_console_entry,      &cmd_chat_entry,         &cmd_customer_entry,  &cmd_triage_entry,
@@ -375,4 +376,57 @@ cmd_parse_tier(const char *arg, enum tier *out)
 	}
 	*out = (enum tier)i;
 	return 0;
+}
+
+char *
+ctx_db_path(struct ctx *ctx)
+{
+	if (ctx->db_path != NULL)
+		return xstrdup(ctx->db_path);
+	char *dir = paths_state_dir();
+	if (dir == NULL)
+		return NULL;
+	char *p = xasprintf("%s/frontline.db", dir);
+	free(dir);
+	return p;
+}
+
+struct store *
+ctx_store(struct ctx *ctx, int *ex)
+{
+	char *cause = NULL, *db = ctx_db_path(ctx);
+	struct store *st = db ? store_open(db, &cause) : NULL;
+	if (st == NULL) {
+		fl_warnx("cannot open the store %s: %s", db ? db : "(no state directory)",
+		         cause ? cause : "no HOME");
+		*ex = EX_CANTCREAT;
+	}
+	free(cause);
+	free(db);
+	return st;
+}
+
+int
+ctx_agents(struct ctx *ctx, const char *fixture, struct agents *ag, struct tool_backend *tb)
+{
+	struct policy *p;
+	int ex;
+	if ((ex = ctx_retrieval(ctx, &p, &ag->kb, &ag->fresh)) != EX_OK)
+		return ex;
+	ag->policy = p;
+	if ((ag->triage = ctx_triage(ctx, p, NULL, &ex)) == NULL)
+		return ex;
+	if ((ex = ctx_tool_backend(ctx, fixture, tb)) != EX_OK)
+		return ex;
+	ag->tools = tb;
+	return ctx_models(ctx, ag);
+}
+
+void
+ctx_agents_free(struct agents *ag, struct tool_backend *tb)
+{
+	if (tb->free)
+		tool_backend_free(tb);
+	triage_close(ag->triage);
+	kb_close(ag->kb);
 }

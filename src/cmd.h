@@ -12,6 +12,8 @@
 #include "triage.h"
 
 /* What the global options and the environment decided for this run. */
+struct store;
+
 struct ctx {
 	const char *policy_path;
 	const char *kb_dir;
@@ -113,6 +115,17 @@ int ctx_models(struct ctx *, struct agents *ag);
 
 /* The store's path: --db, else $XDG_STATE_HOME/frontline/frontline.db; NULL without HOME. */
 char *ctx_db_path(struct ctx *);
+/* The store at --db or the default; NULL with a message printed and *ex set. */
+struct store *ctx_store(struct ctx *, int *ex);
+/*
+ * Everything a conversation runs on: the policy, the KB, the triage
+ * engine, the tool backend (fixture: instead of the config's; may be
+ * NULL) and the model client. Returns EX_OK, or an exit code with the
+ * problem printed; either way ctx_agents_free releases what was made
+ * (ag and tb start zeroed).
+ */
+int ctx_agents(struct ctx *, const char *fixture, struct agents *, struct tool_backend *);
+void ctx_agents_free(struct agents *, struct tool_backend *);
 
 /* Parses a --tier value; on error prints why and returns -1. */
 int cmd_parse_tier(const char *arg, enum tier *out);
