@@ -47,9 +47,8 @@ iso_time(const char *s)
 	return end ? timegm(&tm) : time(NULL);
 }
 
-/* The store's notion of now (its dates follow FRONTLINE_TODAY). */
-static time_t
-store_time(void)
+time_t
+desk_now(void)
 {
 	char now[64];
 	store_now(now);
@@ -84,7 +83,7 @@ note(struct desk_conv *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	char *s = xvasprintf(fmt, ap);
 	va_end(ap);
-	msg_add(c, "note", s, store_time());
+	msg_add(c, "note", s, desk_now());
 	free(s);
 }
 
@@ -191,7 +190,7 @@ conv_new(struct desk *d, int64_t id, const char *customer_id, const char *name, 
 	c->name = name ? xstrdup(name) : NULL;
 	c->tier = tier;
 	c->urgency = URG_NORMAL;
-	c->since = c->last = store_time();
+	c->since = c->last = desk_now();
 	buf_init(&c->stream, STREAM_MAX);
 	conversation_init(&c->conv, customer_id, tier);
 	c->ag = d->ag;
@@ -416,7 +415,7 @@ turn_done(cJSON *turn, cJSON *events, void *arg)
 	set_json(&c->tools, cJSON_GetObjectItem(turn, "tools"));
 	if (c->withheld) {
 		c->withheld = 0;
-		note_event(c, "withheld", NULL, store_time());
+		note_event(c, "withheld", NULL, desk_now());
 		changed(d, c);
 		goto out;
 	}
@@ -424,7 +423,7 @@ turn_done(cJSON *turn, cJSON *events, void *arg)
 	const cJSON *h = cJSON_GetObjectItem(turn, "handoff");
 	if (reply == NULL && cJSON_IsObject(h))
 		reply = cJSON_GetStringValue(cJSON_GetObjectItem(h, "message_to_customer"));
-	time_t now = store_time();
+	time_t now = desk_now();
 	if (reply != NULL) {
 		msg_add(c, "ai", reply, now);
 		if (d->hooks.deliver)
@@ -469,7 +468,7 @@ desk_open(const struct agents *ag, struct store *st, const struct desk_hooks *ho
 		d->hooks = *hooks;
 
 	char since[64];
-	time_t t = store_time() - RECENT_S;
+	time_t t = desk_now() - RECENT_S;
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%S", &tm);
@@ -617,7 +616,7 @@ desk_join(struct desk *d, const char *customer_id, const char *name, enum tier t
 			free(guest);
 			return NULL;
 		}
-		c->since = store_time();
+		c->since = desk_now();
 	} else {
 		if (name != NULL && (c->name == NULL || strcmp(c->name, name) != 0)) {
 			free(c->name);
@@ -653,7 +652,7 @@ desk_say(struct desk *d, struct desk_conv **cv, const char *text, char **cause)
 	}
 	if (store_message_add(d->st, c->id, "customer", text, NULL, cause) != 0)
 		return -1;
-	msg_add(c, "customer", text, store_time());
+	msg_add(c, "customer", text, desk_now());
 	if (c->handler == HANDLER_AI) {
 		strv_add(&c->pending, text);
 		next_turn(d, c);
@@ -681,14 +680,14 @@ close_with(struct desk *d, struct desk_conv *c, const char *state, const char *p
 	             ? 0
 	             : -1;
 	if (rc == 0)
-		note_event(c, "outcome", o, store_time());
+		note_event(c, "outcome", o, desk_now());
 	cJSON_Delete(o);
 	if (rc != 0) {
 		store_rollback(d->st);
 		return -1;
 	}
 	c->handler = HANDLER_RESOLVED;
-	c->since = store_time();
+	c->since = desk_now();
 	strv_free(&c->pending);
 	if (d->hooks.handler)
 		d->hooks.handler(d->hooks.arg, c);
@@ -703,7 +702,7 @@ desk_leave(struct desk *d, struct desk_conv *c)
 	c->client = NULL;
 	c->demo = NULL;
 	if (store_event_add(d->st, c->id, "left", NULL, &cause) == 0)
-		note_event(c, "left", NULL, store_time());
+		note_event(c, "left", NULL, desk_now());
 	else {
 		set_error(c, cause);
 		free(cause);
@@ -764,8 +763,8 @@ desk_takeover(struct desk *d, struct desk_conv *c, const char *who, char **cause
 		goto fail;
 	}
 	if (packet != NULL)
-		note_event(c, "handoff", packet, store_time());
-	note_event(c, "takeover", ev, store_time());
+		note_event(c, "handoff", packet, desk_now());
+	note_event(c, "takeover", ev, desk_now());
 	cJSON_Delete(ev);
 	if (packet != NULL) {
 		cJSON_AddNumberToObject(packet, "id", (double)hid);
@@ -779,7 +778,7 @@ desk_takeover(struct desk *d, struct desk_conv *c, const char *who, char **cause
 	c->handler = HANDLER_HUMAN;
 	free(c->owner);
 	c->owner = xstrdup(who);
-	c->since = store_time();
+	c->since = desk_now();
 	if (d->hooks.handler)
 		d->hooks.handler(d->hooks.arg, c);
 	changed(d, c);
@@ -855,7 +854,7 @@ desk_human_say(struct desk *d, struct desk_conv *c, const char *text, int overri
 	             ? 0
 	             : -1;
 	if (rc == 0)
-		note_event(c, "validation", ev, store_time());
+		note_event(c, "validation", ev, desk_now());
 	cJSON_Delete(ev);
 	if (rc != 0) {
 		store_rollback(d->st);
@@ -863,7 +862,7 @@ desk_human_say(struct desk *d, struct desk_conv *c, const char *text, int overri
 		*validation = NULL;
 		return -1;
 	}
-	msg_add(c, "human", text, store_time());
+	msg_add(c, "human", text, desk_now());
 	if (d->hooks.deliver)
 		d->hooks.deliver(d->hooks.arg, c, "human", text);
 	changed(d, c);
@@ -892,7 +891,7 @@ desk_handback(struct desk *d, struct desk_conv *c, char **cause)
 	             ? 0
 	             : -1;
 	if (rc == 0)
-		note_event(c, "handback", ev, store_time());
+		note_event(c, "handback", ev, desk_now());
 	cJSON_Delete(ev);
 	cJSON_Delete(state);
 	if (rc != 0) {
@@ -902,7 +901,7 @@ desk_handback(struct desk *d, struct desk_conv *c, char **cause)
 	c->handler = HANDLER_AI;
 	free(c->owner);
 	c->owner = NULL;
-	c->since = store_time();
+	c->since = desk_now();
 	if (d->hooks.handler)
 		d->hooks.handler(d->hooks.arg, c);
 	/* A message the human left unanswered is the AI's now. */

@@ -24,6 +24,8 @@
 enum handler { HANDLER_AI, HANDLER_WAITING, HANDLER_HUMAN, HANDLER_RESOLVED, HANDLER__N };
 /* "ai", "waiting", "human", "resolved" */
 const char *handler_name(enum handler);
+/* Now on the store's clock (its dates follow FRONTLINE_TODAY): what since and at count from. */
+time_t desk_now(void);
 
 struct desk_msg {
 	char *role; /* "customer", "ai", "human", or "note" (for the supervisor only) */

@@ -44,15 +44,6 @@ age(time_t secs, char out[32])
 		snprintf(out, 32, "%lldd", (long long)(secs / 86400));
 }
 
-static time_t
-now_store(void)
-{
-	char now[64];
-	struct tm tm = {0};
-	store_now(now);
-	return strptime(now, "%Y-%m-%dT%H:%M:%S", &tm) ? timegm(&tm) : time(NULL);
-}
-
 static const char *const state_tag[HANDLER__N] = {[HANDLER_AI] = "AI  ",
                                                   [HANDLER_WAITING] = "WAIT",
                                                   [HANDLER_HUMAN] = "HUMN",
@@ -109,7 +100,7 @@ draw_queue(struct console *con, struct rect r)
 		if (v[i]->id == con->selected)
 			sel = i;
 	size_t top = sel >= (size_t)in.h ? sel - (size_t)in.h + 1 : 0;
-	time_t now = now_store();
+	time_t now = desk_now();
 	for (int row = 0; row < in.h && top + (size_t)row < n; row++) {
 		const struct desk_conv *c = v[top + (size_t)row];
 		char when[32], line[512];
