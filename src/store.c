@@ -760,28 +760,31 @@ store_events(struct store *s, int64_t conv, cJSON **out, char **cause)
 	return rows(s, Q_EVENTS, conv, "kind", "payload", 1, out, cause);
 }
 
-int
-store_handoff_list(struct store *s, cJSON **out, char **cause)
+/* A row of Q_HANDOFFS: the packet's reason only, not the whole packet. */
+static cJSON *
+handoff_row(sqlite3_stmt *st)
 {
-	*out = NULL;
-	sqlite3_stmt *st = stmt(s, Q_HANDOFFS, cause);
-	if (st == NULL)
-		return -1;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
+	cJSON_AddNumberToObject(o, "conversation", (double)sqlite3_column_int64(st, 1));
+	cJSON_AddStringToObject(o, "customer", col_text(st, 2));
+	cJSON_AddStringToObject(o, "created", col_text(st, 3));
+	cJSON *packet = cJSON_Parse(col_text(st, 4));
+	const char *reason = cJSON_GetStringValue(cJSON_GetObjectItem(packet, "reason"));
+	if (reason != NULL)
+		cJSON_AddStringToObject(o, "reason", reason);
+	cJSON_Delete(packet);
+	return o;
+}
+
+/* Steps a bound statement to its end, one object per row into *out (caller frees). */
+static int
+collect(struct store *s, sqlite3_stmt *st, cJSON *(*row)(sqlite3_stmt *), cJSON **out, char **cause)
+{
 	cJSON *a = cJSON_CreateArray();
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
-		cJSON_AddNumberToObject(o, "conversation", (double)sqlite3_column_int64(st, 1));
-		cJSON_AddStringToObject(o, "customer", col_text(st, 2));
-		cJSON_AddStringToObject(o, "created", col_text(st, 3));
-		cJSON *packet = cJSON_Parse(col_text(st, 4));
-		const char *reason = cJSON_GetStringValue(cJSON_GetObjectItem(packet, "reason"));
-		if (reason != NULL)
-			cJSON_AddStringToObject(o, "reason", reason);
-		cJSON_Delete(packet);
-		cJSON_AddItemToArray(a, o);
-	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		cJSON_AddItemToArray(a, row(st));
 	if (rc != SQLITE_DONE) {
 		*cause = db_cause(s->db, "read");
 		sqlite3_reset(st);
@@ -791,6 +794,14 @@ store_handoff_list(struct store *s, cJSON **out, char **cause)
 	sqlite3_reset(st);
 	*out = a;
 	return 0;
+}
+
+int
+store_handoff_list(struct store *s, cJSON **out, char **cause)
+{
+	*out = NULL;
+	sqlite3_stmt *st = stmt(s, Q_HANDOFFS, cause);
+	return st ? collect(s, st, handoff_row, out, cause) : -1;
 }
 
 int
@@ -878,19 +889,7 @@ store_conversation_list(struct store *s, const char *closed_since, cJSON **out, 
 		return -1;
 	/* NULL: a bound after every date, so open rows only. */
 	sqlite3_bind_text(st, 1, closed_since ? closed_since : "\x7f", -1, SQLITE_TRANSIENT);
-	cJSON *a = cJSON_CreateArray();
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		cJSON_AddItemToArray(a, conversation_row(st));
-	if (rc != SQLITE_DONE) {
-		*cause = db_cause(s->db, "read");
-		sqlite3_reset(st);
-		cJSON_Delete(a);
-		return -1;
-	}
-	sqlite3_reset(st);
-	*out = a;
-	return 0;
+	return collect(s, st, conversation_row, out, cause);
 }
 
 int
