@@ -65,6 +65,36 @@ static const char *const migrations[] = {
     "ALTER TABLE conversations ADD COLUMN handler TEXT NOT NULL DEFAULT 'ai'"
     " CHECK (handler IN ('ai', 'waiting', 'human'));"
     "ALTER TABLE conversations ADD COLUMN owner TEXT;",
+    /* 3: shadow replays, trainer reviews, the rollout and canary log */
+    "CREATE TABLE replay_runs ("
+    " id INTEGER PRIMARY KEY,"
+    " source TEXT NOT NULL,"
+    " version TEXT NOT NULL,"
+    " started TEXT NOT NULL,"
+    " finished TEXT,"
+    " tickets INTEGER NOT NULL DEFAULT 0,"
+    " report TEXT);"
+    "CREATE TABLE replay_results ("
+    " id INTEGER PRIMARY KEY,"
+    " run_id INTEGER NOT NULL REFERENCES replay_runs(id),"
+    " ticket TEXT NOT NULL,"
+    " result TEXT NOT NULL);"
+    "CREATE INDEX replay_results_run ON replay_results(run_id);"
+    "CREATE TABLE reviews ("
+    " id INTEGER PRIMARY KEY,"
+    " handoff_id INTEGER NOT NULL REFERENCES handoffs(id),"
+    " reviewer TEXT,"
+    " correction TEXT NOT NULL,"
+    " created TEXT NOT NULL);"
+    "CREATE INDEX reviews_handoff ON reviews(handoff_id);"
+    "CREATE TABLE rollout_log ("
+    " id INTEGER PRIMARY KEY,"
+    " kind TEXT NOT NULL CHECK (kind IN ('rollout', 'canary')),"
+    " action TEXT NOT NULL,"
+    " state TEXT NOT NULL,"
+    " actor TEXT,"
+    " reason TEXT,"
+    " at TEXT NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)nitems(migrations))
 
@@ -90,6 +120,15 @@ enum {
 	Q_CONV_HANDLER,
 	Q_CONV_LIST,
 	Q_CONV_GET,
+	Q_RUN_NEW,
+	Q_RUN_FINISH,
+	Q_RUNS,
+	Q_RESULT_ADD,
+	Q_RESULTS,
+	Q_REVIEW_ADD,
+	Q_REVIEWS,
+	Q_ROLLOUT_ADD,
+	Q_ROLLOUT_LOG,
 	Q__N
 };
 
@@ -134,6 +173,22 @@ static const char *const queries[Q__N] = {
                    " c.created, c.closed"
                    " FROM conversations c JOIN customers cu ON cu.id = c.customer_id"
                    " WHERE c.id = ?1",
+    [Q_RUN_NEW] = "INSERT INTO replay_runs (source, version, started) VALUES (?1, ?2, ?3)",
+    [Q_RUN_FINISH] = "UPDATE replay_runs SET finished = ?2, tickets = ?3, report = ?4"
+                     " WHERE id = ?1",
+    [Q_RUNS] = "SELECT id, source, version, started, finished, tickets, report"
+               " FROM replay_runs ORDER BY id DESC",
+    [Q_RESULT_ADD] = "INSERT INTO replay_results (run_id, ticket, result) VALUES (?1, ?2, ?3)",
+    [Q_RESULTS] = "SELECT result FROM replay_results WHERE run_id = ?1 ORDER BY id",
+    [Q_REVIEW_ADD] = "INSERT INTO reviews (handoff_id, reviewer, correction, created)"
+                     " VALUES (?1, ?2, ?3, ?4)",
+    [Q_REVIEWS] = "SELECT r.id, r.handoff_id, h.conversation_id, r.reviewer, r.created,"
+                  " r.correction"
+                  " FROM reviews r JOIN handoffs h ON h.id = r.handoff_id ORDER BY r.id",
+    [Q_ROLLOUT_ADD] = "INSERT INTO rollout_log (kind, action, state, actor, reason, at)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_ROLLOUT_LOG] = "SELECT id, action, state, actor, reason, at FROM rollout_log"
+                      " WHERE kind = ?1 ORDER BY id DESC",
 };
 
 struct store {
@@ -913,4 +968,295 @@ void
 store_now(char out[64])
 {
 	now_iso(out);
+}
+
+/* ------------------------------------------------------- shadow replays */
+
+/* Binds JSON as text at i; returns the text to free after the step. */
+static char *
+bind_json(sqlite3_stmt *st, int i, const cJSON *j)
+{
+	char *text = j ? cJSON_PrintUnformatted(j) : NULL;
+	bind_text_or_null(st, i, text);
+	return text;
+}
+
+int
+store_replay_begin(struct store *s, const char *source, const char *version, int64_t *run,
+                   char **cause)
+{
+	char now[64];
+	if (tx_check(s, cause) != 0)
+		return -1;
+	sqlite3_stmt *st = stmt(s, Q_RUN_NEW, cause);
+	if (st == NULL)
+		return -1;
+	now_iso(now);
+	sqlite3_bind_text(st, 1, source ? source : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, version ? version : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	if (step_done(s, st, "replay", cause) != 0)
+		return -1;
+	*run = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+int
+store_replay_result(struct store *s, int64_t run, const char *ticket, const cJSON *result,
+                    char **cause)
+{
+	if (!cJSON_IsObject(result)) {
+		*cause = xstrdup("replay: the result is not a JSON object");
+		return -1;
+	}
+	if (tx_check(s, cause) != 0)
+		return -1;
+	sqlite3_stmt *st = stmt(s, Q_RESULT_ADD, cause);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_text(st, 2, ticket ? ticket : "", -1, SQLITE_STATIC);
+	char *json = bind_json(st, 3, result);
+	int rc = step_done(s, st, "replay result", cause);
+	free(json);
+	return rc;
+}
+
+int
+store_replay_finish(struct store *s, int64_t run, int64_t tickets, const cJSON *report,
+                    char **cause)
+{
+	char now[64];
+	if (tx_check(s, cause) != 0)
+		return -1;
+	sqlite3_stmt *st = stmt(s, Q_RUN_FINISH, cause);
+	if (st == NULL)
+		return -1;
+	now_iso(now);
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, tickets);
+	char *json = bind_json(st, 4, report);
+	int rc = step_done(s, st, "replay", cause);
+	free(json);
+	if (rc == 0 && sqlite3_changes(s->db) != 1) {
+		*cause = xasprintf("no replay run %lld", (long long)run);
+		return -1;
+	}
+	return rc;
+}
+
+/* A row of Q_RUNS: with its report when with_report. */
+static cJSON *
+run_row(sqlite3_stmt *st, int with_report)
+{
+	static const char *const names[] = {"source", "version", "started", "finished"};
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
+	for (int i = 0; i < (int)nitems(names); i++) {
+		if (sqlite3_column_type(st, i + 1) == SQLITE_NULL)
+			cJSON_AddNullToObject(o, names[i]);
+		else
+			cJSON_AddStringToObject(o, names[i], col_text(st, i + 1));
+	}
+	cJSON_AddNumberToObject(o, "tickets", (double)sqlite3_column_int64(st, 5));
+	if (with_report)
+		cJSON_AddItemToObject(o, "report", col_json(st, 6));
+	return o;
+}
+
+static cJSON *
+run_row_brief(sqlite3_stmt *st)
+{
+	return run_row(st, 0);
+}
+
+int
+store_replay_runs(struct store *s, cJSON **out, char **cause)
+{
+	*out = NULL;
+	sqlite3_stmt *st = stmt(s, Q_RUNS, cause);
+	return st ? collect(s, st, run_row_brief, out, cause) : -1;
+}
+
+int
+store_replay_run(struct store *s, int64_t run, cJSON **out, char **cause)
+{
+	*out = NULL;
+	sqlite3_stmt *st = stmt(s, Q_RUNS, cause);
+	if (st == NULL)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (run == 0 || sqlite3_column_int64(st, 0) == run) {
+			*out = run_row(st, 1);
+			break;
+		}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		*cause = db_cause(s->db, "read");
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_replay_each(struct store *s, int64_t run, int (*fn)(const cJSON *result, void *arg),
+                  void *arg, char **cause)
+{
+	/* Its own statement: fn may read the store meanwhile. */
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, queries[Q_RESULTS], -1, &st, NULL) != SQLITE_OK) {
+		*cause = db_cause(s->db, "prepare");
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, run);
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cJSON *r = cJSON_Parse(col_text(st, 0));
+		if (r != NULL)
+			stop = fn(r, arg);
+		cJSON_Delete(r);
+	}
+	if (!stop && rc != SQLITE_DONE)
+		*cause = db_cause(s->db, "read");
+	sqlite3_finalize(st);
+	return stop || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ------------------------------------------------------ trainer reviews */
+
+int
+store_review_add(struct store *s, int64_t handoff, const char *reviewer, const cJSON *correction,
+                 int64_t *id, char **cause)
+{
+	char now[64];
+	if (!cJSON_IsObject(correction)) {
+		*cause = xstrdup("review: the correction is not a JSON object");
+		return -1;
+	}
+	if (tx_check(s, cause) != 0)
+		return -1;
+	sqlite3_stmt *st = stmt(s, Q_REVIEW_ADD, cause);
+	if (st == NULL)
+		return -1;
+	now_iso(now);
+	sqlite3_bind_int64(st, 1, handoff);
+	bind_text_or_null(st, 2, reviewer);
+	char *json = bind_json(st, 3, correction);
+	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
+	int rc = step_done(s, st, "review", cause);
+	free(json);
+	if (rc != 0 && (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY)) {
+		free(*cause);
+		*cause = xasprintf("no handoff packet %lld", (long long)handoff);
+	}
+	if (rc == 0 && id != NULL)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+static cJSON *
+review_row(sqlite3_stmt *st)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
+	cJSON_AddNumberToObject(o, "handoff", (double)sqlite3_column_int64(st, 1));
+	cJSON_AddNumberToObject(o, "conversation", (double)sqlite3_column_int64(st, 2));
+	if (sqlite3_column_type(st, 3) == SQLITE_NULL)
+		cJSON_AddNullToObject(o, "reviewer");
+	else
+		cJSON_AddStringToObject(o, "reviewer", col_text(st, 3));
+	cJSON_AddStringToObject(o, "created", col_text(st, 4));
+	cJSON_AddItemToObject(o, "correction", col_json(st, 5));
+	return o;
+}
+
+int
+store_reviews(struct store *s, cJSON **out, char **cause)
+{
+	*out = NULL;
+	sqlite3_stmt *st = stmt(s, Q_REVIEWS, cause);
+	return st ? collect(s, st, review_row, out, cause) : -1;
+}
+
+/* ------------------------------------------------- rollout and canary */
+
+static int
+rollout_kind_ok(const char *kind, char **cause)
+{
+	if (kind != NULL && (strcmp(kind, "rollout") == 0 || strcmp(kind, "canary") == 0))
+		return 0;
+	*cause = xasprintf("the log is 'rollout' or 'canary', not '%s'", kind ? kind : "(null)");
+	return -1;
+}
+
+int
+store_rollout_add(struct store *s, const char *kind, const char *action, const cJSON *state,
+                  const char *actor, const char *reason, char **cause)
+{
+	char now[64];
+	if (rollout_kind_ok(kind, cause) != 0)
+		return -1;
+	if (action == NULL || *action == '\0' || !cJSON_IsObject(state)) {
+		*cause = xasprintf("%s: an entry needs an action and a state object", kind);
+		return -1;
+	}
+	if (tx_check(s, cause) != 0)
+		return -1;
+	sqlite3_stmt *st = stmt(s, Q_ROLLOUT_ADD, cause);
+	if (st == NULL)
+		return -1;
+	now_iso(now);
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, action, -1, SQLITE_STATIC);
+	char *json = bind_json(st, 3, state);
+	bind_text_or_null(st, 4, actor);
+	bind_text_or_null(st, 5, reason);
+	sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
+	int rc = step_done(s, st, kind, cause);
+	free(json);
+	return rc;
+}
+
+static cJSON *
+rollout_row(sqlite3_stmt *st)
+{
+	static const char *const names[] = {"action", NULL, "actor", "reason", "at"};
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
+	for (int i = 0; i < (int)nitems(names); i++) {
+		if (names[i] == NULL)
+			cJSON_AddItemToObject(o, "state", col_json(st, i + 1));
+		else if (sqlite3_column_type(st, i + 1) == SQLITE_NULL)
+			cJSON_AddNullToObject(o, names[i]);
+		else
+			cJSON_AddStringToObject(o, names[i], col_text(st, i + 1));
+	}
+	return o;
+}
+
+int
+store_rollout_log(struct store *s, const char *kind, cJSON **out, char **cause)
+{
+	*out = NULL;
+	if (rollout_kind_ok(kind, cause) != 0)
+		return -1;
+	sqlite3_stmt *st = stmt(s, Q_ROLLOUT_LOG, cause);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	return collect(s, st, rollout_row, out, cause);
+}
+
+int
+store_rollout_state(struct store *s, const char *kind, cJSON **out, char **cause)
+{
+	cJSON *log;
+	*out = NULL;
+	if (store_rollout_log(s, kind, &log, cause) != 0)
+		return -1;
+	cJSON *latest = cJSON_GetArrayItem(log, 0);
+	if (latest != NULL)
+		*out = cJSON_DetachItemFromObject(latest, "state");
+	cJSON_Delete(log);
+	return 0;
 }

@@ -133,6 +133,14 @@ assert_iso(const char *t)
 
 /* ------------------------------------------------------- open, migrate */
 
+/* store_replay_each's callback: the results' ids into a strv. */
+static int
+collect_ids(const cJSON *result, void *arg)
+{
+	strv_add((struct strv *)arg, cJSON_GetStringValue(cJSON_GetObjectItem(result, "id")));
+	return 0;
+}
+
 START_TEST(create_and_reopen)
 {
 	struct store *s = open_ok(db);
@@ -145,7 +153,7 @@ START_TEST(create_and_reopen)
 	ck_assert_int_eq(store_message_add(s, conv, "customer", "hello", NULL, &cause), 0);
 	store_close(s);
 
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 2);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 3);
 	assert_text(db, "PRAGMA journal_mode", "wal");
 	for (const char *const *t = (const char *const[]){"customers", "conversations", "messages",
 	                                                  "events", "handoffs", NULL};
@@ -171,7 +179,7 @@ START_TEST(create_and_reopen)
 	ck_assert_str_eq(str(cJSON_GetArrayItem(m, 0), "text"), "hello");
 	cJSON_Delete(m);
 	store_close(s);
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 2);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 3);
 }
 END_TEST
 
@@ -182,7 +190,7 @@ START_TEST(migrates_an_empty_database)
 	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 0);
 	struct store *s = open_ok(db);
 	store_close(s);
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 2);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 3);
 	ck_assert_int_eq(raw_int(db, "SELECT x FROM unrelated"), 42);
 	assert_text(db, "SELECT name FROM sqlite_master WHERE name = 'handoffs'", "handoffs");
 }
@@ -203,7 +211,7 @@ START_TEST(a_failed_migration_changes_nothing)
 	/* Once it is out of the way, the migration goes through. */
 	raw_exec(db, "DROP TABLE messages;");
 	store_close(open_ok(db));
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 2);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 3);
 }
 END_TEST
 
@@ -212,12 +220,15 @@ START_TEST(a_version_1_store_gains_the_handler)
 	/* A store written by the first release: open conversations become the AI's. */
 	struct store *s = open_ok(db);
 	store_close(s);
-	raw_exec(db, "DROP INDEX conversations_open; ALTER TABLE conversations DROP COLUMN owner;"
-	             "ALTER TABLE conversations DROP COLUMN handler; PRAGMA user_version = 1;"
-	             "CREATE UNIQUE INDEX conversations_open ON conversations(customer_id)"
-	             " WHERE state = 'open';"
-	             "INSERT INTO customers (id, created) VALUES ('old', '2026-01-01');"
-	             "INSERT INTO conversations (customer_id, created) VALUES ('old', '2026-01-01');");
+	raw_exec(db,
+	         "DROP TABLE replay_results; DROP TABLE replay_runs; DROP TABLE reviews;"
+	         "DROP TABLE rollout_log;"
+	         "DROP INDEX conversations_open; ALTER TABLE conversations DROP COLUMN owner;"
+	         "ALTER TABLE conversations DROP COLUMN handler; PRAGMA user_version = 1;"
+	         "CREATE UNIQUE INDEX conversations_open ON conversations(customer_id)"
+	         " WHERE state = 'open';"
+	         "INSERT INTO customers (id, created) VALUES ('old', '2026-01-01');"
+	         "INSERT INTO conversations (customer_id, created) VALUES ('old', '2026-01-01');");
 	s = open_ok(db);
 	cJSON *l;
 	char *cause = NULL;
@@ -227,7 +238,7 @@ START_TEST(a_version_1_store_gains_the_handler)
 	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(l, 0), "owner")));
 	cJSON_Delete(l);
 	store_close(s);
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 2);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 3);
 }
 END_TEST
 
@@ -802,6 +813,124 @@ START_TEST(each_add_commits_on_its_own_without_begin)
 }
 END_TEST
 
+START_TEST(replay_runs_round_trip)
+{
+	struct store *s = open_ok(db);
+	char *cause = NULL;
+	int64_t run, other;
+	ck_assert_int_eq(store_replay_begin(s, "tickets.jsonl", "abc123def456", &run, &cause), 0);
+	for (int i = 0; i < 3; i++) {
+		cJSON *r = cJSON_CreateObject();
+		char id[16];
+		snprintf(id, sizeof id, "T-%d", i);
+		cJSON_AddStringToObject(r, "id", id);
+		ck_assert_int_eq(store_replay_result(s, run, id, r, &cause), 0);
+		cJSON_Delete(r);
+	}
+	cJSON *report = cJSON_Parse("{\"tickets\":3}");
+	ck_assert_int_eq(store_replay_finish(s, run, 3, report, &cause), 0);
+	cJSON_Delete(report);
+	ck_assert_int_eq(store_replay_begin(s, "other.jsonl", "abc123def456", &other, &cause), 0);
+	ck_assert_int_eq(store_replay_finish(s, 999, 0, NULL, &cause), -1);
+	ck_assert_msg(strstr(cause, "no replay run 999") != NULL, "%s", cause);
+	free(cause);
+	cause = NULL;
+	store_close(s);
+
+	s = open_ok(db);
+	cJSON *runs;
+	ck_assert_int_eq(store_replay_runs(s, &runs, &cause), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(runs), 2);
+	ck_assert_str_eq(str(cJSON_GetArrayItem(runs, 0), "source"), "other.jsonl");
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(runs, 0), "finished")));
+	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(runs, 1), "tickets")->valueint, 3);
+	cJSON_Delete(runs);
+
+	cJSON *one;
+	ck_assert_int_eq(store_replay_run(s, run, &one, &cause), 0);
+	ck_assert_int_eq(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(one, "report"), "tickets")->valueint, 3);
+	cJSON_Delete(one);
+	ck_assert_int_eq(store_replay_run(s, 0, &one, &cause), 0);
+	ck_assert_str_eq(str(one, "source"), "other.jsonl");
+	cJSON_Delete(one);
+	ck_assert_int_eq(store_replay_run(s, 12345, &one, &cause), 0);
+	ck_assert_ptr_null(one);
+
+	struct strv seen = {0};
+	ck_assert_int_eq(store_replay_each(s, run, collect_ids, &seen, &cause), 0);
+	ck_assert_int_eq((int)seen.n, 3);
+	ck_assert_str_eq(seen.v[0], "T-0");
+	ck_assert_str_eq(seen.v[2], "T-2");
+	strv_free(&seen);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(reviews_round_trip)
+{
+	struct store *s = open_ok(db);
+	char *cause = NULL;
+	int64_t conv, h, r;
+	ck_assert_int_eq(store_conversation_open(s, "ann", &conv, NULL, &cause), 0);
+	cJSON *packet = cJSON_Parse("{\"reason\":\"low-confidence\"}");
+	ck_assert_int_eq(store_handoff_add(s, conv, packet, &h, &cause), 0);
+	cJSON_Delete(packet);
+	cJSON *c = cJSON_Parse("{\"category\":\"billing\"}");
+	ck_assert_int_eq(store_review_add(s, h, "tess", c, &r, &cause), 0);
+	ck_assert_int_gt(r, 0);
+	ck_assert_int_eq(store_review_add(s, h + 100, "tess", c, &r, &cause), -1);
+	ck_assert_msg(strstr(cause, "no handoff packet") != NULL, "%s", cause);
+	free(cause);
+	cause = NULL;
+	cJSON_Delete(c);
+
+	cJSON *l;
+	ck_assert_int_eq(store_reviews(s, &l, &cause), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(l), 1);
+	cJSON *row = cJSON_GetArrayItem(l, 0);
+	ck_assert_int_eq(cJSON_GetObjectItem(row, "conversation")->valueint, (int)conv);
+	ck_assert_str_eq(str(row, "reviewer"), "tess");
+	ck_assert_str_eq(str(cJSON_GetObjectItem(row, "correction"), "category"), "billing");
+	cJSON_Delete(l);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(rollout_log_keeps_the_newest_state)
+{
+	struct store *s = open_ok(db);
+	char *cause = NULL;
+	cJSON *st;
+	ck_assert_int_eq(store_rollout_state(s, "rollout", &st, &cause), 0);
+	ck_assert_ptr_null(st);
+	cJSON *a = cJSON_Parse("{\"stage\":\"shadow\"}");
+	cJSON *b = cJSON_Parse("{\"stage\":\"pilot\"}");
+	ck_assert_int_eq(store_rollout_add(s, "rollout", "start", a, "ops", NULL, &cause), 0);
+	ck_assert_int_eq(
+	    store_rollout_add(s, "rollout", "advance", b, "ops", "gate passed", &cause), 0);
+	ck_assert_int_eq(store_rollout_add(s, "canary", "start", a, NULL, NULL, &cause), 0);
+	ck_assert_int_eq(store_rollout_add(s, "launch", "start", a, NULL, NULL, &cause), -1);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(store_rollout_add(s, "rollout", "", a, NULL, NULL, &cause), -1);
+	free(cause);
+	cause = NULL;
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	ck_assert_int_eq(store_rollout_state(s, "rollout", &st, &cause), 0);
+	ck_assert_str_eq(str(st, "stage"), "pilot");
+	cJSON_Delete(st);
+	cJSON *log;
+	ck_assert_int_eq(store_rollout_log(s, "rollout", &log, &cause), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(log), 2);
+	ck_assert_str_eq(str(cJSON_GetArrayItem(log, 0), "reason"), "gate passed");
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(log, 1), "reason")));
+	cJSON_Delete(log);
+	store_close(s);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -831,6 +960,9 @@ store_suite(void)
 	tcase_add_test(tc, handoffs_round_trip_newest_first);
 	tcase_add_test(tc, an_empty_store_lists_nothing);
 	tcase_add_test(tc, times_follow_frontline_today);
+	tcase_add_test(tc, replay_runs_round_trip);
+	tcase_add_test(tc, reviews_round_trip);
+	tcase_add_test(tc, rollout_log_keeps_the_newest_state);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("transactions");
