@@ -4,8 +4,9 @@
 # tools/gen-tickets.py is deterministic (same seed, same bytes) and writes
 # valid tickets; every line of data/tickets/demo.jsonl is a valid ticket and
 # the set covers what the demo needs; tools/abcd-tickets.py turns the ABCD
-# fixture excerpt into the hand-checked expected tickets and refuses bad
-# input with a message and a sysexits code. When the binary has a `replay`
+# fixture excerpt into the hand-checked expected tickets, tools/bitext-tickets.py
+# converts a Bitext-format CSV, and both refuse bad input with a message and
+# a sysexits code. When the binary has a `replay`
 # command, the demo set replays without bad lines. Validity is
 # tests/ticket-check.py (the rules of frontline-tickets(5)).
 # Needs python3 (skipped without it); no network.
@@ -253,6 +254,43 @@ if [ "$rc" -eq 65 ] && [ "$(wc -l <"$T/out")" -eq 2 ] &&
 else
 	not_ok "abcd-tickets: mixed input (exit $rc)" "$T/err" "$T/out"
 fi
+
+# ------------------------------------------------------------ bitext-tickets.py
+# A CSV in Bitext's format, written for this test (not Bitext data).
+BITEXT=$top_srcdir/tools/bitext-tickets.py
+printf '%s\r\n' 'context,role,instruction,intent,entity_type,entity_value,start_offset,end_offset,category,tags,response' \
+	'customer support,virtual assistant,where is order 12345,track_order,order_id,12345,15,20,ORDER,BL,"Your order:' \
+	'it is on its way."' \
+	'customer support,virtual assistant,i want a real person,contact_human_agent,,,,,CONTACT,BQ,Connecting you now.' >"$T/bt.csv"
+run python3 "$BITEXT" "$T/bt.csv"
+if [ "$rc" -eq 0 ] && python3 - "$T/out" >"$T/py" 2>&1 <<'EOF2'; then
+import json, sys
+a, b = [json.loads(l) for l in open(sys.argv[1])]
+assert a["id"] == "BITEXT-1" and a["messages"] == [
+    {"role": "customer", "text": "where is order 12345"},
+    {"role": "human", "text": "Your order:\nit is on its way."}], a
+assert a["labels"] == {"intent_category": "shipping"}, a["labels"]
+assert a["source"]["intent"] == "track_order" and a["outcome"] is None
+assert b["id"] == "BITEXT-2" and b["labels"] == {
+    "intent_category": "general", "escalated": True,
+    "escalation_reason": "customer-requested-human", "escalation_turn": 1}, b["labels"]
+EOF2
+	ok "bitext-tickets: rows become one-turn tickets with mapped labels"
+else
+	not_ok "bitext-tickets: conversion (exit $rc)" "$T/err" "$T/py"
+fi
+printf '%s\n' 'instruction,intent,category,tags,response' 'hello,teleport,X,B,hi' 'ok,track_order,ORDER,B,fine' >"$T/bt2.csv"
+run python3 "$BITEXT" "$T/bt2.csv"
+if [ "$rc" -eq 65 ] && [ "$(wc -l <"$T/out")" -eq 1 ] &&
+	grep -q "bt2.csv:2: row 1: unknown intent 'teleport', skipped" "$T/err"; then
+	ok "bitext-tickets: a bad row is reported with its line and skipped, exit 65"
+else
+	not_ok "bitext-tickets: bad row (exit $rc)" "$T/err"
+fi
+printf 'a,b\n1,2\n' >"$T/bt3.csv"
+expect_fail "bitext-tickets: not the Bitext CSV" 65 "not the Bitext CSV" python3 "$BITEXT" "$T/bt3.csv"
+expect_fail "bitext-tickets: missing file" 66 "no such file" python3 "$BITEXT" "$T/none.csv"
+expect_fail "bitext-tickets: bad --limit" 64 "limit" python3 "$BITEXT" --limit -2 "$T/bt.csv"
 
 # ------------------------------------------------------------ replay
 # Once `frontline replay` exists, the demo set must replay without bad lines.
