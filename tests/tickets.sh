@@ -295,13 +295,24 @@ expect_fail "bitext-tickets: bad --limit" 64 "limit" python3 "$BITEXT" --limit -
 # ------------------------------------------------------------ replay
 # Once `frontline replay` exists, the demo set must replay without bad lines.
 if [ -x "$FRONTLINE" ] && "$FRONTLINE" replay --help >/dev/null 2>&1; then
-	run "$FRONTLINE" --db "$T/replay.db" replay --no-store --json --out "$T/results.jsonl" "$DEMO"
+	run "$FRONTLINE" --db "$T/replay.db" replay --no-store --progress=json --json \
+		--out "$T/results.jsonl" "$DEMO"
 	n=$(wc -l <"$DEMO")
 	if [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/results.jsonl")" -eq "$n" ] &&
-		! grep -q -i 'line [0-9]' "$T/err"; then
+		tail -n 1 "$T/err" | grep -q "\"done\":$n,\"total\":$n,\"bad\":0,\"finished\":true" &&
+		! grep -q 'demo.jsonl:[0-9]' "$T/err"; then
 		ok "replay: demo.jsonl replays, one result per ticket, no bad lines"
 	else
 		not_ok "replay: demo.jsonl (exit $rc)" "$T/err"
+	fi
+	# The ABCD tickets replay too (their fields are all optional extras).
+	run "$FRONTLINE" --db "$T/replay.db" replay --no-store --progress=json \
+		--out "$T/abcd-results.jsonl" "$FIX/expected.jsonl"
+	if [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/abcd-results.jsonl")" -eq 2 ] &&
+		tail -n 1 "$T/err" | grep -q '"bad":0,"finished":true'; then
+		ok "replay: converted ABCD tickets replay without bad lines"
+	else
+		not_ok "replay: ABCD tickets (exit $rc)" "$T/err"
 	fi
 else
 	echo "# replay: no replay command in $FRONTLINE yet; demo replay not checked"
