@@ -42,11 +42,12 @@ fmt_rate(char *out, size_t n, const cJSON *v)
 		snprintf(out, n, "-");
 }
 
+/* A number with decimals after the point, between pre and post. */
 static void
-fmt_num(char *out, size_t n, const cJSON *v, const char *fmt)
+fmt_num(char *out, size_t n, const cJSON *v, const char *pre, int decimals, const char *post)
 {
 	if (cJSON_IsNumber(v))
-		snprintf(out, n, fmt, v->valuedouble);
+		snprintf(out, n, "%s%.*f%s", pre, decimals, v->valuedouble, post);
 	else
 		snprintf(out, n, "-");
 }
@@ -99,7 +100,7 @@ text_report(const cJSON *r, const struct metrics_config *cfg, FILE *f)
 	        "mean");
 	for (size_t i = 0; i < nitems(paths); i++) {
 		const cJSON *p = get(get(r, "csat_by_path"), paths[i].key);
-		fmt_num(a, sizeof a, get(p, "mean"), "%.2f");
+		fmt_num(a, sizeof a, get(p, "mean"), "", 2, "");
 		fprintf(f, "  %-27s %8d %9d %7s\n", paths[i].label, count(p, "sessions"),
 		        count(p, "responses"), a);
 	}
@@ -126,8 +127,8 @@ text_report(const cJSON *r, const struct metrics_config *cfg, FILE *f)
 	}
 
 	const cJSON *e = get(r, "effort");
-	fmt_num(a, sizeof a, get(e, "mean_turns"), "%.2f");
-	fmt_num(b, sizeof b, get(e, "mean_restatements"), "%.2f");
+	fmt_num(a, sizeof a, get(e, "mean_turns"), "", 2, "");
+	fmt_num(b, sizeof b, get(e, "mean_restatements"), "", 2, "");
 	fmt_rate(c, sizeof c, get(e, "high_effort_rate"));
 	fprintf(f, "\nCustomer effort\n");
 	fprintf(f, "  %-37s %8s\n", "mean customer messages", a);
@@ -161,22 +162,22 @@ text_report(const cJSON *r, const struct metrics_config *cfg, FILE *f)
 
 	const cJSON *co = get(r, "cost");
 	fprintf(f, "\nCost (human time at $%.2f/hour)\n", cfg->human_cost_per_hour);
-	fmt_num(a, sizeof a, get(co, "model_usd"), "$%.4f");
+	fmt_num(a, sizeof a, get(co, "model_usd"), "$", 4, "");
 	fprintf(f, "  %-27s %18s  (%d tokens)\n", "model", a, count(co, "tokens"));
-	fmt_num(a, sizeof a, get(co, "human_usd"), "$%.2f");
-	fmt_num(b, sizeof b, get(co, "human_minutes"), "%.1f min");
+	fmt_num(a, sizeof a, get(co, "human_usd"), "$", 2, "");
+	fmt_num(b, sizeof b, get(co, "human_minutes"), "", 1, " min");
 	fprintf(f, "  %-27s %18s  (%s)\n", "human", a, b);
 	fprintf(f, "  %-27s %18d\n", "resolutions", count(co, "resolutions"));
-	fmt_num(a, sizeof a, get(co, "per_resolution_usd"), "$%.4f");
+	fmt_num(a, sizeof a, get(co, "per_resolution_usd"), "$", 4, "");
 	fprintf(f, "  %-27s %18s\n", "per resolution", a);
 
 	const cJSON *q = get(r, "quality");
 	fprintf(f, "\nKnowledge and output quality\n");
 	fmt_rate(a, sizeof a, get(q, "retrieval_used_rate"));
 	fprintf(f, "  %-37s %8s\n", "retrieval used", a);
-	fmt_num(a, sizeof a, get(q, "mean_freshness_days"), "%.1f d");
+	fmt_num(a, sizeof a, get(q, "mean_freshness_days"), "", 1, " d");
 	fprintf(f, "  %-37s %8s\n", "mean freshness of retrieved facts", a);
-	fmt_num(a, sizeof a, get(q, "mean_confidence"), "%.3f");
+	fmt_num(a, sizeof a, get(q, "mean_confidence"), "", 3, "");
 	fprintf(f, "  %-37s %8s\n", "mean retrieval confidence", a);
 	if (cJSON_GetArraySize(get(q, "violations")) > 0) {
 		fprintf(f, "  validation violations\n");
@@ -205,7 +206,7 @@ text_report(const cJSON *r, const struct metrics_config *cfg, FILE *f)
 	{
 		char *query = one_line(cJSON_GetStringValue(get(x, "query")));
 		char *topic = one_line(cJSON_GetStringValue(get(x, "topic")));
-		fmt_num(a, sizeof a, get(x, "mean_confidence"), "%.3f");
+		fmt_num(a, sizeof a, get(x, "mean_confidence"), "", 3, "");
 		fprintf(f, "  %5d %6s  %-10s %s\n", count(x, "count"), a, *topic ? topic : "-",
 		        query);
 		free(query);
@@ -221,8 +222,8 @@ text_report(const cJSON *r, const struct metrics_config *cfg, FILE *f)
 	cJSON_ArrayForEach(x, get(r, "daily"))
 	{
 		fmt_rate(a, sizeof a, get(x, "escalation_rate"));
-		fmt_num(b, sizeof b, get(x, "csat_mean"), "%.2f");
-		fmt_num(c, sizeof c, get(x, "cost_usd"), "$%.4f");
+		fmt_num(b, sizeof b, get(x, "csat_mean"), "", 2, "");
+		fmt_num(c, sizeof c, get(x, "cost_usd"), "$", 4, "");
 		fprintf(f, "  %-10s %8d %10s %6s %10s\n", cJSON_GetStringValue(get(x, "date")),
 		        count(x, "sessions"), a, b, c);
 	}
@@ -243,9 +244,9 @@ text_sessions(const cJSON *sessions, FILE *f)
 			snprintf(id, sizeof id, "%lld", (long long)idj->valuedouble);
 		char *sid = one_line(cJSON_IsString(idj) ? idj->valuestring : NULL);
 		char *reason = one_line(cJSON_GetStringValue(get(s, "escalation_reason")));
-		fmt_num(turns, sizeof turns, get(s, "turns"), "%.0f");
-		fmt_num(csat, sizeof csat, get(s, "csat_score"), "%.0f");
-		fmt_num(cost, sizeof cost, get(s, "cost_usd"), "$%.4f");
+		fmt_num(turns, sizeof turns, get(s, "turns"), "", 0, "");
+		fmt_num(csat, sizeof csat, get(s, "csat_score"), "", 0, "");
+		fmt_num(cost, sizeof cost, get(s, "cost_usd"), "$", 4, "");
 		const cJSON *esc = get(s, "escalated");
 		fprintf(f, "%-6s %-12s %-20s %-10s %-9s %5s %-4s %-24s %4s %9s\n",
 		        cJSON_GetStringValue(get(s, "source")), cJSON_IsNumber(idj) ? id : sid,

@@ -231,7 +231,9 @@ metrics_normalise_query(const char *q)
 			break;
 	}
 	buf_addc(&b, '\0');
-	return buf_steal(&b);
+	char *out = buf_steal(&b);
+	buf_free(&b);
+	return out;
 }
 
 /* ---------------------------------------------------------- filtering */
@@ -573,7 +575,7 @@ live_session(struct store *st, const cJSON *row, const struct metrics_config *cf
 static void
 live_recontact(cJSON *all, const struct metrics_config *cfg)
 {
-	const cJSON *s;
+	cJSON *s;
 	cJSON_ArrayForEach(s, all)
 	{
 		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "resolved")))
@@ -598,9 +600,9 @@ live_recontact(cJSON *all, const struct metrics_config *cfg)
 			    at - end <= (long long)cfg->recontact_days * 86400)
 				again = 1;
 		}
-		cJSON_ReplaceItemInObjectCaseSensitive((cJSON *)s, "recontact_within_7d",
+		cJSON_ReplaceItemInObjectCaseSensitive(s, "recontact_within_7d",
 		                                       cJSON_CreateBool(again));
-		cJSON_ReplaceItemInObjectCaseSensitive((cJSON *)s, "resolved_correctly",
+		cJSON_ReplaceItemInObjectCaseSensitive(s, "resolved_correctly",
 		                                       cJSON_CreateBool(!again));
 	}
 }

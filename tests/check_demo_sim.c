@@ -492,7 +492,7 @@ END_TEST
 START_TEST(refuses_bad_speed_and_hooks)
 {
 	struct loop *l = loop_new();
-	struct demo_hooks hooks = {fake_join, fake_say, fake_leave, NULL};
+	struct demo_hooks hooks = {fake_join, fake_say, fake_leave, NULL, NULL};
 	char *path = srcpath("data/demo/customers.yaml"), *cause = NULL;
 	static const double bad[] = {0, -1, NAN, INFINITY};
 	for (size_t i = 0; i < nitems(bad); i++) {
@@ -523,7 +523,7 @@ START_TEST(free_cancels_everything)
 	for (size_t i = 0; i < f.script->n; i++)
 		f.convs[i] = (struct conv){.f = &f, .c = &f.script->customers[i]};
 	f.l = loop_new();
-	struct demo_hooks hooks = {fake_join, fake_say, fake_leave, &f};
+	struct demo_hooks hooks = {fake_join, fake_say, fake_leave, &f, NULL};
 	f.sim = demo_sim_new(f.l, path, 1000, &hooks, &cause);
 	ck_assert_ptr_nonnull(f.sim);
 	while (log_find(&f, 0, "say C-2 one") < 0)
@@ -684,7 +684,7 @@ START_TEST(refuses_bad_scripts)
 	              "bad[%d]: got\n%s\nwanted %s ... %s", _i, cause, want, bads[_i].where);
 	/* The driver refuses it the same way. */
 	struct loop *l = loop_new();
-	struct demo_hooks hooks = {fake_join, fake_say, fake_leave, NULL};
+	struct demo_hooks hooks = {fake_join, fake_say, fake_leave, NULL, NULL};
 	char *cause2 = NULL;
 	ck_assert_ptr_null(demo_sim_new(l, path, 1, &hooks, &cause2));
 	ck_assert_str_eq(cause2, cause);
