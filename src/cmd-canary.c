@@ -236,8 +236,10 @@ hours_since(const char *iso)
 
 /*
  * The candidate against the current version over the window: live
- * sessions since the canary started, each side by its agent version and
- * arm. NULL with a message printed.
+ * sessions since the canary started, each side by its agent version:
+ * the candidate's canary sessions against the current version's AI-arm
+ * sessions (its human arm, which carries the same version, is not the
+ * AI's doing). NULL with a message printed.
  */
 static cJSON *
 compare(struct ctx *ctx, struct store *st, const struct policy *p, const cJSON *state)
@@ -255,7 +257,7 @@ compare(struct ctx *ctx, struct store *st, const struct policy *p, const cJSON *
 	struct metrics_filter fk = {.since = since,
 	                            .source = "live",
 	                            .version = field(state, "current", "version"),
-	                            .arm = "current"};
+	                            .arm = "ai"};
 	cJSON *rc = NULL, *rk = NULL;
 	char *cause = NULL;
 	if (metrics_report(st, &fc, &mc, &rc, &cause) != 0 ||

@@ -113,6 +113,14 @@ static const struct ykey k_entities[] = {
     {0},
 };
 
+/* metrics: the measurement framework's knobs. */
+static const struct ykey k_metrics[] = {
+    {.name = "human_cost_per_hour", .type = Y_NUM, .min = 0, .max = 1e6},
+    {.name = "coverage_confidence", .type = Y_NUM, .min = 0, .max = 1},
+    {.name = "recontact_days", .type = Y_INT, .min = 1, .max = 365},
+    {0},
+};
+
 /* rollout: and canary: (graduated rollout and canary deploys, rollout.h). */
 static const struct ykey k_stage[] = {
     {.name = "name", .type = Y_STR, .required = 1},
@@ -162,6 +170,7 @@ static const struct ykey k_top[] = {
     {.name = "resolution", .type = Y_MAP, .sub = k_resolution},
     {.name = "knowledge", .type = Y_MAP, .sub = k_knowledge},
     {.name = "entities", .type = Y_MAP, .sub = k_entities},
+    {.name = "metrics", .type = Y_MAP, .sub = k_metrics},
     {.name = "rollout", .type = Y_MAP, .sub = k_rollout},
     {.name = "canary", .type = Y_MAP, .sub = k_canary},
     {0},
@@ -416,6 +425,18 @@ load_resolution(struct policy *p, struct ydoc *y, yaml_node_t *r, struct diag *d
 	}
 }
 
+/*
+ * Coverage gaps default a little above the escalation retrieval floor:
+ * answers that only just cleared it are the knowledge base's weak spots.
+ */
+static void
+load_metrics(struct policy *p, struct ydoc *y, yaml_node_t *m)
+{
+	p->metrics.human_cost_per_hour = ydoc_num_or(y, m, "human_cost_per_hour", 30);
+	p->metrics.coverage_confidence = ydoc_num_or(y, m, "coverage_confidence", 0.6);
+	p->metrics.recontact_days = (int)ydoc_int_or(y, m, "recontact_days", 7);
+}
+
 /* ------------------------------------------------ rollout and canary */
 
 /* The playbook's ladder, when the policy has none. */
@@ -593,6 +614,7 @@ policy_load_text(const char *path, const char *text, size_t len, struct diag *d)
 	yaml_node_t *ent = ydoc_get(&y, root, "entities");
 	p->order_number_re = regex_or_null(&y, ent, "order_number");
 	p->account_id_re = regex_or_null(&y, ent, "account_id");
+	load_metrics(p, &y, ydoc_get(&y, root, "metrics"));
 	load_rollout(p, &y, ydoc_get(&y, root, "rollout"), d);
 	load_canary(p, &y, ydoc_get(&y, root, "canary"));
 	ydoc_free(&y);

@@ -172,8 +172,9 @@ START_TEST(shipped_policy_has_the_sections)
 	char *path = srcpath(SHIPPED);
 	struct diag d = {0};
 	struct policy *p = policy_load(path, &d);
-	ck_assert_ptr_nonnull(p);
-	ck_assert_int_eq(d.warnings, 0);
+	char *msgs = diag_join(&d);
+	ck_assert_msg(p != NULL && d.warnings == 0, "%s:\n%s", path, msgs);
+	free(msgs);
 	ck_assert_uint_eq(p->rollout.nstages, 5);
 	ck_assert_str_eq(p->rollout.stages[1].name, "pilot");
 	ck_assert_int_eq(p->rollout.stages[1].share, 10);
