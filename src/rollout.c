@@ -355,9 +355,11 @@ add_event(cJSON *events, const char *kind, cJSON *payload)
 	int n = cJSON_GetArraySize(events);
 	cJSON *last = cJSON_GetArrayItem(events, n - 1);
 	const char *k = cJSON_GetStringValue(cJSON_GetObjectItem(last, "kind"));
-	if (k != NULL && strcmp(k, "state") == 0)
-		cJSON_InsertItemInArray(events, n - 1, e);
-	else
+	if (k != NULL && strcmp(k, "state") == 0) {
+		cJSON *state = cJSON_DetachItemFromArray(events, n - 1);
+		cJSON_AddItemToArray(events, e);
+		cJSON_AddItemToArray(events, state);
+	} else
 		cJSON_AddItemToArray(events, e);
 }
 
