@@ -284,16 +284,10 @@ const struct cmd_entry cmd_chat_entry = {
             "  --tier TIER      self-serve, standard (default), premium, enterprise\n"
             "  --fixture FILE   customers and orders for the tools, instead of the config\n"
             "                   file's tool backend (default: the shipped demo fixture)\n"
-            "  --csat 'N [COMMENT]'  the customer's rating of the chat (1-5, and a
-"
-            "                   comment), stored when the input ends
-"
-            "Every message, event and handoff is stored before it is acknowledged.
-"
-            "Once a rollout or a canary is under way (frontline rollout, canary), a new
-"
-            "conversation is assigned at its first message: the human arm gets no AI
-"
-            "reply (it is stored as a shadow) and goes to a human.
-",
+            "  --csat 'N [COMMENT]'  the customer's rating of the chat (1-5, and a\n"
+            "                   comment), stored when the input ends\n"
+            "Every message, event and handoff is stored before it is acknowledged.\n"
+            "Once a rollout or a canary is under way (frontline rollout, canary), a new\n"
+            "conversation is assigned at its first message: the human arm gets no AI\n"
+            "reply (it is stored as a shadow) and goes to a human.\n",
 };
