@@ -79,7 +79,7 @@ parse(const struct cmd_entry *e, int argc, char **argv, struct copts *o, int nar
 static void
 print_json(const cJSON *j)
 {
-	char *s = cJSON_Print(j);
+	char *s = cJSON_PrintUnformatted(j);
 	puts(s);
 	free(s);
 }
@@ -514,7 +514,7 @@ cmd_canary_rollback(struct ctx *ctx, int argc, char **argv)
 const struct cmd_entry cmd_canary_start_entry = {
     .name = "canary",
     .verb = "start",
-    .args = "CANDIDATE.yaml [--share N] [--reason TEXT] [--json]",
+    .args = "[--share N] [--reason TEXT] [--json] CANDIDATE.yaml",
     .summary = "try a candidate policy on a share of the eligible AI conversations",
     .exec = cmd_canary_start,
     .help = "  --share N        percent of eligible AI conversations (default: the\n"

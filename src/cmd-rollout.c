@@ -158,7 +158,7 @@ parse(const struct cmd_entry *e, int argc, char **argv, struct ropts *o, int cha
 static void
 print_json(const cJSON *j)
 {
-	char *s = cJSON_Print(j);
+	char *s = cJSON_PrintUnformatted(j);
 	puts(s);
 	free(s);
 }
@@ -318,6 +318,15 @@ cmd_rollout_status(struct ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	cJSON_AddItemToObject(out, "gate", gate ? gate : cJSON_CreateNull());
+	cJSON *log = NULL;
+	char *cause = NULL;
+	if (store_rollout_log(st, "rollout", &log, &cause) != 0) {
+		fl_warnx("store: %s", cause);
+		free(cause);
+		ex = EX_IOERR;
+		goto out;
+	}
+	cJSON_AddItemToObject(out, "log", log);
 	if (o.json) {
 		print_json(out);
 		ex = EX_OK;
