@@ -85,7 +85,7 @@ ctx_rollout(struct ctx *ctx, struct store *st, const struct agents *current, str
 		return ex;
 	}
 	l->candidate = *current;
-	l->candidate.policy = p;
+	l->candidate.policy = l->candidate_policy = p;
 	l->candidate.triage = t;
 	ctx_freshness(ctx, p, &l->candidate.fresh);
 	agents_version(&l->candidate, l->candidate_version);
@@ -97,10 +97,11 @@ ctx_rollout(struct ctx *ctx, struct store *st, const struct agents *current, str
 void
 ctx_rollout_free(struct rollout_live *l)
 {
-	if (l->candidate.policy == NULL)
+	if (l->candidate_policy == NULL)
 		return;
 	triage_close(l->candidate.triage);
-	policy_free((struct policy *)l->candidate.policy);
+	policy_free(l->candidate_policy);
+	l->candidate_policy = NULL;
 	l->candidate.policy = NULL;
 }
 

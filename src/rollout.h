@@ -88,6 +88,7 @@ struct rollout_live {
 	int stage;                           /* -1: not started (everything AI) */
 	int canary_share;                    /* -1: no canary running */
 	struct agents candidate;             /* the agents on the candidate (canary) */
+	struct policy *candidate_policy;     /* owned: candidate.policy */
 	char candidate_version[13];
 	struct policy readonly; /* the human arm's shadow turn: write tools off */
 };
