@@ -261,7 +261,7 @@ START_TEST(eligibility_filters)
 	    rollout_eligible(&r->stages[2], CAT_ACCOUNT, URG_NORMAL, CPLX_MODERATE, TIER_STANDARD));
 	ck_assert(rollout_eligible(&r->stages[3], CAT_BILLING, URG_CRITICAL, CPLX_COMPLEX,
 	                           TIER_STANDARD));
-	struct rollout_stage tiers = {.name = "t", .share = 100, .tier = 1u << TIER_PREMIUM};
+	struct rollout_stage tiers = {.share = 100, .tier = 1u << TIER_PREMIUM};
 	ck_assert(rollout_eligible(&tiers, CAT_BILLING, URG_HIGH, CPLX_COMPLEX, TIER_PREMIUM));
 	ck_assert(!rollout_eligible(&tiers, CAT_BILLING, URG_HIGH, CPLX_COMPLEX, TIER_STANDARD));
 
