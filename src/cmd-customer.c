@@ -297,14 +297,26 @@ send_say(struct cust *cu, const char *text)
 #define RATING_QUESTION "How did we do? (1-5, optional comment; Enter to skip)"
 #define RATING_PROMPT   "rating: "
 
-/* The chat is over: the prompt asks for a rating (the next line answers it). */
+static void on_rl_line(char *line);
+
+/*
+ * The chat is over: the prompt asks for a rating (the next line answers
+ * it). in_handler: called from readline's line handler (after ^D, the
+ * line is already ended); otherwise the prompt is taken down first.
+ */
 static void
-ask_rating(struct cust *cu, int then_leave)
+ask_rating(struct cust *cu, int then_leave, int in_handler)
 {
 	cu->asking = 1;
 	cu->leave_after = then_leave;
+	if (in_handler) {
+		rl_callback_handler_remove();
+		cu->rl_on = 0;
+	} else
+		prompt_down(cu);
 	say_line(cu, stdout, RATING_QUESTION);
-	rl_set_prompt(RATING_PROMPT);
+	rl_callback_handler_install(RATING_PROMPT, on_rl_line);
+	cu->rl_on = 1;
 }
 
 /* The answer to the rating question: NULL (^D) or blank skips it. */
@@ -315,24 +327,27 @@ rating_answer(struct cust *cu, const char *line)
 	const char *comment;
 	cu->asking = 0;
 	cu->rated = 1;
+	/* The answered line stays as typed; what follows prints under it. */
+	rl_callback_handler_remove();
+	cu->rl_on = 0;
 	if (line != NULL && cp_rating_parse(line, &score, &comment) == 0) {
-		if (comment != NULL && strlen(comment) > CP_MAX_COMMENT)
-			say_fmt(cu, stdout,
-			        "[the comment is at most %d bytes; rating sent without it]",
+		if (comment != NULL && strlen(comment) > CP_MAX_COMMENT) {
+			say_fmt(cu, stdout, "[the comment is at most %d bytes; sent without it]",
 			        CP_MAX_COMMENT);
-		cJSON *rate = cp_new_rate(
-		    score, comment != NULL && strlen(comment) <= CP_MAX_COMMENT ? comment : NULL);
+			comment = NULL;
+		}
+		cJSON *rate = cp_new_rate(score, comment);
 		send_msg(cu, rate);
 		cJSON_Delete(rate);
 		say_line(cu, stdout, "[thank you for rating us]");
 	} else if (line != NULL && line[strspn(line, " \t")] != '\0')
 		say_line(cu, stdout, "[a rating is a number from 1 to 5; not rated]");
-	if (cu->leave_after) {
-		rl_callback_handler_remove();
-		cu->rl_on = 0;
+	if (cu->leave_after)
 		leave(cu, EX_OK);
-	} else
-		rl_set_prompt(PROMPT);
+	else {
+		rl_callback_handler_install(PROMPT, on_rl_line);
+		cu->rl_on = 1;
+	}
 }
 
 /* readline's line handler: NULL at end of input (^D). */
@@ -347,7 +362,7 @@ on_rl_line(char *line)
 	}
 	if (line == NULL && cu->welcomed && !cu->rated && cu->csat == 0 && !cu->leaving) {
 		/* Leaving: the chat ends here, so this is when to ask. */
-		ask_rating(cu, 1);
+		ask_rating(cu, 1, 1);
 		return;
 	}
 	if (line == NULL) {
@@ -592,7 +607,7 @@ on_console_line(void *arg, const char *line, size_t len)
 		/* The console resolved it: the chat is over, so ask (once). */
 		if (m.state == CP_STATE_RESOLVED && cu->interactive && cu->rl_on && !cu->rated &&
 		    !cu->asking && cu->csat == 0)
-			ask_rating(cu, 0);
+			ask_rating(cu, 0, 0);
 		break;
 	case CP_MESSAGE:
 	case CP_ERROR:
