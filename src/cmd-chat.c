@@ -13,7 +13,14 @@
 #include "conversation.h"
 #include "customer-proto.h"
 #include "desk.h"
+#include "rollout.h"
 #include "store.h"
+
+/* The conversation's place in the rollout: assigned at its first message. */
+struct arm {
+	struct rollout_live *live;
+	int assigned, ai, canary;
+};
 
 /*
  * Brings the conversation's state back from its last "state" event. A
@@ -24,7 +31,8 @@
  * last one. Returns 0, or -1 with *cause.
  */
 static int
-resume(struct store *st, int64_t conv, struct conversation *c, char **pending, char **cause)
+resume(struct store *st, int64_t conv, struct conversation *c, struct arm *arm, char **pending,
+       char **cause)
 {
 	cJSON *events = NULL, *msgs = NULL;
 	*pending = NULL;
@@ -39,6 +47,13 @@ resume(struct store *st, int64_t conv, struct conversation *c, char **pending, c
 		const char *k = cJSON_GetStringValue(cJSON_GetObjectItem(e, "kind"));
 		if (k != NULL && strcmp(k, "state") == 0)
 			last = cJSON_GetObjectItem(e, "payload");
+		if (k != NULL && strcmp(k, "assignment") == 0) {
+			const cJSON *a = cJSON_GetObjectItem(e, "payload");
+			const char *armname = cJSON_GetStringValue(cJSON_GetObjectItem(a, "arm"));
+			arm->assigned = 1;
+			arm->ai = armname == NULL || strcmp(armname, "human") != 0;
+			arm->canary = cJSON_IsTrue(cJSON_GetObjectItem(a, "canary"));
+		}
 	}
 	if (last != NULL)
 		conversation_restore(c, last);
@@ -58,11 +73,31 @@ resume(struct store *st, int64_t conv, struct conversation *c, char **pending, c
  */
 static int
 answer(struct ctx *ctx, struct agents *ag, struct store *st, int64_t id, struct conversation *conv,
-       const char *text, int json, int *done, char **cause)
+       struct arm *arm, const char *text, int json, int *done, char **cause)
 {
 	ctx_agents_policy(ctx, ag);
+	arm->live->policy = &ag->policy->rollout;
+	if (!arm->assigned && conv->turn == 0 && rollout_live_active(arm->live)) {
+		/* A new conversation's first message: its arm, stored before the turn. */
+		struct rollout_assignment a;
+		cJSON *ev =
+		    rollout_live_assign(arm->live, ag, conv->customer_id, id, text, conv->tier, &a);
+		int rc = store_event_add(st, id, "assignment", ev, cause);
+		cJSON_Delete(ev);
+		if (rc != 0)
+			return -1;
+		arm->assigned = 1;
+		arm->ai = a.ai;
+		arm->canary = a.canary;
+	}
+	struct agents use = *ag;
+	if (arm->assigned)
+		rollout_live_agents(arm->live, ag, arm->ai, arm->canary, &use);
 	cJSON *events = NULL;
-	cJSON *turn = conversation_turn(ag, conv, text, &events);
+	cJSON *turn = conversation_turn(&use, conv, text, &events);
+	/* The human arm: the AI's answer is a shadow; a human has the conversation. */
+	if (arm->assigned && !arm->ai)
+		rollout_divert(turn, events, conv, ag->triage);
 	if (desk_store_turn(st, id, turn, events, 1, cause) != 0) {
 		cJSON_Delete(turn);
 		cJSON_Delete(events);
@@ -73,6 +108,12 @@ answer(struct ctx *ctx, struct agents *ag, struct store *st, int64_t id, struct 
 		char *s = cJSON_PrintUnformatted(turn);
 		puts(s);
 		free(s);
+	} else if (cJSON_IsObject(h) &&
+	           cJSON_GetStringValue(cJSON_GetObjectItem(h, "message_to_customer")) == NULL) {
+		printf("[routed to %s: %s; frontline handoff show %d]\n",
+		       cJSON_GetStringValue(cJSON_GetObjectItem(h, "queue")),
+		       cJSON_GetStringValue(cJSON_GetObjectItem(h, "reason")),
+		       cJSON_GetObjectItem(h, "id") ? cJSON_GetObjectItem(h, "id")->valueint : 0);
 	} else if (cJSON_IsObject(h)) {
 		printf("agent: %s\n[handed off to %s: %s; frontline handoff show %d]\n",
 		       cJSON_GetStringValue(cJSON_GetObjectItem(h, "message_to_customer")),
@@ -149,10 +190,14 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 	char *cause = NULL, *guest = NULL;
 	struct conversation conv;
 	int have_conv = 0;
+	struct rollout_live live = {.stage = -1, .canary_share = -1};
+	struct arm arm = {.live = &live, .ai = 1};
 
 	if ((ex = ctx_agents(ctx, fixture, &ag, &tb)) != EX_OK)
 		goto out;
 	if ((st = ctx_store(ctx, &ex)) == NULL)
+		goto out;
+	if ((ex = ctx_rollout(ctx, st, &ag, &live)) != EX_OK)
 		goto out;
 	if (customer == NULL)
 		customer = guest = xasprintf("guest-%ld-%ld", (long)time(NULL), (long)getpid());
@@ -171,14 +216,15 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 	int done = 0;
 	if (!created) {
 		char *pending = NULL;
-		if (resume(st, id, &conv, &pending, &cause) != 0) {
+		if (resume(st, id, &conv, &arm, &pending, &cause) != 0) {
 			fl_warnx("store: %s", cause);
 			ex = EX_IOERR;
 			goto out;
 		}
 		/* Where it stopped: the message stored last time gets its turn first. */
-		int rc =
-		    pending ? answer(ctx, &ag, st, id, &conv, pending, json, &done, &cause) : 0;
+		int rc = pending
+		             ? answer(ctx, &ag, st, id, &conv, &arm, pending, json, &done, &cause)
+		             : 0;
 		free(pending);
 		if (rc != 0) {
 			fl_warnx("store: %s", cause);
@@ -200,7 +246,7 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 			continue;
 		/* The customer's message is acknowledged only once it is stored. */
 		if (store_message_add(st, id, "customer", line, NULL, &cause) != 0 ||
-		    answer(ctx, &ag, st, id, &conv, line, json, &done, &cause) != 0) {
+		    answer(ctx, &ag, st, id, &conv, &arm, line, json, &done, &cause) != 0) {
 			fl_warnx("store: %s", cause);
 			ex = EX_IOERR;
 			break;
@@ -221,6 +267,7 @@ out:
 	if (have_conv)
 		conversation_free(&conv);
 	store_close(st);
+	ctx_rollout_free(&live);
 	ctx_agents_free(&ag, &tb);
 	free(guest);
 	return ex;
@@ -239,5 +286,8 @@ const struct cmd_entry cmd_chat_entry = {
             "                   file's tool backend (default: the shipped demo fixture)\n"
             "  --csat 'N [COMMENT]'  the customer's rating of the chat (1-5, and a\n"
             "                   comment), stored when the input ends\n"
-            "Every message, event and handoff is stored before it is acknowledged.\n",
+            "Every message, event and handoff is stored before it is acknowledged.\n"
+            "Once a rollout or a canary is under way (frontline rollout, canary), a new\n"
+            "conversation is assigned at its first message: the human arm gets no AI\n"
+            "reply (it is stored as a shadow) and goes to a human.\n",
 };

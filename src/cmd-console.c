@@ -12,6 +12,7 @@
 #include "console.h"
 #include "model.h"
 #include "paths.h"
+#include "rollout.h"
 #include "store.h"
 
 struct reload {
@@ -109,6 +110,7 @@ cmd_console(struct ctx *ctx, int argc, char **argv)
 	struct store *st = NULL;
 	char *sock = NULL, *history = NULL, *demo_path = NULL;
 	char *state = NULL;
+	struct rollout_live live = {.stage = -1, .canary_share = -1};
 
 	/* One loop for the terminal, the customers, the models and the tools. */
 	if (ctx->loop == NULL)
@@ -117,6 +119,9 @@ cmd_console(struct ctx *ctx, int argc, char **argv)
 		goto out;
 	if ((st = ctx_store(ctx, &ex)) == NULL)
 		goto out;
+	if ((ex = ctx_rollout(ctx, st, &ag, &live)) != EX_OK)
+		goto out;
+	o.rollout = &live;
 	if (listen && o.tcp_port == 0) {
 		if (socket == NULL && (socket = sock = paths_console_socket(1)) == NULL) {
 			fl_warnx(
@@ -146,6 +151,7 @@ cmd_console(struct ctx *ctx, int argc, char **argv)
 	ctx->models = NULL;
 out:
 	store_close(st);
+	ctx_rollout_free(&live);
 	ctx_agents_free(&ag, &tb);
 	free(sock);
 	free(history);

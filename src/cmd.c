@@ -16,10 +16,16 @@
 #include "store.h"
 
 static const struct cmd_entry *const cmd_table[] = {
-    &cmd_console_entry,      &cmd_chat_entry,         &cmd_customer_entry,  &cmd_triage_entry,
-    &cmd_handoff_list_entry, &cmd_handoff_show_entry, &cmd_kb_search_entry, &cmd_kb_audit_entry,
-    &cmd_policy_check_entry, &cmd_demo_entry, &cmd_replay_entry, &cmd_drift_entry,
-    &cmd_metrics_entry,
+    &cmd_console_entry,         &cmd_chat_entry,
+    &cmd_customer_entry,        &cmd_triage_entry,
+    &cmd_handoff_list_entry,    &cmd_handoff_show_entry,
+    &cmd_kb_search_entry,       &cmd_kb_audit_entry,
+    &cmd_policy_check_entry,    &cmd_demo_entry,
+    &cmd_replay_entry,          &cmd_drift_entry,
+    &cmd_metrics_entry,         &cmd_rollout_status_entry,
+    &cmd_rollout_advance_entry, &cmd_rollout_rollback_entry,
+    &cmd_canary_start_entry,    &cmd_canary_status_entry,
+    &cmd_canary_promote_entry,  &cmd_canary_rollback_entry,
 };
 
 void

@@ -52,6 +52,13 @@ extern const struct cmd_entry cmd_handoff_list_entry;
 extern const struct cmd_entry cmd_handoff_show_entry;
 extern const struct cmd_entry cmd_replay_entry;
 extern const struct cmd_entry cmd_drift_entry;
+extern const struct cmd_entry cmd_rollout_status_entry;
+extern const struct cmd_entry cmd_rollout_advance_entry;
+extern const struct cmd_entry cmd_rollout_rollback_entry;
+extern const struct cmd_entry cmd_canary_start_entry;
+extern const struct cmd_entry cmd_canary_status_entry;
+extern const struct cmd_entry cmd_canary_promote_entry;
+extern const struct cmd_entry cmd_canary_rollback_entry;
 extern const struct cmd_entry cmd_metrics_entry;
 
 /* Runs the command named by argv; returns an exit code. */
@@ -129,6 +136,20 @@ struct store *ctx_store(struct ctx *, int *ex);
  */
 int ctx_agents(struct ctx *, const char *fixture, struct agents *, struct tool_backend *);
 void ctx_agents_free(struct agents *, struct tool_backend *);
+
+/* Who runs the command, for logs: $USER, else "unknown". */
+const char *cmd_actor(void);
+
+/*
+ * The rollout and canary in force (src/rollout.h), from the store's
+ * logs, for conversations on current (whose policy has the ladder): a
+ * running canary's candidate policy is loaded with its own triage
+ * engine. Returns EX_OK, or an exit code with the problem printed;
+ * ctx_rollout_free releases it either way.
+ */
+struct rollout_live;
+int ctx_rollout(struct ctx *, struct store *, const struct agents *current, struct rollout_live *);
+void ctx_rollout_free(struct rollout_live *);
 
 /* Parses a --tier value; on error prints why and returns -1. */
 int cmd_parse_tier(const char *arg, enum tier *out);

@@ -806,6 +806,7 @@ console_run(struct loop *l, const struct agents *ag, struct store *st, const str
 		free(cause);
 		return EX_IOERR;
 	}
+	desk_set_rollout(con.desk, o->rollout);
 	if (o->socket_path != NULL || o->tcp_port != 0) {
 		const struct listener_hooks lh = {on_hello, on_say, on_gone, &con, on_rate};
 		con.listener = listener_open(l, o->socket_path, o->tcp_port, &lh, &cause);

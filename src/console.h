@@ -14,6 +14,7 @@
 struct listener;
 struct demo_sim;
 struct ui_input;
+struct rollout_live;
 
 enum console_screen { SCREEN_SUPERVISE, SCREEN_HANDOFFS, SCREEN_HELP };
 
@@ -73,7 +74,8 @@ struct console_opts {
 	/* Called every few seconds: the reloaded policy when its file changed, else NULL. */
 	const struct policy *(*policy_poll)(void *arg);
 	void *policy_arg;
-	long exit_after_ms; /* > 0: quit by itself after that long (benchmarks) */
+	long exit_after_ms;           /* > 0: quit by itself after that long (benchmarks) */
+	struct rollout_live *rollout; /* the rollout in force for new conversations, or NULL */
 };
 
 /*

@@ -9,6 +9,7 @@
 
 #include "desk.h"
 #include "handoff.h"
+#include "rollout.h"
 #include "triage.h"
 #include "validate.h"
 
@@ -26,6 +27,7 @@ struct desk {
 	struct desk_conv **order; /* desk_list's answer */
 	size_t busy;
 	unsigned guests;
+	struct rollout_live *rollout; /* NULL: no rollout, everything AI */
 };
 
 static const char *const handler_names[] = {"ai", "waiting", "human", "resolved", NULL};
@@ -154,7 +156,12 @@ absorb_event(struct desk_conv *c, const char *kind, const cJSON *payload)
 {
 	if (kind == NULL)
 		return;
-	if (strcmp(kind, "triage") == 0) {
+	if (strcmp(kind, "assignment") == 0) {
+		const char *arm = cJSON_GetStringValue(cJSON_GetObjectItem(payload, "arm"));
+		c->assigned = 1;
+		c->arm_ai = arm == NULL || strcmp(arm, "human") != 0;
+		c->arm_canary = cJSON_IsTrue(cJSON_GetObjectItem(payload, "canary"));
+	} else if (strcmp(kind, "triage") == 0) {
 		set_json(&c->triage, payload);
 		const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(payload, "sentiment"));
 		strv_add(&c->sentiments, s ? s : "neutral");
@@ -391,6 +398,10 @@ turn_done(cJSON *turn, cJSON *events, void *arg)
 	d->busy--;
 	buf_reset(&c->stream);
 
+	/* The human arm's first turn: the AI's answer is a shadow, a human gets it. */
+	if (c->assigned && !c->arm_ai &&
+	    cJSON_GetNumberValue(cJSON_GetObjectItem(turn, "turn")) == 1)
+		rollout_divert(turn, events, &c->conv, d->ag.triage);
 	if (c->withheld) {
 		/* A human took over meanwhile: keep the record, send nothing. */
 		cJSON_DeleteItemFromObject(turn, "reply");
@@ -456,6 +467,31 @@ turn_start(struct desk *d, struct desk_conv *c, const char *text)
 	d->busy++;
 	c->ag.policy = d->ag.policy;
 	c->ag.fresh = d->ag.fresh;
+	c->ag.triage = d->ag.triage;
+	if (d->rollout != NULL && !c->assigned && c->conv.turn == 0 &&
+	    rollout_live_active(d->rollout)) {
+		/* A new conversation's first message: its arm, stored before the turn. */
+		struct rollout_assignment a;
+		char *cause = NULL;
+		d->rollout->policy = &d->ag.policy->rollout;
+		cJSON *ev = rollout_live_assign(d->rollout, &d->ag, c->customer_id, c->id, text,
+		                                c->tier, &a);
+		if (store_event_add(d->st, c->id, "assignment", ev, &cause) != 0) {
+			/* Unrecorded, it would not be auditable: the conversation stays on the AI.
+			 */
+			note(c, "the rollout assignment could not be stored: %s", cause);
+			free(cause);
+		} else
+			absorb_event(c, "assignment", ev);
+		cJSON_Delete(ev);
+	}
+	if (d->rollout != NULL && c->assigned) {
+		struct agents use;
+		rollout_live_agents(d->rollout, &c->ag, c->arm_ai, c->arm_canary, &use);
+		c->ag.policy = use.policy;
+		c->ag.triage = use.triage;
+		c->ag.fresh = use.fresh;
+	}
 	changed(d, c);
 	/* With every agent offline turn_done runs before this returns. */
 	conversation_turn_start(&c->ag, &c->conv, text, turn_done, c);
@@ -520,6 +556,12 @@ desk_set_policy(struct desk *d, const struct policy *p)
 	d->ag.policy = p;
 	d->ag.fresh.stale_after_days = p->stale_after_days;
 	d->ag.fresh.volatile_topics = p->volatile_topics;
+}
+
+void
+desk_set_rollout(struct desk *d, struct rollout_live *r)
+{
+	d->rollout = r;
 }
 
 static int

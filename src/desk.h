@@ -63,7 +63,8 @@ struct desk_conv {
 	struct desk *desk;
 	struct conversation conv;
 	struct agents ag;
-	int withheld; /* a human took over during the turn in flight */
+	int withheld;                     /* a human took over during the turn in flight */
+	int assigned, arm_ai, arm_canary; /* its rollout arm (rollout.h), from its first turn */
 };
 
 struct desk_hooks {
@@ -97,6 +98,13 @@ void desk_close(struct desk *);
 
 /* The policy (and its freshness rules) for turns started from now on. */
 void desk_set_policy(struct desk *, const struct policy *);
+/*
+ * The rollout in force (borrowed; NULL: none, everything AI): each new
+ * conversation is assigned at its first message; the human arm's AI
+ * reply is stored as a shadow and the conversation waits for a human.
+ */
+struct rollout_live;
+void desk_set_rollout(struct desk *, struct rollout_live *);
 
 /*
  * The conversations in queue order: waiting for a human (most urgent,

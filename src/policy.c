@@ -121,6 +121,47 @@ static const struct ykey k_metrics[] = {
     {0},
 };
 
+/* rollout: and canary: (graduated rollout and canary deploys, rollout.h). */
+static const struct ykey k_stage[] = {
+    {.name = "name", .type = Y_STR, .required = 1},
+    {.name = "share", .type = Y_INT, .min = 0, .max = 100, .required = 1},
+    {.name = "complexity", .type = Y_ENUMS, .values = complexity_names},
+    {.name = "urgency", .type = Y_ENUMS, .values = urgency_names},
+    {.name = "categories", .type = Y_ENUMS, .values = category_names},
+    {.name = "tiers", .type = Y_ENUMS, .values = tier_names},
+    {0},
+};
+static const struct ykey k_stage_map = {.type = Y_MAP, .sub = k_stage};
+static const struct ykey k_range[] = {
+    {.name = "min", .type = Y_NUM, .min = 0, .max = 1},
+    {.name = "max", .type = Y_NUM, .min = 0, .max = 1},
+    {0},
+};
+static const struct ykey k_range_map = {.type = Y_MAP, .sub = k_range};
+static const struct ykey k_gate[] = {
+    {.name = "csat_margin", .type = Y_NUM, .min = 0, .max = 4},
+    {.name = "min_sessions", .type = Y_INT, .min = 1, .max = 1000000},
+    {.name = "min_csat_responses", .type = Y_INT, .min = 1, .max = 1000000},
+    {.name = "escalation_rate", .type = Y_DICT, .sub = &k_range_map},
+    {0},
+};
+static const struct ykey k_rollout[] = {
+    {.name = "salt", .type = Y_STR},
+    {.name = "stages", .type = Y_LIST, .sub = &k_stage_map},
+    {.name = "gate", .type = Y_MAP, .sub = k_gate},
+    {0},
+};
+static const struct ykey k_canary[] = {
+    {.name = "share", .type = Y_INT, .min = 1, .max = 50},
+    {.name = "window_hours", .type = Y_NUM, .min = 0, .max = 8760},
+    {.name = "min_sessions", .type = Y_INT, .min = 1, .max = 1000000},
+    {.name = "min_csat_responses", .type = Y_INT, .min = 1, .max = 1000000},
+    {.name = "csat_margin", .type = Y_NUM, .min = 0, .max = 4},
+    {.name = "escalation_margin", .type = Y_NUM, .min = 0, .max = 1},
+    {.name = "allow_new_violation_kinds", .type = Y_BOOL},
+    {0},
+};
+
 static const struct ykey k_top[] = {
     {.name = "content_guardrails", .type = Y_MAP, .sub = k_guardrails, .required = 1},
     {.name = "tone_guidelines", .type = Y_MAP, .sub = k_tone},
@@ -130,6 +171,8 @@ static const struct ykey k_top[] = {
     {.name = "knowledge", .type = Y_MAP, .sub = k_knowledge},
     {.name = "entities", .type = Y_MAP, .sub = k_entities},
     {.name = "metrics", .type = Y_MAP, .sub = k_metrics},
+    {.name = "rollout", .type = Y_MAP, .sub = k_rollout},
+    {.name = "canary", .type = Y_MAP, .sub = k_canary},
     {0},
 };
 static const struct ykey k_root = {.type = Y_MAP, .sub = k_top};
@@ -394,6 +437,134 @@ load_metrics(struct policy *p, struct ydoc *y, yaml_node_t *m)
 	p->metrics.recontact_days = (int)ydoc_int_or(y, m, "recontact_days", 7);
 }
 
+/* ------------------------------------------------ rollout and canary */
+
+/* The playbook's ladder, when the policy has none. */
+static void
+rollout_default_stages(struct rollout_policy *r)
+{
+	static const struct {
+		const char *name;
+		int share;
+		unsigned complexity, urgency, category;
+	} dflt[] = {
+	    {"shadow", 0, 0, 0, 0},
+	    {"pilot", 10, 1u << CPLX_SIMPLE, 1u << URG_LOW | 1u << URG_NORMAL,
+	     1u << CAT_SHIPPING | 1u << CAT_RETURNS | 1u << CAT_GENERAL},
+	    {"expanded", 30, 1u << CPLX_SIMPLE | 1u << CPLX_MODERATE,
+	     1u << URG_LOW | 1u << URG_NORMAL,
+	     1u << CAT_SHIPPING | 1u << CAT_RETURNS | 1u << CAT_GENERAL | 1u << CAT_TECHNICAL |
+	         1u << CAT_ACCOUNT},
+	    {"routed", 60, 0, 0, 0},
+	    {"steady", 100, 0, 0, 0},
+	};
+	r->nstages = nitems(dflt);
+	r->stages = xcalloc(r->nstages, sizeof *r->stages);
+	for (size_t i = 0; i < r->nstages; i++) {
+		r->stages[i].name = xstrdup(dflt[i].name);
+		r->stages[i].share = dflt[i].share;
+		r->stages[i].complexity = dflt[i].complexity;
+		r->stages[i].urgency = dflt[i].urgency;
+		r->stages[i].category = dflt[i].category;
+	}
+}
+
+static void
+load_rollout(struct policy *p, struct ydoc *y, yaml_node_t *ro, struct diag *d)
+{
+	struct rollout_policy *r = &p->rollout;
+	const char *salt = ydoc_str_or_null(y, ro, "salt");
+	r->salt = xstrdup(salt ? salt : "frontline");
+	yaml_node_t *stages = ydoc_get(y, ro, "stages");
+	if (stages == NULL)
+		rollout_default_stages(r);
+	else {
+		size_t n = ydoc_count(stages);
+		if (n == 0)
+			diag_error(d, y->file, ydoc_line(y, stages), ydoc_col(stages),
+			           "rollout.stages: the ladder needs at least one stage");
+		r->stages = xcalloc(n ? n : 1, sizeof *r->stages);
+		int prev = 0;
+		for (yaml_node_item_t *it = stages->data.sequence.items.start;
+		     it < stages->data.sequence.items.top; it++) {
+			yaml_node_t *m = yaml_document_get_node(&y->doc, *it);
+			struct rollout_stage *st = &r->stages[r->nstages++];
+			st->name = xstrdup(ydoc_str(ydoc_get(y, m, "name")));
+			st->share = (int)ydoc_int_or(y, m, "share", 0);
+			st->complexity =
+			    enum_mask(y, ydoc_get(y, m, "complexity"), complexity_names);
+			st->urgency = enum_mask(y, ydoc_get(y, m, "urgency"), urgency_names);
+			st->category = enum_mask(y, ydoc_get(y, m, "categories"), category_names);
+			st->tier = enum_mask(y, ydoc_get(y, m, "tiers"), tier_names);
+			for (size_t i = 0; i + 1 < r->nstages; i++)
+				if (strcmp(r->stages[i].name, st->name) == 0)
+					diag_error(d, y->file, ydoc_line(y, m), ydoc_col(m),
+					           "rollout.stages: '%s' is already a stage",
+					           st->name);
+			if (st->share < prev)
+				diag_error(
+				    d, y->file, ydoc_line(y, m), ydoc_col(m),
+				    "rollout.stages: '%s' has a share of %d%%, less than the "
+				    "stage before it (%d%%): the ladder only goes up",
+				    st->name, st->share, prev);
+			prev = st->share;
+			YDOC_FOR_PAIRS(y, m, pr)
+			{
+				yaml_node_t *v = yaml_document_get_node(&y->doc, pr->value);
+				if (v->type == YAML_SEQUENCE_NODE &&
+				    v->data.sequence.items.top == v->data.sequence.items.start)
+					diag_error(d, y->file, ydoc_line(y, v), ydoc_col(v),
+					           "rollout.stages: an empty list admits nothing; "
+					           "leave the filter out to admit anything");
+			}
+		}
+	}
+
+	yaml_node_t *g = ydoc_get(y, ro, "gate");
+	r->csat_margin = ydoc_num_or(y, g, "csat_margin", 0);
+	r->min_sessions = (int)ydoc_int_or(y, g, "min_sessions", 30);
+	r->min_csat_responses = (int)ydoc_int_or(y, g, "min_csat_responses", 10);
+	yaml_node_t *er = ydoc_get(y, g, "escalation_rate");
+	yaml_node_t *dn = ydoc_get(y, er, "default");
+	struct rate_range dr = {ydoc_num_or(y, dn, "min", 0), ydoc_num_or(y, dn, "max", 0.35)};
+	for (int c = 0; c < CAT__N; c++)
+		r->escalation[c] = dr;
+	YDOC_FOR_PAIRS(y, er, pr)
+	{
+		yaml_node_t *k = yaml_document_get_node(&y->doc, pr->key);
+		yaml_node_t *v = yaml_document_get_node(&y->doc, pr->value);
+		int c = names_find(category_names, ydoc_str(k));
+		struct rate_range rr = {ydoc_num_or(y, v, "min", dr.min),
+		                        ydoc_num_or(y, v, "max", dr.max)};
+		if (c < 0 && strcmp(ydoc_str(k), "default") != 0) {
+			diag_error(d, y->file, ydoc_line(y, k), ydoc_col(k),
+			           "rollout.gate.escalation_rate: '%s' is neither a category nor "
+			           "'default'",
+			           ydoc_str(k));
+			continue;
+		}
+		if (rr.min > rr.max)
+			diag_error(d, y->file, ydoc_line(y, v), ydoc_col(v),
+			           "rollout.gate.escalation_rate: %s: min (%g) exceeds max (%g)",
+			           ydoc_str(k), rr.min, rr.max);
+		if (c >= 0)
+			r->escalation[c] = rr;
+	}
+}
+
+static void
+load_canary(struct policy *p, struct ydoc *y, yaml_node_t *ca)
+{
+	struct canary_policy *c = &p->canary;
+	c->share = (int)ydoc_int_or(y, ca, "share", 5);
+	c->window_hours = ydoc_num_or(y, ca, "window_hours", 48);
+	c->min_sessions = (int)ydoc_int_or(y, ca, "min_sessions", 30);
+	c->min_csat_responses = (int)ydoc_int_or(y, ca, "min_csat_responses", 5);
+	c->csat_margin = ydoc_num_or(y, ca, "csat_margin", 0.2);
+	c->escalation_margin = ydoc_num_or(y, ca, "escalation_margin", 0.05);
+	c->allow_new_violations = ydoc_bool_or(y, ca, "allow_new_violation_kinds", 0);
+}
+
 static char *
 regex_or_null(struct ydoc *y, yaml_node_t *map, const char *key)
 {
@@ -444,6 +615,8 @@ policy_load_text(const char *path, const char *text, size_t len, struct diag *d)
 	p->order_number_re = regex_or_null(&y, ent, "order_number");
 	p->account_id_re = regex_or_null(&y, ent, "account_id");
 	load_metrics(p, &y, ydoc_get(&y, root, "metrics"));
+	load_rollout(p, &y, ydoc_get(&y, root, "rollout"), d);
+	load_canary(p, &y, ydoc_get(&y, root, "canary"));
 	ydoc_free(&y);
 
 	if (d->errors > errors0) {
@@ -498,6 +671,10 @@ policy_free(struct policy *p)
 	free(p->rules);
 	free(p->order_number_re);
 	free(p->account_id_re);
+	for (size_t i = 0; i < p->rollout.nstages; i++)
+		free(p->rollout.stages[i].name);
+	free(p->rollout.stages);
+	free(p->rollout.salt);
 	free(p->path);
 	free(p);
 }

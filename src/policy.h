@@ -72,6 +72,43 @@ struct route_rule {
 	int line;
 };
 
+/* ------------------------------------------------ rollout and canary */
+
+/* One stage of the graduated rollout. */
+struct rollout_stage {
+	char *name;
+	int share; /* percent of eligible conversations the AI handles */
+	/* Eligibility from the first message's triage: bit masks, 0 for any. */
+	unsigned complexity, urgency, category, tier;
+};
+
+/* Acceptable escalation rates of a category, as fractions. */
+struct rate_range {
+	double min, max;
+};
+
+/* rollout: the ladder and the gate to leave a stage (defaults: the playbook's ladder). */
+struct rollout_policy {
+	char *salt; /* hashed with each conversation's key */
+	struct rollout_stage *stages;
+	size_t nstages;
+	double csat_margin;     /* the AI arm's CSAT may trail the human baseline by this */
+	int min_sessions;       /* sessions each arm needs before the gate can pass */
+	int min_csat_responses; /* CSAT responses each arm needs */
+	struct rate_range escalation[CAT__N];
+};
+
+/* canary: a candidate version's share and what promoting it takes. */
+struct canary_policy {
+	int share;                /* percent of eligible AI conversations */
+	double window_hours;      /* how long to compare before promoting */
+	int min_sessions;         /* candidate sessions needed */
+	int min_csat_responses;   /* CSAT responses each side needs */
+	double csat_margin;       /* the candidate's CSAT may trail the current's by this */
+	double escalation_margin; /* its escalation rate may exceed the current's by this */
+	int allow_new_violations; /* validation violation kinds the current never had */
+};
+
 struct policy {
 	char *path;
 	char hash[65];    /* SHA-256 of the file */
@@ -105,6 +142,8 @@ struct policy {
 	char *order_number_re;
 	char *account_id_re;
 
+	struct rollout_policy rollout;
+	struct canary_policy canary;
 	/* metrics: what frontline metrics counts with. */
 	struct {
 		double human_cost_per_hour; /* USD per hour of a human agent */

@@ -1,0 +1,551 @@
+/* cmd-canary.c -- frontline canary start|status|promote|rollback: a candidate version's trial. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "metrics.h"
+#include "rollout.h"
+#include "store.h"
+#include "version.h"
+
+/* A refusal: the comparison fails, or there is no canary to act on. */
+#define EX_REFUSED 1
+
+struct copts {
+	int json, force, share;
+	const char *reason;
+};
+
+static int
+parse(const struct cmd_entry *e, int argc, char **argv, struct copts *o, int nargs)
+{
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'},         {"force", no_argument, NULL, 'f'},
+	    {"reason", required_argument, NULL, 'r'}, {"share", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},         {0},
+	};
+	int c;
+	char *end;
+	memset(o, 0, sizeof *o);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			o->json = 1;
+			break;
+		case 'f':
+			o->force = 1;
+			break;
+		case 'r':
+			o->reason = optarg;
+			break;
+		case 's':
+			o->share = (int)strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || o->share < 1 || o->share > 50) {
+				fl_warnx("--share wants a percentage from 1 to 50, not '%s'",
+				         optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 'h':
+			cmd_help(e, stdout);
+			return EX_OK;
+		default:
+			cmd_help(e, stderr);
+			return EX_USAGE;
+		}
+	}
+	if (argc - optind != nargs) {
+		cmd_help(e, stderr);
+		return EX_USAGE;
+	}
+	if (o->force && (o->reason == NULL || *o->reason == '\0')) {
+		fl_warnx(
+		    "--force needs --reason TEXT: the log says why the comparison was overridden");
+		return EX_USAGE;
+	}
+	return -1;
+}
+
+static void
+print_json(const cJSON *j)
+{
+	char *s = cJSON_PrintUnformatted(j);
+	puts(s);
+	free(s);
+}
+
+/* The canary's state; *running says whether it runs. Returns -1 to go on, or an exit code. */
+static int
+open_canary(struct ctx *ctx, struct policy **p, struct store **st, cJSON **state, int *running)
+{
+	int ex = EX_OK;
+	char *cause = NULL;
+	if ((*p = ctx_policy(ctx)) == NULL)
+		return EX_CONFIG;
+	if ((*st = ctx_store(ctx, &ex)) == NULL)
+		return ex;
+	if (store_rollout_state(*st, "canary", state, &cause) != 0) {
+		fl_warnx("store: %s", cause);
+		free(cause);
+		store_close(*st);
+		return EX_IOERR;
+	}
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(*state, "status"));
+	*running = s != NULL && strcmp(s, "running") == 0;
+	return -1;
+}
+
+static const char *
+field(const cJSON *state, const char *obj, const char *key)
+{
+	const cJSON *o = obj ? cJSON_GetObjectItem(state, obj) : state;
+	return cJSON_GetStringValue(cJSON_GetObjectItem(o, key));
+}
+
+/* Logs a change of the canary with state s (taken); returns an exit code. */
+static int
+log_change(struct store *st, const char *action, cJSON *s, const char *reason)
+{
+	char *cause = NULL;
+	int rc = store_rollout_add(st, "canary", action, s, cmd_actor(), reason, &cause);
+	cJSON_Delete(s);
+	if (rc != 0) {
+		fl_warnx("store: %s", cause);
+		free(cause);
+		return EX_IOERR;
+	}
+	return EX_OK;
+}
+
+static int
+cmd_canary_start(struct ctx *ctx, int argc, char **argv)
+{
+	struct copts o;
+	struct policy *p;
+	struct store *st = NULL;
+	cJSON *state = NULL;
+	struct agents ag = {0};
+	struct tool_backend tb = {0};
+	int running, ex = parse(&cmd_canary_start_entry, argc, argv, &o, 1);
+	if (ex >= 0 || (ex = open_canary(ctx, &p, &st, &state, &running)) >= 0)
+		return ex;
+	const char *file = argv[optind];
+	struct policy *cand = NULL;
+	char *text = NULL, *cause = NULL;
+	size_t len;
+	if (running) {
+		fl_warnx("canary: version %s is already running; promote or roll it back first",
+		         field(state, "candidate", "version"));
+		ex = EX_REFUSED;
+		goto out;
+	}
+	/* Validated like policy check: every problem, then 78. */
+	if ((text = file_read(file, 4u << 20, &len, &cause)) == NULL) {
+		fl_warnx("canary: %s: %s", file, cause);
+		ex = EX_NOINPUT;
+		goto out;
+	}
+	struct diag d = {0};
+	cand = policy_load_text(file, text, len, &d);
+	for (size_t j = 0; j < d.msgs.n; j++)
+		fprintf(stderr, "%s\n", d.msgs.v[j]);
+	if (cand == NULL) {
+		fprintf(stderr, "%s: %d error%s; the canary was not started\n", file, d.errors,
+		        d.errors == 1 ? "" : "s");
+		diag_free(&d);
+		ex = EX_CONFIG;
+		goto out;
+	}
+	diag_free(&d);
+	if (strcmp(cand->hash, p->hash) == 0) {
+		fl_warnx("canary: %s is the policy in force (version %s): nothing to try", file,
+		         p->version);
+		ex = EX_REFUSED;
+		goto out;
+	}
+	/* The agent versions the sessions will carry, current and candidate. */
+	if ((ex = ctx_agents(ctx, NULL, &ag, &tb)) != EX_OK)
+		goto out;
+	char vcur[13], vcand[13], now[64];
+	agents_version(&ag, vcur);
+	const struct policy *keep = ag.policy;
+	ag.policy = cand;
+	agents_version(&ag, vcand);
+	ag.policy = keep;
+	store_now(now);
+	int share = o.share ? o.share : p->canary.share;
+
+	cJSON *s = cJSON_CreateObject();
+	cJSON_AddStringToObject(s, "status", "running");
+	cJSON_AddNumberToObject(s, "share", share);
+	cJSON_AddStringToObject(s, "started", now);
+	cJSON *c = cJSON_AddObjectToObject(s, "candidate");
+	cJSON_AddStringToObject(c, "version", vcand);
+	cJSON_AddStringToObject(c, "policy_version", cand->version);
+	cJSON_AddStringToObject(c, "policy_hash", cand->hash);
+	cJSON_AddStringToObject(c, "source", file);
+	cJSON_AddStringToObject(c, "policy", text);
+	c = cJSON_AddObjectToObject(s, "current");
+	cJSON_AddStringToObject(c, "version", vcur);
+	cJSON_AddStringToObject(c, "policy_version", p->version);
+	cJSON_AddStringToObject(c, "policy_hash", p->hash);
+	if (o.json) {
+		cJSON *shown = cJSON_Duplicate(s, 1);
+		cJSON_DeleteItemFromObject(cJSON_GetObjectItem(shown, "candidate"), "policy");
+		print_json(shown);
+		cJSON_Delete(shown);
+	}
+	if ((ex = log_change(st, "start", s, o.reason ? o.reason : "canary started")) == EX_OK &&
+	    !o.json)
+		printf("canary: version %s (policy %s from %s) takes %d%% of eligible AI "
+		       "conversations; current version %s\n",
+		       vcand, cand->version, file, share, vcur);
+out:
+	ctx_agents_free(&ag, &tb);
+	policy_free(cand);
+	free(text);
+	free(cause);
+	cJSON_Delete(state);
+	store_close(st);
+	return ex;
+}
+
+/* Hours from an ISO-8601 time of the store's clock to now. */
+static double
+hours_since(const char *iso)
+{
+	struct tm tm = {0};
+	char now[64];
+	struct tm tn = {0};
+	store_now(now);
+	if (iso == NULL || strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm) == NULL ||
+	    strptime(now, "%Y-%m-%dT%H:%M:%S", &tn) == NULL)
+		return 0;
+	return difftime(timegm(&tn), timegm(&tm)) / 3600.0;
+}
+
+/*
+ * The candidate against the current version over the window: live
+ * sessions since the canary started, each side by its agent version:
+ * the candidate's canary sessions against the current version's AI-arm
+ * sessions (its human arm, which carries the same version, is not the
+ * AI's doing). NULL with a message printed.
+ */
+static cJSON *
+compare(struct ctx *ctx, struct store *st, const struct policy *p, const cJSON *state)
+{
+	struct metrics_config mc;
+	metrics_config_default(&mc);
+	char today[16];
+	date_format(ctx->today, today);
+	mc.today = today;
+	const char *since = field(state, NULL, "started");
+	struct metrics_filter fc = {.since = since,
+	                            .source = "live",
+	                            .version = field(state, "candidate", "version"),
+	                            .arm = "canary"};
+	struct metrics_filter fk = {.since = since,
+	                            .source = "live",
+	                            .version = field(state, "current", "version"),
+	                            .arm = "ai"};
+	cJSON *rc = NULL, *rk = NULL;
+	char *cause = NULL;
+	if (metrics_report(st, &fc, &mc, &rc, &cause) != 0 ||
+	    metrics_report(st, &fk, &mc, &rk, &cause) != 0) {
+		fl_warnx("metrics: %s", cause);
+		free(cause);
+		cJSON_Delete(rc);
+		return NULL;
+	}
+	cJSON *v = canary_compare(&p->canary, rc, rk, hours_since(since));
+	cJSON_AddItemToObject(v, "candidate", rc);
+	cJSON_AddItemToObject(v, "current", rk);
+	return v;
+}
+
+static void
+print_comparison(const cJSON *v)
+{
+	const cJSON *c;
+	printf("comparison: %s\n", cJSON_IsTrue(cJSON_GetObjectItem(v, "passed"))
+	                               ? "the candidate may be promoted"
+	                               : "the candidate may not be promoted");
+	cJSON_ArrayForEach(c, cJSON_GetObjectItem(v, "checks"))
+	{
+		printf("  [%s] %s\n", cJSON_IsTrue(cJSON_GetObjectItem(c, "ok")) ? "ok" : "FAIL",
+		       cJSON_GetStringValue(cJSON_GetObjectItem(c, "detail")));
+	}
+}
+
+static int
+cmd_canary_status(struct ctx *ctx, int argc, char **argv)
+{
+	struct copts o;
+	struct policy *p;
+	struct store *st;
+	cJSON *state, *v = NULL;
+	int running, ex = parse(&cmd_canary_status_entry, argc, argv, &o, 0);
+	if (ex >= 0 || (ex = open_canary(ctx, &p, &st, &state, &running)) >= 0)
+		return ex;
+	if (o.reason || o.force || o.share) {
+		cmd_help(&cmd_canary_status_entry, stderr);
+		ex = EX_USAGE;
+		goto out;
+	}
+	if (running && (v = compare(ctx, st, p, state)) == NULL) {
+		ex = EX_SOFTWARE;
+		goto out;
+	}
+	ex = EX_OK;
+	if (o.json) {
+		cJSON *out = state ? cJSON_Duplicate(state, 1) : cJSON_CreateObject();
+		cJSON_DeleteItemFromObject(cJSON_GetObjectItem(out, "candidate"), "policy");
+		if (state == NULL)
+			cJSON_AddStringToObject(out, "status", "none");
+		cJSON_AddItemToObject(out, "comparison", v ? v : cJSON_CreateNull());
+		v = NULL;
+		print_json(out);
+		cJSON_Delete(out);
+		goto out;
+	}
+	if (!running) {
+		printf("canary: none running%s%s\n", state ? "; the last one was " : "",
+		       state ? field(state, NULL, "status") : "");
+		goto out;
+	}
+	printf("canary: version %s (policy %s from %s), %d%% of eligible AI conversations, "
+	       "started %s (%.1f hours ago)\n",
+	       field(state, "candidate", "version"), field(state, "candidate", "policy_version"),
+	       field(state, "candidate", "source"),
+	       (int)cJSON_GetNumberValue(cJSON_GetObjectItem(state, "share")),
+	       field(state, NULL, "started"), hours_since(field(state, NULL, "started")));
+	printf("current: version %s (policy %s)\n", field(state, "current", "version"),
+	       field(state, "current", "policy_version"));
+	print_comparison(v);
+out:
+	cJSON_Delete(v);
+	cJSON_Delete(state);
+	store_close(st);
+	return ex;
+}
+
+/*
+ * Replaces path with text atomically: a temporary file in the same
+ * directory, synced, renamed over it. Returns 0 or -1 with *cause.
+ */
+static int
+write_atomic(const char *path, const char *text, char **cause)
+{
+	char *tmp = xasprintf("%s.canary-XXXXXX", path);
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		*cause = xasprintf("%s: %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	size_t len = strlen(text), off = 0;
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		off += (size_t)n;
+	}
+	if (fchmod(fd, 0644) != 0 || fsync(fd) != 0)
+		goto fail;
+	if (close(fd) != 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0)
+		goto fail;
+	free(tmp);
+	return 0;
+fail:
+	*cause = xasprintf("%s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	free(tmp);
+	return -1;
+}
+
+/* The state after a promote or rollback: the started one with a new status and the policy text
+ * kept. */
+static cJSON *
+ended(const cJSON *state, const char *status)
+{
+	char now[64];
+	store_now(now);
+	cJSON *s = cJSON_Duplicate(state, 1);
+	cJSON_ReplaceItemInObject(s, "status", cJSON_CreateString(status));
+	cJSON_AddStringToObject(s, "ended", now);
+	return s;
+}
+
+static int
+cmd_canary_promote(struct ctx *ctx, int argc, char **argv)
+{
+	struct copts o;
+	struct policy *p;
+	struct store *st;
+	cJSON *state, *v = NULL;
+	char *cause = NULL;
+	int running, ex = parse(&cmd_canary_promote_entry, argc, argv, &o, 0);
+	if (ex >= 0 || (ex = open_canary(ctx, &p, &st, &state, &running)) >= 0)
+		return ex;
+	if (!running) {
+		fl_warnx("canary: none running: nothing to promote");
+		ex = EX_REFUSED;
+		goto out;
+	}
+	if ((v = compare(ctx, st, p, state)) == NULL) {
+		ex = EX_SOFTWARE;
+		goto out;
+	}
+	int ok = cJSON_IsTrue(cJSON_GetObjectItem(v, "passed"));
+	const char *was = field(state, "current", "policy_hash");
+	int moved = was != NULL && strcmp(was, p->hash) != 0;
+	if ((!ok || moved) && !o.force) {
+		if (o.json)
+			print_json(v);
+		if (moved)
+			fl_warnx(
+			    "canary: not promoting: %s changed since the canary started (version "
+			    "%s, was %.12s); its edit would be lost",
+			    ctx->policy_path, p->version, was);
+		if (!ok) {
+			fl_warnx("canary: not promoting version %s: the comparison fails:",
+			         field(state, "candidate", "version"));
+			const cJSON *why;
+			cJSON_ArrayForEach(why, cJSON_GetObjectItem(v, "reasons"))
+			{
+				fprintf(stderr, "  %s\n", why->valuestring);
+			}
+		}
+		fprintf(stderr, "(--force --reason TEXT overrides; 'frontline canary rollback' "
+		                "drops the candidate)\n");
+		ex = EX_REFUSED;
+		goto out;
+	}
+	if (write_atomic(ctx->policy_path, field(state, "candidate", "policy"), &cause) != 0) {
+		fl_warnx("canary: cannot write the policy: %s", cause);
+		free(cause);
+		ex = EX_CANTCREAT;
+		goto out;
+	}
+	cJSON *s = ended(state, "promoted");
+	cJSON_AddStringToObject(s, "policy_file", ctx->policy_path);
+	cJSON_AddBoolToObject(s, "comparison_passed", ok);
+	cJSON_AddItemToObject(s, "reasons", cJSON_Duplicate(cJSON_GetObjectItem(v, "reasons"), 1));
+	char *reason =
+	    o.reason ? xstrdup(o.reason)
+	             : xasprintf("comparison passed; %s now holds policy %s", ctx->policy_path,
+	                         field(state, "candidate", "policy_version"));
+	if (o.json) {
+		cJSON *shown = cJSON_Duplicate(s, 1);
+		cJSON_DeleteItemFromObject(cJSON_GetObjectItem(shown, "candidate"), "policy");
+		print_json(shown);
+		cJSON_Delete(shown);
+	}
+	ex = log_change(st, ok ? "promote" : "promote-forced", s, reason);
+	free(reason);
+	if (ex == EX_OK && !o.json)
+		printf("canary: promoted version %s: %s now holds policy %s\n",
+		       field(state, "candidate", "version"), ctx->policy_path,
+		       field(state, "candidate", "policy_version"));
+out:
+	cJSON_Delete(v);
+	cJSON_Delete(state);
+	store_close(st);
+	return ex;
+}
+
+static int
+cmd_canary_rollback(struct ctx *ctx, int argc, char **argv)
+{
+	struct copts o;
+	struct policy *p;
+	struct store *st;
+	cJSON *state;
+	int running, ex = parse(&cmd_canary_rollback_entry, argc, argv, &o, 0);
+	if (ex >= 0 || (ex = open_canary(ctx, &p, &st, &state, &running)) >= 0)
+		return ex;
+	if (!running) {
+		fl_warnx("canary: none running: nothing to roll back");
+		ex = EX_REFUSED;
+	} else {
+		cJSON *s = ended(state, "rolled-back");
+		if (o.json) {
+			cJSON *shown = cJSON_Duplicate(s, 1);
+			cJSON_DeleteItemFromObject(cJSON_GetObjectItem(shown, "candidate"),
+			                           "policy");
+			print_json(shown);
+			cJSON_Delete(shown);
+		}
+		ex = log_change(st, "rollback", s, o.reason ? o.reason : "rolled back");
+		if (ex == EX_OK && !o.json)
+			printf("canary: rolled back version %s; every AI conversation runs on %s\n",
+			       field(state, "candidate", "version"),
+			       field(state, "current", "version"));
+	}
+	cJSON_Delete(state);
+	store_close(st);
+	return ex;
+}
+
+#define CANARY_HELP                                                                                \
+	"  --json           the result as JSON\n"                                                  \
+	"Exit status: 0 done, 1 refused (a comparison fails, or no canary to act on),\n"           \
+	"64 usage, 66 no candidate file, 70 metrics failed, 74 store, 78 invalid policy.\n"
+
+const struct cmd_entry cmd_canary_start_entry = {
+    .name = "canary",
+    .verb = "start",
+    .args = "[--share N] [--reason TEXT] [--json] CANDIDATE.yaml",
+    .summary = "try a candidate policy on a share of the eligible AI conversations",
+    .exec = cmd_canary_start,
+    .help = "  --share N        percent of eligible AI conversations (default: the\n"
+            "                   policy's canary.share, 5)\n"
+            "  --reason TEXT    why, for the log (with $USER)\n" CANARY_HELP,
+};
+
+const struct cmd_entry cmd_canary_status_entry = {
+    .name = "canary",
+    .verb = "status",
+    .args = "[--json]",
+    .summary = "the candidate against the current version on the same metrics",
+    .exec = cmd_canary_status,
+    .help = CANARY_HELP,
+};
+
+const struct cmd_entry cmd_canary_promote_entry = {
+    .name = "canary",
+    .verb = "promote",
+    .args = "[--force --reason TEXT] [--json]",
+    .summary = "make the candidate the policy file, when the comparison holds",
+    .exec = cmd_canary_promote,
+    .help = "  --force          promote although the comparison fails (needs --reason)\n"
+            "  --reason TEXT    why, for the log (with $USER)\n" CANARY_HELP,
+};
+
+const struct cmd_entry cmd_canary_rollback_entry = {
+    .name = "canary",
+    .verb = "rollback",
+    .args = "[--reason TEXT] [--json]",
+    .summary = "drop the candidate: every AI conversation runs on the current version",
+    .exec = cmd_canary_rollback,
+    .help = "  --reason TEXT    why, for the log (with $USER)\n" CANARY_HELP,
+};
