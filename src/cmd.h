@@ -50,6 +50,7 @@ extern const struct cmd_entry cmd_customer_entry;
 extern const struct cmd_entry cmd_console_entry;
 extern const struct cmd_entry cmd_handoff_list_entry;
 extern const struct cmd_entry cmd_handoff_show_entry;
+extern const struct cmd_entry cmd_metrics_entry;
 extern const struct cmd_entry cmd_handoff_review_entry;
 
 /* Runs the command named by argv; returns an exit code. */

@@ -25,6 +25,16 @@ struct metrics_config {
 	const char *today;          /* YYYY-MM-DD the report is made on */
 };
 void metrics_config_default(struct metrics_config *);
+struct policy;
+/* The policy's metrics section into c (coverage_gaps_max and today are kept). */
+void metrics_config_policy(struct metrics_config *, const struct policy *);
+
+/*
+ * A query as coverage gaps group it: lower case, words of letters and
+ * digits separated by one space, a word with a digit in it (an order
+ * number, an amount) as "#", at most about 120 bytes. Caller frees.
+ */
+char *metrics_normalise_query(const char *);
 
 /*
  * The per-session metrics of every session the filter admits, live

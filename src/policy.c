@@ -113,6 +113,14 @@ static const struct ykey k_entities[] = {
     {0},
 };
 
+/* metrics: the measurement framework's knobs. */
+static const struct ykey k_metrics[] = {
+    {.name = "human_cost_per_hour", .type = Y_NUM, .min = 0, .max = 1e6},
+    {.name = "coverage_confidence", .type = Y_NUM, .min = 0, .max = 1},
+    {.name = "recontact_days", .type = Y_INT, .min = 1, .max = 365},
+    {0},
+};
+
 static const struct ykey k_top[] = {
     {.name = "content_guardrails", .type = Y_MAP, .sub = k_guardrails, .required = 1},
     {.name = "tone_guidelines", .type = Y_MAP, .sub = k_tone},
@@ -121,6 +129,7 @@ static const struct ykey k_top[] = {
     {.name = "resolution", .type = Y_MAP, .sub = k_resolution},
     {.name = "knowledge", .type = Y_MAP, .sub = k_knowledge},
     {.name = "entities", .type = Y_MAP, .sub = k_entities},
+    {.name = "metrics", .type = Y_MAP, .sub = k_metrics},
     {0},
 };
 static const struct ykey k_root = {.type = Y_MAP, .sub = k_top};
@@ -373,6 +382,18 @@ load_resolution(struct policy *p, struct ydoc *y, yaml_node_t *r, struct diag *d
 	}
 }
 
+/*
+ * Coverage gaps default a little above the escalation retrieval floor:
+ * answers that only just cleared it are the knowledge base's weak spots.
+ */
+static void
+load_metrics(struct policy *p, struct ydoc *y, yaml_node_t *m)
+{
+	p->metrics.human_cost_per_hour = ydoc_num_or(y, m, "human_cost_per_hour", 30);
+	p->metrics.coverage_confidence = ydoc_num_or(y, m, "coverage_confidence", 0.6);
+	p->metrics.recontact_days = (int)ydoc_int_or(y, m, "recontact_days", 7);
+}
+
 static char *
 regex_or_null(struct ydoc *y, yaml_node_t *map, const char *key)
 {
@@ -422,6 +443,7 @@ policy_load_text(const char *path, const char *text, size_t len, struct diag *d)
 	yaml_node_t *ent = ydoc_get(&y, root, "entities");
 	p->order_number_re = regex_or_null(&y, ent, "order_number");
 	p->account_id_re = regex_or_null(&y, ent, "account_id");
+	load_metrics(p, &y, ydoc_get(&y, root, "metrics"));
 	ydoc_free(&y);
 
 	if (d->errors > errors0) {

@@ -104,6 +104,13 @@ struct policy {
 
 	char *order_number_re;
 	char *account_id_re;
+
+	/* metrics: what frontline metrics counts with. */
+	struct {
+		double human_cost_per_hour; /* USD per hour of a human agent */
+		double coverage_confidence; /* an answer retrieved below this is a coverage gap */
+		int recontact_days;         /* a new contact this soon re-opens a resolution */
+	} metrics;
 };
 
 /*

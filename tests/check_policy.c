@@ -79,6 +79,9 @@ START_TEST(shipped_policy_loads_with_the_seed_values)
 	ck_assert_uint_eq(p->esc.enterprise_categories, 1u << CAT_BILLING);
 	ck_assert_uint_eq(p->esc.legal.src.n, 9);
 	ck_assert_int_eq(p->stale_after_days, 90);
+	ck_assert(near(p->metrics.human_cost_per_hour, 30));
+	ck_assert(near(p->metrics.coverage_confidence, 0.6));
+	ck_assert_int_eq(p->metrics.recontact_days, 7);
 	ck_assert_uint_eq(p->volatile_topics,
 	                  1u << TOPIC_PRICING | 1u << TOPIC_POLICY | 1u << TOPIC_PRODUCT);
 
@@ -342,6 +345,43 @@ START_TEST(schema_details)
 	/* A top-level list is not a policy. */
 	load_text_bad("- content_guardrails\n", &d);
 	assert_diag(&d, "bad.yaml:1:1: ", "expected a mapping");
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(metrics_section_defaults_and_limits)
+{
+	struct diag d = {0};
+	/* Left out: the defaults. */
+	struct policy *p = load_text_ok("content_guardrails: {prohibited_topics: []}\n", &d);
+	ck_assert(near(p->metrics.human_cost_per_hour, 30));
+	ck_assert(near(p->metrics.coverage_confidence, 0.6));
+	ck_assert_int_eq(p->metrics.recontact_days, 7);
+	policy_free(p);
+	diag_free(&d);
+
+	p = load_text_ok("content_guardrails: {prohibited_topics: []}\n"
+	                 "metrics: {human_cost_per_hour: 42.5, coverage_confidence: 0.4,\n"
+	                 "          recontact_days: 14}\n",
+	                 &d);
+	ck_assert(near(p->metrics.human_cost_per_hour, 42.5));
+	ck_assert(near(p->metrics.coverage_confidence, 0.4));
+	ck_assert_int_eq(p->metrics.recontact_days, 14);
+	policy_free(p);
+	diag_free(&d);
+
+	load_text_bad("content_guardrails: {prohibited_topics: []}\n"
+	              "metrics:\n"
+	              "  coverage_confidence: 1.5\n"
+	              "  recontact_days: 0\n"
+	              "  human_cost_per_hour: -1\n"
+	              "  cost_per_hour: 3\n",
+	              &d);
+	assert_diag(&d, "bad.yaml:3:", "out of range");
+	assert_diag(&d, "bad.yaml:4:", "out of range");
+	assert_diag(&d, "bad.yaml:5:", "out of range");
+	assert_diag(&d, "bad.yaml:6:3: ", "unknown key 'cost_per_hour'");
+	ck_assert_int_eq(d.errors, 4);
 	diag_free(&d);
 }
 END_TEST
@@ -766,6 +806,7 @@ policy_suite(void)
 	tcase_add_test(tc, every_rule_breach_is_reported_with_its_position);
 	tcase_add_test(tc, routing_needs_an_unconditional_last_rule);
 	tcase_add_test(tc, schema_details);
+	tcase_add_test(tc, metrics_section_defaults_and_limits);
 	tcase_add_test(tc, yaml_syntax_error_has_line_and_col);
 	tcase_add_test(tc, missing_file_is_an_error_naming_it);
 	suite_add_tcase(s, tc);

@@ -1,0 +1,538 @@
+/* cmd-metrics.c -- frontline metrics: the measurement framework over the store. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "metrics.h"
+#include "store.h"
+#include "ui-text.h"
+
+/* ------------------------------------------------------------ helpers */
+
+static const cJSON *
+get(const cJSON *o, const char *k)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, k);
+}
+
+/* Customer text on one terminal line: no controls, no line breaks. Caller frees. */
+static char *
+one_line(const char *s)
+{
+	char *t = text_sanitize(s ? s : "", s ? strlen(s) : 0);
+	for (char *p = t; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	return t;
+}
+
+/* A rate as a percentage, a mean, a count, or "-" for null. */
+static void
+fmt_rate(char *out, size_t n, const cJSON *v)
+{
+	if (cJSON_IsNumber(v))
+		snprintf(out, n, "%.1f%%", v->valuedouble * 100);
+	else
+		snprintf(out, n, "-");
+}
+
+static void
+fmt_num(char *out, size_t n, const cJSON *v, const char *fmt)
+{
+	if (cJSON_IsNumber(v))
+		snprintf(out, n, fmt, v->valuedouble);
+	else
+		snprintf(out, n, "-");
+}
+
+static int
+count(const cJSON *o, const char *k)
+{
+	const cJSON *v = get(o, k);
+	return cJSON_IsNumber(v) ? v->valueint : 0;
+}
+
+/* "2026-11-24" or "2026-11-24T10:00:00" with an optional "Z". */
+static int
+date_ok(const char *s)
+{
+	long days;
+	char d[11];
+	if (strlen(s) < 10)
+		return 0;
+	memcpy(d, s, 10);
+	d[10] = '\0';
+	if (date_parse(d, &days) != 0)
+		return 0;
+	if (s[10] == '\0')
+		return 1;
+	struct tm tm = {0};
+	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	return end != NULL && (*end == '\0' || strcmp(end, "Z") == 0);
+}
+
+/* ---------------------------------------------------------------- text */
+
+static void
+text_report(const cJSON *r, const struct metrics_config *cfg, FILE *f)
+{
+	char a[32], b[32], c[32];
+	static const struct {
+		const char *key, *label;
+	} paths[] = {
+	    {"agent", "agent-resolved"},
+	    {"human", "human after handoff"},
+	    {"abandoned", "abandoned"},
+	};
+
+	fprintf(f, "frontline metrics, %s: %d sessions (%d live, %d replayed)\n",
+	        cfg->today ? cfg->today : "today", count(r, "sessions"), count(r, "live"),
+	        count(r, "replay"));
+
+	fprintf(f, "\nCSAT by resolution path       %8s %9s %7s\n", "sessions", "responses", "mean");
+	for (size_t i = 0; i < nitems(paths); i++) {
+		const cJSON *p = get(get(r, "csat_by_path"), paths[i].key);
+		fmt_num(a, sizeof a, get(p, "mean"), "%.2f");
+		fprintf(f, "  %-27s %8d %9d %7s\n", paths[i].label, count(p, "sessions"),
+		        count(p, "responses"), a);
+	}
+
+	fprintf(f, "\nFirst-contact resolution      %8s %9s %7s\n", "sessions", "resolved", "rate");
+	for (size_t i = 0; i < 2; i++) {
+		const cJSON *p = get(get(r, "fcr"), paths[i].key);
+		fmt_rate(a, sizeof a, get(p, "rate"));
+		fprintf(f, "  %-27s %8d %9d %7s\n", i == 0 ? "agent first" : "human first",
+		        count(p, "sessions"), count(p, "resolved_first_contact"), a);
+	}
+
+	const cJSON *rc = get(r, "recontact");
+	fprintf(f, "\nRe-contact within %d days%*s%8s %9s %7s\n", cfg->recontact_days,
+	        cfg->recontact_days < 10 ? 6 : 5, "", "resolved",
+	        "again", "rate");
+	fmt_rate(a, sizeof a, get(rc, "rate"));
+	fprintf(f, "  %-27s %8d %9d %7s\n", "all", count(rc, "resolved"), count(rc, "recontacted"),
+	        a);
+	for (size_t i = 0; i < 2; i++) {
+		const cJSON *p = get(get(rc, "by_path"), paths[i].key);
+		fmt_rate(a, sizeof a, get(p, "rate"));
+		fprintf(f, "  %-27s %8d %9d %7s\n", paths[i].label, count(p, "resolved"),
+		        count(p, "recontacted"), a);
+	}
+
+	const cJSON *e = get(r, "effort");
+	fmt_num(a, sizeof a, get(e, "mean_turns"), "%.2f");
+	fmt_num(b, sizeof b, get(e, "mean_restatements"), "%.2f");
+	fmt_rate(c, sizeof c, get(e, "high_effort_rate"));
+	fprintf(f, "\nCustomer effort\n");
+	fprintf(f, "  %-37s %8s\n", "mean customer messages", a);
+	fprintf(f, "  %-37s %8s\n", "mean restatements after escalation", b);
+	fprintf(f, "  %-37s %8s\n", "high effort (5+ messages or restated)", c);
+
+	const cJSON *es = get(r, "escalation"), *x;
+	fmt_rate(a, sizeof a, get(es, "rate"));
+	fprintf(f, "\nEscalation                    %8s %9s %7s\n", "sessions", "escalated", "rate");
+	int ns = 0, ne = 0;
+	cJSON_ArrayForEach(x, get(es, "by_category"))
+	{
+		ns += count(x, "sessions");
+		ne += count(x, "escalated");
+	}
+	fprintf(f, "  %-27s %8d %9d %7s\n", "all", ns, ne, a);
+	cJSON_ArrayForEach(x, get(es, "by_category"))
+	{
+		fmt_rate(b, sizeof b, get(x, "rate"));
+		fprintf(f, "  %-27s %8d %9d %7s\n", x->string, count(x, "sessions"),
+		        count(x, "escalated"), b);
+	}
+	if (cJSON_GetArraySize(get(es, "by_reason")) > 0) {
+		fprintf(f, "  by reason\n");
+		cJSON_ArrayForEach(x, get(es, "by_reason"))
+		{
+			fprintf(f, "    %-35s %8d\n", x->string, x->valueint);
+		}
+	}
+
+	const cJSON *co = get(r, "cost");
+	fprintf(f, "\nCost (human time at $%.2f/hour)\n", cfg->human_cost_per_hour);
+	fmt_num(a, sizeof a, get(co, "model_usd"), "$%.4f");
+	fprintf(f, "  %-27s %18s  (%d tokens)\n", "model", a, count(co, "tokens"));
+	fmt_num(a, sizeof a, get(co, "human_usd"), "$%.2f");
+	fmt_num(b, sizeof b, get(co, "human_minutes"), "%.1f min");
+	fprintf(f, "  %-27s %18s  (%s)\n", "human", a, b);
+	fprintf(f, "  %-27s %18d\n", "resolutions", count(co, "resolutions"));
+	fmt_num(a, sizeof a, get(co, "per_resolution_usd"), "$%.4f");
+	fprintf(f, "  %-27s %18s\n", "per resolution", a);
+
+	const cJSON *q = get(r, "quality");
+	fprintf(f, "\nKnowledge and output quality\n");
+	fmt_rate(a, sizeof a, get(q, "retrieval_used_rate"));
+	fprintf(f, "  %-37s %8s\n", "retrieval used", a);
+	fmt_num(a, sizeof a, get(q, "mean_freshness_days"), "%.1f d");
+	fprintf(f, "  %-37s %8s\n", "mean freshness of retrieved facts", a);
+	fmt_num(a, sizeof a, get(q, "mean_confidence"), "%.3f");
+	fprintf(f, "  %-37s %8s\n", "mean retrieval confidence", a);
+	if (cJSON_GetArraySize(get(q, "violations")) > 0) {
+		fprintf(f, "  validation violations\n");
+		cJSON_ArrayForEach(x, get(q, "violations"))
+		{
+			fprintf(f, "    %-35s %8d\n", x->string, x->valueint);
+		}
+	} else
+		fprintf(f, "  %-37s %8s\n", "validation violations", "none");
+	if (cJSON_GetArraySize(get(q, "policy_flags")) > 0) {
+		fprintf(f, "  policy flags (sessions)\n");
+		cJSON_ArrayForEach(x, get(q, "policy_flags"))
+		{
+			fprintf(f, "    %-35s %8d\n", x->string, x->valueint);
+		}
+	} else
+		fprintf(f, "  %-37s %8s\n", "policy flags", "none");
+
+	fprintf(f, "\nKnowledge coverage gaps (answered below confidence %.2f)\n",
+	        cfg->coverage_confidence);
+	if (cJSON_GetArraySize(get(r, "coverage_gaps")) == 0)
+		fprintf(f, "  none\n");
+	else
+		fprintf(f, "  %5s %6s  %-10s %s\n", "count", "conf", "topic", "query");
+	cJSON_ArrayForEach(x, get(r, "coverage_gaps"))
+	{
+		char *query = one_line(cJSON_GetStringValue(get(x, "query")));
+		char *topic = one_line(cJSON_GetStringValue(get(x, "topic")));
+		fmt_num(a, sizeof a, get(x, "mean_confidence"), "%.3f");
+		fprintf(f, "  %5d %6s  %-10s %s\n", count(x, "count"), a, *topic ? topic : "-",
+		        query);
+		free(query);
+		free(topic);
+	}
+
+	fprintf(f, "\nDaily\n");
+	if (cJSON_GetArraySize(get(r, "daily")) == 0)
+		fprintf(f, "  none\n");
+	else
+		fprintf(f, "  %-10s %8s %10s %6s %10s\n", "date", "sessions", "escalated", "csat",
+		        "cost");
+	cJSON_ArrayForEach(x, get(r, "daily"))
+	{
+		fmt_rate(a, sizeof a, get(x, "escalation_rate"));
+		fmt_num(b, sizeof b, get(x, "csat_mean"), "%.2f");
+		fmt_num(c, sizeof c, get(x, "cost_usd"), "$%.4f");
+		fprintf(f, "  %-10s %8d %10s %6s %10s\n", cJSON_GetStringValue(get(x, "date")),
+		        count(x, "sessions"), a, b, c);
+	}
+}
+
+/* One line per session: the figures a reader scans; --json or --csv has them all. */
+static void
+text_sessions(const cJSON *sessions, FILE *f)
+{
+	const cJSON *s;
+	fprintf(f, "%-6s %-12s %-20s %-10s %-9s %5s %-4s %-24s %4s %9s\n", "source", "id",
+	        "created", "category", "path", "turns", "esc", "reason", "csat", "cost");
+	cJSON_ArrayForEach(s, sessions)
+	{
+		char id[32], turns[16], csat[16], cost[24];
+		const cJSON *idj = get(s, "id");
+		if (cJSON_IsNumber(idj))
+			snprintf(id, sizeof id, "%lld", (long long)idj->valuedouble);
+		char *sid = one_line(cJSON_IsString(idj) ? idj->valuestring : NULL);
+		char *reason = one_line(cJSON_GetStringValue(get(s, "escalation_reason")));
+		fmt_num(turns, sizeof turns, get(s, "turns"), "%.0f");
+		fmt_num(csat, sizeof csat, get(s, "csat_score"), "%.0f");
+		fmt_num(cost, sizeof cost, get(s, "cost_usd"), "$%.4f");
+		const cJSON *esc = get(s, "escalated");
+		fprintf(f, "%-6s %-12s %-20s %-10s %-9s %5s %-4s %-24s %4s %9s\n",
+		        cJSON_GetStringValue(get(s, "source")), cJSON_IsNumber(idj) ? id : sid,
+		        cJSON_GetStringValue(get(s, "created")) ?: "-",
+		        cJSON_GetStringValue(get(s, "category")) ?: "-",
+		        cJSON_GetStringValue(get(s, "path")) ?: "-", turns,
+		        cJSON_IsBool(esc) ? (cJSON_IsTrue(esc) ? "yes" : "no") : "-",
+		        *reason ? reason : "-", csat, cost);
+		free(sid);
+		free(reason);
+	}
+	if (cJSON_GetArraySize(sessions) == 0)
+		fprintf(f, "no sessions\n");
+}
+
+/* ----------------------------------------------------------------- csv */
+
+/* The seed's fields, in its order, after who and when. */
+static const char *const csv_fields[] = {
+    "source",
+    "id",
+    "customer",
+    "created",
+    "category",
+    "tier",
+    "path",
+    "resolved",
+    "resolved_correctly",
+    "turns",
+    "restatements",
+    "escalated",
+    "escalation_reason",
+    "retrieval_used",
+    "retrieval_freshness_days",
+    "retrieval_confidence",
+    "validation_violations",
+    "policy_flags",
+    "handle_time_seconds",
+    "tokens_consumed",
+    "cost_usd",
+    "csat_score",
+    "csat_verbatim",
+    "recontact_within_7d",
+    "version",
+    "arm",
+};
+
+/*
+ * One CSV cell (RFC 4180): quoted when it holds a comma, quote or line
+ * break. Text that a spreadsheet would run as a formula (= + - @ first)
+ * gets a leading apostrophe; control characters become spaces.
+ */
+static void
+csv_cell(struct buf *b, const char *s, int text)
+{
+	int quote = strpbrk(s, ",\"\r\n") != NULL;
+	if (quote)
+		buf_addc(b, '"');
+	if (text && strchr("=+-@", s[0]) != NULL && s[0] != '\0')
+		buf_addc(b, '\'');
+	for (const char *p = s; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch == '"')
+			buf_adds(b, "\"\"");
+		else if ((ch < 0x20 && ch != '\n') || ch == 0x7f)
+			buf_addc(b, ' ');
+		else
+			buf_addc(b, (char)ch);
+	}
+	if (quote)
+		buf_addc(b, '"');
+}
+
+static void
+csv_sessions(const cJSON *sessions, FILE *f)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	for (size_t i = 0; i < nitems(csv_fields); i++)
+		buf_printf(&b, "%s%s", i ? "," : "", csv_fields[i]);
+	buf_adds(&b, "\r\n");
+	const cJSON *s;
+	cJSON_ArrayForEach(s, sessions)
+	{
+		for (size_t i = 0; i < nitems(csv_fields); i++) {
+			const cJSON *v = get(s, csv_fields[i]);
+			if (i)
+				buf_addc(&b, ',');
+			if (cJSON_IsString(v))
+				csv_cell(&b, v->valuestring, 1);
+			else if (cJSON_IsBool(v))
+				buf_adds(&b, cJSON_IsTrue(v) ? "true" : "false");
+			else if (cJSON_IsNumber(v)) {
+				char *n = cJSON_PrintUnformatted(v);
+				buf_adds(&b, n);
+				free(n);
+			} else if (cJSON_IsArray(v)) {
+				/* Lists as one cell, ';' between the items. */
+				struct buf l;
+				buf_init(&l, 0);
+				const cJSON *x;
+				cJSON_ArrayForEach(x, v)
+				{
+					if (cJSON_IsString(x))
+						buf_printf(&l, "%s%s", l.len ? ";" : "", x->valuestring);
+				}
+				buf_addc(&l, '\0');
+				csv_cell(&b, l.data, 1);
+				buf_free(&l);
+			}
+		}
+		buf_adds(&b, "\r\n");
+	}
+	fwrite(b.data, 1, b.len, f);
+	buf_free(&b);
+}
+
+/* ------------------------------------------------------------- command */
+
+static int
+cmd_metrics(struct ctx *ctx, int argc, char **argv)
+{
+	enum { OPT_SINCE = 256, OPT_UNTIL, OPT_SOURCE, OPT_VERSION, OPT_RUN, OPT_ARM, OPT_CSV };
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {"csv", no_argument, NULL, OPT_CSV},
+	    {"sessions", no_argument, NULL, 's'},
+	    {"since", required_argument, NULL, OPT_SINCE},
+	    {"until", required_argument, NULL, OPT_UNTIL},
+	    {"source", required_argument, NULL, OPT_SOURCE},
+	    {"version", required_argument, NULL, OPT_VERSION},
+	    {"run", required_argument, NULL, OPT_RUN},
+	    {"arm", required_argument, NULL, OPT_ARM},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	struct metrics_filter f = {0};
+	int c, json = 0, csv = 0, sessions = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jsh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case OPT_CSV:
+			csv = 1;
+			break;
+		case 's':
+			sessions = 1;
+			break;
+		case OPT_SINCE:
+		case OPT_UNTIL:
+			if (!date_ok(optarg)) {
+				fl_warnx("--%s: '%s' is not a date (YYYY-MM-DD) or time "
+				         "(YYYY-MM-DDTHH:MM:SSZ)",
+				         c == OPT_SINCE ? "since" : "until", optarg);
+				return EX_USAGE;
+			}
+			*(c == OPT_SINCE ? &f.since : &f.until) = optarg;
+			break;
+		case OPT_SOURCE:
+			if (strcmp(optarg, "live") != 0 && strcmp(optarg, "replay") != 0) {
+				fl_warnx("--source: '%s' is not live or replay", optarg);
+				return EX_USAGE;
+			}
+			f.source = optarg;
+			break;
+		case OPT_VERSION:
+			f.version = optarg;
+			break;
+		case OPT_ARM:
+			if (strcmp(optarg, "ai") != 0 && strcmp(optarg, "human") != 0 &&
+			    strcmp(optarg, "canary") != 0 && strcmp(optarg, "current") != 0) {
+				fl_warnx("--arm: '%s' is not ai, human, canary or current", optarg);
+				return EX_USAGE;
+			}
+			f.arm = optarg;
+			break;
+		case OPT_RUN: {
+			char *end;
+			long long r = strtoll(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || r <= 0) {
+				fl_warnx("--run: '%s' is not a replay run id", optarg);
+				return EX_USAGE;
+			}
+			f.run = r;
+			break;
+		}
+		case 'h':
+			cmd_help(&cmd_metrics_entry, stdout);
+			return EX_OK;
+		default:
+			cmd_help(&cmd_metrics_entry, stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind < argc || (json && csv)) {
+		if (json && csv)
+			fl_warnx("--json and --csv: choose one");
+		cmd_help(&cmd_metrics_entry, stderr);
+		return EX_USAGE;
+	}
+
+	struct policy *p = ctx_policy(ctx);
+	if (p == NULL)
+		return EX_CONFIG;
+	struct metrics_config cfg;
+	char today[11];
+	metrics_config_default(&cfg);
+	metrics_config_policy(&cfg, p);
+	date_format(ctx->today, today);
+	cfg.today = today;
+
+	int ex = EX_OK;
+	struct store *st = ctx_store(ctx, &ex);
+	if (st == NULL)
+		return ex;
+	char *cause = NULL;
+	cJSON *list = NULL;
+	if (f.run > 0) {
+		cJSON *run = NULL;
+		if (store_replay_run(st, f.run, &run, &cause) != 0) {
+			fl_warnx("store: %s", cause);
+			ex = EX_IOERR;
+			goto out;
+		}
+		if (run == NULL) {
+			fl_warnx("no replay run %lld (frontline metrics --json lists none; see "
+			         "frontline replay)",
+			         f.run);
+			ex = EX_NOINPUT;
+			goto out;
+		}
+		cJSON_Delete(run);
+	}
+	if (metrics_sessions(st, &f, &cfg, &list, &cause) != 0) {
+		fl_warnx("store: %s", cause);
+		ex = EX_IOERR;
+		goto out;
+	}
+	if (csv)
+		csv_sessions(list, stdout);
+	else if (sessions && json) {
+		char *s = cJSON_Print(list);
+		puts(s);
+		free(s);
+	} else if (sessions)
+		text_sessions(list, stdout);
+	else {
+		cJSON *r = metrics_aggregate(list, &cfg);
+		if (json) {
+			char *s = cJSON_Print(r);
+			puts(s);
+			free(s);
+		} else
+			text_report(r, &cfg, stdout);
+		cJSON_Delete(r);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fl_warnx("stdout: write error");
+		ex = EX_IOERR;
+	}
+out:
+	cJSON_Delete(list);
+	free(cause);
+	store_close(st);
+	return ex;
+}
+
+const struct cmd_entry cmd_metrics_entry = {
+    .name = "metrics",
+    .args = "[--json|--csv] [--sessions] [--since DATE] [--until DATE] [--source live|replay] "
+            "[--version V] [--arm ARM] [--run ID]",
+    .summary = "the measurement framework: CSAT by path, FCR, re-contact, effort, escalation, "
+               "cost per resolution and coverage gaps, over the store",
+    .exec = cmd_metrics,
+    .help = "  --json           the report as one JSON object (or, with --sessions, the\n"
+            "                   per-session metrics as an array)\n"
+            "  --csv            one row per session with the seed's fields, and a header\n"
+            "  --sessions       the per-session metrics instead of the report\n"
+            "  --since DATE     sessions created at or after DATE (YYYY-MM-DD or\n"
+            "                   YYYY-MM-DDTHH:MM:SSZ)\n"
+            "  --until DATE     sessions created before DATE\n"
+            "  --source SRC     live conversations or replayed tickets only\n"
+            "  --version V      sessions the agent version V handled\n"
+            "  --arm ARM        rollout arm: ai, human, canary or current\n"
+            "  --run ID         replays from run ID (default: the newest run of each\n"
+            "                   ticket file)\n"
+            "The policy's metrics section sets the human cost, the coverage threshold\n"
+            "and the re-contact window; see frontline(1), METRICS.\n",
+};
