@@ -17,8 +17,9 @@
 
 static const struct cmd_entry *const cmd_table[] = {
     &cmd_console_entry,      &cmd_chat_entry,         &cmd_customer_entry,  &cmd_triage_entry,
-    &cmd_handoff_list_entry, &cmd_handoff_show_entry, &cmd_handoff_review_entry, &cmd_kb_search_entry, &cmd_kb_audit_entry,
-    &cmd_policy_check_entry, &cmd_demo_entry, &cmd_metrics_entry,
+    &cmd_handoff_list_entry, &cmd_handoff_show_entry, &cmd_handoff_review_entry, &cmd_kb_search_entry,
+    &cmd_kb_audit_entry, &cmd_policy_check_entry, &cmd_demo_entry, &cmd_metrics_entry,
+    &cmd_replay_entry, &cmd_drift_entry,
 };
 
 void

@@ -52,6 +52,8 @@ extern const struct cmd_entry cmd_handoff_list_entry;
 extern const struct cmd_entry cmd_handoff_show_entry;
 extern const struct cmd_entry cmd_metrics_entry;
 extern const struct cmd_entry cmd_handoff_review_entry;
+extern const struct cmd_entry cmd_replay_entry;
+extern const struct cmd_entry cmd_drift_entry;
 
 /* Runs the command named by argv; returns an exit code. */
 int cmd_dispatch(struct ctx *, int argc, char **argv);

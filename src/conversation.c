@@ -660,6 +660,14 @@ turn_resolved(struct turn *tu)
 		queue = route_names[tu->route];
 	}
 	cJSON *ej = escalation_json(&d);
+	/*
+	 * Would the turn escalate whatever the confidence threshold? Replay's
+	 * threshold sweep recomputes decisions from this and the confidence.
+	 */
+	int other = tu->model_failed || !val.passed || res->refused || tu->human;
+	for (int i = 0; i < SIG__N && !other; i++)
+		other = i != SIG_CONFIDENCE && d.signals[i].fired;
+	cJSON_AddBoolToObject(ej, "without_confidence", other);
 	if (reason != NULL && !d.escalate) {
 		cJSON_ReplaceItemInObject(ej, "escalate", cJSON_CreateTrue());
 		cJSON_ReplaceItemInObject(ej, "reason", cJSON_CreateString(reason));
