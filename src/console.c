@@ -1170,29 +1170,28 @@ replay_finished(struct console *con, int wstatus)
 		status(con, 0, "replay cancelled");
 		return;
 	}
-	if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
-		con->replay_state = REPLAY_FAILED;
-		if (con->replay_error[0] == '\0')
-			snprintf(con->replay_error, sizeof con->replay_error, "%s",
-			         "the replay stopped without a report");
-		status(con, 1, "replay failed (%s %d)",
-		       WIFEXITED(wstatus) ? "exit status" : "signal",
-		       WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WTERMSIG(wstatus));
-		return;
-	}
+	int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
 	char *path = replay_path(con, "report.json"), *cause = NULL;
 	char *text = file_read(path, 64u << 20, NULL, &cause);
 	free(path);
 	cJSON *report = text ? cJSON_Parse(text) : NULL;
 	free(text);
-	if (report == NULL) {
+	/* Bad lines make the exit status 65, after a report of the good ones. */
+	if (!cJSON_IsObject(report) || (code != 0 && code != 65)) {
+		cJSON_Delete(report);
 		con->replay_state = REPLAY_FAILED;
-		snprintf(con->replay_error, sizeof con->replay_error, "no report: %s",
-		         cause ? cause : "not JSON");
+		if (con->replay_error[0] == '\0')
+			snprintf(con->replay_error, sizeof con->replay_error, "%s",
+			         cause ? cause : "the replay stopped without a report");
 		free(cause);
-		status(con, 1, "replay failed: no report");
+		if (code >= 0)
+			status(con, 1, "replay failed (exit status %d)", code);
+		else
+			status(con, 1, "replay failed (signal %d)",
+			       WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0);
 		return;
 	}
+	free(cause);
 	con->replay_report = report;
 	con->replay_state = REPLAY_DONE;
 	status(con, 0, "replay finished: %ld tickets, %ld bad lines", con->replay_done,
