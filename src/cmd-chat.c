@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "conversation.h"
+#include "customer-proto.h"
 #include "desk.h"
 #include "store.h"
 
@@ -91,15 +92,20 @@ static int
 cmd_chat(struct ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},       {"customer", required_argument, NULL, 'c'},
-	    {"tier", required_argument, NULL, 't'}, {"fixture", required_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},       {0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"customer", required_argument, NULL, 'c'},
+	    {"tier", required_argument, NULL, 't'},
+	    {"fixture", required_argument, NULL, 'f'},
+	    {"csat", required_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	int c, json = 0, ex = EX_OK, tier_given = 0;
 	enum tier tier = TIER_STANDARD;
-	const char *customer = NULL, *fixture = NULL;
+	const char *customer = NULL, *fixture = NULL, *csat_comment = NULL;
+	int csat = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "jc:t:f:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jc:t:f:r:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = 1;
@@ -114,6 +120,15 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 			break;
 		case 'f':
 			fixture = optarg;
+			break;
+		case 'r':
+			if (cp_rating_parse(optarg, &csat, &csat_comment) != 0) {
+				fl_warnx(
+				    "--csat must be a rating from 1 to 5, optionally followed by "
+				    "a comment, not '%s'",
+				    optarg);
+				return EX_USAGE;
+			}
 			break;
 		case 'h':
 			cmd_help(&cmd_chat_entry, stdout);
@@ -192,6 +207,15 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 		}
 	}
 	free(line);
+	/* The chat is over: the customer's rating, when they gave one. */
+	if (ex == EX_OK && csat > 0) {
+		cJSON *o = desk_csat_json(csat, csat_comment);
+		if (store_event_add(st, id, "csat", o, &cause) != 0) {
+			fl_warnx("store: %s", cause);
+			ex = EX_IOERR;
+		}
+		cJSON_Delete(o);
+	}
 out:
 	free(cause);
 	if (have_conv)
@@ -204,7 +228,7 @@ out:
 
 const struct cmd_entry cmd_chat_entry = {
     .name = "chat",
-    .args = "[--json] [--customer ID] [--tier TIER] [--fixture FILE]",
+    .args = "[--json] [--customer ID] [--tier TIER] [--fixture FILE] [--csat 'N [COMMENT]']",
     .summary = "one conversation in line mode: each line of standard input is a customer message",
     .exec = cmd_chat,
     .help = "  --json           one chat-turn object per message (DESIGN.md section 5)\n"
@@ -213,5 +237,7 @@ const struct cmd_entry cmd_chat_entry = {
             "  --tier TIER      self-serve, standard (default), premium, enterprise\n"
             "  --fixture FILE   customers and orders for the tools, instead of the config\n"
             "                   file's tool backend (default: the shipped demo fixture)\n"
+            "  --csat 'N [COMMENT]'  the customer's rating of the chat (1-5, and a\n"
+            "                   comment), stored when the input ends\n"
             "Every message, event and handoff is stored before it is acknowledged.\n",
 };

@@ -66,6 +66,13 @@ struct cust {
 
 	int rl_on;
 	int leaving;
+
+	/* CSAT: --csat, or asked for on a terminal when the chat ends */
+	int csat;                 /* the rating to send on leaving (1..5), 0 for none */
+	const char *csat_comment; /* with it, or NULL */
+	int rated;                /* this conversation was rated */
+	int asking;               /* the prompt is the rating question */
+	int leave_after;          /* ... asked because the customer is leaving */
 	int ex;
 	volatile int done;
 	int sigpipe[2];
@@ -255,6 +262,12 @@ leave(struct cust *cu, int ex)
 		cu->stdin_watched = 0;
 	}
 	loop_timer_del(cu->loop, cu->timer);
+	if (cu->csat > 0 && !cu->rated && cu->welcomed) {
+		cJSON *rate = cp_new_rate(cu->csat, cu->csat_comment);
+		send_msg(cu, rate);
+		cJSON_Delete(rate);
+		cu->rated = 1;
+	}
 	cJSON *bye = cp_new_bye();
 	send_msg(cu, bye);
 	cJSON_Delete(bye);
@@ -281,11 +294,77 @@ send_say(struct cust *cu, const char *text)
 	return 0;
 }
 
+#define RATING_QUESTION "How did we do? (1-5, optional comment; Enter to skip)"
+#define RATING_PROMPT   "rating: "
+
+static void on_rl_line(char *line);
+
+/*
+ * The chat is over: the prompt asks for a rating (the next line answers
+ * it). in_handler: called from readline's line handler (after ^D, the
+ * line is already ended); otherwise the prompt is taken down first.
+ */
+static void
+ask_rating(struct cust *cu, int then_leave, int in_handler)
+{
+	cu->asking = 1;
+	cu->leave_after = then_leave;
+	if (in_handler) {
+		rl_callback_handler_remove();
+		cu->rl_on = 0;
+	} else
+		prompt_down(cu);
+	say_line(cu, stdout, RATING_QUESTION);
+	rl_callback_handler_install(RATING_PROMPT, on_rl_line);
+	cu->rl_on = 1;
+}
+
+/* The answer to the rating question: NULL (^D) or blank skips it. */
+static void
+rating_answer(struct cust *cu, const char *line)
+{
+	int score;
+	const char *comment;
+	cu->asking = 0;
+	cu->rated = 1;
+	/* The answered line stays as typed; what follows prints under it. */
+	rl_callback_handler_remove();
+	cu->rl_on = 0;
+	if (line != NULL && cp_rating_parse(line, &score, &comment) == 0) {
+		if (comment != NULL && strlen(comment) > CP_MAX_COMMENT) {
+			say_fmt(cu, stdout, "[the comment is at most %d bytes; sent without it]",
+			        CP_MAX_COMMENT);
+			comment = NULL;
+		}
+		cJSON *rate = cp_new_rate(score, comment);
+		send_msg(cu, rate);
+		cJSON_Delete(rate);
+		say_line(cu, stdout, "[thank you for rating us]");
+	} else if (line != NULL && line[strspn(line, " \t")] != '\0')
+		say_line(cu, stdout, "[a rating is a number from 1 to 5; not rated]");
+	if (cu->leave_after)
+		leave(cu, EX_OK);
+	else {
+		rl_callback_handler_install(PROMPT, on_rl_line);
+		cu->rl_on = 1;
+	}
+}
+
 /* readline's line handler: NULL at end of input (^D). */
 static void
 on_rl_line(char *line)
 {
 	struct cust *cu = the_cust;
+	if (cu->asking) {
+		rating_answer(cu, line);
+		free(line);
+		return;
+	}
+	if (line == NULL && cu->welcomed && !cu->rated && cu->csat == 0 && !cu->leaving) {
+		/* Leaving: the chat ends here, so this is when to ask. */
+		ask_rating(cu, 1, 1);
+		return;
+	}
 	if (line == NULL) {
 		/* ^D: the prompt stays, as a shell's does (readline ended the line). */
 		rl_callback_handler_remove();
@@ -296,8 +375,8 @@ on_rl_line(char *line)
 	const char *p = line;
 	while (*p == ' ' || *p == '\t')
 		p++;
-	if (*p != '\0')
-		send_say(cu, line);
+	if (*p != '\0' && send_say(cu, line) == 0 && cu->state == CP_STATE_RESOLVED)
+		cu->rated = 0; /* a new conversation begins */
 	free(line);
 }
 
@@ -525,6 +604,10 @@ on_console_line(void *arg, const char *line, size_t len)
 	case CP_STATE:
 		cu->state = (int)m.state;
 		cu->answered = 1;
+		/* The console resolved it: the chat is over, so ask (once). */
+		if (m.state == CP_STATE_RESOLVED && cu->interactive && cu->rl_on && !cu->rated &&
+		    !cu->asking && cu->csat == 0)
+			ask_rating(cu, 0, 0);
 		break;
 	case CP_MESSAGE:
 	case CP_ERROR:
@@ -730,23 +813,21 @@ static int
 cmd_customer(struct ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"name", required_argument, NULL, 'n'},
-	    {"tier", required_argument, NULL, 't'},
-	    {"customer", required_argument, NULL, 'c'},
-	    {"socket", required_argument, NULL, 's'},
-	    {"tcp", required_argument, NULL, 'p'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"linger", required_argument, NULL, 'l'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
+	    {"name", required_argument, NULL, 'n'},     {"tier", required_argument, NULL, 't'},
+	    {"customer", required_argument, NULL, 'c'}, {"socket", required_argument, NULL, 's'},
+	    {"tcp", required_argument, NULL, 'p'},      {"json", no_argument, NULL, 'j'},
+	    {"linger", required_argument, NULL, 'l'},   {"csat", required_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},           {0},
 	};
 	const char *name = NULL, *customer = NULL, *socket_path = NULL;
 	enum tier tier = TIER_STANDARD;
 	int c, tier_given = 0, port = 0, json = 0;
 	double linger = 10;
 	char *end;
+	int csat = 0;
+	const char *csat_comment = NULL;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:t:c:s:p:jl:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:t:c:s:p:jl:r:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (!cp_name_valid(optarg)) {
@@ -794,6 +875,16 @@ cmd_customer(struct ctx *ctx, int argc, char **argv)
 				return EX_USAGE;
 			}
 			break;
+		case 'r':
+			if (cp_rating_parse(optarg, &csat, &csat_comment) != 0 ||
+			    (csat_comment != NULL && strlen(csat_comment) > CP_MAX_COMMENT)) {
+				fl_warnx(
+				    "--csat must be a rating from 1 to 5, optionally followed by "
+				    "a comment of at most %d bytes, not '%s'",
+				    CP_MAX_COMMENT, optarg);
+				return EX_USAGE;
+			}
+			break;
 		case 'h':
 			cmd_help(&cmd_customer_entry, stdout);
 			return EX_OK;
@@ -831,6 +922,8 @@ cmd_customer(struct ctx *ctx, int argc, char **argv)
 	    .linger_ms = lround(linger * 1000),
 	    .state = -1,
 	    .sigpipe = {-1, -1},
+	    .csat = csat,
+	    .csat_comment = csat_comment,
 	};
 	cu.where = socket_path ? xstrdup(socket_path) : xasprintf("127.0.0.1:%d", port);
 	cu.loop = loop_new();
@@ -877,7 +970,7 @@ cmd_customer(struct ctx *ctx, int argc, char **argv)
 const struct cmd_entry cmd_customer_entry = {
     .name = "customer",
     .args = "[--name N] [--tier T] [--customer ID] [--socket PATH | --tcp PORT] [--json] "
-            "[--linger SECONDS]",
+            "[--linger SECONDS] [--csat 'N [COMMENT]']",
     .summary = "join the running console as a customer, in line mode",
     .exec = cmd_customer,
     .help = "  --name N          your name, as the agents see it\n"
@@ -890,7 +983,11 @@ const struct cmd_entry cmd_customer_entry = {
             "  --json            print the protocol's objects, one per line\n"
             "  --linger SECONDS  standard input not a terminal: how long to wait for an\n"
             "                    answer before the next line, and at the end (default 10)\n"
-            "On a terminal, type messages at the prompt; ^D leaves. Otherwise each line\n"
-            "of standard input is a message, sent once the one before was answered.\n"
+            "  --csat 'N [COMMENT]'  rate the chat (1-5, and a comment) on leaving,\n"
+            "                    instead of being asked\n"
+            "On a terminal, type messages at the prompt; ^D leaves. When the chat ends\n"
+            "(resolved, or you leave) you are asked \"How did we do?\": a rating 1-5\n"
+            "and an optional comment, or Enter to skip. Otherwise each line of\n"
+            "standard input is a message, sent once the one before was answered.\n"
             "The protocol is frontline-protocol(7).\n",
 };

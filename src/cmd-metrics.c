@@ -95,7 +95,8 @@ text_report(const cJSON *r, const struct metrics_config *cfg, FILE *f)
 	        cfg->today ? cfg->today : "today", count(r, "sessions"), count(r, "live"),
 	        count(r, "replay"));
 
-	fprintf(f, "\nCSAT by resolution path       %8s %9s %7s\n", "sessions", "responses", "mean");
+	fprintf(f, "\nCSAT by resolution path       %8s %9s %7s\n", "sessions", "responses",
+	        "mean");
 	for (size_t i = 0; i < nitems(paths); i++) {
 		const cJSON *p = get(get(r, "csat_by_path"), paths[i].key);
 		fmt_num(a, sizeof a, get(p, "mean"), "%.2f");
@@ -113,8 +114,7 @@ text_report(const cJSON *r, const struct metrics_config *cfg, FILE *f)
 
 	const cJSON *rc = get(r, "recontact");
 	fprintf(f, "\nRe-contact within %d days%*s%8s %9s %7s\n", cfg->recontact_days,
-	        cfg->recontact_days < 10 ? 6 : 5, "", "resolved",
-	        "again", "rate");
+	        cfg->recontact_days < 10 ? 6 : 5, "", "resolved", "again", "rate");
 	fmt_rate(a, sizeof a, get(rc, "rate"));
 	fprintf(f, "  %-27s %8d %9d %7s\n", "all", count(rc, "resolved"), count(rc, "recontacted"),
 	        a);
@@ -136,7 +136,8 @@ text_report(const cJSON *r, const struct metrics_config *cfg, FILE *f)
 
 	const cJSON *es = get(r, "escalation"), *x;
 	fmt_rate(a, sizeof a, get(es, "rate"));
-	fprintf(f, "\nEscalation                    %8s %9s %7s\n", "sessions", "escalated", "rate");
+	fprintf(f, "\nEscalation                    %8s %9s %7s\n", "sessions", "escalated",
+	        "rate");
 	int ns = 0, ne = 0;
 	cJSON_ArrayForEach(x, get(es, "by_category"))
 	{
@@ -349,7 +350,8 @@ csv_sessions(const cJSON *sessions, FILE *f)
 				cJSON_ArrayForEach(x, v)
 				{
 					if (cJSON_IsString(x))
-						buf_printf(&l, "%s%s", l.len ? ";" : "", x->valuestring);
+						buf_printf(&l, "%s%s", l.len ? ";" : "",
+						           x->valuestring);
 				}
 				buf_addc(&l, '\0');
 				csv_cell(&b, l.data, 1);

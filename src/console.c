@@ -306,6 +306,18 @@ on_say(void *arg, struct client *cl, const char *text)
 }
 
 static void
+on_rate(void *arg, struct client *cl, int score, const char *comment)
+{
+	struct console *con = arg;
+	struct desk_conv *c = client_data(cl);
+	char *cause = NULL;
+	if (c != NULL && desk_rate(con->desk, c, score, comment, &cause) != 0) {
+		status(con, 1, "store: %s", cause);
+		free(cause);
+	}
+}
+
+static void
 on_gone(void *arg, struct client *cl)
 {
 	struct console *con = arg;
@@ -350,6 +362,18 @@ demo_say(void *arg, void *who, const char *text)
 	struct desk_conv *c = demo_conv(con, who);
 	char *cause = NULL;
 	if (c != NULL && desk_say(con->desk, &c, text, &cause) != 0) {
+		status(con, 1, "store: %s", cause);
+		free(cause);
+	}
+}
+
+static void
+demo_rate(void *arg, void *who, int score, const char *comment)
+{
+	struct console *con = arg;
+	struct desk_conv *c = demo_conv(con, who);
+	char *cause = NULL;
+	if (c != NULL && desk_rate(con->desk, c, score, comment, &cause) != 0) {
 		status(con, 1, "store: %s", cause);
 		free(cause);
 	}
@@ -1544,7 +1568,7 @@ console_run(struct loop *l, const struct agents *ag, struct store *st, const str
 		return EX_IOERR;
 	}
 	if (o->socket_path != NULL || o->tcp_port != 0) {
-		const struct listener_hooks lh = {on_hello, on_say, on_gone, &con};
+		const struct listener_hooks lh = {on_hello, on_say, on_gone, &con, on_rate};
 		con.listener = listener_open(l, o->socket_path, o->tcp_port, &lh, &cause);
 		if (con.listener == NULL) {
 			fprintf(stderr, "frontline: customers cannot join: %s\n", cause);
@@ -1595,7 +1619,7 @@ console_run(struct loop *l, const struct agents *ag, struct store *st, const str
 		loop_timer_add(l, POLICY_MS, policy_tick, &con);
 
 	if (o->demo_path != NULL) {
-		const struct demo_hooks hh = {demo_join, demo_say, demo_leave, &con};
+		const struct demo_hooks hh = {demo_join, demo_say, demo_leave, &con, demo_rate};
 		con.demo = demo_sim_new(l, o->demo_path, o->demo_speed > 0 ? o->demo_speed : 1, &hh,
 		                        &cause);
 		if (con.demo == NULL) {

@@ -24,6 +24,7 @@ static const struct cp_type_name {
     {"bye", CP_BYE, CP_TO_CONSOLE},          {"welcome", CP_WELCOME, CP_TO_CUSTOMER},
     {"message", CP_MESSAGE, CP_TO_CUSTOMER}, {"state", CP_STATE, CP_TO_CUSTOMER},
     {"typing", CP_TYPING, CP_TO_CUSTOMER},   {"error", CP_ERROR, CP_TO_CUSTOMER},
+    {"rate", CP_RATE, CP_TO_CONSOLE},
 };
 
 /* ------------------------------------------------------------ decoding */
@@ -118,6 +119,21 @@ field_enum(const cJSON *o, const char *key, const char *const *names, const char
 }
 
 int
+cp_rating_parse(const char *s, int *score, const char **comment)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s < '1' || *s > '5' || (s[1] != '\0' && s[1] != ' ' && s[1] != '\t'))
+		return -1;
+	*score = *s - '0';
+	s++;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	*comment = *s != '\0' ? s : NULL;
+	return 0;
+}
+
+int
 cp_name_valid(const char *s)
 {
 	size_t n = strlen(s);
@@ -172,6 +188,34 @@ decode_say(const cJSON *o, struct cp_msg *m, char **cause)
 		*cause = xstrdup("\"text\" is empty");
 		return -1;
 	}
+	return 0;
+}
+
+static int
+decode_rate(const cJSON *o, struct cp_msg *m, char **cause)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "score");
+	if (!cJSON_IsNumber(v) || floor(v->valuedouble) != v->valuedouble || v->valuedouble < 1 ||
+	    v->valuedouble > 5) {
+		*cause = xstrdup("\"score\" must be an integer from 1 to 5");
+		return -1;
+	}
+	m->score = (int)v->valuedouble;
+	if (field_str(o, "comment", 0, &m->text, cause) != 0)
+		return -1;
+	if (m->text == NULL)
+		return 0;
+	size_t n = strlen(m->text);
+	if (n > CP_MAX_COMMENT) {
+		*cause =
+		    xasprintf("\"comment\" is too long (%zu bytes; at most %d)", n, CP_MAX_COMMENT);
+		return -1;
+	}
+	const char *p = m->text;
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	if (*p == '\0')
+		m->text = NULL;
 	return 0;
 }
 
@@ -259,6 +303,9 @@ cp_decode(const char *line, size_t len, enum cp_dir dir, struct cp_msg *m, char 
 	case CP_ERROR:
 		rc = field_str(o, "message", 1, &m->text, cause);
 		break;
+	case CP_RATE:
+		rc = decode_rate(o, m, cause);
+		break;
 	case CP_BYE:
 	case CP_UNKNOWN:
 		break;
@@ -327,6 +374,17 @@ cJSON *
 cp_new_bye(void)
 {
 	return new_typed("bye");
+}
+
+cJSON *
+cp_new_rate(int score, const char *comment)
+{
+	cJSON *o = new_typed("rate");
+	if (cJSON_AddNumberToObject(o, "score", score) == NULL)
+		abort();
+	if (comment != NULL)
+		add_str(o, "comment", comment);
+	return o;
 }
 
 cJSON *

@@ -16,14 +16,15 @@
  * each line ended by '\n' (a '\r' before it is dropped). Both sides ignore
  * types and fields they do not know, so either can grow.
  *
- *   customer -> console   hello, say, bye
+ *   customer -> console   hello, say, rate, bye
  *   console -> customer   welcome, message, state, typing, error
  */
 
-#define CP_MAX_LINE 65536 /* bytes in a line, without its newline */
-#define CP_MAX_TEXT 16384 /* bytes of a say's text */
-#define CP_MAX_NAME 128   /* bytes of a display name */
-#define CP_MAX_ID   64    /* bytes of a customer id */
+#define CP_MAX_LINE    65536 /* bytes in a line, without its newline */
+#define CP_MAX_TEXT    16384 /* bytes of a say's text */
+#define CP_MAX_NAME    128   /* bytes of a display name */
+#define CP_MAX_ID      64    /* bytes of a customer id */
+#define CP_MAX_COMMENT 2048  /* bytes of a rating's comment */
 
 enum cp_type {
 	CP_UNKNOWN, /* a type this side does not know, or one sent the other way: ignored */
@@ -35,6 +36,7 @@ enum cp_type {
 	CP_STATE,
 	CP_TYPING,
 	CP_ERROR,
+	CP_RATE, /* the customer rates the conversation (CSAT) */
 };
 
 /* Who writes a console message: the AI agent or a human agent. */
@@ -68,6 +70,7 @@ struct cp_msg {
 	const char *at;       /* message (NULL: not given) */
 	enum cp_state state;  /* state */
 	int64_t conversation; /* welcome */
+	int score;            /* rate: 1 to 5; its comment is in text (NULL: none) */
 	cJSON *json;
 };
 
@@ -79,11 +82,20 @@ struct cp_msg {
  * missing or invalid field. Checked: a customer id is 1 to CP_MAX_ID
  * letters, digits and "._:@+-"; a name at most CP_MAX_NAME bytes of UTF-8
  * without control characters; a tier one of tier_names; a say's text 1 to
- * CP_MAX_TEXT bytes of UTF-8 and not only white space; roles and states
+ * CP_MAX_TEXT bytes of UTF-8 and not only white space; a rate's score an
+ * integer 1 to 5 and its comment at most CP_MAX_COMMENT bytes of UTF-8
+ * (empty or blank: none); roles and states
  * from the tables above; a conversation a non-negative integer.
  */
 int cp_decode(const char *line, size_t len, enum cp_dir dir, struct cp_msg *m, char **cause);
 void cp_msg_free(struct cp_msg *);
+
+/*
+ * A rating as a person types it: "N" or "N comment", N from 1 to 5, white
+ * space around. Returns 0 with *score and *comment (pointing into s, NULL
+ * when there is none), or -1 when s is not one.
+ */
+int cp_rating_parse(const char *s, int *score, const char **comment);
 
 /* A valid customer id, and a valid display name, as cp_decode checks them. */
 int cp_id_valid(const char *);
@@ -98,6 +110,8 @@ int cp_name_valid(const char *);
 cJSON *cp_new_hello(const char *customer, const char *name, const enum tier *tier);
 cJSON *cp_new_say(const char *text);
 cJSON *cp_new_bye(void);
+/* A rating: score 1 to 5, comment NULL for none. */
+cJSON *cp_new_rate(int score, const char *comment);
 cJSON *cp_new_welcome(int64_t conversation, const char *customer);
 cJSON *cp_new_message(enum cp_role, const char *name, const char *text, const char *at);
 cJSON *cp_new_state(enum cp_state);

@@ -23,6 +23,11 @@ static const struct ykey k_expect[] = {
     {0},
 };
 static const struct ykey k_message = {.type = Y_STR};
+static const struct ykey k_csat[] = {
+    {.name = "score", .type = Y_INT, .min = 1, .max = 5, .required = 1},
+    {.name = "comment", .type = Y_STR},
+    {0},
+};
 static const struct ykey k_customer[] = {
     {.name = "id", .type = Y_STR, .required = 1},
     {.name = "name", .type = Y_STR, .required = 1},
@@ -30,6 +35,7 @@ static const struct ykey k_customer[] = {
     {.name = "at", .type = Y_NUM, .min = 0, .max = 3600, .required = 1},
     {.name = "messages", .type = Y_LIST, .sub = &k_message, .required = 1},
     {.name = "after_human", .type = Y_STR},
+    {.name = "csat", .type = Y_MAP, .sub = k_csat},
     {.name = "expect", .type = Y_MAP, .sub = k_expect, .required = 1},
     {0},
 };
@@ -112,6 +118,7 @@ customer_free(struct demo_customer *c)
 		free(c->messages[i]);
 	free(c->messages);
 	free(c->after_human);
+	free(c->csat_comment);
 	free(c->escalate);
 	free(c->stale);
 	free(c->tool);
@@ -161,6 +168,16 @@ load_customer(struct demo_script *s, struct ydoc *y, yaml_node_t *m, size_t i, s
 		if ((why = text_problem(ydoc_str(t))) != NULL)
 			diag_error(d, y->file, ydoc_line(y, t), ydoc_col(t), "%s.messages[%zu] %s",
 			           where, j, why);
+	}
+
+	yaml_node_t *cs = ydoc_get(y, m, "csat");
+	if (cs != NULL) {
+		c->csat = (int)ydoc_int_or(y, cs, "score", 0);
+		c->csat_comment = dup_or_null(y, cs, "comment");
+		if (c->csat_comment != NULL && (why = text_problem(c->csat_comment)) != NULL)
+			diag_error(d, y->file, ydoc_line(y, ydoc_get(y, cs, "comment")),
+			           ydoc_col(ydoc_get(y, cs, "comment")), "%s.csat.comment %s",
+			           where, why);
 	}
 
 	yaml_node_t *e = ydoc_get(y, m, "expect");
@@ -388,6 +405,8 @@ leave(struct demo_actor *a)
 	if (a->timer != 0)
 		loop_timer_del(s->loop, a->timer);
 	a->timer = 0;
+	if (a->c->csat > 0 && s->hooks.rate != NULL)
+		s->hooks.rate(s->hooks.arg, who, a->c->csat, a->c->csat_comment);
 	s->hooks.leave(s->hooks.arg, who);
 	finished(s);
 }

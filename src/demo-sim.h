@@ -21,9 +21,11 @@ struct demo_customer {
 	enum tier tier;
 	double at; /* arrival, seconds after the round starts (at speed 1) */
 	char **messages;
-	size_t nmessages;  /* 1..DEMO_MAX_MESSAGES */
-	char *after_human; /* said once a human answers an escalated chat, or NULL */
-	int line;          /* where the customer starts in the file */
+	size_t nmessages;   /* 1..DEMO_MAX_MESSAGES */
+	char *after_human;  /* said once a human answers an escalated chat, or NULL */
+	int csat;           /* the rating given on leaving, 1..5; 0 for none */
+	char *csat_comment; /* with it, or NULL */
+	int line;           /* where the customer starts in the file */
 
 	/* expect: exactly one of resolved and escalate; the rest optional (NULL) */
 	int resolved;   /* no turn escalates */
@@ -65,6 +67,8 @@ struct demo_hooks {
 	void (*say)(void *arg, void *who, const char *text); /* the customer sends a message */
 	void (*leave)(void *arg, void *who); /* the script for this customer is over */
 	void *arg;
+	/* the customer rates the chat just before leaving (csat in the script); may be NULL */
+	void (*rate)(void *arg, void *who, int score, const char *comment);
 };
 
 /*

@@ -106,6 +106,11 @@ event_note(const char *kind, const cJSON *payload)
 		return xstrdup("the AI's answer was withheld: a human took over");
 	if (strcmp(kind, "left") == 0)
 		return xstrdup("the customer left");
+	if (strcmp(kind, "csat") == 0) {
+		const cJSON *sc = cJSON_GetObjectItem(payload, "score");
+		return xasprintf("the customer rated it %d/5",
+		                 cJSON_IsNumber(sc) ? sc->valueint : 0);
+	}
 	if (strcmp(kind, "outcome") == 0) {
 		const char *o = cJSON_GetStringValue(cJSON_GetObjectItem(payload, "outcome"));
 		const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(payload, "path"));
@@ -930,4 +935,35 @@ desk_resolve(struct desk *d, struct desk_conv *c, const char *outcome, const cha
 	if (c->busy)
 		c->withheld = 1;
 	return close_with(d, c, outcome, path, note_text, cause);
+}
+
+/* ---------------------------------------------------------------- csat */
+
+cJSON *
+desk_csat_json(int score, const char *verbatim)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "score", score);
+	if (verbatim != NULL && *verbatim != '\0')
+		cJSON_AddStringToObject(o, "verbatim", verbatim);
+	else
+		cJSON_AddNullToObject(o, "verbatim");
+	return o;
+}
+
+int
+desk_rate(struct desk *d, struct desk_conv *c, int score, const char *verbatim, char **cause)
+{
+	if (score < 1 || score > 5) {
+		*cause = xasprintf("a rating is 1 to 5, not %d", score);
+		return -1;
+	}
+	cJSON *o = desk_csat_json(score, verbatim);
+	int rc = store_event_add(d->st, c->id, "csat", o, cause);
+	if (rc == 0) {
+		note_event(c, "csat", o, desk_now());
+		changed(d, c);
+	}
+	cJSON_Delete(o);
+	return rc;
 }

@@ -155,6 +155,16 @@ int desk_resolve(struct desk *, struct desk_conv *, const char *outcome, const c
                  char **cause);
 
 /*
+ * The customer's rating of the conversation (CSAT): a "csat" event
+ * {score, verbatim} (verbatim null without a comment). Any state; a
+ * later rating replaces an earlier one in the metrics. Returns 0 or -1
+ * with *cause (a score outside 1..5, a store failure).
+ */
+int desk_rate(struct desk *, struct desk_conv *, int score, const char *verbatim, char **cause);
+/* The csat event's payload (caller frees), shared with frontline chat. */
+cJSON *desk_csat_json(int score, const char *verbatim);
+
+/*
  * Shared with frontline chat: stores a turn's events, the agent's
  * message and any handoff in one transaction. With close_on_handoff the
  * conversation closes as escalated (chat ends there); otherwise it waits

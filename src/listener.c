@@ -304,6 +304,12 @@ on_line(void *arg, const char *line, size_t len)
 		else if (l->hooks.say != NULL)
 			l->hooks.say(l->hooks.arg, c, m.text);
 		break;
+	case CP_RATE:
+		if (!c->greeted)
+			send_error(c, "rate: introduce yourself with a hello first");
+		else if (l->hooks.rate != NULL)
+			l->hooks.rate(l->hooks.arg, c, m.score, m.text);
+		break;
 	case CP_BYE:
 		client_close(c, NULL);
 		break;

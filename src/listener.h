@@ -54,6 +54,11 @@ struct listener_hooks {
 	 */
 	void (*gone)(void *arg, struct client *);
 	void *arg;
+	/*
+	 * The customer rated the conversation (only after an accepted
+	 * hello): score 1 to 5, comment NULL for none. May be NULL.
+	 */
+	void (*rate)(void *arg, struct client *, int score, const char *comment);
 };
 
 /*

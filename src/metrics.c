@@ -66,6 +66,15 @@ add_num(cJSON *o, const char *k, int have, double v)
 		cJSON_AddNullToObject(o, k);
 }
 
+/* from's number member fk as o's member k, or null. */
+static void
+copy_num(cJSON *o, const char *k, const cJSON *from, const char *fk)
+{
+	double v = 0;
+	int have = jnum(from, fk, &v);
+	add_num(o, k, have, v);
+}
+
 static void
 add_str(cJSON *o, const char *k, const char *v)
 {
@@ -123,11 +132,12 @@ iso_seconds(const char *s)
  * words, each kept once.
  */
 static const char *const stopwords[] = {
-    "the", "and", "for", "you", "your", "are", "was", "this", "that", "with", "have", "has",
-    "but", "not", "can", "could", "would", "will", "just", "from", "what", "when", "there",
-    "they", "them", "our", "ours", "yes", "any", "all", "been", "its", "it's", "how", "why",
-    "who", "did", "does", "get", "got", "please", "thanks", "thank", "hello", "still", "again",
-    "now", "about", "into", "out", "then", "than", "also", "some", "one", "too", "very",
+    "the",    "and",    "for",   "you",   "your",  "are",   "was",   "this",  "that", "with",
+    "have",   "has",    "but",   "not",   "can",   "could", "would", "will",  "just", "from",
+    "what",   "when",   "there", "they",  "them",  "our",   "ours",  "yes",   "any",  "all",
+    "been",   "its",    "it's",  "how",   "why",   "who",   "did",   "does",  "get",  "got",
+    "please", "thanks", "thank", "hello", "still", "again", "now",   "about", "into", "out",
+    "then",   "than",   "also",  "some",  "one",   "too",   "very",
 };
 
 static int
@@ -382,14 +392,16 @@ live_event(struct live *l, const cJSON *e, const char *last_text)
 			if (!cJSON_IsString(v))
 				continue;
 			const char *colon = strchr(v->valuestring, ':');
-			size_t n = colon ? (size_t)(colon - v->valuestring) : strlen(v->valuestring);
+			size_t n =
+			    colon ? (size_t)(colon - v->valuestring) : strlen(v->valuestring);
 			char *k = xstrndup(v->valuestring, n);
 			cJSON_AddItemToArray(l->violations, cJSON_CreateString(k));
 			free(k);
 		}
 	} else if (strcmp(kind, "tool") == 0) {
 		if (jbool(p, "allowed") == 0) {
-			char *f = xasprintf("tool_refused:%s", jstr(p, "name") ? jstr(p, "name") : "?");
+			char *f =
+			    xasprintf("tool_refused:%s", jstr(p, "name") ? jstr(p, "name") : "?");
 			flag(l, f);
 			free(f);
 		}
@@ -528,8 +540,7 @@ live_session(struct store *st, const cJSON *row, const struct metrics_config *cf
 	add_num(s, "handle_time_seconds", finished, (double)(end - start));
 	cJSON_AddNumberToObject(s, "tokens_consumed", l.tokens);
 	cJSON_AddNumberToObject(s, "cost_usd", round6(l.cost));
-	double score = 0;
-	add_num(s, "csat_score", jnum(l.csat, "score", &score), score);
+	copy_num(s, "csat_score", l.csat, "score");
 	add_str(s, "csat_verbatim", jstr(l.csat, "verbatim"));
 	cJSON_AddNullToObject(s, "recontact_within_7d");
 	add_str(s, "version", jstr(l.assignment, "version"));
@@ -537,13 +548,13 @@ live_session(struct store *st, const cJSON *row, const struct metrics_config *cf
 	cJSON_AddItemToObject(s, "low_confidence_queries", l.gaps);
 	/* Beyond the seed's fields. */
 	add_bool(s, "canary", l.assignment ? jbool(l.assignment, "canary") : -1);
-	cJSON_AddStringToObject(s, "first_contact",
-	                        jstr(l.assignment, "arm") && strcmp(jstr(l.assignment, "arm"),
-	                                                            "human") == 0
-	                            ? "human"
-	                            : "agent");
+	cJSON_AddStringToObject(
+	    s, "first_contact",
+	    jstr(l.assignment, "arm") && strcmp(jstr(l.assignment, "arm"), "human") == 0 ? "human"
+	                                                                                 : "agent");
 	/* A human's time: from the handoff (or takeover) to the end. */
-	add_num(s, "human_seconds", l.escalated && finished && l.handed_at >= 0 && end >= l.handed_at,
+	add_num(s, "human_seconds",
+	        l.escalated && finished && l.handed_at >= 0 && end >= l.handed_at,
 	        (double)(end - l.handed_at));
 	add_str(s, "closed", closed);
 	strv_free(&l.before);
@@ -636,14 +647,14 @@ replay_session(const cJSON *r, const cJSON *run, const struct metrics_config *cf
 	add_bool(s, "resolved", resolved);
 	int recontact = outcome ? jbool(outcome, "recontact_within_7d") : -1;
 	add_bool(s, "resolved_correctly", resolved == 1 && recontact >= 0 ? !recontact : -1);
-	add_num(s, "turns", jnum(r, "turns", &v), v);
+	copy_num(s, "turns", r, "turns");
 	cJSON_AddNullToObject(s, "restatements"); /* the ticket's texts are not in the result */
 	int escalated = jbool(human, "escalated");
 	add_bool(s, "escalated", escalated);
 	add_str(s, "escalation_reason", escalated == 1 ? jstr(human, "escalation_reason") : NULL);
 	add_bool(s, "retrieval_used", jbool(retr, "used"));
-	add_num(s, "retrieval_freshness_days", jnum(retr, "mean_freshness_days", &v), v);
-	add_num(s, "retrieval_confidence", jnum(retr, "mean_confidence", &v), v);
+	copy_num(s, "retrieval_freshness_days", retr, "mean_freshness_days");
+	copy_num(s, "retrieval_confidence", retr, "mean_confidence");
 	cJSON *viol = cJSON_AddArrayToObject(s, "validation_violations");
 	const cJSON *x;
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(r, "violations"))
@@ -662,9 +673,9 @@ replay_session(const cJSON *r, const cJSON *run, const struct metrics_config *cf
 	double ht = 0;
 	int have_ht = jnum(outcome, "handle_time_s", &ht);
 	add_num(s, "handle_time_seconds", have_ht, ht);
-	add_num(s, "tokens_consumed", jnum(r, "tokens", &v), v);
-	add_num(s, "cost_usd", jnum(r, "cost_usd", &v), v);
-	add_num(s, "csat_score", jnum(outcome, "csat", &v), v);
+	copy_num(s, "tokens_consumed", r, "tokens");
+	copy_num(s, "cost_usd", r, "cost_usd");
+	copy_num(s, "csat_score", outcome, "csat");
 	add_str(s, "csat_verbatim", jstr(outcome, "csat_verbatim"));
 	add_bool(s, "recontact_within_7d", recontact);
 	const char *ver = jstr(r, "version");
@@ -678,8 +689,8 @@ replay_session(const cJSON *r, const cJSON *run, const struct metrics_config *cf
 	}
 	/* Beyond the seed's fields. */
 	cJSON_AddNullToObject(s, "canary");
-	cJSON_AddStringToObject(s, "first_contact", path && strcmp(path, "agent") == 0 ? "agent"
-	                                                                              : "human");
+	cJSON_AddStringToObject(s, "first_contact",
+	                        path && strcmp(path, "agent") == 0 ? "agent" : "human");
 	/* Historical tickets were a human's work, start to end. */
 	add_num(s, "human_seconds", have_ht && (path == NULL || strcmp(path, "agent") != 0), ht);
 	double run_id = 0;
@@ -846,8 +857,9 @@ coverage_gaps(const cJSON *sessions, const struct metrics_config *cfg)
 			size_t i;
 			for (i = 0; i < n; i++)
 				if (strcmp(g[i].query, norm) == 0 &&
-				    (g[i].topic == NULL ? topic == NULL
-				                        : topic != NULL && strcmp(g[i].topic, topic) == 0))
+				    (g[i].topic == NULL
+				         ? topic == NULL
+				         : topic != NULL && strcmp(g[i].topic, topic) == 0))
 					break;
 			if (i == n) {
 				g = xreallocarray(g, n + 1, sizeof *g);
@@ -869,7 +881,8 @@ coverage_gaps(const cJSON *sessions, const struct metrics_config *cfg)
 			cJSON_AddStringToObject(o, "query", g[i].query);
 			add_str(o, "topic", g[i].topic);
 			cJSON_AddNumberToObject(o, "count", g[i].count);
-			cJSON_AddNumberToObject(o, "mean_confidence", round6(g[i].conf_sum / g[i].count));
+			cJSON_AddNumberToObject(o, "mean_confidence",
+			                        round6(g[i].conf_sum / g[i].count));
 			cJSON_AddStringToObject(o, "example", g[i].example);
 			cJSON_AddItemToArray(a, o);
 		}
@@ -1093,8 +1106,9 @@ metrics_aggregate(const cJSON *sessions, const struct metrics_config *cfg)
 		count_in(c, "sessions", 1);
 		count_in(c, "escalated", e);
 		if (e)
-			count_in(byr, jstr(s, "escalation_reason") ? jstr(s, "escalation_reason")
-			                                           : "unknown",
+			count_in(byr,
+			         jstr(s, "escalation_reason") ? jstr(s, "escalation_reason")
+			                                      : "unknown",
 			         1);
 	}
 	add_ratio(esc, "rate", escalated, ne);

@@ -189,6 +189,17 @@ fake_leave(void *arg, void *who)
 	count_finished(f);
 }
 
+static void
+fake_rate(void *arg, void *who, int score, const char *comment)
+{
+	struct fake *f = arg;
+	struct conv *v = who;
+	ck_assert_msg(v->joined, "%s rates without having joined", v->c->id);
+	char *t = xasprintf("%d %s", score, comment ? comment : "-");
+	logf_(f, "rate", v->c->id, t);
+	free(t);
+}
+
 /*
  * Plays the script in text at a high speed until rounds rounds are over
  * (every customer left or was skipped that many times), or until nothing is
@@ -206,7 +217,7 @@ fake_play(struct fake *f, const char *text, int rounds)
 		f->convs[i] = (struct conv){.f = f, .c = &f->script->customers[i]};
 	f->target = rounds * (int)f->script->n;
 	f->l = loop_new();
-	struct demo_hooks hooks = {fake_join, fake_say, fake_leave, f};
+	struct demo_hooks hooks = {fake_join, fake_say, fake_leave, f, fake_rate};
 	f->sim = demo_sim_new(f->l, path, 1000, &hooks, &cause);
 	ck_assert_msg(f->sim != NULL, "%s", cause ? cause : "");
 	loop_run(f->l, &f->stop);
@@ -320,6 +331,57 @@ START_TEST(plays_every_customer_in_order)
 		CHECK_LOG(&f, "guest-3", "join | say I want a human | leave");
 		fake_done(&f);
 	}
+}
+END_TEST
+
+START_TEST(customers_rate_as_they_leave)
+{
+	static const char rated[] = "customers:\n"
+	                            "  - id: C-1\n"
+	                            "    name: Ann\n"
+	                            "    tier: standard\n"
+	                            "    at: 1\n"
+	                            "    messages: [where is my order?]\n"
+	                            "    csat: {score: 4, comment: quick}\n"
+	                            "    expect: {resolved: true}\n"
+	                            "  - id: C-2\n"
+	                            "    name: Bob\n"
+	                            "    tier: premium\n"
+	                            "    at: 2\n"
+	                            "    messages: [hello]\n"
+	                            "    csat: {score: 1}\n"
+	                            "    expect: {resolved: true}\n"
+	                            "  - id: C-3\n"
+	                            "    name: Cy\n"
+	                            "    tier: premium\n"
+	                            "    at: 3\n"
+	                            "    messages: [hi]\n"
+	                            "    expect: {resolved: true}\n";
+	struct fake f = {.mode = ANSWER_SYNC};
+	fake_play(&f, rated, 1);
+	CHECK_LOG(&f, "C-1", "join | say where is my order? | rate 4 quick | leave");
+	CHECK_LOG(&f, "C-2", "join | say hello | rate 1 - | leave");
+	CHECK_LOG(&f, "C-3", "join | say hi | leave");
+	fake_done(&f);
+
+	/* A score outside 1..5 is refused with its place. */
+	char *dir = tmpdir_new(), *cause = NULL;
+	char *path = tmpfile_with(dir, "bad.yaml",
+	                          "customers:\n"
+	                          "  - id: C-1\n"
+	                          "    name: Ann\n"
+	                          "    tier: standard\n"
+	                          "    at: 1\n"
+	                          "    messages: [hi]\n"
+	                          "    csat: {score: 6}\n"
+	                          "    expect: {resolved: true}\n");
+	struct demo_script *sc = demo_script_load(path, &cause);
+	ck_assert_ptr_null(sc);
+	ck_assert_msg(strstr(cause, "bad.yaml:7:") != NULL, "%s", cause);
+	free(cause);
+	free(path);
+	rm_rf(dir);
+	free(dir);
 }
 END_TEST
 
@@ -506,9 +568,10 @@ START_TEST(shipped_script_covers_the_tour)
 			         strcmp(s->customers[i].escalate, reasons[r]) == 0;
 		ck_assert_msg(found, "no demo customer escalates with %s", reasons[r]);
 	}
-	int resolved = 0, stale = 0, injection = 0, guests = 0, first = 0;
+	int resolved = 0, stale = 0, injection = 0, guests = 0, first = 0, rated = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct demo_customer *c = &s->customers[i];
+		rated += c->csat > 0;
 		resolved += c->resolved;
 		stale += c->stale != NULL;
 		injection += c->no_tool != NULL;
@@ -518,6 +581,8 @@ START_TEST(shipped_script_covers_the_tour)
 		ck_assert_msg(c->at <= 15, "%s arrives at %g s", c->id, c->at);
 	}
 	ck_assert_int_ge(resolved, 3);
+	/* The demo store gets CSAT: most customers rate, across the scale. */
+	ck_assert_int_ge(rated, 6);
 	ck_assert_int_ge(stale, 1);
 	ck_assert_int_ge(injection, 1);
 	ck_assert_int_ge(guests, 2);
@@ -888,6 +953,7 @@ demo_sim_suite(void)
 	tcase_add_test(tc, join_null_skips_this_round);
 	tcase_add_test(tc, refuses_bad_speed_and_hooks);
 	tcase_add_test(tc, free_cancels_everything);
+	tcase_add_test(tc, customers_rate_as_they_leave);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("script");
 	tcase_add_test(tc, shipped_script_covers_the_tour);

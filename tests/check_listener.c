@@ -23,7 +23,7 @@ struct fx {
 	struct loop *loop;
 	struct listener *l;
 	char *dir, *path;
-	int hellos, gones;
+	int hellos, gones, rates;
 	struct customer_hello last_hello; /* strings copied into the fields below */
 	char hello_id[80], hello_name[160];
 	struct strv said; /* "ID: TEXT" */
@@ -82,10 +82,20 @@ fx_gone(void *arg, struct client *c)
 	client_close(c, "from inside gone"); /* ignored */
 }
 
+static void
+fx_rate(void *arg, struct client *c, int score, const char *comment)
+{
+	struct fx *f = arg;
+	f->rates++;
+	strv_take(&f->said, xasprintf("%s rated %d: %s", client_customer(c), score,
+	                              comment ? comment : "(none)"));
+}
+
 static const struct listener_hooks fx_hooks = {
     .hello = fx_hello,
     .say = fx_say,
     .gone = fx_gone,
+    .rate = fx_rate,
 };
 
 /* A listener on DIR/console.sock (unix) and/or an ephemeral TCP port (tcp). */
@@ -405,6 +415,44 @@ START_TEST(proto_decode_validates)
 	decode_fails(CP_TO_CUSTOMER, "{\"type\":\"welcome\",\"conversation\":-1}", "integer");
 	decode_fails(CP_TO_CUSTOMER, "{\"type\":\"typing\"}", "\"who\" is missing");
 	decode_fails(CP_TO_CUSTOMER, "{\"type\":\"error\"}", "\"message\" is missing");
+	decode_fails(CP_TO_CONSOLE, "{\"type\":\"rate\"}", "rate: \"score\" must be");
+	decode_fails(CP_TO_CONSOLE, "{\"type\":\"rate\",\"score\":6}", "1 to 5");
+	decode_fails(CP_TO_CONSOLE, "{\"type\":\"rate\",\"score\":0}", "1 to 5");
+	decode_fails(CP_TO_CONSOLE, "{\"type\":\"rate\",\"score\":3.5}", "integer");
+	decode_fails(CP_TO_CONSOLE, "{\"type\":\"rate\",\"score\":\"4\"}", "integer");
+	decode_fails(CP_TO_CONSOLE, "{\"type\":\"rate\",\"score\":4,\"comment\":4}",
+	             "must be a string");
+	const char *rate = "{\"type\":\"rate\",\"score\":5,\"comment\":\"great\"}";
+	ck_assert_int_eq(cp_decode(rate, strlen(rate), CP_TO_CONSOLE, &m, &cause), 0);
+	ck_assert_int_eq(m.type, CP_RATE);
+	ck_assert_int_eq(m.score, 5);
+	ck_assert_str_eq(m.text, "great");
+	cp_msg_free(&m);
+	rate = "{\"type\":\"rate\",\"score\":1,\"comment\":\"  \"}";
+	ck_assert_int_eq(cp_decode(rate, strlen(rate), CP_TO_CONSOLE, &m, &cause), 0);
+	ck_assert_ptr_null(m.text); /* blank is none */
+	cp_msg_free(&m);
+	ck_assert_int_eq(cp_decode(rate, strlen(rate), CP_TO_CUSTOMER, &m, &cause), 0);
+	ck_assert_int_eq(m.type, CP_UNKNOWN); /* customers do not get ratings */
+	cp_msg_free(&m);
+	cJSON *built = cp_new_rate(3, NULL);
+	char *bs = cJSON_PrintUnformatted(built);
+	ck_assert_str_eq(bs, "{\"type\":\"rate\",\"score\":3}");
+	free(bs);
+	cJSON_Delete(built);
+	/* As a person types it. */
+	int score;
+	const char *comment;
+	ck_assert_int_eq(cp_rating_parse(" 4  quick, thanks", &score, &comment), 0);
+	ck_assert_int_eq(score, 4);
+	ck_assert_str_eq(comment, "quick, thanks");
+	ck_assert_int_eq(cp_rating_parse("5", &score, &comment), 0);
+	ck_assert_ptr_null(comment);
+	ck_assert_int_eq(cp_rating_parse("45", &score, &comment), -1);
+	ck_assert_int_eq(cp_rating_parse("0", &score, &comment), -1);
+	ck_assert_int_eq(cp_rating_parse("6 ok", &score, &comment), -1);
+	ck_assert_int_eq(cp_rating_parse("", &score, &comment), -1);
+	ck_assert_int_eq(cp_rating_parse("good", &score, &comment), -1);
 
 	/* A say's text: CP_MAX_TEXT bytes, not one more. */
 	struct buf b;
@@ -524,6 +572,13 @@ START_TEST(round_trip_unix)
 	cJSON_Delete(m);
 	ck_assert_str_eq(f.said.v[1], "C-1001: caf\xc3\xa9 \xe2\x82\xac"
 	                              "5");
+
+	/* The rating as the chat ends, with and without a comment. */
+	tc_send(&f, &t, "{\"type\":\"rate\",\"score\":4,\"comment\":\"quick\"}");
+	tc_send(&f, &t, "{\"type\":\"rate\",\"score\":2}");
+	fx_until(&f, &f.rates, 2);
+	ck_assert_str_eq(f.said.v[2], "C-1001 rated 4: quick");
+	ck_assert_str_eq(f.said.v[3], "C-1001 rated 2: (none)");
 
 	tc_send(&f, &t, "{\"type\":\"bye\"}");
 	tc_expect_eof(&f, &t);

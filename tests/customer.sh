@@ -271,11 +271,27 @@ check "... the message names it" grep -qF "no console is listening on 127.0.0.1:
 
 # ------------------------------------------------ bad options
 for opts in "--tier gold" "--tcp 0" "--tcp 70000" "--tcp x" "--socket $SOCK --tcp 1" \
-	"--linger -1" "--linger soon" "--customer a/b" "--bogus" "extra"; do
+	"--linger -1" "--linger soon" "--customer a/b" "--bogus" "extra" "--csat 7" \
+	"--csat good" "--csat 45"; do
 	# shellcheck disable=SC2086
 	customer $opts
 	expect_rc "customer $opts" 64
 done
+
+# ------------------------------------------------ a rating
+printf 'hi\n' >"$T/in"
+customer --socket "$SOCK" --customer C-rate --linger 5 --csat '3 fine, thanks'
+expect_rc "--csat" 0
+waitfor grep -q '^gone C-rate$' "$T/main.log"
+if grep -E '^(say|rate|gone) C-rate' "$T/main.log" | tr '\n' '|' |
+	grep -qxF 'say C-rate hi|rate C-rate 3 fine, thanks|gone C-rate|'; then
+	ok "--csat: the rating goes before bye"
+else
+	not_ok "--csat: the rating goes before bye" "$T/main.log"
+fi
+customer --socket "$SOCK" --customer C-norate --linger 5
+waitfor grep -q '^gone C-norate$' "$T/main.log"
+check "a script is never asked for a rating" sh -c "! grep -q '^rate C-norate' '$T/main.log' && ! grep -q 'How did we do' '$T/out'"
 
 # ------------------------------------------------ on a terminal
 if ! command -v tmux >/dev/null 2>&1; then
@@ -332,9 +348,21 @@ else
 	not_ok "on a terminal: escape sequences are inert (the screen was not cleared)" "$T/pane"
 fi
 keys C-d
-if waitfor pane_has 'EXIT=0' && waitfor grep -q '^gone C-tty$' "$T/main.log"; then
-	ok "on a terminal: ^D says bye and exits 0"
+if waitfor pane_has 'How did we do? (1-5, optional comment; Enter to skip)'; then
+	ok "on a terminal: leaving asks for a rating"
 else
-	not_ok "on a terminal: ^D says bye and exits 0" "$T/pane" "$T/tty.err"
+	not_ok "on a terminal: leaving asks for a rating" "$T/pane" "$T/tty.err"
+fi
+keys '4 lovely chat' Enter
+if waitfor grep -q '^rate C-tty 4 lovely chat$' "$T/main.log" &&
+	waitfor pane_has '[thank you for rating us]'; then
+	ok "on a terminal: the rating is sent"
+else
+	not_ok "on a terminal: the rating is sent" "$T/pane" "$T/main.log"
+fi
+if waitfor pane_has 'EXIT=0' && waitfor grep -q '^gone C-tty$' "$T/main.log"; then
+	ok "on a terminal: then bye, and exit 0"
+else
+	not_ok "on a terminal: then bye, and exit 0" "$T/pane" "$T/tty.err"
 fi
 finish

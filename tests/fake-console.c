@@ -135,6 +135,13 @@ on_say(void *arg, struct client *c, const char *text)
 }
 
 static void
+on_rate(void *arg, struct client *c, int score, const char *comment)
+{
+	printf("rate %s %d %s\n", client_customer(c), score, comment ? comment : "-");
+	fflush(stdout);
+}
+
+static void
 on_gone(void *arg, struct client *c)
 {
 	struct fake *f = arg;
@@ -196,7 +203,7 @@ main(int argc, char **argv)
 	loop_watch(f.loop, sp[0], LOOP_READ, signal_io, &f);
 
 	struct listener_hooks hooks = {
-	    .hello = on_hello, .say = on_say, .gone = on_gone, .arg = &f};
+	    .hello = on_hello, .say = on_say, .gone = on_gone, .arg = &f, .rate = on_rate};
 	f.l = listener_open(f.loop, path, tcp ? (port == 0 ? -1 : port) : 0, &hooks, &cause);
 	if (f.l == NULL) {
 		fprintf(stderr, "fake_console: %s\n", cause);
