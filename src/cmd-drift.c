@@ -77,8 +77,8 @@ load_baseline(const char *path, cJSON **out, long *today)
 	char *cause = NULL;
 	char *text = file_read(path, 64 << 20, NULL, &cause);
 	if (text == NULL) {
-		fl_warnx("drift: the baseline %s: %s (make one with frontline drift --update)", path,
-		         cause);
+		fl_warnx("drift: the baseline %s: %s (make one with frontline drift --update)",
+		         path, cause);
 		free(cause);
 		return EX_NOINPUT;
 	}
@@ -147,9 +147,12 @@ static int
 cmd_drift(struct ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},          {"suite", required_argument, NULL, 's'},
-	    {"baseline", required_argument, NULL, 'b'}, {"update", no_argument, NULL, 'u'},
-	    {"min-similarity", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"suite", required_argument, NULL, 's'},
+	    {"baseline", required_argument, NULL, 'b'},
+	    {"update", no_argument, NULL, 'u'},
+	    {"min-similarity", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	int c, json = 0, update = 0;
@@ -174,9 +177,11 @@ cmd_drift(struct ctx *ctx, int argc, char **argv)
 		case 'm':
 			errno = 0;
 			min_sim = strtod(optarg, &end);
-			if (errno || end == optarg || *end != '\0' || !(min_sim >= 0) || min_sim > 1) {
-				fl_warnx("drift: --min-similarity takes a number in [0,1], not '%s'",
-				         optarg);
+			if (errno || end == optarg || *end != '\0' || !(min_sim >= 0) ||
+			    min_sim > 1) {
+				fl_warnx(
+				    "drift: --min-similarity takes a number in [0,1], not '%s'",
+				    optarg);
 				return EX_USAGE;
 			}
 			break;
@@ -208,7 +213,8 @@ cmd_drift(struct ctx *ctx, int argc, char **argv)
 		goto out;
 	if ((ex = ctx_agents(ctx, NULL, &ag, &tb)) != EX_OK)
 		goto out;
-	/* The baseline's date, unless FRONTLINE_TODAY says otherwise: freshness is behaviour too. */
+	/* The baseline's date, unless FRONTLINE_TODAY says otherwise: freshness is behaviour too.
+	 */
 	if (baseline != NULL && getenv("FRONTLINE_TODAY") == NULL)
 		ag.fresh.today = today;
 	char version[13];
@@ -226,8 +232,9 @@ cmd_drift(struct ctx *ctx, int argc, char **argv)
 		ex = write_baseline(base, b);
 		cJSON_Delete(b);
 		if (ex == EX_OK)
-			printf("drift: wrote the baseline of %d prompts for agent version %s to %s\n", n,
-			       version, base);
+			printf(
+			    "drift: wrote the baseline of %d prompts for agent version %s to %s\n",
+			    n, version, base);
 		goto out;
 	}
 

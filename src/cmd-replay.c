@@ -32,8 +32,8 @@ progress_show(struct progress *p, long done, long bad, int finished)
 		if (!finished && done % p->step != 0)
 			return;
 		if (p->total >= 0)
-			fprintf(stderr, "{\"done\":%ld,\"total\":%ld,\"bad\":%ld%s}\n", done, p->total,
-			        bad, finished ? ",\"finished\":true" : "");
+			fprintf(stderr, "{\"done\":%ld,\"total\":%ld,\"bad\":%ld%s}\n", done,
+			        p->total, bad, finished ? ",\"finished\":true" : "");
 		else
 			fprintf(stderr, "{\"done\":%ld,\"total\":null,\"bad\":%ld%s}\n", done, bad,
 			        finished ? ",\"finished\":true" : "");
@@ -74,7 +74,8 @@ count_lines(const char *path)
 	long count = 0;
 	while ((n = getline(&line, &cap, f)) != -1) {
 		for (ssize_t i = 0; i < n; i++)
-			if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r' && line[i] != '\n') {
+			if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r' &&
+			    line[i] != '\n') {
 				count++;
 				break;
 			}
@@ -131,8 +132,9 @@ parse_opts(int argc, char **argv, struct replay_opts *o, int *ex)
 			o->target = strtod(optarg, &end);
 			if (errno || end == optarg || *end != '\0' || !(o->target >= 0) ||
 			    o->target > 1) {
-				fl_warnx("replay: --target-agreement takes a number in [0,1], not '%s'",
-				         optarg);
+				fl_warnx(
+				    "replay: --target-agreement takes a number in [0,1], not '%s'",
+				    optarg);
 				*ex = EX_USAGE;
 				return -1;
 			}
@@ -141,7 +143,8 @@ parse_opts(int argc, char **argv, struct replay_opts *o, int *ex)
 			errno = 0;
 			o->limit = strtol(optarg, &end, 10);
 			if (errno || end == optarg || *end != '\0' || o->limit < 1) {
-				fl_warnx("replay: --limit takes a positive number, not '%s'", optarg);
+				fl_warnx("replay: --limit takes a positive number, not '%s'",
+				         optarg);
 				*ex = EX_USAGE;
 				return -1;
 			}
@@ -252,7 +255,7 @@ cmd_replay(struct ctx *ctx, int argc, char **argv)
 		}
 	}
 
-	struct progress pg = {.kind = o.progress_json    ? PROGRESS_JSON
+	struct progress pg = {.kind = o.progress_json         ? PROGRESS_JSON
 	                              : isatty(STDERR_FILENO) ? PROGRESS_BAR
 	                                                      : PROGRESS_NONE};
 	pg.total = from_stdin ? -1 : count_lines(path);
@@ -274,7 +277,7 @@ cmd_replay(struct ctx *ctx, int argc, char **argv)
 		if (i == len)
 			continue; /* blank lines are not tickets */
 		done++;
-		ctx_agents_policy(ctx, &ag);
+		/* One run measures one agent version: the policy is not reloaded mid-run. */
 		struct ticket t;
 		cJSON *r = NULL;
 		if (ticket_parse(line, len, &t, &cause) != 0 ||

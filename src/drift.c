@@ -172,7 +172,7 @@ compare_one(cJSON *out, const cJSON *was, const cJSON *now, double min_similarit
 
 	const cJSON *ra = get(was, "replies"), *rb = get(now, "replies");
 	int n = cJSON_GetArraySize(ra) > cJSON_GetArraySize(rb) ? cJSON_GetArraySize(ra)
-	                                                         : cJSON_GetArraySize(rb);
+	                                                        : cJSON_GetArraySize(rb);
 	for (int k = 0; k < n; k++) {
 		const char *a = cJSON_GetStringValue(cJSON_GetArrayItem(ra, k));
 		const char *b = cJSON_GetStringValue(cJSON_GetArrayItem(rb, k));
@@ -181,12 +181,13 @@ compare_one(cJSON *out, const cJSON *was, const cJSON *now, double min_similarit
 			continue;
 		if (a == NULL || b == NULL)
 			d = xasprintf("turn %d: %s", k + 1,
-			              a == NULL ? "a reply where there was none" : "no reply any more");
+			              a == NULL ? "a reply where there was none"
+			                        : "no reply any more");
 		else {
 			double s = textsim_rouge_l(b, a);
 			if (s < min_similarity)
-				d = xasprintf("turn %d: reply changed (ROUGE-L %.2f < %.2f)", k + 1, s,
-				              min_similarity);
+				d = xasprintf("turn %d: reply changed (ROUGE-L %.2f < %.2f)", k + 1,
+				              s, min_similarity);
 		}
 		if (d != NULL) {
 			cJSON *x = a ? cJSON_CreateString(a) : cJSON_CreateNull();

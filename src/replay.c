@@ -13,8 +13,7 @@
 
 /* ---------------------------------------------------------------- tickets */
 
-static int
-fail(char **cause, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(char **cause, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int
 fail(char **cause, const char *fmt, ...)
@@ -67,8 +66,8 @@ parse_messages(struct ticket *t, char **cause)
 		if (role == NULL)
 			return fail(cause, "messages[%d] has no \"role\" string", i);
 		if (strcmp(role, "customer") != 0 && strcmp(role, "human") != 0)
-			return fail(cause, "messages[%d]: role \"%.40s\" is not customer or human", i,
-			            role);
+			return fail(cause, "messages[%d]: role \"%.40s\" is not customer or human",
+			            i, role);
 		const cJSON *text = member(m, "text");
 		if (text == NULL)
 			return fail(cause, "messages[%d] has no \"text\"", i);
@@ -114,7 +113,8 @@ parse_parts(struct ticket *t, char **cause)
 			return fail(cause, "customer.id is not a non-empty string");
 		t->customer_id = id ? id->valuestring : NULL;
 		if (tier != NULL) {
-			int k = cJSON_IsString(tier) ? names_find(tier_names, tier->valuestring) : -1;
+			int k =
+			    cJSON_IsString(tier) ? names_find(tier_names, tier->valuestring) : -1;
 			if (k < 0) {
 				char *l = names_list(tier_names, TIER__N);
 				fail(cause, "customer.tier is not one of %s", l);
@@ -237,7 +237,8 @@ record_turn(struct run *ru, const struct agents *ag, const cJSON *turn, int k, c
 		const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "name");
 		cJSON_AddItemToObject(o, "name", cJSON_Duplicate(name, 1));
 		const cJSON *args = cJSON_GetObjectItemCaseSensitive(e, "args");
-		cJSON_AddItemToObject(o, "args", args ? cJSON_Duplicate(args, 1) : cJSON_CreateNull());
+		cJSON_AddItemToObject(o, "args",
+		                      args ? cJSON_Duplicate(args, 1) : cJSON_CreateNull());
 		cJSON_AddBoolToObject(o, "allowed",
 		                      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "allowed")));
 		cJSON_AddItemToArray(ru->tools, o);
@@ -272,7 +273,8 @@ record_turn(struct run *ru, const struct agents *ag, const cJSON *turn, int k, c
 		cJSON *q = cJSON_CreateObject();
 		cJSON_AddStringToObject(q, "query", text);
 		const char *topic =
-		    top ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(top, "topic")) : NULL;
+		    top ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(top, "topic"))
+		        : NULL;
 		if (topic == NULL)
 			topic = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
 			    cJSON_GetObjectItemCaseSensitive(turn, "triage"), "intent_category"));
@@ -331,7 +333,8 @@ human_reply(const cJSON *messages, const cJSON *from)
 	struct buf b;
 	buf_init(&b, 0);
 	for (const cJSON *m = from->next; m != NULL; m = m->next) {
-		const char *role = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "role"));
+		const char *role =
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "role"));
 		if (strcmp(role, "customer") == 0)
 			break;
 		if (b.len > 0)
@@ -378,11 +381,12 @@ replay_ticket(const struct agents *ag, const char *version, const struct ticket 
 	cJSON *r = ru.r = cJSON_CreateObject();
 	cJSON_AddStringToObject(r, "id", t->id);
 	cJSON *cust = cJSON_AddObjectToObject(r, "customer");
-	cJSON_AddItemToObject(cust, "id", t->customer_id ? cJSON_CreateString(t->customer_id)
-	                                                 : cJSON_CreateNull());
+	cJSON_AddItemToObject(
+	    cust, "id", t->customer_id ? cJSON_CreateString(t->customer_id) : cJSON_CreateNull());
 	cJSON_AddStringToObject(cust, "tier", tier_names[t->tier]);
-	cJSON_AddItemToObject(r, "created_at", t->created_at ? cJSON_CreateString(t->created_at)
-	                                                     : cJSON_CreateNull());
+	cJSON_AddItemToObject(r, "created_at",
+	                      t->created_at ? cJSON_CreateString(t->created_at)
+	                                    : cJSON_CreateNull());
 	ru.replies = cJSON_CreateArray();
 	ru.tools = cJSON_CreateArray();
 	ru.violations = cJSON_CreateArray();
@@ -395,10 +399,12 @@ replay_ticket(const struct agents *ag, const char *version, const struct ticket 
 	const cJSON *m;
 	cJSON_ArrayForEach(m, t->messages)
 	{
-		const char *role = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "role"));
+		const char *role =
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "role"));
 		if (strcmp(role, "customer") != 0)
 			continue;
-		const char *text = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "text"));
+		const char *text =
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "text"));
 		cJSON *events = NULL;
 		cJSON *turn = conversation_turn(&a, &conv, text, &events);
 		cJSON_Delete(events);
@@ -416,7 +422,8 @@ replay_ticket(const struct agents *ag, const char *version, const struct ticket 
 				esc_turn = k;
 				snprintf(reason, sizeof reason, "%s",
 				         cJSON_GetStringValue(
-				             cJSON_GetObjectItemCaseSensitive(esc, "reason")) ?: "");
+				             cJSON_GetObjectItemCaseSensitive(esc, "reason"))
+				             ?: "");
 				handoff = cJSON_DetachItemFromObjectCaseSensitive(turn, "handoff");
 			}
 		}
@@ -426,8 +433,7 @@ replay_ticket(const struct agents *ag, const char *version, const struct ticket 
 			break;
 	}
 
-	const char *route =
-	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(triage, "route"));
+	const char *route = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(triage, "route"));
 	cJSON_AddItemToObject(r, "triage", dup_or_null(triage));
 	cJSON_AddItemToObject(r, "route", route ? cJSON_CreateString(route) : cJSON_CreateNull());
 	cJSON_AddStringToObject(r, "category", category_names[conv.category]);
@@ -439,15 +445,16 @@ replay_ticket(const struct agents *ag, const char *version, const struct ticket 
 	cJSON_AddItemToObject(r, "replies", ru.replies);
 	cJSON_AddItemToObject(r, "tools", ru.tools);
 	cJSON_AddItemToObject(r, "handoff", handoff ? handoff : cJSON_CreateNull());
-	cJSON_AddItemToObject(r, "human", t->labels ? cJSON_Duplicate(t->labels, 1)
-	                                            : cJSON_CreateObject());
+	cJSON_AddItemToObject(r, "human",
+	                      t->labels ? cJSON_Duplicate(t->labels, 1) : cJSON_CreateObject());
 
 	cJSON *agr = cJSON_AddObjectToObject(r, "agreement");
 	const char *lcat =
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t->labels, "intent_category"));
-	cJSON_AddItemToObject(agr, "category",
-	                      lcat ? cJSON_CreateBool(strcmp(lcat, category_names[conv.category]) == 0)
-	                           : cJSON_CreateNull());
+	cJSON_AddItemToObject(
+	    agr, "category",
+	    lcat ? cJSON_CreateBool(strcmp(lcat, category_names[conv.category]) == 0)
+	         : cJSON_CreateNull());
 	const cJSON *lesc = cJSON_GetObjectItemCaseSensitive(t->labels, "escalated");
 	cJSON_AddItemToObject(agr, "escalation",
 	                      cJSON_IsBool(lesc) ? cJSON_CreateBool(cJSON_IsTrue(lesc) == escalated)
@@ -473,9 +480,9 @@ replay_ticket(const struct agents *ag, const char *version, const struct ticket 
 	cJSON_AddNumberToObject(r, "cost_usd", conv.model_cost_usd);
 	cJSON_AddStringToObject(r, "version", version ? version : "");
 	cJSON *sw = cJSON_AddObjectToObject(r, "sweep");
-	cJSON_AddItemToObject(sw, "min_confidence", ru.min_conf >= 0
-	                                                ? cJSON_CreateNumber(ru.min_conf)
-	                                                : cJSON_CreateNull());
+	cJSON_AddItemToObject(sw, "min_confidence",
+	                      ru.min_conf >= 0 ? cJSON_CreateNumber(ru.min_conf)
+	                                       : cJSON_CreateNull());
 	cJSON_AddBoolToObject(sw, "other_signal", ru.other);
 
 	cJSON_Delete(triage);
@@ -499,7 +506,7 @@ replay_sweep_escalates(const cJSON *result, double threshold)
 /* ---------------------------------------------------------------- report */
 
 #define SWEEP_N 19 /* thresholds 0.05, 0.10, ... 0.95 */
-#define PATH_N 3
+#define PATH_N  3
 
 static const char *const path_names[PATH_N] = {"agent", "human", "abandoned"};
 
@@ -614,7 +621,8 @@ replay_report_add(struct replay_report *rp, const cJSON *r)
 		snprintf(rp->version, sizeof rp->version, "%s", get(r, "version")->valuestring);
 	const cJSON *human = get(r, "human");
 	int acat = names_find(category_names, cJSON_GetStringValue(get(r, "category")) ?: "");
-	int hcat = names_find(category_names, cJSON_GetStringValue(get(human, "intent_category")) ?: "");
+	int hcat =
+	    names_find(category_names, cJSON_GetStringValue(get(human, "intent_category")) ?: "");
 	if (acat >= 0 && hcat >= 0) {
 		rp->confusion[hcat][acat]++;
 		rp->cat_labelled++;
@@ -741,7 +749,8 @@ triage_json_report(const struct replay_report *rp)
 		if (support == 0 && predicted == 0)
 			continue; /* neither labelled nor predicted: no say in the macro average */
 		long tp = rp->confusion[c][c];
-		double p = predicted ? (double)tp / predicted : 0, r = support ? (double)tp / support : 0;
+		double p = predicted ? (double)tp / predicted : 0,
+		       r = support ? (double)tp / support : 0;
 		double f1 = p + r > 0 ? 2 * p * r / (p + r) : 0;
 		cJSON *k = cJSON_AddObjectToObject(per, category_names[c]);
 		cJSON_AddNumberToObject(k, "support", (double)support);
@@ -760,7 +769,8 @@ triage_json_report(const struct replay_report *rp)
 	for (int c = 0; c < CAT__N; c++) {
 		cJSON *row = cJSON_AddObjectToObject(cm, category_names[c]);
 		for (int j = 0; j < CAT__N; j++)
-			cJSON_AddNumberToObject(row, category_names[j], (double)rp->confusion[c][j]);
+			cJSON_AddNumberToObject(row, category_names[j],
+			                        (double)rp->confusion[c][j]);
 	}
 	return o;
 }
@@ -778,7 +788,8 @@ escalation_json_report(const struct replay_report *rp)
 	cJSON_AddItemToObject(o, "precision", ratio((double)rp->tp, (double)(rp->tp + rp->fp)));
 	cJSON_AddItemToObject(o, "recall", ratio((double)rp->tp, (double)(rp->tp + rp->fn)));
 	cJSON_AddItemToObject(o, "agreement", ratio((double)(rp->tp + rp->tn), (double)lab));
-	cJSON_AddItemToObject(o, "agent_rate", ratio((double)rp->agent_escalated, (double)rp->tickets));
+	cJSON_AddItemToObject(o, "agent_rate",
+	                      ratio((double)rp->agent_escalated, (double)rp->tickets));
 	cJSON_AddItemToObject(o, "human_rate", ratio((double)(rp->tp + rp->fn), (double)lab));
 	cJSON *bc = cJSON_AddObjectToObject(o, "by_category");
 	for (int c = 0; c < CAT__N; c++) {
@@ -790,8 +801,9 @@ escalation_json_report(const struct replay_report *rp)
 		cJSON_AddNumberToObject(k, "human_escalated", (double)rp->cat_human[c]);
 		cJSON_AddItemToObject(k, "agent_rate",
 		                      ratio((double)rp->cat_agent[c], (double)rp->cat_tickets[c]));
-		cJSON_AddItemToObject(k, "human_rate", ratio((double)rp->cat_human[c],
-		                                             (double)rp->cat_human_labelled[c]));
+		cJSON_AddItemToObject(
+		    k, "human_rate",
+		    ratio((double)rp->cat_human[c], (double)rp->cat_human_labelled[c]));
 	}
 	cJSON_AddItemToObject(o, "by_turn", tally_json(&rp->by_turn));
 	cJSON_AddItemToObject(o, "reasons", tally_json(&rp->reasons));
@@ -812,13 +824,14 @@ sweep_json(const struct replay_report *rp)
 		cJSON_AddNumberToObject(p, "threshold", sweep_threshold(i));
 		cJSON_AddItemToObject(p, "escalation_rate",
 		                      ratio((double)rp->sweep_escalated[i], (double)rp->tickets));
-		cJSON_AddItemToObject(p, "agreement", ratio((double)rp->sweep_agree[i],
-		                                            (double)rp->sweep_labelled));
+		cJSON_AddItemToObject(
+		    p, "agreement", ratio((double)rp->sweep_agree[i], (double)rp->sweep_labelled));
 		cJSON_AddItemToArray(pts, p);
 		if (rp->sweep_labelled == 0 || rp->tickets == 0 ||
 		    (double)rp->sweep_agree[i] / rp->sweep_labelled < rp->target - 1e-9)
 			continue;
-		/* The lowest escalation rate; on a tie, the better agreement, then the lower threshold. */
+		/* The lowest escalation rate; on a tie, the better agreement, then the lower
+		 * threshold. */
 		if (best < 0 || rp->sweep_escalated[i] < rp->sweep_escalated[best] ||
 		    (rp->sweep_escalated[i] == rp->sweep_escalated[best] &&
 		     rp->sweep_agree[i] > rp->sweep_agree[best]))
@@ -920,9 +933,9 @@ replay_report_print(const cJSON *o, FILE *f)
 	cJSON_ArrayForEach(e2, get(t, "per_category"))
 	{
 		char b1[32], b2[32], b3[32];
-		fprintf(f, "  %-12s %7d  %-9s  %-6s  %s\n", e2->string, get(e2, "support")->valueint,
-		        fmtv(b1, get(e2, "precision"), 0), fmtv(b2, get(e2, "recall"), 0),
-		        fmtv(b3, get(e2, "f1"), 0));
+		fprintf(f, "  %-12s %7d  %-9s  %-6s  %s\n", e2->string,
+		        get(e2, "support")->valueint, fmtv(b1, get(e2, "precision"), 0),
+		        fmtv(b2, get(e2, "recall"), 0), fmtv(b3, get(e2, "f1"), 0));
 	}
 	fputs("  confusion (rows: human label, columns: agent)\n  ", f);
 	fprintf(f, "%-10s", "");
@@ -947,8 +960,9 @@ replay_report_print(const cJSON *o, FILE *f)
 	pnum(f, get(e, "precision"), 0);
 	fputs(", recall ", f);
 	pnum(f, get(e, "recall"), 0);
-	fprintf(f, "\n  both %d, agent only %d, human only %d, neither %d\n", get(e, "tp")->valueint,
-	        get(e, "fp")->valueint, get(e, "fn")->valueint, get(e, "tn")->valueint);
+	fprintf(f, "\n  both %d, agent only %d, human only %d, neither %d\n",
+	        get(e, "tp")->valueint, get(e, "fp")->valueint, get(e, "fn")->valueint,
+	        get(e, "tn")->valueint);
 	fputs("  category     tickets  agent rate  human rate\n", f);
 	cJSON_ArrayForEach(e2, get(e, "by_category"))
 	{

@@ -165,3 +165,7 @@ end=$(date +%s.%N)
 awk -v s="$start" -v e="$end" -v n="$(wc -l <"$tmp/out.jsonl")" \
 	'BEGIN { printf "%d turns in %.2f s: %.0f turns/s (each turn committed with synchronous=FULL)\n", n, e - s, n / (e - s) }'
 rm -rf "$tmp"
+
+echo
+echo "== Shadow-mode replay on the offline engine: 100,000 synthetic tickets (tools/gen-tickets.py)"
+sh "$srcdir/tests/bench/bench-replay.sh" "$builddir" "$srcdir" 100000 || exit 1
