@@ -146,6 +146,14 @@ assert b["labels"]["escalated"] is True, b
 assert b["labels"]["escalation_reason"] == "legal-language-detected", b
 assert b["review"]["reviewer"] == "ana" and b["review"]["wrong"] == [], b
 EOF
+# The export feeds the replay: every line is a ticket it reads, with labels.
+run fl replay --no-store --json "$T/reviews.jsonl"
+if [ "$rc" -eq 0 ] && python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["tickets"] == 2 and r["bad_lines"] == 0, r
+assert r["triage"]["labelled"] == 2 and r["escalation"]["labelled"] == 2, r
+' "$T/out"; then ok "frontline replay reads the export as labelled tickets"; else not_ok "replay of the export (exit $rc)"; fi
 run fl handoff review --export -
 [ "$(wc -l <"$T/out")" -eq 2 ] && ok "--export - writes to standard output" || not_ok "--export -"
 run fl handoff review --export "$T/no/such/dir/x.jsonl"
