@@ -41,7 +41,9 @@ wrong_list(const cJSON *corr)
 	}
 	if (b.len == 0)
 		buf_adds(&b, "nothing");
-	return buf_steal(&b);
+	char *s = buf_steal(&b);
+	buf_free(&b); /* buf_steal leaves an empty buffer behind */
+	return s;
 }
 
 /* ------------------------------------------------------------------ list */

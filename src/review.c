@@ -134,7 +134,9 @@ join(const char *const *v, size_t n)
 	buf_init(&b, 0);
 	for (size_t i = 0; i < n && v[i] != NULL; i++)
 		buf_printf(&b, "%s%s", i ? ", " : "", v[i]);
-	return buf_steal(&b);
+	char *s = buf_steal(&b);
+	buf_free(&b); /* buf_steal leaves an empty buffer behind */
+	return s;
 }
 
 int

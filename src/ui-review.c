@@ -62,7 +62,9 @@ wrong_of(const cJSON *corr)
 	}
 	if (b.len == 0)
 		buf_adds(&b, "right");
-	return buf_steal(&b);
+	char *s = buf_steal(&b);
+	buf_free(&b); /* buf_steal leaves an empty buffer behind */
+	return s;
 }
 
 static void
