@@ -137,7 +137,9 @@ missing_from(const cJSON *a, const cJSON *b)
 		buf_free(&out);
 		return NULL;
 	}
-	return buf_steal(&out);
+	char *str = buf_steal(&out);
+	buf_free(&out); /* buf_steal leaves a fresh buffer behind */
+	return str;
 }
 
 static void

@@ -50,7 +50,9 @@ names_list(const char *const *names, int n)
 	buf_init(&b, 0);
 	for (int i = 0; i < n; i++)
 		buf_printf(&b, "%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ", names[i]);
-	return buf_steal(&b);
+	char *str = buf_steal(&b);
+	buf_free(&b); /* buf_steal leaves a fresh buffer behind */
+	return str;
 }
 
 static int
@@ -346,7 +348,9 @@ human_reply(const cJSON *messages, const cJSON *from)
 		buf_free(&b);
 		return NULL;
 	}
-	return buf_steal(&b);
+	char *str = buf_steal(&b);
+	buf_free(&b); /* buf_steal leaves a fresh buffer behind */
+	return str;
 }
 
 static cJSON *

@@ -58,8 +58,10 @@ static size_t
 bag_overlap(const struct strv *a, const struct strv *b)
 {
 	char **x = xcalloc(a->n + 1, sizeof *x), **y = xcalloc(b->n + 1, sizeof *y);
-	memcpy(x, a->v, a->n * sizeof *x);
-	memcpy(y, b->v, b->n * sizeof *y);
+	if (a->n > 0)
+		memcpy(x, a->v, a->n * sizeof *x);
+	if (b->n > 0)
+		memcpy(y, b->v, b->n * sizeof *y);
 	qsort(x, a->n, sizeof *x, cmp_str);
 	qsort(y, b->n, sizeof *y, cmp_str);
 	size_t i = 0, j = 0, common = 0;

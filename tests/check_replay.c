@@ -13,7 +13,7 @@
 #include "tool-backend.h"
 #include "triage.h"
 
-#define TODAY 20781L /* 2026-11-24 */
+#define TODAY          20781L /* 2026-11-24 */
 #define close_to(x, y) ck_assert_msg(fabs((x) - (y)) < 1e-3, "%f != %f", (double)(x), (double)(y))
 
 /* ------------------------------------------------------------ similarity */
@@ -225,7 +225,7 @@ START_TEST(the_sweep_finds_the_threshold_computed_by_hand)
 	ck_assert_int_eq(cJSON_GetArraySize(pts), 19);
 	static const struct {
 		double t, rate, agree;
-	} want[] = {{0.05, 0.25, 0.75},  {0.30, 0.25, 0.75},  {0.35, 0.375, 0.875},
+	} want[] = {{0.05, 0.25, 0.75},   {0.30, 0.25, 0.75}, {0.35, 0.375, 0.875},
 	            {0.40, 0.375, 0.875}, {0.45, 0.5, 0.75},  {0.70, 0.5, 0.75},
 	            {0.75, 0.625, 0.875}, {0.80, 0.75, 0.75}, {0.85, 0.875, 0.625},
 	            {0.90, 1, 0.5},       {0.95, 1, 0.5}};
@@ -265,7 +265,8 @@ START_TEST(an_empty_report_has_nulls_not_zeros)
 	cJSON *o = replay_report_json(rp);
 	close_to(at(o, "bad_lines"), 1);
 	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "triage"), "accuracy")));
-	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "escalation"), "recall")));
+	ck_assert(
+	    cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "escalation"), "recall")));
 	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "sweep"), "best")));
 	cJSON_Delete(o);
 	replay_report_free(rp);
@@ -394,11 +395,12 @@ START_TEST(the_agent_stops_at_a_hard_escalation)
 	struct rig rig;
 	rig_open(&rig);
 	cJSON *r = replay_line(
-	    &rig, "{\"id\":\"T-2\",\"messages\":["
-	          "{\"role\":\"customer\",\"text\":\"I will have my lawyer sue you over this bill\"},"
-	          "{\"role\":\"human\",\"text\":\"I am passing this to our legal team.\"},"
-	          "{\"role\":\"customer\",\"text\":\"how long is the return window?\"}],"
-	          "\"labels\":{\"escalated\":true}}");
+	    &rig,
+	    "{\"id\":\"T-2\",\"messages\":["
+	    "{\"role\":\"customer\",\"text\":\"I will have my lawyer sue you over this bill\"},"
+	    "{\"role\":\"human\",\"text\":\"I am passing this to our legal team.\"},"
+	    "{\"role\":\"customer\",\"text\":\"how long is the return window?\"}],"
+	    "\"labels\":{\"escalated\":true}}");
 	ck_assert(cJSON_IsTrue(path_of(r, "agent_escalated")));
 	ck_assert_str_eq(cJSON_GetStringValue(path_of(r, "escalation_reason")),
 	                 "legal-language-detected");
