@@ -36,6 +36,16 @@ positive(const char *s)
 	return *s != '\0' && *end == '\0' && v > 0 && v < 1e6 ? v : -1;
 }
 
+/* An option and its value for the replay child, when there is a value. */
+static void
+replay_args_add(struct strv *v, const char *opt, const char *value)
+{
+	if (value == NULL)
+		return;
+	strv_add(v, opt);
+	strv_add(v, value);
+}
+
 static int
 cmd_console(struct ctx *ctx, int argc, char **argv)
 {
@@ -109,7 +119,8 @@ cmd_console(struct ctx *ctx, int argc, char **argv)
 	struct tool_backend tb = {0};
 	struct store *st = NULL;
 	char *sock = NULL, *history = NULL, *demo_path = NULL;
-	char *state = NULL;
+	char *state = NULL, *dbpath = NULL;
+	struct strv rargs = {0};
 	struct rollout_live live = {.stage = -1, .canary_share = -1};
 
 	/* One loop for the terminal, the customers, the models and the tools. */
@@ -142,6 +153,18 @@ cmd_console(struct ctx *ctx, int argc, char **argv)
 		o.supervisor = u && *u ? u : "supervisor";
 	}
 	o.policy_version = ag.policy->version;
+	/* The operator's replay runs on what this console runs on. */
+	char today[11];
+	date_format(ctx->today, today);
+	o.today = today;
+	o.datadir = ctx->datadir;
+	replay_args_add(&rargs, "--policy", ctx->policy_path);
+	replay_args_add(&rargs, "--kb", ctx->kb_dir);
+	replay_args_add(&rargs, "--db", dbpath = ctx_db_path(ctx));
+	replay_args_add(&rargs, "--config", ctx->config_path);
+	replay_args_add(&rargs, "--backend", ctx->backend);
+	strv_take(&rargs, NULL);
+	o.replay_args = rargs.v;
 	struct reload r = {ctx, &ag};
 	o.policy_poll = poll_policy;
 	o.policy_arg = &r;
@@ -157,6 +180,8 @@ out:
 	free(history);
 	free(state);
 	free(demo_path);
+	free(dbpath);
+	strv_free(&rargs);
 	return ex;
 }
 

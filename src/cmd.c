@@ -26,6 +26,7 @@ static const struct cmd_entry *const cmd_table[] = {
     &cmd_rollout_advance_entry, &cmd_rollout_rollback_entry,
     &cmd_canary_start_entry,    &cmd_canary_status_entry,
     &cmd_canary_promote_entry,  &cmd_canary_rollback_entry,
+    &cmd_handoff_review_entry,
 };
 
 void

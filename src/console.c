@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +17,10 @@
 #include "console.h"
 #include "demo-sim.h"
 #include "listener.h"
+#include "metrics.h"
+#include "review.h"
+#include "store.h"
+#include "types.h"
 #include "ui-input.h"
 #include "ui-theme.h"
 
@@ -93,6 +98,15 @@ draw(struct console *con)
 		break;
 	case SCREEN_HANDOFFS:
 		ui_handoffs_draw(con);
+		break;
+	case SCREEN_REVIEW:
+		ui_review_draw(con);
+		break;
+	case SCREEN_METRICS:
+		ui_metrics_draw(con);
+		break;
+	case SCREEN_REPLAY:
+		ui_replay_draw(con);
 		break;
 	case SCREEN_HELP:
 		ui_help_draw(con);
@@ -440,11 +454,17 @@ resolve(struct console *con, const char *outcome)
 	status(con, 0, "conversation %lld %s", (long long)c->id, outcome);
 }
 
+static void prompt_line(struct console *con, const char *line);
+
 /* The reply line gave a line: send it through the guardrails. */
 static void
 on_line(void *arg, const char *line)
 {
 	struct console *con = arg;
+	if (con->prompt != PROMPT_NONE) {
+		prompt_line(con, line);
+		return;
+	}
 	struct desk_conv *c = console_selected(con);
 	char *cause = NULL;
 	cJSON *v = NULL;
@@ -509,6 +529,328 @@ open_packet(struct console *con)
 		return;
 	}
 	con->reader_scroll = 0;
+	dirty(con);
+}
+
+/* ---------------------------------------------------------------- prompts */
+
+/* Borrows the reply line for a prompt; the reply draft is kept for later. */
+static void
+prompt_start(struct console *con, enum console_prompt kind, const char *initial)
+{
+	free(con->saved_draft);
+	con->saved_draft = xstrdup(ui_input_line(con->input));
+	ui_input_clear(con->input);
+	if (initial != NULL)
+		ui_input_set_line(con->input, initial);
+	con->prompt = kind;
+	set_typing(con, 1);
+}
+
+/* Gives the reply line back, with the reply draft as it was. */
+static void
+prompt_end(struct console *con)
+{
+	con->prompt = PROMPT_NONE;
+	ui_input_clear(con->input);
+	if (con->saved_draft != NULL && *con->saved_draft != '\0')
+		ui_input_set_line(con->input, con->saved_draft);
+	free(con->saved_draft);
+	con->saved_draft = NULL;
+	set_typing(con, 0);
+}
+
+static void replay_start(struct console *con, const char *file);
+
+static void
+prompt_line(struct console *con, const char *line)
+{
+	enum console_prompt kind = con->prompt;
+	char *text = xstrdup(line);
+	str_trim(text);
+	prompt_end(con);
+	switch (kind) {
+	case PROMPT_MISSING:
+		if (*text != '\0' && con->reviewing != NULL) {
+			strv_add(&con->rv_missing, text);
+			status(con, 0, "missing information noted (%zu); s saves the review",
+			       con->rv_missing.n);
+		}
+		break;
+	case PROMPT_NOTE:
+		if (con->reviewing != NULL) {
+			free(con->rv_note);
+			con->rv_note = *text ? xstrdup(text) : NULL;
+			status(con, 0, *text ? "note set; s saves the review" : "note cleared");
+		}
+		break;
+	case PROMPT_REPLAY_FILE:
+		if (*text != '\0')
+			replay_start(con, text);
+		break;
+	case PROMPT_NONE:
+		break;
+	}
+	free(text);
+	dirty(con);
+}
+
+/* ----------------------------------------------------------------- review */
+
+static void
+review_reload(struct console *con)
+{
+	char *cause = NULL;
+	cJSON *list = NULL, *reviews = NULL;
+	if (store_handoff_list(con->st, &list, &cause) != 0 ||
+	    store_reviews(con->st, &reviews, &cause) != 0) {
+		status(con, 1, "review: %s", cause);
+		free(cause);
+		cJSON_Delete(list);
+		return;
+	}
+	cJSON_Delete(con->handoffs);
+	con->handoffs = list;
+	cJSON_Delete(con->reviews);
+	con->reviews = reviews;
+	int n = cJSON_GetArraySize(list);
+	if (con->review_sel >= n)
+		con->review_sel = n > 0 ? n - 1 : 0;
+}
+
+static void
+review_close(struct console *con)
+{
+	if (con->reviewing != NULL) {
+		review_packet_free(con->reviewing);
+		free(con->reviewing);
+		con->reviewing = NULL;
+	}
+	strv_free(&con->rv_missing);
+	strv_free(&con->rv_reasons);
+	free(con->rv_note);
+	con->rv_note = NULL;
+}
+
+static void
+open_review(struct console *con)
+{
+	review_close(con);
+	cJSON_Delete(con->packet);
+	con->packet = NULL;
+	review_reload(con);
+	con->screen = SCREEN_REVIEW;
+	dirty(con);
+}
+
+static void
+review_open_packet(struct console *con)
+{
+	const cJSON *row = cJSON_GetArrayItem(con->handoffs, con->review_sel);
+	char *cause = NULL;
+	if (row == NULL)
+		return;
+	int64_t id = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(row, "id"));
+	review_close(con);
+	struct review_packet *rp = xcalloc(1, sizeof *rp);
+	int rc = review_packet_load(con->st, id, rp, &cause);
+	if (rc != 0) {
+		status(con, 1, "handoff %lld: %s", (long long)id, rc < 0 ? cause : "gone");
+		free(cause);
+		free(rp);
+		return;
+	}
+	con->reviewing = rp;
+	con->review_scroll = 0;
+	con->rv_category = con->rv_reason = -1;
+	review_reasons(con->ag ? con->ag->policy : NULL, &con->rv_reasons);
+	status(con, 0, "c/e change the category and reason, m adds missing information, s saves");
+	dirty(con);
+}
+
+/* Steps the draft's category or reason by dir, starting from the AI's. */
+static void
+review_cycle(struct console *con, int reason, int dir)
+{
+	const struct review_packet *rp = con->reviewing;
+	if (!reason) {
+		int cur = con->rv_category >= 0 ? con->rv_category
+		          : rp->ai_category     ? names_find(category_names, rp->ai_category)
+		                                : -1;
+		if (cur < 0)
+			cur = dir > 0 ? -1 : 0;
+		con->rv_category = (cur + dir + CAT__N) % CAT__N;
+	} else {
+		/* The reasons, then "should not have escalated". */
+		int n = (int)con->rv_reasons.n + 1, cur = con->rv_reason;
+		if (cur < 0) {
+			cur = dir > 0 ? -1 : 0;
+			for (size_t i = 0; rp->ai_reason && i < con->rv_reasons.n; i++)
+				if (strcmp(con->rv_reasons.v[i], rp->ai_reason) == 0)
+					cur = (int)i;
+		}
+		con->rv_reason = (cur + dir + n) % n;
+	}
+	dirty(con);
+}
+
+static void
+review_save(struct console *con)
+{
+	const struct review_packet *rp = con->reviewing;
+	struct review_edit e = {0};
+	char *cause = NULL;
+	int64_t id;
+	e.category = con->rv_category >= 0 ? category_names[con->rv_category] : NULL;
+	if (con->rv_reason >= 0 && (size_t)con->rv_reason < con->rv_reasons.n)
+		e.reason = con->rv_reasons.v[con->rv_reason];
+	e.no_escalation = con->rv_reason >= 0 && (size_t)con->rv_reason == con->rv_reasons.n;
+	e.missing = con->rv_missing; /* borrowed */
+	e.note = con->rv_note;
+	cJSON *corr = review_correction(rp, &e);
+	if (store_review_add(con->st, rp->id, con->supervisor, corr, &id, &cause) != 0) {
+		status(con, 1, "review not saved: %s", cause);
+		free(cause);
+		cJSON_Delete(corr);
+		return;
+	}
+	const cJSON *w = cJSON_GetObjectItem(corr, "wrong");
+	status(con, 0, "review of handoff %lld saved: %s", (long long)rp->id,
+	       cJSON_GetArraySize(w) == 0 ? "the AI got it right" : "corrections recorded");
+	cJSON_Delete(corr);
+	review_close(con);
+	review_reload(con);
+	dirty(con);
+}
+
+static void open_metrics(struct console *con);
+static void open_replay(struct console *con);
+
+/* Keys every tool screen shares; returns 1 when k was one of them. */
+static int
+key_screens(struct console *con, int k)
+{
+	switch (k) {
+	case '?':
+	case KEY_F(1):
+		con->back = con->screen;
+		con->screen = SCREEN_HELP;
+		break;
+	case KEY_F(2):
+		open_handoffs(con);
+		break;
+	case KEY_F(3):
+		open_review(con);
+		break;
+	case KEY_F(4):
+		open_metrics(con);
+		break;
+	case KEY_F(5):
+		open_replay(con);
+		break;
+	case KEY_F(10):
+		con->stop = 1;
+		break;
+	default:
+		return 0;
+	}
+	dirty(con);
+	return 1;
+}
+
+static void
+key_review(struct console *con, int k)
+{
+	if (con->reviewing != NULL) {
+		switch (k) {
+		case 'c':
+			review_cycle(con, 0, 1);
+			break;
+		case 'C':
+			review_cycle(con, 0, -1);
+			break;
+		case 'e':
+			review_cycle(con, 1, 1);
+			break;
+		case 'E':
+			review_cycle(con, 1, -1);
+			break;
+		case 'm':
+			prompt_start(con, PROMPT_MISSING, NULL);
+			break;
+		case 'd':
+			if (con->rv_missing.n > 0) {
+				free(con->rv_missing.v[--con->rv_missing.n]);
+				con->rv_missing.v[con->rv_missing.n] = NULL;
+			}
+			break;
+		case 'n':
+			prompt_start(con, PROMPT_NOTE, con->rv_note);
+			break;
+		case 's':
+			review_save(con);
+			break;
+		case KEY_DOWN:
+		case 'j':
+			con->review_scroll++;
+			break;
+		case KEY_UP:
+		case 'k':
+			if (con->review_scroll > 0)
+				con->review_scroll--;
+			break;
+		case KEY_NPAGE:
+		case ' ':
+			con->review_scroll += LINES / 2;
+			break;
+		case KEY_PPAGE:
+			con->review_scroll =
+			    con->review_scroll > LINES / 2 ? con->review_scroll - LINES / 2 : 0;
+			break;
+		case 'q':
+		case 27:
+		case KEY_BACKSPACE:
+			review_close(con);
+			status(con, 0, "review not saved");
+			break;
+		default:
+			key_screens(con, k);
+		}
+		dirty(con);
+		return;
+	}
+	int n = cJSON_GetArraySize(con->handoffs);
+	switch (k) {
+	case KEY_DOWN:
+	case 'j':
+		if (con->review_sel + 1 < n)
+			con->review_sel++;
+		break;
+	case KEY_UP:
+	case 'k':
+		if (con->review_sel > 0)
+			con->review_sel--;
+		break;
+	case KEY_HOME:
+	case 'g':
+		con->review_sel = 0;
+		break;
+	case KEY_END:
+	case 'G':
+		con->review_sel = n > 0 ? n - 1 : 0;
+		break;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		review_open_packet(con);
+		break;
+	case 'q':
+	case 27:
+		con->screen = SCREEN_SUPERVISE;
+		break;
+	default:
+		key_screens(con, k);
+	}
 	dirty(con);
 }
 
@@ -607,6 +949,18 @@ key_supervise(struct console *con, int k)
 	case KEY_F(2):
 		open_handoffs(con);
 		break;
+	case 'v':
+	case KEY_F(3):
+		open_review(con);
+		break;
+	case 'm':
+	case KEY_F(4):
+		open_metrics(con);
+		break;
+	case 's':
+	case KEY_F(5):
+		open_replay(con);
+		break;
 	case '?':
 	case KEY_F(1):
 		con->back = con->screen;
@@ -680,9 +1034,398 @@ key_handoffs(struct console *con, int k)
 	case KEY_F(2):
 		con->screen = SCREEN_SUPERVISE;
 		break;
+	case KEY_F(3):
+		open_review(con);
+		break;
+	case KEY_F(4):
+		open_metrics(con);
+		break;
+	case KEY_F(5):
+		open_replay(con);
+		break;
 	case KEY_F(10):
 		con->stop = 1;
 		break;
+	}
+	dirty(con);
+}
+
+/* ---------------------------------------------------------------- metrics */
+
+/* The Metrics screen recomputes this often while it shows. */
+#define METRICS_MS 5000
+
+static void
+metrics_refresh(struct console *con)
+{
+	struct metrics_filter f = {0};
+	struct metrics_config cfg;
+	cJSON *report = NULL;
+	char *cause = NULL;
+	metrics_config_default(&cfg);
+	if (con->ag != NULL && con->ag->policy != NULL)
+		metrics_config_policy(&cfg, con->ag->policy);
+	cfg.today = con->opts->today;
+	if (metrics_report(con->st, &f, &cfg, &report, &cause) != 0) {
+		snprintf(con->metrics_error, sizeof con->metrics_error, "%s", cause);
+		free(cause);
+	} else {
+		cJSON_Delete(con->metrics);
+		con->metrics = report;
+		con->metrics_error[0] = '\0';
+	}
+	time_t t = time(NULL);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(con->metrics_at, sizeof con->metrics_at, "%H:%M:%S", &tm);
+	dirty(con);
+}
+
+static void
+metrics_tick(struct loop *l, void *arg)
+{
+	struct console *con = arg;
+	con->metrics_timer = 0;
+	if (con->screen != SCREEN_METRICS &&
+	    !(con->screen == SCREEN_HELP && con->back == SCREEN_METRICS))
+		return;
+	metrics_refresh(con);
+	con->metrics_timer = loop_timer_add(l, METRICS_MS, metrics_tick, con);
+}
+
+static void
+open_metrics(struct console *con)
+{
+	con->screen = SCREEN_METRICS;
+	metrics_refresh(con);
+	if (con->metrics_timer == 0)
+		con->metrics_timer = loop_timer_add(con->loop, METRICS_MS, metrics_tick, con);
+}
+
+static void
+key_metrics(struct console *con, int k)
+{
+	switch (k) {
+	case 'r':
+		metrics_refresh(con);
+		status(con, 0, "metrics recomputed");
+		break;
+	case KEY_DOWN:
+	case 'j':
+		con->metrics_scroll++;
+		break;
+	case KEY_UP:
+	case 'k':
+		if (con->metrics_scroll > 0)
+			con->metrics_scroll--;
+		break;
+	case KEY_NPAGE:
+	case ' ':
+		con->metrics_scroll += LINES / 2;
+		break;
+	case KEY_PPAGE:
+		con->metrics_scroll =
+		    con->metrics_scroll > LINES / 2 ? con->metrics_scroll - LINES / 2 : 0;
+		break;
+	case 'q':
+	case 27:
+		con->screen = SCREEN_SUPERVISE;
+		break;
+	default:
+		key_screens(con, k);
+	}
+	dirty(con);
+}
+
+/* ----------------------------------------------------------------- replay */
+
+/* How often a child that closed its stderr is looked for, until it is reaped. */
+#define REAP_MS 50
+
+static char *
+replay_path(const struct console *con, const char *name)
+{
+	return xasprintf("%s/%s", con->replay_dir, name);
+}
+
+/* Forgets the last run: kills a child still running, removes its files. */
+static void
+replay_reset(struct console *con)
+{
+	if (con->replay_fd >= 0) {
+		loop_watch(con->loop, con->replay_fd, 0, NULL, NULL);
+		close(con->replay_fd);
+		con->replay_fd = -1;
+	}
+	if (con->replay_timer != 0) {
+		loop_timer_del(con->loop, con->replay_timer);
+		con->replay_timer = 0;
+	}
+	if (con->replay_pid > 0) {
+		kill(-con->replay_pid, SIGKILL);
+		waitpid(con->replay_pid, NULL, 0);
+		con->replay_pid = -1;
+	}
+	if (con->replay_dir != NULL) {
+		static const char *const files[] = {"results.jsonl", "report.json"};
+		for (size_t i = 0; i < nitems(files); i++) {
+			char *f = replay_path(con, files[i]);
+			unlink(f);
+			free(f);
+		}
+		rmdir(con->replay_dir);
+		free(con->replay_dir);
+		con->replay_dir = NULL;
+	}
+	cJSON_Delete(con->replay_report);
+	con->replay_report = NULL;
+	buf_reset(&con->replay_in);
+	con->replay_error[0] = '\0';
+	con->replay_done = con->replay_total = con->replay_bad = 0;
+	con->replay_scroll = 0;
+}
+
+/* The child is gone: its exit status says how the run went. */
+static void
+replay_finished(struct console *con, int wstatus)
+{
+	con->replay_pid = -1;
+	if (con->replay_state == REPLAY_CANCELLED) {
+		status(con, 0, "replay cancelled");
+		return;
+	}
+	int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+	char *path = replay_path(con, "report.json"), *cause = NULL;
+	char *text = file_read(path, 64u << 20, NULL, &cause);
+	free(path);
+	cJSON *report = text ? cJSON_Parse(text) : NULL;
+	free(text);
+	/* Bad lines make the exit status 65, after a report of the good ones. */
+	if (!cJSON_IsObject(report) || (code != 0 && code != 65)) {
+		cJSON_Delete(report);
+		con->replay_state = REPLAY_FAILED;
+		if (con->replay_error[0] == '\0')
+			snprintf(con->replay_error, sizeof con->replay_error, "%s",
+			         cause ? cause : "the replay stopped without a report");
+		free(cause);
+		if (code >= 0)
+			status(con, 1, "replay failed (exit status %d)", code);
+		else
+			status(con, 1, "replay failed (signal %d)",
+			       WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0);
+		return;
+	}
+	free(cause);
+	con->replay_report = report;
+	con->replay_state = REPLAY_DONE;
+	status(con, 0, "replay finished: %ld tickets, %ld bad lines", con->replay_done,
+	       con->replay_bad);
+}
+
+static void
+replay_reap(struct loop *l, void *arg)
+{
+	struct console *con = arg;
+	int ws;
+	con->replay_timer = 0;
+	pid_t r = waitpid(con->replay_pid, &ws, WNOHANG);
+	if (r == con->replay_pid || (r < 0 && errno == ECHILD))
+		replay_finished(con, r == con->replay_pid ? ws : 0x7f00);
+	else
+		con->replay_timer = loop_timer_add(l, REAP_MS, replay_reap, con);
+	dirty(con);
+}
+
+/* One line of the child's stderr: progress, or a message worth showing. */
+static void
+replay_line(struct console *con, char *line)
+{
+	cJSON *j = cJSON_Parse(line);
+	const cJSON *done = cJSON_GetObjectItemCaseSensitive(j, "done");
+	if (cJSON_IsNumber(done)) {
+		con->replay_done = (long)done->valuedouble;
+		con->replay_total =
+		    (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "total"));
+		con->replay_bad =
+		    (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "bad"));
+	} else if (*line != '\0') {
+		snprintf(con->replay_error, sizeof con->replay_error, "%s", line);
+	}
+	cJSON_Delete(j);
+}
+
+static void
+on_replay_err(struct loop *l, int fd, int ready, void *arg)
+{
+	struct console *con = arg;
+	char chunk[4096];
+	ssize_t n;
+	while ((n = read(fd, chunk, sizeof chunk)) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if (chunk[i] != '\n') {
+				/* A line past the buffer's maximum is cut; progress lines are
+				 * short. */
+				buf_addc(&con->replay_in, chunk[i]);
+				continue;
+			}
+			buf_addc(&con->replay_in, '\0');
+			replay_line(con, con->replay_in.data);
+			buf_reset(&con->replay_in);
+		}
+		dirty(con);
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	/* The end of its stderr: the child has exited, or is about to. */
+	loop_watch(l, fd, 0, NULL, NULL);
+	close(fd);
+	con->replay_fd = -1;
+	replay_reap(l, con);
+}
+
+static void
+replay_start(struct console *con, const char *file)
+{
+	if (con->replay_state == REPLAY_RUNNING) {
+		status(con, 1, "a replay is running: c cancels it");
+		return;
+	}
+	replay_reset(con);
+	free(con->replay_file);
+	con->replay_file = xstrdup(file);
+	if (access(file, R_OK) != 0) {
+		con->replay_state = REPLAY_FAILED;
+		snprintf(con->replay_error, sizeof con->replay_error, "%s: %s", file,
+		         strerror(errno));
+		status(con, 1, "cannot read %s", file);
+		return;
+	}
+	const char *tmp = getenv("TMPDIR");
+	char *dir = xasprintf("%s/frontline-replay-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	int errp[2] = {-1, -1};
+	if (mkdtemp(dir) == NULL || pipe2(errp, O_CLOEXEC) != 0) {
+		con->replay_state = REPLAY_FAILED;
+		snprintf(con->replay_error, sizeof con->replay_error, "%s", strerror(errno));
+		status(con, 1, "replay not started: %s", strerror(errno));
+		if (errp[0] < 0)
+			rmdir(dir);
+		free(dir);
+		return;
+	}
+	con->replay_dir = dir;
+	char *out = replay_path(con, "results.jsonl"), *report = replay_path(con, "report.json");
+	struct strv argv = {0};
+	strv_add(&argv, "frontline");
+	for (char *const *a = con->opts->replay_args; a && *a; a++)
+		strv_add(&argv, *a);
+	static const char *const tail[] = {"replay", "--progress=json", "--json", "--out"};
+	for (size_t i = 0; i < nitems(tail); i++)
+		strv_add(&argv, tail[i]);
+	strv_add(&argv, out);
+	strv_add(&argv, file);
+	strv_take(&argv, NULL); /* argv's end */
+	argv.n--;
+
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* The child: its own process group, so that a cancel reaches what it runs. */
+		setpgid(0, 0);
+		int in = open("/dev/null", O_RDONLY),
+		    rep = open(report, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (in < 0 || rep < 0 || dup2(in, STDIN_FILENO) < 0 ||
+		    dup2(rep, STDOUT_FILENO) < 0 || dup2(errp[1], STDERR_FILENO) < 0)
+			_exit(71);
+		static const int sigs[] = {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGWINCH};
+		for (size_t i = 0; i < nitems(sigs); i++)
+			signal(sigs[i], SIG_DFL);
+		execv("/proc/self/exe", argv.v);
+		dprintf(STDERR_FILENO, "cannot run /proc/self/exe: %s\n", strerror(errno));
+		_exit(127);
+	}
+	int saved = errno;
+	close(errp[1]);
+	free(out);
+	free(report);
+	strv_free(&argv);
+	if (pid < 0) {
+		close(errp[0]);
+		con->replay_state = REPLAY_FAILED;
+		snprintf(con->replay_error, sizeof con->replay_error, "fork: %s", strerror(saved));
+		status(con, 1, "replay not started: %s", strerror(saved));
+		return;
+	}
+	setpgid(pid, pid); /* as the child does: whichever runs first */
+	fcntl(errp[0], F_SETFL, fcntl(errp[0], F_GETFL) | O_NONBLOCK);
+	con->replay_pid = pid;
+	con->replay_fd = errp[0];
+	con->replay_state = REPLAY_RUNNING;
+	loop_watch(con->loop, errp[0], LOOP_READ, on_replay_err, con);
+	status(con, 0, "replaying %s", file);
+	dirty(con);
+}
+
+static void
+replay_cancel(struct console *con)
+{
+	if (con->replay_state != REPLAY_RUNNING || con->replay_pid <= 0)
+		return;
+	kill(-con->replay_pid, SIGTERM);
+	con->replay_state = REPLAY_CANCELLED;
+	status(con, 0, "cancelling the replay");
+}
+
+static void
+open_replay(struct console *con)
+{
+	if (con->replay_file == NULL && con->opts->datadir != NULL)
+		con->replay_file = xasprintf("%s/data/tickets/demo.jsonl", con->opts->datadir);
+	con->screen = SCREEN_REPLAY;
+	dirty(con);
+}
+
+static void
+key_replay(struct console *con, int k)
+{
+	switch (k) {
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+	case 'r':
+		if (con->replay_file != NULL)
+			replay_start(con, con->replay_file);
+		break;
+	case 'f':
+		if (con->replay_state == REPLAY_RUNNING)
+			status(con, 1, "a replay is running: c cancels it");
+		else
+			prompt_start(con, PROMPT_REPLAY_FILE, con->replay_file);
+		break;
+	case 'c':
+		replay_cancel(con);
+		break;
+	case KEY_DOWN:
+	case 'j':
+		con->replay_scroll++;
+		break;
+	case KEY_UP:
+	case 'k':
+		if (con->replay_scroll > 0)
+			con->replay_scroll--;
+		break;
+	case KEY_NPAGE:
+	case ' ':
+		con->replay_scroll += LINES / 2;
+		break;
+	case KEY_PPAGE:
+		con->replay_scroll =
+		    con->replay_scroll > LINES / 2 ? con->replay_scroll - LINES / 2 : 0;
+		break;
+	case 'q':
+	case 27:
+		con->screen = SCREEN_SUPERVISE;
+		break;
+	default:
+		key_screens(con, k);
 	}
 	dirty(con);
 }
@@ -699,6 +1442,15 @@ key(struct console *con, int k)
 		break;
 	case SCREEN_HANDOFFS:
 		key_handoffs(con, k);
+		break;
+	case SCREEN_REVIEW:
+		key_review(con, k);
+		break;
+	case SCREEN_METRICS:
+		key_metrics(con, k);
+		break;
+	case SCREEN_REPLAY:
+		key_replay(con, k);
 		break;
 	case SCREEN_HELP:
 		con->screen = con->back;
@@ -730,6 +1482,11 @@ on_tty(struct loop *l, int fd, int ready, void *arg)
 		dirty(con);
 	goto done;
 cancel:
+	if (con->prompt != PROMPT_NONE) {
+		prompt_end(con);
+		status(con, 0, "cancelled");
+		goto done;
+	}
 	set_typing(con, 0);
 	status(con, 0, "reply line left, draft kept (Enter: back to it, b: hand back, r: close)");
 done:
@@ -795,6 +1552,10 @@ console_run(struct loop *l, const struct agents *ag, struct store *st, const str
 	con.supervisor = o->supervisor;
 	con.policy_version = o->policy_version;
 	con.opts = o;
+	con.ag = ag;
+	con.replay_pid = -1;
+	con.replay_fd = -1;
+	buf_init(&con.replay_in, 4096);
 	const struct desk_hooks dh = {on_deliver, on_handler, on_changed, &con};
 
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
@@ -929,6 +1690,13 @@ out:
 	if (con.listener)
 		listener_close(con.listener);
 	clear_held(&con);
+	replay_reset(&con);
+	review_close(&con);
+	cJSON_Delete(con.reviews);
+	cJSON_Delete(con.metrics);
+	buf_free(&con.replay_in);
+	free(con.replay_file);
+	free(con.saved_draft);
 	cJSON_Delete(con.handoffs);
 	cJSON_Delete(con.packet);
 	desk_close(con.desk);

@@ -3,11 +3,13 @@
 #define FL_CONSOLE_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <cjson/cJSON.h>
 
 #include "desk.h"
 #include "loop.h"
+#include "ui-layout.h"
 #include "ui-theme.h"
 #include "util.h"
 
@@ -16,7 +18,21 @@ struct demo_sim;
 struct ui_input;
 struct rollout_live;
 
-enum console_screen { SCREEN_SUPERVISE, SCREEN_HANDOFFS, SCREEN_HELP };
+enum console_screen {
+	SCREEN_SUPERVISE,
+	SCREEN_HANDOFFS,
+	SCREEN_REVIEW,  /* trainer review of handoff packets */
+	SCREEN_METRICS, /* the measurement framework */
+	SCREEN_REPLAY,  /* an operator's shadow replay */
+	SCREEN_HELP
+};
+
+/* What the reply line is typing into, when it is not a reply. */
+enum console_prompt { PROMPT_NONE, PROMPT_MISSING, PROMPT_NOTE, PROMPT_REPLAY_FILE };
+
+enum replay_state { REPLAY_IDLE, REPLAY_RUNNING, REPLAY_DONE, REPLAY_FAILED, REPLAY_CANCELLED };
+
+struct review_packet;
 
 /*
  * What the screens draw from. The desk holds the conversations; this is
@@ -54,6 +70,42 @@ struct console {
 	cJSON *packet; /* the packet read, or NULL for the list */
 	int reader_scroll;
 
+	/* Review screen */
+	const struct agents *ag; /* the reasons a handoff can give come from its policy */
+	cJSON *reviews;          /* store_reviews, read when the list shows */
+	int review_sel;
+	struct review_packet *reviewing; /* the packet under review, or NULL for the list */
+	int review_scroll;
+	int rv_category;        /* index in category_names; -1: the AI's */
+	int rv_reason;          /* index in rv_reasons; rv_reasons.n: no escalation; -1: the AI's */
+	struct strv rv_reasons; /* every reason under the policy */
+	struct strv rv_missing;
+	char *rv_note;
+
+	/* The reply line borrowed for a prompt; the reply draft waits in saved_draft. */
+	enum console_prompt prompt;
+	char *saved_draft;
+
+	/* Metrics screen */
+	cJSON *metrics; /* metrics_report, refreshed on a key and every few seconds */
+	char metrics_error[256];
+	char metrics_at[64];
+	uint64_t metrics_timer;
+	int metrics_scroll;
+
+	/* Replay screen: a child `frontline replay`, read through its stderr */
+	char *replay_file;
+	enum replay_state replay_state;
+	pid_t replay_pid;
+	int replay_fd;        /* its stderr: progress lines */
+	struct buf replay_in; /* a progress line not yet complete */
+	long replay_done, replay_total, replay_bad;
+	char *replay_dir; /* temporary: the per-ticket results and the report */
+	cJSON *replay_report;
+	char replay_error[256];
+	uint64_t replay_timer;
+	int replay_scroll;
+
 	int dirty;
 	uint64_t redraw_timer;
 	int stop;
@@ -74,7 +126,12 @@ struct console_opts {
 	/* Called every few seconds: the reloaded policy when its file changed, else NULL. */
 	const struct policy *(*policy_poll)(void *arg);
 	void *policy_arg;
-	long exit_after_ms;           /* > 0: quit by itself after that long (benchmarks) */
+	long exit_after_ms;  /* > 0: quit by itself after that long (benchmarks) */
+	const char *datadir; /* where data/tickets/demo.jsonl is */
+	/* Global options a child `frontline replay` gets (--policy, --kb, --db, ...); NULL-ended.
+	 */
+	char *const *replay_args;
+	const char *today;            /* YYYY-MM-DD, for the metrics */
 	struct rollout_live *rollout; /* the rollout in force for new conversations, or NULL */
 };
 
@@ -94,5 +151,19 @@ struct desk_conv *console_selected(struct console *);
 void ui_supervise_draw(struct console *);
 void ui_handoffs_draw(struct console *);
 void ui_help_draw(struct console *);
+void ui_review_draw(struct console *);
+void ui_metrics_draw(struct console *);
+void ui_replay_draw(struct console *);
+
+/*
+ * The frame the full-screen tools share: title bar, footer keys ({key,
+ * label} pairs ending with a NULL key), and on the row above the footer the
+ * prompt being typed or the status. Returns the body between them, or a
+ * zeroed rect when the terminal is too small (the frame then says so).
+ */
+struct ui_key {
+	const char *key, *label;
+};
+struct rect ui_tool_frame(struct console *, const char *title, const struct ui_key *keys);
 
 #endif

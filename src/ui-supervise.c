@@ -419,8 +419,9 @@ draw_footer(struct console *con, const struct desk_conv *c, struct rect r)
 {
 	static const struct {
 		const char *key, *label;
-	} ai[] = {{"F1", "Help"},  {"F2", "Handoffs"}, {"Enter", "Take over"},
-	          {"p", "Packet"}, {"r", "Resolve"},   {"F10", "Quit"}},
+	} ai[] = {{"F1", "Help"},    {"F2", "Handoffs"}, {"Enter", "Take over"},
+	          {"p", "Packet"},   {"r", "Resolve"},   {"F3", "Review"},
+	          {"F4", "Metrics"}, {"F5", "Replay"},   {"F10", "Quit"}},
 	  mine[] = {{"Enter", "Reply"}, {"Esc", "Leave line"}, {"b", "Back to AI"},
 	            {"r", "Resolve"},   {"p", "Packet"},       {"F10", "Quit"}};
 	int is_mine =

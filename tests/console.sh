@@ -178,6 +178,86 @@ check again 'DONE.*Dana Reyes' "the conversation is resolved"
 tm send-keys -t again q
 check again 'console-exited-0' "quits again" 10
 
+# --- trainer review, metrics and shadow replay screens ------------------------
+start tools 150x40 "$FRONTLINE" --db "$T/live.db" console --name sam --no-listen
+wait_for tools 'Queue' 10
+tm send-keys -t tools F3
+check tools 'trainer review' "F3 opens the Review screen"
+check tools '\[ \] #1 .*customer-requested-human' "the packet is listed unreviewed"
+tm send-keys -t tools Enter
+check tools 'AI decided: .*reason customer-requested-human' "Enter shows what the AI decided"
+check tools 'Customer: I want to talk to a real person' "the packet comes with its transcript"
+tm send-keys -t tools c
+tm send-keys -t tools e
+check tools 'Correction: .*reason (legal-language-detected|enterprise-billing-policy)' "c and e change the correction"
+tm send-keys -t tools m
+check tools 'missing from the packet>' "m asks for the missing information"
+tm send-keys -t tools -l 'the order number'
+tm send-keys -t tools Enter
+check tools 'Missing: +the order number' "the missing information is part of the draft"
+tm send-keys -t tools s
+check tools '\[x\] #1 .*reviewed: category, reason, missing-information' "s saves the review and the list marks it"
+if "$FRONTLINE" --db "$T/live.db" handoff review --list | grep -Eq '^ +1 +reviewed +C-1001 .*wrong: category, reason, missing-information'; then
+	ok "the console's review is in the store"
+else
+	not_ok "the console's review is not in the store"
+fi
+
+tm send-keys -t tools F5
+check tools 'shadow replay' "F5 opens the Replay screen"
+check tools 'Tickets: .*data/tickets/demo.jsonl' "the demo ticket set is the default"
+tm send-keys -t tools f
+check tools 'tickets file>' "f asks for another ticket file"
+tm send-keys -t tools C-u
+tm send-keys -t tools -l "$top_srcdir/tests/data/console-replay.jsonl"
+tm send-keys -t tools Enter
+check tools 'Report: 6 tickets, 1 bad lines' "the replay of a small fixture finishes with its report" 60
+check tools 'agent would escalate' "the report shows the escalation confusion matrix"
+check tools 'precision [0-9.]+ +recall [0-9.]+' "the report shows precision and recall"
+check tools 'Escalation threshold sweep' "the report shows the threshold sweep"
+tm send-keys -t tools j
+tm send-keys -t tools j
+
+tm send-keys -t tools F4
+check tools 'frontline  metrics' "F4 opens the Metrics screen"
+check tools 'human +█+ +[0-9.]+ +\([0-9]+ ratings' "the metrics show CSAT by path as a bar"
+check tools 'Escalation rate by category' "the metrics show escalation rates by category"
+check tools 'sessions +[▁▂▃▄▅▆▇█]' "the metrics show the daily series as sparklines"
+for size in 80x24 200x60; do
+	tm resize-window -t tools -x "${size%x*}" -y "${size#*x}"
+	sleep 0.3
+	check tools 'frontline  metrics' "the Metrics screen at $size"
+done
+tm resize-window -t tools -x 30 -y 8
+check tools 'too small' "the Metrics screen says when the terminal is too small"
+tm resize-window -t tools -x 150 -y 40
+
+# A replay that cannot finish (its file is a FIFO nobody writes) is cancelled.
+mkfifo "$T/never.jsonl"
+tm send-keys -t tools F5
+tm send-keys -t tools f
+tm send-keys -t tools C-u
+tm send-keys -t tools -l "$T/never.jsonl"
+tm send-keys -t tools Enter
+check tools 'replaying: c cancels' "a replay runs in the background"
+tm resize-window -t tools -x 90 -y 30
+check tools 'replaying: c cancels' "the Replay screen resizes while it runs"
+tm send-keys -t tools c
+check tools 'cancelled after' "c cancels the replay"
+check tools 'replay cancelled' "the status says so"
+if pgrep -f "replay --progress=json --json --out .* $T/never.jsonl" >/dev/null; then
+	not_ok "the cancelled replay is still running"
+else
+	ok "the cancelled replay is gone"
+fi
+tm send-keys -t tools F3
+check tools 'trainer review' "F3 again: the Review screen"
+tm resize-window -t tools -x 80 -y 24
+check tools '\[x\] #1' "the Review screen at 80x24"
+tm send-keys -t tools q
+tm send-keys -t tools q
+check tools 'console-exited-0' "quits from the tool screens" 10
+
 # SIGTERM restores the terminal and exits.
 start term 120x30 "$FRONTLINE" --db "$T/term.db" console --no-listen
 wait_for term 'Queue' 10
