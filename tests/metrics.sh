@@ -21,7 +21,9 @@ trap 'exit 130' INT TERM
 mkdir "$T/home" "$T/state" "$T/config"
 HOME=$T/home XDG_STATE_HOME=$T/state XDG_CONFIG_HOME=$T/config FRONTLINE_TODAY=2026-11-24
 export HOME XDG_STATE_HOME XDG_CONFIG_HOME FRONTLINE_TODAY
-unset FRONTLINE_DATADIR
+# The lexicons and rules of the triage engine: the source tree (builds may be out of tree).
+FRONTLINE_DATADIR=$top_srcdir
+export FRONTLINE_DATADIR
 LC_ALL=C
 export LC_ALL
 if command -v python3 >/dev/null 2>&1; then have_python=1; else have_python=0; fi

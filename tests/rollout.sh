@@ -10,6 +10,7 @@
 : "${top_srcdir:=$(dirname "$0")/..}"
 : "${FRONTLINE:=${top_builddir:-.}/frontline}"
 : "${FRONTLINE_MODEL:=${top_builddir:-.}/triage.model}"
+export FRONTLINE_MODEL
 
 POLICY=$top_srcdir/policies/support-agent-policy.yaml
 KB=$top_srcdir/kb
@@ -31,7 +32,9 @@ mkdir "$T/home" "$T/cache" "$T/state" "$T/config"
 HOME=$T/home XDG_CACHE_HOME=$T/cache XDG_STATE_HOME=$T/state XDG_CONFIG_HOME=$T/config
 FRONTLINE_TODAY=2026-11-24
 export HOME XDG_CACHE_HOME XDG_STATE_HOME XDG_CONFIG_HOME FRONTLINE_TODAY
-unset FRONTLINE_DATADIR
+# The lexicons and rules of the triage engine: the source tree (builds may be out of tree).
+FRONTLINE_DATADIR=$top_srcdir
+export FRONTLINE_DATADIR
 LC_ALL=C
 export LC_ALL
 

@@ -15,6 +15,8 @@
 
 : "${top_srcdir:=$(dirname "$0")/..}"
 : "${FRONTLINE:=${top_builddir:-.}/frontline}"
+: "${FRONTLINE_MODEL:=${top_builddir:-.}/triage.model}"
+export FRONTLINE_MODEL
 
 if ! command -v python3 >/dev/null 2>&1; then
 	echo "tickets.sh: python3 not found (apt-get install python3): skipped"
@@ -35,6 +37,8 @@ HOME=$T/home XDG_STATE_HOME=$T/state XDG_CONFIG_HOME=$T/config XDG_CACHE_HOME=$T
 FRONTLINE_TODAY=2026-11-24
 LC_ALL=C
 export HOME XDG_STATE_HOME XDG_CONFIG_HOME XDG_CACHE_HOME FRONTLINE_TODAY LC_ALL
+FRONTLINE_DATADIR=$top_srcdir
+export FRONTLINE_DATADIR
 
 passed=0 failed=0
 ok() {
