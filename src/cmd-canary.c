@@ -246,6 +246,7 @@ compare(struct ctx *ctx, struct store *st, const struct policy *p, const cJSON *
 {
 	struct metrics_config mc;
 	metrics_config_default(&mc);
+	metrics_config_policy(&mc, p);
 	char today[16];
 	date_format(ctx->today, today);
 	mc.today = today;

@@ -167,23 +167,53 @@ print_json(const cJSON *j)
 /* ------------------------------------------------------------- gate */
 
 /*
- * The gate of stage i from the store's metrics: the AI arm's live
- * sessions since the stage began against the human arm's over the same
- * time. In a stage with no AI share (shadow) the AI side is the shadow
- * replays (the newest run of each source). NULL with a message printed.
+ * The gate out of a stage with no AI traffic (shadow): the newest shadow
+ * replay, for the agent version in force. NULL with a message printed.
+ */
+static cJSON *
+shadow_gate_eval(struct ctx *ctx, struct store *st, const struct policy *p, size_t i)
+{
+	struct agents ag = {0};
+	struct tool_backend tb = {0};
+	cJSON *run = NULL;
+	char *cause = NULL, version[13];
+	if (ctx_agents(ctx, NULL, &ag, &tb) != EX_OK) {
+		ctx_agents_free(&ag, &tb);
+		return NULL;
+	}
+	agents_version(&ag, version);
+	ctx_agents_free(&ag, &tb);
+	if (store_replay_run(st, 0, &run, &cause) != 0) {
+		fl_warnx("store: %s", cause);
+		free(cause);
+		return NULL;
+	}
+	const cJSON *report = cJSON_GetObjectItem(run, "report");
+	cJSON *v =
+	    rollout_shadow_gate(&p->rollout, i, cJSON_IsObject(report) ? report : NULL, version);
+	if (run != NULL)
+		cJSON_AddItemToObject(v, "replay", run);
+	return v;
+}
+
+/*
+ * The gate of stage i: out of shadow, the newest shadow replay against
+ * the humans' labels; out of a live stage, the store's metrics -- the AI
+ * arm's live sessions since the stage began against the human arm's over
+ * the same time. NULL with a message printed.
  */
 static cJSON *
 gate_eval(struct ctx *ctx, struct store *st, const struct policy *p, size_t i, const char *since)
 {
+	if (p->rollout.stages[i].share == 0)
+		return shadow_gate_eval(ctx, st, p, i);
 	struct metrics_config mc;
 	metrics_config_default(&mc);
+	metrics_config_policy(&mc, p);
 	char today[16];
 	date_format(ctx->today, today);
 	mc.today = today;
-	int shadow = p->rollout.stages[i].share == 0;
-	struct metrics_filter ai = {.since = shadow ? NULL : since,
-	                            .source = shadow ? "replay" : "live",
-	                            .arm = shadow ? NULL : "ai"};
+	struct metrics_filter ai = {.since = since, .source = "live", .arm = "ai"};
 	struct metrics_filter human = {.since = since, .source = "live", .arm = "human"};
 	cJSON *ra = NULL, *rh = NULL;
 	char *cause = NULL;

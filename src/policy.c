@@ -138,7 +138,15 @@ static const struct ykey k_range[] = {
     {0},
 };
 static const struct ykey k_range_map = {.type = Y_MAP, .sub = k_range};
+static const struct ykey k_shadow_gate[] = {
+    {.name = "min_tickets", .type = Y_INT, .min = 1, .max = 10000000},
+    {.name = "triage_accuracy", .type = Y_NUM, .min = 0, .max = 1},
+    {.name = "escalation_agreement", .type = Y_NUM, .min = 0, .max = 1},
+    {.name = "escalation_recall", .type = Y_NUM, .min = 0, .max = 1},
+    {0},
+};
 static const struct ykey k_gate[] = {
+    {.name = "shadow", .type = Y_MAP, .sub = k_shadow_gate},
     {.name = "csat_margin", .type = Y_NUM, .min = 0, .max = 4},
     {.name = "min_sessions", .type = Y_INT, .min = 1, .max = 1000000},
     {.name = "min_csat_responses", .type = Y_INT, .min = 1, .max = 1000000},
@@ -524,6 +532,11 @@ load_rollout(struct policy *p, struct ydoc *y, yaml_node_t *ro, struct diag *d)
 	r->csat_margin = ydoc_num_or(y, g, "csat_margin", 0);
 	r->min_sessions = (int)ydoc_int_or(y, g, "min_sessions", 30);
 	r->min_csat_responses = (int)ydoc_int_or(y, g, "min_csat_responses", 10);
+	yaml_node_t *sg = ydoc_get(y, g, "shadow");
+	r->shadow.min_tickets = (int)ydoc_int_or(y, sg, "min_tickets", 50);
+	r->shadow.triage_accuracy = ydoc_num_or(y, sg, "triage_accuracy", 0.8);
+	r->shadow.escalation_agreement = ydoc_num_or(y, sg, "escalation_agreement", 0.8);
+	r->shadow.escalation_recall = ydoc_num_or(y, sg, "escalation_recall", 0.9);
 	yaml_node_t *er = ydoc_get(y, g, "escalation_rate");
 	yaml_node_t *dn = ydoc_get(y, er, "default");
 	struct rate_range dr = {ydoc_num_or(y, dn, "min", 0), ydoc_num_or(y, dn, "max", 0.35)};

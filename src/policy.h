@@ -96,6 +96,14 @@ struct rollout_policy {
 	int min_sessions;       /* sessions each arm needs before the gate can pass */
 	int min_csat_responses; /* CSAT responses each arm needs */
 	struct rate_range escalation[CAT__N];
+	/* Leaving shadow: the newest shadow replay against the humans' labels. */
+	struct {
+		int min_tickets;
+		double triage_accuracy; /* the agent's category matches the label */
+		double
+		    escalation_agreement; /* the agent escalates when, and only when, humans did */
+		double escalation_recall; /* share of the humans' escalations the agent caught */
+	} shadow;
 };
 
 /* canary: a candidate version's share and what promoting it takes. */

@@ -225,6 +225,58 @@ rollout_gate(const struct rollout_policy *r, size_t stage, const cJSON *ai, cons
 	return v;
 }
 
+/* A replay report's figure at section.key against a floor; *what in words. */
+static void
+check_floor(cJSON *v, const cJSON *replay, const char *section, const char *key, const char *what,
+            double floor)
+{
+	const cJSON *sec = cJSON_GetObjectItem(replay, section);
+	double x = num(sec, key, NAN);
+	int n = (int)num(sec, "labelled", 0);
+	if (isnan(x)) {
+		check(v, key, 0, "shadow %s: unknown (%d labelled tickets)", what, n);
+		return;
+	}
+	int ok = x >= floor - 1e-9;
+	check(v, key, ok, "shadow %s: %.1f%% over %d labelled tickets, %s %.1f%%", what, x * 100, n,
+	      ok ? "at least" : "below", floor * 100);
+}
+
+cJSON *
+rollout_shadow_gate(const struct rollout_policy *r, size_t stage, const cJSON *replay,
+                    const char *version)
+{
+	cJSON *v = verdict_new();
+	const struct rollout_stage *s = stage < r->nstages ? &r->stages[stage] : NULL;
+	cJSON_AddStringToObject(v, "stage", s ? s->name : "");
+	if (replay == NULL) {
+		check(v, "replay", 0,
+		      "no shadow replay in the store: run frontline replay TICKETS.jsonl first");
+		return v;
+	}
+	const char *rv = cJSON_GetStringValue(cJSON_GetObjectItem(replay, "version"));
+	int same = rv != NULL && version != NULL && strcmp(rv, version) == 0;
+	if (same)
+		check(v, "version", 1,
+		      "the newest shadow replay ran the agent version in force, %s", rv);
+	else
+		check(
+		    v, "version", 0,
+		    "the newest shadow replay ran agent version %s, not %s, the version in force: "
+		    "replay again",
+		    rv ? rv : "(unknown)", version ? version : "(unknown)");
+	int n = (int)num(replay, "tickets", 0);
+	check(v, "sessions", n >= r->shadow.min_tickets,
+	      "shadow replay: %d ticket%s, the gate needs %d", n, n == 1 ? "" : "s",
+	      r->shadow.min_tickets);
+	check_floor(v, replay, "triage", "accuracy", "triage accuracy", r->shadow.triage_accuracy);
+	check_floor(v, replay, "escalation", "agreement", "escalation agreement",
+	            r->shadow.escalation_agreement);
+	check_floor(v, replay, "escalation", "recall",
+	            "escalation recall (humans' escalations caught)", r->shadow.escalation_recall);
+	return v;
+}
+
 /* The violation kinds a report counts, as an object {kind:N}. */
 static const cJSON *
 violations(const cJSON *report)

@@ -66,6 +66,16 @@ cJSON *rollout_gate(const struct rollout_policy *r, size_t stage, const cJSON *a
                     const cJSON *human);
 
 /*
+ * The gate out of a stage with no AI traffic (shadow): the report of the
+ * newest shadow replay (frontline replay --json's object; NULL when there
+ * is none) against the policy's gate.shadow thresholds, for the agent
+ * version in force (version; a replay of another version fails). Returns
+ * the same shape as rollout_gate; caller frees.
+ */
+cJSON *rollout_shadow_gate(const struct rollout_policy *r, size_t stage, const cJSON *replay,
+                           const char *version);
+
+/*
  * The canary's comparison: the candidate's report against the current
  * version's over the same window, hours after it started. Checks the
  * window, the sessions, CSAT, escalation rate and new violation kinds.

@@ -368,6 +368,47 @@ START_TEST(gate_refuses_csat_below_parity)
 }
 END_TEST
 
+START_TEST(shadow_gate_reads_the_replay)
+{
+	struct policy *p = load_text_ok(BASE);
+	ck_assert_int_eq(p->rollout.shadow.min_tickets, 50);
+	ck_assert(fabs(p->rollout.shadow.escalation_recall - 0.9) < 1e-9);
+
+	cJSON *v = rollout_shadow_gate(&p->rollout, 0, NULL, "abc");
+	ck_assert(!passed(v));
+	ck_assert(has_reason(v, "no shadow replay in the store"));
+	cJSON_Delete(v);
+
+	/* 60 tickets; accuracy 0.85; agreement 0.82; recall 0.7 (7 of 10). */
+	cJSON *r = cJSON_Parse("{\"tickets\":60,\"version\":\"abc\","
+	                       "\"triage\":{\"labelled\":60,\"accuracy\":0.85},"
+	                       "\"escalation\":{\"labelled\":60,\"agreement\":0.82,"
+	                       "\"recall\":0.7}}");
+	v = rollout_shadow_gate(&p->rollout, 0, r, "abc");
+	char *s = cJSON_Print(v);
+	ck_assert_msg(!passed(v), "%s", s);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(v, "reasons")), 1);
+	ck_assert_msg(has_reason(v, "escalation recall (humans' escalations caught): 70.0% over "
+	                            "60 labelled tickets, below 90.0%"),
+	              "%s", s);
+	free(s);
+	cJSON_Delete(v);
+
+	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(r, "escalation"), "recall",
+	                          cJSON_CreateNumber(0.95));
+	v = rollout_shadow_gate(&p->rollout, 0, r, "abc");
+	ck_assert(passed(v));
+	cJSON_Delete(v);
+	/* The same figures from another version do not count. */
+	v = rollout_shadow_gate(&p->rollout, 0, r, "def");
+	ck_assert(!passed(v));
+	ck_assert(has_reason(v, "ran agent version abc, not def"));
+	cJSON_Delete(v);
+	cJSON_Delete(r);
+	policy_free(p);
+}
+END_TEST
+
 START_TEST(canary_comparison)
 {
 	struct policy *p = load_text_ok(BASE);
@@ -428,6 +469,7 @@ main(void)
 	tcase_add_test(tc, gate_passes_on_good_metrics);
 	tcase_add_test(tc, gate_refuses_with_every_reason);
 	tcase_add_test(tc, gate_refuses_csat_below_parity);
+	tcase_add_test(tc, shadow_gate_reads_the_replay);
 	tcase_add_test(tc, canary_comparison);
 	suite_add_tcase(s, tc);
 	return run_suite(s);

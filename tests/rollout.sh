@@ -125,6 +125,7 @@ rollout:
     - {name: pilot, share: 100, categories: [shipping]}
     - {name: steady, share: 100}
   gate:
+    shadow: {min_tickets: 3}
     csat_margin: 4
     min_sessions: 2
     min_csat_responses: 1
@@ -189,7 +190,32 @@ fi
 r rollout advance
 expect_rc "advance refused by the gate" 1
 expect_in "refusal says why" "$T/err" "the gate fails"
-expect_in "refusal: no shadow replays" "$T/err" "AI arm: 0 sessions, the gate needs 2"
+expect_in "refusal: no shadow replay" "$T/err" "no shadow replay in the store"
+# Leaving shadow takes a shadow replay of the version in force, of enough
+# tickets, agreeing with the humans.
+TICKETS=$top_srcdir/tests/fixtures/replay/tickets.jsonl
+head -n 1 "$TICKETS" >"$T/one.jsonl"
+r replay "$T/one.jsonl"
+r rollout advance
+expect_rc "advance refused on a short replay" 1
+expect_in "refusal: too few replayed tickets" "$T/err" "shadow replay: 1 ticket, the gate needs 3"
+# The humans escalated the shipping ticket too: the agent did not.
+sed '1s/"escalated":false/"escalated":true/' "$TICKETS" >"$T/disagree.jsonl"
+r replay "$T/disagree.jsonl"
+r rollout advance
+expect_rc "advance refused on disagreement" 1
+expect_in "refusal: agreement below the floor" "$T/err" "shadow escalation agreement: 66.7% over 3 labelled tickets, below 80.0%"
+expect_in "refusal: recall below the floor" "$T/err" "escalation recall (humans' escalations caught): 50.0%"
+r rollout status
+expect_in "status: the shadow gate's checks" "$T/out" "[ok] shadow triage accuracy: 100.0%"
+fl --db "$DB" replay "$TICKETS"
+r rollout advance
+expect_rc "advance refused on another version's replay" 1
+expect_in "refusal: the replay's version" "$T/err" "the version in force: replay again"
+r replay "$TICKETS"
+r rollout status --json
+expect_in "status --json: the shadow gate's recall" "$T/out" '"check":"recall","ok":true'
+expect_in "status --json: the shadow gate passes" "$T/out" '"passed":true'
 r rollout advance --force
 expect_rc "--force needs --reason" 64
 r rollout advance --force --reason "pilot signed off"
