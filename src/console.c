@@ -758,6 +758,30 @@ key_screens(struct console *con, int k)
 	return 1;
 }
 
+/* Moves a scroll offset by a line (j/k, arrows) or half a screen (space, PgUp/PgDn). */
+static void
+scroll_key(int *scroll, int k)
+{
+	switch (k) {
+	case KEY_DOWN:
+	case 'j':
+		(*scroll)++;
+		break;
+	case KEY_UP:
+	case 'k':
+		if (*scroll > 0)
+			(*scroll)--;
+		break;
+	case KEY_NPAGE:
+	case ' ':
+		*scroll += LINES / 2;
+		break;
+	case KEY_PPAGE:
+		*scroll = *scroll > LINES / 2 ? *scroll - LINES / 2 : 0;
+		break;
+	}
+}
+
 static void
 key_review(struct console *con, int k)
 {
@@ -792,20 +816,12 @@ key_review(struct console *con, int k)
 			break;
 		case KEY_DOWN:
 		case 'j':
-			con->review_scroll++;
-			break;
 		case KEY_UP:
 		case 'k':
-			if (con->review_scroll > 0)
-				con->review_scroll--;
-			break;
 		case KEY_NPAGE:
 		case ' ':
-			con->review_scroll += LINES / 2;
-			break;
 		case KEY_PPAGE:
-			con->review_scroll =
-			    con->review_scroll > LINES / 2 ? con->review_scroll - LINES / 2 : 0;
+			scroll_key(&con->review_scroll, k);
 			break;
 		case 'q':
 		case 27:
@@ -981,20 +997,12 @@ key_handoffs(struct console *con, int k)
 		switch (k) {
 		case KEY_DOWN:
 		case 'j':
-			con->reader_scroll++;
-			break;
 		case KEY_UP:
 		case 'k':
-			if (con->reader_scroll > 0)
-				con->reader_scroll--;
-			break;
 		case KEY_NPAGE:
 		case ' ':
-			con->reader_scroll += LINES / 2;
-			break;
 		case KEY_PPAGE:
-			con->reader_scroll =
-			    con->reader_scroll > LINES / 2 ? con->reader_scroll - LINES / 2 : 0;
+			scroll_key(&con->reader_scroll, k);
 			break;
 		case 'q':
 		case 27:
@@ -1112,20 +1120,12 @@ key_metrics(struct console *con, int k)
 		break;
 	case KEY_DOWN:
 	case 'j':
-		con->metrics_scroll++;
-		break;
 	case KEY_UP:
 	case 'k':
-		if (con->metrics_scroll > 0)
-			con->metrics_scroll--;
-		break;
 	case KEY_NPAGE:
 	case ' ':
-		con->metrics_scroll += LINES / 2;
-		break;
 	case KEY_PPAGE:
-		con->metrics_scroll =
-		    con->metrics_scroll > LINES / 2 ? con->metrics_scroll - LINES / 2 : 0;
+		scroll_key(&con->metrics_scroll, k);
 		break;
 	case 'q':
 	case 27:
@@ -1405,20 +1405,12 @@ key_replay(struct console *con, int k)
 		break;
 	case KEY_DOWN:
 	case 'j':
-		con->replay_scroll++;
-		break;
 	case KEY_UP:
 	case 'k':
-		if (con->replay_scroll > 0)
-			con->replay_scroll--;
-		break;
 	case KEY_NPAGE:
 	case ' ':
-		con->replay_scroll += LINES / 2;
-		break;
 	case KEY_PPAGE:
-		con->replay_scroll =
-		    con->replay_scroll > LINES / 2 ? con->replay_scroll - LINES / 2 : 0;
+		scroll_key(&con->replay_scroll, k);
 		break;
 	case 'q':
 	case 27:
