@@ -16,17 +16,28 @@
 #include "store.h"
 
 static const struct cmd_entry *const cmd_table[] = {
-    &cmd_console_entry,         &cmd_chat_entry,
-    &cmd_customer_entry,        &cmd_triage_entry,
-    &cmd_handoff_list_entry,    &cmd_handoff_show_entry,
-    &cmd_kb_search_entry,       &cmd_kb_audit_entry,
-    &cmd_policy_check_entry,    &cmd_demo_entry,
-    &cmd_replay_entry,          &cmd_drift_entry,
-    &cmd_metrics_entry,         &cmd_rollout_status_entry,
-    &cmd_rollout_advance_entry, &cmd_rollout_rollback_entry,
-    &cmd_canary_start_entry,    &cmd_canary_status_entry,
-    &cmd_canary_promote_entry,  &cmd_canary_rollback_entry,
+    &cmd_console_entry,
+    &cmd_chat_entry,
+    &cmd_customer_entry,
+    &cmd_triage_entry,
+    &cmd_handoff_list_entry,
+    &cmd_handoff_show_entry,
     &cmd_handoff_review_entry,
+    &cmd_kb_search_entry,
+    &cmd_kb_audit_entry,
+    &cmd_policy_check_entry,
+    &cmd_demo_entry,
+    &cmd_replay_entry,
+    &cmd_drift_entry,
+    &cmd_metrics_entry,
+    &cmd_rollout_status_entry,
+    &cmd_rollout_advance_entry,
+    &cmd_rollout_rollback_entry,
+    &cmd_canary_start_entry,
+    &cmd_canary_status_entry,
+    &cmd_canary_promote_entry,
+    &cmd_canary_rollback_entry,
+
 };
 
 void
@@ -52,10 +63,16 @@ cmd_usage(FILE *f)
 	fprintf(f, "usage: frontline [--policy FILE] [--kb DIR] [--db FILE] [--config FILE]\n"
 	           "                 [--backend offline|openai] COMMAND [ARGS]\n"
 	           "       frontline --demo | --help | --version\n\ncommands:\n");
+	char name[64];
+	int width = 0;
 	for (size_t i = 0; i < nitems(cmd_table); i++) {
-		char name[64];
 		entry_name(cmd_table[i], name, sizeof name);
-		fprintf(f, "  %-14s %s\n", name, cmd_table[i]->summary);
+		if ((int)strlen(name) > width)
+			width = (int)strlen(name);
+	}
+	for (size_t i = 0; i < nitems(cmd_table); i++) {
+		entry_name(cmd_table[i], name, sizeof name);
+		fprintf(f, "  %-*s %s\n", width, name, cmd_table[i]->summary);
 	}
 	fprintf(f, "\nRun 'frontline COMMAND --help' for a command's options; see frontline(1).\n");
 }
