@@ -758,8 +758,11 @@ key_screens(struct console *con, int k)
 	return 1;
 }
 
-/* Moves a scroll offset by a line (j/k, arrows) or half a screen (space, PgUp/PgDn). */
-static void
+/*
+ * Moves a scroll offset by a line (j/k, arrows) or half a screen (space,
+ * PgUp/PgDn); returns 0 when k is not a scroll key.
+ */
+static int
 scroll_key(int *scroll, int k)
 {
 	switch (k) {
@@ -779,7 +782,10 @@ scroll_key(int *scroll, int k)
 	case KEY_PPAGE:
 		*scroll = *scroll > LINES / 2 ? *scroll - LINES / 2 : 0;
 		break;
+	default:
+		return 0;
 	}
+	return 1;
 }
 
 static void
@@ -814,15 +820,6 @@ key_review(struct console *con, int k)
 		case 's':
 			review_save(con);
 			break;
-		case KEY_DOWN:
-		case 'j':
-		case KEY_UP:
-		case 'k':
-		case KEY_NPAGE:
-		case ' ':
-		case KEY_PPAGE:
-			scroll_key(&con->review_scroll, k);
-			break;
 		case 'q':
 		case 27:
 		case KEY_BACKSPACE:
@@ -830,7 +827,8 @@ key_review(struct console *con, int k)
 			status(con, 0, "review not saved");
 			break;
 		default:
-			key_screens(con, k);
+			if (!scroll_key(&con->review_scroll, k))
+				key_screens(con, k);
 		}
 		dirty(con);
 		return;
@@ -995,21 +993,14 @@ key_handoffs(struct console *con, int k)
 {
 	if (con->packet != NULL) {
 		switch (k) {
-		case KEY_DOWN:
-		case 'j':
-		case KEY_UP:
-		case 'k':
-		case KEY_NPAGE:
-		case ' ':
-		case KEY_PPAGE:
-			scroll_key(&con->reader_scroll, k);
-			break;
 		case 'q':
 		case 27:
 		case KEY_BACKSPACE:
 			cJSON_Delete(con->packet);
 			con->packet = NULL;
 			break;
+		default:
+			scroll_key(&con->reader_scroll, k);
 		}
 		dirty(con);
 		return;
@@ -1118,21 +1109,13 @@ key_metrics(struct console *con, int k)
 		metrics_refresh(con);
 		status(con, 0, "metrics recomputed");
 		break;
-	case KEY_DOWN:
-	case 'j':
-	case KEY_UP:
-	case 'k':
-	case KEY_NPAGE:
-	case ' ':
-	case KEY_PPAGE:
-		scroll_key(&con->metrics_scroll, k);
-		break;
 	case 'q':
 	case 27:
 		con->screen = SCREEN_SUPERVISE;
 		break;
 	default:
-		key_screens(con, k);
+		if (!scroll_key(&con->metrics_scroll, k))
+			key_screens(con, k);
 	}
 	dirty(con);
 }
@@ -1403,21 +1386,13 @@ key_replay(struct console *con, int k)
 	case 'c':
 		replay_cancel(con);
 		break;
-	case KEY_DOWN:
-	case 'j':
-	case KEY_UP:
-	case 'k':
-	case KEY_NPAGE:
-	case ' ':
-	case KEY_PPAGE:
-		scroll_key(&con->replay_scroll, k);
-		break;
 	case 'q':
 	case 27:
 		con->screen = SCREEN_SUPERVISE;
 		break;
 	default:
-		key_screens(con, k);
+		if (!scroll_key(&con->replay_scroll, k))
+			key_screens(con, k);
 	}
 	dirty(con);
 }
