@@ -123,6 +123,7 @@ enum {
 	Q_RUN_NEW,
 	Q_RUN_FINISH,
 	Q_RUNS,
+	Q_RUN_GET,
 	Q_RESULT_ADD,
 	Q_RESULTS,
 	Q_REVIEW_ADD,
@@ -176,8 +177,12 @@ static const char *const queries[Q__N] = {
     [Q_RUN_NEW] = "INSERT INTO replay_runs (source, version, started) VALUES (?1, ?2, ?3)",
     [Q_RUN_FINISH] = "UPDATE replay_runs SET finished = ?2, tickets = ?3, report = ?4"
                      " WHERE id = ?1",
-    [Q_RUNS] = "SELECT id, source, version, started, finished, tickets, report"
+    /* The list leaves out the reports: only store_replay_run reads one. */
+    [Q_RUNS] = "SELECT id, source, version, started, finished, tickets"
                " FROM replay_runs ORDER BY id DESC",
+    /* ?1 = 0: the newest run. */
+    [Q_RUN_GET] = "SELECT id, source, version, started, finished, tickets, report"
+                  " FROM replay_runs WHERE id = ?1 OR ?1 = 0 ORDER BY id DESC LIMIT 1",
     [Q_RESULT_ADD] = "INSERT INTO replay_results (run_id, ticket, result) VALUES (?1, ?2, ?3)",
     [Q_RESULTS] = "SELECT result FROM replay_results WHERE run_id = ?1 ORDER BY id",
     [Q_REVIEW_ADD] = "INSERT INTO reviews (handoff_id, reviewer, correction, created)"
@@ -1046,7 +1051,7 @@ store_replay_finish(struct store *s, int64_t run, int64_t tickets, const cJSON *
 	return rc;
 }
 
-/* A row of Q_RUNS: with its report when with_report. */
+/* A row of Q_RUNS, or of Q_RUN_GET with its report (with_report). */
 static cJSON *
 run_row(sqlite3_stmt *st, int with_report)
 {
@@ -1083,16 +1088,14 @@ int
 store_replay_run(struct store *s, int64_t run, cJSON **out, char **cause)
 {
 	*out = NULL;
-	sqlite3_stmt *st = stmt(s, Q_RUNS, cause);
+	sqlite3_stmt *st = stmt(s, Q_RUN_GET, cause);
 	if (st == NULL)
 		return -1;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (run == 0 || sqlite3_column_int64(st, 0) == run) {
-			*out = run_row(st, 1);
-			break;
-		}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	sqlite3_bind_int64(st, 1, run);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = run_row(st, 1);
+	else if (rc != SQLITE_DONE)
 		*cause = db_cause(s->db, "read");
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
