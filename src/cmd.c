@@ -37,6 +37,10 @@ static const struct cmd_entry *const cmd_table[] = {
     &cmd_canary_status_entry,
     &cmd_canary_promote_entry,
     &cmd_canary_rollback_entry,
+    &cmd_db_migrate_entry,
+    &cmd_db_status_entry,
+    &cmd_db_export_entry,
+    &cmd_db_import_entry,
 
 };
 
