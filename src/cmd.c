@@ -64,7 +64,7 @@ entry_name(const struct cmd_entry *e, char *out, size_t size)
 void
 cmd_usage(FILE *f)
 {
-	fprintf(f, "usage: frontline [--policy FILE] [--kb DIR] [--db FILE] [--config FILE]\n"
+	fprintf(f, "usage: frontline [--policy FILE] [--kb DIR] [--db FILE|URI] [--config FILE]\n"
 	           "                 [--backend offline|openai] COMMAND [ARGS]\n"
 	           "       frontline --demo | --help | --version\n\ncommands:\n");
 	char name[64];
