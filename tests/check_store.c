@@ -1446,7 +1446,7 @@ START_TEST(a_dead_workers_claim_expires)
 	int status;
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFSIGNALED(status));
-	ck_assert_str_eq(raw_text(db, "SELECT lease_owner FROM conversations"), "doomed");
+	assert_text(db, "SELECT lease_owner FROM conversations", "doomed");
 	struct store_claim c;
 	claim_eventually(s, "heir", 0, &c);
 	ck_assert_int_eq(c.conv, a);
