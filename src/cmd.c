@@ -37,6 +37,10 @@ static const struct cmd_entry *const cmd_table[] = {
     &cmd_canary_status_entry,
     &cmd_canary_promote_entry,
     &cmd_canary_rollback_entry,
+    &cmd_db_migrate_entry,
+    &cmd_db_status_entry,
+    &cmd_db_export_entry,
+    &cmd_db_import_entry,
 
 };
 
@@ -60,7 +64,7 @@ entry_name(const struct cmd_entry *e, char *out, size_t size)
 void
 cmd_usage(FILE *f)
 {
-	fprintf(f, "usage: frontline [--policy FILE] [--kb DIR] [--db FILE] [--config FILE]\n"
+	fprintf(f, "usage: frontline [--policy FILE] [--kb DIR] [--db FILE|URI] [--config FILE]\n"
 	           "                 [--backend offline|openai] COMMAND [ARGS]\n"
 	           "       frontline --demo | --help | --version\n\ncommands:\n");
 	char name[64];
@@ -422,8 +426,10 @@ ctx_store(struct ctx *ctx, int *ex)
 	char *cause = NULL, *db = ctx_db_path(ctx);
 	struct store *st = db ? store_open(db, &cause) : NULL;
 	if (st == NULL) {
-		fl_warnx("cannot open the store %s: %s", db ? db : "(no state directory)",
-		         cause ? cause : "no HOME");
+		/* A connection string may hold a password: never print it. */
+		char *shown = db ? store_target_redacted(db) : xstrdup("(no state directory)");
+		fl_warnx("cannot open the store %s: %s", shown, cause ? cause : "no HOME");
+		free(shown);
 		*ex = EX_CANTCREAT;
 	}
 	free(cause);
