@@ -24,6 +24,10 @@ static struct store *
 db_open(struct ctx *ctx, int create, int *ex)
 {
 	char *cause = NULL, *target = ctx_db_path(ctx);
+	if (target == NULL && ctx->settings == NULL) { /* a broken config file, reported */
+		*ex = EX_CONFIG;
+		return NULL;
+	}
 	if (target == NULL) {
 		fl_warnx("no store: give --db (there is no HOME for the default)");
 		*ex = EX_USAGE;

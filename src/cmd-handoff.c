@@ -16,9 +16,10 @@ open_store(struct ctx *ctx, int *ex)
 	struct store *st = db ? store_open(db, &cause) : NULL;
 	if (st == NULL) {
 		char *shown = db ? store_target_redacted(db) : xstrdup("(no state directory)");
-		fl_warnx("cannot open the store %s: %s", shown, cause ? cause : "no HOME");
+		if (db != NULL || ctx->settings != NULL) /* else a broken config file, reported */
+			fl_warnx("cannot open the store %s: %s", shown, cause ? cause : "no HOME");
 		free(shown);
-		*ex = EX_NOINPUT;
+		*ex = db == NULL && ctx->settings == NULL ? EX_CONFIG : EX_NOINPUT;
 	}
 	free(cause);
 	free(db);

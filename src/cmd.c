@@ -412,6 +412,12 @@ ctx_db_path(struct ctx *ctx)
 {
 	if (ctx->db_path != NULL)
 		return xstrdup(ctx->db_path);
+	int ex;
+	const struct settings *set = ctx_settings(ctx, &ex);
+	if (set == NULL) /* a broken config file: its errors are printed */
+		return NULL;
+	if (set->database != NULL)
+		return xstrdup(set->database);
 	char *dir = paths_state_dir();
 	if (dir == NULL)
 		return NULL;
@@ -424,6 +430,10 @@ struct store *
 ctx_store(struct ctx *ctx, int *ex)
 {
 	char *cause = NULL, *db = ctx_db_path(ctx);
+	if (db == NULL && ctx->settings == NULL) { /* a broken config file */
+		*ex = EX_CONFIG;
+		return NULL;
+	}
 	struct store *st = db ? store_open(db, &cause) : NULL;
 	if (st == NULL) {
 		/* A connection string may hold a password: never print it. */

@@ -128,7 +128,11 @@ int ctx_tool_backend(struct ctx *, const char *fixture, struct tool_backend *tb)
  */
 int ctx_models(struct ctx *, struct agents *ag);
 
-/* The store's path: --db, else $XDG_STATE_HOME/frontline/frontline.db; NULL without HOME. */
+/*
+ * The store: --db, else the config file's database, else
+ * $XDG_STATE_HOME/frontline/frontline.db. NULL without HOME, or when the
+ * config file is broken (its errors printed). Caller frees.
+ */
 char *ctx_db_path(struct ctx *);
 /* The store at --db or the default; NULL with a message printed and *ex set. */
 struct store *ctx_store(struct ctx *, int *ex);

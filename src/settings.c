@@ -96,6 +96,7 @@ static const struct ykey k_price[] = {
 };
 static const struct ykey k_price_map = {.type = Y_MAP, .sub = k_price};
 static const struct ykey k_top[] = {
+    {.name = "database", .type = Y_STR},
     {.name = "tools", .type = Y_MAP, .sub = k_tools},
     {.name = "endpoints", .type = Y_DICT, .sub = &k_endpoint_map},
     {.name = "agents", .type = Y_MAP, .sub = k_agents},
@@ -318,6 +319,15 @@ settings_load_text(const char *path, const char *text, size_t len, struct diag *
 	}
 	ydoc_check(&y, root, &k_root, "", d);
 	if (d->errors == errors0) {
+		/* A SQLite path is taken relative to the config file; a URI as it is. */
+		yaml_node_t *dbn = ydoc_get(&y, root, "database");
+		const char *db = dbn ? ydoc_str(dbn) : NULL;
+		if (db != NULL && *db == '\0')
+			diag_error(d, y.file, ydoc_line(&y, dbn), ydoc_col(dbn),
+			           "database is empty");
+		else if (db != NULL)
+			s->database =
+			    strstr(db, "://") != NULL ? xstrdup(db) : path_from(y.file, db);
 		load_tools(s, &y, ydoc_get(&y, root, "tools"), d);
 		yaml_node_t *eps = ydoc_get(&y, root, "endpoints");
 		YDOC_FOR_PAIRS(&y, eps, pr)
@@ -380,6 +390,7 @@ settings_free(struct settings *s)
 	if (s == NULL)
 		return;
 	free(s->path);
+	free(s->database);
 	struct tools_settings *t = &s->tools;
 	free(t->fixture);
 	free(t->account_url);

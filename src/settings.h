@@ -70,6 +70,9 @@ struct price_settings {
 
 struct settings {
 	char *path; /* the file read, or NULL when none was */
+	/* The store: a SQLite path or a postgresql:// URI (no password: libpq
+	 * reads PGPASSWORD or ~/.pgpass); NULL for the default path. */
+	char *database;
 	struct tools_settings tools;
 	struct endpoint_settings *endpoints; /* "openai" is always there */
 	size_t nendpoints;

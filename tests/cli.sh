@@ -651,5 +651,18 @@ expect_in "config: the failed call is recorded" "$T/out" '"refusal":"backend err
 expect_in "config: the turn escalates instead of guessing" "$T/out" '"escalate":true'
 expect_not_in "config: the token never shows" "$T/out" "s3cret-token-value"
 
+# The store named by the config file (relative to it), unless --db names another.
+printf 'database: fromcfg.db\n' >"$T/cfg/db.yaml"
+STDIN=$T/chat.in run env FRONTLINE_DATADIR="$top_srcdir" FRONTLINE_MODEL="$FRONTLINE_MODEL" \
+	"$FRONTLINE" --policy "$POLICY" --kb "$KB" --config "$T/cfg/db.yaml" chat --customer C-1001
+expect_rc "config: chat on the config's database" 0
+if [ -s "$T/cfg/fromcfg.db" ]; then ok "config: the database is relative to the config file"; else not_ok "config: the database is relative to the config file"; fi
+run "$FRONTLINE" --config "$T/cfg/db.yaml" --db "$T/chat.db" db status --json
+expect_in "config: --db overrides the config's database" "$T/out" "$T/chat.db"
+printf 'database: ""\n' >"$T/cfg/db-empty.yaml"
+run "$FRONTLINE" --config "$T/cfg/db-empty.yaml" db status
+expect_rc "config: an empty database is a config error" 78
+expect_in "config: the empty database is named" "$T/err" "db-empty.yaml:1:11: database is empty"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
