@@ -9,18 +9,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ai-turn.h"
 #include "cmd.h"
 #include "conversation.h"
 #include "customer-proto.h"
 #include "desk.h"
 #include "rollout.h"
 #include "store.h"
-
-/* The conversation's place in the rollout: assigned at its first message. */
-struct arm {
-	struct rollout_live *live;
-	int assigned, ai, canary;
-};
 
 /*
  * Brings the conversation's state back from its last "state" event. A
@@ -31,7 +26,7 @@ struct arm {
  * last one. Returns 0, or -1 with *cause.
  */
 static int
-resume(struct store *st, int64_t conv, struct conversation *c, struct arm *arm, char **pending,
+resume(struct store *st, int64_t conv, struct conversation *c, struct ai_arm *arm, char **pending,
        char **cause)
 {
 	cJSON *events = NULL, *msgs = NULL;
@@ -41,22 +36,7 @@ resume(struct store *st, int64_t conv, struct conversation *c, struct arm *arm, 
 		cJSON_Delete(events);
 		return -1;
 	}
-	const cJSON *e, *last = NULL;
-	cJSON_ArrayForEach(e, events)
-	{
-		const char *k = cJSON_GetStringValue(cJSON_GetObjectItem(e, "kind"));
-		if (k != NULL && strcmp(k, "state") == 0)
-			last = cJSON_GetObjectItem(e, "payload");
-		if (k != NULL && strcmp(k, "assignment") == 0) {
-			const cJSON *a = cJSON_GetObjectItem(e, "payload");
-			const char *armname = cJSON_GetStringValue(cJSON_GetObjectItem(a, "arm"));
-			arm->assigned = 1;
-			arm->ai = armname == NULL || strcmp(armname, "human") != 0;
-			arm->canary = cJSON_IsTrue(cJSON_GetObjectItem(a, "canary"));
-		}
-	}
-	if (last != NULL)
-		conversation_restore(c, last);
+	ai_turn_restore(c, arm, events);
 	const cJSON *m = cJSON_GetArrayItem(msgs, cJSON_GetArraySize(msgs) - 1);
 	const char *role = cJSON_GetStringValue(cJSON_GetObjectItem(m, "role"));
 	if (role != NULL && strcmp(role, "customer") == 0)
@@ -73,32 +53,19 @@ resume(struct store *st, int64_t conv, struct conversation *c, struct arm *arm, 
  */
 static int
 answer(struct ctx *ctx, struct agents *ag, struct store *st, int64_t id, struct conversation *conv,
-       struct arm *arm, const char *text, int json, int *done, char **cause)
+       struct rollout_live *live, struct ai_arm *arm, const char *text, int json, int *done,
+       char **cause)
 {
 	ctx_agents_policy(ctx, ag);
-	arm->live->policy = &ag->policy->rollout;
-	if (!arm->assigned && conv->turn == 0 && rollout_live_active(arm->live)) {
-		/* A new conversation's first message: its arm, stored before the turn. */
-		struct rollout_assignment a;
-		cJSON *ev =
-		    rollout_live_assign(arm->live, ag, conv->customer_id, id, text, conv->tier, &a);
-		int rc = store_event_add(st, id, "assignment", ev, cause);
-		cJSON_Delete(ev);
-		if (rc != 0)
-			return -1;
-		arm->assigned = 1;
-		arm->ai = a.ai;
-		arm->canary = a.canary;
-	}
-	struct agents use = *ag;
-	if (arm->assigned)
-		rollout_live_agents(arm->live, ag, arm->ai, arm->canary, &use);
+	struct agents use;
+	if (ai_turn_prepare(st, id, live, ag, conv, arm, text, &use, cause) != 0)
+		return -1;
 	cJSON *events = NULL;
 	cJSON *turn = conversation_turn(&use, conv, text, &events);
 	/* The human arm: the AI's answer is a shadow; a human has the conversation. */
-	if (arm->assigned && !arm->ai)
-		rollout_divert(turn, events, conv, ag->triage);
-	if (desk_store_turn(st, id, turn, events, 1, cause) != 0) {
+	ai_turn_divert(turn, events, arm, conv, ag->triage);
+	int withheld = 0;
+	if (ai_turn_store(st, id, turn, events, 1, &withheld, cause) != 0) {
 		cJSON_Delete(turn);
 		cJSON_Delete(events);
 		return -1;
@@ -191,7 +158,7 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 	struct conversation conv;
 	int have_conv = 0;
 	struct rollout_live live = {.stage = -1, .canary_share = -1};
-	struct arm arm = {.live = &live, .ai = 1};
+	struct ai_arm arm = {.ai = 1};
 
 	if ((ex = ctx_agents(ctx, fixture, &ag, &tb)) != EX_OK)
 		goto out;
@@ -222,9 +189,9 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 			goto out;
 		}
 		/* Where it stopped: the message stored last time gets its turn first. */
-		int rc = pending
-		             ? answer(ctx, &ag, st, id, &conv, &arm, pending, json, &done, &cause)
-		             : 0;
+		int rc = pending ? answer(ctx, &ag, st, id, &conv, &live, &arm, pending, json,
+		                          &done, &cause)
+		                 : 0;
 		free(pending);
 		if (rc != 0) {
 			fl_warnx("store: %s", cause);
@@ -246,7 +213,7 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 			continue;
 		/* The customer's message is acknowledged only once it is stored. */
 		if (store_message_add(st, id, "customer", line, NULL, &cause) != 0 ||
-		    answer(ctx, &ag, st, id, &conv, &arm, line, json, &done, &cause) != 0) {
+		    answer(ctx, &ag, st, id, &conv, &live, &arm, line, json, &done, &cause) != 0) {
 			fl_warnx("store: %s", cause);
 			ex = EX_IOERR;
 			break;

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ai-turn.h"
 #include "desk.h"
 #include "handoff.h"
 #include "rollout.h"
@@ -156,12 +157,7 @@ absorb_event(struct desk_conv *c, const char *kind, const cJSON *payload)
 {
 	if (kind == NULL)
 		return;
-	if (strcmp(kind, "assignment") == 0) {
-		const char *arm = cJSON_GetStringValue(cJSON_GetObjectItem(payload, "arm"));
-		c->assigned = 1;
-		c->arm_ai = arm == NULL || strcmp(arm, "human") != 0;
-		c->arm_canary = cJSON_IsTrue(cJSON_GetObjectItem(payload, "canary"));
-	} else if (strcmp(kind, "triage") == 0) {
+	if (strcmp(kind, "triage") == 0) {
 		set_json(&c->triage, payload);
 		const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(payload, "sentiment"));
 		strv_add(&c->sentiments, s ? s : "neutral");
@@ -254,40 +250,6 @@ live_of(struct desk *d, const char *customer_id)
 
 /* --------------------------------------------------------------- store */
 
-int
-desk_store_turn(struct store *st, int64_t conv, cJSON *turn, const cJSON *events,
-                int close_on_handoff, char **cause)
-{
-	if (store_begin(st, cause) != 0)
-		return -1;
-	const cJSON *e;
-	cJSON_ArrayForEach(e, events)
-	{
-		if (store_event_add(st, conv, cJSON_GetStringValue(cJSON_GetObjectItem(e, "kind")),
-		                    cJSON_GetObjectItem(e, "payload"), cause) != 0)
-			goto fail;
-	}
-	const char *reply = cJSON_GetStringValue(cJSON_GetObjectItem(turn, "reply"));
-	cJSON *h = cJSON_GetObjectItem(turn, "handoff");
-	if (reply == NULL && cJSON_IsObject(h))
-		reply = cJSON_GetStringValue(cJSON_GetObjectItem(h, "message_to_customer"));
-	if (reply != NULL && store_message_add(st, conv, "ai", reply, NULL, cause) != 0)
-		goto fail;
-	if (cJSON_IsObject(h)) {
-		int64_t id;
-		if (store_handoff_add(st, conv, h, &id, cause) != 0 ||
-		    (close_on_handoff
-		         ? store_conversation_close(st, conv, "escalated", cause)
-		         : store_conversation_handler(st, conv, "waiting", NULL, cause)) != 0)
-			goto fail;
-		cJSON_AddNumberToObject(h, "id", (double)id);
-	}
-	return store_commit(st, cause);
-fail:
-	store_rollback(st);
-	return -1;
-}
-
 /*
  * Brings a conversation back from the store: its messages, its state,
  * the panels from its events. A customer message after the last reply of
@@ -303,7 +265,7 @@ conv_load(struct desk *d, struct desk_conv *c, char **cause)
 		return -1;
 	}
 	/* Messages and the events that make notes, merged in time order. */
-	const cJSON *state = NULL, *m = msgs->child, *e = events->child;
+	const cJSON *m = msgs->child, *e = events->child;
 	const char *last_role = NULL, *last_text = NULL;
 	while (m != NULL || e != NULL) {
 		const char *mat = m ? cJSON_GetStringValue(cJSON_GetObjectItem(m, "at")) : NULL;
@@ -318,10 +280,7 @@ conv_load(struct desk *d, struct desk_conv *c, char **cause)
 		}
 		const char *kind = cJSON_GetStringValue(cJSON_GetObjectItem(e, "kind"));
 		const cJSON *payload = cJSON_GetObjectItem(e, "payload");
-		if (kind != NULL && strcmp(kind, "state") == 0)
-			state = payload;
-		else
-			absorb_event(c, kind, payload);
+		absorb_event(c, kind, payload);
 		note_event(c, kind, payload, iso_time(eat));
 		/* Time waiting counts from the latest change of hands. */
 		if (kind != NULL &&
@@ -330,8 +289,7 @@ conv_load(struct desk *d, struct desk_conv *c, char **cause)
 			c->since = iso_time(eat);
 		e = e->next;
 	}
-	if (state != NULL)
-		conversation_restore(&c->conv, state);
+	ai_turn_restore(&c->conv, &c->arm, events);
 	if (c->handler == HANDLER_AI && last_role != NULL && strcmp(last_role, "customer") == 0)
 		strv_add(&c->pending, last_text);
 	cJSON_Delete(msgs);
@@ -399,21 +357,11 @@ turn_done(cJSON *turn, cJSON *events, void *arg)
 	buf_reset(&c->stream);
 
 	/* The human arm's first turn: the AI's answer is a shadow, a human gets it. */
-	if (c->assigned && !c->arm_ai &&
-	    cJSON_GetNumberValue(cJSON_GetObjectItem(turn, "turn")) == 1)
-		rollout_divert(turn, events, &c->conv, d->ag.triage);
-	if (c->withheld) {
-		/* A human took over meanwhile: keep the record, send nothing. */
-		cJSON_DeleteItemFromObject(turn, "reply");
-		cJSON_AddNullToObject(turn, "reply");
-		cJSON_DeleteItemFromObject(turn, "handoff");
-		cJSON_AddNullToObject(turn, "handoff");
-		cJSON *w = cJSON_CreateObject();
-		cJSON_AddStringToObject(w, "kind", "withheld");
-		cJSON_AddItemToObject(w, "payload", cJSON_CreateString("a human took over"));
-		cJSON_AddItemToArray(events, w);
-	}
-	if (desk_store_turn(d->st, c->id, turn, events, 0, &cause) != 0) {
+	ai_turn_divert(turn, events, &c->arm, &c->conv, d->ag.triage);
+	/* A human took over meanwhile: keep the record, send nothing. */
+	int withheld = c->withheld;
+	c->withheld = 0;
+	if (ai_turn_store(d->st, c->id, turn, events, 0, &withheld, &cause) != 0) {
 		/* The customer's message is stored; the answer is not. */
 		set_error(c, cause);
 		note(c, "the AI's answer could not be stored: %s", cause);
@@ -429,16 +377,13 @@ turn_done(cJSON *turn, cJSON *events, void *arg)
 		             cJSON_GetObjectItem(e, "payload"));
 	}
 	set_json(&c->tools, cJSON_GetObjectItem(turn, "tools"));
-	if (c->withheld) {
-		c->withheld = 0;
+	if (withheld) {
 		note_event(c, "withheld", NULL, desk_now());
 		changed(d, c);
 		goto out;
 	}
-	const char *reply = cJSON_GetStringValue(cJSON_GetObjectItem(turn, "reply"));
+	const char *reply = ai_turn_reply(turn);
 	const cJSON *h = cJSON_GetObjectItem(turn, "handoff");
-	if (reply == NULL && cJSON_IsObject(h))
-		reply = cJSON_GetStringValue(cJSON_GetObjectItem(h, "message_to_customer"));
 	time_t now = desk_now();
 	if (reply != NULL) {
 		msg_add(c, "ai", reply, now);
@@ -465,32 +410,17 @@ turn_start(struct desk *d, struct desk_conv *c, const char *text)
 {
 	c->busy = 1;
 	d->busy++;
-	c->ag.policy = d->ag.policy;
-	c->ag.fresh = d->ag.fresh;
-	c->ag.triage = d->ag.triage;
-	if (d->rollout != NULL && !c->assigned && c->conv.turn == 0 &&
-	    rollout_live_active(d->rollout)) {
-		/* A new conversation's first message: its arm, stored before the turn. */
-		struct rollout_assignment a;
-		char *cause = NULL;
-		d->rollout->policy = &d->ag.policy->rollout;
-		cJSON *ev = rollout_live_assign(d->rollout, &d->ag, c->customer_id, c->id, text,
-		                                c->tier, &a);
-		if (store_event_add(d->st, c->id, "assignment", ev, &cause) != 0) {
-			/* Unrecorded, it would not be auditable: the conversation stays on the AI.
-			 */
-			note(c, "the rollout assignment could not be stored: %s", cause);
-			free(cause);
-		} else
-			absorb_event(c, "assignment", ev);
-		cJSON_Delete(ev);
-	}
-	if (d->rollout != NULL && c->assigned) {
-		struct agents use;
-		rollout_live_agents(d->rollout, &c->ag, c->arm_ai, c->arm_canary, &use);
-		c->ag.policy = use.policy;
-		c->ag.triage = use.triage;
-		c->ag.fresh = use.fresh;
+	/* The desk's agents now (the policy may have been reloaded), with this conversation's
+	 * hooks. */
+	struct agents base = c->ag;
+	base.policy = d->ag.policy;
+	base.fresh = d->ag.fresh;
+	base.triage = d->ag.triage;
+	char *cause = NULL;
+	if (ai_turn_prepare(d->st, c->id, d->rollout, &base, &c->conv, &c->arm, text, &c->ag,
+	                    &cause) != 0) {
+		note(c, "the rollout assignment could not be stored: %s", cause);
+		free(cause);
 	}
 	changed(d, c);
 	/* With every agent offline turn_done runs before this returns. */

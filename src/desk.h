@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "ai-turn.h"
 #include "conversation.h"
 #include "store.h"
 #include "util.h"
@@ -63,8 +64,8 @@ struct desk_conv {
 	struct desk *desk;
 	struct conversation conv;
 	struct agents ag;
-	int withheld;                     /* a human took over during the turn in flight */
-	int assigned, arm_ai, arm_canary; /* its rollout arm (rollout.h), from its first turn */
+	int withheld;      /* a human took over during the turn in flight */
+	struct ai_arm arm; /* its rollout arm (rollout.h), from its first turn */
 };
 
 struct desk_hooks {
@@ -171,14 +172,5 @@ int desk_resolve(struct desk *, struct desk_conv *, const char *outcome, const c
 int desk_rate(struct desk *, struct desk_conv *, int score, const char *verbatim, char **cause);
 /* The csat event's payload (caller frees), shared with frontline chat. */
 cJSON *desk_csat_json(int score, const char *verbatim);
-
-/*
- * Shared with frontline chat: stores a turn's events, the agent's
- * message and any handoff in one transaction. With close_on_handoff the
- * conversation closes as escalated (chat ends there); otherwise it waits
- * for a human. Returns 0, or -1 with *cause (nothing stored).
- */
-int desk_store_turn(struct store *, int64_t conv, cJSON *turn, const cJSON *events,
-                    int close_on_handoff, char **cause);
 
 #endif
