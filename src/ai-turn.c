@@ -98,11 +98,22 @@ ai_turn_reply(const cJSON *turn)
 }
 
 int
-ai_turn_store(struct store *st, int64_t conv, cJSON *turn, cJSON *events, int close_on_handoff,
-              int *withheld, char **cause)
+ai_turn_store(struct store *st, int64_t conv, const struct ai_claim *claim, cJSON *turn,
+              cJSON *events, int close_on_handoff, int *withheld, int64_t *reply_id, char **cause)
 {
+	int64_t rid = 0;
 	if (store_begin(st, cause) != 0)
 		return -1;
+	if (claim != NULL) {
+		const char *handler = NULL;
+		int rc = store_claim_finish(st, conv, claim->worker, claim->upto, &handler, cause);
+		if (rc != 0) {
+			store_rollback(st);
+			return rc;
+		}
+		if (handler == NULL || strcmp(handler, "ai") != 0)
+			*withheld = 1;
+	}
 	if (*withheld)
 		ai_turn_withhold(turn, events);
 	const cJSON *e;
@@ -113,7 +124,7 @@ ai_turn_store(struct store *st, int64_t conv, cJSON *turn, cJSON *events, int cl
 			goto fail;
 	}
 	const char *reply = ai_turn_reply(turn);
-	if (reply != NULL && store_message_add(st, conv, "ai", reply, NULL, cause) != 0)
+	if (reply != NULL && store_message_add(st, conv, "ai", reply, &rid, cause) != 0)
 		goto fail;
 	cJSON *h = cJSON_GetObjectItem(turn, "handoff");
 	if (cJSON_IsObject(h)) {
@@ -125,8 +136,56 @@ ai_turn_store(struct store *st, int64_t conv, cJSON *turn, cJSON *events, int cl
 			goto fail;
 		cJSON_AddNumberToObject(h, "id", (double)id);
 	}
-	return store_commit(st, cause);
+	if (store_commit(st, cause) != 0)
+		return -1;
+	if (reply_id != NULL)
+		*reply_id = rid;
+	return 0;
 fail:
 	store_rollback(st);
 	return -1;
+}
+
+const cJSON *
+ai_turn_next(const cJSON *rows)
+{
+	const cJSON *m, *next = NULL;
+	cJSON_ArrayForEach(m, rows)
+	{
+		const char *role = cJSON_GetStringValue(cJSON_GetObjectItem(m, "role"));
+		if (role == NULL)
+			continue;
+		if (strcmp(role, "human") == 0)
+			next = NULL;
+		else if (strcmp(role, "customer") == 0 && next == NULL)
+			next = m;
+	}
+	return next;
+}
+
+int
+ai_turn_claimed(struct store *st, const char *worker, const struct store_claim *cl, cJSON **msg,
+                char **cause)
+{
+	cJSON *rows = NULL;
+	*msg = NULL;
+	if (store_messages_after(st, cl->conv, cl->answered, &rows, cause) != 0)
+		return -1;
+	const cJSON *m = ai_turn_next(rows);
+	if (m != NULL) {
+		*msg = cJSON_Duplicate(m, 1);
+		cJSON_Delete(rows);
+		return 1;
+	}
+	cJSON_Delete(rows);
+	/* A human answered what was pending: the claim ends with nothing to say. */
+	const char *handler;
+	if (store_begin(st, cause) != 0)
+		return -1;
+	int rc = store_claim_finish(st, cl->conv, worker, cl->upto, &handler, cause);
+	if (rc != 0) {
+		store_rollback(st);
+		return rc < 0 ? -1 : 0;
+	}
+	return store_commit(st, cause) == 0 ? 0 : -1;
 }

@@ -68,21 +68,53 @@ void ai_turn_divert(cJSON *turn, cJSON *events, const struct ai_arm *, const str
  */
 void ai_turn_withhold(cJSON *turn, cJSON *events);
 
+/* Who answers under a claim (store_claim): the worker's id and the newest message answered. */
+struct ai_claim {
+	const char *worker;
+	int64_t upto;
+};
+
 /*
  * Stores a turn's events, the agent's message and any handoff in one
- * transaction. With *withheld set by the caller (a human took over
- * meanwhile) the turn is withheld first (ai_turn_withhold). A handoff
- * gets its packet id ("id" in turn's handoff); with close_on_handoff the
- * conversation closes as escalated, otherwise it waits for a human.
- * Returns 0, or -1 with *cause (nothing stored).
+ * transaction. With claim (else NULL) the transaction starts with
+ * store_claim_finish: a claim lost meanwhile (its lease ran out and
+ * another answerer took the conversation) stores nothing and returns 1;
+ * a conversation no longer the AI's (a human took over, it closed) gets
+ * its turn withheld (ai_turn_withhold), as does one whose *withheld the
+ * caller set (a human took over, as far as it knows). On return
+ * *withheld says whether it was; *reply_id (may be NULL) gets the id of
+ * the message stored for the customer, 0 for none. A handoff gets its packet id ("id" in
+ * turn's handoff); with close_on_handoff the conversation closes as
+ * escalated, otherwise it waits for a human. Returns 0, 1, or -1 with
+ * *cause (nothing stored).
  */
-int ai_turn_store(struct store *, int64_t conv, cJSON *turn, cJSON *events, int close_on_handoff,
-                  int *withheld, char **cause);
+int ai_turn_store(struct store *, int64_t conv, const struct ai_claim *claim, cJSON *turn,
+                  cJSON *events, int close_on_handoff, int *withheld, int64_t *reply_id,
+                  char **cause);
 
 /*
  * What the customer reads from a stored turn: the reply, or the handoff's
  * message; NULL for none. Borrowed from turn.
  */
 const char *ai_turn_reply(const cJSON *turn);
+
+/*
+ * The customer message the AI answers next among rows (store_messages'
+ * shape, oldest first: those after the newest message already answered),
+ * or NULL: the first customer message after the last human reply (what a
+ * human answered is not the AI's to answer again). Borrowed from rows.
+ */
+const cJSON *ai_turn_next(const cJSON *rows);
+
+/*
+ * After worker's claim cl (store_claim): the customer message the AI
+ * answers now (ai_turn_next of what came after the answered one), a copy
+ * of its store_messages row in *msg (caller frees). Returns 1; 0 when
+ * nothing is left to answer (a human replied to it): the claim is then
+ * finished, what was pending marked answered; -1 with *cause (the claim
+ * is kept until its lease runs out).
+ */
+int ai_turn_claimed(struct store *, const char *worker, const struct store_claim *cl, cJSON **msg,
+                    char **cause);
 
 #endif
