@@ -86,13 +86,13 @@ changed(struct desk *d, struct desk_conv *c)
 }
 
 static void
-msg_add(struct desk_conv *c, const char *role, const char *text, time_t at)
+msg_add(struct desk_conv *c, const char *role, const char *text, time_t at, int64_t id)
 {
 	if (c->nmsgs == c->capmsgs) {
 		c->capmsgs = c->capmsgs ? c->capmsgs * 2 : 8;
 		c->msgs = xreallocarray(c->msgs, c->capmsgs, sizeof *c->msgs);
 	}
-	c->msgs[c->nmsgs++] = (struct desk_msg){xstrdup(role), xstrdup(text), at};
+	c->msgs[c->nmsgs++] = (struct desk_msg){xstrdup(role), xstrdup(text), at, id};
 	if (strcmp(role, "note") != 0)
 		c->last = at;
 }
@@ -105,7 +105,7 @@ note(struct desk_conv *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	char *s = xvasprintf(fmt, ap);
 	va_end(ap);
-	msg_add(c, "note", s, desk_now());
+	msg_add(c, "note", s, desk_now(), 0);
 	free(s);
 }
 
@@ -152,7 +152,7 @@ note_event(struct desk_conv *c, const char *kind, const cJSON *payload, time_t a
 {
 	char *s = event_note(kind, payload);
 	if (s != NULL)
-		msg_add(c, "note", s, at);
+		msg_add(c, "note", s, at, 0);
 	free(s);
 }
 
@@ -268,14 +268,37 @@ live_of(struct desk *d, const char *customer_id)
 
 /* --------------------------------------------------------------- store */
 
+static int
+id_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The ids of the stored messages the desk has, sorted (caller frees). */
+static int64_t *
+known_ids(const struct desk_conv *c, size_t *n)
+{
+	int64_t *ids = xreallocarray(NULL, c->nmsgs + 1, sizeof *ids);
+	*n = 0;
+	for (size_t i = 0; i < c->nmsgs; i++)
+		if (c->msgs[i].id > 0)
+			ids[(*n)++] = c->msgs[i].id;
+	qsort(ids, *n, sizeof *ids, id_cmp);
+	return ids;
+}
+
 /*
  * Brings a conversation back from the store: its messages, its state,
  * the panels from its events. An AI conversation whose last message is
- * the customer's is pending. Messages others wrote to the customer after
- * message seen (0: none) go to *fresh, role and text in turn.
+ * the customer's is pending. With known (the sorted ids of the messages
+ * the desk had), those others wrote to the customer since go to *fresh,
+ * role and text in turn. (Not by a newest id: ids are taken when a
+ * transaction writes and seen when it commits, not always in that order.)
  */
 static int
-conv_load(struct desk *d, struct desk_conv *c, int64_t seen, struct strv *fresh, char **cause)
+conv_load(struct desk *d, struct desk_conv *c, const int64_t *known, size_t nknown,
+          struct strv *fresh, char **cause)
 {
 	cJSON *msgs = NULL, *events = NULL;
 	if (store_messages(d->st, c->id, &msgs, cause) != 0 ||
@@ -292,13 +315,12 @@ conv_load(struct desk *d, struct desk_conv *c, int64_t seen, struct strv *fresh,
 		if (m != NULL && (e == NULL || strcmp(mat ? mat : "", eat ? eat : "") <= 0)) {
 			last_role = cJSON_GetStringValue(cJSON_GetObjectItem(m, "role"));
 			last_text = cJSON_GetStringValue(cJSON_GetObjectItem(m, "text"));
-			msg_add(c, last_role ? last_role : "customer", last_text ? last_text : "",
-			        iso_time(mat));
 			int64_t id = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(m, "id"));
-			if (id > c->last_msg)
-				c->last_msg = id;
-			if (fresh != NULL && seen > 0 && id > seen && last_role != NULL &&
-			    strcmp(last_role, "customer") != 0) {
+			msg_add(c, last_role ? last_role : "customer", last_text ? last_text : "",
+			        iso_time(mat), id);
+			if (known != NULL && last_role != NULL &&
+			    strcmp(last_role, "customer") != 0 &&
+			    bsearch(&id, known, nknown, sizeof *known, id_cmp) == NULL) {
 				strv_add(fresh, last_role);
 				strv_add(fresh, last_text ? last_text : "");
 			}
@@ -369,7 +391,7 @@ conv_from_row(struct desk *d, const cJSON *row, char **cause)
 	    t >= 0 ? (enum tier)t : TIER_STANDARD);
 	row_hands(c, row);
 	c->since = iso_time(cJSON_GetStringValue(cJSON_GetObjectItem(row, "created")));
-	if (conv_load(d, c, 0, NULL, cause) != 0) {
+	if (conv_load(d, c, NULL, 0, NULL, cause) != 0) {
 		d->n--;
 		conv_free(c);
 		return NULL;
@@ -462,8 +484,6 @@ turn_done(cJSON *turn, cJSON *events, void *arg)
 		goto out;
 	}
 	set_error(c, NULL);
-	if (reply_id > c->last_msg)
-		c->last_msg = reply_id;
 	/* Withheld by the store: the conversation changed hands elsewhere. */
 	if (withheld && !known)
 		c->stale = 1;
@@ -483,7 +503,7 @@ turn_done(cJSON *turn, cJSON *events, void *arg)
 	const cJSON *h = cJSON_GetObjectItem(turn, "handoff");
 	time_t now = desk_now();
 	if (reply != NULL) {
-		msg_add(c, "ai", reply, now);
+		msg_add(c, "ai", reply, now, reply_id);
 		if (d->hooks.deliver)
 			d->hooks.deliver(d->hooks.arg, c, "ai", reply);
 	}
@@ -757,9 +777,7 @@ desk_say(struct desk *d, struct desk_conv **cv, const char *text, char **cause)
 	int64_t id;
 	if (store_message_add(d->st, c->id, "customer", text, &id, cause) != 0)
 		return -1;
-	msg_add(c, "customer", text, desk_now());
-	if (id > c->last_msg)
-		c->last_msg = id;
+	msg_add(c, "customer", text, desk_now(), id);
 	if (c->handler == HANDLER_AI) {
 		c->pending = 1;
 		next_turn(d, c);
@@ -967,9 +985,10 @@ desk_human_say(struct desk *d, struct desk_conv *c, const char *text, int overri
 	cJSON_AddStringToObject(ev, "by", c->owner ? c->owner : "human");
 	if (!passed)
 		cJSON_AddBoolToObject(ev, "overridden", 1);
+	int64_t id = 0;
 	int rc = store_begin(d->st, cause) == 0 &&
 	                 store_event_add(d->st, c->id, "validation", ev, cause) == 0 &&
-	                 store_message_add(d->st, c->id, "human", text, NULL, cause) == 0 &&
+	                 store_message_add(d->st, c->id, "human", text, &id, cause) == 0 &&
 	                 store_commit(d->st, cause) == 0
 	             ? 0
 	             : -1;
@@ -982,7 +1001,7 @@ desk_human_say(struct desk *d, struct desk_conv *c, const char *text, int overri
 		*validation = NULL;
 		return -1;
 	}
-	msg_add(c, "human", text, desk_now());
+	msg_add(c, "human", text, desk_now(), id);
 	if (d->hooks.deliver)
 		d->hooks.deliver(d->hooks.arg, c, "human", text);
 	changed(d, c);
@@ -1081,7 +1100,6 @@ conv_clear(struct desk_conv *c)
 	conversation_init(&c->conv, c->customer_id, c->tier);
 	c->arm = (struct ai_arm){0};
 	c->pending = 0;
-	c->last_msg = 0;
 }
 
 /*
@@ -1093,6 +1111,8 @@ refresh_row(struct desk *d, int64_t id, const cJSON *row, int deep, char **cause
 {
 	cJSON *msgs = NULL;
 	struct strv fresh = {0};
+	int64_t *known = NULL;
+	size_t nknown = 0;
 	int rc = -1;
 	struct desk_conv *c = desk_find(d, id);
 	if (c == NULL) {
@@ -1120,17 +1140,24 @@ refresh_row(struct desk *d, int64_t id, const cJSON *row, int deep, char **cause
 		goto out;
 	}
 	/* Our own changes come back too: nothing new, nothing to read again. */
-	if (deep && store_messages_after(d->st, id, c->last_msg, &msgs, cause) != 0)
+	known = known_ids(c, &nknown);
+	if (deep && store_messages(d->st, id, &msgs, cause) != 0)
 		goto out;
-	if (cJSON_GetArraySize(msgs) == 0 && row_same(c, row)) {
+	int news = 0;
+	const cJSON *m;
+	cJSON_ArrayForEach(m, msgs)
+	{
+		int64_t mid = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(m, "id"));
+		news |= bsearch(&mid, known, nknown, sizeof *known, id_cmp) == NULL;
+	}
+	if (!news && row_same(c, row)) {
 		rc = 0;
 		goto out;
 	}
-	int64_t seen = c->last_msg;
 	conv_clear(c);
 	row_hands(c, row);
 	c->since = iso_time(cJSON_GetStringValue(cJSON_GetObjectItem(row, "created")));
-	if (conv_load(d, c, seen, &fresh, cause) != 0)
+	if (conv_load(d, c, known, nknown, &fresh, cause) != 0)
 		goto out;
 	/* What others said to a customer connected here reaches them too. */
 	for (size_t i = 0; i + 1 < fresh.n; i += 2)
@@ -1144,6 +1171,7 @@ refresh_row(struct desk *d, int64_t id, const cJSON *row, int deep, char **cause
 		next_turn(d, c);
 	rc = 0;
 out:
+	free(known);
 	strv_free(&fresh);
 	cJSON_Delete(msgs);
 	return rc;
@@ -1249,13 +1277,6 @@ drain_soon(struct desk *d)
 {
 	if (d->loop != NULL && d->notify_fd >= 0 && d->drain_timer == 0 && !d->draining)
 		d->drain_timer = loop_timer_add(d->loop, 0, drain_fire, d);
-}
-
-static int
-id_cmp(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return x < y ? -1 : x > y;
 }
 
 /*

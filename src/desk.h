@@ -32,6 +32,7 @@ struct desk_msg {
 	char *role; /* "customer", "ai", "human", or "note" (for the supervisor only) */
 	char *text; /* as stored: untrusted, sanitise before drawing */
 	time_t at;
+	int64_t id; /* the store's message id; 0 for a note */
 };
 
 struct desk_conv {
@@ -67,7 +68,6 @@ struct desk_conv {
 	int withheld;      /* a human took over during the turn in flight */
 	struct ai_arm arm; /* its rollout arm (rollout.h), from its first turn */
 	int64_t upto;      /* the customer message the turn in flight answers */
-	int64_t last_msg;  /* the newest stored message the desk has */
 	int retry;         /* a claim to answer it failed: tried again on the loop */
 	int stale;         /* changed elsewhere during the turn in flight: read again after */
 };
