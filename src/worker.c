@@ -11,6 +11,8 @@
 
 /* After a failure to read the queue or to listen, the next try comes this much later. */
 #define RETRY_MS 1000
+/* Claims per look before the loop gets a turn. */
+#define LOOK_BATCH 64
 
 struct job {
 	struct worker *w; /* NULL: released (orphaned); freed when the turn ends */
@@ -243,7 +245,12 @@ look(struct worker *w)
 	if (w->looking)
 		return;
 	w->looking = 1;
-	while (!w->draining && w->busy < (size_t)w->o.concurrency) {
+	/* Offline turns end inside job_start: a batch a pass, then the loop. */
+	for (int n = 0; !w->draining && w->busy < (size_t)w->o.concurrency; n++) {
+		if (n == LOOK_BATCH) {
+			look_soon(w, 0);
+			break;
+		}
 		struct store_claim cl;
 		char *cause = NULL;
 		int rc = store_claim(w->st, w->id, (int)w->o.lease_ms, 0, &cl, &cause);
