@@ -216,6 +216,17 @@ cmd_serve(struct ctx *ctx, int argc, char **argv)
 		         "--token-file FILE");
 		return EX_CONFIG;
 	}
+	for (size_t i = 0; i < tokens.n; i++)
+		if (strlen(tokens.v[i]) < SERVE_TOKEN_MIN) {
+			fl_warnx("a bearer token must be at least %d characters (%s)",
+			         SERVE_TOKEN_MIN,
+			         i == 0 && getenv("FRONTLINE_SERVE_TOKEN") &&
+			                 *getenv("FRONTLINE_SERVE_TOKEN")
+			             ? "FRONTLINE_SERVE_TOKEN"
+			             : "the token file");
+			strv_free(&tokens);
+			return EX_CONFIG;
+		}
 	cfg.tokens = &tokens;
 
 	int ex = EX_OK;

@@ -37,7 +37,7 @@
  * a comment line every heartbeat_ms: the write fails and MHD closes it.
  */
 
-#define TOKEN_MIN          16            /* bytes of a bearer token, at least */
+#define SERVE_TOKEN_MIN    16            /* bytes of a bearer token, at least */
 #define STREAM_MAX         (1024 * 1024) /* bytes queued for a stream that does not read */
 #define SWEEP_MS           60000         /* how often idle token buckets are dropped */
 #define RETRY_MS           3000          /* the reconnect delay streams advise */
@@ -1532,9 +1532,9 @@ serve_new(struct loop *loop, struct store *st, const struct serve_config *cfg, c
 		return NULL;
 	}
 	for (size_t i = 0; i < cfg->tokens->n; i++)
-		if (strlen(cfg->tokens->v[i]) < TOKEN_MIN) {
-			*cause =
-			    xasprintf("a bearer token must be at least %d characters", TOKEN_MIN);
+		if (strlen(cfg->tokens->v[i]) < SERVE_TOKEN_MIN) {
+			*cause = xasprintf("a bearer token must be at least %d characters",
+			                   SERVE_TOKEN_MIN);
 			return NULL;
 		}
 	if (parse_listen(cfg->listen, &ss, &v6, cause) != 0)

@@ -22,6 +22,8 @@
  * (SQLite), by reading subscribed conversations every poll_ms.
  */
 
+#define SERVE_TOKEN_MIN 16 /* characters of a bearer token, at least */
+
 struct serve_config {
 	const char *listen;        /* "HOST:PORT" or "[V6]:PORT"; port 0 picks one */
 	const struct strv *tokens; /* accepted bearer tokens (at least one; copied as hashes) */
