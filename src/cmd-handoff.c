@@ -15,8 +15,9 @@ open_store(struct ctx *ctx, int *ex)
 	char *cause = NULL, *db = ctx_db_path(ctx);
 	struct store *st = db ? store_open(db, &cause) : NULL;
 	if (st == NULL) {
-		fl_warnx("cannot open the store %s: %s", db ? db : "(no state directory)",
-		         cause ? cause : "no HOME");
+		char *shown = db ? store_target_redacted(db) : xstrdup("(no state directory)");
+		fl_warnx("cannot open the store %s: %s", shown, cause ? cause : "no HOME");
+		free(shown);
 		*ex = EX_NOINPUT;
 	}
 	free(cause);

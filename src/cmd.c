@@ -423,8 +423,10 @@ ctx_store(struct ctx *ctx, int *ex)
 	char *cause = NULL, *db = ctx_db_path(ctx);
 	struct store *st = db ? store_open(db, &cause) : NULL;
 	if (st == NULL) {
-		fl_warnx("cannot open the store %s: %s", db ? db : "(no state directory)",
-		         cause ? cause : "no HOME");
+		/* A connection string may hold a password: never print it. */
+		char *shown = db ? store_target_redacted(db) : xstrdup("(no state directory)");
+		fl_warnx("cannot open the store %s: %s", shown, cause ? cause : "no HOME");
+		free(shown);
 		*ex = EX_CANTCREAT;
 	}
 	free(cause);

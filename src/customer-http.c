@@ -212,8 +212,16 @@ dispatch(struct customer_http *h)
 			                                                 : CP_STATE_AI;
 		else
 			h->closed = 1;
-		/* The customer wrote after the end, which begins a new one: the reply answers it.
+		/*
+		 * The welcome goes with the first state, as a console sends them: a
+		 * script's first line goes once both are there, so the state cannot
+		 * pass for the answer to it.
 		 */
+		if (!h->welcomed) {
+			h->welcomed = 1;
+			tell(h, cp_new_welcome(h->conv, h->customer));
+		}
+		/* After the end the customer wrote again, so a new one: the reply answers that. */
 		if (!(h->reopened && s == CP_STATE_AI))
 			tell(h, cp_new_state(s));
 		h->reopened = 0;
@@ -355,10 +363,6 @@ on_transcript(const struct http_result *r, void *arg)
 			h->last_id = id;
 	}
 	cJSON_Delete(o);
-	if (!h->welcomed) {
-		h->welcomed = 1;
-		tell(h, cp_new_welcome(h->conv, h->customer));
-	}
 	h->phase = PH_READY;
 	open_stream(h);
 	pump(h);

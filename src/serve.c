@@ -253,6 +253,7 @@ struct serve {
 	size_t nslot, nsubs;
 	uint64_t heartbeat_timer, poll_timer;
 	int notify_fd; /* the store's notifications, -1: polling */
+	int relisten;  /* they were lost: LISTEN again on the poll timer */
 	int shutting;
 };
 
@@ -293,60 +294,6 @@ struct api_route {
 };
 
 static void kick(struct serve *);
-
-/* ------------------------------------------------------------ the store contract */
-
-/*
- * What serve needs from the store beyond the first SQLite API, kept here
- * in one place: messages after a cursor, and the notifications.
- */
-/* Messages with id > after, in order (store_messages_after of the contract). */
-static int
-messages_after(struct store *st, int64_t conv, int64_t after, cJSON **out, char **cause)
-{
-	cJSON *all = NULL;
-	if (store_messages(st, conv, &all, cause) != 0)
-		return -1;
-	*out = cJSON_CreateArray();
-	cJSON *m;
-	while ((m = cJSON_DetachItemFromArray(all, 0)) != NULL) {
-		if ((int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(m, "id")) > after)
-			cJSON_AddItemToArray(*out, m);
-		else
-			cJSON_Delete(m);
-	}
-	cJSON_Delete(all);
-	return 0;
-}
-
-/* The store's backend name (store_backend of the contract). */
-static const char *
-backend_name(struct store *st)
-{
-	return "sqlite";
-}
-
-/* LISTEN channel (store_listen); 0 or -1 with *cause. */
-static int
-listen_conv(struct store *st, char **cause)
-{
-	return 0;
-}
-
-/* The notification fd (store_notify_fd); -1 for none. */
-static int
-notify_fd_of(struct store *st)
-{
-	return -1;
-}
-
-/* Drains notifications (store_notifications): the count, or -1 with *cause. */
-static int
-notifications(struct store *st, void (*fn)(void *, const char *, const char *), void *arg,
-              char **cause)
-{
-	return 0;
-}
 
 /* ------------------------------------------------------------ answers */
 
@@ -806,7 +753,7 @@ health(struct serve *sv, struct req *rq, struct MHD_Connection *conn)
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "status", "ok");
 	cJSON_AddStringToObject(o, "version", PACKAGE_VERSION);
-	cJSON_AddStringToObject(o, "store", backend_name(sv->st));
+	cJSON_AddStringToObject(o, "store", store_backend(sv->st));
 	cJSON_AddNumberToObject(o, "streams", (double)sv->nsubs);
 	cJSON_AddStringToObject(o, "updates", sv->notify_fd >= 0 ? "notify" : "poll");
 	return answer_json(rq, conn, MHD_HTTP_OK, o, NULL);
@@ -914,7 +861,7 @@ sub_refresh(struct sub *s, char **cause)
 	cJSON *msgs = NULL, *row = NULL;
 	if (s->ending)
 		return 0;
-	if (messages_after(sv->st, s->conv, s->cursor, &msgs, cause) != 0)
+	if (store_messages_after(sv->st, s->conv, s->cursor, &msgs, cause) != 0)
 		return -1;
 	if (store_conversation_get(sv->st, s->conv, &row, cause) != 0) {
 		cJSON_Delete(msgs);
@@ -1038,6 +985,7 @@ on_heartbeat(struct loop *loop, void *arg)
 }
 
 static void listen_store(struct serve *);
+static void drain(struct serve *);
 
 /* Without notifications: every stream is read again. */
 static void
@@ -1045,6 +993,8 @@ on_poll(struct loop *loop, void *arg)
 {
 	struct serve *sv = arg;
 	sv->poll_timer = loop_timer_add(loop, sv->cfg.poll_ms, on_poll, sv);
+	if (sv->relisten)
+		listen_store(sv);
 	if (sv->notify_fd < 0 && sv->nsubs > 0)
 		subs_each(sv, sub_refresh_logged);
 }
@@ -1403,6 +1353,7 @@ pump(struct serve *sv)
 	MHD_UNSIGNED_LONG_LONG ms;
 	sv->kicked = 0;
 	MHD_run(sv->d);
+	drain(sv);
 	loop_timer_del(sv->loop, sv->mhd_timer);
 	sv->mhd_timer = 0;
 	if (sv->kicked) /* a stream was resumed while it ran */
@@ -1439,7 +1390,7 @@ on_notification(void *arg, const char *channel, const char *payload)
 {
 	struct serve *sv = arg;
 	int64_t conv;
-	if (strcmp(channel, "frontline_conv") != 0 ||
+	if (strcmp(channel, STORE_CHANNEL_CONV) != 0 ||
 	    serve_parse_id(payload, strlen(payload), &conv) != 0)
 		return;
 	for (struct sub *s = sv->slot[sub_slot(sv, conv)]; s != NULL; s = s->next)
@@ -1447,20 +1398,34 @@ on_notification(void *arg, const char *channel, const char *payload)
 			sub_refresh_logged(s);
 }
 
+/*
+ * Hands what the store was notified of to the streams. The store keeps
+ * notifications that arrive while its connection runs our own queries
+ * (the fd need not turn readable for them), so this also runs after
+ * MHD_run, whose requests used the store.
+ */
 static void
-on_notify_io(struct loop *loop, int fd, int ready, void *arg)
+drain(struct serve *sv)
 {
-	struct serve *sv = arg;
 	char *cause = NULL;
-	if (notifications(sv->st, on_notification, sv, &cause) >= 0)
+	int n = 1;
+	for (int i = 0; i < 16 && n > 0 && sv->notify_fd >= 0; i++)
+		n = store_notifications(sv->st, on_notification, sv, &cause);
+	if (n >= 0)
 		return;
-	/* Lost: read every stream on the poll timer until listening works again. */
+	/* Lost: every stream is read on the poll timer until listening works again. */
 	fprintf(stderr, "frontline serve: store notifications lost (%s); polling until back\n",
 	        cause ? cause : "connection lost");
 	free(cause);
-	loop_watch(loop, sv->notify_fd, 0, NULL, NULL);
+	loop_watch(sv->loop, sv->notify_fd, 0, NULL, NULL);
 	sv->notify_fd = -1;
-	subs_each(sv, sub_refresh_logged);
+	sv->relisten = 1;
+}
+
+static void
+on_notify_io(struct loop *loop, int fd, int ready, void *arg)
+{
+	drain(arg);
 }
 
 /* LISTENs for conversation changes where the store has notifications. */
@@ -1468,15 +1433,21 @@ static void
 listen_store(struct serve *sv)
 {
 	char *cause = NULL;
-	if (listen_conv(sv->st, &cause) != 0) {
-		fprintf(stderr, "frontline serve: cannot listen to the store: %s\n",
+	if (store_listen(sv->st, STORE_CHANNEL_CONV, &cause) != 0) {
+		fprintf(stderr,
+		        "frontline serve: cannot listen to the store (polling meanwhile): %s\n",
 		        cause ? cause : "?");
 		free(cause);
+		sv->relisten = strcmp(store_backend(sv->st), "sqlite") != 0;
 		return;
 	}
-	sv->notify_fd = notify_fd_of(sv->st);
-	if (sv->notify_fd >= 0)
+	sv->relisten = 0;
+	sv->notify_fd = store_notify_fd(sv->st);
+	if (sv->notify_fd >= 0) {
 		loop_watch(sv->loop, sv->notify_fd, LOOP_READ, on_notify_io, sv);
+		/* What changed while we were not listening. */
+		subs_each(sv, sub_refresh_logged);
+	}
 }
 
 /* ------------------------------------------------------------ starting and stopping */

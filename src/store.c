@@ -1,26 +1,26 @@
-/* store.c -- the durable store: customers, conversations and their events in SQLite. */
+/*
+ * store.c -- the durable store: customers, conversations and their events,
+ * in SQLite or PostgreSQL. The logic and the SQL live here, written once;
+ * a driver (store-sqlite.c, store-pg.c; see store-driver.h) runs them.
+ */
 #include "config.h"
 
 #include <errno.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "store-driver.h"
 #include "store.h"
 
-/* ---------------------------------------------------------- migrations */
-
 /*
- * The schema, one step per version; PRAGMA user_version holds the number
- * of steps applied. A step is never edited once released: a change is a
- * new step. The SQL is kept plain (no SQLite-only types or clauses) so the
- * same steps can serve PostgreSQL; only the row ids differ there
- * (INTEGER PRIMARY KEY assigns them in SQLite, an identity column would
- * in PostgreSQL).
+ * The schema, one step per version; the database records how many steps
+ * were applied (SQLite: PRAGMA user_version; PostgreSQL: the
+ * schema_version table). A step is never edited once released: a change
+ * is a new step. The SQL is kept plain so that the same steps serve both
+ * databases: the PostgreSQL driver turns "INTEGER PRIMARY KEY" into an
+ * identity column and INTEGER into BIGINT (store-driver.h).
  */
 static const char *const migrations[] = {
     /* 1: the first schema */
@@ -95,11 +95,24 @@ static const char *const migrations[] = {
     " actor TEXT,"
     " reason TEXT,"
     " at TEXT NOT NULL);",
+    /*
+     * 4: the work queue. last_customer is the newest customer message,
+     * answered the newest one the AI has answered; a worker's claim is
+     * lease_owner until lease_until (milliseconds on the database's
+     * clock). Before this version the desk answered every message in the
+     * turn that stored it, so what is already stored counts as answered.
+     */
+    "ALTER TABLE conversations ADD COLUMN last_customer INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE conversations ADD COLUMN answered INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE conversations ADD COLUMN lease_owner TEXT;"
+    "ALTER TABLE conversations ADD COLUMN lease_until INTEGER;"
+    "UPDATE conversations SET last_customer = COALESCE((SELECT MAX(m.id) FROM messages m"
+    " WHERE m.conversation_id = conversations.id AND m.role = 'customer'), 0);"
+    "UPDATE conversations SET answered = last_customer;"
+    "CREATE INDEX conversations_pending ON conversations(last_customer)"
+    " WHERE state = 'open' AND handler = 'ai' AND last_customer > answered;",
 };
 #define SCHEMA_VERSION ((int)nitems(migrations))
-
-/* How long a writer waits for another one before giving up. */
-#define STORE_BUSY_MS 5000
 
 /* ----------------------------------------------------------- statements */
 
@@ -111,15 +124,25 @@ enum {
 	Q_CONV_CLOSE,
 	Q_CONV_STATE,
 	Q_MESSAGE_ADD,
+	Q_CONV_CUSTOMER_SAID,
 	Q_EVENT_ADD,
 	Q_HANDOFF_ADD,
 	Q_MESSAGES,
+	Q_MESSAGES_AFTER,
 	Q_EVENTS,
 	Q_HANDOFFS,
 	Q_HANDOFF_GET,
 	Q_CONV_HANDLER,
 	Q_CONV_LIST,
 	Q_CONV_GET,
+	Q_CONV_TAKE,
+	Q_CONV_OWNER,
+	Q_CLAIM_PICK,
+	Q_CLAIM_SET,
+	Q_CLAIM_RENEW,
+	Q_CLAIM_ROW,
+	Q_CLAIM_DONE,
+	Q_CLAIM_RELEASE,
 	Q_RUN_NEW,
 	Q_RUN_FINISH,
 	Q_RUNS,
@@ -130,6 +153,8 @@ enum {
 	Q_REVIEWS,
 	Q_ROLLOUT_ADD,
 	Q_ROLLOUT_LOG,
+	Q_STATUS,
+	Q_STATUS_WORKERS,
 	Q__N
 };
 
@@ -145,19 +170,25 @@ static const char *const queries[Q__N] = {
                           " ON CONFLICT (id) DO NOTHING",
     [Q_CONV_FIND] = "SELECT id FROM conversations WHERE customer_id = ?1 AND state = 'open'"
                     " ORDER BY id DESC LIMIT 1",
+    /* No row back: another connection opened one first (look again). */
     [Q_CONV_NEW] = "INSERT INTO conversations (customer_id, state, created)"
-                   " VALUES (?1, 'open', ?2)",
+                   " VALUES (?1, 'open', ?2)"
+                   " ON CONFLICT (customer_id) WHERE state = 'open' DO NOTHING RETURNING id",
     [Q_CONV_CLOSE] = "UPDATE conversations SET state = ?2, closed = ?3"
                      " WHERE id = ?1 AND state = 'open'",
     [Q_CONV_STATE] = "SELECT state FROM conversations WHERE id = ?1",
     [Q_MESSAGE_ADD] = "INSERT INTO messages (conversation_id, role, text, at)"
-                      " VALUES (?1, ?2, ?3, ?4)",
+                      " VALUES (?1, ?2, ?3, ?4) RETURNING id",
+    [Q_CONV_CUSTOMER_SAID] = "UPDATE conversations SET last_customer = ?2"
+                             " WHERE id = ?1 AND last_customer < ?2",
     [Q_EVENT_ADD] = "INSERT INTO events (conversation_id, kind, payload, at)"
                     " VALUES (?1, ?2, ?3, ?4)",
     [Q_HANDOFF_ADD] = "INSERT INTO handoffs (conversation_id, packet, created)"
-                      " VALUES (?1, ?2, ?3)",
+                      " VALUES (?1, ?2, ?3) RETURNING id",
     [Q_MESSAGES] = "SELECT id, role, text, at FROM messages WHERE conversation_id = ?1"
                    " ORDER BY id",
+    [Q_MESSAGES_AFTER] = "SELECT id, role, text, at FROM messages"
+                         " WHERE conversation_id = ?1 AND id > ?2 ORDER BY id",
     [Q_EVENTS] = "SELECT id, kind, payload, at FROM events WHERE conversation_id = ?1"
                  " ORDER BY id",
     [Q_HANDOFFS] = "SELECT h.id, h.conversation_id, c.customer_id, h.created, h.packet"
@@ -166,6 +197,7 @@ static const char *const queries[Q__N] = {
     [Q_HANDOFF_GET] = "SELECT packet FROM handoffs WHERE id = ?1",
     [Q_CONV_HANDLER] = "UPDATE conversations SET handler = ?2, owner = ?3"
                        " WHERE id = ?1 AND state = 'open'",
+    /* A NULL bound compares as unknown: open rows only. */
     [Q_CONV_LIST] = "SELECT c.id, c.customer_id, cu.name, cu.tier, c.state, c.handler, c.owner,"
                     " c.created, c.closed"
                     " FROM conversations c JOIN customers cu ON cu.id = c.customer_id"
@@ -174,7 +206,30 @@ static const char *const queries[Q__N] = {
                    " c.created, c.closed"
                    " FROM conversations c JOIN customers cu ON cu.id = c.customer_id"
                    " WHERE c.id = ?1",
-    [Q_RUN_NEW] = "INSERT INTO replay_runs (source, version, started) VALUES (?1, ?2, ?3)",
+    /* One statement, so two supervisors cannot both win: the second sees the first's owner. */
+    [Q_CONV_TAKE] = "UPDATE conversations SET handler = 'human', owner = ?2"
+                    " WHERE id = ?1 AND state = 'open'"
+                    " AND (handler <> 'human' OR owner IS NULL OR owner = ?2)",
+    [Q_CONV_OWNER] = "SELECT state, handler, owner FROM conversations WHERE id = ?1",
+    /* ?1 = 0: any pending conversation, the one waiting longest first. */
+    [Q_CLAIM_PICK] = "SELECT id, answered, last_customer FROM conversations"
+                     " WHERE state = 'open' AND handler = 'ai' AND last_customer > answered"
+                     " AND (lease_owner IS NULL OR lease_until < @NOW_MS@)"
+                     " AND (id = ?1 OR ?1 = 0)"
+                     " ORDER BY last_customer LIMIT 1 @SKIP_LOCKED@",
+    [Q_CLAIM_SET] = "UPDATE conversations SET lease_owner = ?2, lease_until = @NOW_MS@ + ?3"
+                    " WHERE id = ?1",
+    [Q_CLAIM_RENEW] = "UPDATE conversations SET lease_until = @NOW_MS@ + ?3"
+                      " WHERE id = ?1 AND lease_owner = ?2",
+    [Q_CLAIM_ROW] = "SELECT state, handler, lease_owner FROM conversations WHERE id = ?1"
+                    " @FOR_UPDATE@",
+    [Q_CLAIM_DONE] = "UPDATE conversations SET"
+                     " answered = CASE WHEN ?2 > answered THEN ?2 ELSE answered END,"
+                     " lease_owner = NULL, lease_until = NULL WHERE id = ?1",
+    [Q_CLAIM_RELEASE] = "UPDATE conversations SET lease_owner = NULL, lease_until = NULL"
+                        " WHERE id = ?1 AND lease_owner = ?2",
+    [Q_RUN_NEW] = "INSERT INTO replay_runs (source, version, started) VALUES (?1, ?2, ?3)"
+                  " RETURNING id",
     [Q_RUN_FINISH] = "UPDATE replay_runs SET finished = ?2, tickets = ?3, report = ?4"
                      " WHERE id = ?1",
     /* The list leaves out the reports: only store_replay_run reads one. */
@@ -186,7 +241,7 @@ static const char *const queries[Q__N] = {
     [Q_RESULT_ADD] = "INSERT INTO replay_results (run_id, ticket, result) VALUES (?1, ?2, ?3)",
     [Q_RESULTS] = "SELECT result FROM replay_results WHERE run_id = ?1 ORDER BY id",
     [Q_REVIEW_ADD] = "INSERT INTO reviews (handoff_id, reviewer, correction, created)"
-                     " VALUES (?1, ?2, ?3, ?4)",
+                     " VALUES (?1, ?2, ?3, ?4) RETURNING id",
     [Q_REVIEWS] = "SELECT r.id, r.handoff_id, h.conversation_id, r.reviewer, r.created,"
                   " r.correction"
                   " FROM reviews r JOIN handoffs h ON h.id = r.handoff_id ORDER BY r.id",
@@ -194,72 +249,142 @@ static const char *const queries[Q__N] = {
                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [Q_ROLLOUT_LOG] = "SELECT id, action, state, actor, reason, at FROM rollout_log"
                       " WHERE kind = ?1 ORDER BY id DESC",
+    [Q_STATUS] = "SELECT"
+                 " (SELECT COUNT(*) FROM conversations WHERE state = 'open'),"
+                 " (SELECT COUNT(*) FROM conversations WHERE state = 'open'"
+                 "  AND handler = 'ai' AND last_customer > answered),"
+                 " (SELECT COUNT(*) FROM conversations WHERE lease_owner IS NOT NULL"
+                 "  AND lease_until >= @NOW_MS@)",
+    [Q_STATUS_WORKERS] = "SELECT lease_owner, COUNT(*) FROM conversations"
+                         " WHERE lease_owner IS NOT NULL AND lease_until >= @NOW_MS@"
+                         " GROUP BY lease_owner ORDER BY lease_owner @BINARY@",
+};
+
+/* A conversation changed by the open transaction: notified at commit. */
+struct touched {
+	int64_t conv;
+	int work; /* a customer message came in, or the conversation can be claimed again */
 };
 
 struct store {
-	sqlite3 *db;
-	int in_tx; /* store_begin was called and not yet committed or rolled back */
-	sqlite3_stmt *q[Q__N];
+	struct store_common c; /* first: the driver's view */
+	char *sql[Q__N];       /* the driver's version of each query, made on first use */
+	struct touched *touched;
+	size_t ntouched, ctouched;
 };
+
+#define DRV(s) ((s)->c.drv)
+
+/* The parameters of a statement: P(SV_INT64(conv), SV_STR(text)). */
+#define P(...)                                                                                     \
+	(const struct sv[]){__VA_ARGS__},                                                          \
+	    (int)(sizeof((const struct sv[]){__VA_ARGS__}) / sizeof(struct sv))
 
 /* -------------------------------------------------------------- helpers */
 
-/*
- * A cause from the connection's last error, "what: message", with the
- * system's error when the file system failed. what may be NULL.
- */
-static char *
-db_cause(sqlite3 *db, const char *what)
+char *
+store_sql_tokens(const char *sql, const char *const (*tokens)[2], size_t n)
 {
-	if (db == NULL)
-		return xasprintf("%s%sout of memory", what ? what : "", what ? ": " : "");
-	const char *msg = sqlite3_errmsg(db);
-	int code = sqlite3_errcode(db) & 0xff, e = sqlite3_system_errno(db);
-	if (e != 0 && (code == SQLITE_CANTOPEN || code == SQLITE_IOERR))
-		return xasprintf("%s%s%s (%s)", what ? what : "", what ? ": " : "", msg,
-		                 strerror(e));
-	return xasprintf("%s%s%s", what ? what : "", what ? ": " : "", msg);
-}
-
-static int
-exec(struct store *s, const char *sql, const char *what, char **cause)
-{
-	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-		*cause = db_cause(s->db, what);
-		return -1;
-	}
-	return 0;
-}
-
-/* The prepared statement q, reset and unbound, or NULL with *cause. */
-static sqlite3_stmt *
-stmt(struct store *s, int q, char **cause)
-{
-	if (s->q[q] == NULL) {
-		if (sqlite3_prepare_v3(s->db, queries[q], -1, SQLITE_PREPARE_PERSISTENT, &s->q[q],
-		                       NULL) != SQLITE_OK) {
-			*cause = db_cause(s->db, "prepare");
-			return NULL;
+	struct buf b;
+	buf_init(&b, 0);
+	for (const char *p = sql; *p != '\0';) {
+		size_t i;
+		for (i = 0; i < n; i++) {
+			size_t len = strlen(tokens[i][0]);
+			if (strncmp(p, tokens[i][0], len) == 0) {
+				buf_adds(&b, tokens[i][1]);
+				p += len;
+				break;
+			}
 		}
-	} else {
-		sqlite3_reset(s->q[q]);
-		sqlite3_clear_bindings(s->q[q]);
+		if (i == n)
+			buf_addc(&b, *p++);
 	}
-	return s->q[q];
+	char *out = buf_steal(&b);
+	buf_free(&b);
+	return out;
 }
 
-/* Steps a statement that returns no rows; resets it either way. */
-static int
-step_done(struct store *s, sqlite3_stmt *st, const char *what, char **cause)
+/* Runs query q; a cursor before its first row, or NULL with *cause. */
+static struct store_cur *
+run(struct store *s, int q, const char *what, char **cause, const struct sv *p, int n)
 {
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE) {
-		*cause = db_cause(s->db, what);
-		sqlite3_reset(st);
+	if (s->sql[q] == NULL)
+		s->sql[q] = DRV(s)->rewrite(queries[q]);
+	return DRV(s)->run(s, q, s->sql[q], p, n, what, cause);
+}
+
+/* Runs a statement that returns no rows (or ignores them); *changes may be NULL. */
+static int
+run_done(struct store *s, int q, const char *what, int64_t *changes, char **cause,
+         const struct sv *p, int n)
+{
+	struct store_cur *c = run(s, q, what, cause, p, n);
+	if (c == NULL)
 		return -1;
-	}
-	sqlite3_reset(st);
-	return 0;
+	int rc;
+	while ((rc = DRV(s)->step(c, cause)) == 1)
+		;
+	if (rc == 0 && changes != NULL)
+		*changes = DRV(s)->changes(c);
+	DRV(s)->end(c);
+	return rc;
+}
+
+/* Runs an INSERT ... RETURNING id: *id the new row's (0: no row was inserted). */
+static int
+run_id(struct store *s, int q, const char *what, int64_t *id, char **cause, const struct sv *p,
+       int n)
+{
+	struct store_cur *c = run(s, q, what, cause, p, n);
+	if (c == NULL)
+		return -1;
+	int rc = DRV(s)->step(c, cause);
+	*id = rc == 1 ? DRV(s)->integer(c, 0) : 0;
+	while (rc == 1)
+		rc = DRV(s)->step(c, cause);
+	DRV(s)->end(c);
+	return rc;
+}
+
+static int
+col_null(struct store *s, struct store_cur *c, int i)
+{
+	return DRV(s)->text(c, i) == NULL;
+}
+
+static const char *
+col_text(struct store *s, struct store_cur *c, int i)
+{
+	const char *t = DRV(s)->text(c, i);
+	return t ? t : "";
+}
+
+static int64_t
+col_int(struct store *s, struct store_cur *c, int i)
+{
+	return DRV(s)->integer(c, i);
+}
+
+/* Stored JSON text as cJSON: null when NULL, the text itself if it does not parse. */
+static cJSON *
+col_json(struct store *s, struct store_cur *c, int i)
+{
+	const char *t = DRV(s)->text(c, i);
+	if (t == NULL)
+		return cJSON_CreateNull();
+	cJSON *j = cJSON_Parse(t);
+	return j ? j : cJSON_CreateString(t);
+}
+
+/* A text column as a string, or null. */
+static void
+add_text_or_null(cJSON *o, const char *name, struct store *s, struct store_cur *c, int i)
+{
+	if (col_null(s, c, i))
+		cJSON_AddNullToObject(o, name);
+	else
+		cJSON_AddStringToObject(o, name, col_text(s, c, i));
 }
 
 /*
@@ -287,6 +412,59 @@ now_iso(char out[64])
 	         ts.tv_nsec / 1000000);
 }
 
+/* ------------------------------------------------------- notifications */
+
+/* Remembers that the open transaction changed conv (work: there is work to claim). */
+static void
+touch(struct store *s, int64_t conv, int work)
+{
+	if (DRV(s)->notify == NULL)
+		return;
+	for (size_t i = 0; i < s->ntouched; i++)
+		if (s->touched[i].conv == conv) {
+			s->touched[i].work |= work;
+			return;
+		}
+	if (s->ntouched == s->ctouched) {
+		s->ctouched = s->ctouched ? 2 * s->ctouched : 8;
+		s->touched = xreallocarray(s->touched, s->ctouched, sizeof *s->touched);
+	}
+	s->touched[s->ntouched++] = (struct touched){conv, work};
+}
+
+/*
+ * Queues the notifications of what the transaction changed; the database
+ * delivers them when (and only if) it commits.
+ */
+static int
+notify_touched(struct store *s, char **cause)
+{
+	for (size_t i = 0; i < s->ntouched; i++) {
+		char id[32];
+		snprintf(id, sizeof id, "%lld", (long long)s->touched[i].conv);
+		if (DRV(s)->notify(s, STORE_CHANNEL_CONV, id, cause) != 0)
+			return -1;
+		if (s->touched[i].work && DRV(s)->notify(s, STORE_CHANNEL_WORK, id, cause) != 0)
+			return -1;
+	}
+	s->ntouched = 0;
+	return 0;
+}
+
+/* --------------------------------------------------------- transactions */
+
+/* Commits the open transaction, its notifications first. */
+static int
+tx_commit(struct store *s, char **cause)
+{
+	if (notify_touched(s, cause) != 0) {
+		DRV(s)->rollback(s);
+		s->ntouched = 0;
+		return -1;
+	}
+	return DRV(s)->commit(s, cause);
+}
+
 /*
  * Multi-statement operations run in a transaction of their own unless the
  * caller has one open (store_begin), so that they are atomic either way.
@@ -295,16 +473,18 @@ static int
 tx_enter(struct store *s, int *own, char **cause)
 {
 	*own = 0;
-	if (s->in_tx) {
-		if (sqlite3_get_autocommit(s->db)) {
+	if (s->c.in_tx) {
+		if (DRV(s)->tx_failed(s)) {
 			*cause = xstrdup("the transaction was rolled back by an earlier error");
 			return -1;
 		}
 		return 0;
 	}
-	if (exec(s, "BEGIN IMMEDIATE", "begin", cause) != 0)
+	s->ntouched = 0;
+	if (DRV(s)->begin(s, cause) != 0)
 		return -1;
 	*own = 1;
+	s->c.in_tx = 1;
 	return 0;
 }
 
@@ -313,10 +493,11 @@ tx_leave(struct store *s, int own, int rc, char **cause)
 {
 	if (!own)
 		return rc;
-	if (rc == 0 && exec(s, "COMMIT", "commit", cause) == 0)
-		return 0;
-	if (!sqlite3_get_autocommit(s->db))
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->c.in_tx = 0;
+	if (rc >= 0 && tx_commit(s, cause) == 0)
+		return rc;
+	DRV(s)->rollback(s);
+	s->ntouched = 0;
 	return -1;
 }
 
@@ -324,67 +505,95 @@ tx_leave(struct store *s, int own, int rc, char **cause)
 static int
 tx_check(struct store *s, char **cause)
 {
-	if (s->in_tx && sqlite3_get_autocommit(s->db)) {
+	if (s->c.in_tx && DRV(s)->tx_failed(s)) {
 		*cause = xstrdup("the transaction was rolled back by an earlier error");
 		return -1;
 	}
 	return 0;
 }
 
-/* -------------------------------------------------------- open, migrate */
-
-static int
-schema_version(struct store *s, int *v, char **cause)
+int
+store_begin(struct store *s, char **cause)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
-		*cause = db_cause(s->db, NULL);
+	if (s->c.in_tx) {
+		*cause = xstrdup("a transaction is already open");
 		return -1;
 	}
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		*cause = db_cause(s->db, NULL);
-		sqlite3_finalize(st);
+	s->ntouched = 0;
+	if (DRV(s)->begin(s, cause) != 0)
 		return -1;
-	}
-	*v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	s->c.in_tx = 1;
 	return 0;
 }
 
+int
+store_commit(struct store *s, char **cause)
+{
+	if (!s->c.in_tx) {
+		*cause = xstrdup("commit: no transaction is open");
+		return -1;
+	}
+	if (DRV(s)->tx_failed(s)) {
+		DRV(s)->rollback(s);
+		s->c.in_tx = 0;
+		s->ntouched = 0;
+		*cause = xstrdup("commit: the transaction was rolled back by an earlier error");
+		return -1;
+	}
+	s->c.in_tx = 0;
+	return tx_commit(s, cause);
+}
+
+void
+store_rollback(struct store *s)
+{
+	if (s == NULL)
+		return;
+	s->c.in_tx = 0;
+	s->ntouched = 0;
+	DRV(s)->rollback(s);
+}
+
+/* -------------------------------------------------------- open, migrate */
+
 /* Applies the missing migrations in one transaction: all of them or none. */
 static int
-migrate(struct store *s, char **cause)
+migrate(struct store *s, int *from, char **cause)
 {
 	int v;
-	if (schema_version(s, &v, cause) != 0)
+	if (DRV(s)->get_version(s, &v, cause) != 0)
 		return -1;
+	if (from != NULL)
+		*from = v;
 	if (v == SCHEMA_VERSION)
 		return 0;
 	if (v > SCHEMA_VERSION || v < 0)
 		goto newer;
-	if (exec(s, "BEGIN IMMEDIATE", NULL, cause) != 0)
+	if (DRV(s)->migrate_lock(s, cause) != 0)
 		return -1;
-	/* Read again under the write lock: another process may have migrated. */
-	if (schema_version(s, &v, cause) != 0)
+	/* Read again under the lock: another process may have migrated. */
+	if (DRV(s)->get_version(s, &v, cause) != 0)
 		goto fail;
+	if (from != NULL)
+		*from = v;
 	if (v > SCHEMA_VERSION || v < 0) {
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		DRV(s)->rollback(s);
 		goto newer;
 	}
 	for (; v < SCHEMA_VERSION; v++) {
-		char what[64], sql[64];
+		char what[64];
 		snprintf(what, sizeof what, "migration to schema version %d", v + 1);
-		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
-		if (exec(s, migrations[v], what, cause) != 0 || exec(s, sql, what, cause) != 0)
+		char *sql = DRV(s)->rewrite(migrations[v]);
+		int rc = DRV(s)->exec(s, sql, what, cause);
+		free(sql);
+		if (rc != 0 || DRV(s)->set_version(s, v + 1, cause) != 0)
 			goto fail;
 	}
-	if (exec(s, "COMMIT", NULL, cause) != 0)
+	if (DRV(s)->commit(s, cause) != 0)
 		goto fail;
 	return 0;
 fail:
-	if (!sqlite3_get_autocommit(s->db))
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	DRV(s)->rollback(s);
 	return -1;
 newer:
 	*cause = xasprintf("the database has schema version %d, newer than this frontline "
@@ -393,102 +602,53 @@ newer:
 	return -1;
 }
 
-/* Why path cannot be opened, when its directory is the reason; NULL otherwise. */
-static char *
-dir_cause(const char *path)
+int
+store_is_postgres(const char *target)
 {
-	const char *slash = strrchr(path, '/');
-	char *dir = slash == NULL ? xstrdup(".")
-	                          : xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
-	struct stat sb;
-	char *cause = NULL;
-	if (stat(dir, &sb) != 0)
-		cause = xasprintf("%s: %s", dir, strerror(errno));
-	else if (!S_ISDIR(sb.st_mode))
-		cause = xasprintf("%s: %s", dir, strerror(ENOTDIR));
-	else if (access(dir, W_OK) != 0)
-		cause = xasprintf("%s: directory is not writable (%s)", dir, strerror(errno));
-	free(dir);
-	return cause;
+	return target != NULL && (strncmp(target, "postgresql://", 13) == 0 ||
+	                          strncmp(target, "postgres://", 11) == 0);
 }
 
-/*
- * WAL lets readers (the console, metrics) run beside the writer. Returns
- * 0, -1 with *cause, or 1 when the file cannot be used (the connection's
- * error says why). Switching to WAL takes an exclusive lock without
- * calling the busy handler, so while another process holds the file (one
- * creating the same new store, say) it is tried again for a while.
- */
-static int
-use_wal(struct store *s, char **cause)
+static struct store *
+open_target(const char *target, int migrating, char **cause)
 {
-	for (int tries = 0;; tries++) {
-		sqlite3_stmt *st;
-		int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-		if (rc == SQLITE_OK) {
-			if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-				const char *mode = (const char *)sqlite3_column_text(st, 0);
-				int wal = mode != NULL && strcmp(mode, "wal") == 0;
-				if (!wal)
-					*cause = xasprintf("cannot use WAL mode (the journal mode "
-					                   "stays %s)",
-					                   mode ? mode : "unknown");
-				sqlite3_finalize(st);
-				return wal ? 0 : -1;
-			}
-			sqlite3_finalize(st);
-		}
-		if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) ||
-		    tries * 10 >= STORE_BUSY_MS)
-			return 1;
-		nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
-	}
-}
-
-/*
- * Causes name no path: callers print it ("cannot open the store PATH:
- * CAUSE"). A directory that is the reason is named, though.
- */
-struct store *
-store_open(const char *path, char **cause)
-{
-	if (path == NULL || *path == '\0') {
+	if (target == NULL || *target == '\0') {
 		*cause = xstrdup("the database path is empty");
 		return NULL;
 	}
 	struct store *s = xcalloc(1, sizeof *s);
-	char *why;
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK)
-		goto cantopen;
-	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
-	if (sqlite3_db_readonly(s->db, "main") == 1) {
-		*cause = xstrdup("the database file is read-only");
-		goto fail;
+	s->c.drv = store_is_postgres(target) ? &store_pg_driver : &store_sqlite_driver;
+	if (DRV(s)->open(s, target, cause) != 0 || (migrating && migrate(s, NULL, cause) != 0)) {
+		store_close(s);
+		return NULL;
 	}
-
-	int rc = use_wal(s, cause);
-	if (rc > 0)
-		goto cantopen;
-	if (rc < 0)
-		goto fail;
-	/* Every commit is on disk before it returns: a turn is acknowledged after store_commit. */
-	if (exec(s, "PRAGMA synchronous = FULL", NULL, cause) != 0 ||
-	    exec(s, "PRAGMA foreign_keys = ON", NULL, cause) != 0 || migrate(s, cause) != 0)
-		goto fail;
 	return s;
+}
 
-cantopen:
-	/* Opening is lazy: a missing or read-only directory shows up at the first pragma. */
-	if ((why = dir_cause(path)) != NULL) {
-		*cause = xasprintf("%s: %s", s->db ? sqlite3_errmsg(s->db) : "out of memory", why);
-		free(why);
-	} else
-		*cause = db_cause(s->db, NULL);
-fail:
-	store_close(s);
-	return NULL;
+struct store *
+store_open(const char *target, char **cause)
+{
+	return open_target(target, 1, cause);
+}
+
+struct store *
+store_open_unmigrated(const char *target, char **cause)
+{
+	return open_target(target, 0, cause);
+}
+
+int
+store_schema(struct store *s, int *have, int *want, char **cause)
+{
+	*want = SCHEMA_VERSION;
+	return DRV(s)->get_version(s, have, cause);
+}
+
+int
+store_migrate(struct store *s, int *from, int *to, char **cause)
+{
+	*to = SCHEMA_VERSION;
+	return migrate(s, from, cause);
 }
 
 void
@@ -496,68 +656,71 @@ store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	if (s->c.db != NULL)
+		DRV(s)->close(s);
 	for (int i = 0; i < Q__N; i++)
-		sqlite3_finalize(s->q[i]);
-	if (s->db != NULL && !sqlite3_get_autocommit(s->db))
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	sqlite3_close(s->db);
+		free(s->sql[i]);
+	free(s->touched);
 	free(s);
 }
 
-/* --------------------------------------------------------- transactions */
-
-int
-store_begin(struct store *s, char **cause)
+const char *
+store_backend(const struct store *s)
 {
-	if (s->in_tx) {
-		*cause = xstrdup("a transaction is already open");
-		return -1;
-	}
-	/* IMMEDIATE takes the write lock now, so the busy timeout covers it. */
-	if (exec(s, "BEGIN IMMEDIATE", "begin", cause) != 0)
-		return -1;
-	s->in_tx = 1;
-	return 0;
+	return s->c.drv->name;
 }
 
-int
-store_commit(struct store *s, char **cause)
+char *
+store_target_redacted(const char *target)
 {
-	if (!s->in_tx) {
-		*cause = xstrdup("commit: no transaction is open");
-		return -1;
+	if (target == NULL)
+		return xstrdup("(none)");
+	if (!store_is_postgres(target))
+		return xstrdup(target);
+	struct buf b;
+	buf_init(&b, 0);
+	const char *p = strstr(target, "://") + 3;
+	size_t auth = strcspn(p, "/?#");
+	const char *at = NULL;
+	for (size_t i = 0; i < auth; i++)
+		if (p[i] == '@')
+			at = p + i;
+	buf_add(&b, target, (size_t)(p - target));
+	if (at != NULL) {
+		const char *colon = memchr(p, ':', (size_t)(at - p));
+		if (colon != NULL) {
+			buf_add(&b, p, (size_t)(colon - p));
+			buf_adds(&b, ":***");
+		} else
+			buf_add(&b, p, (size_t)(at - p));
+		p = at;
 	}
-	s->in_tx = 0;
-	if (sqlite3_get_autocommit(s->db)) {
-		*cause = xstrdup("commit: the transaction was rolled back by an earlier error");
-		return -1;
+	/* The rest, with any password=... parameter of the query part masked. */
+	const char *q = strchr(p, '?');
+	if (q == NULL) {
+		buf_adds(&b, p);
+	} else {
+		buf_add(&b, p, (size_t)(q - p));
+		for (const char *kv = q; *kv != '\0';) {
+			buf_addc(&b, *kv++); /* '?' or '&' */
+			size_t len = strcspn(kv, "&#");
+			if (strncmp(kv, "password=", 9) == 0 && len >= 9)
+				buf_adds(&b, "password=***");
+			else
+				buf_add(&b, kv, len);
+			kv += len;
+			if (*kv == '#') {
+				buf_adds(&b, kv);
+				break;
+			}
+		}
 	}
-	if (exec(s, "COMMIT", "commit", cause) != 0) {
-		/* Never leave the connection inside a transaction nobody will end. */
-		if (!sqlite3_get_autocommit(s->db))
-			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
-	}
-	return 0;
-}
-
-void
-store_rollback(struct store *s)
-{
-	if (s == NULL)
-		return;
-	s->in_tx = 0;
-	if (!sqlite3_get_autocommit(s->db))
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	char *out = buf_steal(&b);
+	buf_free(&b);
+	return out;
 }
 
 /* ------------------------------------------------------------- writes */
-
-static int
-bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
-{
-	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
-}
 
 int
 store_customer_put(struct store *s, const char *id, const char *name, const char *email,
@@ -570,17 +733,11 @@ store_customer_put(struct store *s, const char *id, const char *name, const char
 	}
 	if (tx_check(s, cause) != 0)
 		return -1;
-	sqlite3_stmt *st = stmt(s, Q_CUSTOMER_PUT, cause);
-	if (st == NULL)
-		return -1;
 	now_iso(now);
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	bind_text_or_null(st, 2, name);
-	bind_text_or_null(st, 3, email);
 	/* A tier outside the enum keeps the stored one (or the default). */
-	bind_text_or_null(st, 4, (int)tier >= 0 && tier < TIER__N ? tier_names[tier] : NULL);
-	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
-	return step_done(s, st, "customer", cause);
+	const char *t = (int)tier >= 0 && tier < TIER__N ? tier_names[tier] : NULL;
+	return run_done(s, Q_CUSTOMER_PUT, "customer", NULL, cause,
+	                P(SV_STR(id), SV_STR(name), SV_STR(email), SV_STR(t), SV_STR(now)));
 }
 
 static int
@@ -589,40 +746,36 @@ conversation_open(struct store *s, const char *customer_id, int64_t *conv, int *
 {
 	char now[64];
 	now_iso(now);
-	sqlite3_stmt *st = stmt(s, Q_CUSTOMER_ENSURE, cause);
-	if (st == NULL)
+	if (run_done(s, Q_CUSTOMER_ENSURE, "customer", NULL, cause,
+	             P(SV_STR(customer_id), SV_STR(now))) != 0)
 		return -1;
-	sqlite3_bind_text(st, 1, customer_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
-	if (step_done(s, st, "customer", cause) != 0)
-		return -1;
-
-	if ((st = stmt(s, Q_CONV_FIND, cause)) == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, customer_id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*conv = sqlite3_column_int64(st, 0);
-		*created = 0;
-		sqlite3_reset(st);
-		return 0;
+	/* Twice at most: a conversation opened by another connection meanwhile is found. */
+	for (int tries = 0; tries < 2; tries++) {
+		struct store_cur *c =
+		    run(s, Q_CONV_FIND, "conversation", cause, P(SV_STR(customer_id)));
+		if (c == NULL)
+			return -1;
+		int rc = DRV(s)->step(c, cause);
+		if (rc == 1)
+			*conv = col_int(s, c, 0);
+		DRV(s)->end(c);
+		if (rc < 0)
+			return -1;
+		if (rc == 1) {
+			*created = 0;
+			return 0;
+		}
+		if (run_id(s, Q_CONV_NEW, "conversation", conv, cause,
+		           P(SV_STR(customer_id), SV_STR(now))) != 0)
+			return -1;
+		if (*conv > 0) {
+			*created = 1;
+			touch(s, *conv, 0);
+			return 0;
+		}
 	}
-	if (rc != SQLITE_DONE) {
-		*cause = db_cause(s->db, "conversation");
-		sqlite3_reset(st);
-		return -1;
-	}
-	sqlite3_reset(st);
-
-	if ((st = stmt(s, Q_CONV_NEW, cause)) == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, customer_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
-	if (step_done(s, st, "conversation", cause) != 0)
-		return -1;
-	*conv = sqlite3_last_insert_rowid(s->db);
-	*created = 1;
-	return 0;
+	*cause = xasprintf("conversation: cannot open one for customer %s", customer_id);
+	return -1;
 }
 
 int
@@ -642,45 +795,50 @@ store_conversation_open(struct store *s, const char *customer_id, int64_t *conv,
 	return tx_leave(s, own, rc, cause);
 }
 
+/* Why conv could not be changed: "no conversation N" or "conversation N is already STATE". */
+static char *
+not_open_cause(struct store *s, int64_t conv, const char *already)
+{
+	char *cause = NULL;
+	struct store_cur *c = run(s, Q_CONV_STATE, "conversation", &cause, P(SV_INT64(conv)));
+	if (c == NULL)
+		return cause;
+	int rc = DRV(s)->step(c, &cause);
+	if (rc == 1)
+		cause = already ? xasprintf("conversation %lld is %s %s", (long long)conv, already,
+		                            col_text(s, c, 0))
+		                : xasprintf("conversation %lld is not open", (long long)conv);
+	else if (rc == 0)
+		cause = xasprintf("no conversation %lld", (long long)conv);
+	DRV(s)->end(c);
+	return cause;
+}
+
 int
 store_conversation_close(struct store *s, int64_t conv, const char *state, char **cause)
 {
 	static const char *const closed[] = {"resolved", "escalated", "abandoned", NULL};
 	char now[64];
+	int own;
+	int64_t n = 0;
 	if (state == NULL || names_find(closed, state) < 0) {
 		*cause = xasprintf("conversation %lld: a conversation closes as resolved, "
 		                   "escalated or abandoned, not '%s'",
 		                   (long long)conv, state ? state : "(null)");
 		return -1;
 	}
-	if (tx_check(s, cause) != 0)
-		return -1;
-	sqlite3_stmt *st = stmt(s, Q_CONV_CLOSE, cause);
-	if (st == NULL)
+	if (tx_enter(s, &own, cause) != 0)
 		return -1;
 	now_iso(now);
-	sqlite3_bind_int64(st, 1, conv);
-	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
-	if (step_done(s, st, "conversation", cause) != 0)
-		return -1;
-	if (sqlite3_changes(s->db) == 1)
-		return 0;
-
-	/* Nothing changed: say why. */
-	if ((st = stmt(s, Q_CONV_STATE, cause)) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, conv);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*cause = xasprintf("conversation %lld is already %s", (long long)conv,
-		                   (const char *)sqlite3_column_text(st, 0));
-	else if (rc == SQLITE_DONE)
-		*cause = xasprintf("no conversation %lld", (long long)conv);
-	else
-		*cause = db_cause(s->db, "conversation");
-	sqlite3_reset(st);
-	return -1;
+	int rc = run_done(s, Q_CONV_CLOSE, "conversation", &n, cause,
+	                  P(SV_INT64(conv), SV_STR(state), SV_STR(now)));
+	if (rc == 0 && n != 1) {
+		*cause = not_open_cause(s, conv, "already");
+		rc = -1;
+	}
+	if (rc == 0)
+		touch(s, conv, 0);
+	return tx_leave(s, own, rc, cause);
 }
 
 int
@@ -688,148 +846,161 @@ store_message_add(struct store *s, int64_t conv, const char *role, const char *t
                   char **cause)
 {
 	char now[64];
-	if (tx_check(s, cause) != 0)
-		return -1;
-	sqlite3_stmt *st = stmt(s, Q_MESSAGE_ADD, cause);
-	if (st == NULL)
+	int64_t mid = 0;
+	int own;
+	if (tx_enter(s, &own, cause) != 0)
 		return -1;
 	now_iso(now);
-	sqlite3_bind_int64(st, 1, conv);
-	bind_text_or_null(st, 2, role);
-	bind_text_or_null(st, 3, text);
-	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
-	if (step_done(s, st, "message", cause) != 0)
-		return -1;
-	if (id != NULL)
-		*id = sqlite3_last_insert_rowid(s->db);
-	return 0;
+	int rc = run_id(s, Q_MESSAGE_ADD, "message", &mid, cause,
+	                P(SV_INT64(conv), SV_STR(role), SV_STR(text), SV_STR(now)));
+	int customer = rc == 0 && role != NULL && strcmp(role, "customer") == 0;
+	if (customer)
+		rc = run_done(s, Q_CONV_CUSTOMER_SAID, "message", NULL, cause,
+		              P(SV_INT64(conv), SV_INT64(mid)));
+	if (rc == 0)
+		touch(s, conv, customer);
+	if ((rc = tx_leave(s, own, rc, cause)) == 0 && id != NULL)
+		*id = mid;
+	return rc;
 }
 
 int
 store_event_add(struct store *s, int64_t conv, const char *kind, const cJSON *payload, char **cause)
 {
 	char now[64];
+	int own;
 	if (kind == NULL || *kind == '\0') {
 		*cause = xstrdup("event: the kind is empty");
 		return -1;
 	}
-	if (tx_check(s, cause) != 0)
-		return -1;
-	sqlite3_stmt *st = stmt(s, Q_EVENT_ADD, cause);
-	if (st == NULL)
+	if (tx_enter(s, &own, cause) != 0)
 		return -1;
 	char *json = payload ? cJSON_PrintUnformatted(payload) : NULL;
 	now_iso(now);
-	sqlite3_bind_int64(st, 1, conv);
-	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-	bind_text_or_null(st, 3, json);
-	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
-	int rc = step_done(s, st, "event", cause);
+	int rc = run_done(s, Q_EVENT_ADD, "event", NULL, cause,
+	                  P(SV_INT64(conv), SV_STR(kind), SV_STR(json), SV_STR(now)));
 	free(json);
-	return rc;
+	if (rc == 0)
+		touch(s, conv, 0);
+	return tx_leave(s, own, rc, cause);
 }
 
 int
 store_handoff_add(struct store *s, int64_t conv, const cJSON *packet, int64_t *id, char **cause)
 {
 	char now[64];
+	int64_t hid = 0;
+	int own;
 	if (!cJSON_IsObject(packet)) {
 		*cause = xstrdup("handoff: the packet is not a JSON object");
 		return -1;
 	}
-	if (tx_check(s, cause) != 0)
-		return -1;
-	sqlite3_stmt *st = stmt(s, Q_HANDOFF_ADD, cause);
-	if (st == NULL)
+	if (tx_enter(s, &own, cause) != 0)
 		return -1;
 	char *json = cJSON_PrintUnformatted(packet);
 	now_iso(now);
-	sqlite3_bind_int64(st, 1, conv);
-	bind_text_or_null(st, 2, json);
-	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
-	int rc = step_done(s, st, "handoff", cause);
+	int rc = run_id(s, Q_HANDOFF_ADD, "handoff", &hid, cause,
+	                P(SV_INT64(conv), SV_STR(json), SV_STR(now)));
 	free(json);
-	if (rc == 0 && id != NULL)
-		*id = sqlite3_last_insert_rowid(s->db);
+	if (rc == 0)
+		touch(s, conv, 0);
+	if ((rc = tx_leave(s, own, rc, cause)) == 0 && id != NULL)
+		*id = hid;
 	return rc;
 }
 
 /* -------------------------------------------------------------- reads */
 
-static const char *
-col_text(sqlite3_stmt *st, int i)
-{
-	const char *t = (const char *)sqlite3_column_text(st, i);
-	return t ? t : "";
-}
-
-/* Stored JSON text as cJSON: null when NULL, the text itself if it does not parse. */
-static cJSON *
-col_json(sqlite3_stmt *st, int i)
-{
-	const char *t = (const char *)sqlite3_column_text(st, i);
-	if (t == NULL)
-		return cJSON_CreateNull();
-	cJSON *j = cJSON_Parse(t);
-	return j ? j : cJSON_CreateString(t);
-}
-
-/* Rows of a conversation's messages or events: {"id", name1, name2, "at"}. */
+/* Steps a cursor to its end, one object per row into *out (caller frees); ends it. */
 static int
-rows(struct store *s, int q, int64_t conv, const char *name1, const char *name2, int json2,
-     cJSON **out, char **cause)
+collect(struct store *s, struct store_cur *c, cJSON *(*row)(struct store *, struct store_cur *),
+        cJSON **out, char **cause)
 {
 	*out = NULL;
-	sqlite3_stmt *st = stmt(s, q, cause);
-	if (st == NULL)
+	if (c == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, conv);
 	cJSON *a = cJSON_CreateArray();
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
-		cJSON_AddStringToObject(o, name1, col_text(st, 1));
-		if (json2)
-			cJSON_AddItemToObject(o, name2, col_json(st, 2));
-		else
-			cJSON_AddStringToObject(o, name2, col_text(st, 2));
-		cJSON_AddStringToObject(o, "at", col_text(st, 3));
-		cJSON_AddItemToArray(a, o);
-	}
-	if (rc != SQLITE_DONE) {
-		*cause = db_cause(s->db, "read");
-		sqlite3_reset(st);
+	while ((rc = DRV(s)->step(c, cause)) == 1)
+		cJSON_AddItemToArray(a, row(s, c));
+	DRV(s)->end(c);
+	if (rc != 0) {
 		cJSON_Delete(a);
 		return -1;
 	}
-	sqlite3_reset(st);
 	*out = a;
 	return 0;
+}
+
+/* The first row of a cursor as an object, or *out NULL when there is none; ends it. */
+static int
+collect_one(struct store *s, struct store_cur *c, cJSON *(*row)(struct store *, struct store_cur *),
+            cJSON **out, char **cause)
+{
+	*out = NULL;
+	if (c == NULL)
+		return -1;
+	int rc = DRV(s)->step(c, cause);
+	if (rc == 1)
+		*out = row(s, c);
+	DRV(s)->end(c);
+	return rc < 0 ? -1 : 0;
+}
+
+static cJSON *
+message_row(struct store *s, struct store_cur *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "id", (double)col_int(s, c, 0));
+	cJSON_AddStringToObject(o, "role", col_text(s, c, 1));
+	cJSON_AddStringToObject(o, "text", col_text(s, c, 2));
+	cJSON_AddStringToObject(o, "at", col_text(s, c, 3));
+	return o;
+}
+
+static cJSON *
+event_row(struct store *s, struct store_cur *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "id", (double)col_int(s, c, 0));
+	cJSON_AddStringToObject(o, "kind", col_text(s, c, 1));
+	cJSON_AddItemToObject(o, "payload", col_json(s, c, 2));
+	cJSON_AddStringToObject(o, "at", col_text(s, c, 3));
+	return o;
 }
 
 int
 store_messages(struct store *s, int64_t conv, cJSON **out, char **cause)
 {
-	return rows(s, Q_MESSAGES, conv, "role", "text", 0, out, cause);
+	return collect(s, run(s, Q_MESSAGES, "read", cause, P(SV_INT64(conv))), message_row, out,
+	               cause);
+}
+
+int
+store_messages_after(struct store *s, int64_t conv, int64_t after, cJSON **out, char **cause)
+{
+	return collect(s,
+	               run(s, Q_MESSAGES_AFTER, "read", cause, P(SV_INT64(conv), SV_INT64(after))),
+	               message_row, out, cause);
 }
 
 int
 store_events(struct store *s, int64_t conv, cJSON **out, char **cause)
 {
-	return rows(s, Q_EVENTS, conv, "kind", "payload", 1, out, cause);
+	return collect(s, run(s, Q_EVENTS, "read", cause, P(SV_INT64(conv))), event_row, out,
+	               cause);
 }
 
 /* A row of Q_HANDOFFS: the packet's reason only, not the whole packet. */
 static cJSON *
-handoff_row(sqlite3_stmt *st)
+handoff_row(struct store *s, struct store_cur *c)
 {
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
-	cJSON_AddNumberToObject(o, "conversation", (double)sqlite3_column_int64(st, 1));
-	cJSON_AddStringToObject(o, "customer", col_text(st, 2));
-	cJSON_AddStringToObject(o, "created", col_text(st, 3));
-	cJSON *packet = cJSON_Parse(col_text(st, 4));
+	cJSON_AddNumberToObject(o, "id", (double)col_int(s, c, 0));
+	cJSON_AddNumberToObject(o, "conversation", (double)col_int(s, c, 1));
+	cJSON_AddStringToObject(o, "customer", col_text(s, c, 2));
+	cJSON_AddStringToObject(o, "created", col_text(s, c, 3));
+	cJSON *packet = cJSON_Parse(col_text(s, c, 4));
 	const char *reason = cJSON_GetStringValue(cJSON_GetObjectItem(packet, "reason"));
 	if (reason != NULL)
 		cJSON_AddStringToObject(o, "reason", reason);
@@ -837,53 +1008,29 @@ handoff_row(sqlite3_stmt *st)
 	return o;
 }
 
-/* Steps a bound statement to its end, one object per row into *out (caller frees). */
-static int
-collect(struct store *s, sqlite3_stmt *st, cJSON *(*row)(sqlite3_stmt *), cJSON **out, char **cause)
-{
-	cJSON *a = cJSON_CreateArray();
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		cJSON_AddItemToArray(a, row(st));
-	if (rc != SQLITE_DONE) {
-		*cause = db_cause(s->db, "read");
-		sqlite3_reset(st);
-		cJSON_Delete(a);
-		return -1;
-	}
-	sqlite3_reset(st);
-	*out = a;
-	return 0;
-}
-
 int
 store_handoff_list(struct store *s, cJSON **out, char **cause)
 {
-	*out = NULL;
-	sqlite3_stmt *st = stmt(s, Q_HANDOFFS, cause);
-	return st ? collect(s, st, handoff_row, out, cause) : -1;
+	return collect(s, run(s, Q_HANDOFFS, "read", cause, NULL, 0), handoff_row, out, cause);
+}
+
+static cJSON *
+packet_row(struct store *s, struct store_cur *c)
+{
+	cJSON *p = cJSON_Parse(col_text(s, c, 0));
+	return p ? p : cJSON_CreateNull();
 }
 
 int
 store_handoff_get(struct store *s, int64_t id, cJSON **out, char **cause)
 {
+	cJSON *p;
 	*out = NULL;
-	sqlite3_stmt *st = stmt(s, Q_HANDOFF_GET, cause);
-	if (st == NULL)
+	if (collect_one(s, run(s, Q_HANDOFF_GET, "read", cause, P(SV_INT64(id))), packet_row, &p,
+	                cause) != 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
+	if (p == NULL)
 		return 0;
-	}
-	if (rc != SQLITE_ROW) {
-		*cause = db_cause(s->db, "read");
-		sqlite3_reset(st);
-		return -1;
-	}
-	cJSON *p = cJSON_Parse(col_text(st, 0));
-	sqlite3_reset(st);
 	if (!cJSON_IsObject(p)) {
 		cJSON_Delete(p);
 		*cause = xasprintf("handoff %lld: the stored packet is not a JSON object",
@@ -901,72 +1048,53 @@ store_conversation_handler(struct store *s, int64_t conv, const char *handler, c
                            char **cause)
 {
 	static const char *const handlers[] = {"ai", "waiting", "human", NULL};
+	int own;
+	int64_t n = 0;
 	if (handler == NULL || names_find(handlers, handler) < 0) {
 		*cause =
 		    xasprintf("conversation %lld: the handler is ai, waiting or human, not '%s'",
 		              (long long)conv, handler ? handler : "(null)");
 		return -1;
 	}
-	if (tx_check(s, cause) != 0)
+	if (tx_enter(s, &own, cause) != 0)
 		return -1;
-	sqlite3_stmt *st = stmt(s, Q_CONV_HANDLER, cause);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, conv);
-	sqlite3_bind_text(st, 2, handler, -1, SQLITE_STATIC);
-	bind_text_or_null(st, 3, owner);
-	if (step_done(s, st, "conversation", cause) != 0)
-		return -1;
-	if (sqlite3_changes(s->db) == 1)
-		return 0;
-	*cause = xasprintf("conversation %lld is not open", (long long)conv);
-	return -1;
+	int rc = run_done(s, Q_CONV_HANDLER, "conversation", &n, cause,
+	                  P(SV_INT64(conv), SV_STR(handler), SV_STR(owner)));
+	if (rc == 0 && n != 1) {
+		*cause = xasprintf("conversation %lld is not open", (long long)conv);
+		rc = -1;
+	}
+	/* Back with the AI: its pending messages can be claimed. */
+	if (rc == 0)
+		touch(s, conv, strcmp(handler, "ai") == 0);
+	return tx_leave(s, own, rc, cause);
 }
 
 /* A row of Q_CONV_LIST or Q_CONV_GET as an object. */
 static cJSON *
-conversation_row(sqlite3_stmt *st)
+conversation_row(struct store *s, struct store_cur *c)
 {
 	static const char *const names[] = {"customer", "name",  "tier",    "state",
 	                                    "handler",  "owner", "created", "closed"};
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
-	for (int i = 0; i < (int)nitems(names); i++) {
-		if (sqlite3_column_type(st, i + 1) == SQLITE_NULL)
-			cJSON_AddNullToObject(o, names[i]);
-		else
-			cJSON_AddStringToObject(o, names[i], col_text(st, i + 1));
-	}
+	cJSON_AddNumberToObject(o, "id", (double)col_int(s, c, 0));
+	for (int i = 0; i < (int)nitems(names); i++)
+		add_text_or_null(o, names[i], s, c, i + 1);
 	return o;
 }
 
 int
 store_conversation_list(struct store *s, const char *closed_since, cJSON **out, char **cause)
 {
-	*out = NULL;
-	sqlite3_stmt *st = stmt(s, Q_CONV_LIST, cause);
-	if (st == NULL)
-		return -1;
-	/* NULL: a bound after every date, so open rows only. */
-	sqlite3_bind_text(st, 1, closed_since ? closed_since : "\x7f", -1, SQLITE_TRANSIENT);
-	return collect(s, st, conversation_row, out, cause);
+	return collect(s, run(s, Q_CONV_LIST, "read", cause, P(SV_STR(closed_since))),
+	               conversation_row, out, cause);
 }
 
 int
 store_conversation_get(struct store *s, int64_t conv, cJSON **out, char **cause)
 {
-	*out = NULL;
-	sqlite3_stmt *st = stmt(s, Q_CONV_GET, cause);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, conv);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*out = conversation_row(st);
-	else if (rc != SQLITE_DONE)
-		*cause = db_cause(s->db, "read");
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	return collect_one(s, run(s, Q_CONV_GET, "read", cause, P(SV_INT64(conv))),
+	                   conversation_row, out, cause);
 }
 
 void
@@ -975,39 +1103,227 @@ store_now(char out[64])
 	now_iso(out);
 }
 
-/* ------------------------------------------------------- shadow replays */
+/* ------------------------------------------------- takeover, work queue */
 
-/* Binds JSON as text at i; returns the text to free after the step. */
-static char *
-bind_json(sqlite3_stmt *st, int i, const cJSON *j)
+int
+store_conversation_take(struct store *s, int64_t conv, const char *who, char **cause)
 {
-	char *text = j ? cJSON_PrintUnformatted(j) : NULL;
-	bind_text_or_null(st, i, text);
-	return text;
+	int own;
+	int64_t n = 0;
+	if (who == NULL || *who == '\0') {
+		*cause =
+		    xasprintf("conversation %lld: a takeover needs who takes it", (long long)conv);
+		return -1;
+	}
+	if (tx_enter(s, &own, cause) != 0)
+		return -1;
+	int rc =
+	    run_done(s, Q_CONV_TAKE, "conversation", &n, cause, P(SV_INT64(conv), SV_STR(who)));
+	if (rc == 0 && n == 1)
+		touch(s, conv, 0);
+	else if (rc == 0) {
+		/* Say why: not open, or whose it is. */
+		struct store_cur *c =
+		    run(s, Q_CONV_OWNER, "conversation", cause, P(SV_INT64(conv)));
+		rc = -1;
+		if (c != NULL) {
+			int r = DRV(s)->step(c, cause);
+			if (r == 0)
+				*cause = xasprintf("no conversation %lld", (long long)conv);
+			else if (r == 1 && strcmp(col_text(s, c, 0), "open") != 0)
+				*cause = xasprintf("conversation %lld is %s", (long long)conv,
+				                   col_text(s, c, 0));
+			else if (r == 1) {
+				*cause = xasprintf("conversation %lld is taken by %s",
+				                   (long long)conv, col_text(s, c, 2));
+				rc = 1;
+			}
+			DRV(s)->end(c);
+		}
+	}
+	return tx_leave(s, own, rc, cause);
 }
 
 int
-store_replay_begin(struct store *s, const char *source, const char *version, int64_t *run,
+store_claim(struct store *s, const char *worker, int lease_ms, int64_t conv,
+            struct store_claim *out, char **cause)
+{
+	int own;
+	if (worker == NULL || *worker == '\0' || lease_ms < 0) {
+		*cause = xstrdup("claim: a worker id and a lease are needed");
+		return -1;
+	}
+	if (tx_enter(s, &own, cause) != 0)
+		return -1;
+	struct store_cur *c = run(s, Q_CLAIM_PICK, "claim", cause, P(SV_INT64(conv)));
+	int rc = c ? DRV(s)->step(c, cause) : -1;
+	if (rc == 1) {
+		out->conv = col_int(s, c, 0);
+		out->answered = col_int(s, c, 1);
+		out->upto = col_int(s, c, 2);
+	}
+	DRV(s)->end(c);
+	if (rc == 1 && run_done(s, Q_CLAIM_SET, "claim", NULL, cause,
+	                        P(SV_INT64(out->conv), SV_STR(worker), SV_INT64(lease_ms))) != 0)
+		rc = -1;
+	return tx_leave(s, own, rc, cause);
+}
+
+int
+store_claim_renew(struct store *s, int64_t conv, const char *worker, int lease_ms, char **cause)
+{
+	int64_t n = 0;
+	if (tx_check(s, cause) != 0)
+		return -1;
+	if (run_done(s, Q_CLAIM_RENEW, "claim", &n, cause,
+	             P(SV_INT64(conv), SV_STR(worker), SV_INT64(lease_ms))) != 0)
+		return -1;
+	return n == 1 ? 0 : 1;
+}
+
+int
+store_claim_finish(struct store *s, int64_t conv, const char *worker, int64_t upto,
+                   const char **handler, char **cause)
+{
+	static const char *const handlers[] = {"ai", "waiting", "human", NULL};
+	int own;
+	if (tx_enter(s, &own, cause) != 0)
+		return -1;
+	struct store_cur *c = run(s, Q_CLAIM_ROW, "claim", cause, P(SV_INT64(conv)));
+	int rc = c ? DRV(s)->step(c, cause) : -1;
+	if (rc == 0) {
+		*cause = xasprintf("no conversation %lld", (long long)conv);
+		rc = -1;
+	} else if (rc == 1) {
+		int i = names_find(handlers, col_text(s, c, 1));
+		*handler = strcmp(col_text(s, c, 0), "open") != 0 ? "closed"
+		           : i >= 0                               ? handlers[i]
+		                                                  : "waiting";
+		/* Lost: released, or taken by another worker after it expired. */
+		rc = col_null(s, c, 2) || strcmp(col_text(s, c, 2), worker ? worker : "") != 0;
+	}
+	DRV(s)->end(c);
+	if (rc == 0) {
+		rc = run_done(s, Q_CLAIM_DONE, "claim", NULL, cause,
+		              P(SV_INT64(conv), SV_INT64(upto)));
+		if (rc == 0)
+			touch(s, conv, 0);
+	}
+	return tx_leave(s, own, rc, cause);
+}
+
+int
+store_claim_release(struct store *s, int64_t conv, const char *worker, char **cause)
+{
+	int own;
+	int64_t n = 0;
+	if (tx_enter(s, &own, cause) != 0)
+		return -1;
+	int rc =
+	    run_done(s, Q_CLAIM_RELEASE, "claim", &n, cause, P(SV_INT64(conv), SV_STR(worker)));
+	/* Another worker may take it now. */
+	if (rc == 0 && n == 1)
+		touch(s, conv, 1);
+	return tx_leave(s, own, rc, cause);
+}
+
+/* --------------------------------------------------------- notifications */
+
+int
+store_listen(struct store *s, const char *channel, char **cause)
+{
+	if (channel == NULL || *channel == '\0' ||
+	    strspn(channel, "abcdefghijklmnopqrstuvwxyz_0123456789") != strlen(channel)) {
+		*cause = xasprintf("listen: '%s' is not a channel name", channel ? channel : "");
+		return -1;
+	}
+	return DRV(s)->listen ? DRV(s)->listen(s, channel, cause) : 0;
+}
+
+int
+store_notify_fd(struct store *s)
+{
+	return DRV(s)->notify_fd ? DRV(s)->notify_fd(s) : -1;
+}
+
+int
+store_notifications(struct store *s,
+                    void (*fn)(void *arg, const char *channel, const char *payload), void *arg,
+                    char **cause)
+{
+	return DRV(s)->notifications ? DRV(s)->notifications(s, fn, arg, cause) : 0;
+}
+
+/* ---------------------------------------------------------------- status */
+
+int
+store_status(struct store *s, cJSON **out, char **cause)
+{
+	int have, want;
+	*out = NULL;
+	if (store_schema(s, &have, &want, cause) != 0)
+		return -1;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "backend", store_backend(s));
+	cJSON *schema = cJSON_AddObjectToObject(o, "schema");
+	cJSON_AddNumberToObject(schema, "have", have);
+	cJSON_AddNumberToObject(schema, "want", want);
+	if (have != want) {
+		/* The counts need the current schema. */
+		*out = o;
+		return 0;
+	}
+	struct store_cur *c = run(s, Q_STATUS, "status", cause, NULL, 0);
+	int rc = c ? DRV(s)->step(c, cause) : -1;
+	if (rc == 1) {
+		cJSON_AddNumberToObject(o, "open", (double)col_int(s, c, 0));
+		cJSON_AddNumberToObject(o, "pending", (double)col_int(s, c, 1));
+		cJSON_AddNumberToObject(o, "claimed", (double)col_int(s, c, 2));
+	}
+	DRV(s)->end(c);
+	if (rc != 1) {
+		cJSON_Delete(o);
+		return -1;
+	}
+	cJSON *w = cJSON_AddObjectToObject(o, "workers");
+	if ((c = run(s, Q_STATUS_WORKERS, "status", cause, NULL, 0)) == NULL) {
+		cJSON_Delete(o);
+		return -1;
+	}
+	while ((rc = DRV(s)->step(c, cause)) == 1)
+		cJSON_AddNumberToObject(w, col_text(s, c, 0), (double)col_int(s, c, 1));
+	DRV(s)->end(c);
+	if (rc != 0) {
+		cJSON_Delete(o);
+		return -1;
+	}
+	*out = o;
+	return 0;
+}
+
+/* ------------------------------------------------------- shadow replays */
+
+/* JSON as text to bind; NULL for NULL. The caller frees. */
+static char *
+json_text(const cJSON *j)
+{
+	return j ? cJSON_PrintUnformatted(j) : NULL;
+}
+
+int
+store_replay_begin(struct store *s, const char *source, const char *version, int64_t *run_id_out,
                    char **cause)
 {
 	char now[64];
 	if (tx_check(s, cause) != 0)
 		return -1;
-	sqlite3_stmt *st = stmt(s, Q_RUN_NEW, cause);
-	if (st == NULL)
-		return -1;
 	now_iso(now);
-	sqlite3_bind_text(st, 1, source ? source : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, version ? version : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
-	if (step_done(s, st, "replay", cause) != 0)
-		return -1;
-	*run = sqlite3_last_insert_rowid(s->db);
-	return 0;
+	return run_id(s, Q_RUN_NEW, "replay", run_id_out, cause,
+	              P(SV_STR(source ? source : ""), SV_STR(version ? version : ""), SV_STR(now)));
 }
 
 int
-store_replay_result(struct store *s, int64_t run, const char *ticket, const cJSON *result,
+store_replay_result(struct store *s, int64_t run_no, const char *ticket, const cJSON *result,
                     char **cause)
 {
 	if (!cJSON_IsObject(result)) {
@@ -1016,36 +1332,28 @@ store_replay_result(struct store *s, int64_t run, const char *ticket, const cJSO
 	}
 	if (tx_check(s, cause) != 0)
 		return -1;
-	sqlite3_stmt *st = stmt(s, Q_RESULT_ADD, cause);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, run);
-	sqlite3_bind_text(st, 2, ticket ? ticket : "", -1, SQLITE_STATIC);
-	char *json = bind_json(st, 3, result);
-	int rc = step_done(s, st, "replay result", cause);
+	char *json = json_text(result);
+	int rc = run_done(s, Q_RESULT_ADD, "replay result", NULL, cause,
+	                  P(SV_INT64(run_no), SV_STR(ticket ? ticket : ""), SV_STR(json)));
 	free(json);
 	return rc;
 }
 
 int
-store_replay_finish(struct store *s, int64_t run, int64_t tickets, const cJSON *report,
+store_replay_finish(struct store *s, int64_t run_no, int64_t tickets, const cJSON *report,
                     char **cause)
 {
 	char now[64];
+	int64_t n = 0;
 	if (tx_check(s, cause) != 0)
 		return -1;
-	sqlite3_stmt *st = stmt(s, Q_RUN_FINISH, cause);
-	if (st == NULL)
-		return -1;
 	now_iso(now);
-	sqlite3_bind_int64(st, 1, run);
-	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, tickets);
-	char *json = bind_json(st, 4, report);
-	int rc = step_done(s, st, "replay", cause);
+	char *json = json_text(report);
+	int rc = run_done(s, Q_RUN_FINISH, "replay", &n, cause,
+	                  P(SV_INT64(run_no), SV_STR(now), SV_INT64(tickets), SV_STR(json)));
 	free(json);
-	if (rc == 0 && sqlite3_changes(s->db) != 1) {
-		*cause = xasprintf("no replay run %lld", (long long)run);
+	if (rc == 0 && n != 1) {
+		*cause = xasprintf("no replay run %lld", (long long)run_no);
 		return -1;
 	}
 	return rc;
@@ -1053,76 +1361,64 @@ store_replay_finish(struct store *s, int64_t run, int64_t tickets, const cJSON *
 
 /* A row of Q_RUNS, or of Q_RUN_GET with its report (with_report). */
 static cJSON *
-run_row(sqlite3_stmt *st, int with_report)
+run_row(struct store *s, struct store_cur *c, int with_report)
 {
 	static const char *const names[] = {"source", "version", "started", "finished"};
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
-	for (int i = 0; i < (int)nitems(names); i++) {
-		if (sqlite3_column_type(st, i + 1) == SQLITE_NULL)
-			cJSON_AddNullToObject(o, names[i]);
-		else
-			cJSON_AddStringToObject(o, names[i], col_text(st, i + 1));
-	}
-	cJSON_AddNumberToObject(o, "tickets", (double)sqlite3_column_int64(st, 5));
+	cJSON_AddNumberToObject(o, "id", (double)col_int(s, c, 0));
+	for (int i = 0; i < (int)nitems(names); i++)
+		add_text_or_null(o, names[i], s, c, i + 1);
+	cJSON_AddNumberToObject(o, "tickets", (double)col_int(s, c, 5));
 	if (with_report)
-		cJSON_AddItemToObject(o, "report", col_json(st, 6));
+		cJSON_AddItemToObject(o, "report", col_json(s, c, 6));
 	return o;
 }
 
 static cJSON *
-run_row_brief(sqlite3_stmt *st)
+run_row_brief(struct store *s, struct store_cur *c)
 {
-	return run_row(st, 0);
+	return run_row(s, c, 0);
+}
+
+static cJSON *
+run_row_full(struct store *s, struct store_cur *c)
+{
+	return run_row(s, c, 1);
 }
 
 int
 store_replay_runs(struct store *s, cJSON **out, char **cause)
 {
-	*out = NULL;
-	sqlite3_stmt *st = stmt(s, Q_RUNS, cause);
-	return st ? collect(s, st, run_row_brief, out, cause) : -1;
+	return collect(s, run(s, Q_RUNS, "read", cause, NULL, 0), run_row_brief, out, cause);
 }
 
 int
-store_replay_run(struct store *s, int64_t run, cJSON **out, char **cause)
+store_replay_run(struct store *s, int64_t run_no, cJSON **out, char **cause)
 {
-	*out = NULL;
-	sqlite3_stmt *st = stmt(s, Q_RUN_GET, cause);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, run);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*out = run_row(st, 1);
-	else if (rc != SQLITE_DONE)
-		*cause = db_cause(s->db, "read");
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	return collect_one(s, run(s, Q_RUN_GET, "read", cause, P(SV_INT64(run_no))), run_row_full,
+	                   out, cause);
 }
 
 int
-store_replay_each(struct store *s, int64_t run, int (*fn)(const cJSON *result, void *arg),
+store_replay_each(struct store *s, int64_t run_no, int (*fn)(const cJSON *result, void *arg),
                   void *arg, char **cause)
 {
-	/* Its own statement: fn may read the store meanwhile. */
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, queries[Q_RESULTS], -1, &st, NULL) != SQLITE_OK) {
-		*cause = db_cause(s->db, "prepare");
+	/* Its own statement (q < 0): fn may read the store meanwhile. */
+	if (s->sql[Q_RESULTS] == NULL)
+		s->sql[Q_RESULTS] = DRV(s)->rewrite(queries[Q_RESULTS]);
+	struct store_cur *c =
+	    DRV(s)->run(s, -1, s->sql[Q_RESULTS], P(SV_INT64(run_no)), "read", cause);
+	if (c == NULL)
 		return -1;
-	}
-	sqlite3_bind_int64(st, 1, run);
 	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		cJSON *r = cJSON_Parse(col_text(st, 0));
+	while (!stop && (rc = DRV(s)->step(c, cause)) == 1) {
+		cJSON *r = cJSON_Parse(col_text(s, c, 0));
 		if (r != NULL)
 			stop = fn(r, arg);
 		cJSON_Delete(r);
 	}
-	if (!stop && rc != SQLITE_DONE)
-		*cause = db_cause(s->db, "read");
-	sqlite3_finalize(st);
-	return stop || rc == SQLITE_DONE ? 0 : -1;
+	DRV(s)->end(c);
+	return stop || rc == 0 ? 0 : -1;
 }
 
 /* ------------------------------------------------------ trainer reviews */
@@ -1132,53 +1428,45 @@ store_review_add(struct store *s, int64_t handoff, const char *reviewer, const c
                  int64_t *id, char **cause)
 {
 	char now[64];
+	int64_t rid = 0;
 	if (!cJSON_IsObject(correction)) {
 		*cause = xstrdup("review: the correction is not a JSON object");
 		return -1;
 	}
 	if (tx_check(s, cause) != 0)
 		return -1;
-	sqlite3_stmt *st = stmt(s, Q_REVIEW_ADD, cause);
-	if (st == NULL)
-		return -1;
 	now_iso(now);
-	sqlite3_bind_int64(st, 1, handoff);
-	bind_text_or_null(st, 2, reviewer);
-	char *json = bind_json(st, 3, correction);
-	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
-	int rc = step_done(s, st, "review", cause);
+	char *json = json_text(correction);
+	s->c.err = STORE_ERR_OTHER;
+	int rc = run_id(s, Q_REVIEW_ADD, "review", &rid, cause,
+	                P(SV_INT64(handoff), SV_STR(reviewer), SV_STR(json), SV_STR(now)));
 	free(json);
-	if (rc != 0 && (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY)) {
+	if (rc != 0 && s->c.err == STORE_ERR_FOREIGN_KEY) {
 		free(*cause);
 		*cause = xasprintf("no handoff packet %lld", (long long)handoff);
 	}
 	if (rc == 0 && id != NULL)
-		*id = sqlite3_last_insert_rowid(s->db);
+		*id = rid;
 	return rc;
 }
 
 static cJSON *
-review_row(sqlite3_stmt *st)
+review_row(struct store *s, struct store_cur *c)
 {
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
-	cJSON_AddNumberToObject(o, "handoff", (double)sqlite3_column_int64(st, 1));
-	cJSON_AddNumberToObject(o, "conversation", (double)sqlite3_column_int64(st, 2));
-	if (sqlite3_column_type(st, 3) == SQLITE_NULL)
-		cJSON_AddNullToObject(o, "reviewer");
-	else
-		cJSON_AddStringToObject(o, "reviewer", col_text(st, 3));
-	cJSON_AddStringToObject(o, "created", col_text(st, 4));
-	cJSON_AddItemToObject(o, "correction", col_json(st, 5));
+	cJSON_AddNumberToObject(o, "id", (double)col_int(s, c, 0));
+	cJSON_AddNumberToObject(o, "handoff", (double)col_int(s, c, 1));
+	cJSON_AddNumberToObject(o, "conversation", (double)col_int(s, c, 2));
+	add_text_or_null(o, "reviewer", s, c, 3);
+	cJSON_AddStringToObject(o, "created", col_text(s, c, 4));
+	cJSON_AddItemToObject(o, "correction", col_json(s, c, 5));
 	return o;
 }
 
 int
 store_reviews(struct store *s, cJSON **out, char **cause)
 {
-	*out = NULL;
-	sqlite3_stmt *st = stmt(s, Q_REVIEWS, cause);
-	return st ? collect(s, st, review_row, out, cause) : -1;
+	return collect(s, run(s, Q_REVIEWS, "read", cause, NULL, 0), review_row, out, cause);
 }
 
 /* ------------------------------------------------- rollout and canary */
@@ -1205,34 +1493,26 @@ store_rollout_add(struct store *s, const char *kind, const char *action, const c
 	}
 	if (tx_check(s, cause) != 0)
 		return -1;
-	sqlite3_stmt *st = stmt(s, Q_ROLLOUT_ADD, cause);
-	if (st == NULL)
-		return -1;
 	now_iso(now);
-	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, action, -1, SQLITE_STATIC);
-	char *json = bind_json(st, 3, state);
-	bind_text_or_null(st, 4, actor);
-	bind_text_or_null(st, 5, reason);
-	sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
-	int rc = step_done(s, st, kind, cause);
+	char *json = json_text(state);
+	int rc = run_done(s, Q_ROLLOUT_ADD, kind, NULL, cause,
+	                  P(SV_STR(kind), SV_STR(action), SV_STR(json), SV_STR(actor),
+	                    SV_STR(reason), SV_STR(now)));
 	free(json);
 	return rc;
 }
 
 static cJSON *
-rollout_row(sqlite3_stmt *st)
+rollout_row(struct store *s, struct store_cur *c)
 {
 	static const char *const names[] = {"action", NULL, "actor", "reason", "at"};
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
+	cJSON_AddNumberToObject(o, "id", (double)col_int(s, c, 0));
 	for (int i = 0; i < (int)nitems(names); i++) {
 		if (names[i] == NULL)
-			cJSON_AddItemToObject(o, "state", col_json(st, i + 1));
-		else if (sqlite3_column_type(st, i + 1) == SQLITE_NULL)
-			cJSON_AddNullToObject(o, names[i]);
+			cJSON_AddItemToObject(o, "state", col_json(s, c, i + 1));
 		else
-			cJSON_AddStringToObject(o, names[i], col_text(st, i + 1));
+			add_text_or_null(o, names[i], s, c, i + 1);
 	}
 	return o;
 }
@@ -1243,11 +1523,8 @@ store_rollout_log(struct store *s, const char *kind, cJSON **out, char **cause)
 	*out = NULL;
 	if (rollout_kind_ok(kind, cause) != 0)
 		return -1;
-	sqlite3_stmt *st = stmt(s, Q_ROLLOUT_LOG, cause);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-	return collect(s, st, rollout_row, out, cause);
+	return collect(s, run(s, Q_ROLLOUT_LOG, "read", cause, P(SV_STR(kind))), rollout_row, out,
+	               cause);
 }
 
 int

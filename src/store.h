@@ -1,4 +1,8 @@
-/* store.h -- the durable store: everything that happens to a conversation, in SQLite. */
+/*
+ * store.h -- the durable store: everything that happens to a conversation,
+ * in SQLite (a file, the default) or PostgreSQL (a server shared by many
+ * processes and machines).
+ */
 #ifndef FL_STORE_H
 #define FL_STORE_H
 
@@ -12,12 +16,36 @@
 struct store;
 
 /*
- * Opens (creating and migrating) the store at path, in WAL mode with
- * synchronous=FULL. Returns NULL with *cause (caller frees). A database
- * whose schema is newer than this binary is refused.
+ * Opens (creating and migrating) the store at target: a target starting
+ * postgresql:// or postgres:// is a PostgreSQL connection URI (libpq),
+ * anything else the path of a SQLite file (WAL mode, synchronous=FULL).
+ * Returns NULL with *cause (caller frees; it names no target: callers
+ * print store_target_redacted's). A database whose schema is newer than
+ * this binary is refused.
  */
-struct store *store_open(const char *path, char **cause);
+struct store *store_open(const char *target, char **cause);
+/* The same without migrating, for `frontline db status|migrate`. */
+struct store *store_open_unmigrated(const char *target, char **cause);
 void store_close(struct store *);
+
+/* 1 when target names a PostgreSQL database. */
+int store_is_postgres(const char *target);
+/* "sqlite" or "postgresql". */
+const char *store_backend(const struct store *);
+/* target with its password (if any) replaced by "***", for messages; caller frees. */
+char *store_target_redacted(const char *target);
+
+/* The schema version the database has, and the one this binary wants. */
+int store_schema(struct store *, int *have, int *want, char **cause);
+/* Applies the missing migrations (all or none); *from and *to say which. */
+int store_migrate(struct store *, int *from, int *to, char **cause);
+/*
+ * {"backend","schema":{"have","want"},"open","pending","claimed",
+ * "workers":{ID:claims}}: open conversations, those waiting for the AI,
+ * and live claims (the counts only when the schema is current). Caller
+ * frees *out.
+ */
+int store_status(struct store *, cJSON **out, char **cause);
 
 /* Groups calls into one transaction; store_commit makes them durable. */
 int store_begin(struct store *, char **cause);
@@ -53,7 +81,11 @@ int store_conversation_list(struct store *, const char *closed_since, cJSON **ou
 /* One conversation as a row of the list; *out NULL when there is none. */
 int store_conversation_get(struct store *, int64_t conv, cJSON **out, char **cause);
 
-/* role: "customer", "ai", "human". Returns the message id in *id (may be NULL). */
+/*
+ * role: "customer", "ai", "human". Returns the message id in *id (may be
+ * NULL). A customer message makes the conversation pending for the AI
+ * (see store_claim).
+ */
 int store_message_add(struct store *, int64_t conv, const char *role, const char *text, int64_t *id,
                       char **cause);
 /* An event: kind "triage", "retrieval", "tool", "validation", "escalation", "disclosure",
@@ -70,6 +102,8 @@ void store_now(char out[64]);
 /* Rows read back. Each returns 0 or -1 with *cause; the caller frees the cJSON. */
 /* [{"id","role","text","at"}...] in order. */
 int store_messages(struct store *, int64_t conv, cJSON **out, char **cause);
+/* Messages with id > after, in order, as store_messages' rows. */
+int store_messages_after(struct store *, int64_t conv, int64_t after, cJSON **out, char **cause);
 /* [{"id","kind","payload","at"}...] in order. */
 int store_events(struct store *, int64_t conv, cJSON **out, char **cause);
 /* [{"id","conversation","customer","created","reason"}...], newest first. */
@@ -120,5 +154,85 @@ int store_rollout_add(struct store *, const char *kind, const char *action, cons
 int store_rollout_log(struct store *, const char *kind, cJSON **out, char **cause);
 /* The newest entry's state, or *out NULL when the log is empty. */
 int store_rollout_state(struct store *, const char *kind, cJSON **out, char **cause);
+
+/* ------------------------------------------------- takeover, work queue */
+
+/*
+ * Atomic takeover: handler "human", owner who -- unless another human owns
+ * it. Returns 0 taken (or already who's), 1 someone else has it (*cause
+ * names them), -1 error (not open, the store).
+ */
+int store_conversation_take(struct store *, int64_t conv, const char *who, char **cause);
+
+/*
+ * The work queue: an open conversation with handler "ai" whose newest
+ * customer message (last_customer) is newer than what the AI has answered
+ * (answered).
+ */
+struct store_claim {
+	int64_t conv;
+	int64_t answered; /* the newest customer message id already answered (0: none) */
+	int64_t upto;     /* the newest customer message id at the claim: the turn covers (answered,
+	                     upto] */
+};
+/*
+ * Claims a pending conversation for worker (an id unique per process, e.g.
+ * "host:pid") for lease_ms: conv 0 = any (the one waiting longest first;
+ * PostgreSQL: FOR UPDATE SKIP LOCKED), else that one. A live lease (of any
+ * worker) is never taken; an expired one is. Lease times are on the
+ * database's clock. Returns 1 (claimed, *out set), 0 (nothing to claim),
+ * -1 with *cause.
+ */
+int store_claim(struct store *, const char *worker, int lease_ms, int64_t conv,
+                struct store_claim *out, char **cause);
+/* Extends worker's claim: 0, 1 when it was lost (released, or taken by another), -1 error. */
+int store_claim_renew(struct store *, int64_t conv, const char *worker, int lease_ms, char **cause);
+/*
+ * First call inside the transaction (store_begin) that stores the turn:
+ * locks the row, checks worker still holds the claim, marks customer
+ * messages up to upto answered and ends the claim. *handler (a static
+ * string: "ai", "waiting", "human", or "closed") says who has the
+ * conversation now: anything but "ai" means a human took over mid-turn --
+ * store the turn's events but withhold the reply. Returns 0, 1 when the
+ * claim was lost (roll back: another worker has it), -1 error.
+ */
+int store_claim_finish(struct store *, int64_t conv, const char *worker, int64_t upto,
+                       const char **handler, char **cause);
+/* Gives the claim up without answering; the messages stay pending. 0 or -1. */
+int store_claim_release(struct store *, int64_t conv, const char *worker, char **cause);
+
+/* ------------------------------------------------------------ live changes */
+
+/*
+ * PostgreSQL: every transaction that changes a conversation (a message,
+ * an event, a handoff, its handler, a takeover, a finished claim, its
+ * opening or closing) sends NOTIFY frontline_conv '<id>' when it commits;
+ * one that adds a customer message (or releases a claim, or hands the
+ * conversation back to the AI) also frontline_work '<id>'. The store does
+ * it: callers never notify by hand.
+ *
+ * SQLite has no notifications (store_notify_fd is -1): a process on a
+ * SQLite store polls on a timer instead -- the embedded, single-machine
+ * case.
+ *
+ * Notifications that arrive while the connection runs other queries are
+ * kept by the store, so the fd may not turn readable for them: call
+ * store_notifications when the fd is readable and after the loop's own
+ * store calls (a "before sleep" step), or LISTEN on a connection of its
+ * own.
+ */
+#define STORE_CHANNEL_CONV "frontline_conv"
+#define STORE_CHANNEL_WORK "frontline_work"
+/* Subscribes to channel (lower-case letters, digits, '_'). SQLite: 0, no-op. */
+int store_listen(struct store *, const char *channel, char **cause);
+/* The connection's socket to watch for reading; -1: none. */
+int store_notify_fd(struct store *);
+/*
+ * Drains what arrived: fn per notification. Returns the count, or -1 with
+ * *cause when the connection was lost (the caller reopens).
+ */
+int store_notifications(struct store *,
+                        void (*fn)(void *arg, const char *channel, const char *payload), void *arg,
+                        char **cause);
 
 #endif

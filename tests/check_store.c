@@ -1,30 +1,84 @@
 /* check_store.c -- the durable store (src/store.c). */
 #include "config.h"
 
+#include <libpq-fe.h>
+#include <poll.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store.h"
 #include "testutil.h"
 
+/*
+ * The suite runs on SQLite, or on PostgreSQL when FRONTLINE_TEST_PG names
+ * a server (tests/store-pg.sh): then db is a fresh database per test, and
+ * the SQLite-only cases (files, pragmas) are left out.
+ */
+static const char *pg_server; /* FRONTLINE_TEST_PG, or NULL */
 static char *dir;
-static char *db;
+static char *db;      /* the store's target: a file, or a postgresql:// URI */
+static char *pg_name; /* the test's database on the server */
+
+static void
+pg_quiet(void *arg, const char *message)
+{
+}
+
+static PGconn *
+pg_raw(const char *target)
+{
+	PGconn *c = PQconnectdb(target);
+	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+	PQsetNoticeProcessor(c, pg_quiet, NULL);
+	return c;
+}
+
+/* Runs SQL on the server's maintenance database (creating or dropping ours). */
+static void
+pg_admin(const char *sql)
+{
+	PGconn *c = pg_raw(pg_server);
+	PGresult *r = PQexec(c, sql);
+	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+}
 
 static void
 setup(void)
 {
 	dir = tmpdir_new();
-	db = xasprintf("%s/frontline.db", dir);
 	unsetenv("FRONTLINE_TODAY");
+	if (pg_server == NULL) {
+		db = xasprintf("%s/frontline.db", dir);
+		return;
+	}
+	pg_name = xasprintf("fl_store_%ld", (long)getpid());
+	char *sql = xasprintf("DROP DATABASE IF EXISTS %s", pg_name);
+	pg_admin(sql);
+	free(sql);
+	sql = xasprintf("CREATE DATABASE %s", pg_name);
+	pg_admin(sql);
+	free(sql);
+	const char *slash = strrchr(pg_server, '/');
+	db = xasprintf("%.*s/%s", (int)(slash - pg_server), pg_server, pg_name);
 }
 
 static void
 teardown(void)
 {
+	if (pg_server != NULL) {
+		char *sql = xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", pg_name);
+		pg_admin(sql);
+		free(sql);
+		free(pg_name);
+	}
 	rm_rf(dir);
 	free(dir);
 	free(db);
@@ -39,10 +93,20 @@ open_ok(const char *path)
 	return s;
 }
 
-/* Runs SQL on the file directly, outside the store. */
+/* Runs SQL on the database directly, outside the store. */
 static void
 raw_exec(const char *path, const char *sql)
 {
+	if (store_is_postgres(path)) {
+		PGconn *c = pg_raw(path);
+		PGresult *r = PQexec(c, sql);
+		ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK ||
+		                  PQresultStatus(r) == PGRES_TUPLES_OK,
+		              "%s: %s", sql, PQerrorMessage(c));
+		PQclear(r);
+		PQfinish(c);
+		return;
+	}
 	sqlite3 *h;
 	ck_assert_int_eq(sqlite3_open(path, &h), SQLITE_OK);
 	char *err = NULL;
@@ -54,9 +118,20 @@ raw_exec(const char *path, const char *sql)
 static char *
 raw_text(const char *path, const char *sql)
 {
+	char *v = NULL;
+	if (store_is_postgres(path)) {
+		PGconn *c = pg_raw(path);
+		PGresult *r = PQexec(c, sql);
+		ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql,
+		              PQerrorMessage(c));
+		if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+			v = xstrdup(PQgetvalue(r, 0, 0));
+		PQclear(r);
+		PQfinish(c);
+		return v;
+	}
 	sqlite3 *h;
 	sqlite3_stmt *st;
-	char *v = NULL;
 	ck_assert_int_eq(sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	ck_assert_msg(sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
 	              sqlite3_errmsg(h));
@@ -153,7 +228,7 @@ START_TEST(create_and_reopen)
 	ck_assert_int_eq(store_message_add(s, conv, "customer", "hello", NULL, &cause), 0);
 	store_close(s);
 
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 3);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 4);
 	assert_text(db, "PRAGMA journal_mode", "wal");
 	for (const char *const *t = (const char *const[]){"customers", "conversations", "messages",
 	                                                  "events", "handoffs", NULL};
@@ -179,7 +254,7 @@ START_TEST(create_and_reopen)
 	ck_assert_str_eq(str(cJSON_GetArrayItem(m, 0), "text"), "hello");
 	cJSON_Delete(m);
 	store_close(s);
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 3);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 4);
 }
 END_TEST
 
@@ -190,7 +265,7 @@ START_TEST(migrates_an_empty_database)
 	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 0);
 	struct store *s = open_ok(db);
 	store_close(s);
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 3);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 4);
 	ck_assert_int_eq(raw_int(db, "SELECT x FROM unrelated"), 42);
 	assert_text(db, "SELECT name FROM sqlite_master WHERE name = 'handoffs'", "handoffs");
 }
@@ -211,7 +286,7 @@ START_TEST(a_failed_migration_changes_nothing)
 	/* Once it is out of the way, the migration goes through. */
 	raw_exec(db, "DROP TABLE messages;");
 	store_close(open_ok(db));
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 3);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 4);
 }
 END_TEST
 
@@ -221,6 +296,11 @@ START_TEST(a_version_1_store_gains_the_handler)
 	struct store *s = open_ok(db);
 	store_close(s);
 	raw_exec(db,
+	         "DROP INDEX conversations_pending;"
+	         "ALTER TABLE conversations DROP COLUMN last_customer;"
+	         "ALTER TABLE conversations DROP COLUMN answered;"
+	         "ALTER TABLE conversations DROP COLUMN lease_owner;"
+	         "ALTER TABLE conversations DROP COLUMN lease_until;"
 	         "DROP TABLE replay_results; DROP TABLE replay_runs; DROP TABLE reviews;"
 	         "DROP TABLE rollout_log;"
 	         "DROP INDEX conversations_open; ALTER TABLE conversations DROP COLUMN owner;"
@@ -238,7 +318,7 @@ START_TEST(a_version_1_store_gains_the_handler)
 	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(l, 0), "owner")));
 	cJSON_Delete(l);
 	store_close(s);
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 3);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 4);
 }
 END_TEST
 
@@ -478,7 +558,8 @@ START_TEST(open_conversation_is_reused_until_closed)
 	ck_assert_int_ne(b, a);
 
 	ck_assert_int_eq(store_conversation_close(s, a, "resolved", &cause), 0);
-	char *sql = xasprintf("SELECT state || '|' || (closed IS NOT NULL) FROM conversations "
+	char *sql = xasprintf("SELECT state || '|' || CASE WHEN closed IS NOT NULL THEN 1 ELSE 0 "
+	                      "END FROM conversations "
 	                      "WHERE id = %lld",
 	                      (long long)a);
 	assert_text(db, sql, "resolved|1");
@@ -541,13 +622,13 @@ START_TEST(messages_round_trip_in_order)
 	}
 	cJSON_Delete(m);
 
-	/* Unknown roles and conversations are refused with sqlite's word for it. */
+	/* Unknown roles and conversations are refused with the database's word for it. */
 	ck_assert_int_eq(store_message_add(s, conv, "robot", "x", NULL, &cause), -1);
-	ck_assert_msg(strstr(cause, "CHECK constraint"), "%s", cause);
+	ck_assert_msg(str_casecontains(cause, "CHECK constraint"), "%s", cause);
 	free(cause);
 	cause = NULL;
 	ck_assert_int_eq(store_message_add(s, 12345, "ai", "x", NULL, &cause), -1);
-	ck_assert_msg(strstr(cause, "FOREIGN KEY"), "%s", cause);
+	ck_assert_msg(str_casecontains(cause, "FOREIGN KEY"), "%s", cause);
 	free(cause);
 	cause = NULL;
 
@@ -931,28 +1012,625 @@ START_TEST(rollout_log_keeps_the_newest_state)
 }
 END_TEST
 
+/* ------------------------------------------------ work queue, takeover */
+
+/* A conversation for customer who with n customer messages; the last one's id in *last. */
+static int64_t
+conv_with(struct store *s, const char *who, int n, int64_t *last)
+{
+	char *cause = NULL;
+	int64_t conv, id = 0;
+	ck_assert_msg(store_conversation_open(s, who, &conv, NULL, &cause) == 0, "%s", cause);
+	for (int i = 0; i < n; i++)
+		ck_assert_msg(store_message_add(s, conv, "customer", "help", &id, &cause) == 0,
+		              "%s", cause);
+	if (last != NULL)
+		*last = id;
+	return conv;
+}
+
+static int
+claim(struct store *s, const char *worker, int lease_ms, int64_t conv, struct store_claim *c)
+{
+	char *cause = NULL;
+	int rc = store_claim(s, worker, lease_ms, conv, c, &cause);
+	ck_assert_msg(rc >= 0, "claim: %s", cause);
+	return rc;
+}
+
+/* Claims for worker until it gets one (an expired lease), within a generous bound. */
+static void
+claim_eventually(struct store *s, const char *worker, int64_t conv, struct store_claim *c)
+{
+	for (int i = 0; i < 3000; i++) {
+		if (claim(s, worker, 60000, conv, c) == 1)
+			return;
+		nanosleep(&(struct timespec){.tv_nsec = 5 * 1000 * 1000}, NULL);
+	}
+	ck_abort_msg("conversation %lld was never claimed by %s", (long long)conv, worker);
+}
+
+/* Stores an AI turn for a claim: finish, the reply, commit. Returns finish's result. */
+static int
+answer(struct store *s, const char *worker, const struct store_claim *c, const char **handler)
+{
+	char *cause = NULL;
+	const char *h = NULL;
+	ck_assert_msg(store_begin(s, &cause) == 0, "%s", cause);
+	int rc = store_claim_finish(s, c->conv, worker, c->upto, &h, &cause);
+	ck_assert_msg(rc >= 0, "finish: %s", cause);
+	if (rc == 1) {
+		store_rollback(s);
+		return 1;
+	}
+	if (strcmp(h, "ai") == 0)
+		ck_assert_msg(store_message_add(s, c->conv, "ai", "answer", NULL, &cause) == 0,
+		              "%s", cause);
+	ck_assert_msg(store_commit(s, &cause) == 0, "%s", cause);
+	if (handler != NULL)
+		*handler = h;
+	return 0;
+}
+
+START_TEST(customer_messages_make_work)
+{
+	struct store *s = open_ok(db);
+	struct store_claim c;
+	int64_t last, first;
+	ck_assert_str_eq(store_backend(s), pg_server ? "postgresql" : "sqlite");
+	ck_assert_int_eq(claim(s, "w1", 60000, 0, &c), 0);
+	int64_t conv = conv_with(s, "ann", 1, &first);
+	conv_with(s, "ann", 1, &last);
+	/* A reply is not work. */
+	char *cause = NULL;
+	ck_assert_int_eq(store_message_add(s, conv, "human", "hi", NULL, &cause), 0);
+	ck_assert_int_eq(claim(s, "w1", 60000, 0, &c), 1);
+	ck_assert_int_eq(c.conv, conv);
+	ck_assert_int_eq(c.answered, 0);
+	ck_assert_int_eq(c.upto, last);
+
+	cJSON *m;
+	ck_assert_int_eq(store_messages_after(s, conv, first, &m, &cause), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(m), 2);
+	ck_assert_int_eq((int64_t)num(cJSON_GetArrayItem(m, 0), "id"), last);
+	ck_assert_str_eq(str(cJSON_GetArrayItem(m, 1), "role"), "human");
+	cJSON_Delete(m);
+	ck_assert_int_eq(store_messages_after(s, conv, 0, &m, &cause), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(m), 3);
+	cJSON_Delete(m);
+
+	/* Answered up to the claim: nothing left. */
+	ck_assert_int_eq(answer(s, "w1", &c, NULL), 0);
+	ck_assert_int_eq(claim(s, "w2", 60000, 0, &c), 0);
+	ck_assert_int_eq(claim(s, "w2", 60000, conv, &c), 0);
+	/* The next message is new work, after what was answered. */
+	conv_with(s, "ann", 1, &last);
+	ck_assert_int_eq(claim(s, "w2", 60000, conv, &c), 1);
+	ck_assert_int_eq(c.answered, first + 1);
+	ck_assert_int_eq(c.upto, last);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(a_live_claim_is_exclusive)
+{
+	struct store *s = open_ok(db);
+	struct store_claim c, d;
+	char *cause = NULL;
+	int64_t a = conv_with(s, "ann", 1, NULL);
+	ck_assert_int_eq(claim(s, "w1", 60000, a, &c), 1);
+	ck_assert_int_eq(claim(s, "w2", 60000, 0, &d), 0);
+	ck_assert_int_eq(claim(s, "w2", 60000, a, &d), 0);
+	ck_assert_int_eq(claim(s, "w1", 60000, a, &d), 0);
+	ck_assert_int_eq(store_claim_renew(s, a, "w1", 60000, &cause), 0);
+	ck_assert_int_eq(store_claim_renew(s, a, "w2", 60000, &cause), 1);
+
+	/* Another conversation is free meanwhile. */
+	int64_t b = conv_with(s, "bob", 1, NULL);
+	ck_assert_int_eq(claim(s, "w2", 60000, 0, &d), 1);
+	ck_assert_int_eq(d.conv, b);
+
+	/* Released: pending again, for anyone. */
+	ck_assert_int_eq(store_claim_release(s, a, "w2", &cause), 0); /* not w2's: no-op */
+	ck_assert_int_eq(claim(s, "w3", 60000, 0, &d), 0);
+	ck_assert_int_eq(store_claim_release(s, a, "w1", &cause), 0);
+	ck_assert_int_eq(store_claim_renew(s, a, "w1", 60000, &cause), 1);
+	ck_assert_int_eq(claim(s, "w3", 60000, 0, &d), 1);
+	ck_assert_int_eq(d.conv, a);
+	/* The released worker's finish is refused. */
+	ck_assert_int_eq(answer(s, "w1", &c, NULL), 1);
+	ck_assert_int_eq(answer(s, "w3", &d, NULL), 0);
+
+	cJSON *st;
+	ck_assert_int_eq(store_status(s, &st, &cause), 0);
+	ck_assert_int_eq((int)num(st, "open"), 2);
+	ck_assert_int_eq((int)num(st, "pending"), 1);
+	ck_assert_int_eq((int)num(st, "claimed"), 1);
+	ck_assert_int_eq((int)num(cJSON_GetObjectItem(st, "workers"), "w2"), 1);
+	cJSON_Delete(st);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(an_expired_claim_is_taken_and_the_stale_worker_loses)
+{
+	struct store *s = open_ok(db);
+	struct store_claim c, d;
+	char *cause = NULL;
+	int64_t a = conv_with(s, "ann", 2, NULL);
+	/* A lease of 0 ms: expired as soon as the database's clock moves. */
+	ck_assert_int_eq(claim(s, "stale", 0, a, &c), 1);
+	claim_eventually(s, "fresh", 0, &d);
+	ck_assert_int_eq(d.conv, a);
+	ck_assert_int_eq(d.upto, c.upto);
+	ck_assert_int_eq(store_claim_renew(s, a, "stale", 60000, &cause), 1);
+	ck_assert_int_eq(answer(s, "stale", &c, NULL), 1);
+	ck_assert_int_eq(answer(s, "fresh", &d, NULL), 0);
+	cJSON *m;
+	ck_assert_int_eq(store_messages(s, a, &m, &cause), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(m), 3);
+	cJSON_Delete(m);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(a_message_during_the_turn_stays_pending)
+{
+	struct store *s = open_ok(db);
+	struct store_claim c;
+	int64_t first, second;
+	int64_t a = conv_with(s, "ann", 1, &first);
+	ck_assert_int_eq(claim(s, "w1", 60000, 0, &c), 1);
+	conv_with(s, "ann", 1, &second);
+	ck_assert_int_eq(answer(s, "w1", &c, NULL), 0);
+	ck_assert_int_eq(claim(s, "w1", 60000, 0, &c), 1);
+	ck_assert_int_eq(c.conv, a);
+	ck_assert_int_eq(c.answered, first);
+	ck_assert_int_eq(c.upto, second);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(the_longest_waiting_is_claimed_first)
+{
+	struct store *s = open_ok(db);
+	struct store_claim c;
+	int64_t a = conv_with(s, "ann", 0, NULL), b = conv_with(s, "bob", 1, NULL);
+	conv_with(s, "ann", 1, NULL);
+	ck_assert_int_eq(claim(s, "w1", 60000, 0, &c), 1);
+	ck_assert_int_eq(c.conv, b);
+	ck_assert_int_eq(claim(s, "w1", 60000, 0, &c), 1);
+	ck_assert_int_eq(c.conv, a);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(a_takeover_mid_turn_withholds_the_reply)
+{
+	struct store *s = open_ok(db);
+	struct store_claim c;
+	const char *h;
+	char *cause = NULL;
+	int64_t a = conv_with(s, "ann", 1, NULL);
+	ck_assert_int_eq(claim(s, "w1", 60000, 0, &c), 1);
+	ck_assert_int_eq(store_conversation_take(s, a, "sam", &cause), 0);
+	ck_assert_int_eq(answer(s, "w1", &c, &h), 0);
+	ck_assert_str_eq(h, "human");
+	cJSON *m;
+	ck_assert_int_eq(store_messages(s, a, &m, &cause), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(m), 1);
+	cJSON_Delete(m);
+	/* A human's conversation is not work, even with a new message. */
+	conv_with(s, "ann", 1, NULL);
+	ck_assert_int_eq(claim(s, "w1", 60000, 0, &c), 0);
+	/* Back with the AI, it is. */
+	ck_assert_int_eq(store_conversation_handler(s, a, "ai", NULL, &cause), 0);
+	ck_assert_int_eq(claim(s, "w1", 60000, 0, &c), 1);
+	ck_assert_int_eq(store_conversation_close(s, a, "resolved", &cause), 0);
+	ck_assert_int_eq(answer(s, "w1", &c, &h), 0);
+	ck_assert_str_eq(h, "closed");
+	store_close(s);
+}
+END_TEST
+
+START_TEST(a_takeover_is_exclusive)
+{
+	struct store *s = open_ok(db);
+	char *cause = NULL;
+	int64_t a = conv_with(s, "ann", 1, NULL);
+	ck_assert_int_eq(store_conversation_take(s, a, "sam", &cause), 0);
+	ck_assert_int_eq(store_conversation_take(s, a, "sam", &cause), 0);
+	ck_assert_int_eq(store_conversation_take(s, a, "kim", &cause), 1);
+	ck_assert_msg(strstr(cause, "sam") != NULL, "%s", cause);
+	free(cause);
+	cause = NULL;
+	cJSON *o;
+	ck_assert_int_eq(store_conversation_get(s, a, &o, &cause), 0);
+	ck_assert_str_eq(str(o, "handler"), "human");
+	ck_assert_str_eq(str(o, "owner"), "sam");
+	cJSON_Delete(o);
+	/* Handed back (waiting for anyone): another human may take it. */
+	ck_assert_int_eq(store_conversation_handler(s, a, "waiting", NULL, &cause), 0);
+	ck_assert_int_eq(store_conversation_take(s, a, "kim", &cause), 0);
+	ck_assert_int_eq(store_conversation_close(s, a, "resolved", &cause), 0);
+	ck_assert_int_eq(store_conversation_take(s, a, "kim", &cause), -1);
+	ck_assert_msg(strstr(cause, "resolved") != NULL, "%s", cause);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(store_conversation_take(s, a + 100, "kim", &cause), -1);
+	ck_assert_msg(strstr(cause, "no conversation") != NULL, "%s", cause);
+	free(cause);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(the_password_is_never_shown)
+{
+	static const char *const cases[][2] = {
+	    {"postgresql://ann:s3cret@db.example:5432/front",
+	     "postgresql://ann:***@db.example:5432/front"},
+	    {"postgres://ann@db/front", "postgres://ann@db/front"},
+	    {"postgresql://db/front?sslmode=require&password=s3cret&x=1",
+	     "postgresql://db/front?sslmode=require&password=***&x=1"},
+	    {"postgresql://a:b@c@h/d", "postgresql://a:***@h/d"},
+	    {"postgresql://h", "postgresql://h"},
+	    {"/var/lib/frontline/frontline.db", "/var/lib/frontline/frontline.db"},
+	};
+	for (size_t i = 0; i < nitems(cases); i++) {
+		char *r = store_target_redacted(cases[i][0]);
+		ck_assert_str_eq(r, cases[i][1]);
+		ck_assert_ptr_null(strstr(r, "s3cret"));
+		free(r);
+	}
+	ck_assert(store_is_postgres("postgres://x"));
+	ck_assert(!store_is_postgres("postgres.db"));
+}
+END_TEST
+
+/* ------------------------------------------------------- notifications */
+
+struct heard {
+	struct strv what; /* "channel:payload" */
+};
+
+static void
+hear(void *arg, const char *channel, const char *payload)
+{
+	char *t = xasprintf("%s:%s", channel, payload);
+	strv_take(&((struct heard *)arg)->what, t);
+}
+
+/* Waits (boundedly) for the listener's fd and drains; returns the count. */
+static int
+drain(struct store *l, struct heard *h, int want)
+{
+	char *cause = NULL;
+	int total = 0;
+	for (int i = 0; i < 100 && total < want; i++) {
+		struct pollfd pfd = {.fd = store_notify_fd(l), .events = POLLIN};
+		poll(&pfd, 1, 100);
+		int n = store_notifications(l, hear, h, &cause);
+		ck_assert_msg(n >= 0, "%s", cause);
+		total += n;
+	}
+	return total;
+}
+
+START_TEST(changes_are_notified_at_commit)
+{
+	struct store *l = open_ok(db), *s = open_ok(db);
+	char *cause = NULL;
+	struct heard h = {0};
+	ck_assert_int_eq(store_listen(l, STORE_CHANNEL_CONV, &cause), 0);
+	ck_assert_int_eq(store_listen(l, STORE_CHANNEL_WORK, &cause), 0);
+	ck_assert_int_eq(store_listen(l, "bad channel;", &cause), -1);
+	free(cause);
+	cause = NULL;
+	if (pg_server == NULL) {
+		/* SQLite: nothing to watch; callers poll. */
+		ck_assert_int_eq(store_notify_fd(l), -1);
+		ck_assert_int_eq(store_notifications(l, hear, &h, &cause), 0);
+		store_close(s);
+		store_close(l);
+		return;
+	}
+	ck_assert_int_ge(store_notify_fd(l), 0);
+
+	int64_t a = conv_with(s, "ann", 0, NULL);
+	ck_assert_int_eq(drain(l, &h, 1), 1);
+	char *want = xasprintf("frontline_conv:%lld", (long long)a);
+	ck_assert_str_eq(h.what.v[0], want);
+	strv_free(&h.what);
+
+	/* Nothing before the commit, one of each after it. */
+	ck_assert_int_eq(store_begin(s, &cause), 0);
+	ck_assert_int_eq(store_message_add(s, a, "customer", "one", NULL, &cause), 0);
+	ck_assert_int_eq(store_event_add(s, a, "triage", NULL, &cause), 0);
+	ck_assert_int_eq(store_notifications(l, hear, &h, &cause), 0);
+	ck_assert_int_eq(store_commit(s, &cause), 0);
+	ck_assert_int_eq(drain(l, &h, 2), 2);
+	ck_assert(strv_contains(&h.what, want));
+	char *work = xasprintf("frontline_work:%lld", (long long)a);
+	ck_assert(strv_contains(&h.what, work));
+	strv_free(&h.what);
+
+	/* A rolled back transaction says nothing; an event alone is no work. */
+	ck_assert_int_eq(store_begin(s, &cause), 0);
+	ck_assert_int_eq(store_message_add(s, a, "customer", "two", NULL, &cause), 0);
+	store_rollback(s);
+	ck_assert_int_eq(store_event_add(s, a, "note", NULL, &cause), 0);
+	ck_assert_int_eq(drain(l, &h, 1), 1);
+	ck_assert_str_eq(h.what.v[0], want);
+	strv_free(&h.what);
+	free(want);
+	free(work);
+	store_close(s);
+	store_close(l);
+}
+END_TEST
+
+/* --------------------------------------------------------- processes */
+
+/*
+ * Workers in processes of their own answer every pending conversation:
+ * each is answered exactly once (PostgreSQL: FOR UPDATE SKIP LOCKED).
+ */
+START_TEST(workers_answer_each_conversation_once)
+{
+	enum { NWORK = 4, NCONV = 40 };
+	struct store *s = open_ok(db);
+	for (int i = 0; i < NCONV; i++) {
+		char who[16];
+		snprintf(who, sizeof who, "c%d", i);
+		conv_with(s, who, 1 + i % 3, NULL);
+	}
+	store_close(s);
+	pid_t pids[NWORK];
+	for (int w = 0; w < NWORK; w++) {
+		if ((pids[w] = fork()) == 0) {
+			char *cause = NULL, id[16];
+			snprintf(id, sizeof id, "w%d", w);
+			struct store *ws = store_open(db, &cause);
+			if (ws == NULL)
+				_exit(1);
+			struct store_claim c;
+			int rc;
+			while ((rc = store_claim(ws, id, 60000, 0, &c, &cause)) == 1) {
+				const char *h;
+				if (store_begin(ws, &cause) != 0 ||
+				    store_claim_finish(ws, c.conv, id, c.upto, &h, &cause) != 0 ||
+				    store_message_add(ws, c.conv, "ai", id, NULL, &cause) != 0 ||
+				    store_commit(ws, &cause) != 0) {
+					fprintf(stderr, "%s: %s\n", id, cause);
+					_exit(2);
+				}
+			}
+			if (rc < 0)
+				fprintf(stderr, "%s: %s\n", id, cause);
+			store_close(ws);
+			_exit(rc == 0 ? 0 : 3);
+		}
+		ck_assert_int_gt(pids[w], 0);
+	}
+	for (int w = 0; w < NWORK; w++) {
+		int status;
+		ck_assert_int_eq(waitpid(pids[w], &status, 0), pids[w]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "worker %d: status %d",
+		              w, status);
+	}
+	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM messages WHERE role = 'ai'"), NCONV);
+	ck_assert_int_eq(raw_int(db, "SELECT count(DISTINCT conversation_id) FROM messages"
+	                             " WHERE role = 'ai'"),
+	                 NCONV);
+	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM conversations"
+	                             " WHERE answered <> last_customer OR lease_owner IS NOT NULL"),
+	                 0);
+}
+END_TEST
+
+/* A worker that dies holding a claim: its conversation is answered by another after the lease. */
+START_TEST(a_dead_workers_claim_expires)
+{
+	struct store *s = open_ok(db);
+	int64_t a = conv_with(s, "ann", 1, NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char *cause = NULL;
+		struct store_claim c;
+		struct store *ws = store_open(db, &cause);
+		int rc = ws ? store_claim(ws, "doomed", 200, 0, &c, &cause) : -1;
+		/* Dies mid-turn: no finish, no release. */
+		raise(SIGKILL);
+		_exit(rc);
+	}
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_str_eq(raw_text(db, "SELECT lease_owner FROM conversations"), "doomed");
+	struct store_claim c;
+	claim_eventually(s, "heir", 0, &c);
+	ck_assert_int_eq(c.conv, a);
+	ck_assert_int_eq(answer(s, "heir", &c, NULL), 0);
+	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM messages WHERE role = 'ai'"), 1);
+	store_close(s);
+}
+END_TEST
+
+/* Supervisors in processes of their own take the same chat at once: exactly one wins. */
+START_TEST(one_of_many_takeovers_wins)
+{
+	enum { NSUP = 6 };
+	struct store *s = open_ok(db);
+	int64_t a = conv_with(s, "ann", 1, NULL);
+	store_close(s);
+	int go[2];
+	ck_assert_int_eq(pipe(go), 0);
+	pid_t pids[NSUP];
+	for (int i = 0; i < NSUP; i++) {
+		if ((pids[i] = fork()) == 0) {
+			char *cause = NULL, who[16], byte;
+			snprintf(who, sizeof who, "sup%d", i);
+			close(go[1]);
+			struct store *ss = store_open(db, &cause);
+			if (ss == NULL)
+				_exit(9);
+			/* All start together: the parent closes the pipe. */
+			if (read(go[0], &byte, 1) != 0)
+				_exit(8);
+			int rc = store_conversation_take(ss, a, who, &cause);
+			store_close(ss);
+			_exit(rc == 0 ? 0 : rc == 1 ? 1 : 7);
+		}
+		ck_assert_int_gt(pids[i], 0);
+	}
+	close(go[0]);
+	close(go[1]);
+	int won = 0, lost = 0;
+	for (int i = 0; i < NSUP; i++) {
+		int status;
+		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert(WIFEXITED(status));
+		if (WEXITSTATUS(status) == 0)
+			won++;
+		else if (WEXITSTATUS(status) == 1)
+			lost++;
+	}
+	ck_assert_int_eq(won, 1);
+	ck_assert_int_eq(lost, NSUP - 1);
+}
+END_TEST
+
+/* ------------------------------------------------ PostgreSQL specifics */
+
+START_TEST(pg_schema_version_and_a_newer_schema)
+{
+	store_close(open_ok(db));
+	ck_assert_int_eq(raw_int(db, "SELECT version FROM schema_version"), 4);
+	/* Row ids are 64-bit identities. */
+	assert_text(db,
+	            "SELECT data_type FROM information_schema.columns"
+	            " WHERE table_name = 'messages' AND column_name = 'id'",
+	            "bigint");
+	raw_exec(db, "UPDATE schema_version SET version = 99");
+	char *cause = open_fails(db);
+	ck_assert_msg(strstr(cause, "99") && strstr(cause, "newer"), "%s", cause);
+	free(cause);
+	ck_assert_int_eq(raw_int(db, "SELECT version FROM schema_version"), 99);
+}
+END_TEST
+
+START_TEST(pg_a_bad_server_gives_a_cause_without_the_password)
+{
+	/* A port nobody listens on (the test server's, plus one). */
+	char *cause = NULL;
+	const char *colon = strrchr(pg_server, ':');
+	int port = atoi(colon + 1);
+	char *target = xasprintf("postgresql://ann:s3cret@127.0.0.1:%d/x?connect_timeout=5",
+	                         port + 1 == 65536 ? 1 : port + 1);
+	ck_assert_ptr_null(store_open(target, &cause));
+	ck_assert_msg(strstr(cause, "PostgreSQL") != NULL, "%s", cause);
+	ck_assert_ptr_null(strstr(cause, "s3cret"));
+	free(cause);
+	free(target);
+}
+END_TEST
+
+/* The server ends the connection: outside a transaction the store connects again. */
+START_TEST(pg_a_lost_connection_is_made_again)
+{
+	struct store *s = open_ok(db);
+	char *cause = NULL;
+	int64_t a = conv_with(s, "ann", 1, NULL);
+	ck_assert_int_eq(store_listen(s, STORE_CHANNEL_WORK, &cause), 0);
+	char *kill = xasprintf("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+	                       " WHERE datname = '%s' AND pid <> pg_backend_pid()",
+	                       pg_name);
+	raw_exec(db, kill);
+	cJSON *m;
+	ck_assert_msg(store_messages(s, a, &m, &cause) == 0, "%s", cause);
+	ck_assert_int_eq(cJSON_GetArraySize(m), 1);
+	cJSON_Delete(m);
+
+	/* Inside a transaction it is an error with a clear cause, and the store goes on. */
+	ck_assert_int_eq(store_begin(s, &cause), 0);
+	raw_exec(db, kill);
+	ck_assert_int_eq(store_message_add(s, a, "ai", "x", NULL, &cause), -1);
+	ck_assert_msg(strstr(cause, "connection") != NULL, "%s", cause);
+	free(cause);
+	cause = NULL;
+	store_rollback(s);
+	ck_assert_msg(store_message_add(s, a, "customer", "again", NULL, &cause) == 0, "%s", cause);
+	/* Subscriptions survive the new connection. */
+	struct store *w = open_ok(db);
+	ck_assert_int_eq(store_message_add(w, a, "customer", "more", NULL, &cause), 0);
+	struct heard h = {0};
+	ck_assert_int_ge(drain(s, &h, 1), 1);
+	strv_free(&h.what);
+	store_close(w);
+	free(kill);
+	store_close(s);
+}
+END_TEST
+
+/* ---------------------------------------------------- SQLite specifics */
+
+START_TEST(a_version_3_store_counts_old_messages_answered)
+{
+	/* Before schema 4 the desk answered each message in the turn that stored it. */
+	struct store *s = open_ok(db);
+	int64_t a = conv_with(s, "ann", 2, NULL);
+	store_close(s);
+	raw_exec(db, "DROP INDEX conversations_pending;"
+	             "ALTER TABLE conversations DROP COLUMN last_customer;"
+	             "ALTER TABLE conversations DROP COLUMN answered;"
+	             "ALTER TABLE conversations DROP COLUMN lease_owner;"
+	             "ALTER TABLE conversations DROP COLUMN lease_until;"
+	             "PRAGMA user_version = 3;");
+	s = open_ok(db);
+	struct store_claim c;
+	ck_assert_int_eq(claim(s, "w1", 60000, 0, &c), 0);
+	int64_t last;
+	conv_with(s, "ann", 1, &last);
+	ck_assert_int_eq(claim(s, "w1", 60000, 0, &c), 1);
+	ck_assert_int_eq(c.conv, a);
+	ck_assert_int_eq(c.answered, last - 1);
+	store_close(s);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 4);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
-	Suite *s = suite_create("store");
-	TCase *tc = tcase_create("open");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, create_and_reopen);
-	tcase_add_test(tc, migrates_an_empty_database);
-	tcase_add_test(tc, a_failed_migration_changes_nothing);
-	tcase_add_test(tc, refuses_a_newer_schema);
-	tcase_add_test(tc, a_version_1_store_gains_the_handler);
-	tcase_add_test(tc, handler_and_list);
-	tcase_add_test(tc, refuses_a_file_that_is_not_a_database);
-	tcase_add_test(tc, a_missing_directory_gives_a_cause);
-	tcase_add_test(tc, a_file_in_place_of_the_directory_gives_a_cause);
-	tcase_add_test(tc, a_read_only_directory_gives_a_cause);
-	tcase_add_test(tc, a_read_only_database_file_gives_a_cause);
-	tcase_add_test(tc, processes_can_share_a_new_store);
-	suite_add_tcase(s, tc);
+	Suite *s = suite_create(pg_server ? "store (PostgreSQL)" : "store (SQLite)");
+	TCase *tc;
+	if (pg_server == NULL) {
+		tc = tcase_create("open");
+		tcase_add_checked_fixture(tc, setup, teardown);
+		tcase_add_test(tc, create_and_reopen);
+		tcase_add_test(tc, migrates_an_empty_database);
+		tcase_add_test(tc, a_failed_migration_changes_nothing);
+		tcase_add_test(tc, refuses_a_newer_schema);
+		tcase_add_test(tc, a_version_1_store_gains_the_handler);
+		tcase_add_test(tc, a_version_3_store_counts_old_messages_answered);
+		tcase_add_test(tc, refuses_a_file_that_is_not_a_database);
+		tcase_add_test(tc, a_missing_directory_gives_a_cause);
+		tcase_add_test(tc, a_file_in_place_of_the_directory_gives_a_cause);
+		tcase_add_test(tc, a_read_only_directory_gives_a_cause);
+		tcase_add_test(tc, a_read_only_database_file_gives_a_cause);
+		suite_add_tcase(s, tc);
+	} else {
+		tc = tcase_create("postgresql");
+		tcase_add_checked_fixture(tc, setup, teardown);
+		tcase_add_test(tc, pg_schema_version_and_a_newer_schema);
+		tcase_add_test(tc, pg_a_bad_server_gives_a_cause_without_the_password);
+		tcase_add_test(tc, pg_a_lost_connection_is_made_again);
+		suite_add_tcase(s, tc);
+	}
 
 	tc = tcase_create("rows");
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, handler_and_list);
 	tcase_add_test(tc, customer_put_keeps_what_is_not_given);
 	tcase_add_test(tc, open_conversation_is_reused_until_closed);
 	tcase_add_test(tc, messages_round_trip_in_order);
@@ -971,11 +1649,35 @@ store_suite(void)
 	tcase_add_test(tc, an_uncommitted_turn_is_lost_on_close);
 	tcase_add_test(tc, each_add_commits_on_its_own_without_begin);
 	suite_add_tcase(s, tc);
+
+	tc = tcase_create("contract");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, customer_messages_make_work);
+	tcase_add_test(tc, a_live_claim_is_exclusive);
+	tcase_add_test(tc, an_expired_claim_is_taken_and_the_stale_worker_loses);
+	tcase_add_test(tc, a_message_during_the_turn_stays_pending);
+	tcase_add_test(tc, the_longest_waiting_is_claimed_first);
+	tcase_add_test(tc, a_takeover_mid_turn_withholds_the_reply);
+	tcase_add_test(tc, a_takeover_is_exclusive);
+	tcase_add_test(tc, the_password_is_never_shown);
+	tcase_add_test(tc, changes_are_notified_at_commit);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("processes");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, processes_can_share_a_new_store);
+	tcase_add_test(tc, workers_answer_each_conversation_once);
+	tcase_add_test(tc, a_dead_workers_claim_expires);
+	tcase_add_test(tc, one_of_many_takeovers_wins);
+	suite_add_tcase(s, tc);
 	return s;
 }
 
 int
 main(void)
 {
+	pg_server = getenv("FRONTLINE_TEST_PG");
+	if (pg_server != NULL && *pg_server == '\0')
+		pg_server = NULL;
 	return run_suite(store_suite());
 }

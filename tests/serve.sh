@@ -150,6 +150,15 @@ suite() {
 	chmod 600 "$T/tokens"
 	serve "$db" "serve-$be.log" --verbose || return
 
+	want=poll
+	[ "$be" = postgresql ] && want=notify
+	get /v1/health >"$T/health"
+	if grep -q "\"store\":\"$be\".*\"updates\":\"$want\"" "$T/health"; then
+		ok "$be: health without a token; streams updated by $want"
+	else
+		not_ok "$be: health without a token; streams updated by $want" "$T/health"
+	fi
+
 	# a busy port is refused
 	FRONTLINE_SERVE_TOKEN=$TOKEN "$FRONTLINE" --db "$db" serve --listen "127.0.0.1:$port" \
 		>"$T/out" 2>"$T/err"
@@ -225,7 +234,7 @@ for line in r:
 print("END", flush=True)
 EOF
 	stream_pid=$!
-	waitfor grep -q '^event: state' "$T/stream"
+	waitfor grep -q "^event: state" "$T/stream" 2>/dev/null
 	stop "$serve_pid"
 	waitfor grep -q '^END$' "$T/stream"
 	wait "$stream_pid"
@@ -251,10 +260,10 @@ suite sqlite "$T/serve.db"
 . "$top_srcdir/tests/pg-env.sh"
 if pg_start 2>"$T/pg.err"; then
 	url=$(pg_newdb serve_sh)
-	if "$FRONTLINE" --db "$url" db status >/dev/null 2>&1; then
+	if "$FRONTLINE" --db "$url" handoff list >/dev/null 2>"$T/pg.err"; then
 		suite postgresql "$url"
 	else
-		echo "# skipped on PostgreSQL: this build has no PostgreSQL store"
+		echo "# skipped on PostgreSQL: this build cannot open it: $(cat "$T/pg.err")"
 	fi
 else
 	echo "# skipped on PostgreSQL: $(cat "$T/pg.err")"
