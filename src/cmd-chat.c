@@ -9,18 +9,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ai-turn.h"
 #include "cmd.h"
 #include "conversation.h"
 #include "customer-proto.h"
 #include "desk.h"
 #include "rollout.h"
 #include "store.h"
-
-/* The conversation's place in the rollout: assigned at its first message. */
-struct arm {
-	struct rollout_live *live;
-	int assigned, ai, canary;
-};
 
 /*
  * Brings the conversation's state back from its last "state" event. A
@@ -31,7 +26,7 @@ struct arm {
  * last one. Returns 0, or -1 with *cause.
  */
 static int
-resume(struct store *st, int64_t conv, struct conversation *c, struct arm *arm, char **pending,
+resume(struct store *st, int64_t conv, struct conversation *c, struct ai_arm *arm, char **pending,
        char **cause)
 {
 	cJSON *events = NULL, *msgs = NULL;
@@ -41,22 +36,7 @@ resume(struct store *st, int64_t conv, struct conversation *c, struct arm *arm, 
 		cJSON_Delete(events);
 		return -1;
 	}
-	const cJSON *e, *last = NULL;
-	cJSON_ArrayForEach(e, events)
-	{
-		const char *k = cJSON_GetStringValue(cJSON_GetObjectItem(e, "kind"));
-		if (k != NULL && strcmp(k, "state") == 0)
-			last = cJSON_GetObjectItem(e, "payload");
-		if (k != NULL && strcmp(k, "assignment") == 0) {
-			const cJSON *a = cJSON_GetObjectItem(e, "payload");
-			const char *armname = cJSON_GetStringValue(cJSON_GetObjectItem(a, "arm"));
-			arm->assigned = 1;
-			arm->ai = armname == NULL || strcmp(armname, "human") != 0;
-			arm->canary = cJSON_IsTrue(cJSON_GetObjectItem(a, "canary"));
-		}
-	}
-	if (last != NULL)
-		conversation_restore(c, last);
+	ai_turn_restore(c, arm, events);
 	const cJSON *m = cJSON_GetArrayItem(msgs, cJSON_GetArraySize(msgs) - 1);
 	const char *role = cJSON_GetStringValue(cJSON_GetObjectItem(m, "role"));
 	if (role != NULL && strcmp(role, "customer") == 0)
@@ -67,38 +47,58 @@ resume(struct store *st, int64_t conv, struct conversation *c, struct arm *arm, 
 }
 
 /*
- * Answers a stored customer message: runs the turn, stores it and only
- * then prints it. Sets *done when a human has the conversation now.
- * Returns 0, or -1 with *cause when the turn could not be stored.
+ * Chat answers under a claim, as a worker does (worker.h), so that a
+ * frontline worker on the same store never answers its messages too. The
+ * turn runs without renewing it: the lease outlasts any turn.
+ */
+#define CHAT_LEASE_MS (15 * 60 * 1000)
+
+/*
+ * Stores the customer's message and claims the conversation in one
+ * transaction: nobody else can claim it in between. Returns 1 (claimed,
+ * *cl set), 0 (another answerer holds it), -1 with *cause.
+ */
+static int
+say_and_claim(struct store *st, int64_t id, const char *me, const char *text,
+              struct store_claim *cl, char **cause)
+{
+	if (store_begin(st, cause) != 0)
+		return -1;
+	int rc = -1;
+	if (store_message_add(st, id, "customer", text, NULL, cause) == 0)
+		rc = store_claim(st, me, CHAT_LEASE_MS, id, cl, cause);
+	if (rc < 0 || store_commit(st, cause) != 0) {
+		store_rollback(st);
+		return -1;
+	}
+	return rc;
+}
+
+/*
+ * Answers a stored customer message under claim cl: runs the turn, stores
+ * it and only then prints it. Sets *done when a human has the
+ * conversation now. Returns 0, or -1 with *cause when the turn could not
+ * be stored.
  */
 static int
 answer(struct ctx *ctx, struct agents *ag, struct store *st, int64_t id, struct conversation *conv,
-       struct arm *arm, const char *text, int json, int *done, char **cause)
+       struct rollout_live *live, struct ai_arm *arm, const struct ai_claim *cl, const char *text,
+       int json, int *done, char **cause)
 {
 	ctx_agents_policy(ctx, ag);
-	arm->live->policy = &ag->policy->rollout;
-	if (!arm->assigned && conv->turn == 0 && rollout_live_active(arm->live)) {
-		/* A new conversation's first message: its arm, stored before the turn. */
-		struct rollout_assignment a;
-		cJSON *ev =
-		    rollout_live_assign(arm->live, ag, conv->customer_id, id, text, conv->tier, &a);
-		int rc = store_event_add(st, id, "assignment", ev, cause);
-		cJSON_Delete(ev);
-		if (rc != 0)
-			return -1;
-		arm->assigned = 1;
-		arm->ai = a.ai;
-		arm->canary = a.canary;
-	}
-	struct agents use = *ag;
-	if (arm->assigned)
-		rollout_live_agents(arm->live, ag, arm->ai, arm->canary, &use);
+	struct agents use;
+	if (ai_turn_prepare(st, id, live, ag, conv, arm, text, &use, cause) != 0)
+		return -1;
 	cJSON *events = NULL;
 	cJSON *turn = conversation_turn(&use, conv, text, &events);
 	/* The human arm: the AI's answer is a shadow; a human has the conversation. */
-	if (arm->assigned && !arm->ai)
-		rollout_divert(turn, events, conv, ag->triage);
-	if (desk_store_turn(st, id, turn, events, 1, cause) != 0) {
+	ai_turn_divert(turn, events, arm, conv, ag->triage);
+	int withheld = 0;
+	int rc = ai_turn_store(st, id, cl, turn, events, 1, &withheld, NULL, cause);
+	if (rc != 0) {
+		if (rc == 1)
+			*cause = xasprintf("conversation %lld: the claim was lost during the turn",
+			                   (long long)id);
 		cJSON_Delete(turn);
 		cJSON_Delete(events);
 		return -1;
@@ -191,7 +191,9 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 	struct conversation conv;
 	int have_conv = 0;
 	struct rollout_live live = {.stage = -1, .canary_share = -1};
-	struct arm arm = {.live = &live, .ai = 1};
+	struct ai_arm arm = {.ai = 1};
+	char *me = NULL;
+	struct store_claim cl;
 
 	if ((ex = ctx_agents(ctx, fixture, &ag, &tb)) != EX_OK)
 		goto out;
@@ -213,6 +215,8 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 	}
 	conversation_init(&conv, customer, tier);
 	have_conv = 1;
+	/* One name per customer: a chat that stopped mid-turn left its claim to this one. */
+	me = xasprintf("chat:%s", customer);
 	int done = 0;
 	if (!created) {
 		char *pending = NULL;
@@ -222,11 +226,17 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 			goto out;
 		}
 		/* Where it stopped: the message stored last time gets its turn first. */
-		int rc = pending
-		             ? answer(ctx, &ag, st, id, &conv, &arm, pending, json, &done, &cause)
-		             : 0;
+		int rc = 0;
+		if (pending != NULL && (rc = store_claim_release(st, id, me, &cause)) == 0 &&
+		    (rc = store_claim(st, me, CHAT_LEASE_MS, id, &cl, &cause)) == 1) {
+			const struct ai_claim c = {me, cl.upto};
+			rc = answer(ctx, &ag, st, id, &conv, &live, &arm, &c, pending, json, &done,
+			            &cause);
+		} else if (rc == 0 && pending != NULL)
+			fl_warnx("conversation %lld: the last message is answered elsewhere",
+			         (long long)id);
 		free(pending);
-		if (rc != 0) {
+		if (rc < 0) {
 			fl_warnx("store: %s", cause);
 			ex = EX_IOERR;
 			goto out;
@@ -245,8 +255,17 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 		if (*line == '\0')
 			continue;
 		/* The customer's message is acknowledged only once it is stored. */
-		if (store_message_add(st, id, "customer", line, NULL, &cause) != 0 ||
-		    answer(ctx, &ag, st, id, &conv, &arm, line, json, &done, &cause) != 0) {
+		int rc = say_and_claim(st, id, me, line, &cl, &cause);
+		if (rc == 1) {
+			const struct ai_claim c = {me, cl.upto};
+			rc = answer(ctx, &ag, st, id, &conv, &live, &arm, &c, line, json, &done,
+			            &cause);
+		} else if (rc == 0)
+			fl_warnx(
+			    "conversation %lld: the message is answered elsewhere (a frontline "
+			    "worker holds the conversation)",
+			    (long long)id);
+		if (rc < 0) {
 			fl_warnx("store: %s", cause);
 			ex = EX_IOERR;
 			break;
@@ -264,6 +283,7 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 	}
 out:
 	free(cause);
+	free(me);
 	if (have_conv)
 		conversation_free(&conv);
 	store_close(st);

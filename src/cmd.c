@@ -18,6 +18,7 @@
 static const struct cmd_entry *const cmd_table[] = {
     &cmd_console_entry,
     &cmd_chat_entry,
+    &cmd_worker_entry,
     &cmd_customer_entry,
     &cmd_serve_entry,
     &cmd_triage_entry,

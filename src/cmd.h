@@ -62,6 +62,7 @@ extern const struct cmd_entry cmd_canary_rollback_entry;
 extern const struct cmd_entry cmd_metrics_entry;
 extern const struct cmd_entry cmd_handoff_review_entry;
 extern const struct cmd_entry cmd_serve_entry;
+extern const struct cmd_entry cmd_worker_entry;
 
 /* Runs the command named by argv; returns an exit code. */
 int cmd_dispatch(struct ctx *, int argc, char **argv);

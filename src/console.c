@@ -1535,6 +1535,12 @@ console_run(struct loop *l, const struct agents *ag, struct store *st, const str
 		return EX_IOERR;
 	}
 	desk_set_rollout(con.desk, o->rollout);
+	/* Changes by other processes on the store (workers, serve, other consoles), live. */
+	if (desk_attach(con.desk, l, 0, &cause) != 0) {
+		status(&con, 1, "changes made elsewhere are not shown: %s", cause);
+		free(cause);
+		cause = NULL;
+	}
 	if (o->socket_path != NULL || o->tcp_port != 0) {
 		const struct listener_hooks lh = {on_hello, on_say, on_gone, &con, on_rate};
 		con.listener = listener_open(l, o->socket_path, o->tcp_port, &lh, &cause);

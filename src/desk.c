@@ -2,13 +2,16 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "ai-turn.h"
 #include "desk.h"
 #include "handoff.h"
+#include "loop.h"
 #include "rollout.h"
 #include "triage.h"
 #include "validate.h"
@@ -17,6 +20,10 @@
 #define STREAM_MAX (256 * 1024)
 /* Closed conversations shown after a restart: those of the last day. */
 #define RECENT_S (24 * 3600)
+/* The lease of the desk's claims; renewed every third of it while a turn runs. */
+#define LEASE_MS 30000
+/* A failed claim or a lost connection is tried again this often. */
+#define RETRY_MS 2000
 
 struct desk {
 	struct agents ag; /* a copy: each conversation gets its own with its delta hook */
@@ -28,6 +35,15 @@ struct desk {
 	size_t busy;
 	unsigned guests;
 	struct rollout_live *rollout; /* NULL: no rollout, everything AI */
+
+	char *worker;      /* the name of the desk's claims */
+	struct loop *loop; /* NULL until desk_attach */
+	long poll_ms;      /* SQLite: the open conversations are looked at this often */
+	int notify_fd;     /* watched, or -1 */
+	uint64_t claim_timer, poll_timer, listen_timer, drain_timer;
+	int64_t *dirty; /* conversations notified, not read again yet */
+	size_t ndirty, capdirty;
+	int draining;
 };
 
 static const char *const handler_names[] = {"ai", "waiting", "human", "resolved", NULL};
@@ -57,12 +73,16 @@ desk_now(void)
 	return iso_time(now);
 }
 
+static void drain_soon(struct desk *);
+
 static void
 changed(struct desk *d, struct desk_conv *c)
 {
 	c->seq++;
 	if (d->hooks.changed)
 		d->hooks.changed(d->hooks.arg, c);
+	/* The store calls behind a change may have read notifications the fd will not show. */
+	drain_soon(d);
 }
 
 static void
@@ -156,12 +176,7 @@ absorb_event(struct desk_conv *c, const char *kind, const cJSON *payload)
 {
 	if (kind == NULL)
 		return;
-	if (strcmp(kind, "assignment") == 0) {
-		const char *arm = cJSON_GetStringValue(cJSON_GetObjectItem(payload, "arm"));
-		c->assigned = 1;
-		c->arm_ai = arm == NULL || strcmp(arm, "human") != 0;
-		c->arm_canary = cJSON_IsTrue(cJSON_GetObjectItem(payload, "canary"));
-	} else if (strcmp(kind, "triage") == 0) {
+	if (strcmp(kind, "triage") == 0) {
 		set_json(&c->triage, payload);
 		const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(payload, "sentiment"));
 		strv_add(&c->sentiments, s ? s : "neutral");
@@ -231,7 +246,6 @@ conv_free(struct desk_conv *c)
 	cJSON_Delete(c->packet);
 	cJSON_Delete(c->tools);
 	strv_free(&c->sentiments);
-	strv_free(&c->pending);
 	buf_free(&c->stream);
 	conversation_free(&c->conv);
 	free(c->customer_id);
@@ -254,47 +268,14 @@ live_of(struct desk *d, const char *customer_id)
 
 /* --------------------------------------------------------------- store */
 
-int
-desk_store_turn(struct store *st, int64_t conv, cJSON *turn, const cJSON *events,
-                int close_on_handoff, char **cause)
-{
-	if (store_begin(st, cause) != 0)
-		return -1;
-	const cJSON *e;
-	cJSON_ArrayForEach(e, events)
-	{
-		if (store_event_add(st, conv, cJSON_GetStringValue(cJSON_GetObjectItem(e, "kind")),
-		                    cJSON_GetObjectItem(e, "payload"), cause) != 0)
-			goto fail;
-	}
-	const char *reply = cJSON_GetStringValue(cJSON_GetObjectItem(turn, "reply"));
-	cJSON *h = cJSON_GetObjectItem(turn, "handoff");
-	if (reply == NULL && cJSON_IsObject(h))
-		reply = cJSON_GetStringValue(cJSON_GetObjectItem(h, "message_to_customer"));
-	if (reply != NULL && store_message_add(st, conv, "ai", reply, NULL, cause) != 0)
-		goto fail;
-	if (cJSON_IsObject(h)) {
-		int64_t id;
-		if (store_handoff_add(st, conv, h, &id, cause) != 0 ||
-		    (close_on_handoff
-		         ? store_conversation_close(st, conv, "escalated", cause)
-		         : store_conversation_handler(st, conv, "waiting", NULL, cause)) != 0)
-			goto fail;
-		cJSON_AddNumberToObject(h, "id", (double)id);
-	}
-	return store_commit(st, cause);
-fail:
-	store_rollback(st);
-	return -1;
-}
-
 /*
  * Brings a conversation back from the store: its messages, its state,
- * the panels from its events. A customer message after the last reply of
- * an AI conversation is left in pending.
+ * the panels from its events. An AI conversation whose last message is
+ * the customer's is pending. Messages others wrote to the customer after
+ * message seen (0: none) go to *fresh, role and text in turn.
  */
 static int
-conv_load(struct desk *d, struct desk_conv *c, char **cause)
+conv_load(struct desk *d, struct desk_conv *c, int64_t seen, struct strv *fresh, char **cause)
 {
 	cJSON *msgs = NULL, *events = NULL;
 	if (store_messages(d->st, c->id, &msgs, cause) != 0 ||
@@ -303,7 +284,7 @@ conv_load(struct desk *d, struct desk_conv *c, char **cause)
 		return -1;
 	}
 	/* Messages and the events that make notes, merged in time order. */
-	const cJSON *state = NULL, *m = msgs->child, *e = events->child;
+	const cJSON *m = msgs->child, *e = events->child;
 	const char *last_role = NULL, *last_text = NULL;
 	while (m != NULL || e != NULL) {
 		const char *mat = m ? cJSON_GetStringValue(cJSON_GetObjectItem(m, "at")) : NULL;
@@ -313,15 +294,20 @@ conv_load(struct desk *d, struct desk_conv *c, char **cause)
 			last_text = cJSON_GetStringValue(cJSON_GetObjectItem(m, "text"));
 			msg_add(c, last_role ? last_role : "customer", last_text ? last_text : "",
 			        iso_time(mat));
+			int64_t id = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(m, "id"));
+			if (id > c->last_msg)
+				c->last_msg = id;
+			if (fresh != NULL && seen > 0 && id > seen && last_role != NULL &&
+			    strcmp(last_role, "customer") != 0) {
+				strv_add(fresh, last_role);
+				strv_add(fresh, last_text ? last_text : "");
+			}
 			m = m->next;
 			continue;
 		}
 		const char *kind = cJSON_GetStringValue(cJSON_GetObjectItem(e, "kind"));
 		const cJSON *payload = cJSON_GetObjectItem(e, "payload");
-		if (kind != NULL && strcmp(kind, "state") == 0)
-			state = payload;
-		else
-			absorb_event(c, kind, payload);
+		absorb_event(c, kind, payload);
 		note_event(c, kind, payload, iso_time(eat));
 		/* Time waiting counts from the latest change of hands. */
 		if (kind != NULL &&
@@ -330,13 +316,45 @@ conv_load(struct desk *d, struct desk_conv *c, char **cause)
 			c->since = iso_time(eat);
 		e = e->next;
 	}
-	if (state != NULL)
-		conversation_restore(&c->conv, state);
-	if (c->handler == HANDLER_AI && last_role != NULL && strcmp(last_role, "customer") == 0)
-		strv_add(&c->pending, last_text);
+	ai_turn_restore(&c->conv, &c->arm, events);
+	c->pending =
+	    c->handler == HANDLER_AI && last_role != NULL && strcmp(last_role, "customer") == 0;
 	cJSON_Delete(msgs);
 	cJSON_Delete(events);
 	return 0;
+}
+
+/* Who has the conversation, from a row of store_conversation_list. */
+static enum handler
+row_handler(const cJSON *row)
+{
+	const char *state = cJSON_GetStringValue(cJSON_GetObjectItem(row, "state"));
+	int h =
+	    names_find(handler_names, cJSON_GetStringValue(cJSON_GetObjectItem(row, "handler")));
+	return state != NULL && strcmp(state, "open") != 0 ? HANDLER_RESOLVED
+	       : h >= 0                                    ? (enum handler)h
+	                                                   : HANDLER_AI;
+}
+
+/* Takes the handler and the owner from a row. */
+static void
+row_hands(struct desk_conv *c, const cJSON *row)
+{
+	const char *owner = cJSON_GetStringValue(cJSON_GetObjectItem(row, "owner"));
+	c->handler = row_handler(row);
+	free(c->owner);
+	c->owner = owner ? xstrdup(owner) : NULL;
+}
+
+/* Whether the row says the same as the desk about who has the conversation. */
+static int
+row_same(const struct desk_conv *c, const cJSON *row)
+{
+	const char *owner = cJSON_GetStringValue(cJSON_GetObjectItem(row, "owner"));
+	enum handler h = row_handler(row);
+	return h == c->handler &&
+	       (owner == NULL ? c->owner == NULL
+	                      : c->owner != NULL && strcmp(owner, c->owner) == 0);
 }
 
 /* A conversation from a row of store_conversation_list. */
@@ -349,16 +367,9 @@ conv_from_row(struct desk *d, const cJSON *row, char **cause)
 	    d, (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(row, "id")),
 	    customer ? customer : "?", cJSON_GetStringValue(cJSON_GetObjectItem(row, "name")),
 	    t >= 0 ? (enum tier)t : TIER_STANDARD);
-	const char *state = cJSON_GetStringValue(cJSON_GetObjectItem(row, "state"));
-	int h =
-	    names_find(handler_names, cJSON_GetStringValue(cJSON_GetObjectItem(row, "handler")));
-	c->handler = state != NULL && strcmp(state, "open") != 0 ? HANDLER_RESOLVED
-	             : h >= 0                                    ? (enum handler)h
-	                                                         : HANDLER_AI;
-	const char *owner = cJSON_GetStringValue(cJSON_GetObjectItem(row, "owner"));
-	c->owner = owner ? xstrdup(owner) : NULL;
+	row_hands(c, row);
 	c->since = iso_time(cJSON_GetStringValue(cJSON_GetObjectItem(row, "created")));
-	if (conv_load(d, c, cause) != 0) {
+	if (conv_load(d, c, 0, NULL, cause) != 0) {
 		d->n--;
 		conv_free(c);
 		return NULL;
@@ -368,17 +379,45 @@ conv_from_row(struct desk *d, const cJSON *row, char **cause)
 
 /* ---------------------------------------------------------------- turns */
 
-/* The AI answers the next pending message, if it still has the conversation. */
+/*
+ * The AI answers the next pending message, if it still has the
+ * conversation and can claim it: a conversation claimed elsewhere (a
+ * worker answering it, a console stopped mid-turn whose lease has not run
+ * out) is tried again from the loop.
+ */
 static void
 next_turn(struct desk *d, struct desk_conv *c)
 {
-	if (c->busy || c->handler != HANDLER_AI || c->pending.n == 0)
+	if (c->busy || c->handler != HANDLER_AI || !c->pending)
 		return;
-	char *text = c->pending.v[0];
-	memmove(c->pending.v, c->pending.v + 1, (c->pending.n - 1) * sizeof *c->pending.v);
-	c->pending.n--;
-	turn_start(d, c, text);
-	free(text);
+	struct store_claim cl;
+	cJSON *msg = NULL;
+	char *cause = NULL;
+	int rc = store_claim(d->st, d->worker, LEASE_MS, c->id, &cl, &cause);
+	if (rc == 0) {
+		c->retry = 1;
+		return;
+	}
+	if (rc == 1)
+		rc = ai_turn_claimed(d->st, d->worker, &cl, &msg, &cause);
+	if (rc < 0) {
+		c->retry = 1;
+		set_error(c, cause);
+		note(c, "the AI could not take its turn: %s", cause);
+		free(cause);
+		changed(d, c);
+		return;
+	}
+	c->retry = 0;
+	c->pending = 0;
+	if (rc == 0)
+		return; /* nothing left to answer */
+	c->upto = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(msg, "id"));
+	/* Messages after this one wait for the next turn. */
+	c->pending = cl.upto > c->upto;
+	const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(msg, "text"));
+	turn_start(d, c, text ? text : "");
+	cJSON_Delete(msg);
 }
 
 static void
@@ -399,22 +438,23 @@ turn_done(cJSON *turn, cJSON *events, void *arg)
 	buf_reset(&c->stream);
 
 	/* The human arm's first turn: the AI's answer is a shadow, a human gets it. */
-	if (c->assigned && !c->arm_ai &&
-	    cJSON_GetNumberValue(cJSON_GetObjectItem(turn, "turn")) == 1)
-		rollout_divert(turn, events, &c->conv, d->ag.triage);
-	if (c->withheld) {
-		/* A human took over meanwhile: keep the record, send nothing. */
-		cJSON_DeleteItemFromObject(turn, "reply");
-		cJSON_AddNullToObject(turn, "reply");
-		cJSON_DeleteItemFromObject(turn, "handoff");
-		cJSON_AddNullToObject(turn, "handoff");
-		cJSON *w = cJSON_CreateObject();
-		cJSON_AddStringToObject(w, "kind", "withheld");
-		cJSON_AddItemToObject(w, "payload", cJSON_CreateString("a human took over"));
-		cJSON_AddItemToArray(events, w);
+	ai_turn_divert(turn, events, &c->arm, &c->conv, d->ag.triage);
+	/* A human took over meanwhile: keep the record, send nothing. */
+	int withheld = c->withheld, known = c->withheld;
+	const struct ai_claim claim = {d->worker, c->upto};
+	int64_t reply_id = 0;
+	c->withheld = 0;
+	int rc = ai_turn_store(d->st, c->id, &claim, turn, events, 0, &withheld, &reply_id, &cause);
+	if (rc == 1) {
+		/* The lease ran out and another answerer has it: its answer counts. */
+		note(c, "the AI's answer was dropped: the conversation was claimed elsewhere");
+		c->stale = 1;
+		changed(d, c);
+		goto out;
 	}
-	if (desk_store_turn(d->st, c->id, turn, events, 0, &cause) != 0) {
-		/* The customer's message is stored; the answer is not. */
+	if (rc != 0) {
+		/* The customer's message is stored; the answer is not: tried again later. */
+		c->pending = c->retry = 1;
 		set_error(c, cause);
 		note(c, "the AI's answer could not be stored: %s", cause);
 		free(cause);
@@ -422,6 +462,11 @@ turn_done(cJSON *turn, cJSON *events, void *arg)
 		goto out;
 	}
 	set_error(c, NULL);
+	if (reply_id > c->last_msg)
+		c->last_msg = reply_id;
+	/* Withheld by the store: the conversation changed hands elsewhere. */
+	if (withheld && !known)
+		c->stale = 1;
 	const cJSON *e;
 	cJSON_ArrayForEach(e, events)
 	{
@@ -429,16 +474,13 @@ turn_done(cJSON *turn, cJSON *events, void *arg)
 		             cJSON_GetObjectItem(e, "payload"));
 	}
 	set_json(&c->tools, cJSON_GetObjectItem(turn, "tools"));
-	if (c->withheld) {
-		c->withheld = 0;
+	if (withheld) {
 		note_event(c, "withheld", NULL, desk_now());
 		changed(d, c);
 		goto out;
 	}
-	const char *reply = cJSON_GetStringValue(cJSON_GetObjectItem(turn, "reply"));
+	const char *reply = ai_turn_reply(turn);
 	const cJSON *h = cJSON_GetObjectItem(turn, "handoff");
-	if (reply == NULL && cJSON_IsObject(h))
-		reply = cJSON_GetStringValue(cJSON_GetObjectItem(h, "message_to_customer"));
 	time_t now = desk_now();
 	if (reply != NULL) {
 		msg_add(c, "ai", reply, now);
@@ -454,10 +496,17 @@ turn_done(cJSON *turn, cJSON *events, void *arg)
 			d->hooks.handler(d->hooks.arg, c);
 	}
 	changed(d, c);
-	next_turn(d, c);
 out:
 	cJSON_Delete(turn);
 	cJSON_Delete(events);
+	if (c->stale) {
+		c->stale = 0;
+		if (desk_refresh(d, c->id, &cause) != 0) {
+			set_error(c, cause);
+			free(cause);
+		}
+	}
+	next_turn(d, c);
 }
 
 static void
@@ -465,32 +514,17 @@ turn_start(struct desk *d, struct desk_conv *c, const char *text)
 {
 	c->busy = 1;
 	d->busy++;
-	c->ag.policy = d->ag.policy;
-	c->ag.fresh = d->ag.fresh;
-	c->ag.triage = d->ag.triage;
-	if (d->rollout != NULL && !c->assigned && c->conv.turn == 0 &&
-	    rollout_live_active(d->rollout)) {
-		/* A new conversation's first message: its arm, stored before the turn. */
-		struct rollout_assignment a;
-		char *cause = NULL;
-		d->rollout->policy = &d->ag.policy->rollout;
-		cJSON *ev = rollout_live_assign(d->rollout, &d->ag, c->customer_id, c->id, text,
-		                                c->tier, &a);
-		if (store_event_add(d->st, c->id, "assignment", ev, &cause) != 0) {
-			/* Unrecorded, it would not be auditable: the conversation stays on the AI.
-			 */
-			note(c, "the rollout assignment could not be stored: %s", cause);
-			free(cause);
-		} else
-			absorb_event(c, "assignment", ev);
-		cJSON_Delete(ev);
-	}
-	if (d->rollout != NULL && c->assigned) {
-		struct agents use;
-		rollout_live_agents(d->rollout, &c->ag, c->arm_ai, c->arm_canary, &use);
-		c->ag.policy = use.policy;
-		c->ag.triage = use.triage;
-		c->ag.fresh = use.fresh;
+	/* The desk's agents now (the policy may have been reloaded), with this conversation's
+	 * hooks. */
+	struct agents base = c->ag;
+	base.policy = d->ag.policy;
+	base.fresh = d->ag.fresh;
+	base.triage = d->ag.triage;
+	char *cause = NULL;
+	if (ai_turn_prepare(d->st, c->id, d->rollout, &base, &c->conv, &c->arm, text, &c->ag,
+	                    &cause) != 0) {
+		note(c, "the rollout assignment could not be stored: %s", cause);
+		free(cause);
 	}
 	changed(d, c);
 	/* With every agent offline turn_done runs before this returns. */
@@ -502,11 +536,17 @@ turn_start(struct desk *d, struct desk_conv *c, const char *text)
 struct desk *
 desk_open(const struct agents *ag, struct store *st, const struct desk_hooks *hooks, char **cause)
 {
+	static unsigned seq;
 	struct desk *d = xcalloc(1, sizeof *d);
 	d->ag = *ag;
 	d->st = st;
 	if (hooks)
 		d->hooks = *hooks;
+	d->notify_fd = -1;
+	char host[256] = "localhost";
+	if (gethostname(host, sizeof host - 1) != 0)
+		strcpy(host, "localhost");
+	d->worker = xasprintf("console:%s:%ld:%u", host, (long)getpid(), ++seq);
 
 	char since[64];
 	time_t t = desk_now() - RECENT_S;
@@ -515,6 +555,7 @@ desk_open(const struct agents *ag, struct store *st, const struct desk_hooks *ho
 	strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%S", &tm);
 	cJSON *rows;
 	if (store_conversation_list(st, since, &rows, cause) != 0) {
+		free(d->worker);
 		free(d);
 		return NULL;
 	}
@@ -540,13 +581,29 @@ desk_close(struct desk *d)
 	if (d == NULL)
 		return;
 	for (size_t i = 0; i < d->n; i++) {
-		if (d->convs[i]->busy)
-			d->convs[i]->desk = NULL; /* freed when its turn ends */
-		else
-			conv_free(d->convs[i]);
+		struct desk_conv *c = d->convs[i];
+		if (c->busy) {
+			/* Abandoned: another answerer may take its message at once. */
+			char *cause = NULL;
+			if (store_claim_release(d->st, c->id, d->worker, &cause) != 0)
+				free(cause); /* its lease runs out instead */
+			c->desk = NULL;      /* freed when its turn ends */
+		} else
+			conv_free(c);
+	}
+	if (d->loop != NULL) {
+		if (d->notify_fd >= 0)
+			loop_watch(d->loop, d->notify_fd, 0, NULL, NULL);
+		uint64_t timers[] = {d->claim_timer, d->poll_timer, d->listen_timer,
+		                     d->drain_timer};
+		for (size_t i = 0; i < nitems(timers); i++)
+			if (timers[i] != 0)
+				loop_timer_del(d->loop, timers[i]);
 	}
 	free(d->convs);
 	free(d->order);
+	free(d->dirty);
+	free(d->worker);
 	free(d);
 }
 
@@ -697,11 +754,14 @@ desk_say(struct desk *d, struct desk_conv **cv, const char *text, char **cause)
 		changed(d, c);
 		*cv = c = n;
 	}
-	if (store_message_add(d->st, c->id, "customer", text, NULL, cause) != 0)
+	int64_t id;
+	if (store_message_add(d->st, c->id, "customer", text, &id, cause) != 0)
 		return -1;
 	msg_add(c, "customer", text, desk_now());
+	if (id > c->last_msg)
+		c->last_msg = id;
 	if (c->handler == HANDLER_AI) {
-		strv_add(&c->pending, text);
+		c->pending = 1;
 		next_turn(d, c);
 	}
 	changed(d, c);
@@ -735,7 +795,7 @@ close_with(struct desk *d, struct desk_conv *c, const char *state, const char *p
 	}
 	c->handler = HANDLER_RESOLVED;
 	c->since = desk_now();
-	strv_free(&c->pending);
+	c->pending = 0;
 	if (d->hooks.handler)
 		d->hooks.handler(d->hooks.arg, c);
 	changed(d, c);
@@ -758,7 +818,7 @@ desk_leave(struct desk *d, struct desk_conv *c)
 	if (c->handler == HANDLER_AI) {
 		if (c->busy)
 			c->withheld = 1;
-		int idle = !c->busy && c->pending.n == 0;
+		int idle = !c->busy && !c->pending;
 		if (close_with(d, c, idle ? "resolved" : "abandoned", "agent", "the customer left",
 		               &cause) != 0) {
 			set_error(c, cause);
@@ -781,6 +841,11 @@ last_customer(const struct desk_conv *c)
 int
 desk_takeover(struct desk *d, struct desk_conv *c, const char *who, char **cause)
 {
+	if (c->handler == HANDLER_HUMAN && c->owner != NULL && strcmp(c->owner, who) != 0) {
+		*cause = xasprintf("conversation %lld is already taken over by %s",
+		                   (long long)c->id, c->owner);
+		return -1;
+	}
 	if (c->handler == HANDLER_RESOLVED || c->handler == HANDLER_HUMAN) {
 		*cause = xasprintf("conversation %lld is %s", (long long)c->id,
 		                   c->handler == HANDLER_HUMAN ? "already taken over" : "resolved");
@@ -801,12 +866,20 @@ desk_takeover(struct desk *d, struct desk_conv *c, const char *who, char **cause
 	int64_t hid = 0;
 	if (store_begin(d->st, cause) != 0)
 		goto fail;
-	if ((packet != NULL && (store_handoff_add(d->st, c->id, packet, &hid, cause) != 0 ||
+	/* First, atomically: another supervisor may have it (elsewhere, unknown here yet). */
+	int taken = store_conversation_take(d->st, c->id, who, cause);
+	if (taken != 0 ||
+	    (packet != NULL && (store_handoff_add(d->st, c->id, packet, &hid, cause) != 0 ||
 	                        store_event_add(d->st, c->id, "handoff", packet, cause) != 0)) ||
 	    store_event_add(d->st, c->id, "takeover", ev, cause) != 0 ||
-	    store_conversation_handler(d->st, c->id, "human", who, cause) != 0 ||
 	    store_commit(d->st, cause) != 0) {
 		store_rollback(d->st);
+		if (taken == 1) {
+			/* Lost to another supervisor: the screen shows who has it. */
+			char *why = NULL;
+			if (desk_refresh(d, c->id, &why) != 0)
+				free(why);
+		}
 		goto fail;
 	}
 	if (packet != NULL)
@@ -821,7 +894,7 @@ desk_takeover(struct desk *d, struct desk_conv *c, const char *who, char **cause
 	}
 	if (c->busy)
 		c->withheld = 1;
-	strv_free(&c->pending);
+	c->pending = 0;
 	c->handler = HANDLER_HUMAN;
 	free(c->owner);
 	c->owner = xstrdup(who);
@@ -952,8 +1025,7 @@ desk_handback(struct desk *d, struct desk_conv *c, char **cause)
 	if (d->hooks.handler)
 		d->hooks.handler(d->hooks.arg, c);
 	/* A message the human left unanswered is the AI's now. */
-	if (c->nmsgs > 0 && strcmp(c->msgs[c->nmsgs - 1].role, "customer") == 0)
-		strv_add(&c->pending, c->msgs[c->nmsgs - 1].text);
+	c->pending = c->nmsgs > 0 && strcmp(c->msgs[c->nmsgs - 1].role, "customer") == 0;
 	changed(d, c);
 	next_turn(d, c);
 	return 0;
@@ -977,6 +1049,330 @@ desk_resolve(struct desk *d, struct desk_conv *c, const char *outcome, const cha
 	if (c->busy)
 		c->withheld = 1;
 	return close_with(d, c, outcome, path, note_text, cause);
+}
+
+/* ---------------------------------------------------------------- live */
+
+const char *
+desk_worker(const struct desk *d)
+{
+	return d->worker;
+}
+
+/* Clears what conv_load fills, to fill it again. */
+static void
+conv_clear(struct desk_conv *c)
+{
+	for (size_t i = 0; i < c->nmsgs; i++) {
+		free(c->msgs[i].role);
+		free(c->msgs[i].text);
+	}
+	c->nmsgs = 0;
+	cJSON **panels[] = {&c->triage,     &c->knowledge, &c->escalation,
+	                    &c->validation, &c->packet,    &c->tools};
+	for (size_t i = 0; i < nitems(panels); i++) {
+		cJSON_Delete(*panels[i]);
+		*panels[i] = NULL;
+	}
+	strv_free(&c->sentiments);
+	c->urgency = URG_NORMAL;
+	c->handoff_id = 0;
+	conversation_free(&c->conv);
+	conversation_init(&c->conv, c->customer_id, c->tier);
+	c->arm = (struct ai_arm){0};
+	c->pending = 0;
+	c->last_msg = 0;
+}
+
+/*
+ * Brings conversation id (row: its row, borrowed) up to date. With
+ * !deep only a change of hands is looked for; else new messages too.
+ */
+static int
+refresh_row(struct desk *d, int64_t id, const cJSON *row, int deep, char **cause)
+{
+	cJSON *msgs = NULL;
+	struct strv fresh = {0};
+	int rc = -1;
+	struct desk_conv *c = desk_find(d, id);
+	if (c == NULL) {
+		/* New here: opened elsewhere (frontline serve, another console's customer). */
+		if (row_handler(row) != HANDLER_RESOLVED) {
+			if ((c = conv_from_row(d, row, cause)) == NULL)
+				goto out;
+			changed(d, c);
+		}
+		rc = 0;
+		goto out;
+	}
+	enum handler was = c->handler;
+	if (c->busy) {
+		/* The turn's state is the turn's until it ends: who has it now is news already. */
+		c->stale = 1;
+		if (!row_same(c, row)) {
+			row_hands(c, row);
+			c->withheld = c->handler != HANDLER_AI;
+			if (d->hooks.handler && c->handler != was)
+				d->hooks.handler(d->hooks.arg, c);
+			changed(d, c);
+		}
+		rc = 0;
+		goto out;
+	}
+	/* Our own changes come back too: nothing new, nothing to read again. */
+	if (deep && store_messages_after(d->st, id, c->last_msg, &msgs, cause) != 0)
+		goto out;
+	if (cJSON_GetArraySize(msgs) == 0 && row_same(c, row)) {
+		rc = 0;
+		goto out;
+	}
+	int64_t seen = c->last_msg;
+	conv_clear(c);
+	row_hands(c, row);
+	c->since = iso_time(cJSON_GetStringValue(cJSON_GetObjectItem(row, "created")));
+	if (conv_load(d, c, seen, &fresh, cause) != 0)
+		goto out;
+	/* What others said to a customer connected here reaches them too. */
+	for (size_t i = 0; i + 1 < fresh.n; i += 2)
+		if (d->hooks.deliver)
+			d->hooks.deliver(d->hooks.arg, c, fresh.v[i], fresh.v[i + 1]);
+	if (d->hooks.handler && c->handler != was)
+		d->hooks.handler(d->hooks.arg, c);
+	changed(d, c);
+	/* A customer of this desk waiting for the AI (handed back elsewhere): its turn. */
+	if (c->client != NULL || c->demo != NULL)
+		next_turn(d, c);
+	rc = 0;
+out:
+	strv_free(&fresh);
+	cJSON_Delete(msgs);
+	return rc;
+}
+
+int
+desk_refresh(struct desk *d, int64_t id, char **cause)
+{
+	cJSON *row = NULL;
+	if (store_conversation_get(d->st, id, &row, cause) != 0)
+		return -1;
+	int rc = row != NULL ? refresh_row(d, id, row, 1, cause) : 0;
+	cJSON_Delete(row);
+	return rc;
+}
+
+/* Reads again the conversations notified (each once, however often it was). */
+static void
+refresh_dirty(struct desk *d)
+{
+	while (d->ndirty > 0) {
+		int64_t id = d->dirty[--d->ndirty];
+		char *cause = NULL;
+		if (desk_refresh(d, id, &cause) != 0) {
+			struct desk_conv *c = desk_find(d, id);
+			if (c != NULL) {
+				set_error(c, cause);
+				changed(d, c);
+			}
+			free(cause);
+		}
+	}
+}
+
+static void
+on_notification(void *arg, const char *channel, const char *payload)
+{
+	struct desk *d = arg;
+	char *end;
+	long long id = strtoll(payload ? payload : "", &end, 10);
+	(void)channel;
+	if (payload == NULL || *payload == '\0' || *end != '\0' || id <= 0)
+		return;
+	for (size_t i = 0; i < d->ndirty; i++)
+		if (d->dirty[i] == id)
+			return;
+	if (d->ndirty == d->capdirty) {
+		d->capdirty = d->capdirty ? d->capdirty * 2 : 16;
+		d->dirty = xreallocarray(d->dirty, d->capdirty, sizeof *d->dirty);
+	}
+	d->dirty[d->ndirty++] = id;
+}
+
+static void listen_fire(struct loop *, void *);
+
+/* Reads the notifications that arrived, then the conversations they name. */
+static void
+drain(struct desk *d)
+{
+	char *cause = NULL;
+	if (d->notify_fd < 0 || d->draining)
+		return;
+	d->draining = 1;
+	/* Reading a conversation again runs queries, which may bring more. */
+	for (int round = 0; round < 8; round++) {
+		int n = store_notifications(d->st, on_notification, d, &cause);
+		if (n < 0) {
+			/* The connection went: listen again on a new one, and read everything. */
+			free(cause);
+			loop_watch(d->loop, d->notify_fd, 0, NULL, NULL);
+			d->notify_fd = -1;
+			if (d->listen_timer == 0)
+				d->listen_timer = loop_timer_add(d->loop, RETRY_MS, listen_fire, d);
+			break;
+		}
+		if (d->ndirty == 0)
+			break;
+		refresh_dirty(d);
+	}
+	d->draining = 0;
+}
+
+static void
+on_notify(struct loop *l, int fd, int ready, void *arg)
+{
+	(void)l;
+	(void)fd;
+	(void)ready;
+	drain(arg);
+}
+
+static void
+drain_fire(struct loop *l, void *arg)
+{
+	struct desk *d = arg;
+	(void)l;
+	d->drain_timer = 0;
+	drain(d);
+}
+
+static void
+drain_soon(struct desk *d)
+{
+	if (d->loop != NULL && d->notify_fd >= 0 && d->drain_timer == 0 && !d->draining)
+		d->drain_timer = loop_timer_add(d->loop, 0, drain_fire, d);
+}
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Every conversation the store has open, and every one the desk has
+ * open, brought up to date; with !deep only new ones and changes of hands.
+ */
+static void
+refresh_all(struct desk *d, int deep)
+{
+	cJSON *rows = NULL;
+	char *cause = NULL;
+	if (store_conversation_list(d->st, NULL, &rows, &cause) != 0) {
+		free(cause);
+		return;
+	}
+	const cJSON *row;
+	size_t nids = 0;
+	int64_t *ids = xreallocarray(NULL, (size_t)cJSON_GetArraySize(rows) + 1, sizeof *ids);
+	cJSON_ArrayForEach(row, rows)
+	{
+		int64_t id = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(row, "id"));
+		struct desk_conv *c = desk_find(d, id);
+		ids[nids++] = id;
+		if (refresh_row(d, id, row, deep, &cause) != 0) {
+			if (c != NULL) {
+				set_error(c, cause);
+				changed(d, c);
+			}
+			free(cause);
+			cause = NULL;
+		}
+	}
+	/* Open here, closed there. */
+	qsort(ids, nids, sizeof *ids, id_cmp);
+	for (size_t i = 0; i < d->n; i++) {
+		struct desk_conv *c = d->convs[i];
+		if (c->handler != HANDLER_RESOLVED &&
+		    bsearch(&c->id, ids, nids, sizeof *ids, id_cmp) == NULL &&
+		    desk_refresh(d, c->id, &cause) != 0) {
+			free(cause);
+			cause = NULL;
+		}
+	}
+	free(ids);
+	cJSON_Delete(rows);
+}
+
+static int
+listen_on(struct desk *d, char **cause)
+{
+	if (store_listen(d->st, STORE_CHANNEL_CONV, cause) != 0)
+		return -1;
+	d->notify_fd = store_notify_fd(d->st);
+	if (d->notify_fd >= 0)
+		loop_watch(d->loop, d->notify_fd, LOOP_READ, on_notify, d);
+	return 0;
+}
+
+static void
+listen_fire(struct loop *l, void *arg)
+{
+	struct desk *d = arg;
+	char *cause = NULL;
+	d->listen_timer = 0;
+	if (listen_on(d, &cause) != 0) {
+		free(cause);
+		d->listen_timer = loop_timer_add(l, RETRY_MS, listen_fire, d);
+		return;
+	}
+	/* What changed while nobody listened. */
+	refresh_all(d, 1);
+}
+
+static void
+poll_fire(struct loop *l, void *arg)
+{
+	struct desk *d = arg;
+	d->poll_timer = loop_timer_add(l, d->poll_ms, poll_fire, d);
+	refresh_all(d, 1);
+}
+
+/* Renews the claims of turns in flight, and tries again the claims that failed. */
+static void
+claim_fire(struct loop *l, void *arg)
+{
+	struct desk *d = arg;
+	d->claim_timer = loop_timer_add(l, LEASE_MS / 3, claim_fire, d);
+	for (size_t i = 0; i < d->n; i++) {
+		struct desk_conv *c = d->convs[i];
+		char *cause = NULL;
+		if (c->busy) {
+			int rc = store_claim_renew(d->st, c->id, d->worker, LEASE_MS, &cause);
+			if (rc < 0)
+				free(cause);
+		} else if (c->retry)
+			next_turn(d, c);
+	}
+	drain(d);
+}
+
+int
+desk_attach(struct desk *d, struct loop *l, long poll_ms, char **cause)
+{
+	d->loop = l;
+	d->poll_ms = poll_ms > 0 ? poll_ms : 2000;
+	if (listen_on(d, cause) != 0) {
+		d->loop = NULL;
+		return -1;
+	}
+	/* Without notifications (SQLite), a look at the open conversations now and then. */
+	if (d->notify_fd < 0)
+		d->poll_timer = loop_timer_add(l, d->poll_ms, poll_fire, d);
+	d->claim_timer = loop_timer_add(l, LEASE_MS / 3, claim_fire, d);
+	/* New conversations and changes of hands between desk_open and now. */
+	if (d->notify_fd >= 0)
+		refresh_all(d, 0);
+	return 0;
 }
 
 /* ---------------------------------------------------------------- csat */

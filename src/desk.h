@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "ai-turn.h"
 #include "conversation.h"
 #include "store.h"
 #include "util.h"
@@ -52,7 +53,7 @@ struct desk_conv {
 	int64_t handoff_id;     /* the latest packet's id, 0 for none */
 	struct buf stream;      /* the reply as a model streams it; empty when none */
 	int busy;               /* a turn is in flight */
-	struct strv pending;    /* stored customer messages waiting for the AI's turn */
+	int pending;            /* stored customer messages may be waiting for the AI's turn */
 	char *error;            /* the latest failure to store, for the screen; NULL for none */
 
 	void *client; /* the connected customer (the console's), or NULL */
@@ -63,8 +64,12 @@ struct desk_conv {
 	struct desk *desk;
 	struct conversation conv;
 	struct agents ag;
-	int withheld;                     /* a human took over during the turn in flight */
-	int assigned, arm_ai, arm_canary; /* its rollout arm (rollout.h), from its first turn */
+	int withheld;      /* a human took over during the turn in flight */
+	struct ai_arm arm; /* its rollout arm (rollout.h), from its first turn */
+	int64_t upto;      /* the customer message the turn in flight answers */
+	int64_t last_msg;  /* the newest stored message the desk has */
+	int retry;         /* a claim to answer it failed: tried again on the loop */
+	int stale;         /* changed elsewhere during the turn in flight: read again after */
 };
 
 struct desk_hooks {
@@ -85,6 +90,12 @@ struct desk;
  * day come back from the store, and customer messages left unanswered
  * (the console stopped mid-turn) are answered. hooks is copied; its
  * functions may be NULL. Returns NULL with *cause (caller frees).
+ *
+ * The store may be shared with other consoles, frontline worker and
+ * frontline serve: the desk answers a conversation only under a claim
+ * (store_claim), so it and the workers never both answer a message, and
+ * takes one over atomically (store_conversation_take), so two
+ * supervisors never both own it.
  */
 struct desk *desk_open(const struct agents *, struct store *, const struct desk_hooks *,
                        char **cause);
@@ -95,6 +106,27 @@ struct desk *desk_open(const struct agents *, struct store *, const struct desk_
  * (models_free) before the agents.
  */
 void desk_close(struct desk *);
+
+/*
+ * The desk's live side, on the loop (borrowed; it must outlive the desk):
+ * conversations changed by other processes on the store -- new ones from
+ * frontline serve, workers' answers, other consoles' takeovers -- are
+ * read again as they change (PostgreSQL: LISTEN frontline_conv; SQLite,
+ * which has no notifications: the open conversations are looked at
+ * every poll_ms), the claims of turns in flight are renewed, and a claim
+ * that failed is tried again. Returns 0 or -1 with *cause.
+ */
+struct loop;
+int desk_attach(struct desk *, struct loop *, long poll_ms, char **cause);
+/*
+ * Reads conversation id again from the store (one the desk did not have
+ * is added): what others said to a customer of this desk is delivered,
+ * a change of hands reported through the hooks. Returns 0 or -1 with
+ * *cause.
+ */
+int desk_refresh(struct desk *, int64_t id, char **cause);
+/* The name the desk's claims go by ("console:HOST:PID:N"). */
+const char *desk_worker(const struct desk *);
 
 /* The policy (and its freshness rules) for turns started from now on. */
 void desk_set_policy(struct desk *, const struct policy *);
@@ -144,7 +176,10 @@ void desk_leave(struct desk *, struct desk_conv *);
 /*
  * A human (who) takes the conversation over: the AI stops answering it
  * (a turn in flight is stored but its reply withheld), and a packet is
- * written when there was none. Returns 0 or -1 with *cause.
+ * written when there was none. The change of hands is atomic in the
+ * store: when another supervisor has it (here or on another console)
+ * nothing is written, the conversation is read again and *cause names
+ * who has it. Returns 0 or -1 with *cause.
  */
 int desk_takeover(struct desk *, struct desk_conv *, const char *who, char **cause);
 /*
@@ -171,14 +206,5 @@ int desk_resolve(struct desk *, struct desk_conv *, const char *outcome, const c
 int desk_rate(struct desk *, struct desk_conv *, int score, const char *verbatim, char **cause);
 /* The csat event's payload (caller frees), shared with frontline chat. */
 cJSON *desk_csat_json(int score, const char *verbatim);
-
-/*
- * Shared with frontline chat: stores a turn's events, the agent's
- * message and any handoff in one transaction. With close_on_handoff the
- * conversation closes as escalated (chat ends there); otherwise it waits
- * for a human. Returns 0, or -1 with *cause (nothing stored).
- */
-int desk_store_turn(struct store *, int64_t conv, cJSON *turn, const cJSON *events,
-                    int close_on_handoff, char **cause);
 
 #endif
