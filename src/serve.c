@@ -303,10 +303,13 @@ answer(struct req *rq, struct MHD_Connection *conn, int status, const char *json
        const char *const *headers)
 {
 	size_t n = json ? strlen(json) : 0;
-	struct MHD_Response *r =
-	    MHD_create_response_from_buffer(n, (void *)(json ? json : ""), MHD_RESPMEM_MUST_COPY);
-	if (r == NULL)
+	/* MHD takes the copy (MUST_FREE): its buffer argument is not const. */
+	char *copy = xstrdup(json ? json : "");
+	struct MHD_Response *r = MHD_create_response_from_buffer(n, copy, MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(copy);
 		return MHD_NO;
+	}
 	if (n > 0)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
