@@ -9,7 +9,8 @@
 # customer --url (replies in order, state notes, a handoff, a resolved
 # conversation followed by a new one, the rating stored), --json, a wrong
 # token (exit 69, said why), SIGTERM ending open event streams and exiting
-# 0, and the access log never holding the token.
+# 0, and the access log never holding the token. Last, frontline worker
+# (the offline agents) instead of serve_echo answers a customer.
 #
 # Run by make check; by hand:
 # FRONTLINE=./frontline top_builddir=. sh tests/serve.sh
@@ -98,7 +99,8 @@ FRONTLINE_SERVE_TOKEN=$TOKEN "$FRONTLINE" --db "$T/x.db" serve --rate 0 >"$T/out
 rc=$?
 expect "a bad --rate: exit 64" 64 "rate must be" "$T/err"
 
-# serve DB LOGNAME [ARGS...]: starts serve and serve_echo on DB; sets $port, $serve_pid, $echo_pid.
+# serve DB LOGNAME [ARGS...]: starts serve and serve_echo (not with NO_ECHO set) on DB;
+# sets $port, $serve_pid, $echo_pid.
 serve() {
 	db=$1 log=$2
 	shift 2
@@ -113,6 +115,7 @@ serve() {
 		return 1
 	fi
 	port=$(cat "$T/port")
+	[ -n "${NO_ECHO:-}" ] && return 0
 	"$ECHO" "$db" 2>"$T/$log.echo" &
 	echo_pid=$!
 	pids="$pids $echo_pid"
@@ -255,13 +258,36 @@ EOF
 	fi
 }
 
+# with_worker BACKEND DB: the real agents answer (frontline worker), not serve_echo.
+with_worker() {
+	be=$1 db=$2
+	NO_ECHO=1
+	serve "$db" "serve-worker-$be.log" || { NO_ECHO=; return; }
+	NO_ECHO=
+	"$FRONTLINE" --db "$db" worker --poll 0.1 2>"$T/worker-$be.log" &
+	worker_pid=$!
+	pids="$pids $worker_pid"
+	printf 'what are your support hours?\n' >"$T/in"
+	customer --customer C-1001 --linger 20
+	if [ "$rc" -eq 0 ] && grep -q '^agent: .*24 hours a day' "$T/out"; then
+		ok "$be: frontline worker answers what serve stored, over SSE"
+	else
+		not_ok "$be: frontline worker answers what serve stored, over SSE (exit $rc)" \
+			"$T/out" "$T/err" "$T/worker-$be.log"
+	fi
+	stop "$worker_pid"
+	stop "$serve_pid"
+}
+
 suite sqlite "$T/serve.db"
+with_worker sqlite "$T/worker.db"
 
 . "$top_srcdir/tests/pg-env.sh"
 if pg_start 2>"$T/pg.err"; then
 	url=$(pg_newdb serve_sh)
 	if "$FRONTLINE" --db "$url" handoff list >/dev/null 2>"$T/pg.err"; then
 		suite postgresql "$url"
+		with_worker postgresql "$(pg_newdb serve_worker)"
 	else
 		echo "# skipped on PostgreSQL: this build cannot open it: $(cat "$T/pg.err")"
 	fi
