@@ -229,9 +229,9 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 		int rc = 0;
 		if (pending != NULL && (rc = store_claim_release(st, id, me, &cause)) == 0 &&
 		    (rc = store_claim(st, me, CHAT_LEASE_MS, id, &cl, &cause)) == 1) {
-			const struct ai_claim c = {me, cl.upto};
-			rc = answer(ctx, &ag, st, id, &conv, &live, &arm, &c, pending, json, &done,
-			            &cause);
+			const struct ai_claim held = {me, cl.upto};
+			rc = answer(ctx, &ag, st, id, &conv, &live, &arm, &held, pending, json,
+			            &done, &cause);
 		} else if (rc == 0 && pending != NULL)
 			fl_warnx("conversation %lld: the last message is answered elsewhere",
 			         (long long)id);
@@ -257,8 +257,8 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 		/* The customer's message is acknowledged only once it is stored. */
 		int rc = say_and_claim(st, id, me, line, &cl, &cause);
 		if (rc == 1) {
-			const struct ai_claim c = {me, cl.upto};
-			rc = answer(ctx, &ag, st, id, &conv, &live, &arm, &c, line, json, &done,
+			const struct ai_claim held = {me, cl.upto};
+			rc = answer(ctx, &ag, st, id, &conv, &live, &arm, &held, line, json, &done,
 			            &cause);
 		} else if (rc == 0)
 			fl_warnx(

@@ -180,6 +180,20 @@ cmd_worker(struct ctx *ctx, int argc, char **argv)
 	char *id = NULL, *cause = NULL;
 	r.ag = &ag;
 
+	/* From the start: a stop asked for while loading is heard once the loop runs. */
+	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+		fl_warnx("pipe: %s", strerror(errno));
+		ex = EX_OSERR;
+		goto out;
+	}
+	struct sigaction sa = {0};
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	/* One loop for the store's notifications, the models and the tools. */
 	if (ctx->loop == NULL)
 		ctx->loop = loop_new();
@@ -200,19 +214,6 @@ cmd_worker(struct ctx *ctx, int argc, char **argv)
 	wo.arg = &r;
 	r.w = w = worker_new(ctx->loop, st, &ag, &live, &wo);
 
-	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-		fl_warnx("pipe: %s", strerror(errno));
-		ex = EX_OSERR;
-		goto out;
-	}
-	struct sigaction sa = {0};
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	loop_watch(ctx->loop, sig_pipe[0], LOOP_READ, on_sigpipe, &r);
 	loop_timer_add(ctx->loop, POLICY_MS, policy_tick, &r);
 

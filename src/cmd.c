@@ -39,6 +39,10 @@ static const struct cmd_entry *const cmd_table[] = {
     &cmd_canary_status_entry,
     &cmd_canary_promote_entry,
     &cmd_canary_rollback_entry,
+    &cmd_db_migrate_entry,
+    &cmd_db_status_entry,
+    &cmd_db_export_entry,
+    &cmd_db_import_entry,
 
 };
 
@@ -62,7 +66,7 @@ entry_name(const struct cmd_entry *e, char *out, size_t size)
 void
 cmd_usage(FILE *f)
 {
-	fprintf(f, "usage: frontline [--policy FILE] [--kb DIR] [--db FILE] [--config FILE]\n"
+	fprintf(f, "usage: frontline [--policy FILE] [--kb DIR] [--db FILE|URI] [--config FILE]\n"
 	           "                 [--backend offline|openai] COMMAND [ARGS]\n"
 	           "       frontline --demo | --help | --version\n\ncommands:\n");
 	char name[64];

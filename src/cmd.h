@@ -63,6 +63,10 @@ extern const struct cmd_entry cmd_metrics_entry;
 extern const struct cmd_entry cmd_handoff_review_entry;
 extern const struct cmd_entry cmd_serve_entry;
 extern const struct cmd_entry cmd_worker_entry;
+extern const struct cmd_entry cmd_db_migrate_entry;
+extern const struct cmd_entry cmd_db_status_entry;
+extern const struct cmd_entry cmd_db_export_entry;
+extern const struct cmd_entry cmd_db_import_entry;
 
 /* Runs the command named by argv; returns an exit code. */
 int cmd_dispatch(struct ctx *, int argc, char **argv);

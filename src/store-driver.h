@@ -76,6 +76,8 @@ struct store_driver {
 
 	/* Transactions: begin takes the write lock where the database has one. */
 	int (*begin)(struct store *s, char **cause);
+	/* A read-only transaction on one snapshot (the export); ended with rollback. */
+	int (*begin_read)(struct store *s, char **cause);
 	int (*commit)(struct store *s, char **cause);
 	void (*rollback)(struct store *s);
 	/* 1 when the open transaction was ended or spoilt by an error. */

@@ -339,6 +339,15 @@ pg_begin(struct store *s, char **cause)
 }
 
 static int
+pg_begin_read(struct store *s, char **cause)
+{
+	if (pg_exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "begin", cause) != 0)
+		return -1;
+	PG(s)->tx = 1;
+	return 0;
+}
+
+static int
 pg_commit(struct store *s, char **cause)
 {
 	struct pg *pg = PG(s);
@@ -516,6 +525,7 @@ const struct store_driver store_pg_driver = {
     .changes = pg_changes,
     .end = pg_end,
     .begin = pg_begin,
+    .begin_read = pg_begin_read,
     .commit = pg_commit,
     .rollback = pg_rollback,
     .tx_failed = pg_tx_failed,

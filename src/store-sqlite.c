@@ -312,6 +312,16 @@ sq_begin(struct store *s, char **cause)
 }
 
 static int
+sq_begin_read(struct store *s, char **cause)
+{
+	/* WAL: a deferred transaction reads one snapshot and blocks no writer. */
+	if (sq_exec(s, "BEGIN", "begin", cause) != 0)
+		return -1;
+	/* The snapshot starts at the first read. */
+	return sq_exec(s, "SELECT 1 FROM sqlite_master LIMIT 1", "begin", cause);
+}
+
+static int
 sq_commit(struct store *s, char **cause)
 {
 	if (sq_exec(s, "COMMIT", "commit", cause) != 0) {
@@ -385,6 +395,7 @@ const struct store_driver store_sqlite_driver = {
     .changes = sq_changes,
     .end = sq_end,
     .begin = sq_begin,
+    .begin_read = sq_begin_read,
     .commit = sq_commit,
     .rollback = sq_rollback,
     .tx_failed = sq_tx_failed,

@@ -1540,3 +1540,367 @@ store_rollout_state(struct store *s, const char *kind, cJSON **out, char **cause
 	cJSON_Delete(log);
 	return 0;
 }
+
+/* ------------------------------------------------------ export, import */
+
+/*
+ * Every table of schema 4 with its columns ('i' integer, 't' text), in an
+ * order where a row's references come before it. An export is one JSON
+ * line per row: {"table":T,"row":{column: value...}} with the columns in
+ * this order, so that the same rows always make the same bytes.
+ */
+struct dump_table {
+	const char *name;
+	int text_id; /* customers: ordered by their text id, no sequence */
+	struct dump_col {
+		const char *name;
+		char type;
+	} cols[12];
+};
+
+static const struct dump_table dump_tables[] = {
+    {"customers", 1, {{"id", 't'}, {"name", 't'}, {"email", 't'}, {"tier", 't'}, {"created", 't'}}},
+    {"conversations",
+     0,
+     {{"id", 'i'},
+      {"customer_id", 't'},
+      {"state", 't'},
+      {"created", 't'},
+      {"closed", 't'},
+      {"handler", 't'},
+      {"owner", 't'},
+      {"last_customer", 'i'},
+      {"answered", 'i'},
+      {"lease_owner", 't'},
+      {"lease_until", 'i'}}},
+    {"messages",
+     0,
+     {{"id", 'i'}, {"conversation_id", 'i'}, {"role", 't'}, {"text", 't'}, {"at", 't'}}},
+    {"events",
+     0,
+     {{"id", 'i'}, {"conversation_id", 'i'}, {"kind", 't'}, {"payload", 't'}, {"at", 't'}}},
+    {"handoffs", 0, {{"id", 'i'}, {"conversation_id", 'i'}, {"packet", 't'}, {"created", 't'}}},
+    {"replay_runs",
+     0,
+     {{"id", 'i'},
+      {"source", 't'},
+      {"version", 't'},
+      {"started", 't'},
+      {"finished", 't'},
+      {"tickets", 'i'},
+      {"report", 't'}}},
+    {"replay_results", 0, {{"id", 'i'}, {"run_id", 'i'}, {"ticket", 't'}, {"result", 't'}}},
+    {"reviews",
+     0,
+     {{"id", 'i'}, {"handoff_id", 'i'}, {"reviewer", 't'}, {"correction", 't'}, {"created", 't'}}},
+    {"rollout_log",
+     0,
+     {{"id", 'i'},
+      {"kind", 't'},
+      {"action", 't'},
+      {"state", 't'},
+      {"actor", 't'},
+      {"reason", 't'},
+      {"at", 't'}}},
+};
+/* The export format follows the schema: a new migration changes the table above. */
+_Static_assert(nitems(migrations) == 4, "the export's tables are schema 4's");
+
+#define DUMP_FORMAT "frontline-export"
+#define DUMP_PAGE   500
+
+static int
+dump_ncols(const struct dump_table *t)
+{
+	int n = 0;
+	while (n < (int)nitems(t->cols) && t->cols[n].name != NULL)
+		n++;
+	return n;
+}
+
+/* "a, b, c" of the table's columns. */
+static void
+dump_col_list(struct buf *b, const struct dump_table *t)
+{
+	for (int i = 0; i < dump_ncols(t); i++)
+		buf_printf(b, "%s%s", i ? ", " : "", t->cols[i].name);
+}
+
+static void
+dump_line(struct buf *b, struct store *s, struct store_cur *c, const struct dump_table *t)
+{
+	buf_adds(b, "{\"table\":");
+	buf_json_str(b, t->name);
+	buf_adds(b, ",\"row\":{");
+	for (int i = 0; i < dump_ncols(t); i++) {
+		if (i > 0)
+			buf_addc(b, ',');
+		buf_json_str(b, t->cols[i].name);
+		buf_addc(b, ':');
+		if (col_null(s, c, i))
+			buf_adds(b, "null");
+		else if (t->cols[i].type == 'i')
+			buf_printf(b, "%lld", (long long)col_int(s, c, i));
+		else
+			buf_json_str(b, col_text(s, c, i));
+	}
+	buf_adds(b, "}}\n");
+}
+
+/* Writes one table's rows, a page at a time (keyed on the id, so no page is read twice). */
+static int
+dump_table(struct store *s, const struct dump_table *t, FILE *f, int64_t *rows, char **cause)
+{
+	struct buf q, line;
+	buf_init(&q, 0);
+	buf_init(&line, 0);
+	buf_adds(&q, "SELECT ");
+	dump_col_list(&q, t);
+	if (t->text_id)
+		buf_printf(&q, " FROM %s ORDER BY id @BINARY@", t->name);
+	else
+		buf_printf(&q, " FROM %s WHERE id > ?1 ORDER BY id LIMIT %d", t->name, DUMP_PAGE);
+	char *raw = buf_steal(&q), *sql = DRV(s)->rewrite(raw);
+	free(raw);
+	buf_free(&q);
+	int64_t after = INT64_MIN, got;
+	int rc = 0;
+	do {
+		struct sv key = SV_INT64(after);
+		struct store_cur *c =
+		    DRV(s)->run(s, -1, sql, &key, t->text_id ? 0 : 1, t->name, cause);
+		if (c == NULL) {
+			rc = -1;
+			break;
+		}
+		got = 0;
+		while ((rc = DRV(s)->step(c, cause)) == 1) {
+			buf_reset(&line);
+			dump_line(&line, s, c, t);
+			if (fwrite(line.data, 1, line.len, f) != line.len) {
+				*cause = xasprintf("export: %s", strerror(errno));
+				rc = -1;
+				break;
+			}
+			after = col_int(s, c, 0);
+			got++;
+		}
+		DRV(s)->end(c);
+		*rows += got;
+	} while (rc == 0 && !t->text_id && got == DUMP_PAGE);
+	free(sql);
+	buf_free(&line);
+	return rc;
+}
+
+int
+store_export(struct store *s, FILE *f, int64_t *rows, char **cause)
+{
+	int have, want;
+	*rows = 0;
+	if (store_schema(s, &have, &want, cause) != 0)
+		return -1;
+	if (have != want) {
+		*cause = xasprintf("the store has schema version %d, not %d: run 'frontline db "
+		                   "migrate' first",
+		                   have, want);
+		return -1;
+	}
+	/* One snapshot for every table. */
+	if (DRV(s)->begin_read(s, cause) != 0)
+		return -1;
+	s->c.in_tx = 1;
+	fprintf(f, "{\"format\":\"%s\",\"schema\":%d}\n", DUMP_FORMAT, SCHEMA_VERSION);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < nitems(dump_tables); i++)
+		rc = dump_table(s, &dump_tables[i], f, rows, cause);
+	s->c.in_tx = 0;
+	DRV(s)->rollback(s);
+	if (rc == 0 && fflush(f) != 0) {
+		*cause = xasprintf("export: %s", strerror(errno));
+		rc = -1;
+	}
+	return rc;
+}
+
+static const struct dump_table *
+dump_find(const char *name)
+{
+	for (size_t i = 0; name != NULL && i < nitems(dump_tables); i++)
+		if (strcmp(dump_tables[i].name, name) == 0)
+			return &dump_tables[i];
+	return NULL;
+}
+
+/* 1 when a table has a row. */
+static int
+table_used(struct store *s, const char *table, char **cause)
+{
+	char *sql = xasprintf("SELECT 1 FROM %s LIMIT 1", table);
+	struct store_cur *c = DRV(s)->run(s, -1, sql, NULL, 0, table, cause);
+	free(sql);
+	if (c == NULL)
+		return -1;
+	int rc = DRV(s)->step(c, cause);
+	DRV(s)->end(c);
+	return rc;
+}
+
+/* Checks an import line's row against its table; the parameters into p. NULL or why not. */
+static char *
+import_row(const struct dump_table *t, const cJSON *row, struct sv *p)
+{
+	if (!cJSON_IsObject(row))
+		return xstrdup("\"row\" is not an object");
+	const cJSON *it;
+	cJSON_ArrayForEach(it, row)
+	{
+		int known = 0;
+		for (int i = 0; i < dump_ncols(t); i++)
+			known |= strcmp(t->cols[i].name, it->string) == 0;
+		if (!known)
+			return xasprintf("%s has no column '%s'", t->name, it->string);
+	}
+	for (int i = 0; i < dump_ncols(t); i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, t->cols[i].name);
+		if (v == NULL)
+			return xasprintf("%s: the column '%s' is missing", t->name,
+			                 t->cols[i].name);
+		if (cJSON_IsNull(v))
+			p[i] = (struct sv){.type = SV_NULL};
+		else if (t->cols[i].type == 't' && cJSON_IsString(v))
+			p[i] = SV_STR(v->valuestring);
+		else if (t->cols[i].type == 'i' && cJSON_IsNumber(v) &&
+		         v->valuedouble == (double)(int64_t)v->valuedouble &&
+		         v->valuedouble < 9007199254740992.0 &&
+		         v->valuedouble > -9007199254740992.0) {
+			p[i] = SV_INT64((int64_t)v->valuedouble);
+		} else
+			return xasprintf("%s.%s: %s expected", t->name, t->cols[i].name,
+			                 t->cols[i].type == 'i' ? "an integer"
+			                                        : "a string or null");
+	}
+	return NULL;
+}
+
+/* The import's statement for a table, rewritten for the driver (caller frees). */
+static char *
+import_sql(struct store *s, const struct dump_table *t)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	buf_printf(&b, "INSERT INTO %s (", t->name);
+	dump_col_list(&b, t);
+	buf_adds(&b, ") VALUES (");
+	for (int i = 0; i < dump_ncols(t); i++)
+		buf_printf(&b, "%s?%d", i ? ", " : "", i + 1);
+	buf_addc(&b, ')');
+	char *raw = buf_steal(&b), *sql = DRV(s)->rewrite(raw);
+	free(raw);
+	buf_free(&b);
+	return sql;
+}
+
+int
+store_import(struct store *s, FILE *f, const char *name, int64_t *rows, char **cause)
+{
+	int have, want;
+	*rows = 0;
+	if (store_schema(s, &have, &want, cause) != 0)
+		return -1;
+	if (have != want) {
+		*cause = xasprintf("the store has schema version %d, not %d: run 'frontline db "
+		                   "migrate' first",
+		                   have, want);
+		return -1;
+	}
+	for (size_t i = 0; i < nitems(dump_tables); i++) {
+		int used = table_used(s, dump_tables[i].name, cause);
+		if (used < 0)
+			return -1;
+		if (used) {
+			*cause =
+			    xasprintf("the store is not empty (%s has rows): import into a new "
+			              "database",
+			              dump_tables[i].name);
+			return 2;
+		}
+	}
+	char *sql[nitems(dump_tables)] = {0};
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	long lineno = 0;
+	int rc = 0;
+	if (store_begin(s, cause) != 0)
+		return -1;
+	while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		struct sv p[12];
+		char *why = NULL;
+		cJSON *j = cJSON_ParseWithLength(line, (size_t)len);
+		if (lineno == 1) {
+			const cJSON *schema = cJSON_GetObjectItem(j, "schema");
+			const char *format = cJSON_GetStringValue(cJSON_GetObjectItem(j, "format"));
+			if (format == NULL || strcmp(format, DUMP_FORMAT) != 0 ||
+			    !cJSON_IsNumber(schema))
+				why = xstrdup("not a frontline export (the first line is "
+				              "{\"format\":\"" DUMP_FORMAT "\",\"schema\":N})");
+			else if (schema->valueint != SCHEMA_VERSION)
+				why = xasprintf("the export has schema version %d, this store %d",
+				                schema->valueint, SCHEMA_VERSION);
+		} else if (len == 1 && *line == '\n') {
+			/* A blank line is nothing. */
+		} else if (j == NULL) {
+			why = xstrdup("not JSON");
+		} else {
+			const struct dump_table *t =
+			    dump_find(cJSON_GetStringValue(cJSON_GetObjectItem(j, "table")));
+			if (t == NULL)
+				why = xstrdup("no known \"table\"");
+			else if ((why = import_row(t, cJSON_GetObjectItem(j, "row"), p)) == NULL) {
+				size_t ti = (size_t)(t - dump_tables);
+				if (sql[ti] == NULL)
+					sql[ti] = import_sql(s, t);
+				struct store_cur *c =
+				    DRV(s)->run(s, -1, sql[ti], p, dump_ncols(t), t->name, &why);
+				int r = c ? DRV(s)->step(c, &why) : -1;
+				DRV(s)->end(c);
+				if (r >= 0)
+					(*rows)++;
+				else if (s->c.err == STORE_ERR_CONNECTION) {
+					*cause = why;
+					why = NULL;
+					rc = -1;
+				}
+			}
+		}
+		cJSON_Delete(j);
+		if (why != NULL) {
+			*cause = xasprintf("%s:%ld: %s", name, lineno, why);
+			free(why);
+			rc = 1;
+		}
+	}
+	if (rc == 0 && ferror(f)) {
+		*cause = xasprintf("%s: %s", name, strerror(errno));
+		rc = -1;
+	}
+	if (rc == 0 && lineno == 0) {
+		*cause = xasprintf("%s: empty, not a frontline export", name);
+		rc = 1;
+	}
+	for (size_t i = 0; rc == 0 && i < nitems(dump_tables); i++)
+		if (!dump_tables[i].text_id && DRV(s)->after_import != NULL &&
+		    DRV(s)->after_import(s, dump_tables[i].name, cause) != 0)
+			rc = -1;
+	free(line);
+	for (size_t i = 0; i < nitems(dump_tables); i++)
+		free(sql[i]);
+	if (rc != 0) {
+		store_rollback(s);
+		*rows = 0;
+		return rc;
+	}
+	return store_commit(s, cause);
+}

@@ -7,6 +7,7 @@
 #define FL_STORE_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include <cjson/cJSON.h>
 
@@ -154,6 +155,22 @@ int store_rollout_add(struct store *, const char *kind, const char *action, cons
 int store_rollout_log(struct store *, const char *kind, cJSON **out, char **cause);
 /* The newest entry's state, or *out NULL when the log is empty. */
 int store_rollout_state(struct store *, const char *kind, cJSON **out, char **cause);
+
+/*
+ * Export and import: every table as JSON Lines (a header line
+ * {"format":"frontline-export","schema":N}, then {"table":T,"row":{...}}
+ * per row, ids kept), the same bytes for the same rows on either backend.
+ * The export reads one snapshot. *rows counts the rows written or read.
+ */
+int store_export(struct store *, FILE *f, int64_t *rows, char **cause);
+/*
+ * Reads an export (name: the file's name, for messages) into an empty
+ * store of the same schema, in one transaction; row ids continue past the
+ * imported ones. Returns 0, 1 when a line is bad (*cause "NAME:LINE:
+ * why"; nothing imported), 2 when the store is not empty, -1 on the
+ * store's errors.
+ */
+int store_import(struct store *, FILE *f, const char *name, int64_t *rows, char **cause);
 
 /* ------------------------------------------------- takeover, work queue */
 

@@ -1446,7 +1446,7 @@ START_TEST(a_dead_workers_claim_expires)
 	int status;
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFSIGNALED(status));
-	ck_assert_str_eq(raw_text(db, "SELECT lease_owner FROM conversations"), "doomed");
+	assert_text(db, "SELECT lease_owner FROM conversations", "doomed");
 	struct store_claim c;
 	claim_eventually(s, "heir", 0, &c);
 	ck_assert_int_eq(c.conv, a);
@@ -1599,6 +1599,169 @@ START_TEST(a_version_3_store_counts_old_messages_answered)
 }
 END_TEST
 
+/* ------------------------------------------------------ export, import */
+
+/* Rows in every table, with NULLs, quotes, newlines, non-ASCII text and a live claim. */
+static void
+populate(struct store *s)
+{
+	char *cause = NULL;
+	int64_t a, b, h, run;
+	struct store_claim c;
+	ck_assert_int_eq(
+	    store_customer_put(s, "ann", "Ann \"Lee\"", "ann@example.com", TIER_PREMIUM, &cause),
+	    0);
+	ck_assert_int_eq(store_customer_put(s, "Zoë", NULL, NULL, TIER__N, &cause), 0);
+	ck_assert_int_eq(store_conversation_open(s, "ann", &a, NULL, &cause), 0);
+	ck_assert_int_eq(
+	    store_message_add(s, a, "customer", "héllo\n\t\"quoted\" \\ ✓", NULL, &cause), 0);
+	cJSON *p = cJSON_Parse("{\"intent\":\"refund\",\"score\":0.25,\"tags\":[\"a\",null]}");
+	ck_assert_int_eq(store_event_add(s, a, "triage", p, &cause), 0);
+	ck_assert_int_eq(store_event_add(s, a, "note", NULL, &cause), 0);
+	ck_assert_int_eq(store_handoff_add(s, a, p, &h, &cause), 0);
+	ck_assert_int_eq(store_review_add(s, h, NULL, p, NULL, &cause), 0);
+	ck_assert_int_eq(store_message_add(s, a, "ai", "bye", NULL, &cause), 0);
+	ck_assert_int_eq(store_conversation_close(s, a, "escalated", &cause), 0);
+	ck_assert_int_eq(store_conversation_open(s, "Zoë", &b, NULL, &cause), 0);
+	ck_assert_int_eq(
+	    store_message_add(s, b, "customer", "?1 $1 '; DROP TABLE x; --", NULL, &cause), 0);
+	ck_assert_int_eq(store_claim(s, "host:42", 3600 * 1000, 0, &c, &cause), 1);
+	ck_assert_int_eq(store_conversation_take(s, b, "sam", &cause), 0);
+	ck_assert_int_eq(store_replay_begin(s, "tickets.jsonl", "v1", &run, &cause), 0);
+	ck_assert_int_eq(store_replay_result(s, run, "T-1", p, &cause), 0);
+	ck_assert_int_eq(store_replay_finish(s, run, 1, p, &cause), 0);
+	ck_assert_int_eq(store_replay_begin(s, "other", "v2", &run, &cause), 0);
+	ck_assert_int_eq(store_rollout_add(s, "rollout", "start", p, NULL, "why\nnot", &cause), 0);
+	ck_assert_int_eq(store_rollout_add(s, "canary", "start", p, "ops", NULL, &cause), 0);
+	cJSON_Delete(p);
+}
+
+/* The store's export as text (caller frees); *rows its row count. */
+static char *
+export_of(const char *target, int64_t *rows)
+{
+	struct store *s = open_ok(target);
+	char *path = xasprintf("%s/export.jsonl", dir), *cause = NULL;
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_msg(store_export(s, f, rows, &cause) == 0, "%s", cause);
+	ck_assert_int_eq(fclose(f), 0);
+	store_close(s);
+	char *text = slurp(path);
+	free(path);
+	return text;
+}
+
+/* Imports text into target; returns store_import's result, *cause its cause (caller frees). */
+static int
+import_into(const char *target, const char *text, int64_t *rows, char **cause)
+{
+	struct store *s = open_ok(target);
+	char *path = xasprintf("%s/import.jsonl", dir);
+	spew(path, text);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	*cause = NULL;
+	int rc = store_import(s, f, "import.jsonl", rows, cause);
+	fclose(f);
+	store_close(s);
+	free(path);
+	return rc;
+}
+
+/*
+ * SQLite -> this suite's backend -> SQLite: each export is the same bytes
+ * (on PostgreSQL, the issue's round trip), and new rows continue after
+ * the imported ids.
+ */
+START_TEST(export_import_round_trip_is_lossless)
+{
+	char *src = xasprintf("%s/src.db", dir), *back = xasprintf("%s/back.db", dir);
+	char *cause = NULL;
+	struct store *s = open_ok(src);
+	populate(s);
+	store_close(s);
+	int64_t rows, n;
+	char *e1 = export_of(src, &rows);
+	ck_assert_int_eq(rows, 16);
+	ck_assert_msg(strncmp(e1, "{\"format\":\"frontline-export\",\"schema\":4}\n", 41) == 0,
+	              "%s", e1);
+
+	ck_assert_msg(import_into(db, e1, &n, &cause) == 0, "%s", cause);
+	ck_assert_int_eq(n, rows);
+	char *e2 = export_of(db, &n);
+	ck_assert_str_eq(e2, e1);
+	ck_assert_msg(import_into(back, e2, &n, &cause) == 0, "%s", cause);
+	char *e3 = export_of(back, &n);
+	ck_assert_str_eq(e3, e1);
+
+	/* The imported store works on: ids after the imported ones, the claim still held. */
+	s = open_ok(db);
+	int64_t conv, id;
+	ck_assert_int_eq(store_conversation_open(s, "bob", &conv, NULL, &cause), 0);
+	ck_assert_int_eq(conv, 3);
+	ck_assert_int_eq(store_message_add(s, conv, "customer", "new", &id, &cause), 0);
+	ck_assert_int_eq(id, 4);
+	struct store_claim c;
+	ck_assert_int_eq(store_conversation_handler(s, 2, "ai", NULL, &cause), 0);
+	ck_assert_int_eq(claim(s, "w1", 60000, 2, &c), 0);
+	ck_assert_int_eq(store_claim_renew(s, 2, "host:42", 60000, &cause), 0);
+	store_close(s);
+	/* A second import is refused: the store is not empty. */
+	ck_assert_int_eq(import_into(db, e1, &n, &cause), 2);
+	ck_assert_msg(strstr(cause, "not empty"), "%s", cause);
+	free(cause);
+	free(e1);
+	free(e2);
+	free(e3);
+	free(src);
+	free(back);
+}
+END_TEST
+
+START_TEST(a_bad_import_line_imports_nothing)
+{
+	static const char *const bad[][2] = {
+	    {"{\"format\":\"frontline-export\",\"schema\":3}\n", "import.jsonl:1: "},
+	    {"[1,2]\n", "import.jsonl:1: not a frontline export"},
+	    {"{\"format\":\"frontline-export\",\"schema\":4}\n"
+	     "{\"table\":\"customers\",\"row\":{\"id\":\"a\",\"name\":null,\"email\":null,"
+	     "\"tier\":\"standard\",\"created\":\"2026-01-01\"}}\n"
+	     "{\"table\":\"customers\",\"row\":{\"id\":\"b\"\n",
+	     "import.jsonl:3: not JSON"},
+	    {"{\"format\":\"frontline-export\",\"schema\":4}\n\n"
+	     "{\"table\":\"robots\",\"row\":{}}\n",
+	     "import.jsonl:3: no known \"table\""},
+	    {"{\"format\":\"frontline-export\",\"schema\":4}\n"
+	     "{\"table\":\"customers\",\"row\":{\"id\":7,\"name\":null,\"email\":null,"
+	     "\"tier\":\"standard\",\"created\":\"2026-01-01\"}}\n",
+	     "import.jsonl:2: customers.id: a string"},
+	    {"{\"format\":\"frontline-export\",\"schema\":4}\n"
+	     "{\"table\":\"customers\",\"row\":{\"id\":\"a\",\"name\":null,\"email\":null,"
+	     "\"tier\":\"standard\",\"created\":\"2026-01-01\",\"x\":1}}\n",
+	     "import.jsonl:2: customers has no column 'x'"},
+	    /* A reference to a conversation that is not there: the database says no. */
+	    {"{\"format\":\"frontline-export\",\"schema\":4}\n"
+	     "{\"table\":\"customers\",\"row\":{\"id\":\"a\",\"name\":null,\"email\":null,"
+	     "\"tier\":\"standard\",\"created\":\"2026-01-01\"}}\n"
+	     "{\"table\":\"messages\",\"row\":{\"id\":1,\"conversation_id\":9,\"role\":\"ai\","
+	     "\"text\":\"x\",\"at\":\"2026-01-01\"}}\n",
+	     "import.jsonl:3: messages: "},
+	    {"", "import.jsonl: empty"},
+	};
+	for (size_t i = 0; i < nitems(bad); i++) {
+		int64_t n;
+		char *cause = NULL;
+		ck_assert_int_eq(import_into(db, bad[i][0], &n, &cause), 1);
+		ck_assert_msg(strncmp(cause, bad[i][1], strlen(bad[i][1])) == 0, "case %zu: %s", i,
+		              cause);
+		ck_assert_int_eq(n, 0);
+		free(cause);
+		ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM customers"), 0);
+	}
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -1661,6 +1824,12 @@ store_suite(void)
 	tcase_add_test(tc, a_takeover_is_exclusive);
 	tcase_add_test(tc, the_password_is_never_shown);
 	tcase_add_test(tc, changes_are_notified_at_commit);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("export");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, export_import_round_trip_is_lossless);
+	tcase_add_test(tc, a_bad_import_line_imports_nothing);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("processes");
