@@ -19,6 +19,7 @@
 #include <readline/readline.h>
 
 #include "cmd.h"
+#include "customer-http.h"
 #include "customer-proto.h"
 #include "loop.h"
 #include "paths.h"
@@ -813,13 +814,19 @@ static int
 cmd_customer(struct ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"name", required_argument, NULL, 'n'},     {"tier", required_argument, NULL, 't'},
-	    {"customer", required_argument, NULL, 'c'}, {"socket", required_argument, NULL, 's'},
-	    {"tcp", required_argument, NULL, 'p'},      {"json", no_argument, NULL, 'j'},
-	    {"linger", required_argument, NULL, 'l'},   {"csat", required_argument, NULL, 'r'},
-	    {"help", no_argument, NULL, 'h'},           {0},
+	    {"name", required_argument, NULL, 'n'},
+	    {"tier", required_argument, NULL, 't'},
+	    {"customer", required_argument, NULL, 'c'},
+	    {"socket", required_argument, NULL, 's'},
+	    {"tcp", required_argument, NULL, 'p'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"linger", required_argument, NULL, 'l'},
+	    {"csat", required_argument, NULL, 'r'},
+	    {"url", required_argument, NULL, 'u'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
-	const char *name = NULL, *customer = NULL, *socket_path = NULL;
+	const char *name = NULL, *customer = NULL, *socket_path = NULL, *url = NULL;
 	enum tier tier = TIER_STANDARD;
 	int c, tier_given = 0, port = 0, json = 0;
 	double linger = 10;
@@ -827,7 +834,7 @@ cmd_customer(struct ctx *ctx, int argc, char **argv)
 	int csat = 0;
 	const char *csat_comment = NULL;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:t:c:s:p:jl:r:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:t:c:s:p:jl:r:u:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (!cp_name_valid(optarg)) {
@@ -868,6 +875,9 @@ cmd_customer(struct ctx *ctx, int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'u':
+			url = optarg;
+			break;
 		case 'l':
 			linger = strtod(optarg, &end);
 			if (end == optarg || *end != '\0' || !(linger >= 0 && linger <= 86400)) {
@@ -893,15 +903,15 @@ cmd_customer(struct ctx *ctx, int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
-	if (optind < argc || (socket_path != NULL && port != 0)) {
+	if (optind < argc || (socket_path != NULL) + (port != 0) + (url != NULL) > 1) {
 		if (optind >= argc)
-			fl_warnx("--socket and --tcp exclude each other");
+			fl_warnx("--socket, --tcp and --url exclude each other");
 		cmd_help(&cmd_customer_entry, stderr);
 		return EX_USAGE;
 	}
 
 	char *dflt = NULL;
-	if (socket_path == NULL && port == 0) {
+	if (socket_path == NULL && port == 0 && url == NULL) {
 		if ((dflt = paths_console_socket(0)) == NULL) {
 			fl_warnx("no console socket: set XDG_RUNTIME_DIR or HOME, or use --socket");
 			return EX_UNAVAILABLE;
@@ -909,8 +919,19 @@ cmd_customer(struct ctx *ctx, int argc, char **argv)
 		socket_path = dflt;
 	}
 	int ex = EX_OK;
-	int fd = connect_console(socket_path, port, &ex);
+	struct loop *loop = loop_new();
+	/* --url: frontline serve, through a bridge that speaks the same protocol. */
+	struct customer_http *http = NULL;
+	char *cause = NULL;
+	int fd = url ? customer_http_open(loop, url, getenv("FRONTLINE_SERVE_TOKEN"), &http, &cause)
+	             : connect_console(socket_path, port, &ex);
 	if (fd < 0) {
+		if (url != NULL) {
+			fl_warnx("%s", cause);
+			free(cause);
+			ex = EX_USAGE;
+		}
+		loop_free(loop);
 		free(dflt);
 		return ex;
 	}
@@ -925,8 +946,10 @@ cmd_customer(struct ctx *ctx, int argc, char **argv)
 	    .csat = csat,
 	    .csat_comment = csat_comment,
 	};
-	cu.where = socket_path ? xstrdup(socket_path) : xasprintf("127.0.0.1:%d", port);
-	cu.loop = loop_new();
+	cu.where = url           ? xstrdup(url)
+	           : socket_path ? xstrdup(socket_path)
+	                         : xasprintf("127.0.0.1:%d", port);
+	cu.loop = loop;
 	buf_init(&cu.in, 0);
 	buf_init(&cu.out, MAX_QUEUE);
 	buf_init(&cu.line, CP_MAX_TEXT);
@@ -954,8 +977,17 @@ cmd_customer(struct ctx *ctx, int argc, char **argv)
 	loop_run(cu.loop, &cu.done);
 
 	prompt_down(&cu);
+	if (http != NULL) { /* the bridge sends what it was given (a rating, bye) */
+		loop_watch(cu.loop, cu.fd, 0, NULL, NULL);
+		if (cu.stdin_watched)
+			loop_watch(cu.loop, STDIN_FILENO, 0, NULL, NULL);
+		close(cu.fd);
+		cu.fd = -1;
+		customer_http_close(http, 5000);
+	}
 	signals_done(&cu);
-	close(cu.fd);
+	if (cu.fd >= 0)
+		close(cu.fd);
 	loop_free(cu.loop);
 	the_cust = NULL;
 	buf_free(&cu.in);
@@ -969,7 +1001,8 @@ cmd_customer(struct ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_customer_entry = {
     .name = "customer",
-    .args = "[--name N] [--tier T] [--customer ID] [--socket PATH | --tcp PORT] [--json] "
+    .args = "[--name N] [--tier T] [--customer ID] [--socket PATH | --tcp PORT | --url URL] "
+            "[--json] "
             "[--linger SECONDS] [--csat 'N [COMMENT]']",
     .summary = "join the running console as a customer, in line mode",
     .exec = cmd_customer,
@@ -980,6 +1013,8 @@ const struct cmd_entry cmd_customer_entry = {
             "                    $XDG_RUNTIME_DIR/frontline/console.sock, or under\n"
             "                    $XDG_STATE_HOME/frontline without XDG_RUNTIME_DIR)\n"
             "  --tcp PORT        the console's TCP port on 127.0.0.1 instead\n"
+            "  --url URL         a frontline serve instead (http://HOST:PORT), with the\n"
+            "                    token in $FRONTLINE_SERVE_TOKEN (frontline-http(7))\n"
             "  --json            print the protocol's objects, one per line\n"
             "  --linger SECONDS  standard input not a terminal: how long to wait for an\n"
             "                    answer before the next line, and at the end (default 10)\n"

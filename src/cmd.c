@@ -20,6 +20,7 @@ static const struct cmd_entry *const cmd_table[] = {
     &cmd_chat_entry,
     &cmd_worker_entry,
     &cmd_customer_entry,
+    &cmd_serve_entry,
     &cmd_triage_entry,
     &cmd_handoff_list_entry,
     &cmd_handoff_show_entry,

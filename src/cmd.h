@@ -61,6 +61,7 @@ extern const struct cmd_entry cmd_canary_promote_entry;
 extern const struct cmd_entry cmd_canary_rollback_entry;
 extern const struct cmd_entry cmd_metrics_entry;
 extern const struct cmd_entry cmd_handoff_review_entry;
+extern const struct cmd_entry cmd_serve_entry;
 extern const struct cmd_entry cmd_worker_entry;
 extern const struct cmd_entry cmd_db_migrate_entry;
 extern const struct cmd_entry cmd_db_status_entry;

@@ -167,5 +167,9 @@ awk -v s="$start" -v e="$end" -v n="$(wc -l <"$tmp/out.jsonl")" \
 rm -rf "$tmp"
 
 echo
+echo "== The front door: HTTP -> frontline serve -> PostgreSQL -> frontline worker x N -> SSE"
+sh "$srcdir/tests/bench/bench-serve.sh" "$builddir" "$srcdir" || exit 1
+
+echo
 echo "== Shadow-mode replay on the offline engine: 100,000 synthetic tickets (tools/gen-tickets.py)"
 sh "$srcdir/tests/bench/bench-replay.sh" "$builddir" "$srcdir" 100000 || exit 1
