@@ -423,6 +423,8 @@ worker_stats(const struct worker *w)
 void
 worker_release(struct worker *w)
 {
+	if (w == NULL)
+		return;
 	w->draining = 1;
 	while (w->jobs != NULL) {
 		struct job *j = w->jobs;

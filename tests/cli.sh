@@ -664,5 +664,10 @@ run "$FRONTLINE" --config "$T/cfg/db-empty.yaml" db status
 expect_rc "config: an empty database is a config error" 78
 expect_in "config: the empty database is named" "$T/err" "db-empty.yaml:1:11: database is empty"
 
+# A worker that cannot load its agents says why and exits, without crashing.
+run "$FRONTLINE" --policy "$T/no-such-policy.yaml" --db "$T/worker.db" worker --once
+expect_rc "worker: a missing policy is a config error" 78
+expect_in "worker: the missing policy is named" "$T/err" "no-such-policy.yaml"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
