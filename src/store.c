@@ -125,6 +125,7 @@ enum {
 	Q_CONV_STATE,
 	Q_MESSAGE_ADD,
 	Q_CONV_CUSTOMER_SAID,
+	Q_CONV_LOCK,
 	Q_EVENT_ADD,
 	Q_HANDOFF_ADD,
 	Q_MESSAGES,
@@ -181,6 +182,7 @@ static const char *const queries[Q__N] = {
                       " VALUES (?1, ?2, ?3, ?4) RETURNING id",
     [Q_CONV_CUSTOMER_SAID] = "UPDATE conversations SET last_customer = ?2"
                              " WHERE id = ?1 AND last_customer < ?2",
+    [Q_CONV_LOCK] = "SELECT id FROM conversations WHERE id = ?1 @FOR_UPDATE@",
     [Q_EVENT_ADD] = "INSERT INTO events (conversation_id, kind, payload, at)"
                     " VALUES (?1, ?2, ?3, ?4)",
     [Q_HANDOFF_ADD] = "INSERT INTO handoffs (conversation_id, packet, created)"
@@ -851,8 +853,17 @@ store_message_add(struct store *s, int64_t conv, const char *role, const char *t
 	if (tx_enter(s, &own, cause) != 0)
 		return -1;
 	now_iso(now);
-	int rc = run_id(s, Q_MESSAGE_ADD, "message", &mid, cause,
-	                P(SV_INT64(conv), SV_STR(role), SV_STR(text), SV_STR(now)));
+	/*
+	 * The conversation's row is locked before the message takes its id, so
+	 * a conversation's messages commit in id order: a reader that goes on
+	 * from the newest id it saw (serve's event streams, Last-Event-ID)
+	 * never skips one committed late. (SQLite's writers are serialised
+	 * anyway.)
+	 */
+	int rc = run_done(s, Q_CONV_LOCK, "message", NULL, cause, P(SV_INT64(conv)));
+	if (rc == 0)
+		rc = run_id(s, Q_MESSAGE_ADD, "message", &mid, cause,
+		            P(SV_INT64(conv), SV_STR(role), SV_STR(text), SV_STR(now)));
 	int customer = rc == 0 && role != NULL && strcmp(role, "customer") == 0;
 	if (customer)
 		rc = run_done(s, Q_CONV_CUSTOMER_SAID, "message", NULL, cause,

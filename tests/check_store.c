@@ -1500,6 +1500,57 @@ START_TEST(one_of_many_takeovers_wins)
 }
 END_TEST
 
+/*
+ * A conversation's messages become visible in id order: a reader that has
+ * seen a customer message has also seen a human reply given before it,
+ * however late that reply's transaction commits. (serve's event streams
+ * go on from the newest id they saw.) Here the reply's transaction is held
+ * open while another process adds a customer message and reads.
+ */
+START_TEST(messages_are_seen_in_id_order)
+{
+	struct store *s = open_ok(db);
+	char *cause = NULL;
+	int64_t a = conv_with(s, "ann", 1, NULL), human = 0;
+	ck_assert_int_eq(store_begin(s, &cause), 0);
+	ck_assert_int_eq(store_message_add(s, a, "human", "I'm on it", &human, &cause), 0);
+	int res[2];
+	ck_assert_int_eq(pipe(res), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(res[0]);
+		struct store *ss = store_open(db, &cause);
+		cJSON *rows = NULL;
+		int64_t id = 0;
+		char seen = 'x';
+		if (ss != NULL &&
+		    store_message_add(ss, a, "customer", "thanks", &id, &cause) == 0 &&
+		    store_messages_after(ss, a, 0, &rows, &cause) == 0) {
+			seen = 'n';
+			const cJSON *m;
+			cJSON_ArrayForEach(m, rows) if ((int64_t)cJSON_GetNumberValue(
+			                                    cJSON_GetObjectItem(m, "id")) == human)
+			    seen = 'y';
+		}
+		cJSON_Delete(rows);
+		store_close(ss);
+		_exit(write(res[1], &seen, 1) == 1 ? 0 : 1);
+	}
+	ck_assert_int_gt(pid, 0);
+	close(res[1]);
+	/* Long enough for the other process to add and read, were it not held up. */
+	nanosleep(&(struct timespec){.tv_nsec = 300 * 1000 * 1000}, NULL);
+	ck_assert_int_eq(store_commit(s, &cause), 0);
+	char seen = 0;
+	ck_assert_int_eq(read(res[0], &seen, 1), 1);
+	close(res[0]);
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(seen, 'y');
+	store_close(s);
+}
+END_TEST
+
 /* ------------------------------------------------ PostgreSQL specifics */
 
 START_TEST(pg_schema_version_and_a_newer_schema)
@@ -1786,6 +1837,7 @@ store_suite(void)
 		tc = tcase_create("postgresql");
 		tcase_add_checked_fixture(tc, setup, teardown);
 		tcase_add_test(tc, pg_schema_version_and_a_newer_schema);
+		tcase_add_test(tc, messages_are_seen_in_id_order);
 		tcase_add_test(tc, pg_a_bad_server_gives_a_cause_without_the_password);
 		tcase_add_test(tc, pg_a_lost_connection_is_made_again);
 		suite_add_tcase(s, tc);
