@@ -1360,7 +1360,11 @@ poll_fire(struct loop *l, void *arg)
 {
 	struct desk *d = arg;
 	d->poll_timer = loop_timer_add(l, d->poll_ms, poll_fire, d);
-	refresh_all(d, 1);
+	/* Nothing committed elsewhere since the last look: nothing to read. */
+	char *cause = NULL;
+	if (store_changed(d->st, &cause) != 0)
+		refresh_all(d, 1);
+	free(cause);
 }
 
 /* Renews the claims of turns in flight, and tries again the claims that failed. */

@@ -998,8 +998,11 @@ on_poll(struct loop *loop, void *arg)
 	sv->poll_timer = loop_timer_add(loop, sv->cfg.poll_ms, on_poll, sv);
 	if (sv->relisten)
 		listen_store(sv);
-	if (sv->notify_fd < 0 && sv->nsubs > 0)
+	/* Read only when something was committed elsewhere since the last look. */
+	char *cause = NULL;
+	if (sv->notify_fd < 0 && sv->nsubs > 0 && store_changed(sv->st, &cause) != 0)
 		subs_each(sv, sub_refresh_logged);
+	free(cause);
 }
 
 static enum MHD_Result

@@ -273,6 +273,11 @@ struct store {
 	char *sql[Q__N];       /* the driver's version of each query, made on first use */
 	struct touched *touched;
 	size_t ntouched, ctouched;
+	/* store_changed: PRAGMA data_version (SQLite; other connections' commits)
+	 * and this connection's own commits, at its last call. */
+	int64_t data_version;
+	uint64_t commits, commits_seen;
+	int data_version_seen;
 };
 
 #define DRV(s) ((s)->c.drv)
@@ -464,7 +469,10 @@ tx_commit(struct store *s, char **cause)
 		s->ntouched = 0;
 		return -1;
 	}
-	return DRV(s)->commit(s, cause);
+	if (DRV(s)->commit(s, cause) != 0)
+		return -1;
+	s->commits++;
+	return 0;
 }
 
 /*
@@ -670,6 +678,31 @@ const char *
 store_backend(const struct store *s)
 {
 	return s->c.drv->name;
+}
+
+int
+store_changed(struct store *s, char **cause)
+{
+	if (DRV(s) != &store_sqlite_driver)
+		return 1;
+	/* SQLite counts the commits of other connections in data_version; ours are counted here. */
+	struct store_cur *c = DRV(s)->run(s, -1, "PRAGMA data_version", NULL, 0, "poll", cause);
+	if (c == NULL)
+		return -1;
+	int rc = DRV(s)->step(c, cause);
+	int64_t v = rc == 1 ? DRV(s)->integer(c, 0) : 0;
+	DRV(s)->end(c);
+	if (rc != 1) {
+		if (rc == 0)
+			*cause = xstrdup("poll: no data_version");
+		return -1;
+	}
+	int changed =
+	    !s->data_version_seen || v != s->data_version || s->commits != s->commits_seen;
+	s->data_version = v;
+	s->commits_seen = s->commits;
+	s->data_version_seen = 1;
+	return changed;
 }
 
 char *

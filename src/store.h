@@ -245,6 +245,12 @@ int store_listen(struct store *, const char *channel, char **cause);
 /* The connection's socket to watch for reading; -1: none. */
 int store_notify_fd(struct store *);
 /*
+ * For those that poll instead (SQLite): 1 when a transaction (this
+ * connection's or another's) may have committed since the last call (the first call says 1), 0 when none did,
+ * -1 with *cause. On PostgreSQL it always says 1.
+ */
+int store_changed(struct store *, char **cause);
+/*
  * Drains what arrived: fn per notification. Returns the count, or -1 with
  * *cause when the connection was lost (the caller reopens).
  */

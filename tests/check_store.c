@@ -1233,6 +1233,27 @@ START_TEST(a_takeover_mid_turn_withholds_the_reply)
 }
 END_TEST
 
+/* What pollers ask before reading: has anything been committed since? */
+START_TEST(changes_are_seen_by_pollers)
+{
+	struct store *s = open_ok(db), *other = open_ok(db);
+	char *cause = NULL;
+	ck_assert_int_eq(store_changed(s, &cause), 1);
+	if (strcmp(store_backend(s), "sqlite") == 0) {
+		ck_assert_int_eq(store_changed(s, &cause), 0);
+		conv_with(other, "ann", 1, NULL);
+		ck_assert_int_eq(store_changed(s, &cause), 1);
+		ck_assert_int_eq(store_changed(s, &cause), 0);
+		conv_with(s, "bob", 1, NULL);
+		ck_assert_int_eq(store_changed(s, &cause), 1);
+		ck_assert_int_eq(store_changed(s, &cause), 0);
+	} else /* PostgreSQL: notifications say what changed; a poll always looks */
+		ck_assert_int_eq(store_changed(s, &cause), 1);
+	store_close(other);
+	store_close(s);
+}
+END_TEST
+
 START_TEST(a_takeover_is_exclusive)
 {
 	struct store *s = open_ok(db);
@@ -1874,6 +1895,7 @@ store_suite(void)
 	tcase_add_test(tc, the_longest_waiting_is_claimed_first);
 	tcase_add_test(tc, a_takeover_mid_turn_withholds_the_reply);
 	tcase_add_test(tc, a_takeover_is_exclusive);
+	tcase_add_test(tc, changes_are_seen_by_pollers);
 	tcase_add_test(tc, the_password_is_never_shown);
 	tcase_add_test(tc, changes_are_notified_at_commit);
 	suite_add_tcase(s, tc);
