@@ -51,8 +51,15 @@ echo "| commit | workers | messages | wall s | messages/s | p50 ms | p99 ms | ma
 echo "|--------|---------|----------|--------|------------|--------|--------|--------|-----------|----------|"
 # synchronous_commit=off (every libpq connection of these processes, through
 # PGOPTIONS) shows what waiting for the WAL flush costs; "on" is what runs.
+# PostgreSQL's CPU: the postmaster's own and that of its exited backends
+# (reaped into cutime/cstime once serve and the workers disconnect).
+pg_cpu() {
+	awk '{ printf "%.2f", ($14 + $15 + $16 + $17) / 100 }' \
+		"/proc/$(head -n 1 "$pg_dir/data/postmaster.pid")/stat" 2>/dev/null || echo 0
+}
 for sync in on off; do
 for w in 1 2 4; do
+	pg0=$(pg_cpu)
 	PGOPTIONS="-c synchronous_commit=$sync"
 	export PGOPTIONS
 	url=$(PGOPTIONS= pg_newdb "bench_serve_${sync}_$w") || exit 1
@@ -95,13 +102,16 @@ EOF
 	for p in $pids; do
 		cpu="$cpu $(awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$p/stat" 2>/dev/null)"
 	done
-	echo "$sync $w $cpu" >>"$tmp/cpu"
 	for p in $pids; do kill "$p" 2>/dev/null; done
 	for p in $pids; do wait "$p" 2>/dev/null; done
 	pids=
+	sleep 1 # the backends exit and are reaped
+	echo "$sync $w $(awk -v a="$pg0" -v b="$(pg_cpu)" 'BEGIN { printf "%.2f", b - a }') $cpu" >>"$tmp/cpu"
 done
 done
 unset PGOPTIONS
 echo
-echo "CPU seconds used (serve, then each worker):"
-while read -r s w c; do echo "  synchronous_commit=$s, $w worker(s): $c"; done <"$tmp/cpu"
+echo "CPU seconds used ($((convs * msgs)) messages per run): PostgreSQL (all backends), serve, each worker"
+while read -r s w pg c; do
+	echo "  synchronous_commit=$s, $w worker(s): postgresql $pg, serve+workers $c"
+done <"$tmp/cpu"
