@@ -1327,11 +1327,6 @@ refresh_all(struct desk *d, int deep)
 static int
 listen_on(struct desk *d, char **cause)
 {
-	/* After a lost connection: any query connects again (and LISTENs again). */
-	cJSON *none = NULL;
-	if (store_conversation_get(d->st, 0, &none, cause) != 0)
-		return -1;
-	cJSON_Delete(none);
 	if (store_listen(d->st, STORE_CHANNEL_CONV, cause) != 0)
 		return -1;
 	d->notify_fd = store_notify_fd(d->st);

@@ -475,6 +475,9 @@ pg_notify(struct store *s, const char *channel, const char *payload, char **caus
 static int
 pg_listen(struct store *s, const char *channel, char **cause)
 {
+	/* A lost connection is made again first, with every LISTEN it had. */
+	if (revive(s, "listen", cause) != 0)
+		return -1;
 	if (strv_contains(&PG(s)->channels, channel))
 		return 0;
 	char *sql = xasprintf("LISTEN %s", channel);

@@ -288,11 +288,6 @@ static void listen_fire(struct loop *, void *);
 static int
 listen_on(struct worker *w, char **cause)
 {
-	/* After a lost connection: any query connects again (and LISTENs again). */
-	cJSON *none = NULL;
-	if (store_conversation_get(w->st, 0, &none, cause) != 0)
-		return -1;
-	cJSON_Delete(none);
 	if (store_listen(w->st, STORE_CHANNEL_WORK, cause) != 0)
 		return -1;
 	w->notify_fd = store_notify_fd(w->st);

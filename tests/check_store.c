@@ -1638,6 +1638,25 @@ START_TEST(pg_a_lost_connection_is_made_again)
 	struct heard h = {0};
 	ck_assert_int_ge(drain(s, &h, 1), 1);
 	strv_free(&h.what);
+	h = (struct heard){0};
+
+	/* Lost while only listening: LISTEN again (no other query first) connects again. */
+	raw_exec(db, kill);
+	int lost = 0;
+	for (int i = 0; i < 100 && !lost;
+	     i++) { /* the server's goodbye, then the end of the socket */
+		struct pollfd pfd = {.fd = store_notify_fd(s), .events = POLLIN};
+		poll(&pfd, 1, 100);
+		lost = store_notifications(s, hear, &h, &cause) < 0;
+	}
+	ck_assert(lost);
+	free(cause);
+	cause = NULL;
+	ck_assert_msg(store_listen(s, STORE_CHANNEL_WORK, &cause) == 0, "%s", cause);
+	ck_assert_int_ge(store_notify_fd(s), 0);
+	ck_assert_int_eq(store_message_add(w, a, "customer", "and more", NULL, &cause), 0);
+	ck_assert_int_ge(drain(s, &h, 1), 1);
+	strv_free(&h.what);
 	store_close(w);
 	free(kill);
 	store_close(s);
