@@ -29,21 +29,6 @@ static const struct cp_type_name {
 
 /* ------------------------------------------------------------ decoding */
 
-/* Is s valid UTF-8 throughout (n bytes)? */
-static int
-utf8_valid(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	while (n > 0) {
-		size_t l = utf8_seq_len(p, n);
-		if (l == 0)
-			return 0;
-		p += l;
-		n -= l;
-	}
-	return 1;
-}
-
 /* Does s hold a C0 or C1 control character or DEL? */
 static int
 has_control(const char *s)

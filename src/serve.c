@@ -199,20 +199,6 @@ serve_parse_id(const char *s, size_t n, int64_t *out)
 	return 0;
 }
 
-static int
-utf8_valid(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	while (n > 0) {
-		size_t l = utf8_seq_len(p, n);
-		if (l == 0)
-			return 0;
-		p += l;
-		n -= l;
-	}
-	return 1;
-}
-
 void
 serve_config_defaults(struct serve_config *c)
 {

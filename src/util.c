@@ -191,6 +191,20 @@ utf8_seq_len(const unsigned char *s, size_t n)
 }
 
 int
+utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (n > 0) {
+		size_t l = utf8_seq_len(p, n);
+		if (l == 0)
+			return 0;
+		p += l;
+		n -= l;
+	}
+	return 1;
+}
+
+int
 buf_json_str(struct buf *b, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;

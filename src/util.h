@@ -44,6 +44,8 @@ int buf_printf(struct buf *, const char *, ...) __attribute__((format(printf, 2,
 int buf_json_str(struct buf *, const char *s);
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if invalid. */
 size_t utf8_seq_len(const unsigned char *s, size_t n);
+/* Is s valid UTF-8 throughout (n bytes)? */
+int utf8_valid(const char *s, size_t n);
 /* Hands the data to the caller (who frees it) and resets the buffer. */
 char *buf_steal(struct buf *);
 

@@ -84,6 +84,21 @@ START_TEST(str_slug_makes_kebab_case)
 }
 END_TEST
 
+START_TEST(utf8_valid_checks_every_sequence)
+{
+	ck_assert(utf8_valid("", 0));
+	ck_assert(utf8_valid("plain", 5));
+	ck_assert(utf8_valid("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14));
+	ck_assert(!utf8_valid("caf\xc3", 4));  /* cut short */
+	ck_assert(!utf8_valid("\xc0\xaf", 2)); /* overlong */
+	ck_assert(!utf8_valid("a\xff"
+	                      "b",
+	                      3));                 /* never valid */
+	ck_assert(!utf8_valid("\xe2\x28\xa1", 3)); /* a bad continuation */
+	ck_assert(utf8_valid("\xc3\xa9\xc3", 2));  /* only n bytes are looked at */
+}
+END_TEST
+
 START_TEST(str_helpers)
 {
 	char s[] = " \t padded text \n ";
@@ -347,6 +362,7 @@ util_suite(void)
 	tc = tcase_create("strings");
 	tcase_add_test(tc, str_slug_makes_kebab_case);
 	tcase_add_test(tc, str_helpers);
+	tcase_add_test(tc, utf8_valid_checks_every_sequence);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("files");
