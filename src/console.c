@@ -1274,8 +1274,11 @@ replay_start(struct console *con, const char *file)
 		return;
 	}
 	replay_reset(con);
+	/* file may be con->replay_file itself (r, Enter): copied before the old one goes. */
+	char *path = xstrdup(file);
 	free(con->replay_file);
-	con->replay_file = xstrdup(file);
+	con->replay_file = path;
+	file = path;
 	if (access(file, R_OK) != 0) {
 		con->replay_state = REPLAY_FAILED;
 		snprintf(con->replay_error, sizeof con->replay_error, "%s: %s", file,

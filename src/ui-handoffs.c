@@ -23,23 +23,6 @@ str(const cJSON *o, const char *k)
 	return s ? s : "";
 }
 
-/* Adds "- LABEL: ITEM" for every string of a JSON array. */
-static void
-list(struct strv *out, const char *label, const cJSON *a, int w)
-{
-	const cJSON *x;
-	cJSON_ArrayForEach(x, a)
-	{
-		if (!cJSON_IsString(x))
-			continue;
-		char *l = xasprintf("%s%s", label, x->valuestring);
-		char *safe = text_sanitize(l, strlen(l));
-		text_wrap(safe, w, out);
-		free(safe);
-		free(l);
-	}
-}
-
 /* The packet as lines for the reader. */
 static void
 packet_lines(const cJSON *p, int w, struct strv *out)
@@ -53,22 +36,9 @@ packet_lines(const cJSON *p, int w, struct strv *out)
 	char *safe = text_sanitize(str(p, "text"), strlen(str(p, "text")));
 	text_wrap(safe, w, out);
 	free(safe);
-	strv_add(out, "");
-	const cJSON *k;
-	cJSON_ArrayForEach(k, cJSON_GetObjectItem(p, "knowledge"))
-	{
-		char *l = xasprintf(
-		    "Knowledge: %s%s (%d days)",
-		    cJSON_IsTrue(cJSON_GetObjectItem(k, "stale")) ? "STALE " : "", str(k, "title"),
-		    (int)cJSON_GetNumberValue(cJSON_GetObjectItem(k, "freshness_days")));
-		char *s = text_sanitize(l, strlen(l));
-		text_wrap(s, w, out);
-		free(s);
-		free(l);
-	}
-	list(out, "Customer said: ", cJSON_GetObjectItem(p, "issue"), w);
-	list(out, "Tried: ", cJSON_GetObjectItem(p, "tried"), w);
+	/* The text has the issue, what was tried and the knowledge: only what it lacks follows. */
 	if (*str(p, "message_to_customer")) {
+		strv_add(out, "");
 		char *l = xasprintf("Told the customer: %s", str(p, "message_to_customer"));
 		char *s = text_sanitize(l, strlen(l));
 		text_wrap(s, w, out);

@@ -396,17 +396,9 @@ draw_packet(struct console *con, const struct desk_conv *c, struct rect r)
 		return;
 	struct strv lines = {0};
 	char *safe = text_sanitize(str(c->packet, "text"), strlen(str(c->packet, "text")));
+	/* The text has its knowledge lines, stale ones marked: drawn once. */
 	text_wrap(safe, in.w, &lines);
 	free(safe);
-	const cJSON *k;
-	cJSON_ArrayForEach(k, cJSON_GetObjectItem(c->packet, "knowledge"))
-	{
-		char *l = xasprintf("- Knowledge: %s%s",
-		                    cJSON_IsTrue(cJSON_GetObjectItem(k, "stale")) ? "STALE " : "",
-		                    str(k, "title"));
-		text_wrap(l, in.w, &lines);
-		free(l);
-	}
 	int first = con->packet_scroll < (int)lines.n ? con->packet_scroll : 0;
 	for (int row = 0; row < in.h && first + row < (int)lines.n; row++)
 		ui_put(stdscr, in.y + row, in.x, in.w, lines.v[first + row],

@@ -150,6 +150,15 @@ check live 'customer-requested-human' "the packet is listed with its reason"
 tm send-keys -t live Enter
 check live 'Packet #[0-9]+ +reason customer-requested-human' "Enter reads the packet"
 check live 'Customer: C-1001' "the packet says who the customer is"
+# Each of the packet's lines once: the issue in the customer's words, what was tried, the knowledge.
+screen live
+if [ "$(grep -c 'I want to talk to a real person' "$T/screen")" -eq 1 ] &&
+	[ "$(grep -c 'Tried: ' "$T/screen")" -eq "$(grep -c '^ *- Tried: ' "$T/screen")" ] &&
+	[ "$(grep -c 'Knowledge: ' "$T/screen")" -eq "$(grep -c '^ *- Knowledge: ' "$T/screen")" ]; then
+	ok "the packet reader shows each line once"
+else
+	not_ok "the packet reader shows lines twice"
+fi
 tm send-keys -t live q
 tm send-keys -t live q
 check live 'Queue' "q goes back to Supervise"
@@ -211,7 +220,11 @@ check tools 'tickets file>' "f asks for another ticket file"
 tm send-keys -t tools C-u
 tm send-keys -t tools -l "$top_srcdir/tests/data/console-replay.jsonl"
 tm send-keys -t tools Enter
-check tools 'Report: 6 tickets, 1 bad lines' "the replay of a small fixture finishes with its report" 60
+check tools 'Report: 6 tickets, 1 bad lines, agent version .*, run 1' "the replay of a small fixture finishes with its report" 60
+# r replays the same file again (under the sanitizer build a use after free aborts here).
+tm send-keys -t tools r
+check tools 'Report: 6 tickets, 1 bad lines, agent version .*, run 2' "r replays the same file again" 60
+check tools 'Tickets: .*tests/data/console-replay.jsonl' "the Replay screen still names the file"
 check tools 'agent would escalate' "the report shows the escalation confusion matrix"
 check tools 'precision [0-9.]+ +recall [0-9.]+' "the report shows precision and recall"
 check tools 'Escalation threshold sweep' "the report shows the threshold sweep"
