@@ -99,7 +99,7 @@ ai_turn_reply(const cJSON *turn)
 
 int
 ai_turn_store(struct store *st, int64_t conv, const struct ai_claim *claim, cJSON *turn,
-              cJSON *events, int close_on_handoff, int *withheld, int64_t *reply_id, char **cause)
+              cJSON *events, int *withheld, int64_t *reply_id, char **cause)
 {
 	int64_t rid = 0;
 	if (store_begin(st, cause) != 0)
@@ -130,9 +130,7 @@ ai_turn_store(struct store *st, int64_t conv, const struct ai_claim *claim, cJSO
 	if (cJSON_IsObject(h)) {
 		int64_t id;
 		if (store_handoff_add(st, conv, h, &id, cause) != 0 ||
-		    (close_on_handoff
-		         ? store_conversation_close(st, conv, "escalated", cause)
-		         : store_conversation_handler(st, conv, "waiting", NULL, cause)) != 0)
+		    store_conversation_handler(st, conv, "waiting", NULL, cause) != 0)
 			goto fail;
 		cJSON_AddNumberToObject(h, "id", (double)id);
 	}

@@ -83,14 +83,12 @@ struct ai_claim {
  * its turn withheld (ai_turn_withhold), as does one whose *withheld the
  * caller set (a human took over, as far as it knows). On return
  * *withheld says whether it was; *reply_id (may be NULL) gets the id of
- * the message stored for the customer, 0 for none. A handoff gets its packet id ("id" in
- * turn's handoff); with close_on_handoff the conversation closes as
- * escalated, otherwise it waits for a human. Returns 0, 1, or -1 with
- * *cause (nothing stored).
+ * the message stored for the customer, 0 for none. A handoff gets its
+ * packet id ("id" in turn's handoff) and the conversation waits for a
+ * human. Returns 0, 1, or -1 with *cause (nothing stored).
  */
 int ai_turn_store(struct store *, int64_t conv, const struct ai_claim *claim, cJSON *turn,
-                  cJSON *events, int close_on_handoff, int *withheld, int64_t *reply_id,
-                  char **cause);
+                  cJSON *events, int *withheld, int64_t *reply_id, char **cause);
 
 /*
  * What the customer reads from a stored turn: the reply, or the handoff's

@@ -14,6 +14,7 @@
 #include "conversation.h"
 #include "customer-proto.h"
 #include "desk.h"
+#include "ending.h"
 #include "rollout.h"
 #include "store.h"
 
@@ -46,6 +47,9 @@ resume(struct store *st, int64_t conv, struct conversation *c, struct ai_arm *ar
 	return 0;
 }
 
+/* What the customer reads when a message goes to the human, not the AI. */
+#define STORED_ACK "(stored for the specialist)"
+
 /*
  * Chat answers under a claim, as a worker does (worker.h), so that a
  * frontline worker on the same store never answers its messages too. The
@@ -53,37 +57,69 @@ resume(struct store *st, int64_t conv, struct conversation *c, struct ai_arm *ar
  */
 #define CHAT_LEASE_MS (15 * 60 * 1000)
 
+/* What say_and_claim did with a customer message. */
+enum said {
+	SAID_CLAIMED, /* stored and claimed: the AI answers it now */
+	SAID_STORED,  /* stored for the human who has the conversation, or is to take it */
+	SAID_HELD,    /* not stored: another answerer's live claim holds the conversation */
+	SAID_CLOSED,  /* not stored: the conversation closed meanwhile */
+};
+
 /*
  * Stores the customer's message and claims the conversation in one
- * transaction: nobody else can claim it in between. Returns 1 (claimed,
- * *cl set), 0 (another answerer holds it), -1 with *cause.
+ * transaction: nobody else can claim it in between. Returns an enum said
+ * (SAID_CLAIMED sets *cl; SAID_HELD sets *holder, caller frees), or -1
+ * with *cause.
  */
 static int
 say_and_claim(struct store *st, int64_t id, const char *me, const char *text,
-              struct store_claim *cl, char **cause)
+              struct store_claim *cl, char **holder, char **cause)
 {
+	cJSON *row = NULL;
 	if (store_begin(st, cause) != 0)
 		return -1;
 	int rc = -1;
-	if (store_message_add(st, id, "customer", text, NULL, cause) == 0)
-		rc = store_claim(st, me, CHAT_LEASE_MS, id, cl, cause);
-	if (rc < 0 || store_commit(st, cause) != 0) {
-		store_rollback(st);
-		return -1;
+	if (store_conversation_lock(st, id, cause) != 0 ||
+	    store_conversation_get(st, id, &row, cause) != 0)
+		goto out;
+	const char *state = cJSON_GetStringValue(cJSON_GetObjectItem(row, "state"));
+	const char *handler = cJSON_GetStringValue(cJSON_GetObjectItem(row, "handler"));
+	const char *by = cJSON_GetStringValue(cJSON_GetObjectItem(row, "claimed_by"));
+	if (state == NULL || strcmp(state, "open") != 0) {
+		rc = SAID_CLOSED;
+		goto out;
 	}
+	int ai = handler != NULL && strcmp(handler, "ai") == 0;
+	if (store_message_add(st, id, "customer", text, NULL, cause) != 0)
+		goto out;
+	int claimed = store_claim(st, me, CHAT_LEASE_MS, id, cl, cause);
+	if (claimed < 0)
+		goto out;
+	if (!claimed && ai) {
+		/* A live claim: the message would be answered where chat cannot show it. */
+		*holder = xstrdup(by ? by : "another answerer");
+		rc = SAID_HELD;
+		goto out;
+	}
+	if (store_commit(st, cause) != 0)
+		goto out;
+	cJSON_Delete(row);
+	return claimed ? SAID_CLAIMED : SAID_STORED;
+out:
+	store_rollback(st);
+	cJSON_Delete(row);
 	return rc;
 }
 
 /*
  * Answers a stored customer message under claim cl: runs the turn, stores
- * it and only then prints it. Sets *done when a human has the
- * conversation now. Returns 0, or -1 with *cause when the turn could not
- * be stored.
+ * it and only then prints it. Returns 0, or -1 with *cause when the turn
+ * could not be stored.
  */
 static int
 answer(struct ctx *ctx, struct agents *ag, struct store *st, int64_t id, struct conversation *conv,
        struct rollout_live *live, struct ai_arm *arm, const struct ai_claim *cl, const char *text,
-       int json, int *done, char **cause)
+       int json, char **cause)
 {
 	ctx_agents_policy(ctx, ag);
 	struct agents use;
@@ -94,7 +130,7 @@ answer(struct ctx *ctx, struct agents *ag, struct store *st, int64_t id, struct 
 	/* The human arm: the AI's answer is a shadow; a human has the conversation. */
 	ai_turn_divert(turn, events, arm, conv, ag->triage);
 	int withheld = 0;
-	int rc = ai_turn_store(st, id, cl, turn, events, 1, &withheld, NULL, cause);
+	int rc = ai_turn_store(st, id, cl, turn, events, &withheld, NULL, cause);
 	if (rc != 0) {
 		if (rc == 1)
 			*cause = xasprintf("conversation %lld: the claim was lost during the turn",
@@ -120,13 +156,83 @@ answer(struct ctx *ctx, struct agents *ag, struct store *st, int64_t id, struct 
 		       cJSON_GetStringValue(cJSON_GetObjectItem(h, "queue")),
 		       cJSON_GetStringValue(cJSON_GetObjectItem(h, "reason")),
 		       cJSON_GetObjectItem(h, "id") ? cJSON_GetObjectItem(h, "id")->valueint : 0);
-	} else
+	} else if (withheld)
+		puts(STORED_ACK);
+	else
 		printf("agent: %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(turn, "reply")));
 	fflush(stdout);
-	*done = cJSON_IsObject(h); /* a human has it now */
 	cJSON_Delete(turn);
 	cJSON_Delete(events);
 	return 0;
+}
+
+/*
+ * The customer's open conversation, or a new one (*created says which);
+ * with fresh, an open one is ended first (closed_by "new-conversation")
+ * and a new one opened. Returns 0 or -1 with *cause.
+ */
+static int
+open_conversation(struct store *st, const char *customer, int fresh, int64_t *id, int *created,
+                  char **cause)
+{
+	if (store_conversation_open(st, customer, id, created, cause) != 0)
+		return -1;
+	if (!fresh || *created)
+		return 0;
+	const struct ending_close how = {.closed_by = "new-conversation"};
+	/* 1: closed meanwhile by someone else, which is as good. */
+	if (ending_close(st, *id, &how, NULL, NULL, cause) < 0)
+		return -1;
+	return store_conversation_open(st, customer, id, created, cause);
+}
+
+/* Who holds a live claim on conversation id: 1 (*holder, caller frees), 0 nobody, -1. */
+static int
+held_by(struct store *st, int64_t id, char **holder, char **cause)
+{
+	cJSON *row = NULL;
+	if (store_conversation_get(st, id, &row, cause) != 0)
+		return -1;
+	const char *by = cJSON_GetStringValue(cJSON_GetObjectItem(row, "claimed_by"));
+	const char *handler = cJSON_GetStringValue(cJSON_GetObjectItem(row, "handler"));
+	int held = by != NULL && handler != NULL && strcmp(handler, "ai") == 0;
+	if (held)
+		*holder = xstrdup(by);
+	cJSON_Delete(row);
+	return held;
+}
+
+static void
+held_warn(int64_t id, const char *holder)
+{
+	fl_warnx("conversation %lld is being answered by %s: nothing was stored; try again once "
+	         "it is done (its claim ends with the turn, or when its lease runs out)",
+	         (long long)id, holder);
+}
+
+/*
+ * The input ended: the customer left. The AI's conversation, or one still
+ * waiting for a human, closes with its ending; one a human holds stays
+ * theirs to close. Returns 0 or -1 with *cause.
+ */
+static int
+end_conversation(struct store *st, int64_t id, char **cause)
+{
+	cJSON *row = NULL;
+	if (store_conversation_get(st, id, &row, cause) != 0)
+		return -1;
+	const char *handler = cJSON_GetStringValue(cJSON_GetObjectItem(row, "handler"));
+	const char *owner = cJSON_GetStringValue(cJSON_GetObjectItem(row, "owner"));
+	int rc = 0;
+	if (handler != NULL && strcmp(handler, "human") == 0)
+		fl_warnx("conversation %lld stays open: %s has it", (long long)id,
+		         owner ? owner : "a human");
+	else if (row != NULL) {
+		const struct ending_close how = {.closed_by = "end-of-input"};
+		rc = ending_close(st, id, &how, NULL, NULL, cause) < 0 ? -1 : 0;
+	}
+	cJSON_Delete(row);
+	return rc;
 }
 
 static int
@@ -138,18 +244,22 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 	    {"tier", required_argument, NULL, 't'},
 	    {"fixture", required_argument, NULL, 'f'},
 	    {"csat", required_argument, NULL, 'r'},
+	    {"new", no_argument, NULL, 'n'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	int c, json = 0, ex = EX_OK, tier_given = 0;
 	enum tier tier = TIER_STANDARD;
 	const char *customer = NULL, *fixture = NULL, *csat_comment = NULL;
-	int csat = 0;
+	int csat = 0, fresh = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "jc:t:f:r:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jc:t:f:r:nh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = 1;
+			break;
+		case 'n':
+			fresh = 1;
 			break;
 		case 'c':
 			customer = optarg;
@@ -208,7 +318,7 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 	/* Without --tier the stored tier stays (TIER__N keeps it). */
 	if (store_customer_put(st, customer, NULL, NULL, tier_given ? tier : TIER__N, &cause) !=
 	        0 ||
-	    store_conversation_open(st, customer, &id, &created, &cause) != 0) {
+	    open_conversation(st, customer, fresh, &id, &created, &cause) != 0) {
 		fl_warnx("store: %s", cause);
 		ex = EX_IOERR;
 		goto out;
@@ -217,9 +327,8 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 	have_conv = 1;
 	/* One name per customer: a chat that stopped mid-turn left its claim to this one. */
 	me = xasprintf("chat:%s", customer);
-	int done = 0;
 	if (!created) {
-		char *pending = NULL;
+		char *pending = NULL, *holder = NULL;
 		if (resume(st, id, &conv, &arm, &pending, &cause) != 0) {
 			fl_warnx("store: %s", cause);
 			ex = EX_IOERR;
@@ -231,22 +340,25 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 		    (rc = store_claim(st, me, CHAT_LEASE_MS, id, &cl, &cause)) == 1) {
 			const struct ai_claim held = {me, cl.upto};
 			rc = answer(ctx, &ag, st, id, &conv, &live, &arm, &held, pending, json,
-			            &done, &cause);
-		} else if (rc == 0 && pending != NULL)
-			fl_warnx("conversation %lld: the last message is answered elsewhere",
-			         (long long)id);
+			            &cause);
+		} else if (rc == 0 && pending != NULL && (rc = held_by(st, id, &holder, &cause)) == 1) {
+			held_warn(id, holder);
+			ex = EX_TEMPFAIL;
+		}
 		free(pending);
+		free(holder);
 		if (rc < 0) {
 			fl_warnx("store: %s", cause);
 			ex = EX_IOERR;
-			goto out;
 		}
+		if (ex != EX_OK)
+			goto out;
 	}
 
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
-	while (!done && (n = getline(&line, &cap, stdin)) != -1) {
+	while ((n = getline(&line, &cap, stdin)) != -1) {
 		if ((size_t)n != strlen(line)) {
 			fl_warnx("stdin: skipping a line with a NUL byte");
 			continue;
@@ -255,24 +367,56 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 		if (*line == '\0')
 			continue;
 		/* The customer's message is acknowledged only once it is stored. */
-		int rc = say_and_claim(st, id, me, line, &cl, &cause);
-		if (rc == 1) {
+		char *holder = NULL;
+		int rc = say_and_claim(st, id, me, line, &cl, &holder, &cause);
+		if (rc == SAID_CLOSED) {
+			/* Closed elsewhere (the idle timeout, a supervisor): the message starts anew. */
+			int64_t was = id;
+			conversation_free(&conv);
+			conversation_init(&conv, customer, tier);
+			arm = (struct ai_arm){.ai = 1};
+			rc = open_conversation(st, customer, 0, &id, &created, &cause);
+			if (rc == 0) {
+				fl_warnx("conversation %lld was closed meanwhile: conversation %lld "
+				         "goes on",
+				         (long long)was, (long long)id);
+				rc = say_and_claim(st, id, me, line, &cl, &holder, &cause);
+			}
+		}
+		if (rc == SAID_CLAIMED) {
 			const struct ai_claim held = {me, cl.upto};
-			rc = answer(ctx, &ag, st, id, &conv, &live, &arm, &held, line, json, &done,
-			            &cause);
-		} else if (rc == 0)
-			fl_warnx(
-			    "conversation %lld: the message is answered elsewhere (a frontline "
-			    "worker holds the conversation)",
-			    (long long)id);
+			rc = answer(ctx, &ag, st, id, &conv, &live, &arm, &held, line, json, &cause);
+		} else if (rc == SAID_STORED) {
+			/* A human has it, or is to take it: theirs to read, and the customer is told. */
+			if (json) {
+				cJSON *o = cJSON_CreateObject();
+				cJSON_AddStringToObject(o, "customer", line);
+				cJSON_AddStringToObject(o, "stored_for", "human");
+				char *j = cJSON_PrintUnformatted(o);
+				puts(j);
+				free(j);
+				cJSON_Delete(o);
+			} else
+				puts(STORED_ACK);
+			fflush(stdout);
+			rc = 0;
+		} else if (rc == SAID_HELD) {
+			held_warn(id, holder);
+			ex = EX_TEMPFAIL;
+		} else if (rc == SAID_CLOSED) {
+			cause = xasprintf("conversation %lld closed as it opened", (long long)id);
+			rc = -1;
+		}
+		free(holder);
 		if (rc < 0) {
 			fl_warnx("store: %s", cause);
 			ex = EX_IOERR;
-			break;
 		}
+		if (ex != EX_OK)
+			break;
 	}
 	free(line);
-	/* The chat is over: the customer's rating, when they gave one. */
+	/* The chat is over: the customer's rating, when they gave one, then the ending. */
 	if (ex == EX_OK && csat > 0) {
 		cJSON *o = desk_csat_json(csat, csat_comment);
 		if (store_event_add(st, id, "csat", o, &cause) != 0) {
@@ -280,6 +424,17 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 			ex = EX_IOERR;
 		}
 		cJSON_Delete(o);
+	}
+	if (ex == EX_OK && end_conversation(st, id, &cause) != 0) {
+		fl_warnx("store: %s", cause);
+		ex = EX_IOERR;
+	}
+	/* And what the idle timeout closes, for stores no console or worker looks after. */
+	char before[64];
+	ending_idle_before(ag.policy->idle_close_minutes, before);
+	if (ex == EX_OK && ending_close_idle(st, before, NULL, &cause) != 0) {
+		fl_warnx("store: the idle timeout: %s", cause);
+		ex = EX_IOERR;
 	}
 out:
 	free(cause);
@@ -295,18 +450,25 @@ out:
 
 const struct cmd_entry cmd_chat_entry = {
     .name = "chat",
-    .args = "[--json] [--customer ID] [--tier TIER] [--fixture FILE] [--csat 'N [COMMENT]']",
+    .args = "[--json] [--customer ID] [--new] [--tier TIER] [--fixture FILE] "
+            "[--csat 'N [COMMENT]']",
     .summary = "one conversation in line mode: each line of standard input is a customer message",
     .exec = cmd_chat,
     .help = "  --json           one chat-turn object per message (DESIGN.md section 5)\n"
             "  --customer ID    who is talking (default: a new guest); their open\n"
             "                   conversation resumes where it stopped\n"
+            "  --new            end the customer's open conversation and start a new one\n"
             "  --tier TIER      self-serve, standard (default), premium, enterprise\n"
             "  --fixture FILE   customers and orders for the tools, instead of the config\n"
             "                   file's tool backend (default: the shipped demo fixture)\n"
             "  --csat 'N [COMMENT]'  the customer's rating of the chat (1-5, and a\n"
             "                   comment), stored when the input ends\n"
             "Every message, event and handoff is stored before it is acknowledged.\n"
+            "After a handoff the messages are stored for the specialist (\"" STORED_ACK
+            "\").\n"
+            "At the end of the input the conversation ends with its ending (frontline(1),\n"
+            "METRICS) unless a human holds it. Another answerer's live claim on the\n"
+            "conversation stores nothing and exits 75.\n"
             "Once a rollout or a canary is under way (frontline rollout, canary), a new\n"
             "conversation is assigned at its first message: the human arm gets no AI\n"
             "reply (it is stored as a shadow) and goes to a human.\n",

@@ -236,10 +236,11 @@ cmd_worker(struct ctx *ctx, int argc, char **argv)
 		loop_once(ctx->loop, -1);
 	const struct worker_stats *s = worker_stats(w);
 	if (r.verbose)
-		printf("worker %s: %llu turn%s stored (%llu withheld), %llu dropped, %llu failed\n",
+		printf("worker %s: %llu turn%s stored (%llu withheld), %llu dropped, %llu failed, "
+		       "%llu idle closed\n",
 		       wo.id, (unsigned long long)s->turns, s->turns == 1 ? "" : "s",
 		       (unsigned long long)s->withheld, (unsigned long long)s->lost,
-		       (unsigned long long)s->errors);
+		       (unsigned long long)s->errors, (unsigned long long)s->closed);
 out:
 	/* Turns released on the way out end here, while the agents still exist. */
 	worker_release(w);

@@ -10,6 +10,7 @@
 
 #include "ai-turn.h"
 #include "desk.h"
+#include "ending.h"
 #include "handoff.h"
 #include "loop.h"
 #include "rollout.h"
@@ -24,6 +25,8 @@
 #define LEASE_MS 30000
 /* A failed claim or a lost connection is tried again this often. */
 #define RETRY_MS 2000
+/* The idle timeout (lifecycle.idle_close_minutes) is looked at this often. */
+#define IDLE_LOOK_S 60
 
 struct desk {
 	struct agents ag; /* a copy: each conversation gets its own with its delta hook */
@@ -44,6 +47,7 @@ struct desk {
 	int64_t *dirty; /* conversations notified, not read again yet */
 	size_t ndirty, capdirty;
 	int draining;
+	time_t idle_look; /* when the idle timeout was last looked at */
 };
 
 static const char *const handler_names[] = {"ai", "waiting", "human", "resolved", NULL};
@@ -132,6 +136,13 @@ event_note(const char *kind, const cJSON *payload)
 		const cJSON *sc = cJSON_GetObjectItem(payload, "score");
 		return xasprintf("the customer rated it %d/5",
 		                 cJSON_IsNumber(sc) ? sc->valueint : 0);
+	}
+	if (strcmp(kind, "ending") == 0) {
+		const char *e = cJSON_GetStringValue(cJSON_GetObjectItem(payload, "ending"));
+		const char *why = cJSON_GetStringValue(cJSON_GetObjectItem(payload, "reason"));
+		const char *how = cJSON_GetStringValue(cJSON_GetObjectItem(payload, "closed_by"));
+		return xasprintf("ended %s (%s; closed by %s)", e ? e : "?", why ? why : "?",
+		                 by ? by : how ? how : "?");
 	}
 	if (strcmp(kind, "outcome") == 0) {
 		const char *o = cJSON_GetStringValue(cJSON_GetObjectItem(payload, "outcome"));
@@ -334,7 +345,7 @@ conv_load(struct desk *d, struct desk_conv *c, const int64_t *known, size_t nkno
 		/* Time waiting counts from the latest change of hands. */
 		if (kind != NULL &&
 		    (strcmp(kind, "handoff") == 0 || strcmp(kind, "takeover") == 0 ||
-		     strcmp(kind, "handback") == 0 || strcmp(kind, "outcome") == 0))
+		     strcmp(kind, "handback") == 0 || strcmp(kind, "ending") == 0))
 			c->since = iso_time(eat);
 		e = e->next;
 	}
@@ -466,7 +477,7 @@ turn_done(cJSON *turn, cJSON *events, void *arg)
 	const struct ai_claim claim = {d->worker, c->upto};
 	int64_t reply_id = 0;
 	c->withheld = 0;
-	int rc = ai_turn_store(d->st, c->id, &claim, turn, events, 0, &withheld, &reply_id, &cause);
+	int rc = ai_turn_store(d->st, c->id, &claim, turn, events, &withheld, &reply_id, &cause);
 	if (rc == 1) {
 		/* The lease ran out and another answerer has it: its answer counts. */
 		note(c, "the AI's answer was dropped: the conversation was claimed elsewhere");
@@ -786,31 +797,27 @@ desk_say(struct desk *d, struct desk_conv **cv, const char *text, char **cause)
 	return 0;
 }
 
-/* Closes the conversation in the store with an outcome event. */
+/*
+ * Closes the conversation in the store with its ending (ending.h), and
+ * here. Returns 0, 1 when it was closed already (elsewhere: read again),
+ * -1 with *cause.
+ */
 static int
-close_with(struct desk *d, struct desk_conv *c, const char *state, const char *path,
-           const char *note_text, char **cause)
+close_with(struct desk *d, struct desk_conv *c, const struct ending_close *how, char **cause)
 {
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "outcome", state);
-	cJSON_AddStringToObject(o, "path", path);
-	if (c->owner)
-		cJSON_AddStringToObject(o, "by", c->owner);
-	if (note_text && *note_text)
-		cJSON_AddStringToObject(o, "note", note_text);
-	int rc = store_begin(d->st, cause) == 0 &&
-	                 store_event_add(d->st, c->id, "outcome", o, cause) == 0 &&
-	                 store_conversation_close(d->st, c->id, state, cause) == 0 &&
-	                 store_commit(d->st, cause) == 0
-	             ? 0
-	             : -1;
-	if (rc == 0)
-		note_event(c, "outcome", o, desk_now());
-	cJSON_Delete(o);
-	if (rc != 0) {
-		store_rollback(d->st);
-		return -1;
+	cJSON *fact = NULL;
+	int rc = ending_close(d->st, c->id, how, NULL, &fact, cause);
+	if (rc == 1) {
+		char *why = NULL;
+		if (desk_refresh(d, c->id, &why) != 0)
+			free(why);
+		*cause = xasprintf("conversation %lld is closed already", (long long)c->id);
+		return 1;
 	}
+	if (rc != 0)
+		return -1;
+	note_event(c, "ending", fact, desk_now());
+	cJSON_Delete(fact);
 	c->handler = HANDLER_RESOLVED;
 	c->since = desk_now();
 	c->pending = 0;
@@ -833,15 +840,14 @@ desk_leave(struct desk *d, struct desk_conv *c)
 		free(cause);
 		cause = NULL;
 	}
-	if (c->handler == HANDLER_AI) {
+	/* A human's conversation stays theirs to close; the AI's, or one in the queue, ends. */
+	if (c->handler == HANDLER_AI || c->handler == HANDLER_WAITING) {
 		if (c->busy)
 			c->withheld = 1;
-		int idle = !c->busy && !c->pending;
-		if (close_with(d, c, idle ? "resolved" : "abandoned", "agent", "the customer left",
-		               &cause) != 0) {
+		const struct ending_close how = {.closed_by = "customer-left"};
+		if (close_with(d, c, &how, &cause) < 0)
 			set_error(c, cause);
-			free(cause);
-		}
+		free(cause);
 	}
 	changed(d, c);
 }
@@ -1043,8 +1049,12 @@ desk_handback(struct desk *d, struct desk_conv *c, char **cause)
 	c->since = desk_now();
 	if (d->hooks.handler)
 		d->hooks.handler(d->hooks.arg, c);
-	/* A message the human left unanswered is the AI's now. */
-	c->pending = c->nmsgs > 0 && strcmp(c->msgs[c->nmsgs - 1].role, "customer") == 0;
+	/* A message the human left unanswered is the AI's now (the notes are the supervisor's). */
+	const char *last = "";
+	for (size_t i = c->nmsgs; i-- > 0 && *last == '\0';)
+		if (strcmp(c->msgs[i].role, "note") != 0)
+			last = c->msgs[i].role;
+	c->pending = strcmp(last, "customer") == 0;
 	changed(d, c);
 	next_turn(d, c);
 	return 0;
@@ -1064,10 +1074,13 @@ desk_resolve(struct desk *d, struct desk_conv *c, const char *outcome, const cha
 		                   outcome ? outcome : "(null)");
 		return -1;
 	}
-	const char *path = c->handler == HANDLER_AI ? "agent" : "human";
 	if (c->busy)
 		c->withheld = 1;
-	return close_with(d, c, outcome, path, note_text, cause);
+	const struct ending_close how = {.closed_by = "supervisor",
+	                                 .outcome = outcome,
+	                                 .by = c->owner ? c->owner : "supervisor",
+	                                 .note = note_text};
+	return close_with(d, c, &how, cause) == 0 ? 0 : -1;
 }
 
 /* ---------------------------------------------------------------- live */
@@ -1362,12 +1375,40 @@ poll_fire(struct loop *l, void *arg)
 	free(cause);
 }
 
-/* Renews the claims of turns in flight, and tries again the claims that failed. */
+int
+desk_close_idle(struct desk *d, const char *before, int *closed, char **cause)
+{
+	char at[64];
+	int n = 0;
+	if (before == NULL) {
+		ending_idle_before(d->ag.policy->idle_close_minutes, at);
+		before = at;
+	}
+	int rc = ending_close_idle(d->st, before, &n, cause);
+	/* What closed (here or another desk's) shows as closed. */
+	if (n > 0)
+		refresh_all(d, 0);
+	if (closed != NULL)
+		*closed = n;
+	return rc;
+}
+
+/*
+ * Renews the claims of turns in flight, tries again the claims that
+ * failed, and now and then closes what the idle timeout says.
+ */
 static void
 claim_fire(struct loop *l, void *arg)
 {
 	struct desk *d = arg;
 	d->claim_timer = loop_timer_add(l, LEASE_MS / 3, claim_fire, d);
+	time_t now = time(NULL);
+	if (now - d->idle_look >= IDLE_LOOK_S) {
+		char *cause = NULL;
+		d->idle_look = now;
+		if (desk_close_idle(d, NULL, NULL, &cause) != 0)
+			free(cause); /* tried again at the next look */
+	}
 	for (size_t i = 0; i < d->n; i++) {
 		struct desk_conv *c = d->convs[i];
 		char *cause = NULL;

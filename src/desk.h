@@ -167,9 +167,11 @@ struct desk_conv *desk_join(struct desk *, const char *customer_id, const char *
  */
 int desk_say(struct desk *, struct desk_conv **cv, const char *text, char **cause);
 /*
- * The customer left. An idle AI conversation is resolved by the agent;
- * one left mid-turn is abandoned; one with a human, or waiting for one,
- * stays for the human.
+ * The customer left. A conversation of the AI's, or one waiting for a
+ * human, closes with its ending (ending.h: unconfirmed after an answer,
+ * resolved-agent after a confirmation, abandoned mid-turn, while the
+ * agent waited on the customer, or before any human answered); one a
+ * human holds stays theirs to close.
  */
 void desk_leave(struct desk *, struct desk_conv *);
 
@@ -193,9 +195,23 @@ int desk_human_say(struct desk *, struct desk_conv *, const char *text, int over
                    cJSON **validation, char **cause);
 /* Back to the AI, with a fresh turn budget; an unanswered message is answered. */
 int desk_handback(struct desk *, struct desk_conv *, char **cause);
-/* Closes it: outcome "resolved" or "abandoned", with an optional note. */
+/*
+ * A supervisor closes it: outcome "resolved" or "abandoned", with an
+ * optional note. The ending stored is the rule's (ending.h): the
+ * supervisor's outcome and note are part of its evidence, and an outcome
+ * "abandoned" makes it abandoned unless a human took over or replied.
+ */
 int desk_resolve(struct desk *, struct desk_conv *, const char *outcome, const char *note,
                  char **cause);
+/*
+ * The idle timeout: closes the AI's conversations with nothing stored
+ * since before (NULL: the policy's lifecycle.idle_close_minutes ago),
+ * this desk's and any other's on the store (ending_close_idle), and shows
+ * them closed. The desk does it on its own every minute once attached
+ * (desk_attach). *closed (may be NULL) counts them. Returns 0 or -1 with
+ * *cause.
+ */
+int desk_close_idle(struct desk *, const char *before, int *closed, char **cause);
 
 /*
  * The customer's rating of the conversation (CSAT): a "csat" event

@@ -121,6 +121,12 @@ static const struct ykey k_metrics[] = {
     {0},
 };
 
+/* lifecycle: when a conversation nobody is using closes (ending.h). */
+static const struct ykey k_lifecycle[] = {
+    {.name = "idle_close_minutes", .type = Y_INT, .min = 1, .max = 43200},
+    {0},
+};
+
 /* rollout: and canary: (graduated rollout and canary deploys, rollout.h). */
 static const struct ykey k_stage[] = {
     {.name = "name", .type = Y_STR, .required = 1},
@@ -179,6 +185,7 @@ static const struct ykey k_top[] = {
     {.name = "knowledge", .type = Y_MAP, .sub = k_knowledge},
     {.name = "entities", .type = Y_MAP, .sub = k_entities},
     {.name = "metrics", .type = Y_MAP, .sub = k_metrics},
+    {.name = "lifecycle", .type = Y_MAP, .sub = k_lifecycle},
     {.name = "rollout", .type = Y_MAP, .sub = k_rollout},
     {.name = "canary", .type = Y_MAP, .sub = k_canary},
     {0},
@@ -628,6 +635,8 @@ policy_load_text(const char *path, const char *text, size_t len, struct diag *d)
 	p->order_number_re = regex_or_null(&y, ent, "order_number");
 	p->account_id_re = regex_or_null(&y, ent, "account_id");
 	load_metrics(p, &y, ydoc_get(&y, root, "metrics"));
+	p->idle_close_minutes =
+	    (int)ydoc_int_or(&y, ydoc_get(&y, root, "lifecycle"), "idle_close_minutes", 30);
 	load_rollout(p, &y, ydoc_get(&y, root, "rollout"), d);
 	load_canary(p, &y, ydoc_get(&y, root, "canary"));
 	ydoc_free(&y);

@@ -158,6 +158,8 @@ struct policy {
 		double coverage_confidence; /* an answer retrieved below this is a coverage gap */
 		int recontact_days;         /* a new contact this soon re-opens a resolution */
 	} metrics;
+	/* lifecycle: an AI conversation with nothing new for this long closes (ending.h). */
+	int idle_close_minutes;
 };
 
 /*

@@ -111,6 +111,28 @@ static const char *const migrations[] = {
     "UPDATE conversations SET answered = last_customer;"
     "CREATE INDEX conversations_pending ON conversations(last_customer)"
     " WHERE state = 'open' AND handler = 'ai' AND last_customer > answered;",
+    /*
+     * 5: how each conversation ended (ending.h), a fact stored when it
+     * closes, with its evidence in an "ending" event. Conversations closed
+     * before this version get the ending their rows can still prove: a
+     * human took over or replied (resolved-human); closed as abandoned, or
+     * at a handoff nobody answered (abandoned); anything else closed
+     * without a confirmation the store can show (unconfirmed).
+     */
+    "ALTER TABLE conversations ADD COLUMN ending TEXT"
+    " CHECK (ending IN ('resolved-agent', 'resolved-human', 'abandoned', 'unconfirmed'));"
+    "UPDATE conversations SET ending = CASE"
+    " WHEN EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id"
+    "  AND m.role = 'human')"
+    "  OR EXISTS (SELECT 1 FROM events e WHERE e.conversation_id = conversations.id"
+    "  AND e.kind = 'takeover') THEN 'resolved-human'"
+    " WHEN state IN ('abandoned', 'escalated') THEN 'abandoned'"
+    " ELSE 'unconfirmed' END"
+    " WHERE state <> 'open';"
+    "INSERT INTO events (conversation_id, kind, payload, at)"
+    " SELECT id, 'ending', '{\"ending\":\"' || ending || '\",\"closed_by\":\"migration\","
+    "\"reason\":\"closed before schema 5 as ' || state || '\"}', COALESCE(closed, created)"
+    " FROM conversations WHERE state <> 'open' ORDER BY id;",
 };
 #define SCHEMA_VERSION ((int)nitems(migrations))
 
@@ -121,7 +143,7 @@ enum {
 	Q_CUSTOMER_ENSURE,
 	Q_CONV_FIND,
 	Q_CONV_NEW,
-	Q_CONV_CLOSE,
+	Q_CONV_END,
 	Q_CONV_STATE,
 	Q_MESSAGE_ADD,
 	Q_CONV_CUSTOMER_SAID,
@@ -136,6 +158,7 @@ enum {
 	Q_CONV_HANDLER,
 	Q_CONV_LIST,
 	Q_CONV_GET,
+	Q_CONV_IDLE,
 	Q_CONV_TAKE,
 	Q_CONV_OWNER,
 	Q_CLAIM_PICK,
@@ -175,8 +198,8 @@ static const char *const queries[Q__N] = {
     [Q_CONV_NEW] = "INSERT INTO conversations (customer_id, state, created)"
                    " VALUES (?1, 'open', ?2)"
                    " ON CONFLICT (customer_id) WHERE state = 'open' DO NOTHING RETURNING id",
-    [Q_CONV_CLOSE] = "UPDATE conversations SET state = ?2, closed = ?3"
-                     " WHERE id = ?1 AND state = 'open'",
+    [Q_CONV_END] = "UPDATE conversations SET state = ?2, ending = ?3, closed = ?4"
+                   " WHERE id = ?1 AND state = 'open'",
     [Q_CONV_STATE] = "SELECT state FROM conversations WHERE id = ?1",
     [Q_MESSAGE_ADD] = "INSERT INTO messages (conversation_id, role, text, at)"
                       " VALUES (?1, ?2, ?3, ?4) RETURNING id",
@@ -201,13 +224,27 @@ static const char *const queries[Q__N] = {
                        " WHERE id = ?1 AND state = 'open'",
     /* A NULL bound compares as unknown: open rows only. */
     [Q_CONV_LIST] = "SELECT c.id, c.customer_id, cu.name, cu.tier, c.state, c.handler, c.owner,"
-                    " c.created, c.closed"
+                    " c.created, c.closed, c.ending,"
+                    " CASE WHEN c.lease_until >= @NOW_MS@ THEN c.lease_owner END"
                     " FROM conversations c JOIN customers cu ON cu.id = c.customer_id"
                     " WHERE c.state = 'open' OR c.closed >= ?1 ORDER BY c.id",
     [Q_CONV_GET] = "SELECT c.id, c.customer_id, cu.name, cu.tier, c.state, c.handler, c.owner,"
-                   " c.created, c.closed"
+                   " c.created, c.closed, c.ending,"
+                   " CASE WHEN c.lease_until >= @NOW_MS@ THEN c.lease_owner END"
                    " FROM conversations c JOIN customers cu ON cu.id = c.customer_id"
                    " WHERE c.id = ?1",
+    /*
+     * The AI's open conversations with nothing stored since ?1 (no
+     * message, no event) and no live claim, oldest first, ?2 at most.
+     */
+    [Q_CONV_IDLE] = "SELECT c.id FROM conversations c"
+                    " WHERE c.state = 'open' AND c.handler = 'ai' AND c.created < ?1"
+                    " AND (c.lease_owner IS NULL OR c.lease_until < @NOW_MS@)"
+                    " AND NOT EXISTS (SELECT 1 FROM messages m"
+                    "  WHERE m.conversation_id = c.id AND m.at >= ?1)"
+                    " AND NOT EXISTS (SELECT 1 FROM events e"
+                    "  WHERE e.conversation_id = c.id AND e.at >= ?1)"
+                    " ORDER BY c.id LIMIT ?2",
     /* One statement, so two supervisors cannot both win: the second sees the first's owner. */
     [Q_CONV_TAKE] = "UPDATE conversations SET handler = 'human', owner = ?2"
                     " WHERE id = ?1 AND state = 'open'"
@@ -849,31 +886,67 @@ not_open_cause(struct store *s, int64_t conv, const char *already)
 	return cause;
 }
 
+/* The ending names, and the state each closes a conversation with (resolved or abandoned). */
+static const char *const endings[] = {"resolved-agent", "resolved-human", "abandoned",
+                                      "unconfirmed", NULL};
+static const char *const ending_states[] = {"resolved", "resolved", "abandoned", "abandoned"};
+
 int
-store_conversation_close(struct store *s, int64_t conv, const char *state, char **cause)
+store_conversation_end(struct store *s, int64_t conv, const char *ending, const cJSON *evidence,
+                       char **cause)
 {
-	static const char *const closed[] = {"resolved", "escalated", "abandoned", NULL};
 	char now[64];
 	int own;
 	int64_t n = 0;
-	if (state == NULL || names_find(closed, state) < 0) {
-		*cause = xasprintf("conversation %lld: a conversation closes as resolved, "
-		                   "escalated or abandoned, not '%s'",
-		                   (long long)conv, state ? state : "(null)");
+	int e = ending != NULL ? names_find(endings, ending) : -1;
+	if (e < 0) {
+		*cause = xasprintf("conversation %lld: a conversation ends resolved-agent, "
+		                   "resolved-human, abandoned or unconfirmed, not '%s'",
+		                   (long long)conv, ending ? ending : "(null)");
+		return -1;
+	}
+	if (evidence != NULL && !cJSON_IsObject(evidence)) {
+		*cause = xasprintf("conversation %lld: the evidence is not a JSON object",
+		                   (long long)conv);
 		return -1;
 	}
 	if (tx_enter(s, &own, cause) != 0)
 		return -1;
 	now_iso(now);
-	int rc = run_done(s, Q_CONV_CLOSE, "conversation", &n, cause,
-	                  P(SV_INT64(conv), SV_STR(state), SV_STR(now)));
+	int rc = run_done(s, Q_CONV_END, "conversation", &n, cause,
+	                  P(SV_INT64(conv), SV_STR(ending_states[e]), SV_STR(ending), SV_STR(now)));
 	if (rc == 0 && n != 1) {
 		*cause = not_open_cause(s, conv, "already");
 		rc = -1;
 	}
+	if (rc == 0) {
+		/* The event says it first, then the evidence. */
+		cJSON *payload = cJSON_CreateObject();
+		cJSON_AddStringToObject(payload, "ending", ending);
+		const cJSON *it;
+		cJSON_ArrayForEach(it, evidence)
+		{
+			if (strcmp(it->string, "ending") != 0)
+				cJSON_AddItemToObject(payload, it->string, cJSON_Duplicate(it, 1));
+		}
+		rc = store_event_add(s, conv, "ending", payload, cause);
+		cJSON_Delete(payload);
+	}
 	if (rc == 0)
 		touch(s, conv, 0);
 	return tx_leave(s, own, rc, cause);
+}
+
+int
+store_conversation_lock(struct store *s, int64_t conv, char **cause)
+{
+	if (!s->c.in_tx) {
+		*cause = xstrdup("lock: no transaction is open");
+		return -1;
+	}
+	if (tx_check(s, cause) != 0)
+		return -1;
+	return run_done(s, Q_CONV_LOCK, "conversation", NULL, cause, P(SV_INT64(conv)));
 }
 
 int
@@ -1118,8 +1191,9 @@ store_conversation_handler(struct store *s, int64_t conv, const char *handler, c
 static cJSON *
 conversation_row(struct store *s, struct store_cur *c)
 {
-	static const char *const names[] = {"customer", "name",  "tier",    "state",
-	                                    "handler",  "owner", "created", "closed"};
+	static const char *const names[] = {"customer", "name",   "tier",   "state",
+	                                    "handler",  "owner",  "created", "closed",
+	                                    "ending",   "claimed_by"};
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "id", (double)col_int(s, c, 0));
 	for (int i = 0; i < (int)nitems(names); i++)
@@ -1139,6 +1213,20 @@ store_conversation_get(struct store *s, int64_t conv, cJSON **out, char **cause)
 {
 	return collect_one(s, run(s, Q_CONV_GET, "read", cause, P(SV_INT64(conv))),
 	                   conversation_row, out, cause);
+}
+
+static cJSON *
+id_row(struct store *s, struct store_cur *c)
+{
+	return cJSON_CreateNumber((double)col_int(s, c, 0));
+}
+
+int
+store_conversation_idle(struct store *s, const char *before, int max, cJSON **out, char **cause)
+{
+	return collect(
+	    s, run(s, Q_CONV_IDLE, "read", cause, P(SV_STR(before), SV_INT64(max > 0 ? max : 1))),
+	    id_row, out, cause);
 }
 
 void
@@ -1588,7 +1676,7 @@ store_rollout_state(struct store *s, const char *kind, cJSON **out, char **cause
 /* ------------------------------------------------------ export, import */
 
 /*
- * Every table of schema 4 with its columns ('i' integer, 't' text), in an
+ * Every table of schema 5 with its columns ('i' integer, 't' text), in an
  * order where a row's references come before it. An export is one JSON
  * line per row: {"table":T,"row":{column: value...}} with the columns in
  * this order, so that the same rows always make the same bytes.
@@ -1599,7 +1687,7 @@ struct dump_table {
 	struct dump_col {
 		const char *name;
 		char type;
-	} cols[12];
+	} cols[16];
 };
 
 static const struct dump_table dump_tables[] = {
@@ -1616,7 +1704,8 @@ static const struct dump_table dump_tables[] = {
       {"last_customer", 'i'},
       {"answered", 'i'},
       {"lease_owner", 't'},
-      {"lease_until", 'i'}}},
+      {"lease_until", 'i'},
+      {"ending", 't'}}},
     {"messages",
      0,
      {{"id", 'i'}, {"conversation_id", 'i'}, {"role", 't'}, {"text", 't'}, {"at", 't'}}},
@@ -1648,7 +1737,7 @@ static const struct dump_table dump_tables[] = {
       {"at", 't'}}},
 };
 /* The export format follows the schema: a new migration changes the table above. */
-_Static_assert(nitems(migrations) == 4, "the export's tables are schema 4's");
+_Static_assert(nitems(migrations) == 5, "the export's tables are schema 5's");
 
 #define DUMP_FORMAT "frontline-export"
 #define DUMP_PAGE   500
@@ -1880,7 +1969,7 @@ store_import(struct store *s, FILE *f, const char *name, int64_t *rows, char **c
 		return -1;
 	while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
 		lineno++;
-		struct sv p[12];
+		struct sv p[16];
 		char *why = NULL;
 		cJSON *j = cJSON_ParseWithLength(line, (size_t)len);
 		if (lineno == 1) {

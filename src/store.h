@@ -63,8 +63,30 @@ int store_customer_put(struct store *, const char *id, const char *name, const c
  */
 int store_conversation_open(struct store *, const char *customer_id, int64_t *conv, int *created,
                             char **cause);
-/* Closes it with a state: "resolved", "escalated", "abandoned". */
-int store_conversation_close(struct store *, int64_t conv, const char *state, char **cause);
+/*
+ * Closes it with its ending (ending.h: "resolved-agent", "resolved-human",
+ * "abandoned", "unconfirmed"), in one transaction: the ending column, the
+ * state (resolved for the first two, abandoned for the others: the coarse
+ * view older scripts read) and an "ending" event whose payload is
+ * {"ending"} and the members of evidence (a JSON object, copied; may be
+ * NULL). A conversation that is not open is refused ("conversation N is
+ * already STATE").
+ */
+int store_conversation_end(struct store *, int64_t conv, const char *ending, const cJSON *evidence,
+                           char **cause);
+/*
+ * Inside a transaction (store_begin): locks the conversation's row until
+ * it ends (PostgreSQL: FOR UPDATE; SQLite's write lock is the
+ * transaction's), so that what is read next stays true until the commit.
+ */
+int store_conversation_lock(struct store *, int64_t conv, char **cause);
+/*
+ * Ids of the AI's open conversations with nothing stored since before
+ * (an ISO-8601 time: no message, no event, created earlier) and no live
+ * claim, oldest first, max at most: those an idle timeout closes.
+ */
+int store_conversation_idle(struct store *, const char *before, int max, cJSON **out,
+                            char **cause);
 
 /*
  * Who handles an open conversation: "ai", "waiting" (for a human, after a
@@ -75,8 +97,10 @@ int store_conversation_handler(struct store *, int64_t conv, const char *handler
 /*
  * Open conversations, and those closed at or after closed_since (an
  * ISO-8601 time; NULL for none), oldest first: [{"id","customer","name",
- * "tier","state","handler","owner","created","closed"}...] with null for
- * what is unknown. The caller frees *out.
+ * "tier","state","handler","owner","created","closed","ending",
+ * "claimed_by"}...] with null for what is unknown: ending once it closed,
+ * claimed_by the holder of a live claim (store_claim). The caller frees
+ * *out.
  */
 int store_conversation_list(struct store *, const char *closed_since, cJSON **out, char **cause);
 /* One conversation as a row of the list; *out NULL when there is none. */

@@ -5,14 +5,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ai-turn.h"
+#include "ending.h"
 #include "worker.h"
 
 /* After a failure to read the queue or to listen, the next try comes this much later. */
 #define RETRY_MS 1000
 /* Claims per look before the loop gets a turn. */
 #define LOOK_BATCH 64
+/* The idle timeout (lifecycle.idle_close_minutes) is looked at this often. */
+#define IDLE_LOOK_S 60
 
 struct job {
 	struct worker *w; /* NULL: released (orphaned); freed when the turn ends */
@@ -43,6 +47,7 @@ struct worker {
 	uint64_t sweep_timer;
 	uint64_t listen_timer;
 	int notify_fd; /* watched, or -1 */
+	time_t idle_look; /* when the idle timeout was last looked at */
 	struct worker_stats stats;
 };
 
@@ -154,7 +159,7 @@ job_done(cJSON *turn, cJSON *events, void *arg)
 	ai_turn_divert(turn, events, &j->arm, &j->state, w->ag->triage);
 	const struct ai_claim claim = {w->id, j->upto};
 	int withheld = 0;
-	switch (ai_turn_store(w->st, j->conv, &claim, turn, events, 0, &withheld, NULL, &cause)) {
+	switch (ai_turn_store(w->st, j->conv, &claim, turn, events, &withheld, NULL, &cause)) {
 	case 0:
 		w->stats.turns++;
 		w->stats.withheld += withheld != 0;
@@ -338,10 +343,26 @@ listen_fire(struct loop *l, void *arg)
 	look_soon(w, 0);
 }
 
+int
+worker_close_idle(struct worker *w, const char *before, char **cause)
+{
+	char at[64];
+	int n = 0;
+	if (before == NULL) {
+		ending_idle_before(w->ag->policy->idle_close_minutes, at);
+		before = at;
+	}
+	int rc = ending_close_idle(w->st, before, &n, cause);
+	w->stats.closed += (uint64_t)n;
+	if (n > 0)
+		INFO(w, "%d idle conversation%s closed", n, n == 1 ? "" : "s");
+	return rc;
+}
+
 /*
  * The periodic look: for claims left by a worker that died (their lease
  * runs out without a notification) and, without notifications, for
- * everything.
+ * everything; now and then, for what the idle timeout closes.
  */
 static void
 sweep_fire(struct loop *l, void *arg)
@@ -349,6 +370,15 @@ sweep_fire(struct loop *l, void *arg)
 	struct worker *w = arg;
 	long every = w->notify_fd >= 0 ? w->o.lease_ms : w->o.poll_ms;
 	w->sweep_timer = loop_timer_add(l, every, sweep_fire, w);
+	time_t now = time(NULL);
+	if (!w->draining && now - w->idle_look >= IDLE_LOOK_S) {
+		char *cause = NULL;
+		w->idle_look = now;
+		if (worker_close_idle(w, NULL, &cause) != 0) {
+			WARN(w, "the idle timeout: %s", cause);
+			free(cause);
+		}
+	}
 	/* Notifications read by a query meanwhile wait in the connection's buffer. */
 	if (w->notify_fd >= 0)
 		on_notify(l, w->notify_fd, LOOP_READ, w);

@@ -44,6 +44,7 @@ struct worker_stats {
 	uint64_t withheld; /* of which withheld: a human took over mid-turn */
 	uint64_t lost;     /* turns dropped: the claim was lost meanwhile */
 	uint64_t errors;   /* turns not stored: a store failure (the lease runs out, retried) */
+	uint64_t closed;   /* conversations the idle timeout closed */
 };
 
 struct worker;
@@ -62,6 +63,13 @@ struct worker *worker_new(struct loop *, struct store *, const struct agents *ag
  * 0, or -1 with *cause (caller frees).
  */
 int worker_start(struct worker *, char **cause);
+/*
+ * The idle timeout: closes the AI's conversations with nothing stored
+ * since before (NULL: the policy's lifecycle.idle_close_minutes ago;
+ * ending_close_idle), counted in the stats' closed. The worker does it on
+ * its own about once a minute once started. Returns 0 or -1 with *cause.
+ */
+int worker_close_idle(struct worker *, const char *before, char **cause);
 /* No more claims from now on; turns in flight go on to their end. */
 void worker_drain(struct worker *);
 /* Turns in flight. */

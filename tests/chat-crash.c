@@ -520,7 +520,9 @@ verify(const char *path, const char *customer, const char *script_path, const ch
 			    strstr(payloads.v[j], "\"ai_disclosure\"") != NULL)
 				ai_disclosed++;
 	}
-	if (start != kinds.n)
+	/* After the last turn, only the ending when the input ran out (the customer left). */
+	int ended = start + 1 == kinds.n && strcmp(kinds.v[start], "ending") == 0;
+	if (start != kinds.n && !ended)
 		bad("%zu events after the last whole turn", kinds.n - start);
 	if (ng != script.n)
 		bad("%zu turns' events are stored for a script of %zu", ng, script.n);
@@ -528,9 +530,24 @@ verify(const char *path, const char *customer, const char *script_path, const ch
 		bad("the AI disclosure was made %zu times, not once", ai_disclosed);
 	if (handoffs > 1 || (handoffs == 1 && (ng == 0 || g[ng - 1].handoff < 0)))
 		bad("%zu handoffs, not at most one at the end", handoffs);
-	const char *want_state = handoffs ? "escalated" : "open";
+	/*
+	 * Open until the input ends (a kill leaves it open), then closed with
+	 * its ending; handed off at the end of the script and left before a
+	 * human answered, it is abandoned for want of one.
+	 */
+	cJSON *end = ended ? cJSON_Parse(payloads.v[start]) : NULL;
+	const char *ending = cJSON_GetStringValue(cJSON_GetObjectItem(end, "ending"));
+	const char *want_state = !ended                                     ? "open"
+	                         : ending != NULL && strncmp(ending, "resolved-", 9) == 0 ? "resolved"
+	                                                                                  : "abandoned";
 	if (nconv == 1 && strcmp(cstate, want_state) != 0)
 		bad("the conversation is %s, not %s", cstate, want_state);
+	if (ended && handoffs &&
+	    (ending == NULL || strcmp(ending, "abandoned") != 0 ||
+	     strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(end, "reason")) ?: "",
+	            "escalated-no-human") != 0))
+		bad("the ending is %s, not abandoned for want of a human", payloads.v[start]);
+	cJSON_Delete(end);
 	sqlite3_stmt *q = prepare(db, "SELECT count(*) FROM handoffs WHERE conversation_id = ?1");
 	sqlite3_bind_int64(q, 1, conv);
 	if (sqlite3_step(q) != SQLITE_ROW || (size_t)sqlite3_column_int64(q, 0) != handoffs)

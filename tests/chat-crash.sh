@@ -75,8 +75,8 @@ finish() {
 }
 
 # The conversation: questions the agent answers without a human, and at the
-# end one that triage routes to a human, so the last turn is a handoff (which
-# closes the conversation in the same transaction).
+# end one that triage routes to a human, so the last turn is a handoff; the
+# end of the input then closes it, abandoned (no human answered).
 cat >"$T/script" <<'EOF'
 where is my order A12345?
 what is your return window?
@@ -259,12 +259,18 @@ else
 fi
 
 # ------------------------------------------------ a message without its turn
-# The state such a kill leaves, made on purpose: three turns, then the
-# fourth message stored alone. The next chat answers it before reading on.
+# The state such a kill leaves, made on purpose: three turns (chat killed as
+# it waits for a fourth line: the end of the input would close the
+# conversation), then the fourth message stored alone. The next chat answers
+# it before reading on.
 db=$T/inject.db
 rm -f "$T/verify.err"
 head -n 6 "$T/script" >"$T/script6"
-head -n 3 "$T/script6" | chat "$db" >"$T/acks.inject" 2>"$T/err"
+mkfifo "$T/held"
+exec 5<>"$T/held"
+head -n 3 "$T/script6" >&5
+chat "$db" "$prog" run 3 100000 <"$T/held" >"$T/acks.inject" 2>"$T/err"
+exec 5>&-
 "$prog" inject "$db" "$customer" "$(sed -n 4p "$T/script6")" 2>>"$T/err"
 tail -n 2 "$T/script6" | chat "$db" >"$T/out" 2>>"$T/err"
 rc=$?

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "desk.h"
+#include "metrics.h"
 #include "testutil.h"
 #include "tool-backend.h"
 
@@ -144,6 +145,26 @@ count(struct store *st, const char *kind, int64_t conv)
 	return n;
 }
 
+/* A member of the conversation's ending (its "ending" event; static copy). */
+static const char *
+ending_of(struct store *st, int64_t conv, const char *field)
+{
+	static char out[128];
+	cJSON *ev;
+	char *cause = NULL;
+	ck_assert_int_eq(store_events(st, conv, &ev, &cause), 0);
+	const cJSON *e, *p = NULL;
+	cJSON_ArrayForEach(e, ev)
+	{
+		if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(e, "kind")), "ending") == 0)
+			p = cJSON_GetObjectItem(e, "payload");
+	}
+	const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(p, field));
+	snprintf(out, sizeof out, "%s", v ? v : "(none)");
+	cJSON_Delete(ev);
+	return out;
+}
+
 START_TEST(the_ai_answers_and_everything_is_stored)
 {
 	struct store *st = store_ok();
@@ -234,7 +255,8 @@ START_TEST(escalation_waits_then_a_human_takes_over_and_hands_back)
 	ck_assert_int_eq(c->handler, HANDLER_RESOLVED);
 	ck_assert_int_eq(count(st, "takeover", c->id), 1);
 	ck_assert_int_eq(count(st, "handback", c->id), 1);
-	ck_assert_int_eq(count(st, "outcome", c->id), 1);
+	ck_assert_int_eq(count(st, "ending", c->id), 1);
+	ck_assert_str_eq(ending_of(st, c->id, "ending"), "resolved-human");
 	ck_assert_int_eq(desk_resolve(d, c, "resolved", NULL, &cause), -1);
 	free(cause);
 	desk_close(d);
@@ -321,7 +343,7 @@ START_TEST(customers_come_and_go)
 	desk_leave(d, c);
 	ck_assert_int_eq(c->handler, HANDLER_RESOLVED);
 	ck_assert_ptr_null(c->client);
-	ck_assert_int_eq(count(st, "outcome", c->id), 1);
+	ck_assert_int_eq(count(st, "ending", c->id), 1);
 
 	/* Back again: a new conversation. */
 	struct desk_conv *again = join_ok(d, "C-1001", TIER_STANDARD);
@@ -373,6 +395,114 @@ START_TEST(the_queue_puts_the_urgent_waiting_first)
 }
 END_TEST
 
+/*
+ * Every ending through the desk, as customers and a supervisor make them,
+ * then the metrics over the store they leave, against figures worked out
+ * by hand.
+ */
+START_TEST(every_ending_and_the_metrics_over_them)
+{
+	struct store *st = store_ok();
+	struct desk *d = desk_ok(st);
+	char *cause = NULL;
+	cJSON *v = NULL;
+
+	/* Taken over, answered by a human, handed back, resolved: the human's. */
+	struct desk_conv *h = join_ok(d, "C-1001", TIER_STANDARD);
+	say_ok(d, &h, "how long does standard shipping take?");
+	ck_assert_int_eq(desk_takeover(d, h, "sam", &cause), 0);
+	ck_assert_int_eq(desk_human_say(d, h, "Sam here: it ships today.", 0, &v, &cause), 0);
+	cJSON_Delete(v);
+	/* A message while the human has it: once handed back, the AI answers it. */
+	size_t before = delivered.n;
+	say_ok(d, &h, "and what are your support hours?");
+	ck_assert_int_eq(delivered.n, before);
+	ck_assert_int_eq(desk_handback(d, h, &cause), 0);
+	ck_assert_int_eq(delivered.n, before + 1);
+	ck_assert_msg(strstr(delivered.v[before], "ai:") == delivered.v[before] &&
+	                  strstr(delivered.v[before], "8 am to 10 pm") != NULL,
+	              "%s", delivered.v[before]);
+	ck_assert_str_eq(last_role(h), "ai");
+	ck_assert_int_eq(h->handler, HANDLER_AI);
+	ck_assert_int_eq(desk_rate(d, h, 5, NULL, &cause), 0);
+	ck_assert_int_eq(desk_resolve(d, h, "resolved", "sorted", &cause), 0);
+	ck_assert_str_eq(ending_of(st, h->id, "ending"), "resolved-human");
+	ck_assert_str_eq(ending_of(st, h->id, "reason"), "takeover");
+	ck_assert_str_eq(ending_of(st, h->id, "closed_by"), "supervisor");
+
+	/* The agent asks for the order number and the customer leaves: abandoned. */
+	struct desk_conv *a = join_ok(d, "C-1002", TIER_STANDARD);
+	say_ok(d, &a, "where is my order?");
+	ck_assert_str_eq(last_role(a), "ai");
+	desk_leave(d, a);
+	ck_assert_int_eq(a->handler, HANDLER_RESOLVED);
+	ck_assert_str_eq(ending_of(st, a->id, "ending"), "abandoned");
+	ck_assert_str_eq(ending_of(st, a->id, "reason"), "awaiting");
+	ck_assert_str_eq(ending_of(st, a->id, "awaiting"), "order_number");
+
+	/* Handed off, and the customer leaves before any human answered: abandoned. */
+	struct desk_conv *w = join_ok(d, "C-1003", TIER_STANDARD);
+	say_ok(d, &w, "my lawyer will sue you over this refund");
+	ck_assert_int_eq(w->handler, HANDLER_WAITING);
+	desk_leave(d, w);
+	ck_assert_int_eq(w->handler, HANDLER_RESOLVED);
+	ck_assert_str_eq(ending_of(st, w->id, "ending"), "abandoned");
+	ck_assert_str_eq(ending_of(st, w->id, "reason"), "escalated-no-human");
+
+	/* Answered, then silence until the idle timeout: unconfirmed. */
+	struct desk_conv *u = join_ok(d, "C-1004", TIER_STANDARD);
+	say_ok(d, &u, "what are your support hours?");
+	ck_assert_str_eq(last_role(u), "ai");
+	int n = -1;
+	/* Everything was stored after that time: nothing is idle since. */
+	ck_assert_int_eq(desk_close_idle(d, "2026-11-24T00:00:00.000Z", &n, &cause), 0);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(u->handler, HANDLER_AI);
+	ck_assert_int_eq(desk_close_idle(d, "2026-11-25T00:00:00.000Z", &n, &cause), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(u->handler, HANDLER_RESOLVED);
+	ck_assert_str_eq(ending_of(st, u->id, "ending"), "unconfirmed");
+	ck_assert_str_eq(ending_of(st, u->id, "closed_by"), "idle");
+
+	/*
+	 * By hand: four sessions, all first taken by the agent, one resolved
+	 * (by the human, no re-contact): FCR 1/4, by the agent 0, by a human
+	 * 1/4. Escalated: the takeover and the handoff, 2/4; by the agent
+	 * itself only the handoff, 1/4. CSAT: the human path's one rating, 5.
+	 */
+	struct metrics_config cfg;
+	metrics_config_default(&cfg);
+	cJSON *r = NULL;
+	ck_assert_msg(metrics_report(st, NULL, &cfg, &r, &cause) == 0, "%s", cause);
+	const cJSON *en = cJSON_GetObjectItem(r, "endings");
+	ck_assert_int_eq(cJSON_GetObjectItem(en, "resolved-agent")->valueint, 0);
+	ck_assert_int_eq(cJSON_GetObjectItem(en, "resolved-human")->valueint, 1);
+	ck_assert_int_eq(cJSON_GetObjectItem(en, "abandoned")->valueint, 2);
+	ck_assert_int_eq(cJSON_GetObjectItem(en, "unconfirmed")->valueint, 1);
+	ck_assert_int_eq(cJSON_GetObjectItem(en, "open")->valueint, 0);
+	const cJSON *fa = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "fcr"), "agent");
+	ck_assert_int_eq(cJSON_GetObjectItem(fa, "sessions")->valueint, 4);
+	ck_assert_int_eq(cJSON_GetObjectItem(fa, "resolved_first_contact")->valueint, 1);
+	ck_assert_int_eq(cJSON_GetObjectItem(fa, "resolved_by_agent")->valueint, 0);
+	ck_assert_int_eq(cJSON_GetObjectItem(fa, "resolved_by_human")->valueint, 1);
+	ck_assert_double_eq_tol(cJSON_GetObjectItem(fa, "rate")->valuedouble, 0.25, 1e-9);
+	ck_assert_double_eq_tol(cJSON_GetObjectItem(fa, "agent_rate")->valuedouble, 0, 1e-9);
+	const cJSON *es = cJSON_GetObjectItem(r, "escalation");
+	ck_assert_double_eq_tol(cJSON_GetObjectItem(es, "rate")->valuedouble, 0.5, 1e-9);
+	ck_assert_double_eq_tol(cJSON_GetObjectItem(es, "agent_rate")->valuedouble, 0.25, 1e-9);
+	const cJSON *ch = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "csat_by_path"), "human");
+	ck_assert_int_eq(cJSON_GetObjectItem(ch, "responses")->valueint, 1);
+	ck_assert_double_eq_tol(cJSON_GetObjectItem(ch, "mean")->valuedouble, 5, 1e-9);
+	ck_assert_int_eq(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(r, "unconfirmed"), "window_open")->valueint, 1);
+	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "cost"), "resolutions")->valueint,
+	                 1);
+	cJSON_Delete(r);
+	desk_close(d);
+	store_close(st);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -385,6 +515,7 @@ main(void)
 	tcase_add_test(tc, a_restart_brings_everything_back);
 	tcase_add_test(tc, customers_come_and_go);
 	tcase_add_test(tc, the_queue_puts_the_urgent_waiting_first);
+	tcase_add_test(tc, every_ending_and_the_metrics_over_them);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

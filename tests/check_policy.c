@@ -386,6 +386,40 @@ START_TEST(metrics_section_defaults_and_limits)
 }
 END_TEST
 
+START_TEST(lifecycle_idle_close_defaults_and_limits)
+{
+	struct diag d = {0};
+	struct policy *p = load_text_ok("content_guardrails: {prohibited_topics: []}\n", &d);
+	ck_assert_int_eq(p->idle_close_minutes, 30);
+	policy_free(p);
+	diag_free(&d);
+
+	p = load_text_ok("content_guardrails: {prohibited_topics: []}\n"
+	                 "lifecycle: {idle_close_minutes: 90}\n",
+	                 &d);
+	ck_assert_int_eq(p->idle_close_minutes, 90);
+	policy_free(p);
+	diag_free(&d);
+
+	load_text_bad("content_guardrails: {prohibited_topics: []}\n"
+	              "lifecycle:\n"
+	              "  idle_close_minutes: 0\n"
+	              "  idle_minutes: 5\n",
+	              &d);
+	assert_diag(&d, "bad.yaml:3:", "out of range");
+	assert_diag(&d, "bad.yaml:4:3: ", "unknown key 'idle_minutes'");
+	ck_assert_int_eq(d.errors, 2);
+	diag_free(&d);
+
+	load_text_bad("content_guardrails: {prohibited_topics: []}\n"
+	              "lifecycle: {idle_close_minutes: soon}\n",
+	              &d);
+	assert_diag(&d, "bad.yaml:2:", "");
+	ck_assert_int_eq(d.errors, 1);
+	diag_free(&d);
+}
+END_TEST
+
 START_TEST(yaml_syntax_error_has_line_and_col)
 {
 	struct diag d = {0};
@@ -807,6 +841,7 @@ policy_suite(void)
 	tcase_add_test(tc, routing_needs_an_unconditional_last_rule);
 	tcase_add_test(tc, schema_details);
 	tcase_add_test(tc, metrics_section_defaults_and_limits);
+	tcase_add_test(tc, lifecycle_idle_close_defaults_and_limits);
 	tcase_add_test(tc, yaml_syntax_error_has_line_and_col);
 	tcase_add_test(tc, missing_file_is_an_error_naming_it);
 	suite_add_tcase(s, tc);

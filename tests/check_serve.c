@@ -615,7 +615,7 @@ START_TEST(test_conversation_flow)
 	cJSON_Delete(events);
 
 	/* closed: messages are refused with 409, ratings still taken */
-	ck_assert_int_eq(store_conversation_close(f->st, 1, "resolved", &cause), 0);
+	ck_assert_int_eq(store_conversation_end(f->st, 1, "resolved-agent", NULL, &cause), 0);
 	r = post(f, "/v1/conversations/1/messages", "{\"text\":\"one more thing\"}");
 	expect_error(&r, 409, "closed (resolved)");
 	r = post(f, "/v1/conversations/1/rating", "{\"score\":5}");
@@ -703,7 +703,7 @@ START_TEST(test_events)
 	ck_assert(strstr(a.data, "agent-1") == NULL); /* the owner's login is not shown */
 
 	/* closed: the state, then the end of both streams */
-	ck_assert_int_eq(store_conversation_close(f->st, c, "resolved", &cause), 0);
+	ck_assert_int_eq(store_conversation_end(f->st, c, "resolved-human", NULL, &cause), 0);
 	buf_reset(&a);
 	ck_assert_int_eq(read_until(f, fa, &a, "0\r\n\r\n"), 1); /* the last chunk */
 	ck_assert_msg(strstr(a.data, "data: {\"state\":\"resolved\",\"handler\":null}") != NULL,

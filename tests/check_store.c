@@ -228,7 +228,7 @@ START_TEST(create_and_reopen)
 	ck_assert_int_eq(store_message_add(s, conv, "customer", "hello", NULL, &cause), 0);
 	store_close(s);
 
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 4);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 5);
 	assert_text(db, "PRAGMA journal_mode", "wal");
 	for (const char *const *t = (const char *const[]){"customers", "conversations", "messages",
 	                                                  "events", "handoffs", NULL};
@@ -254,7 +254,7 @@ START_TEST(create_and_reopen)
 	ck_assert_str_eq(str(cJSON_GetArrayItem(m, 0), "text"), "hello");
 	cJSON_Delete(m);
 	store_close(s);
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 4);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 5);
 }
 END_TEST
 
@@ -265,7 +265,7 @@ START_TEST(migrates_an_empty_database)
 	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 0);
 	struct store *s = open_ok(db);
 	store_close(s);
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 4);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 5);
 	ck_assert_int_eq(raw_int(db, "SELECT x FROM unrelated"), 42);
 	assert_text(db, "SELECT name FROM sqlite_master WHERE name = 'handoffs'", "handoffs");
 }
@@ -286,7 +286,7 @@ START_TEST(a_failed_migration_changes_nothing)
 	/* Once it is out of the way, the migration goes through. */
 	raw_exec(db, "DROP TABLE messages;");
 	store_close(open_ok(db));
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 4);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 5);
 }
 END_TEST
 
@@ -296,6 +296,7 @@ START_TEST(a_version_1_store_gains_the_handler)
 	struct store *s = open_ok(db);
 	store_close(s);
 	raw_exec(db,
+	         "ALTER TABLE conversations DROP COLUMN ending;"
 	         "DROP INDEX conversations_pending;"
 	         "ALTER TABLE conversations DROP COLUMN last_customer;"
 	         "ALTER TABLE conversations DROP COLUMN answered;"
@@ -318,7 +319,7 @@ START_TEST(a_version_1_store_gains_the_handler)
 	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(l, 0), "owner")));
 	cJSON_Delete(l);
 	store_close(s);
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 4);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 5);
 }
 END_TEST
 
@@ -352,7 +353,7 @@ START_TEST(handler_and_list)
 	cJSON_Delete(l);
 
 	/* Closed: gone from the open list, back with a bound before its closing. */
-	ck_assert_int_eq(store_conversation_close(s, a, "resolved", &cause), 0);
+	ck_assert_int_eq(store_conversation_end(s, a, "resolved-human", NULL, &cause), 0);
 	ck_assert_int_eq(store_conversation_handler(s, a, "ai", NULL, &cause), -1);
 	ck_assert_msg(strstr(cause, "not open"), "%s", cause);
 	free(cause);
@@ -557,35 +558,53 @@ START_TEST(open_conversation_is_reused_until_closed)
 	ck_assert_int_eq(created, 1);
 	ck_assert_int_ne(b, a);
 
-	ck_assert_int_eq(store_conversation_close(s, a, "resolved", &cause), 0);
-	char *sql = xasprintf("SELECT state || '|' || CASE WHEN closed IS NOT NULL THEN 1 ELSE 0 "
-	                      "END FROM conversations "
-	                      "WHERE id = %lld",
+	/* The ending, its state, and the event with the evidence, in one transaction. */
+	cJSON *ev = cJSON_Parse("{\"reason\":\"confirmed\",\"ending\":\"abandoned\"}");
+	ck_assert_int_eq(store_conversation_end(s, a, "resolved-agent", ev, &cause), 0);
+	cJSON_Delete(ev);
+	char *sql = xasprintf("SELECT state || '|' || ending || '|' || CASE WHEN closed IS NOT NULL"
+	                      " THEN 1 ELSE 0 END FROM conversations WHERE id = %lld",
 	                      (long long)a);
-	assert_text(db, sql, "resolved|1");
+	assert_text(db, sql, "resolved|resolved-agent|1");
 	free(sql);
+	/* The event says the ending first; the evidence cannot say another. */
+	assert_text(db, "SELECT payload FROM events WHERE kind = 'ending'",
+	            "{\"ending\":\"resolved-agent\",\"reason\":\"confirmed\"}");
+	cJSON *row = NULL;
+	ck_assert_int_eq(store_conversation_get(s, a, &row, &cause), 0);
+	ck_assert_str_eq(str(row, "ending"), "resolved-agent");
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(row, "claimed_by")));
+	cJSON_Delete(row);
 
 	/* Closed: the next message starts a new conversation. */
 	ck_assert_int_eq(store_conversation_open(s, "carol", &a3, &created, &cause), 0);
 	ck_assert_int_eq(created, 1);
 	ck_assert_int_gt(a3, b);
 
-	/* Closing twice, closing as "open", closing what does not exist. */
-	ck_assert_int_eq(store_conversation_close(s, a, "escalated", &cause), -1);
+	/* Closing twice, with a state's name, with no ending, what does not exist. */
+	ck_assert_int_eq(store_conversation_end(s, a, "abandoned", NULL, &cause), -1);
 	ck_assert_msg(strstr(cause, "already resolved"), "%s", cause);
 	free(cause);
 	cause = NULL;
-	ck_assert_int_eq(store_conversation_close(s, a3, "open", &cause), -1);
-	ck_assert_msg(strstr(cause, "not 'open'"), "%s", cause);
+	ck_assert_int_eq(store_conversation_end(s, a3, "resolved", NULL, &cause), -1);
+	ck_assert_msg(strstr(cause, "not 'resolved'"), "%s", cause);
 	free(cause);
 	cause = NULL;
-	ck_assert_int_eq(store_conversation_close(s, 9999, "abandoned", &cause), -1);
+	ck_assert_int_eq(store_conversation_end(s, a3, NULL, NULL, &cause), -1);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(store_conversation_end(s, 9999, "abandoned", NULL, &cause), -1);
 	ck_assert_msg(strstr(cause, "no conversation 9999"), "%s", cause);
 	free(cause);
 	cause = NULL;
-	ck_assert_int_eq(store_conversation_close(s, a3, "escalated", &cause), 0);
-	ck_assert_int_eq(store_conversation_close(s, b, "abandoned", &cause), 0);
+	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM events WHERE kind = 'ending'"), 1);
+	/* Unconfirmed is not a resolution, even in the coarse state. */
+	ck_assert_int_eq(store_conversation_end(s, a3, "unconfirmed", NULL, &cause), 0);
+	ck_assert_int_eq(store_conversation_end(s, b, "resolved-human", NULL, &cause), 0);
 	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM conversations WHERE state='open'"), 0);
+	sql = xasprintf("SELECT state FROM conversations WHERE id = %lld", (long long)a3);
+	assert_text(db, sql, "abandoned");
+	free(sql);
 	store_close(s);
 }
 END_TEST
@@ -1226,7 +1245,7 @@ START_TEST(a_takeover_mid_turn_withholds_the_reply)
 	/* Back with the AI, it is. */
 	ck_assert_int_eq(store_conversation_handler(s, a, "ai", NULL, &cause), 0);
 	ck_assert_int_eq(claim(s, "w1", 60000, 0, &c), 1);
-	ck_assert_int_eq(store_conversation_close(s, a, "resolved", &cause), 0);
+	ck_assert_int_eq(store_conversation_end(s, a, "unconfirmed", NULL, &cause), 0);
 	ck_assert_int_eq(answer(s, "w1", &c, &h), 0);
 	ck_assert_str_eq(h, "closed");
 	store_close(s);
@@ -1273,7 +1292,7 @@ START_TEST(a_takeover_is_exclusive)
 	/* Handed back (waiting for anyone): another human may take it. */
 	ck_assert_int_eq(store_conversation_handler(s, a, "waiting", NULL, &cause), 0);
 	ck_assert_int_eq(store_conversation_take(s, a, "kim", &cause), 0);
-	ck_assert_int_eq(store_conversation_close(s, a, "resolved", &cause), 0);
+	ck_assert_int_eq(store_conversation_end(s, a, "resolved-human", NULL, &cause), 0);
 	ck_assert_int_eq(store_conversation_take(s, a, "kim", &cause), -1);
 	ck_assert_msg(strstr(cause, "resolved") != NULL, "%s", cause);
 	free(cause);
@@ -1577,7 +1596,7 @@ END_TEST
 START_TEST(pg_schema_version_and_a_newer_schema)
 {
 	store_close(open_ok(db));
-	ck_assert_int_eq(raw_int(db, "SELECT version FROM schema_version"), 4);
+	ck_assert_int_eq(raw_int(db, "SELECT version FROM schema_version"), 5);
 	/* Row ids are 64-bit identities. */
 	assert_text(db,
 	            "SELECT data_type FROM information_schema.columns"
@@ -1671,7 +1690,8 @@ START_TEST(a_version_3_store_counts_old_messages_answered)
 	struct store *s = open_ok(db);
 	int64_t a = conv_with(s, "ann", 2, NULL);
 	store_close(s);
-	raw_exec(db, "DROP INDEX conversations_pending;"
+	raw_exec(db, "ALTER TABLE conversations DROP COLUMN ending;"
+	             "DROP INDEX conversations_pending;"
 	             "ALTER TABLE conversations DROP COLUMN last_customer;"
 	             "ALTER TABLE conversations DROP COLUMN answered;"
 	             "ALTER TABLE conversations DROP COLUMN lease_owner;"
@@ -1686,7 +1706,52 @@ START_TEST(a_version_3_store_counts_old_messages_answered)
 	ck_assert_int_eq(c.conv, a);
 	ck_assert_int_eq(c.answered, last - 1);
 	store_close(s);
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 4);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 5);
+}
+END_TEST
+
+START_TEST(a_version_4_store_gains_the_endings_its_rows_prove)
+{
+	/* Closed before endings were stored: each gets the ending its rows can still prove. */
+	struct store *s = open_ok(db);
+	char *cause = NULL;
+	int64_t human = conv_with(s, "ann", 1, NULL), taken = conv_with(s, "bob", 1, NULL);
+	int64_t escalated = conv_with(s, "cy", 1, NULL), resolved = conv_with(s, "di", 1, NULL);
+	int64_t open = conv_with(s, "ed", 1, NULL);
+	ck_assert_int_eq(store_message_add(s, human, "human", "sorted", NULL, &cause), 0);
+	ck_assert_int_eq(store_event_add(s, taken, "takeover", NULL, &cause), 0);
+	store_close(s);
+	char *sql = xasprintf("UPDATE conversations SET state = 'resolved', closed = '2026-11-01'"
+	                      " WHERE id IN (%lld, %lld);"
+	                      "UPDATE conversations SET state = 'abandoned' WHERE id = %lld;"
+	                      "UPDATE conversations SET state = 'escalated' WHERE id = %lld;"
+	                      "ALTER TABLE conversations DROP COLUMN ending;"
+	                      "PRAGMA user_version = 4;",
+	                      (long long)human, (long long)resolved, (long long)taken,
+	                      (long long)escalated);
+	raw_exec(db, sql);
+	free(sql);
+	s = open_ok(db);
+	store_close(s);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 5);
+	static const char *const want[] = {"resolved-human", "resolved-human", "abandoned",
+	                                   "unconfirmed", "(open)"};
+	const int64_t ids[] = {human, taken, escalated, resolved, open};
+	for (size_t i = 0; i < nitems(ids); i++) {
+		sql = xasprintf("SELECT COALESCE(ending, '(open)') FROM conversations WHERE id = %lld",
+		                (long long)ids[i]);
+		assert_text(db, sql, want[i]);
+		free(sql);
+	}
+	/* With its evidence: closed before schema 5, and how. */
+	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM events WHERE kind = 'ending'"), 4);
+	sql = xasprintf("SELECT payload || '|' || at FROM events WHERE kind = 'ending'"
+	                " AND conversation_id = %lld",
+	                (long long)resolved);
+	assert_text(db, sql,
+	            "{\"ending\":\"unconfirmed\",\"closed_by\":\"migration\","
+	            "\"reason\":\"closed before schema 5 as resolved\"}|2026-11-01");
+	free(sql);
 }
 END_TEST
 
@@ -1712,7 +1777,7 @@ populate(struct store *s)
 	ck_assert_int_eq(store_handoff_add(s, a, p, &h, &cause), 0);
 	ck_assert_int_eq(store_review_add(s, h, NULL, p, NULL, &cause), 0);
 	ck_assert_int_eq(store_message_add(s, a, "ai", "bye", NULL, &cause), 0);
-	ck_assert_int_eq(store_conversation_close(s, a, "escalated", &cause), 0);
+	ck_assert_int_eq(store_conversation_end(s, a, "abandoned", p, &cause), 0);
 	ck_assert_int_eq(store_conversation_open(s, "Zoë", &b, NULL, &cause), 0);
 	ck_assert_int_eq(
 	    store_message_add(s, b, "customer", "?1 $1 '; DROP TABLE x; --", NULL, &cause), 0);
@@ -1774,8 +1839,8 @@ START_TEST(export_import_round_trip_is_lossless)
 	store_close(s);
 	int64_t rows, n;
 	char *e1 = export_of(src, &rows);
-	ck_assert_int_eq(rows, 16);
-	ck_assert_msg(strncmp(e1, "{\"format\":\"frontline-export\",\"schema\":4}\n", 41) == 0,
+	ck_assert_int_eq(rows, 17);
+	ck_assert_msg(strncmp(e1, "{\"format\":\"frontline-export\",\"schema\":5}\n", 41) == 0,
 	              "%s", e1);
 
 	ck_assert_msg(import_into(db, e1, &n, &cause) == 0, "%s", cause);
@@ -1815,24 +1880,24 @@ START_TEST(a_bad_import_line_imports_nothing)
 	static const char *const bad[][2] = {
 	    {"{\"format\":\"frontline-export\",\"schema\":3}\n", "import.jsonl:1: "},
 	    {"[1,2]\n", "import.jsonl:1: not a frontline export"},
-	    {"{\"format\":\"frontline-export\",\"schema\":4}\n"
+	    {"{\"format\":\"frontline-export\",\"schema\":5}\n"
 	     "{\"table\":\"customers\",\"row\":{\"id\":\"a\",\"name\":null,\"email\":null,"
 	     "\"tier\":\"standard\",\"created\":\"2026-01-01\"}}\n"
 	     "{\"table\":\"customers\",\"row\":{\"id\":\"b\"\n",
 	     "import.jsonl:3: not JSON"},
-	    {"{\"format\":\"frontline-export\",\"schema\":4}\n\n"
+	    {"{\"format\":\"frontline-export\",\"schema\":5}\n\n"
 	     "{\"table\":\"robots\",\"row\":{}}\n",
 	     "import.jsonl:3: no known \"table\""},
-	    {"{\"format\":\"frontline-export\",\"schema\":4}\n"
+	    {"{\"format\":\"frontline-export\",\"schema\":5}\n"
 	     "{\"table\":\"customers\",\"row\":{\"id\":7,\"name\":null,\"email\":null,"
 	     "\"tier\":\"standard\",\"created\":\"2026-01-01\"}}\n",
 	     "import.jsonl:2: customers.id: a string"},
-	    {"{\"format\":\"frontline-export\",\"schema\":4}\n"
+	    {"{\"format\":\"frontline-export\",\"schema\":5}\n"
 	     "{\"table\":\"customers\",\"row\":{\"id\":\"a\",\"name\":null,\"email\":null,"
 	     "\"tier\":\"standard\",\"created\":\"2026-01-01\",\"x\":1}}\n",
 	     "import.jsonl:2: customers has no column 'x'"},
 	    /* A reference to a conversation that is not there: the database says no. */
-	    {"{\"format\":\"frontline-export\",\"schema\":4}\n"
+	    {"{\"format\":\"frontline-export\",\"schema\":5}\n"
 	     "{\"table\":\"customers\",\"row\":{\"id\":\"a\",\"name\":null,\"email\":null,"
 	     "\"tier\":\"standard\",\"created\":\"2026-01-01\"}}\n"
 	     "{\"table\":\"messages\",\"row\":{\"id\":1,\"conversation_id\":9,\"role\":\"ai\","
@@ -1867,6 +1932,7 @@ store_suite(void)
 		tcase_add_test(tc, refuses_a_newer_schema);
 		tcase_add_test(tc, a_version_1_store_gains_the_handler);
 		tcase_add_test(tc, a_version_3_store_counts_old_messages_answered);
+		tcase_add_test(tc, a_version_4_store_gains_the_endings_its_rows_prove);
 		tcase_add_test(tc, refuses_a_file_that_is_not_a_database);
 		tcase_add_test(tc, a_missing_directory_gives_a_cause);
 		tcase_add_test(tc, a_file_in_place_of_the_directory_gives_a_cause);

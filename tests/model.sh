@@ -284,7 +284,8 @@ chat "where is my order A12345" "and my refund?" "hello?"
 expect_rc "breaker: chat" 0
 check "breaker: after two failures the endpoint is not called" \
 	'any(s.get("fault") == "breaker-open" for tt in turns for s in tt.get("models", []))'
-check "breaker: every turn still ends in a reply or a handoff" 'all(tt["reply"] is not None or tt["handoff"] is not None for tt in turns)'
+# (after the handoff the customer's messages are stored for the human, and chat says so)
+check "breaker: every turn still ends in a reply or a handoff" 'len(turns) == 3 and all(tt.get("stored_for") == "human" if "stored_for" in tt else tt["reply"] is not None or tt["handoff"] is not None for tt in turns)'
 
 # ------------------------------------------------- hybrid retrieval
 # Only the embeddings agent on the model backend: the other agents stay

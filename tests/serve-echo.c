@@ -45,7 +45,7 @@ answer(struct store *st, int64_t conv, const char *text, char **cause)
 	else if (rc == 0)
 		rc = store_message_add(st, conv, "ai", reply, NULL, cause);
 	if (rc == 0 && strstr(text, "#resolve") != NULL)
-		rc = store_conversation_close(st, conv, "resolved", cause);
+		rc = store_conversation_end(st, conv, "resolved-agent", NULL, cause);
 	free(reply);
 	if (rc == 0)
 		return store_commit(st, cause);
