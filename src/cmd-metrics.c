@@ -80,26 +80,62 @@ date_ok(const char *s)
 
 /* ---------------------------------------------------------------- text */
 
+/* "  LABEL                 N" with an optional aside. */
 static void
-text_report(const cJSON *r, const struct metrics_config *cfg, FILE *f)
+count_line(FILE *f, int indent, const char *label, int n, const char *aside)
+{
+	fprintf(f, "%*s%-*s %8d%s%s\n", indent, "", 29 - indent, label, n, aside ? "   " : "",
+	        aside ? aside : "");
+}
+
+/* The report; replay: the sessions are replayed tickets (else live conversations). */
+static void
+text_report(const cJSON *r, const struct metrics_config *cfg, int replay, FILE *f)
 {
 	char a[32], b[32], c[32];
 	static const struct {
 		const char *key, *label;
 	} paths[] = {
-	    {"agent", "agent-resolved"},
-	    {"human", "human after handoff"},
+	    {"agent", "resolved by the agent"},
+	    {"human", "resolved by a human"},
 	    {"abandoned", "abandoned"},
+	    {"unconfirmed", "unconfirmed"},
 	};
 
-	fprintf(f, "frontline metrics, %s: %d sessions (%d live, %d replayed)\n",
-	        cfg->today ? cfg->today : "today", count(r, "sessions"), count(r, "live"),
-	        count(r, "replay"));
+	if (replay)
+		fprintf(f, "frontline metrics, %s: %d replayed tickets (the human agents' work; "
+		           "the agent's shadow decisions aside)\n",
+		        cfg->today ? cfg->today : "today", count(r, "sessions"));
+	else
+		fprintf(f, "frontline metrics, %s: %d live sessions\n",
+		        cfg->today ? cfg->today : "today", count(r, "sessions"));
+
+	/* How they ended: the facts stored at each close (frontline(1), METRICS). */
+	const cJSON *en = get(r, "endings"), *un = get(r, "unconfirmed");
+	fprintf(f, "\nHow sessions ended            %8s\n", "sessions");
+	count_line(f, 2, "resolved by the agent", count(en, "resolved-agent"),
+	           replay ? NULL : "the customer confirmed");
+	count_line(f, 2, "resolved by a human", count(en, "resolved-human"),
+	           replay ? NULL : "a human took over or replied");
+	count_line(f, 2, "abandoned", count(en, "abandoned"), NULL);
+	if (!replay) {
+		count_line(f, 2, "unconfirmed", count(en, "unconfirmed"),
+		           "answered, then silence: not a resolution");
+		char l[64];
+		snprintf(l, sizeof l, "re-contacted in %d days", cfg->recontact_days);
+		count_line(f, 4, l, count(un, "recontacted"), NULL);
+		snprintf(l, sizeof l, "quiet %d days after", cfg->recontact_days);
+		count_line(f, 4, l, count(un, "quiet"), "never counted as the agent's");
+		count_line(f, 4, "window still open", count(un, "window_open"), NULL);
+		count_line(f, 2, "still open", count(en, "open"), NULL);
+	}
 
 	fprintf(f, "\nCSAT by resolution path       %8s %9s %7s\n", "sessions", "responses",
 	        "mean");
 	for (size_t i = 0; i < nitems(paths); i++) {
 		const cJSON *p = get(get(r, "csat_by_path"), paths[i].key);
+		if (replay && strcmp(paths[i].key, "unconfirmed") == 0)
+			continue;
 		fmt_num(a, sizeof a, get(p, "mean"), "", 2, "");
 		fprintf(f, "  %-27s %8d %9d %7s\n", paths[i].label, count(p, "sessions"),
 		        count(p, "responses"), a);
@@ -109,8 +145,17 @@ text_report(const cJSON *r, const struct metrics_config *cfg, FILE *f)
 	for (size_t i = 0; i < 2; i++) {
 		const cJSON *p = get(get(r, "fcr"), paths[i].key);
 		fmt_rate(a, sizeof a, get(p, "rate"));
-		fprintf(f, "  %-27s %8d %9d %7s\n", i == 0 ? "agent first" : "human first",
-		        count(p, "sessions"), count(p, "resolved_first_contact"), a);
+		fprintf(f, "  %-27s %8d %9d %7s\n",
+		        i == 0 ? "agent first contact" : "human first contact", count(p, "sessions"),
+		        count(p, "resolved_first_contact"), a);
+		if (i == 0 && !replay) {
+			fmt_rate(a, sizeof a, get(p, "agent_rate"));
+			fmt_rate(b, sizeof b, get(p, "human_rate"));
+			fprintf(f, "    %-25s %8s %9d %7s\n", "by the agent", "",
+			        count(p, "resolved_by_agent"), a);
+			fprintf(f, "    %-25s %8s %9d %7s\n", "by a human after handoff", "",
+			        count(p, "resolved_by_human"), b);
+		}
 	}
 
 	const cJSON *rc = get(r, "recontact");
@@ -137,15 +182,20 @@ text_report(const cJSON *r, const struct metrics_config *cfg, FILE *f)
 
 	const cJSON *es = get(r, "escalation"), *x;
 	fmt_rate(a, sizeof a, get(es, "rate"));
-	fprintf(f, "\nEscalation                    %8s %9s %7s\n", "sessions", "escalated",
-	        "rate");
+	fprintf(f, "\n%-29s %8s %9s %7s\n",
+	        replay ? "Escalation by human agents" : "Escalation to a human", "sessions",
+	        "escalated", "rate");
 	int ns = 0, ne = 0;
 	cJSON_ArrayForEach(x, get(es, "by_category"))
 	{
 		ns += count(x, "sessions");
 		ne += count(x, "escalated");
 	}
-	fprintf(f, "  %-27s %8d %9d %7s\n", "all", ns, ne, a);
+	fprintf(f, "  %-27s %8d %9d %7s\n",
+	        replay ? "all (the tickets' labels)" : "all (handoffs, takeovers)", ns, ne, a);
+	fmt_rate(b, sizeof b, get(es, "agent_rate"));
+	fprintf(f, "  %-27s %8s %9s %7s\n",
+	        replay ? "the agent, in shadow mode" : "handed off by the agent", "", "", b);
 	cJSON_ArrayForEach(x, get(es, "by_category"))
 	{
 		fmt_rate(b, sizeof b, get(x, "rate"));
@@ -213,7 +263,9 @@ text_report(const cJSON *r, const struct metrics_config *cfg, FILE *f)
 		free(topic);
 	}
 
+	/* The days with sessions: the JSON has every day between, for sparklines. */
 	fprintf(f, "\nDaily\n");
+	int quiet = 0;
 	if (cJSON_GetArraySize(get(r, "daily")) == 0)
 		fprintf(f, "  none\n");
 	else
@@ -221,12 +273,18 @@ text_report(const cJSON *r, const struct metrics_config *cfg, FILE *f)
 		        "cost");
 	cJSON_ArrayForEach(x, get(r, "daily"))
 	{
+		if (count(x, "sessions") == 0) {
+			quiet++;
+			continue;
+		}
 		fmt_rate(a, sizeof a, get(x, "escalation_rate"));
 		fmt_num(b, sizeof b, get(x, "csat_mean"), "", 2, "");
 		fmt_num(c, sizeof c, get(x, "cost_usd"), "$", 4, "");
 		fprintf(f, "  %-10s %8d %10s %6s %10s\n", cJSON_GetStringValue(get(x, "date")),
 		        count(x, "sessions"), a, b, c);
 	}
+	if (quiet > 0)
+		fprintf(f, "  (%d day%s without sessions between them)\n", quiet, quiet == 1 ? "" : "s");
 }
 
 /* One line per session: the figures a reader scans; --json or --csv has them all. */
@@ -234,7 +292,7 @@ static void
 text_sessions(const cJSON *sessions, FILE *f)
 {
 	const cJSON *s;
-	fprintf(f, "%-6s %-12s %-20s %-10s %-9s %5s %-4s %-24s %4s %9s\n", "source", "id",
+	fprintf(f, "%-6s %-12s %-20s %-10s %-11s %5s %-4s %-24s %4s %9s\n", "source", "id",
 	        "created", "category", "path", "turns", "esc", "reason", "csat", "cost");
 	cJSON_ArrayForEach(s, sessions)
 	{
@@ -248,7 +306,7 @@ text_sessions(const cJSON *sessions, FILE *f)
 		fmt_num(csat, sizeof csat, get(s, "csat_score"), "", 0, "");
 		fmt_num(cost, sizeof cost, get(s, "cost_usd"), "$", 4, "");
 		const cJSON *esc = get(s, "escalated");
-		fprintf(f, "%-6s %-12s %-20s %-10s %-9s %5s %-4s %-24s %4s %9s\n",
+		fprintf(f, "%-6s %-12s %-20s %-10s %-11s %5s %-4s %-24s %4s %9s\n",
 		        cJSON_GetStringValue(get(s, "source")), cJSON_IsNumber(idj) ? id : sid,
 		        cJSON_GetStringValue(get(s, "created")) ?: "-",
 		        cJSON_GetStringValue(get(s, "category")) ?: "-",
@@ -292,6 +350,7 @@ static const char *const csv_fields[] = {
     "recontact_within_7d",
     "version",
     "arm",
+    "ending",
 };
 
 /*
@@ -503,7 +562,9 @@ cmd_metrics(struct ctx *ctx, int argc, char **argv)
 			puts(s);
 			free(s);
 		} else
-			text_report(r, &cfg, stdout);
+			text_report(r, &cfg,
+			            f.source != NULL ? strcmp(f.source, "replay") == 0 : f.run > 0,
+			            stdout);
 		cJSON_Delete(r);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
@@ -531,11 +592,13 @@ const struct cmd_entry cmd_metrics_entry = {
             "  --since DATE     sessions created at or after DATE (YYYY-MM-DD or\n"
             "                   YYYY-MM-DDTHH:MM:SSZ)\n"
             "  --until DATE     sessions created before DATE\n"
-            "  --source SRC     live conversations or replayed tickets only\n"
+            "  --source SRC     live conversations (the default) or replayed tickets\n"
             "  --version V      sessions the agent version V handled\n"
             "  --arm ARM        rollout arm: ai, human, canary or current\n"
             "  --run ID         replays from run ID (default: the newest run of each\n"
             "                   ticket file)\n"
+            "A live conversation's path is the ending stored when it closed\n"
+            "(resolved-agent, resolved-human, abandoned, unconfirmed); see frontline(1).\n"
             "The policy's metrics section sets the human cost, the coverage threshold\n"
-            "and the re-contact window; see frontline(1), METRICS.\n",
+            "and the re-contact window.\n",
 };

@@ -1057,7 +1057,7 @@ key_handoffs(struct console *con, int k)
 static void
 metrics_refresh(struct console *con)
 {
-	struct metrics_filter f = {0};
+	struct metrics_filter f = {.source = "live"};
 	struct metrics_config cfg;
 	cJSON *report = NULL;
 	char *cause = NULL;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ending.h"
 #include "metrics.h"
 #include "policy.h"
 #include "store.h"
@@ -55,6 +56,21 @@ jbool(const cJSON *o, const char *k)
 {
 	const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, k);
 	return cJSON_IsBool(b) ? cJSON_IsTrue(b) : -1;
+}
+
+static int
+is_str(const char *s, const char *v)
+{
+	return s != NULL && strcmp(s, v) == 0;
+}
+
+/* An ending's resolution path (ending_names[i] -> paths[i]); NULL for none. */
+static const char *
+ending_path(const char *ending)
+{
+	static const char *const paths[] = {"agent", "human", "abandoned", "unconfirmed"};
+	int i = ending != NULL ? names_find(ending_names, ending) : -1;
+	return i >= 0 && i < (int)nitems(paths) ? paths[i] : NULL;
 }
 
 static void
@@ -303,8 +319,8 @@ struct live {
 	cJSON *violations, *flags, *gaps;
 	const char *category, *reason;
 	double tokens, cost;
-	const cJSON *csat, *assignment, *outcome;
-	long long outcome_at;
+	const cJSON *csat, *assignment;
+	int agent_handoffs, takeovers;
 };
 
 static void
@@ -435,6 +451,12 @@ live_event(struct live *l, const cJSON *e, const char *last_text)
 		l->tokens += pt + ct;
 		l->cost += c;
 	} else if (strcmp(kind, "handoff") == 0 || strcmp(kind, "takeover") == 0) {
+		/* A takeover's packet is the supervisor's decision, not the agent's. */
+		if (strcmp(kind, "takeover") == 0)
+			l->takeovers++;
+		else if (!is_str(jstr(p, "reason"), "supervisor-takeover") &&
+		         !is_str(jstr(p, "reason"), "rollout-human"))
+			l->agent_handoffs++;
 		live_escalate(l, at, p);
 		l->in_turn = 0;
 	} else if (strcmp(kind, "handback") == 0) {
@@ -443,9 +465,6 @@ live_event(struct live *l, const cJSON *e, const char *last_text)
 		if (l->last_role != NULL && strcmp(l->last_role, "customer") == 0 &&
 		    last_text != NULL && l->nqueue < nitems(l->queue))
 			l->queue[l->nqueue++] = last_text;
-	} else if (strcmp(kind, "outcome") == 0) {
-		l->outcome = p;
-		l->outcome_at = iso_seconds(at);
 	} else if (strcmp(kind, "csat") == 0) {
 		l->csat = p;
 	} else if (strcmp(kind, "assignment") == 0) {
@@ -472,7 +491,7 @@ live_session(struct store *st, const cJSON *row, const struct metrics_config *cf
 		cJSON_Delete(msgs);
 		return -1;
 	}
-	struct live l = {.cfg = cfg, .handed_at = -1, .outcome_at = -1};
+	struct live l = {.cfg = cfg, .handed_at = -1};
 	l.violations = cJSON_CreateArray();
 	l.flags = cJSON_CreateArray();
 	l.gaps = cJSON_CreateArray();
@@ -493,32 +512,17 @@ live_session(struct store *st, const cJSON *row, const struct metrics_config *cf
 	}
 
 	cJSON *s = cJSON_CreateObject();
-	const char *state = jstr(row, "state");
 	const char *created = jstr(row, "created"), *closed = jstr(row, "closed");
-	const char *path = "open";
-	int resolved = 0;
-	if (l.outcome != NULL) {
-		const char *o = jstr(l.outcome, "outcome"), *how = jstr(l.outcome, "path");
-		if (o != NULL && strcmp(o, "abandoned") == 0)
-			path = "abandoned";
-		else if (o != NULL && strcmp(o, "resolved") == 0) {
-			resolved = 1;
-			/* Who closed it says; the desk writes "agent" or "human". */
-			if (how != NULL && (strcmp(how, "agent") == 0 || strcmp(how, "human") == 0))
-				path = how;
-			else
-				path = l.escalated ? "human" : "agent";
-		}
-	} else if (state != NULL && strcmp(state, "resolved") == 0) {
-		resolved = 1;
-		path = l.escalated ? "human" : "agent";
-	} else if (state != NULL && strcmp(state, "abandoned") == 0)
-		path = "abandoned";
-	/* "escalated" (chat ends at the handoff) and open ones are not resolved yet. */
+	/* The ending stored when it closed is the path: nothing else is read for it. */
+	const char *ending = jstr(row, "ending");
+	const char *path = ending_path(ending);
+	if (ending == NULL && is_str(jstr(row, "state"), "open"))
+		path = "open";
+	int resolved = is_str(path, "agent") || is_str(path, "human");
 
 	long long start = iso_seconds(created);
-	long long end = l.outcome_at >= 0 ? l.outcome_at : iso_seconds(closed);
-	int finished = strcmp(path, "open") != 0 && start >= 0 && end >= start;
+	long long end = iso_seconds(closed);
+	int finished = ending != NULL && start >= 0 && end >= start;
 
 	cJSON_AddStringToObject(s, "source", "live");
 	cJSON_AddNumberToObject(s, "id", (double)id);
@@ -526,13 +530,15 @@ live_session(struct store *st, const cJSON *row, const struct metrics_config *cf
 	add_str(s, "created", created);
 	add_str(s, "category", l.category);
 	add_str(s, "tier", jstr(row, "tier"));
-	cJSON_AddStringToObject(s, "path", path);
+	add_str(s, "path", path);
+	add_str(s, "ending", ending);
 	cJSON_AddBoolToObject(s, "resolved", resolved);
 	cJSON_AddNullToObject(s, "resolved_correctly"); /* with recontact */
 	cJSON_AddNumberToObject(s, "turns", l.turns);
 	cJSON_AddNumberToObject(s, "restatements", l.restatements);
 	cJSON_AddBoolToObject(s, "escalated", l.escalated);
 	add_str(s, "escalation_reason", l.escalated ? l.reason : NULL);
+	add_bool(s, "agent_escalated", l.escalated ? l.agent_handoffs > 0 : 0);
 	cJSON_AddBoolToObject(s, "retrieval_used", l.retrieved);
 	add_num(s, "retrieval_freshness_days", l.nfresh > 0,
 	        l.nfresh ? round6(l.fresh_sum / l.nfresh) : 0);
@@ -566,24 +572,40 @@ live_session(struct store *st, const cJSON *row, const struct metrics_config *cf
 	return 0;
 }
 
+/* Today as days since the epoch: the report's date, else the store's (FRONTLINE_TODAY). */
+static long
+today_days(const struct metrics_config *cfg)
+{
+	char now[64];
+	long days = 0;
+	if (cfg->today != NULL && date_parse(cfg->today, &days) == 0)
+		return days;
+	store_now(now);
+	now[10] = '\0';
+	return date_parse(now, &days) == 0 ? days : 0;
+}
+
 /*
- * Re-contact: a resolved session whose customer opened another
- * conversation within recontact_days of its end (its close, or its
- * creation when the close is unknown). Over every live session, so a
- * filter on dates does not hide the later contact.
+ * Re-contact: a resolved or unconfirmed session whose customer opened
+ * another conversation within recontact_days of its end (its close, or
+ * its creation when the close is unknown). Over every live session, so a
+ * filter on dates does not hide the later contact. An unconfirmed
+ * session's re-contact is unknown (null) until its window has passed:
+ * the whole recontact_days after the day it closed.
  */
 static void
 live_recontact(cJSON *all, const struct metrics_config *cfg)
 {
+	long today = today_days(cfg);
 	cJSON *s;
 	cJSON_ArrayForEach(s, all)
 	{
-		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "resolved")))
+		int resolved = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "resolved"));
+		if (!resolved && !is_str(jstr(s, "path"), "unconfirmed"))
 			continue;
 		const char *who = jstr(s, "customer");
-		long long end = iso_seconds(jstr(s, "closed"));
-		if (end < 0)
-			end = iso_seconds(jstr(s, "created"));
+		const char *at_end = jstr(s, "closed") ? jstr(s, "closed") : jstr(s, "created");
+		long long end = iso_seconds(at_end);
 		int again = 0;
 		const cJSON *t;
 		cJSON_ArrayForEach(t, all)
@@ -600,10 +622,22 @@ live_recontact(cJSON *all, const struct metrics_config *cfg)
 			    at - end <= (long long)cfg->recontact_days * 86400)
 				again = 1;
 		}
-		cJSON_ReplaceItemInObjectCaseSensitive(s, "recontact_within_7d",
-		                                       cJSON_CreateBool(again));
-		cJSON_ReplaceItemInObjectCaseSensitive(s, "resolved_correctly",
-		                                       cJSON_CreateBool(!again));
+		if (resolved) {
+			cJSON_ReplaceItemInObjectCaseSensitive(s, "recontact_within_7d",
+			                                       cJSON_CreateBool(again));
+			cJSON_ReplaceItemInObjectCaseSensitive(s, "resolved_correctly",
+			                                       cJSON_CreateBool(!again));
+			continue;
+		}
+		char day[11] = "";
+		long closed_day;
+		if (at_end != NULL)
+			snprintf(day, sizeof day, "%s", at_end);
+		int passed = date_parse(day, &closed_day) == 0 &&
+		             closed_day + cfg->recontact_days < today;
+		if (again || passed)
+			cJSON_ReplaceItemInObjectCaseSensitive(s, "recontact_within_7d",
+			                                       cJSON_CreateBool(again));
 	}
 }
 
@@ -646,6 +680,10 @@ replay_session(const cJSON *r, const cJSON *run, const struct metrics_config *cf
 	else if (resolved == 0)
 		path = "abandoned";
 	add_str(s, "path", path);
+	add_str(s, "ending", path == NULL                    ? NULL
+	                     : strcmp(path, "agent") == 0     ? "resolved-agent"
+	                     : strcmp(path, "human") == 0     ? "resolved-human"
+	                                                      : "abandoned");
 	add_bool(s, "resolved", resolved);
 	int recontact = outcome ? jbool(outcome, "recontact_within_7d") : -1;
 	add_bool(s, "resolved_correctly", resolved == 1 && recontact >= 0 ? !recontact : -1);
@@ -756,8 +794,9 @@ metrics_sessions(struct store *st, const struct metrics_filter *f, const struct 
                  cJSON **out, char **cause)
 {
 	cJSON *res = cJSON_CreateArray();
-	int live = f == NULL || !set(f->source) || strcmp(f->source, "live") == 0;
-	int replay = f == NULL || !set(f->source) || strcmp(f->source, "replay") == 0;
+	/* Never both: a replayed ticket is a human's work, a live session the agent's. */
+	int replay = f != NULL && (set(f->source) ? strcmp(f->source, "replay") == 0 : f->run > 0);
+	int live = !replay;
 	if (live) {
 		cJSON *rows = NULL;
 		if (store_conversation_list(st, "", &rows, cause) != 0)
@@ -977,7 +1016,7 @@ daily(const cJSON *sessions)
 cJSON *
 metrics_aggregate(const cJSON *sessions, const struct metrics_config *cfg)
 {
-	static const char *const paths[] = {"agent", "human", "abandoned"};
+	static const char *const paths[] = {"agent", "human", "abandoned", "unconfirmed"};
 	cJSON *r = cJSON_CreateObject();
 	const cJSON *s;
 	int n = 0, live = 0, replay = 0;
@@ -990,6 +1029,37 @@ metrics_aggregate(const cJSON *sessions, const struct metrics_config *cfg)
 	cJSON_AddNumberToObject(r, "sessions", n);
 	cJSON_AddNumberToObject(r, "live", live);
 	cJSON_AddNumberToObject(r, "replay", replay);
+
+	/* How the sessions ended (ending.h); still open ones apart. */
+	cJSON *endings = cJSON_AddObjectToObject(r, "endings");
+	for (size_t i = 0; ending_names[i] != NULL; i++) {
+		int k = 0;
+		cJSON_ArrayForEach(s, sessions) k += is(s, "ending", ending_names[i]);
+		cJSON_AddNumberToObject(endings, ending_names[i], k);
+	}
+	int nopen = 0;
+	cJSON_ArrayForEach(s, sessions) nopen += is(s, "path", "open");
+	cJSON_AddNumberToObject(endings, "open", nopen);
+
+	/*
+	 * Unconfirmed: answered, then silence. Never a resolution here; those
+	 * whose re-contact window passed quietly are counted on their own.
+	 */
+	cJSON *unc = cJSON_AddObjectToObject(r, "unconfirmed");
+	int nu_s = 0, nu_again = 0, nu_quiet = 0;
+	cJSON_ArrayForEach(s, sessions)
+	{
+		if (!is(s, "path", "unconfirmed"))
+			continue;
+		int x = jbool(s, "recontact_within_7d");
+		nu_s++;
+		nu_again += x == 1;
+		nu_quiet += x == 0;
+	}
+	cJSON_AddNumberToObject(unc, "sessions", nu_s);
+	cJSON_AddNumberToObject(unc, "recontacted", nu_again);
+	cJSON_AddNumberToObject(unc, "quiet", nu_quiet);
+	cJSON_AddNumberToObject(unc, "window_open", nu_s - nu_again - nu_quiet);
 
 	/* CSAT by resolution path. */
 	cJSON *csat = cJSON_AddObjectToObject(r, "csat_by_path");
@@ -1012,10 +1082,14 @@ metrics_aggregate(const cJSON *sessions, const struct metrics_config *cfg)
 		add_ratio(o, "mean", sum, resp);
 	}
 
-	/* First-contact resolution, by who took the first contact. */
+	/*
+	 * First-contact resolution, by who took the first contact, and who
+	 * resolved it: an agent-first session a human resolved after a
+	 * handoff is the human's resolution, never the agent's.
+	 */
 	cJSON *fcr = cJSON_AddObjectToObject(r, "fcr");
 	for (size_t i = 0; i < 2; i++) {
-		int ns = 0, first = 0;
+		int ns = 0, first = 0, by_agent = 0, by_human = 0;
 		cJSON_ArrayForEach(s, sessions)
 		{
 			if (!is(s, "first_contact", paths[i]) || is(s, "path", "open") ||
@@ -1027,11 +1101,17 @@ metrics_aggregate(const cJSON *sessions, const struct metrics_config *cfg)
 				continue; /* resolved, but whether it stayed so is unknown */
 			ns++;
 			first += resolved == 1 && rc == 1;
+			by_agent += resolved == 1 && rc == 1 && is(s, "path", "agent");
+			by_human += resolved == 1 && rc == 1 && is(s, "path", "human");
 		}
 		cJSON *o = cJSON_AddObjectToObject(fcr, paths[i]);
 		cJSON_AddNumberToObject(o, "sessions", ns);
 		cJSON_AddNumberToObject(o, "resolved_first_contact", first);
 		add_ratio(o, "rate", first, ns);
+		cJSON_AddNumberToObject(o, "resolved_by_agent", by_agent);
+		add_ratio(o, "agent_rate", by_agent, ns);
+		cJSON_AddNumberToObject(o, "resolved_by_human", by_human);
+		add_ratio(o, "human_rate", by_human, ns);
 	}
 
 	/* Re-contact after a resolution. */
@@ -1090,9 +1170,14 @@ metrics_aggregate(const cJSON *sessions, const struct metrics_config *cfg)
 	/* Escalation, by category and by reason. */
 	cJSON *esc = cJSON_AddObjectToObject(r, "escalation");
 	cJSON *byc = cJSON_CreateObject(), *byr = cJSON_CreateObject();
-	int ne = 0, escalated = 0;
+	int ne = 0, escalated = 0, na = 0, agent_esc = 0;
 	cJSON_ArrayForEach(s, sessions)
 	{
+		int a = jbool(s, "agent_escalated");
+		if (a >= 0) {
+			na++;
+			agent_esc += a;
+		}
 		int e = jbool(s, "escalated");
 		if (e < 0)
 			continue;
@@ -1114,6 +1199,7 @@ metrics_aggregate(const cJSON *sessions, const struct metrics_config *cfg)
 			         1);
 	}
 	add_ratio(esc, "rate", escalated, ne);
+	add_ratio(esc, "agent_rate", agent_esc, na);
 	cJSON *c;
 	cJSON_ArrayForEach(c, byc)
 	{

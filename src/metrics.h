@@ -10,7 +10,7 @@ struct store;
 struct metrics_filter {
 	const char *since;   /* ISO-8601 date or time: sessions created at or after it */
 	const char *until;   /* sessions created before it */
-	const char *source;  /* "live", "replay" or NULL for both */
+	const char *source;  /* "replay" for replayed tickets (implied by run); else live */
 	const char *version; /* the agent version that handled the session */
 	const char *arm;     /* rollout arm: "ai", "human", "canary", "current" */
 	long long run;       /* replays: one run id; 0 for the newest run of each source */
@@ -38,19 +38,27 @@ char *metrics_normalise_query(const char *);
 
 /*
  * The per-session metrics of every session the filter admits, live
- * conversations and replayed tickets alike: an array of objects with the
- * seed's fields,
+ * conversations or replayed tickets (never both: f->source): an array of
+ * objects with the seed's fields,
  *
  * {"source":"live"|"replay","id","customer","created","category","tier",
- *  "path":"agent"|"human"|"abandoned"|"open","resolved","resolved_correctly",
+ *  "path":"agent"|"human"|"abandoned"|"unconfirmed"|"open",
+ *  "ending":"resolved-agent"|"resolved-human"|"abandoned"|"unconfirmed"|null,
+ *  "resolved","resolved_correctly",
  *  "turns","restatements","escalated","escalation_reason","retrieval_used",
  *  "retrieval_freshness_days","retrieval_confidence","validation_violations":[kind...],
  *  "policy_flags":[flag...],"handle_time_seconds","tokens_consumed","cost_usd",
  *  "csat_score","csat_verbatim","recontact_within_7d","version","arm",
  *  "low_confidence_queries":[{"query","topic","confidence"}...]}
  *
- * with null for what is unknown. Returns 0, or -1 with *cause (caller
- * frees); the caller frees *out.
+ * with null for what is unknown. A live session's path is its stored
+ * ending (ending.h) and nothing else; resolved is true for resolved-agent
+ * and resolved-human only. An unconfirmed session's recontact_within_7d
+ * is null until its window (recontact_days after the day it closed) has
+ * passed. Beyond the seed's fields: "agent_escalated" (live: the agent
+ * handed it off; replay: its shadow decision), "first_contact", "canary",
+ * "human_seconds", "closed". Returns 0, or -1 with *cause (caller frees);
+ * the caller frees *out.
  */
 int metrics_sessions(struct store *, const struct metrics_filter *, const struct metrics_config *,
                      cJSON **out, char **cause);
@@ -61,11 +69,16 @@ int metrics_sessions(struct store *, const struct metrics_filter *, const struct
  * caller frees the result.
  *
  * {"sessions":N,"live":N,"replay":N,
- *  "csat_by_path":{"agent":{"sessions","responses","mean"},"human":{...},"abandoned":{...}},
- *  "fcr":{"agent":{"sessions","resolved_first_contact","rate"},"human":{...}},
+ *  "endings":{"resolved-agent":N,"resolved-human":N,"abandoned":N,"unconfirmed":N,"open":N},
+ *  "unconfirmed":{"sessions","recontacted","quiet","window_open"},
+ *  "csat_by_path":{"agent":{"sessions","responses","mean"},"human":{...},"abandoned":{...},
+ *                  "unconfirmed":{...}},
+ *  "fcr":{"agent":{"sessions","resolved_first_contact","rate","resolved_by_agent",
+ *                  "agent_rate","resolved_by_human","human_rate"},"human":{...}},
  *  "recontact":{"resolved","recontacted","rate","by_path":{"agent":{...},"human":{...}}},
  *  "effort":{"mean_turns","mean_restatements","high_effort_rate"},
- *  "escalation":{"rate","by_category":{"billing":{"sessions","escalated","rate"},...},
+ *  "escalation":{"rate","agent_rate",
+ *                "by_category":{"billing":{"sessions","escalated","rate"},...},
  *                "by_reason":{"legal-language":N,...}},
  *  "cost":{"model_usd","tokens","human_minutes","human_usd","resolutions","per_resolution_usd"},
  *  "quality":{"retrieval_used_rate","mean_freshness_days","mean_confidence",

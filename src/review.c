@@ -230,26 +230,30 @@ dup_or_null(const cJSON *j)
 	return j ? cJSON_Duplicate(j, 1) : cJSON_CreateNull();
 }
 
-/* The ticket's outcome from the conversation's outcome and csat events, or NULL. */
+/* The ticket's outcome from the conversation's ending (ending.h) and csat events, or NULL. */
 static cJSON *
 ticket_outcome(const cJSON *events)
 {
-	const cJSON *e, *outcome = NULL, *csat = NULL;
+	const cJSON *e, *ending = NULL, *csat = NULL;
 	cJSON_ArrayForEach(e, events)
 	{
 		const char *kind = str(e, "kind");
-		if (kind != NULL && strcmp(kind, "outcome") == 0)
-			outcome = cJSON_GetObjectItemCaseSensitive(e, "payload");
+		if (kind != NULL && strcmp(kind, "ending") == 0)
+			ending = cJSON_GetObjectItemCaseSensitive(e, "payload");
 		else if (kind != NULL && strcmp(kind, "csat") == 0)
 			csat = cJSON_GetObjectItemCaseSensitive(e, "payload");
 	}
-	if (outcome == NULL && csat == NULL)
+	if (ending == NULL && csat == NULL)
 		return NULL;
 	cJSON *o = cJSON_CreateObject();
-	if (outcome != NULL) {
-		const char *what = str(outcome, "outcome"), *path = str(outcome, "path");
-		cJSON_AddBoolToObject(o, "resolved", what != NULL && strcmp(what, "resolved") == 0);
-		cJSON_AddItemToObject(o, "resolved_by", str_or_null(path));
+	if (ending != NULL) {
+		/* Only a resolution is one: unconfirmed is not, whoever answered. */
+		const char *what = str(ending, "ending");
+		int agent = what != NULL && strcmp(what, "resolved-agent") == 0;
+		int human = what != NULL && strcmp(what, "resolved-human") == 0;
+		cJSON_AddBoolToObject(o, "resolved", agent || human);
+		cJSON_AddItemToObject(o, "resolved_by",
+		                      str_or_null(agent ? "agent" : human ? "human" : NULL));
 	}
 	const cJSON *score = cJSON_GetObjectItemCaseSensitive(csat, "score");
 	if (cJSON_IsNumber(score))

@@ -129,8 +129,10 @@ heading(struct pen *p, const char *title)
 static void
 draw_csat(struct pen *p, const cJSON *r)
 {
-	static const char *const paths[][2] = {
-	    {"agent", "AI resolved"}, {"human", "human"}, {"abandoned", "abandoned"}};
+	static const char *const paths[][2] = {{"agent", "agent"},
+	                                       {"human", "human"},
+	                                       {"abandoned", "abandoned"},
+	                                       {"unconfirmed", "unconfirmed"}};
 	heading(p, "CSAT by resolution path (1-5)");
 	const cJSON *by = get(r, "csat_by_path");
 	for (size_t i = 0; i < nitems(paths); i++) {
@@ -153,8 +155,13 @@ draw_escalation(struct pen *p, const cJSON *r)
 	const cJSON *e = get(r, "escalation");
 	double rate = num(e, "rate");
 	char head[96];
-	if (isfinite(rate))
-		snprintf(head, sizeof head, "Escalation rate by category (overall %.0f%%)",
+	double agent = num(e, "agent_rate");
+	if (isfinite(rate) && isfinite(agent))
+		snprintf(head, sizeof head,
+		         "Escalation to a human by category (overall %.0f%%; by the agent %.0f%%)",
+		         rate * 100, agent * 100);
+	else if (isfinite(rate))
+		snprintf(head, sizeof head, "Escalation to a human by category (overall %.0f%%)",
 		         rate * 100);
 	else
 		snprintf(head, sizeof head, "Escalation rate by category");
@@ -217,14 +224,23 @@ draw_numbers(struct pen *p, const cJSON *r)
 	else
 		line(p, 2, "re-contact: no resolutions yet", ATTR(THEME_DIM));
 	const cJSON *fcr = get(r, "fcr");
-	static const char *const who[][2] = {{"agent", "AI"}, {"human", "human"}};
+	static const char *const who[][2] = {{"agent", "agent"}, {"human", "human"}};
 	for (size_t i = 0; i < nitems(who); i++) {
 		const cJSON *o = get(fcr, who[i][0]);
 		if (isfinite(num(o, "rate")))
-			linef(p, 2, A_NORMAL, "first-contact resolution, %s: %.0f%%  (%d of %d)",
+			linef(p, 2, A_NORMAL,
+			      "first-contact resolution, %s first contact: %.0f%%  (%d of %d; by "
+			      "the agent %d, by a human %d)",
 			      who[i][1], num(o, "rate") * 100,
-			      (int)num(o, "resolved_first_contact"), (int)num(o, "sessions"));
+			      (int)num(o, "resolved_first_contact"), (int)num(o, "sessions"),
+			      (int)num(o, "resolved_by_agent"), (int)num(o, "resolved_by_human"));
 	}
+	const cJSON *un = get(r, "unconfirmed");
+	if (num(un, "sessions") > 0)
+		linef(p, 2, A_NORMAL,
+		      "unconfirmed (answered, then silence): %d; quiet past the window %d, "
+		      "re-contacted %d -- never counted as resolved",
+		      (int)num(un, "sessions"), (int)num(un, "quiet"), (int)num(un, "recontacted"));
 	const cJSON *ef = get(r, "effort");
 	if (isfinite(num(ef, "mean_turns")))
 		linef(p, 2, A_NORMAL, "effort: %.1f turns, %.2f restatements a session",

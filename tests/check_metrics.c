@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ending.h"
 #include "metrics.h"
 #include "store.h"
 #include "testutil.h"
@@ -154,9 +155,12 @@ has_string(const cJSON *arr, const char *s)
  * metrics_sessions makes them), an optional "config" (human_cost_per_hour,
  * coverage_gaps_max) and the "expected" report, worked out by hand: see the
  * "about" line of each. mixed.json, for instance: CSAT agent (5+3)/2 = 4,
- * human (2+4)/2 = 3; FCR agent-first 1 of 4 (the abandoned one counts, the
- * open one does not); cost (0.065 + 840 s at $30/h = 7) / 4 resolutions =
- * 1.76625; gaps "where is order #" (A12345 and B99999 together, mean 0.3)
+ * human (2+4)/2 = 3, unconfirmed 1; FCR agent-first 1 of 5 (the abandoned
+ * and the unconfirmed ones count, the open one does not), by the agent 1
+ * (0.2), by a human 0; endings 2 agent, 2 human, 1 abandoned, 1
+ * unconfirmed (quiet: its window passed), 1 open; escalation 3 of 7, by
+ * the agent 2 of 7; cost (0.066 + 840 s at $30/h = 7) / 4 resolutions =
+ * 1.7665; gaps "where is order #" (A12345 and B99999 together, mean 0.3)
  * ranks over "reset password"/account (also 2, mean 0.4).
  */
 START_TEST(aggregates_match_the_hand_computed_fixtures)
@@ -326,6 +330,19 @@ turn(int64_t conv, const char *category, const char *hits, const char *escalatio
 	event(conv, "escalation", escalation);
 }
 
+/* Closes conv by the rule (ending_close), which must find the ending want. */
+static void
+close_as(int64_t conv, const struct ending_close *how, const char *want)
+{
+	char *cause = NULL;
+	cJSON *fact = NULL;
+	tick();
+	ck_assert_msg(ending_close(st, conv, how, NULL, &fact, &cause) == 0, "%s",
+	              cause ? cause : "not open");
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(fact, "ending")), want);
+	cJSON_Delete(fact);
+}
+
 static const cJSON *
 session(const cJSON *list, double id)
 {
@@ -389,9 +406,9 @@ escalated_chat(void)
 	message(c, "human", "Refunded the duplicate charge.");
 	/* The customer's rating, then the close, as the desk writes them. */
 	event(c, "csat", "{\"score\":4,\"verbatim\":\"good in the end\"}");
-	event(c, "outcome", "{\"outcome\":\"resolved\",\"path\":\"human\",\"by\":\"sam\"}");
-	char *cause = NULL;
-	ok(store_conversation_close(st, c, "resolved", &cause), cause);
+	close_as(c, &(struct ending_close){.closed_by = "supervisor", .outcome = "resolved",
+	                                   .by = "sam"},
+	         "resolved-human");
 	return c;
 }
 
@@ -464,33 +481,53 @@ END_TEST
 START_TEST(live_paths_and_recontact_window)
 {
 	char *cause = NULL;
-	/* Resolved by the agent; nobody came back. */
+	const struct ending_close left = {.closed_by = "customer-left"};
+	/* Answered, then "thanks" (the dialogue act): resolved by the agent; nobody came back. */
 	int64_t a = open_conv("C-1");
 	message(a, "customer", "where is my order A12345");
 	turn(a, "shipping", "[{\"topic\":\"shipping\",\"freshness_days\":3,\"confidence\":0.9}]",
 	     "{\"escalate\":false,\"signals\":{}}");
+	event(a, "state", "{\"act\":\"question\",\"awaiting\":null}");
 	message(a, "ai", "It ships tomorrow.");
 	message(a, "customer", "thanks");
 	turn(a, "general", "[]", "{\"escalate\":false,\"signals\":{}}");
+	event(a, "state", "{\"act\":\"thanks\",\"awaiting\":null}");
+	message(a, "ai", "You're welcome.");
 	event(a, "left", NULL);
-	event(a, "outcome", "{\"outcome\":\"resolved\",\"path\":\"agent\"}");
-	ok(store_conversation_close(st, a, "resolved", &cause), cause);
-	/* Abandoned mid-turn. */
+	close_as(a, &left, "resolved-agent");
+	/* Left mid-turn: abandoned. */
 	int64_t b = open_conv("C-2");
 	message(b, "customer", "hello?");
-	event(b, "outcome", "{\"outcome\":\"abandoned\",\"path\":\"agent\"}");
-	ok(store_conversation_close(st, b, "abandoned", &cause), cause);
-	/* frontline chat closes at the handoff: handed over, not resolved. */
+	close_as(b, &left, "abandoned");
+	/* Handed off, and the customer left before any human answered: abandoned. */
 	int64_t e = open_conv("C-3");
 	message(e, "customer", "I will sue");
 	turn(e, "general", "[]",
 	     "{\"escalate\":true,\"reason\":\"legal-language-detected\",\"signals\":{}}");
 	event(e, "handoff", "{\"reason\":\"legal-language-detected\"}");
-	ok(store_conversation_close(st, e, "escalated", &cause), cause);
+	ok(store_conversation_handler(st, e, "waiting", NULL, &cause), cause);
+	message(e, "customer", "hello?");
+	close_as(e, &(struct ending_close){.closed_by = "end-of-input"}, "abandoned");
+	/* Answered, then silence: unconfirmed. */
+	int64_t u = open_conv("C-4");
+	message(u, "customer", "what are your support hours");
+	turn(u, "general", "[{\"topic\":\"general\",\"freshness_days\":3,\"confidence\":0.9}]",
+	     "{\"escalate\":false,\"signals\":{}}");
+	event(u, "state", "{\"act\":\"question\",\"awaiting\":null}");
+	message(u, "ai", "8 am to 10 pm Eastern.");
+	close_as(u, &(struct ending_close){.closed_by = "idle"}, "unconfirmed");
+	/* The agent asked for the order number and the customer left: abandoned. */
+	int64_t w = open_conv("C-5");
+	message(w, "customer", "my parcel is late");
+	turn(w, "shipping", "[]", "{\"escalate\":false,\"signals\":{}}");
+	event(w, "state", "{\"act\":\"question\",\"awaiting\":\"order_number\"}");
+	message(w, "ai", "Could you share your order number?");
+	close_as(w, &left, "abandoned");
 
 	cJSON *list = sessions(NULL);
 	const cJSON *s = session(list, (double)a);
 	ck_assert_str_eq(str(s, "path"), "agent");
+	ck_assert_str_eq(str(s, "ending"), "resolved-agent");
 	ck_assert(is_true(s, "resolved"));
 	ck_assert(!is_true(s, "recontact_within_7d"));
 	ck_assert(is_true(s, "resolved_correctly"));
@@ -505,24 +542,69 @@ START_TEST(live_paths_and_recontact_window)
 	ck_assert(!is_true(s, "resolved"));
 	ck_assert(is_null(s, "recontact_within_7d"));
 	s = session(list, (double)e);
-	ck_assert_str_eq(str(s, "path"), "open");
+	ck_assert_str_eq(str(s, "path"), "abandoned");
 	ck_assert(is_true(s, "escalated"));
+	ck_assert(is_true(s, "agent_escalated"));
 	ck_assert_str_eq(str(s, "escalation_reason"), "legal-language-detected");
-	cJSON_Delete(list);
+	s = session(list, (double)u);
+	ck_assert_str_eq(str(s, "path"), "unconfirmed");
+	ck_assert_str_eq(str(s, "ending"), "unconfirmed");
+	ck_assert(!is_true(s, "resolved"));
+	/* Its re-contact window is still open: unknown yet. */
+	ck_assert(is_null(s, "recontact_within_7d"));
+	ck_assert_str_eq(str(session(list, (double)w), "ending"), "abandoned");
 
-	/* C-1 is back 19 days later: outside 7 days, inside 30. */
-	setenv("FRONTLINE_TODAY", "2026-12-13", 1);
-	open_conv("C-1");
+	/* By hand: 5 agent-first sessions, one resolved (by the agent), none by a human. */
 	struct metrics_config cfg;
 	metrics_config_default(&cfg);
+	cJSON *r = metrics_aggregate(list, &cfg);
+	const cJSON *en = get(r, "endings");
+	ck_assert_int_eq((int)num(en, "resolved-agent"), 1);
+	ck_assert_int_eq((int)num(en, "resolved-human"), 0);
+	ck_assert_int_eq((int)num(en, "abandoned"), 3);
+	ck_assert_int_eq((int)num(en, "unconfirmed"), 1);
+	ck_assert_int_eq((int)num(en, "open"), 0);
+	const cJSON *fa = get(get(r, "fcr"), "agent");
+	ck_assert_int_eq((int)num(fa, "sessions"), 5);
+	ck_assert_int_eq((int)num(fa, "resolved_first_contact"), 1);
+	ck_assert_int_eq((int)num(fa, "resolved_by_agent"), 1);
+	ck_assert(fabs(num(fa, "agent_rate") - 0.2) < 1e-9);
+	ck_assert_int_eq((int)num(get(r, "unconfirmed"), "window_open"), 1);
+	/* Escalation: the agent handed off 1 of 5. */
+	ck_assert(fabs(num(get(r, "escalation"), "agent_rate") - 0.2) < 1e-9);
+	cJSON_Delete(r);
+	cJSON_Delete(list);
+
+	/* C-1 is back 19 days later: outside 7 days, inside 30. C-4 is not back. */
+	setenv("FRONTLINE_TODAY", "2026-12-13", 1);
+	open_conv("C-1");
 	cJSON *out = NULL;
 	ok(metrics_sessions(st, NULL, &cfg, &out, &cause), cause);
 	ck_assert(!is_true(session(out, (double)a), "recontact_within_7d"));
+	/* The window passed quietly: counted on its own, never as the agent's resolution. */
+	s = session(out, (double)u);
+	ck_assert(cJSON_IsFalse(get(s, "recontact_within_7d")));
+	ck_assert(!is_true(s, "resolved"));
+	r = metrics_aggregate(out, &cfg);
+	ck_assert_int_eq((int)num(get(r, "unconfirmed"), "quiet"), 1);
+	ck_assert_int_eq((int)num(get(get(r, "fcr"), "agent"), "resolved_by_agent"), 1);
+	cJSON_Delete(r);
 	cJSON_Delete(out);
 	cfg.recontact_days = 30;
 	ok(metrics_sessions(st, NULL, &cfg, &out, &cause), cause);
 	ck_assert(is_true(session(out, (double)a), "recontact_within_7d"));
 	ck_assert(!is_true(session(out, (double)a), "resolved_correctly"));
+	/* Within 30 days of its close the window is open again: unknown. */
+	ck_assert(is_null(session(out, (double)u), "recontact_within_7d"));
+	cJSON_Delete(out);
+
+	/* C-4 comes back the next day: its unconfirmed answer did not hold. */
+	setenv("FRONTLINE_TODAY", "2026-11-25", 1);
+	int64_t u2 = open_conv("C-4");
+	cfg.recontact_days = 7;
+	ok(metrics_sessions(st, NULL, &cfg, &out, &cause), cause);
+	ck_assert(is_true(session(out, (double)u), "recontact_within_7d"));
+	ck_assert_str_eq(str(session(out, (double)u2), "path"), "open");
 	cJSON_Delete(out);
 }
 END_TEST
@@ -607,9 +689,17 @@ START_TEST(replay_sessions_describe_the_ticket)
 	       0, 0.7);
 	ok(store_replay_finish(st, run, 2, NULL, &cause), cause);
 
+	/* Without --source replay: live sessions only, never the replays' human figures. */
+	int64_t live = open_conv("C-7");
+	message(live, "customer", "hi");
+	cJSON *l = sessions(NULL);
+	ck_assert_int_eq(cJSON_GetArraySize(l), 1);
+	ck_assert_str_eq(str(l->child, "source"), "live");
+	cJSON_Delete(l);
+
 	/* By default the newest run of each ticket file. */
 	struct metrics_filter f = {.source = "replay"};
-	cJSON *l = sessions(&f);
+	l = sessions(&f);
 	ck_assert_int_eq(cJSON_GetArraySize(l), 2);
 	const cJSON *s = l->child;
 	ck_assert_str_eq(str(s, "source"), "replay");

@@ -39,7 +39,8 @@ packet_fixture(struct review_packet *rp)
 	    "[{\"kind\":\"triage\",\"payload\":{\"intent_category\":\"shipping\"}},"
 	    "{\"kind\":\"triage\",\"payload\":{\"intent_category\":\"technical\"}},"
 	    "{\"kind\":\"triage\",\"payload\":{\"intent_category\":\"general\"}},"
-	    "{\"kind\":\"outcome\",\"payload\":{\"outcome\":\"resolved\",\"path\":\"human\"}},"
+	    "{\"kind\":\"ending\",\"payload\":{\"ending\":\"resolved-human\","
+	    "\"closed_by\":\"supervisor\"}},"
 	    "{\"kind\":\"csat\",\"payload\":{\"score\":4}}]");
 	review_packet_derive(rp);
 }
@@ -188,6 +189,14 @@ START_TEST(a_review_becomes_a_ticket)
 	ck_assert_str_eq(
 	    cJSON_GetArrayItem(cJSON_GetObjectItem(t, "missing_information"), 0)->valuestring,
 	    "the charge amount");
+	/* Unconfirmed is no resolution, whoever answered. */
+	cJSON *end = cJSON_GetObjectItem(cJSON_GetArrayItem(rp.events, 3), "payload");
+	cJSON_ReplaceItemInObject(end, "ending", cJSON_CreateString("unconfirmed"));
+	cJSON *t2 = review_ticket(&rp, review);
+	o = cJSON_GetObjectItem(t2, "outcome");
+	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(o, "resolved")));
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(o, "resolved_by")));
+	cJSON_Delete(t2);
 	const cJSON *r = cJSON_GetObjectItem(t, "review");
 	ck_assert_str_eq(s(r, "reviewer"), "ana");
 	ck_assert_str_eq(s(cJSON_GetObjectItem(r, "ai"), "category"), "technical");

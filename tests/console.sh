@@ -188,6 +188,9 @@ tm send-keys -t again q
 check again 'console-exited-0' "quits again" 10
 
 # --- trainer review, metrics and shadow replay screens ------------------------
+# A rated chat, answered and never confirmed: unconfirmed on the Metrics screen.
+printf 'what are your support hours?\n' |
+	"$FRONTLINE" --db "$T/live.db" chat --customer C-2002 --csat 4 >"$T/chat.out" 2>&1
 start tools 150x40 "$FRONTLINE" --db "$T/live.db" console --name sam --no-listen
 wait_for tools 'Queue' 10
 tm send-keys -t tools F3
@@ -233,8 +236,9 @@ tm send-keys -t tools j
 
 tm send-keys -t tools F4
 check tools 'frontline  metrics' "F4 opens the Metrics screen"
-check tools 'human +█+ +[0-9.]+ +\([0-9]+ ratings' "the metrics show CSAT by path as a bar"
-check tools 'Escalation rate by category' "the metrics show escalation rates by category"
+check tools 'unconfirmed +█+ +4.00 +\(1 ratings, 1 sessions\)' "the metrics show CSAT by path as a bar"
+check tools 'human +no ratings \(1 sessions\)' "the metrics are the live sessions' (not the replay's)"
+check tools 'Escalation to a human by category' "the metrics show escalation rates by category"
 check tools 'sessions +[▁▂▃▄▅▆▇█]' "the metrics show the daily series as sparklines"
 for size in 80x24 200x60; do
 	tm resize-window -t tools -x "${size%x*}" -y "${size#*x}"

@@ -67,8 +67,8 @@ jq_is() {
 # ---------------------------------------------------------------- empty
 fl metrics
 expect_rc "empty store" 0
-expect_in "empty: the report says so" "$T/out" "0 sessions (0 live, 0 replayed)"
-expect_in "empty: a mean with nothing under it is '-'" "$T/out" "agent-resolved                     0         0       -"
+expect_in "empty: the report says so" "$T/out" "0 live sessions"
+expect_in "empty: a mean with nothing under it is '-'" "$T/out" "resolved by the agent              0         0       -"
 fl metrics --json
 expect_rc "empty --json" 0
 jq_is "empty --json: nulls, not zeros" '[j["csat_by_path"]["agent"]["mean"], j["cost"]["per_resolution_usd"], j["sessions"]]' '[null, null, 0]'
@@ -95,8 +95,12 @@ expect_rc "metrics --json" 0
 jq_is "--json: both live sessions" '[j["sessions"], j["live"], j["replay"]]' '[2, 2, 0]'
 jq_is "--json: the legal chat escalated" 'j["escalation"]["by_reason"]' '{"legal-language-detected": 1}'
 jq_is "--json: escalation rate" 'j["escalation"]["rate"]' '0.5'
+jq_is "--json: the agent's own escalations" 'j["escalation"]["agent_rate"]' '0.5'
+# The order was answered and nobody confirmed; the legal one left before a human came.
+jq_is "--json: the endings the chats stored" 'j["endings"]' \
+	'{"resolved-agent": 0, "resolved-human": 0, "abandoned": 1, "unconfirmed": 1, "open": 0}'
 jq_is "--json: every aggregate is there" 'sorted(j.keys())' \
-	'["cost", "coverage_gaps", "csat_by_path", "daily", "effort", "escalation", "fcr", "live", "quality", "recontact", "replay", "sessions"]'
+	'["cost", "coverage_gaps", "csat_by_path", "daily", "effort", "endings", "escalation", "fcr", "live", "quality", "recontact", "replay", "sessions", "unconfirmed"]'
 jq_is "--json: one day" '[d["date"] for d in j["daily"]]' '["2026-11-24"]'
 
 fl metrics --sessions --json
@@ -123,7 +127,7 @@ fi
 
 fl metrics
 expect_rc "text report" 0
-for h in "CSAT by resolution path" "First-contact resolution" "Re-contact within 7 days" \
+for h in "How sessions ended" "CSAT by resolution path" "First-contact resolution" "Re-contact within 7 days" \
 	"Customer effort" "Escalation" "Cost (human time at \$30.00/hour)" \
 	"Knowledge and output quality" "Knowledge coverage gaps (answered below confidence 0.60)" "Daily"; do
 	expect_in "text: $h" "$T/out" "$h"
@@ -133,9 +137,28 @@ fl metrics --sessions
 expect_rc "text sessions" 0
 expect_in "text sessions: a row" "$T/out" "legal-language-detected"
 
-# ------------------------------------------------------------- filters
+# ------------------------------------------------- live, or replays only
+# A shadow replay in the same store: its tickets are the human agents' work,
+# never mixed into the live report.
+fl replay "$top_srcdir/tests/data/console-replay.jsonl"
+expect_rc "a replay stored (one bad line)" 65
+fl metrics --json
+jq_is "default: live sessions only" '[j["sessions"], j["live"], j["replay"]]' '[2, 2, 0]'
 fl metrics --json --source replay
-jq_is "--source replay: no live sessions" 'j["sessions"]' '0'
+jq_is "--source replay: the tickets only" '[j["sessions"], j["live"], j["replay"]]' '[6, 0, 6]'
+jq_is "--source replay: the humans' escalations, the agent's in shadow" \
+	'[j["escalation"]["rate"], j["escalation"]["agent_rate"]]' '[0.166667, 0.833333]'
+fl metrics --source replay
+expect_in "--source replay: says whose" "$T/out" "6 replayed tickets (the human agents' work"
+expect_in "--source replay: the humans' rate is labelled so" "$T/out" "Escalation by human agents"
+expect_in "--source replay: the agent's shadow rate" "$T/out" "the agent, in shadow mode                        83.3%"
+fl metrics
+expect_in "live: the agent's handoffs are labelled so" "$T/out" "handed off by the agent                          50.0%"
+if grep -q "replayed\|shadow" "$T/out"; then not_ok "live: nothing of the replay" "$T/out"; else ok "live: nothing of the replay"; fi
+
+# ------------------------------------------------------------- filters
+fl metrics --json --source replay --since 2026-11-25
+jq_is "--source replay --since tomorrow: none" 'j["sessions"]' '0'
 fl metrics --json --source live --since 2026-11-24
 jq_is "--since today" 'j["sessions"]' '2'
 fl metrics --json --since 2026-11-25
