@@ -21,6 +21,11 @@
  * chat_crash inject DB CUSTOMER TEXT: stores TEXT as the customer's next
  * message and nothing else, as a chat killed before its turn commits leaves it.
  *
+ * chat_crash claim DB CUSTOMER WORKER MS: claims the customer's open
+ * conversation for WORKER with a lease of MS milliseconds (0: one that
+ * runs out at once), as a worker that died mid-turn leaves it
+ * (tests/lifecycle.sh). Exits 1 when there was nothing to claim.
+ *
  * chat_crash verify DB CUSTOMER SCRIPT ACKS: checks the store against the
  * script (one customer message per line) and the turns chat printed (ACKS:
  * chat-turn JSON lines). Prints "turns N acks M handoffs H" and exits 0, or
@@ -187,6 +192,22 @@ inject(const char *path, const char *customer, const char *text)
 		die("%s: %s", path, cause);
 	store_close(s);
 	return 0;
+}
+
+static int
+claim(const char *path, const char *customer, const char *worker, const char *ms)
+{
+	char *cause = NULL;
+	int64_t conv;
+	struct store_claim c;
+	struct store *s = store_open(path, &cause);
+	int rc = s == NULL || store_conversation_open(s, customer, &conv, NULL, &cause) != 0
+	             ? -1
+	             : store_claim(s, worker, (int)strtol(ms, NULL, 10), conv, &c, &cause);
+	if (rc < 0)
+		die("%s: %s", path, cause);
+	store_close(s);
+	return rc == 1 ? 0 : 1;
 }
 
 /* ------------------------------------------------------------------- run */
@@ -618,8 +639,11 @@ main(int argc, char **argv)
 		return inject(argv[2], argv[3], argv[4]);
 	if (argc == 6 && strcmp(argv[1], "verify") == 0)
 		return verify(argv[2], argv[3], argv[4], argv[5]);
+	if (argc == 6 && strcmp(argv[1], "claim") == 0)
+		return claim(argv[2], argv[3], argv[4], argv[5]);
 	fprintf(stderr, "usage: chat_crash measure FILE PROGRAM [ARG...] |\n"
 	                "       run K US PROGRAM [ARG...] | state DB CUSTOMER |\n"
-	                "       inject DB CUSTOMER TEXT | verify DB CUSTOMER SCRIPT ACKS\n");
+	                "       inject DB CUSTOMER TEXT | verify DB CUSTOMER SCRIPT ACKS |\n"
+	                "       claim DB CUSTOMER WORKER MS\n");
 	return 2;
 }

@@ -22,6 +22,7 @@
 #include "store.h"
 #include "testutil.h"
 #include "tool-backend.h"
+#include "worker.h"
 
 /* Every wait is a bounded poll: generous, so a slow (sanitizer) build passes. */
 #define WAIT_S 90
@@ -632,6 +633,82 @@ START_TEST(a_takeover_mid_turn_withholds_the_workers_reply)
 }
 END_TEST
 
+/* The newest message of conversation conv, by the AI: it has this in it. */
+struct ai_said {
+	struct store *st;
+	int64_t conv;
+	const char *what;
+};
+
+static int
+ai_said_it(void *arg)
+{
+	struct ai_said *a = arg;
+	cJSON *rows = NULL;
+	char *cause = NULL;
+	ck_assert_msg(store_messages(a->st, a->conv, &rows, &cause) == 0, "%s", cause);
+	const cJSON *last = cJSON_GetArrayItem(rows, cJSON_GetArraySize(rows) - 1);
+	const char *role = cJSON_GetStringValue(cJSON_GetObjectItem(last, "role"));
+	const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(last, "text"));
+	int yes = role != NULL && strcmp(role, "ai") == 0 && strstr(text, a->what) != NULL;
+	cJSON_Delete(rows);
+	return yes;
+}
+
+START_TEST(a_message_during_a_takeover_is_answered_after_the_handback)
+{
+	struct store *st = store_ok(), *ws = store_ok();
+	struct loop *l = loop_new();
+	struct desk *d = desk_live(st, l);
+	char *cause = NULL;
+	/* A worker in this process, on its own connection: frontline serve's customers are its. */
+	struct worker_opts o = {.id = "w1", .lease_ms = 5000, .concurrency = 2, .poll_ms = 50};
+	struct worker *w = worker_new(l, ws, &ag, NULL, &o);
+	ck_assert_msg(worker_start(w, &cause) == 0, "worker_start: %s", cause);
+	const char *first[] = {"how do I reset my password?"};
+	int64_t conv = front_door(st, "C-4004", first, 1);
+	struct ai_said a = {st, conv, "reset"};
+	ck_assert_msg(wait_for(l, ai_said_it, &a), "the worker did not answer");
+
+	struct known k = {d, conv};
+	ck_assert_msg(wait_for(l, is_known, &k), "the console never saw the conversation");
+	struct desk_conv *c = desk_find(d, conv);
+	cJSON *v = NULL;
+	ck_assert_msg(desk_takeover(d, c, "sam", &cause) == 0, "desk_takeover: %s", cause);
+	ck_assert_int_eq(desk_human_say(d, c, "Sam here, one moment.", 0, &v, &cause), 0);
+	cJSON_Delete(v);
+	/* The customer writes while the human has it (through frontline serve). */
+	ck_assert_int_eq(store_message_add(st, conv, "customer", "what are your support hours?",
+	                                   NULL, &cause),
+	                 0);
+	for (int i = 0; i < 5; i++)
+		loop_once(l, 50);
+	ck_assert_int_eq(said(st, conv, "ai"), 1);
+	/* Handed back by another console: the worker answers what came meanwhile. */
+	ck_assert_int_eq(store_begin(st, &cause), 0);
+	ck_assert_int_eq(store_event_add(st, conv, "handback", NULL, &cause), 0);
+	ck_assert_int_eq(store_conversation_handler(st, conv, "ai", NULL, &cause), 0);
+	ck_assert_int_eq(store_commit(st, &cause), 0);
+	a.what = "8 am to 10 pm";
+	ck_assert_msg(wait_for(l, ai_said_it, &a), "the message of the takeover was not answered");
+	ck_assert_int_eq(said(st, conv, "ai"), 2);
+
+	/* Silent since: the idle timeout closes it, the human's (a takeover, whatever followed). */
+	ck_assert_msg(worker_close_idle(w, "2026-12-24T00:00:00.000Z", &cause) == 0, "%s", cause);
+	ck_assert_int_eq(worker_stats(w)->closed, 1);
+	cJSON *row = NULL;
+	ck_assert_int_eq(store_conversation_get(st, conv, &row, &cause), 0);
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(row, "ending")), "resolved-human");
+	cJSON_Delete(row);
+	ck_assert_int_eq(events(st, conv, "ending"), 1);
+	worker_free(w);
+	desk_close(d);
+	loop_free(l);
+	store_close(ws);
+	store_close(st);
+}
+END_TEST
+
 START_TEST(two_consoles_take_over_the_same_chat_and_one_wins)
 {
 	struct store *s1 = store_ok(), *s2 = store_ok();
@@ -741,6 +818,7 @@ main(void)
 	tcase_add_test(tc, a_worker_killed_mid_turn_is_replaced);
 	tcase_add_test(tc, a_stopped_worker_finds_its_claim_lost);
 	tcase_add_test(tc, a_takeover_mid_turn_withholds_the_workers_reply);
+	tcase_add_test(tc, a_message_during_a_takeover_is_answered_after_the_handback);
 	tcase_add_test(tc, two_consoles_take_over_the_same_chat_and_one_wins);
 	tcase_add_test(tc, consoles_in_processes_race_for_a_takeover);
 	suite_add_tcase(s, tc);
