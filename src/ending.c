@@ -5,7 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "conversation.h"
 #include "ending.h"
 #include "store.h"
 #include "util.h"
@@ -28,8 +27,9 @@ is(const char *s, const char *v)
 /*
  * What the agent waits for after the last turn, from its "state" payload:
  * "awaiting" (null: nothing) -- or, in states written before it existed,
- * the order number or email address the turn asked for. NULL for
- * nothing; borrowed from state, or a static string.
+ * what the turn asked for: "asked", bit 1 the order number, bit 2 the
+ * email address. NULL for nothing; borrowed from state, or a static
+ * string.
  */
 static const char *
 awaiting_of(const cJSON *state)
@@ -39,7 +39,7 @@ awaiting_of(const cJSON *state)
 		return cJSON_IsString(a) ? a->valuestring : cJSON_IsNull(a) ? NULL : "yes";
 	const cJSON *asked = cJSON_GetObjectItemCaseSensitive(state, "asked");
 	unsigned bits = cJSON_IsNumber(asked) ? (unsigned)asked->valueint : 0;
-	return bits & ASK_ORDER ? "order_number" : bits & ASK_EMAIL ? "email" : NULL;
+	return bits & 1 ? "order_number" : bits & 2 ? "email" : NULL;
 }
 
 enum ending

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "diag.h"
+#include "tone.h"
 #include "types.h"
 #include "util.h"
 
@@ -132,6 +133,7 @@ struct policy {
 	char *voice;
 	struct strv prohibited_phrases;
 	struct strv preferred_patterns;
+	struct tone tone; /* the pieces replies are written from */
 
 	struct escalation_config esc;
 
