@@ -449,6 +449,16 @@ START_TEST(every_ending_and_the_metrics_over_them)
 	ck_assert_str_eq(ending_of(st, w->id, "ending"), "abandoned");
 	ck_assert_str_eq(ending_of(st, w->id, "reason"), "escalated-no-human");
 
+	/* Answered, the customer thanks the agent and leaves: resolved by the agent. */
+	struct desk_conv *t = join_ok(d, "C-1005", TIER_STANDARD);
+	say_ok(d, &t, "what is the return window for unopened items?");
+	say_ok(d, &t, "thanks, that solved it");
+	ck_assert_str_eq(last_role(t), "ai");
+	desk_leave(d, t);
+	ck_assert_str_eq(ending_of(st, t->id, "ending"), "resolved-agent");
+	ck_assert_str_eq(ending_of(st, t->id, "reason"), "confirmed");
+	ck_assert_str_eq(ending_of(st, t->id, "last_act"), "thanks");
+
 	/* Answered, then silence until the idle timeout: unconfirmed. */
 	struct desk_conv *u = join_ok(d, "C-1004", TIER_STANDARD);
 	say_ok(d, &u, "what are your support hours?");
@@ -465,38 +475,39 @@ START_TEST(every_ending_and_the_metrics_over_them)
 	ck_assert_str_eq(ending_of(st, u->id, "closed_by"), "idle");
 
 	/*
-	 * By hand: four sessions, all first taken by the agent, one resolved
-	 * (by the human, no re-contact): FCR 1/4, by the agent 0, by a human
-	 * 1/4. Escalated: the takeover and the handoff, 2/4; by the agent
-	 * itself only the handoff, 1/4. CSAT: the human path's one rating, 5.
+	 * By hand: five sessions, all first taken by the agent, two resolved
+	 * with no re-contact (one by the human, one by the agent): FCR 2/5, by
+	 * the agent 1/5, by a human 1/5. Escalated: the takeover and the
+	 * handoff, 2/5; by the agent itself only the handoff, 1/5. CSAT: the
+	 * human path's one rating, 5.
 	 */
 	struct metrics_config cfg;
 	metrics_config_default(&cfg);
 	cJSON *r = NULL;
 	ck_assert_msg(metrics_report(st, NULL, &cfg, &r, &cause) == 0, "%s", cause);
 	const cJSON *en = cJSON_GetObjectItem(r, "endings");
-	ck_assert_int_eq(cJSON_GetObjectItem(en, "resolved-agent")->valueint, 0);
+	ck_assert_int_eq(cJSON_GetObjectItem(en, "resolved-agent")->valueint, 1);
 	ck_assert_int_eq(cJSON_GetObjectItem(en, "resolved-human")->valueint, 1);
 	ck_assert_int_eq(cJSON_GetObjectItem(en, "abandoned")->valueint, 2);
 	ck_assert_int_eq(cJSON_GetObjectItem(en, "unconfirmed")->valueint, 1);
 	ck_assert_int_eq(cJSON_GetObjectItem(en, "open")->valueint, 0);
 	const cJSON *fa = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "fcr"), "agent");
-	ck_assert_int_eq(cJSON_GetObjectItem(fa, "sessions")->valueint, 4);
-	ck_assert_int_eq(cJSON_GetObjectItem(fa, "resolved_first_contact")->valueint, 1);
-	ck_assert_int_eq(cJSON_GetObjectItem(fa, "resolved_by_agent")->valueint, 0);
+	ck_assert_int_eq(cJSON_GetObjectItem(fa, "sessions")->valueint, 5);
+	ck_assert_int_eq(cJSON_GetObjectItem(fa, "resolved_first_contact")->valueint, 2);
+	ck_assert_int_eq(cJSON_GetObjectItem(fa, "resolved_by_agent")->valueint, 1);
 	ck_assert_int_eq(cJSON_GetObjectItem(fa, "resolved_by_human")->valueint, 1);
-	ck_assert_double_eq_tol(cJSON_GetObjectItem(fa, "rate")->valuedouble, 0.25, 1e-9);
-	ck_assert_double_eq_tol(cJSON_GetObjectItem(fa, "agent_rate")->valuedouble, 0, 1e-9);
+	ck_assert_double_eq_tol(cJSON_GetObjectItem(fa, "rate")->valuedouble, 0.4, 1e-9);
+	ck_assert_double_eq_tol(cJSON_GetObjectItem(fa, "agent_rate")->valuedouble, 0.2, 1e-9);
 	const cJSON *es = cJSON_GetObjectItem(r, "escalation");
-	ck_assert_double_eq_tol(cJSON_GetObjectItem(es, "rate")->valuedouble, 0.5, 1e-9);
-	ck_assert_double_eq_tol(cJSON_GetObjectItem(es, "agent_rate")->valuedouble, 0.25, 1e-9);
+	ck_assert_double_eq_tol(cJSON_GetObjectItem(es, "rate")->valuedouble, 0.4, 1e-9);
+	ck_assert_double_eq_tol(cJSON_GetObjectItem(es, "agent_rate")->valuedouble, 0.2, 1e-9);
 	const cJSON *ch = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "csat_by_path"), "human");
 	ck_assert_int_eq(cJSON_GetObjectItem(ch, "responses")->valueint, 1);
 	ck_assert_double_eq_tol(cJSON_GetObjectItem(ch, "mean")->valuedouble, 5, 1e-9);
 	ck_assert_int_eq(
 	    cJSON_GetObjectItem(cJSON_GetObjectItem(r, "unconfirmed"), "window_open")->valueint, 1);
 	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "cost"), "resolutions")->valueint,
-	                 1);
+	                 2);
 	cJSON_Delete(r);
 	desk_close(d);
 	store_close(st);

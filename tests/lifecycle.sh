@@ -121,6 +121,11 @@ expect_ending "answered, then the input ended: unconfirmed" C-1001 1 "unconfirme
 # ... until a chat ends: the idle timeout (30 minutes) closes it.
 expect_ending "the idle timeout closed the silent conversation: unconfirmed" C-1008 1 "unconfirmed no-confirmation idle"
 
+printf 'what are your support hours?\nthanks, that solved it\n' >"$T/in"
+chat 2026-11-24 C-1010 --csat 5 <"$T/in"
+expect_rc "answered and confirmed" 0
+expect_ending "the customer confirmed, then the input ended: resolved by the agent" C-1010 1 "resolved-agent confirmed end-of-input"
+
 printf 'where is my order?\n' >"$T/in"
 chat 2026-11-24 C-1002 <"$T/in"
 expect_rc "the agent asks for the order number" 0
@@ -183,34 +188,36 @@ expect_rc "back the next day" 0
 expect_ending "back the next day: a new conversation" C-1004 2 "unconfirmed no-confirmation end-of-input"
 
 # ------------------------------------------------------------ the metrics
-# By hand, on 2026-11-25: eleven live sessions -- C-1001, C-1004 (twice),
-# C-1005's second, C-1007, C-1008 unconfirmed (6); C-1002, C-1003, C-1009,
-# C-1005's first abandoned (4); C-1006 open (1). Nobody confirmed: nothing
-# is the agent's, and no human was in any. Agent first contact, closed: 10,
-# none resolved. Of the unconfirmed, C-1004's first was re-contacted the
-# next day; the rest are within their 7 days. The two handoffs (C-1003,
-# C-1009) of 11 sessions: 0.181818, the agent's both. CSAT: unconfirmed
-# 4 (C-1001), abandoned 1 (C-1003).
+# By hand, on 2026-11-25: twelve live sessions -- C-1010 resolved by the
+# agent (1); C-1001, C-1004 (twice), C-1005's second, C-1007, C-1008
+# unconfirmed (6); C-1002, C-1003, C-1009, C-1005's first abandoned (4);
+# C-1006 open (1). No human was in any. Agent first contact, closed: 11,
+# one resolved (C-1010, by the agent, not back): 1/11 = 0.090909. Of the
+# unconfirmed, C-1004's first was re-contacted the next day; the rest are
+# within their 7 days. The two handoffs (C-1003, C-1009) of 12 sessions:
+# 0.166667, the agent's both. CSAT: agent 5 (C-1010), unconfirmed 4
+# (C-1001), abandoned 1 (C-1003).
 FRONTLINE_TODAY=2026-11-25 "$FRONTLINE" --policy "$top_srcdir/policies/support-agent-policy.yaml" \
 	--db "$DB" metrics --json >"$T/out" 2>"$T/err"
 if python3 -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
 want = {
-    "sessions": 11,
-    "endings": {"resolved-agent": 0, "resolved-human": 0, "abandoned": 4, "unconfirmed": 6, "open": 1},
+    "sessions": 12,
+    "endings": {"resolved-agent": 1, "resolved-human": 0, "abandoned": 4, "unconfirmed": 6, "open": 1},
     "unconfirmed": {"sessions": 6, "recontacted": 1, "quiet": 0, "window_open": 5},
 }
 for k, v in want.items():
     assert j[k] == v, (k, j[k], v)
 f = j["fcr"]["agent"]
-assert (f["sessions"], f["resolved_first_contact"], f["rate"], f["resolved_by_agent"]) == (10, 0, 0, 0), f
+assert (f["sessions"], f["resolved_first_contact"], f["rate"], f["resolved_by_agent"],
+        f["agent_rate"], f["resolved_by_human"]) == (11, 1, 0.090909, 1, 0.090909, 0), f
+assert j["csat_by_path"]["agent"] == {"sessions": 1, "responses": 1, "mean": 5}, j["csat_by_path"]
 assert j["csat_by_path"]["unconfirmed"] == {"sessions": 6, "responses": 1, "mean": 4}, j["csat_by_path"]
 assert j["csat_by_path"]["abandoned"] == {"sessions": 4, "responses": 1, "mean": 1}, j["csat_by_path"]
-assert j["csat_by_path"]["agent"]["sessions"] == 0
-assert (j["escalation"]["rate"], j["escalation"]["agent_rate"]) == (0.181818, 0.181818), j["escalation"]
-assert j["recontact"]["resolved"] == 0
-assert j["cost"]["resolutions"] == 0
+assert (j["escalation"]["rate"], j["escalation"]["agent_rate"]) == (0.166667, 0.166667), j["escalation"]
+assert (j["recontact"]["resolved"], j["recontact"]["recontacted"]) == (1, 0), j["recontact"]
+assert j["cost"]["resolutions"] == 1
 ' "$T/out" 2>"$T/py.err"; then ok "metrics over the chats' store: the hand-computed figures"; else not_ok "metrics over the chats' store: the hand-computed figures" "$T/py.err"; fi
 
 # Two weeks on, every window has passed: the quiet ones are counted on their own.
@@ -218,10 +225,10 @@ FRONTLINE_TODAY=2026-12-10 "$FRONTLINE" --policy "$top_srcdir/policies/support-a
 	--db "$DB" metrics >"$T/out" 2>"$T/err"
 if grep -Eq '^    quiet 7 days after +5   never counted as the agent.s$' "$T/out" &&
 	grep -Eq '^    re-contacted in 7 days +1$' "$T/out" &&
-	grep -Eq '^    by the agent +0 +0.0%$' "$T/out"; then
-	ok "metrics: the quiet unconfirmed on their own line, the agent's resolutions 0"
+	grep -Eq '^    by the agent +1 +9.1%$' "$T/out"; then
+	ok "metrics: the quiet unconfirmed on their own line, apart from the agent's one resolution"
 else
-	not_ok "metrics: the quiet unconfirmed on their own line, the agent's resolutions 0" "$T/out"
+	not_ok "metrics: the quiet unconfirmed on their own line, apart from the agent's one resolution" "$T/out"
 fi
 
 echo "$passed passed, $failed failed"
