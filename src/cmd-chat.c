@@ -341,7 +341,8 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 			const struct ai_claim held = {me, cl.upto};
 			rc = answer(ctx, &ag, st, id, &conv, &live, &arm, &held, pending, json,
 			            &cause);
-		} else if (rc == 0 && pending != NULL && (rc = held_by(st, id, &holder, &cause)) == 1) {
+		} else if (rc == 0 && pending != NULL &&
+		           (rc = held_by(st, id, &holder, &cause)) == 1) {
 			held_warn(id, holder);
 			ex = EX_TEMPFAIL;
 		}
@@ -370,24 +371,26 @@ cmd_chat(struct ctx *ctx, int argc, char **argv)
 		char *holder = NULL;
 		int rc = say_and_claim(st, id, me, line, &cl, &holder, &cause);
 		if (rc == SAID_CLOSED) {
-			/* Closed elsewhere (the idle timeout, a supervisor): the message starts anew. */
+			/* Closed elsewhere (idle timeout, supervisor): this line starts anew. */
 			int64_t was = id;
 			conversation_free(&conv);
 			conversation_init(&conv, customer, tier);
 			arm = (struct ai_arm){.ai = 1};
 			rc = open_conversation(st, customer, 0, &id, &created, &cause);
 			if (rc == 0) {
-				fl_warnx("conversation %lld was closed meanwhile: conversation %lld "
-				         "goes on",
-				         (long long)was, (long long)id);
+				fl_warnx(
+				    "conversation %lld was closed meanwhile: conversation %lld "
+				    "goes on",
+				    (long long)was, (long long)id);
 				rc = say_and_claim(st, id, me, line, &cl, &holder, &cause);
 			}
 		}
 		if (rc == SAID_CLAIMED) {
 			const struct ai_claim held = {me, cl.upto};
-			rc = answer(ctx, &ag, st, id, &conv, &live, &arm, &held, line, json, &cause);
+			rc =
+			    answer(ctx, &ag, st, id, &conv, &live, &arm, &held, line, json, &cause);
 		} else if (rc == SAID_STORED) {
-			/* A human has it, or is to take it: theirs to read, and the customer is told. */
+			/* For the human who has it, or is to: the customer is told. */
 			if (json) {
 				cJSON *o = cJSON_CreateObject();
 				cJSON_AddStringToObject(o, "customer", line);
@@ -464,8 +467,7 @@ const struct cmd_entry cmd_chat_entry = {
             "  --csat 'N [COMMENT]'  the customer's rating of the chat (1-5, and a\n"
             "                   comment), stored when the input ends\n"
             "Every message, event and handoff is stored before it is acknowledged.\n"
-            "After a handoff the messages are stored for the specialist (\"" STORED_ACK
-            "\").\n"
+            "After a handoff the messages are stored for the specialist (\"" STORED_ACK "\").\n"
             "At the end of the input the conversation ends with its ending (frontline(1),\n"
             "METRICS) unless a human holds it. Another answerer's live claim on the\n"
             "conversation stores nothing and exits 75.\n"

@@ -103,8 +103,9 @@ text_report(const cJSON *r, const struct metrics_config *cfg, int replay, FILE *
 	};
 
 	if (replay)
-		fprintf(f, "frontline metrics, %s: %d replayed tickets (the human agents' work; "
-		           "the agent's shadow decisions aside)\n",
+		fprintf(f,
+		        "frontline metrics, %s: %d replayed tickets (the human agents' work; "
+		        "the agent's shadow decisions aside)\n",
 		        cfg->today ? cfg->today : "today", count(r, "sessions"));
 	else
 		fprintf(f, "frontline metrics, %s: %d live sessions\n",
@@ -146,8 +147,8 @@ text_report(const cJSON *r, const struct metrics_config *cfg, int replay, FILE *
 		const cJSON *p = get(get(r, "fcr"), paths[i].key);
 		fmt_rate(a, sizeof a, get(p, "rate"));
 		fprintf(f, "  %-27s %8d %9d %7s\n",
-		        i == 0 ? "agent first contact" : "human first contact", count(p, "sessions"),
-		        count(p, "resolved_first_contact"), a);
+		        i == 0 ? "agent first contact" : "human first contact",
+		        count(p, "sessions"), count(p, "resolved_first_contact"), a);
 		if (i == 0 && !replay) {
 			fmt_rate(a, sizeof a, get(p, "agent_rate"));
 			fmt_rate(b, sizeof b, get(p, "human_rate"));
@@ -284,7 +285,8 @@ text_report(const cJSON *r, const struct metrics_config *cfg, int replay, FILE *
 		        count(x, "sessions"), a, b, c);
 	}
 	if (quiet > 0)
-		fprintf(f, "  (%d day%s without sessions between them)\n", quiet, quiet == 1 ? "" : "s");
+		fprintf(f, "  (%d day%s without sessions between them)\n", quiet,
+		        quiet == 1 ? "" : "s");
 }
 
 /* One line per session: the figures a reader scans; --json or --csv has them all. */

@@ -140,9 +140,10 @@ event_note(const char *kind, const cJSON *payload)
 	if (strcmp(kind, "ending") == 0) {
 		const char *e = cJSON_GetStringValue(cJSON_GetObjectItem(payload, "ending"));
 		const char *why = cJSON_GetStringValue(cJSON_GetObjectItem(payload, "reason"));
-		const char *how = cJSON_GetStringValue(cJSON_GetObjectItem(payload, "closed_by"));
+		if (by == NULL)
+			by = cJSON_GetStringValue(cJSON_GetObjectItem(payload, "closed_by"));
 		return xasprintf("ended %s (%s; closed by %s)", e ? e : "?", why ? why : "?",
-		                 by ? by : how ? how : "?");
+		                 by ? by : "?");
 	}
 	if (strcmp(kind, "outcome") == 0) {
 		const char *o = cJSON_GetStringValue(cJSON_GetObjectItem(payload, "outcome"));

@@ -9,8 +9,8 @@
 #include "store.h"
 #include "util.h"
 
-const char *const ending_names[] = {"resolved-agent", "resolved-human", "abandoned",
-                                    "unconfirmed", NULL};
+const char *const ending_names[] = {"resolved-agent", "resolved-human", "abandoned", "unconfirmed",
+                                    NULL};
 
 static const char *
 jstr(const cJSON *o, const char *k)
@@ -177,15 +177,15 @@ ending_close(struct store *st, int64_t conv, const struct ending_close *how,
 		goto done;
 	/* Idle: still the AI's, nobody answering it, nothing new since the look. */
 	if (idle_before != NULL &&
-	    (!is(handler, "ai") || jstr(row, "claimed_by") != NULL || jstr(row, "created") == NULL ||
-	     strcmp(jstr(row, "created"), idle_before) >= 0))
+	    (!is(handler, "ai") || jstr(row, "claimed_by") != NULL ||
+	     jstr(row, "created") == NULL || strcmp(jstr(row, "created"), idle_before) >= 0))
 		goto done;
 	rc = -1;
 	if (store_messages(st, conv, &msgs, cause) != 0 ||
 	    store_events(st, conv, &events, cause) != 0)
 		goto done;
-	if (idle_before != NULL && (strcmp(newest(msgs), idle_before) >= 0 ||
-	                            strcmp(newest(events), idle_before) >= 0)) {
+	if (idle_before != NULL &&
+	    (strcmp(newest(msgs), idle_before) >= 0 || strcmp(newest(events), idle_before) >= 0)) {
 		rc = 1;
 		goto done;
 	}
@@ -240,7 +240,8 @@ ending_close_idle(struct store *st, const char *before, int *closed, char **caus
 		const cJSON *id;
 		cJSON_ArrayForEach(id, ids)
 		{
-			int r = ending_close(st, (int64_t)id->valuedouble, &how, before, NULL, cause);
+			int r =
+			    ending_close(st, (int64_t)id->valuedouble, &how, before, NULL, cause);
 			if (r < 0) {
 				rc = -1;
 				break;

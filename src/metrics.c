@@ -64,13 +64,15 @@ is_str(const char *s, const char *v)
 	return s != NULL && strcmp(s, v) == 0;
 }
 
-/* An ending's resolution path (ending_names[i] -> paths[i]); NULL for none. */
+/* The resolution path of each ending: ending_names[i] is paths[i]'s. */
+static const char *const paths[] = {"agent", "human", "abandoned", "unconfirmed", NULL};
+
+/* An ending's path, or a path's ending (from: ending_names or paths); NULL for none. */
 static const char *
-ending_path(const char *ending)
+path_map(const char *const *from, const char *const *to, const char *name)
 {
-	static const char *const paths[] = {"agent", "human", "abandoned", "unconfirmed"};
-	int i = ending != NULL ? names_find(ending_names, ending) : -1;
-	return i >= 0 && i < (int)nitems(paths) ? paths[i] : NULL;
+	int i = name != NULL ? names_find(from, name) : -1;
+	return i >= 0 ? to[i] : NULL;
 }
 
 static void
@@ -515,7 +517,7 @@ live_session(struct store *st, const cJSON *row, const struct metrics_config *cf
 	const char *created = jstr(row, "created"), *closed = jstr(row, "closed");
 	/* The ending stored when it closed is the path: nothing else is read for it. */
 	const char *ending = jstr(row, "ending");
-	const char *path = ending_path(ending);
+	const char *path = path_map(ending_names, paths, ending);
 	if (ending == NULL && is_str(jstr(row, "state"), "open"))
 		path = "open";
 	int resolved = is_str(path, "agent") || is_str(path, "human");
@@ -633,8 +635,8 @@ live_recontact(cJSON *all, const struct metrics_config *cfg)
 		long closed_day;
 		if (at_end != NULL)
 			snprintf(day, sizeof day, "%s", at_end);
-		int passed = date_parse(day, &closed_day) == 0 &&
-		             closed_day + cfg->recontact_days < today;
+		int passed =
+		    date_parse(day, &closed_day) == 0 && closed_day + cfg->recontact_days < today;
 		if (again || passed)
 			cJSON_ReplaceItemInObjectCaseSensitive(s, "recontact_within_7d",
 			                                       cJSON_CreateBool(again));
@@ -680,10 +682,7 @@ replay_session(const cJSON *r, const cJSON *run, const struct metrics_config *cf
 	else if (resolved == 0)
 		path = "abandoned";
 	add_str(s, "path", path);
-	add_str(s, "ending", path == NULL                    ? NULL
-	                     : strcmp(path, "agent") == 0     ? "resolved-agent"
-	                     : strcmp(path, "human") == 0     ? "resolved-human"
-	                                                      : "abandoned");
+	add_str(s, "ending", path_map(paths, ending_names, path));
 	add_bool(s, "resolved", resolved);
 	int recontact = outcome ? jbool(outcome, "recontact_within_7d") : -1;
 	add_bool(s, "resolved_correctly", resolved == 1 && recontact >= 0 ? !recontact : -1);
@@ -1016,7 +1015,6 @@ daily(const cJSON *sessions)
 cJSON *
 metrics_aggregate(const cJSON *sessions, const struct metrics_config *cfg)
 {
-	static const char *const paths[] = {"agent", "human", "abandoned", "unconfirmed"};
 	cJSON *r = cJSON_CreateObject();
 	const cJSON *s;
 	int n = 0, live = 0, replay = 0;
@@ -1063,7 +1061,7 @@ metrics_aggregate(const cJSON *sessions, const struct metrics_config *cfg)
 
 	/* CSAT by resolution path. */
 	cJSON *csat = cJSON_AddObjectToObject(r, "csat_by_path");
-	for (size_t i = 0; i < nitems(paths); i++) {
+	for (size_t i = 0; paths[i] != NULL; i++) {
 		int ns = 0, resp = 0;
 		double sum = 0, v;
 		cJSON_ArrayForEach(s, sessions)

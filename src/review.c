@@ -249,11 +249,13 @@ ticket_outcome(const cJSON *events)
 	if (ending != NULL) {
 		/* Only a resolution is one: unconfirmed is not, whoever answered. */
 		const char *what = str(ending, "ending");
-		int agent = what != NULL && strcmp(what, "resolved-agent") == 0;
-		int human = what != NULL && strcmp(what, "resolved-human") == 0;
-		cJSON_AddBoolToObject(o, "resolved", agent || human);
-		cJSON_AddItemToObject(o, "resolved_by",
-		                      str_or_null(agent ? "agent" : human ? "human" : NULL));
+		const char *by = NULL;
+		if (what != NULL && strcmp(what, "resolved-agent") == 0)
+			by = "agent";
+		else if (what != NULL && strcmp(what, "resolved-human") == 0)
+			by = "human";
+		cJSON_AddBoolToObject(o, "resolved", by != NULL);
+		cJSON_AddItemToObject(o, "resolved_by", str_or_null(by));
 	}
 	const cJSON *score = cJSON_GetObjectItemCaseSensitive(csat, "score");
 	if (cJSON_IsNumber(score))

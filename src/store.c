@@ -1191,8 +1191,8 @@ store_conversation_handler(struct store *s, int64_t conv, const char *handler, c
 static cJSON *
 conversation_row(struct store *s, struct store_cur *c)
 {
-	static const char *const names[] = {"customer", "name",   "tier",   "state",
-	                                    "handler",  "owner",  "created", "closed",
+	static const char *const names[] = {"customer", "name",      "tier",    "state",
+	                                    "handler",  "owner",     "created", "closed",
 	                                    "ending",   "claimed_by"};
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "id", (double)col_int(s, c, 0));

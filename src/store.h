@@ -85,8 +85,7 @@ int store_conversation_lock(struct store *, int64_t conv, char **cause);
  * (an ISO-8601 time: no message, no event, created earlier) and no live
  * claim, oldest first, max at most: those an idle timeout closes.
  */
-int store_conversation_idle(struct store *, const char *before, int max, cJSON **out,
-                            char **cause);
+int store_conversation_idle(struct store *, const char *before, int max, cJSON **out, char **cause);
 
 /*
  * Who handles an open conversation: "ai", "waiting" (for a human, after a

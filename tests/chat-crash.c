@@ -558,9 +558,10 @@ verify(const char *path, const char *customer, const char *script_path, const ch
 	 */
 	cJSON *end = ended ? cJSON_Parse(payloads.v[start]) : NULL;
 	const char *ending = cJSON_GetStringValue(cJSON_GetObjectItem(end, "ending"));
-	const char *want_state = !ended                                     ? "open"
-	                         : ending != NULL && strncmp(ending, "resolved-", 9) == 0 ? "resolved"
-	                                                                                  : "abandoned";
+	const char *want_state = "open";
+	if (ended)
+		want_state = ending != NULL && strncmp(ending, "resolved-", 9) == 0 ? "resolved"
+		                                                                    : "abandoned";
 	if (nconv == 1 && strcmp(cstate, want_state) != 0)
 		bad("the conversation is %s, not %s", cstate, want_state);
 	if (ended && handoffs &&

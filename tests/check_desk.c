@@ -506,8 +506,8 @@ START_TEST(every_ending_and_the_metrics_over_them)
 	ck_assert_double_eq_tol(cJSON_GetObjectItem(ch, "mean")->valuedouble, 5, 1e-9);
 	ck_assert_int_eq(
 	    cJSON_GetObjectItem(cJSON_GetObjectItem(r, "unconfirmed"), "window_open")->valueint, 1);
-	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "cost"), "resolutions")->valueint,
-	                 2);
+	ck_assert_int_eq(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(r, "cost"), "resolutions")->valueint, 2);
 	cJSON_Delete(r);
 	desk_close(d);
 	store_close(st);

@@ -406,9 +406,10 @@ escalated_chat(void)
 	message(c, "human", "Refunded the duplicate charge.");
 	/* The customer's rating, then the close, as the desk writes them. */
 	event(c, "csat", "{\"score\":4,\"verbatim\":\"good in the end\"}");
-	close_as(c, &(struct ending_close){.closed_by = "supervisor", .outcome = "resolved",
-	                                   .by = "sam"},
-	         "resolved-human");
+	close_as(
+	    c,
+	    &(struct ending_close){.closed_by = "supervisor", .outcome = "resolved", .by = "sam"},
+	    "resolved-human");
 	return c;
 }
 

@@ -1738,8 +1738,9 @@ START_TEST(a_version_4_store_gains_the_endings_its_rows_prove)
 	                                   "unconfirmed", "(open)"};
 	const int64_t ids[] = {human, taken, escalated, resolved, open};
 	for (size_t i = 0; i < nitems(ids); i++) {
-		sql = xasprintf("SELECT COALESCE(ending, '(open)') FROM conversations WHERE id = %lld",
-		                (long long)ids[i]);
+		sql = xasprintf(
+		    "SELECT COALESCE(ending, '(open)') FROM conversations WHERE id = %lld",
+		    (long long)ids[i]);
 		assert_text(db, sql, want[i]);
 		free(sql);
 	}

@@ -678,9 +678,9 @@ START_TEST(a_message_during_a_takeover_is_answered_after_the_handback)
 	ck_assert_int_eq(desk_human_say(d, c, "Sam here, one moment.", 0, &v, &cause), 0);
 	cJSON_Delete(v);
 	/* The customer writes while the human has it (through frontline serve). */
-	ck_assert_int_eq(store_message_add(st, conv, "customer", "what are your support hours?",
-	                                   NULL, &cause),
-	                 0);
+	ck_assert_int_eq(
+	    store_message_add(st, conv, "customer", "what are your support hours?", NULL, &cause),
+	    0);
 	for (int i = 0; i < 5; i++)
 		loop_once(l, 50);
 	ck_assert_int_eq(said(st, conv, "ai"), 1);
@@ -698,7 +698,8 @@ START_TEST(a_message_during_a_takeover_is_answered_after_the_handback)
 	ck_assert_int_eq(worker_stats(w)->closed, 1);
 	cJSON *row = NULL;
 	ck_assert_int_eq(store_conversation_get(st, conv, &row, &cause), 0);
-	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(row, "ending")), "resolved-human");
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(row, "ending")),
+	                 "resolved-human");
 	cJSON_Delete(row);
 	ck_assert_int_eq(events(st, conv, "ending"), 1);
 	worker_free(w);
