@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Splits labelled tickets into a dev and a test set, reproducibly.
+
+    python3 tools/split-tickets.py [--seed S] --dev DEV.jsonl --test TEST.jsonl
+                                   [--dev-prefix AD] [--test-prefix AT] FILE...
+
+Reads every ticket of FILE... (JSON Lines, frontline-tickets(5); each ticket
+needs labels.intent_category and labels.escalated) and writes about half of
+them to DEV and the rest to TEST, stratified: within each stratum, category x
+escalated, further cut into hard-trigger, look-alike and other tickets by
+their "tags", the tickets are shuffled with the seed and dealt out, the odd
+one of a stratum going to whichever set has fewer tickets of its escalated
+value so far.
+
+The split depends only on the tickets' content and the seed, never on their
+ids or the order of the input: tickets are put in a canonical order (the
+SHA-256 of each ticket without its id) before shuffling. Each set is then
+numbered by created_at, PREFIX-001 onwards. Running the tool again on DEV and
+TEST themselves therefore writes the same two files byte for byte, which is
+how tests/tickets.sh checks that the shipped split is this tool's output.
+
+All input is read before anything is written, so DEV and TEST may be input
+files. Output is one compact JSON object per line, "id" first. Exit status:
+64 bad arguments, 65 a line that is not a ticket with those labels, 66 an
+input that cannot be read, 74 an output that cannot be written.
+"""
+import argparse
+import hashlib
+import json
+import os
+import random
+import sys
+
+
+def fail(code, msg):
+    sys.stderr.write("split-tickets: %s\n" % msg)
+    sys.exit(code)
+
+
+def read(paths):
+    tickets = []
+    for path in paths:
+        try:
+            f = open(path, encoding="utf-8")
+        except OSError as e:
+            fail(66, "%s: %s" % (path, e.strerror.lower()))
+        with f:
+            for n, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    t = json.loads(line)
+                except json.JSONDecodeError as e:
+                    fail(65, "%s:%d: not JSON (%s)" % (path, n, e.msg))
+                lb = t.get("labels") if isinstance(t, dict) else None
+                if (not isinstance(lb, dict) or not isinstance(lb.get("intent_category"), str)
+                        or not isinstance(lb.get("escalated"), bool)):
+                    fail(65, "%s:%d: a ticket needs labels.intent_category and labels.escalated"
+                         % (path, n))
+                tickets.append(t)
+    if not tickets:
+        fail(65, "no tickets in %s" % " ".join(paths))
+    return tickets
+
+
+def content_key(t):
+    rest = {k: v for k, v in t.items() if k != "id"}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True, ensure_ascii=False)
+                          .encode("utf-8")).hexdigest()
+
+
+def stratum(t):
+    tags = t.get("tags") or []
+    kind = "hard-trigger" if "hard-trigger" in tags else "look-alike" if "look-alike" in tags else ""
+    return (t["labels"]["intent_category"], t["labels"]["escalated"], kind)
+
+
+def split(tickets, seed):
+    keyed = sorted(((content_key(t), t) for t in tickets), key=lambda kt: kt[0])
+    groups = {}
+    for k, t in keyed:
+        groups.setdefault(stratum(t), []).append((k, t))
+    rng = random.Random(seed)
+    dev, test = [], []
+    ndev, ntest = {True: 0, False: 0}, {True: 0, False: 0}
+    for s in sorted(groups, key=lambda s: (s[0], s[1], s[2])):
+        g = groups[s]
+        rng.shuffle(g)
+        half = len(g) // 2
+        dev.extend(g[:half])
+        test.extend(g[half:2 * half])
+        ndev[s[1]] += half
+        ntest[s[1]] += half
+        if len(g) % 2:
+            # The odd ticket keeps the escalated share of the two sets even.
+            to_dev = (ndev[s[1]], len(dev)) <= (ntest[s[1]], len(test))
+            (dev if to_dev else test).append(g[-1])
+            (ndev if to_dev else ntest)[s[1]] += 1
+    return dev, test
+
+
+def number(part, prefix):
+    part.sort(key=lambda kt: (kt[1].get("created_at") or "", kt[0]))
+    out = []
+    for i, (_, t) in enumerate(part, 1):
+        nt = {"id": "%s-%03d" % (prefix, i)}
+        nt.update((k, v) for k, v in t.items() if k != "id")
+        out.append(nt)
+    return out
+
+
+def write(path, tickets):
+    tmp = "%s.tmp%d" % (path, os.getpid())
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            for t in tickets:
+                f.write(json.dumps(t, ensure_ascii=False, separators=(",", ":")) + "\n")
+        os.replace(tmp, path)
+    except OSError as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        fail(74, "%s: %s" % (path, e.strerror.lower()))
+
+
+def main():
+    ap = argparse.ArgumentParser(prog="split-tickets.py",
+                                 description="Split labelled tickets into dev and test.")
+    ap.add_argument("--seed", type=int, default=15)
+    ap.add_argument("--dev", required=True)
+    ap.add_argument("--test", required=True)
+    ap.add_argument("--dev-prefix", default="AD")
+    ap.add_argument("--test-prefix", default="AT")
+    ap.add_argument("inputs", nargs="+", metavar="FILE")
+    try:
+        a = ap.parse_args()
+    except SystemExit as e:
+        sys.exit(64 if e.code else 0)
+    if a.dev_prefix == a.test_prefix:
+        fail(64, "--dev-prefix and --test-prefix must differ")
+    dev, test = split(read(a.inputs), a.seed)
+    write(a.dev, number(dev, a.dev_prefix))
+    write(a.test, number(test, a.test_prefix))
+    esc = lambda p: sum(t["labels"]["escalated"] for _, t in p)
+    print("dev: %d tickets (%d escalated); test: %d tickets (%d escalated)"
+          % (len(dev), esc(dev), len(test), esc(test)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
