@@ -7,10 +7,11 @@
 Reads every ticket of FILE... (JSON Lines, frontline-tickets(5); each ticket
 needs labels.intent_category and labels.escalated) and writes about half of
 them to DEV and the rest to TEST, stratified: within each stratum, category x
-escalated, further cut into hard-trigger, look-alike and other tickets by
-their "tags", the tickets are shuffled with the seed and dealt out, the odd
-one of a stratum going to whichever set has fewer tickets of its escalated
-value so far.
+escalated, further cut by escalation reason (escalated tickets) or into
+look-alikes (by their "tags") and the rest, and into one-turn and
+multi-turn tickets, the tickets are shuffled with the seed and dealt out.
+The odd ticket of a stratum goes to the set with fewer tickets of its
+reason or kind so far, then of its escalated value, then fewer tickets.
 
 The split depends only on the tickets' content and the seed, never on their
 ids or the order of the input: tickets are put in a canonical order (the
@@ -69,10 +70,16 @@ def content_key(t):
                           .encode("utf-8")).hexdigest()
 
 
+def kind(t):
+    """The escalation reason of an escalated ticket, else look-alike or other."""
+    if t["labels"]["escalated"]:
+        return "reason:%s" % t["labels"].get("escalation_reason")
+    return "look-alike" if "look-alike" in (t.get("tags") or []) else "other"
+
+
 def stratum(t):
-    tags = t.get("tags") or []
-    kind = "hard-trigger" if "hard-trigger" in tags else "look-alike" if "look-alike" in tags else ""
-    return (t["labels"]["intent_category"], t["labels"]["escalated"], kind)
+    multi = sum(m.get("role") == "customer" for m in t.get("messages") or []) > 1
+    return (t["labels"]["intent_category"], t["labels"]["escalated"], kind(t), multi)
 
 
 def split(tickets, seed):
@@ -82,20 +89,25 @@ def split(tickets, seed):
         groups.setdefault(stratum(t), []).append((k, t))
     rng = random.Random(seed)
     dev, test = [], []
-    ndev, ntest = {True: 0, False: 0}, {True: 0, False: 0}
-    for s in sorted(groups, key=lambda s: (s[0], s[1], s[2])):
+    ndev, ntest = {}, {}
+    for s in sorted(groups, key=str):
         g = groups[s]
         rng.shuffle(g)
         half = len(g) // 2
         dev.extend(g[:half])
         test.extend(g[half:2 * half])
-        ndev[s[1]] += half
-        ntest[s[1]] += half
+        for n in (ndev, ntest):
+            n[s[2]] = n.get(s[2], 0) + half
+            n[s[1]] = n.get(s[1], 0) + half
         if len(g) % 2:
-            # The odd ticket keeps the escalated share of the two sets even.
-            to_dev = (ndev[s[1]], len(dev)) <= (ntest[s[1]], len(test))
+            # The odd ticket goes where its kind (an escalation reason, a
+            # look-alike), then its escalated value, then tickets are fewer.
+            to_dev = ((ndev.get(s[2], 0), ndev.get(s[1], 0), len(dev))
+                      <= (ntest.get(s[2], 0), ntest.get(s[1], 0), len(test)))
             (dev if to_dev else test).append(g[-1])
-            (ndev if to_dev else ntest)[s[1]] += 1
+            n = ndev if to_dev else ntest
+            n[s[2]] = n.get(s[2], 0) + 1
+            n[s[1]] = n.get(s[1], 0) + 1
     return dev, test
 
 
