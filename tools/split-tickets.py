@@ -31,6 +31,7 @@ import json
 import os
 import random
 import sys
+from collections import Counter
 
 
 def fail(code, msg):
@@ -89,25 +90,25 @@ def split(tickets, seed):
         groups.setdefault(stratum(t), []).append((k, t))
     rng = random.Random(seed)
     dev, test = [], []
-    ndev, ntest = {}, {}
+    ndev, ntest = Counter(), Counter()  # tickets per kind and per escalated value
     for s in sorted(groups, key=str):
+        _, escalated, k, _ = s
         g = groups[s]
         rng.shuffle(g)
         half = len(g) // 2
         dev.extend(g[:half])
         test.extend(g[half:2 * half])
         for n in (ndev, ntest):
-            n[s[2]] = n.get(s[2], 0) + half
-            n[s[1]] = n.get(s[1], 0) + half
+            n[k] += half
+            n[escalated] += half
         if len(g) % 2:
             # The odd ticket goes where its kind (an escalation reason, a
             # look-alike), then its escalated value, then tickets are fewer.
-            to_dev = ((ndev.get(s[2], 0), ndev.get(s[1], 0), len(dev))
-                      <= (ntest.get(s[2], 0), ntest.get(s[1], 0), len(test)))
+            to_dev = (ndev[k], ndev[escalated], len(dev)) <= (ntest[k], ntest[escalated], len(test))
             (dev if to_dev else test).append(g[-1])
             n = ndev if to_dev else ntest
-            n[s[2]] = n.get(s[2], 0) + 1
-            n[s[1]] = n.get(s[1], 0) + 1
+            n[k] += 1
+            n[escalated] += 1
     return dev, test
 
 
