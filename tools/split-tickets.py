@@ -7,9 +7,10 @@
 Reads every ticket of FILE... (JSON Lines, frontline-tickets(5); each ticket
 needs labels.intent_category and labels.escalated) and writes about half of
 them to DEV and the rest to TEST, stratified: within each stratum, category x
-escalated, further cut by escalation reason (escalated tickets) or into
-look-alikes (by their "tags") and the rest, and into one-turn and
-multi-turn tickets, the tickets are shuffled with the seed and dealt out.
+escalated, further cut by escalation reason (escalated tickets) or by the
+first case their "tags" name (KINDS: look-alike, greeting, ...), and into
+one-turn and multi-turn tickets, the tickets are shuffled with the seed and
+dealt out.
 The odd ticket of a stratum goes to the set with fewer tickets of its
 reason or kind so far, then of its escalated value, then fewer tickets.
 
@@ -71,11 +72,19 @@ def content_key(t):
                           .encode("utf-8")).hexdigest()
 
 
+# Cases of a ticket that is not escalated, the rarest first: a ticket is of
+# the first kind its "tags" name, so that each set gets its share of each.
+KINDS = ("look-alike", "greeting", "bot-question", "about-humans", "competitor", "unreleased",
+         "missing-detail", "topic-change", "late-order", "stale-kb", "out-of-scope", "deny",
+         "affirm", "thanks")
+
+
 def kind(t):
-    """The escalation reason of an escalated ticket, else look-alike or other."""
+    """The escalation reason of an escalated ticket, else its first of KINDS."""
     if t["labels"]["escalated"]:
         return "reason:%s" % t["labels"].get("escalation_reason")
-    return "look-alike" if "look-alike" in (t.get("tags") or []) else "other"
+    tags = t.get("tags") or []
+    return next((k for k in KINDS if k in tags), "other")
 
 
 def stratum(t):
