@@ -322,7 +322,7 @@ struct live {
 	const char *category, *reason;
 	double tokens, cost;
 	const cJSON *csat, *assignment;
-	int agent_handoffs, takeovers;
+	int agent_handoffs; /* handoffs the agent made (not a takeover's packet) */
 };
 
 static void
@@ -453,11 +453,10 @@ live_event(struct live *l, const cJSON *e, const char *last_text)
 		l->tokens += pt + ct;
 		l->cost += c;
 	} else if (strcmp(kind, "handoff") == 0 || strcmp(kind, "takeover") == 0) {
-		/* A takeover's packet is the supervisor's decision, not the agent's. */
-		if (strcmp(kind, "takeover") == 0)
-			l->takeovers++;
-		else if (!is_str(jstr(p, "reason"), "supervisor-takeover") &&
-		         !is_str(jstr(p, "reason"), "rollout-human"))
+		/* A takeover's packet, or the human arm's, is not the agent's decision. */
+		if (strcmp(kind, "handoff") == 0 &&
+		    !is_str(jstr(p, "reason"), "supervisor-takeover") &&
+		    !is_str(jstr(p, "reason"), "rollout-human"))
 			l->agent_handoffs++;
 		live_escalate(l, at, p);
 		l->in_turn = 0;
