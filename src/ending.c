@@ -47,7 +47,8 @@ ending_judge(const cJSON *messages, const cJSON *events, const char *handler,
              const struct ending_close *how, cJSON **evidence)
 {
 	int customer = 0, unanswered = 0, human = 0, takeovers = 0, handoffs = 0;
-	int waiting = 0; /* handed off, and not handed back since */
+	int waiting = 0;   /* handed off, and not handed back since */
+	int questions = 0; /* turns on something to resolve: not a greeting, not thanks */
 	const char *taker = NULL;
 	const cJSON *m, *e, *state = NULL;
 	cJSON_ArrayForEach(m, messages)
@@ -73,8 +74,11 @@ ending_judge(const cJSON *messages, const cJSON *events, const char *handler,
 			waiting = 1;
 		} else if (is(kind, "handback"))
 			waiting = 0;
-		else if (is(kind, "state"))
+		else if (is(kind, "state")) {
 			state = p;
+			const char *a = jstr(p, "act");
+			questions += !is(a, "greeting") && !is(a, "thanks");
+		}
 	}
 	if (handler != NULL)
 		waiting = is(handler, "waiting");
@@ -100,15 +104,16 @@ ending_judge(const cJSON *messages, const cJSON *events, const char *handler,
 	} else if (unanswered > 0) {
 		end = ENDING_ABANDONED;
 		reason = "unanswered";
-	} else if (is(act, "thanks")) {
+	} else if (is(act, "thanks") && questions > 0) {
 		end = ENDING_RESOLVED_AGENT;
 		reason = "confirmed";
 	} else if (awaiting != NULL) {
 		end = ENDING_ABANDONED;
 		reason = "awaiting";
 	} else {
+		/* Thanks for nothing asked confirms nothing: not the agent's resolution. */
 		end = ENDING_UNCONFIRMED;
-		reason = "no-confirmation";
+		reason = questions > 0 || !is(act, "thanks") ? "no-confirmation" : "nothing-asked";
 	}
 
 	cJSON *o = cJSON_CreateObject();

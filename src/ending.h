@@ -12,7 +12,7 @@
  *                   left mid-turn), or the agent was waiting on the
  *                   customer (the last turn asked for something);
  *   resolved-agent  the customer's last message confirmed (the dialogue
- *                   act "thanks");
+ *                   act "thanks") an answer to something they asked;
  *   unconfirmed     the agent answered and nothing confirmed it: closed
  *                   by the idle timeout, the end of chat's input, the
  *                   customer leaving -- kept apart from resolved-agent so

@@ -66,6 +66,10 @@ START_TEST(the_rule_case_by_case)
 	    {"c:where?|a:there|!state{\"act\":\"question\"}|c:thanks!|a:welcome|"
 	     "!state{\"act\":\"thanks\",\"awaiting\":null}",
 	     "ai", "resolved", "resolved-agent", "confirmed"},
+	    /* Thanks when nothing was asked confirms nothing. */
+	    {"c:hi|a:hello|!state{\"act\":\"greeting\"}|c:thanks|a:welcome|"
+	     "!state{\"act\":\"thanks\",\"awaiting\":null}",
+	     "ai", NULL, "unconfirmed", "nothing-asked"},
 	    /* The agent waits on the customer: any value of awaiting. */
 	    {"c:late|a:order?|!state{\"act\":\"question\",\"awaiting\":\"order_number\"}", "ai",
 	     NULL, "abandoned", "awaiting"},
