@@ -619,7 +619,7 @@ turn_retrieved(struct retrieval_result *r, void *arg)
 	tu->human = tu->route == ROUTE_HUMAN_PRIORITY || tu->route == ROUTE_HUMAN_STANDARD;
 	tu->tools = cJSON_AddArrayToObject(tu->turn, "tools");
 	struct plan plan;
-	resolution_plan(c, &tu->t, &plan);
+	resolution_plan(ag->policy, c, &tu->t, &plan);
 	/* With a model, the reads the plan calls for are done first and shown to it. */
 	run_plan(tu, &plan,
 	         uses_model(ag, AGENT_RESOLUTION) && !tu->human ? turn_read_model : turn_read);
@@ -795,6 +795,12 @@ turn_resolved(struct turn *tu)
 		reason = "write-refused";
 		queue = route_names[ROUTE_HUMAN_STANDARD];
 	}
+	if (reason == NULL && res->needs_person) {
+		/* Asked for, or accepted, something only a person can do: the packet says what. */
+		reason = "action-requires-human";
+		queue = route_names[ROUTE_HUMAN_STANDARD];
+		tried_take(c, xasprintf("the customer needs a person to %s", res->action));
+	}
 	if (reason == NULL && res->handoff) {
 		/* The customer said yes to the person the agent offered. */
 		reason = "customer-requested-human";
@@ -809,7 +815,8 @@ turn_resolved(struct turn *tu)
 	 * Would the turn escalate whatever the confidence threshold? Replay's
 	 * threshold sweep recomputes decisions from this and the confidence.
 	 */
-	int other = tu->model_failed || !val.passed || res->refused || tu->human;
+	int other = tu->model_failed || !val.passed || res->refused || tu->human ||
+	            res->needs_person || res->handoff;
 	for (int i = 0; i < SIG__N && !other; i++)
 		other = i != SIG_CONFIDENCE && d.signals[i].fired;
 	cJSON_AddBoolToObject(ej, "without_confidence", other);
@@ -829,14 +836,19 @@ turn_resolved(struct turn *tu)
 		tu->queue = queue;
 		/* What the customer is told while a human picks it up. */
 		char *action = NULL;
-		if (res->action != NULL && reason != NULL && strcmp(reason, "write-refused") == 0) {
+		if (res->action != NULL && reason != NULL &&
+		    (strcmp(reason, "write-refused") == 0 ||
+		     strcmp(reason, "action-requires-human") == 0)) {
 			const char *vars[] = {"action", res->action, NULL};
 			action = tone_fill(p->tone.piece[PIECE_ACTION_HANDOFF], vars);
 		}
 		const char *msg = d.escalate && d.message ? d.message
 		                  : action != NULL        ? action
 		                                          : p->tone.piece[PIECE_HANDOFF];
-		tu->told = xasprintf("%s%s", disclosed, msg);
+		/* For an action, what the agent found (the order, a fact) comes first: it passed
+		 * validation with the reply. */
+		const char *found_ = action != NULL && res->reply != NULL ? res->reply : "";
+		tu->told = xasprintf("%s%s%s%s", disclosed, found_, *found_ ? " " : "", msg);
 		free(action);
 		c->awaiting = AWAIT_NONE; /* a person answers from here */
 		cJSON_Delete(c->offer);

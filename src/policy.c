@@ -105,10 +105,25 @@ static const struct ykey k_credit[] = {
     {0},
 };
 static const struct ykey k_tool_list = {.type = Y_ENUMS, .values = tool_names};
+static const struct ykey k_action[] = {
+    {.name = "patterns", .type = Y_LIST, .sub = &k_regex, .required = 1},
+    {.name = "tool", .type = Y_ENUM, .values = tool_names},
+    {.name = "self_serve", .type = Y_BOOL},
+    {.name = "say", .type = Y_STR},
+    {0},
+};
+static const struct ykey k_action_map = {.type = Y_MAP, .sub = k_action};
+static const struct ykey k_late_orders[] = {
+    {.name = "lost_after_days", .type = Y_INT, .min = 1, .max = 365},
+    {.name = "offer", .type = Y_STR},
+    {0},
+};
 static const struct ykey k_resolution[] = {
     {.name = "write_tools_enabled", .type = Y_BOOL},
     {.name = "credit", .type = Y_MAP, .sub = k_credit},
     {.name = "routes", .type = Y_DICT, .sub = &k_tool_list},
+    {.name = "actions", .type = Y_DICT, .sub = &k_action_map},
+    {.name = "late_orders", .type = Y_MAP, .sub = k_late_orders},
     {0},
 };
 
@@ -205,6 +220,15 @@ patset_match(const struct patset *ps, const char *text)
 		if (regexec(&ps->re[i], text, 0, NULL, 0) == 0)
 			return (int)i;
 	return -1;
+}
+
+/* Adds one pattern, compiled as patset_load does (a default's, known to be valid). */
+static void
+patset_add(struct patset *ps, const char *re)
+{
+	ps->re = xreallocarray(ps->re, ps->src.n + 1, sizeof *ps->re);
+	if (regcomp(&ps->re[ps->src.n], re, REG_EXTENDED | REG_ICASE | REG_NOSUB) == 0)
+		strv_add(&ps->src, re);
 }
 
 static void
@@ -477,6 +501,94 @@ load_routing(struct policy *p, struct ydoc *y, yaml_node_t *r, struct diag *d)
 		           "gets a route");
 }
 
+/*
+ * What a policy without resolution.actions lets customers ask for: the two
+ * write tools, as frontline read requests before actions were policy data.
+ */
+static const struct {
+	const char *name, *say;
+	int tool;
+	const char *patterns[3];
+} default_actions[] = {
+    {"credit",
+     "apply a credit",
+     TOOL_APPLY_STANDARD_CREDIT,
+     {"(give|want|like|get|need|deserve|expect|owe|apply|issue|request|have)( me| us)?( an?| "
+      "some| the)?( account| goodwill| standard)? credit",
+      "credit (me|us|my account|our account)|\\b(compensate|compensated|compensation) (me|us|for)",
+      NULL}},
+    {"resend_confirmation",
+     "resend the confirmation",
+     TOOL_RESEND_CONFIRMATION,
+     {"(resend|re-send|send)( me| it)?( the| my| a| an)?( order)? confirmation",
+      "(never|didn'?t|haven'?t|hasn'?t|not) (get|got|receive|received|see|seen)( the| my| a| "
+      "an| any)?( order)? confirmation|confirmation[a-z ]* (missing|deleted|never came|never "
+      "arrived)",
+      NULL}},
+};
+
+static void
+default_action_set(struct policy *p)
+{
+	p->nactions = nitems(default_actions);
+	p->actions = xcalloc(p->nactions, sizeof *p->actions);
+	for (size_t i = 0; i < p->nactions; i++) {
+		struct action *a = &p->actions[i];
+		a->name = xstrdup(default_actions[i].name);
+		a->say = xstrdup(default_actions[i].say);
+		a->tool = default_actions[i].tool;
+		for (int j = 0; default_actions[i].patterns[j] != NULL; j++)
+			patset_add(&a->patterns, default_actions[i].patterns[j]);
+	}
+}
+
+/* resolution.actions and resolution.late_orders. */
+static void
+load_actions(struct policy *p, struct ydoc *y, yaml_node_t *r, struct diag *d)
+{
+	yaml_node_t *acts = ydoc_get(y, r, "actions");
+	if (acts == NULL)
+		default_action_set(p);
+	else
+		p->actions = xcalloc(ydoc_count(acts) + 1, sizeof *p->actions);
+	YDOC_FOR_PAIRS(y, acts, pr)
+	{
+		yaml_node_t *k = yaml_document_get_node(&y->doc, pr->key);
+		yaml_node_t *v = yaml_document_get_node(&y->doc, pr->value);
+		struct action *a = &p->actions[p->nactions++];
+		a->name = xstrdup(ydoc_str(k));
+		patset_load(&a->patterns, y, ydoc_get(y, v, "patterns"));
+		const char *tool = ydoc_str_or_null(y, v, "tool");
+		a->tool = tool ? tool_find(tool) : -1;
+		a->self_serve = ydoc_bool_or(y, v, "self_serve", 0);
+		if (a->self_serve && a->tool >= 0)
+			diag_error(d, y->file, ydoc_line(y, k), ydoc_col(k),
+			           "resolution.actions.%s: an action is done by a tool or by the "
+			           "customer (self_serve), not both",
+			           a->name);
+		const char *say = ydoc_str_or_null(y, v, "say");
+		a->say = xstrdup(say ? say : a->name);
+		if (say == NULL)
+			for (char *c = a->say; *c; c++)
+				if (*c == '_')
+					*c = ' ';
+	}
+	yaml_node_t *late = ydoc_get(y, r, "late_orders");
+	p->lost_after_days = (int)ydoc_int_or(y, late, "lost_after_days", 0);
+	p->late_offer = -1;
+	yaml_node_t *offer = ydoc_get(y, late, "offer");
+	if (offer != NULL) {
+		for (size_t i = 0; i < p->nactions; i++)
+			if (strcmp(p->actions[i].name, ydoc_str(offer)) == 0)
+				p->late_offer = (int)i;
+		if (p->late_offer < 0)
+			diag_error(d, y->file, ydoc_line(y, offer), ydoc_col(offer),
+			           "resolution.late_orders.offer: '%s' is not one of "
+			           "resolution.actions",
+			           ydoc_str(offer));
+	}
+}
+
 static void
 load_resolution(struct policy *p, struct ydoc *y, yaml_node_t *r, struct diag *d)
 {
@@ -497,6 +609,7 @@ load_resolution(struct policy *p, struct ydoc *y, yaml_node_t *r, struct diag *d
 		          "every standard credit will be refused",
 		          p->credit_standard, p->credit_max_per_credit);
 	}
+	load_actions(p, y, r, d);
 	yaml_node_t *routes = ydoc_get(y, r, "routes");
 	if (routes == NULL) {
 		/* Read tools for both resolution routes; write tools need a policy. */
@@ -770,6 +883,12 @@ policy_free(struct policy *p)
 	strv_free(&p->preferred_patterns);
 	patset_free(&p->esc.legal);
 	patset_free(&p->esc.human_request);
+	for (size_t i = 0; i < p->nactions; i++) {
+		free(p->actions[i].name);
+		free(p->actions[i].say);
+		patset_free(&p->actions[i].patterns);
+	}
+	free(p->actions);
 	free(p->rules);
 	free(p->order_number_re);
 	free(p->account_id_re);

@@ -52,6 +52,15 @@ struct sensitive_handler {
 	struct patset patterns;
 };
 
+/* Something a customer may ask the agent to do (resolution.actions). */
+struct action {
+	char *name;
+	struct patset patterns; /* how a customer asks for it */
+	int tool;               /* enum tool_id that does it, or -1: a person does it */
+	int self_serve;         /* the customer does it; the knowledge base says how */
+	char *say;              /* how it is named to the customer ("arrange a replacement") */
+};
+
 struct escalation_config {
 	double confidence_threshold;
 	int max_turns;
@@ -144,6 +153,10 @@ struct policy {
 	double credit_max_per_credit;
 	double credit_max_per_conversation;
 	double credit_standard;         /* what the agent offers as a standard credit */
+	struct action *actions;         /* what customers ask for, and who does it */
+	size_t nactions;
+	int lost_after_days; /* an order this many days past its date is lost; 0: never */
+	int late_offer;      /* the action offered for a late order (index), or -1 */
 	unsigned route_tools[ROUTE__N]; /* bit per enum tool_id */
 
 	int stale_after_days;

@@ -433,6 +433,15 @@ replay_ticket(const struct agents *ag, const char *version, const struct ticket 
 		a.tools = &tb;
 	}
 	a.on_delta = NULL;
+	/* The ticket's own day: an order due after it was written was not late then. */
+	long day;
+	if (t->created_at != NULL && strlen(t->created_at) >= 10) {
+		char ymd[11];
+		memcpy(ymd, t->created_at, 10);
+		ymd[10] = '\0';
+		if (date_parse(ymd, &day) == 0)
+			a.day = day;
+	}
 
 	char *guest = t->customer_id ? NULL : xasprintf("replay-%s", t->id);
 	struct conversation conv;

@@ -73,6 +73,8 @@ const struct piece_def piece_defs[PIECE__N] = {
                               "I'll need a specialist to {action} for you, so I'm passing "
                               "this to them now with everything you've told me.",
                               v_action},
+    [PIECE_OFFER_ACTION] = {"offer_action", "Would you like me to ask a specialist to {action}?",
+                            v_action},
 };
 
 const char *const tone_category_defaults[CAT__N] = {

@@ -31,7 +31,8 @@ enum piece {
 	PIECE_LATE,           /* {eta}: an order past its delivery date */
 	PIECE_STALE,          /* {days}: a fact last updated long ago */
 	PIECE_NOT_FOUND,      /* {order}: an order the tools do not know */
-	PIECE_ACTION_HANDOFF, /* {action}: what was accepted needs a person */
+	PIECE_ACTION_HANDOFF, /* {action}: what was asked for or accepted needs a person */
+	PIECE_OFFER_ACTION,   /* {action}: offers what a person would do next */
 	PIECE__N
 };
 
