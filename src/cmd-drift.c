@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "drift.h"
 #include "replay.h"
+#include "safe-text.h"
 #include "version.h"
 
 /*
@@ -45,7 +46,7 @@ run_suite(struct agents *ag, const char *version, const char *path, cJSON **out)
 		cJSON *r = NULL;
 		if (ticket_parse(line, len, &t, &cause) != 0 ||
 		    (r = replay_ticket(ag, version, &t, &cause)) == NULL) {
-			fprintf(stderr, "%s:%ld: %s\n", path, lineno, cause);
+			text_printf(stderr, "%s:%ld: %s\n", path, lineno, cause);
 			free(cause);
 			cause = NULL;
 			bad++;
@@ -138,8 +139,8 @@ print_text(const cJSON *report, FILE *f)
 		fprintf(f, "%d regressions\n", cJSON_GetArraySize(regs));
 	cJSON_ArrayForEach(e, regs)
 	{
-		fprintf(f, "  %s: %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(e, "id")),
-		        cJSON_GetStringValue(cJSON_GetObjectItem(e, "detail")));
+		text_printf(f, "  %s: %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(e, "id")),
+		            cJSON_GetStringValue(cJSON_GetObjectItem(e, "detail")));
 	}
 }
 

@@ -12,6 +12,7 @@
 
 #include "cmd.h"
 #include "replay.h"
+#include "safe-text.h"
 #include "store.h"
 #include "version.h"
 
@@ -282,8 +283,9 @@ cmd_replay(struct ctx *ctx, int argc, char **argv)
 		cJSON *r = NULL;
 		if (ticket_parse(line, len, &t, &cause) != 0 ||
 		    (r = replay_ticket(&ag, version, &t, &cause)) == NULL) {
-			fprintf(stderr, "%s%s:%ld: %s\n", pg.kind == PROGRESS_BAR ? "\r\033[K" : "",
-			        name, lineno, cause);
+			if (pg.kind == PROGRESS_BAR)
+				fputs("\r\033[K", stderr); /* the bar's line, cleared */
+			text_printf(stderr, "%s:%ld: %s\n", name, lineno, cause);
 			free(cause);
 			cause = NULL;
 			ticket_free(&t);
@@ -330,7 +332,9 @@ cmd_replay(struct ctx *ctx, int argc, char **argv)
 		puts(s);
 		free(s);
 	} else {
-		replay_report_print(report, stdout);
+		struct text_capture tc;
+		replay_report_print(report, text_capture_begin(&tc));
+		text_capture_end(&tc, stdout);
 		if (sink.st != NULL)
 			printf("\nStored as replay run %lld (frontline metrics reads it).\n",
 			       (long long)sink.run);

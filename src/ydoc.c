@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "safe-text.h"
 #include "ydoc.h"
 
 int
@@ -225,6 +226,18 @@ check_scalar(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *w
 	double dv;
 	int bv;
 
+	/* Values reach screens and customers: no escape sequence ("\e" in quotes), no reordering.
+	 */
+	for (size_t i = 0, n = strlen(s); i < n;) {
+		uint32_t cp;
+		i += text_decode(s + i, n - i, &cp);
+		const char *what = text_cp_suspect(cp);
+		if (what != NULL) {
+			diag_error(d, y->file, line, col, "%s: %s U+%04X in the value", where, what,
+			           (unsigned)cp);
+			return;
+		}
+	}
 	switch (k->type) {
 	case Y_STR:
 		return;

@@ -1,0 +1,153 @@
+#!/bin/sh
+# hostile.sh -- hostile text, files and lines end to end (issue 18).
+#
+# Terminal injection: a knowledge-base fact and a customer message carrying
+# an OSC title (ESC ] 0 ; ... BEL), a screen clear (ESC [ 2 J), a C1 CSI
+# (U+009B, and the raw byte 0x9B) and a bidi override (U+202E) must reach no
+# terminal through chat, kb search, handoff show/list, the reports or the
+# warnings, while --json keeps the text exact; kb audit flags the fact.
+# Hostile YAML (deep nesting, a second document, duplicate keys, escapes in
+# values) and hostile JSON Lines (long lines, invalid UTF-8, NUL, duplicate
+# keys and ids, wrong types) are refused with FILE:LINE and the right exit.
+#
+# Run by make check; by hand: FRONTLINE=./frontline top_srcdir=. sh tests/hostile.sh
+
+: "${top_srcdir:=$(dirname "$0")/..}"
+: "${FRONTLINE:=${top_builddir:-.}/frontline}"
+: "${FRONTLINE_MODEL:=${top_builddir:-.}/triage.model}"
+
+POLICY=$top_srcdir/policies/support-agent-policy.yaml
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/frontline-hostile.XXXXXX") || exit 99
+trap 'rm -rf "$T"' EXIT
+trap 'exit 130' INT TERM
+
+mkdir "$T/home" "$T/cache" "$T/state" "$T/config"
+HOME=$T/home XDG_CACHE_HOME=$T/cache XDG_STATE_HOME=$T/state XDG_CONFIG_HOME=$T/config
+FRONTLINE_TODAY=2026-11-24 FRONTLINE_DATADIR=$top_srcdir
+export HOME XDG_CACHE_HOME XDG_STATE_HOME XDG_CONFIG_HOME FRONTLINE_TODAY FRONTLINE_DATADIR \
+	FRONTLINE_MODEL
+LC_ALL=C
+export LC_ALL
+
+passed=0 failed=0
+ok() {
+	passed=$((passed + 1))
+	echo "ok - $1"
+}
+not_ok() {
+	failed=$((failed + 1))
+	echo "FAIL - $1"
+	shift
+	for f in "$@"; do
+		# (control characters shown as '?': the output may hold escapes)
+		[ -s "$f" ] && sed -n '1,12s/^/    | /p' "$f" | tr '\001-\010\013-\037\177' '[?*]' | cut -c1-300
+	done
+	return 0
+}
+
+# run CMD...: stdin from $STDIN (or /dev/null); sets $rc, output in $T/out and $T/err.
+run() {
+	"$@" <"${STDIN:-/dev/null}" >"$T/out" 2>"$T/err"
+	rc=$?
+}
+
+expect_rc() { # NAME WANT
+	if [ "$rc" -eq "$2" ]; then ok "$1: exit $2"; else not_ok "$1: exit $rc, wanted $2" "$T/out" "$T/err"; fi
+}
+
+expect_in() { # NAME FILE FIXED-STRING
+	if grep -F -q -- "$3" "$2"; then ok "$1"; else not_ok "$1: no '$3' in $(basename "$2")" "$2"; fi
+}
+
+# The bytes a terminal obeys: C0 controls but newline, DEL, C1 controls
+# (U+0080..U+009F as UTF-8), bidi embeddings/overrides/isolates, and any
+# invalid UTF-8 (a raw 0x9B is an 8-bit CSI to many terminals).
+C0=$(printf '[\001-\011\013-\037\177]')
+C1=$(printf '\302[\200-\237]')
+BIDI=$(printf '\342\200[\252-\256]\\|\342\201[\246-\251]')
+inert() { # NAME FILE
+	if grep -q "$C0" "$2"; then
+		not_ok "$1: a C0 control or DEL reaches the terminal" "$2"
+	elif grep -q "$C1" "$2"; then
+		not_ok "$1: a C1 control reaches the terminal" "$2"
+	elif grep -q "$BIDI" "$2"; then
+		not_ok "$1: a bidi control reaches the terminal" "$2"
+	elif ! iconv -f UTF-8 -t UTF-8 "$2" >/dev/null 2>&1; then
+		not_ok "$1: invalid UTF-8 reaches the terminal" "$2"
+	else
+		ok "$1"
+	fi
+}
+
+# The hostile pieces: OSC title, clear screen, C1 CSI (U+009B), bidi override.
+OSC=$(printf '\033]0;pwned\007')
+CLS=$(printf '\033[2J')
+CSI=$(printf '\302\23331m')
+RLO=$(printf '\342\200\256')
+
+# ------------------------------------------------------ terminal injection
+
+mkdir -p "$T/kb/returns"
+cp -R "$top_srcdir/tests/data/kb-small/." "$T/kb/"
+{
+	printf -- '---\nid: returns-hostile\ntitle: Returns desk hours\n'
+	printf 'topic: returns\nproduct: all\nupdated: 2026-11-01\nversion: 1\nvolatile: false\n---\n'
+	printf 'Hostile returns desk: unopened items %sare%s taken back %s within %s 45 days.\n' \
+		"$OSC" "$CLS" "$CSI" "$RLO"
+} >"$T/kb/returns/hostile.md"
+FL="$FRONTLINE --policy $POLICY --kb $T/kb --db $T/db"
+
+run $FL kb search hostile returns desk unopened
+expect_rc "kb search: a hostile fact" 0
+expect_in "kb search: the hostile fact is found" "$T/out" "Hostile returns desk"
+expect_in "kb search: its escapes are shown, not obeyed" "$T/out" "$(printf '\342\220\233[2J')"
+inert "kb search: nothing a terminal obeys on stdout" "$T/out"
+run $FL kb search --json hostile returns desk unopened
+expect_in "kb search --json: the text stays exact (ESC escaped as JSON)" "$T/out" '\u001b]0;pwned\u0007'
+expect_in "kb search --json: the text stays exact (U+202E as is)" "$T/out" "$RLO"
+
+run $FL kb audit
+expect_rc "kb audit: a fact with control characters" 65
+expect_in "kb audit: the control character at file:line:col" "$T/out" \
+	"returns/hostile.md:10:38: control character U+001B in a fact"
+expect_in "kb audit: the count" "$T/out" "1 control characters"
+inert "kb audit: its listing is inert" "$T/out"
+run $FL kb audit --json
+expect_in "kb audit --json: the control finding" "$T/out" '"kind":	"control"'
+
+printf 'hostile returns desk: are unopened items taken back?\n' >"$T/in"
+STDIN=$T/in run $FL chat --customer C-hostile
+expect_rc "chat: a reply quoting the hostile fact" 0
+expect_in "chat: the reply quotes it" "$T/out" "Hostile returns desk"
+inert "chat: the reply is inert" "$T/out"
+
+# A customer's own escapes, a raw 0x9B byte and a bidi override, with a
+# legal threat so that the conversation is handed off with their words.
+printf 'I will sue you %s%s over my refund %s \233 %s now\n' "$OSC" "$CLS" "$CSI" "$RLO" >"$T/in"
+STDIN=$T/in run $FL chat --customer "C-$(printf '\033[31m')evil"
+expect_rc "chat: a hostile customer message" 0
+expect_in "chat: handed off" "$T/out" "handoff show"
+inert "chat: the handoff message is inert" "$T/out"
+run $FL handoff list
+inert "handoff list: inert (the customer id too)" "$T/out"
+id=$(sed -n 's/^ *\([0-9][0-9]*\) .*/\1/p' "$T/out" | head -n 1)
+run $FL handoff show "${id:-1}"
+expect_rc "handoff show" 0
+expect_in "handoff show: the customer's words are in the packet" "$T/out" "I will sue you"
+inert "handoff show: inert" "$T/out"
+run $FL handoff show --json "${id:-1}"
+expect_in "handoff show --json: exact" "$T/out" '\u001b[2J'
+run $FL handoff review --list
+inert "handoff review --list: inert" "$T/out"
+
+# A ticket whose bad line quotes hostile text: the warning is inert too.
+printf '{"id":"T-1","messages":[{"role":"\\u001b]0;pwned\\u0007%s","text":"hi"}]}\n' "$RLO" >"$T/t.jsonl"
+run $FL replay --no-store "$T/t.jsonl"
+expect_rc "replay: a ticket with a hostile role" 65
+expect_in "replay: the bad line is named" "$T/err" "t.jsonl:1: "
+inert "replay: the warning is inert" "$T/err"
+inert "replay: the report is inert" "$T/out"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
