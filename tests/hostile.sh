@@ -149,5 +149,45 @@ expect_in "replay: the bad line is named" "$T/err" "t.jsonl:1: "
 inert "replay: the warning is inert" "$T/err"
 inert "replay: the report is inert" "$T/out"
 
+# ------------------------------------------------------------------ YAML
+
+# brackets N: N opening then N closing brackets on one line (no newline).
+brackets() {
+	head -c "$1" /dev/zero | tr '\0' '['
+	head -c "$1" /dev/zero | tr '\0' ']'
+}
+brackets 100000 >"$T/deep.yaml"
+echo >>"$T/deep.yaml"
+# (a hang is a failure: the old loader took a minute on this file)
+run timeout 30 $FRONTLINE policy check "$T/deep.yaml"
+expect_rc "policy check: 100,000 nested brackets" 78
+expect_in "policy check: the nesting limit at file:line:col" "$T/err" "deep.yaml:1:65: nested deeper than 64 levels"
+
+mkdir -p "$T/kb-deep/returns"
+{
+	printf -- '---\nid: deep\ntitle: Deep\ntopic: returns\nupdated: 2026-01-01\nextra: '
+	brackets 100000
+	printf '\n---\nA body.\n'
+} >"$T/kb-deep/returns/deep.md"
+run timeout 30 $FRONTLINE --policy "$POLICY" --kb "$T/kb-deep" kb audit
+expect_rc "kb audit: 100,000 brackets in front matter" 65
+expect_in "kb audit: the nesting limit at file:line:col" "$T/out" "deep.md:6:71: nested deeper than 64 levels"
+run timeout 30 $FRONTLINE --policy "$POLICY" --kb "$T/kb-deep" kb search body
+expect_rc "kb search: 100,000 brackets in front matter" 0
+expect_in "kb search: the file is skipped with the limit" "$T/err" "deep.md:6:71: nested deeper than 64 levels (file skipped)"
+
+printf 'content_guardrails:\n  prohibited_topics: [politics]\n---\nrouting: []\n' >"$T/two.yaml"
+run $FRONTLINE policy check "$T/two.yaml"
+expect_rc "policy check: a second document" 78
+expect_in "policy check: the second document at file:line:col" "$T/err" "two.yaml:3:1: a second YAML document"
+printf 'content_guardrails:\n  prohibited_topics: [a]\ncontent_guardrails:\n  prohibited_topics: [b]\n' >"$T/dup.yaml"
+run $FRONTLINE policy check "$T/dup.yaml"
+expect_in "policy check: a duplicate top-level key is named" "$T/err" \
+	"dup.yaml:3:1: duplicate key 'content_guardrails' (first at line 1)"
+awk 'BEGIN { for (i = 0; i < 300000; i++) print "# padding the file past its limit" }' >"$T/big.yaml"
+run $FRONTLINE policy check "$T/big.yaml"
+expect_rc "policy check: a file over the size limit" 78
+expect_in "policy check: the size limit is said" "$T/err" "big.yaml: file too large: over the limit of 4 MiB"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
