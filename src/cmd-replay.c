@@ -62,28 +62,28 @@ progress_show(struct progress *p, long done, long bad, int finished)
 	fflush(stderr);
 }
 
-/* Non-blank lines in the file, or -1 when it cannot be read twice. */
+/* Non-blank lines in the file, or -1 when it cannot be read twice. In chunks: a line may be huge.
+ */
 static long
 count_lines(const char *path)
 {
 	FILE *f = fopen(path, "r");
 	if (f == NULL)
 		return -1;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	char chunk[65536];
+	size_t n;
 	long count = 0;
-	while ((n = getline(&line, &cap, f)) != -1) {
-		for (ssize_t i = 0; i < n; i++)
-			if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r' &&
-			    line[i] != '\n') {
-				count++;
-				break;
-			}
-	}
-	free(line);
+	int text = 0; /* the line so far is not blank */
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		for (size_t i = 0; i < n; i++) {
+			if (chunk[i] == '\n') {
+				count += text;
+				text = 0;
+			} else if (chunk[i] != ' ' && chunk[i] != '\t' && chunk[i] != '\r')
+				text = 1;
+		}
 	fclose(f);
-	return count;
+	return count + text;
 }
 
 struct replay_opts {
@@ -230,9 +230,10 @@ cmd_replay(struct ctx *ctx, int argc, char **argv)
 	struct sink sink = {0};
 	struct replay_report *rp = NULL;
 	FILE *out = NULL;
-	char *cause = NULL, *line = NULL;
+	char *cause = NULL;
 	cJSON *report = NULL;
-	size_t cap = 0;
+	struct jsonl rd;
+	jsonl_init(&rd, in, name);
 
 	if ((ex = ctx_agents(ctx, NULL, &ag, &tb)) != EX_OK)
 		goto done;
@@ -265,27 +266,25 @@ cmd_replay(struct ctx *ctx, int argc, char **argv)
 	pg.step = pg.total > 0 ? (pg.total + 99) / 100 : 100;
 
 	rp = replay_report_new(o.target);
-	long lineno = 0, done = 0, bad = 0, good = 0;
-	ssize_t n;
-	while ((o.limit == 0 || done < o.limit) && (n = getline(&line, &cap, in)) != -1) {
-		lineno++;
-		size_t len = (size_t)n;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			len--;
-		size_t i = 0;
-		while (i < len && (line[i] == ' ' || line[i] == '\t'))
-			i++;
-		if (i == len)
-			continue; /* blank lines are not tickets */
+	long done = 0, bad = 0, good = 0;
+	int got;
+	struct ticket t;
+	while ((o.limit == 0 || done < o.limit) && (got = ticket_read(&rd, &t, &cause)) != 0) {
+		if (got == -2) {
+			fl_warnx("replay: %s", cause);
+			ex = EX_IOERR;
+			goto done;
+		}
 		done++;
 		/* One run measures one agent version: the policy is not reloaded mid-run. */
-		struct ticket t;
 		cJSON *r = NULL;
-		if (ticket_parse(line, len, &t, &cause) != 0 ||
-		    (r = replay_ticket(&ag, version, &t, &cause)) == NULL) {
+		if (got < 0 || (r = replay_ticket(&ag, version, &t, &cause)) == NULL) {
 			if (pg.kind == PROGRESS_BAR)
 				fputs("\r\033[K", stderr); /* the bar's line, cleared */
-			text_printf(stderr, "%s:%ld: %s\n", name, lineno, cause);
+			if (got < 0)
+				text_printf(stderr, "%s\n", cause); /* FILE:LINE: why */
+			else
+				text_printf(stderr, "%s:%ld: %s\n", name, rd.lineno, cause);
 			free(cause);
 			cause = NULL;
 			ticket_free(&t);
@@ -311,11 +310,6 @@ cmd_replay(struct ctx *ctx, int argc, char **argv)
 			goto done;
 		}
 		progress_show(&pg, done, bad, 0);
-	}
-	if (ferror(in)) {
-		fl_warnx("replay: %s: %s", name, strerror(errno));
-		ex = EX_IOERR;
-		goto done;
 	}
 	progress_show(&pg, done, bad, 1);
 
@@ -358,7 +352,7 @@ done:
 		fclose(out);
 	cJSON_Delete(report);
 	replay_report_free(rp);
-	free(line);
+	jsonl_free(&rd);
 	free(cause);
 	store_close(sink.st);
 	ctx_agents_free(&ag, &tb);

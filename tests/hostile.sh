@@ -189,5 +189,50 @@ run $FRONTLINE policy check "$T/big.yaml"
 expect_rc "policy check: a file over the size limit" 78
 expect_in "policy check: the size limit is said" "$T/err" "big.yaml: file too large: over the limit of 4 MiB"
 
+# ------------------------------------------------------------ JSON Lines
+
+M='"messages":[{"role":"customer","text":"where is my order A12345?"}]'
+{
+	printf '{"id":"T-1",%s}\n' "$M"
+	printf '{"id":42,%s}\n' "$M"
+	printf '{"id":"T-3","id":"T-4",%s}\n' "$M"
+	printf '{"id":"T-1",%s}\n' "$M"
+	printf '{"id":"T-5","messages":[{"role":"customer","text":"caf\351"}]}\n'
+	printf '{"id":"T-6","outcome":{"csat":"5"},%s}\n' "$M"
+	printf '{"id":"T-7","note":"' && head -c 9000000 /dev/zero | tr '\0' 'x' && printf '",%s}\n' "$M"
+	printf '{"id":"T-8",%s}\n' "$M"
+} >"$T/bad.jsonl"
+run $FRONTLINE --policy "$POLICY" --kb "$T/kb" replay --no-store --json "$T/bad.jsonl"
+expect_rc "replay: bad lines are skipped, the good ones replayed" 65
+expect_in "replay: a numeric id" "$T/err" 'bad.jsonl:2: "id" is not a non-empty string'
+expect_in "replay: a duplicate key" "$T/err" 'bad.jsonl:3: $: duplicate key "id"'
+expect_in "replay: a duplicate ticket id" "$T/err" 'bad.jsonl:4: duplicate ticket id "T-1" (first at line 1)'
+expect_in "replay: invalid UTF-8" "$T/err" "bad.jsonl:5: not valid UTF-8 (at byte 55)"
+expect_in "replay: a wrong type" "$T/err" "bad.jsonl:6: outcome.csat is not a number"
+expect_in "replay: a line over the limit, which is said" "$T/err" \
+	"bad.jsonl:7: the line is longer than 8 MiB, the limit: skipped"
+expect_in "replay: nothing accepted is lost" "$T/out" '"tickets":	2'
+expect_in "replay: the bad lines are counted" "$T/out" '"bad_lines":	6'
+
+# db import keeps the rules replay and serve keep: what it takes, export gives back.
+run $FL db export --out "$T/export.jsonl"
+expect_rc "db export" 0
+rm -f "$T/db2"*
+run $FRONTLINE --db "$T/db2" db import "$T/export.jsonl"
+expect_rc "db import of an export" 0
+run $FRONTLINE --db "$T/db2" db export --out "$T/export2.jsonl"
+if cmp -s "$T/export.jsonl" "$T/export2.jsonl"; then ok "db import then export: byte-identical"; else not_ok "db import then export: byte-identical"; fi
+import_bad() { # NAME SED-SCRIPT WANT: the export with line 2 changed is refused
+	sed "2$2" "$T/export.jsonl" >"$T/bad-export.jsonl"
+	cmp -s "$T/export.jsonl" "$T/bad-export.jsonl" && not_ok "$1: the test did not change the export"
+	rm -f "$T/db3"*
+	run $FRONTLINE --db "$T/db3" db import "$T/bad-export.jsonl"
+	expect_rc "$1" 65
+	expect_in "$1: the line and why" "$T/err" "bad-export.jsonl:2: $3"
+}
+import_bad "db import: a NUL escape" 's/"name":null/"name":"Dana\\u0000evil"/' 'a NUL character'
+import_bad "db import: invalid UTF-8" "s/\"name\":null/\"name\":\"Dana$(printf '\377')\"/" 'not valid UTF-8'
+import_bad "db import: a duplicate key" 's/"name":null/"name":null,"name":"x"/' '$.row: duplicate key "name"'
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
