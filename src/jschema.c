@@ -1,6 +1,7 @@
 /* jschema.c -- validate, export and describe frontline's JSON schemas. */
 #include "config.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,11 +30,6 @@ static const struct jschema js_complexity = {
     .type = JSCHEMA_STRING,
     .description = "how hard the request looks to resolve; unknown when unclear",
     .enum_values = complexity_names,
-};
-static const struct jschema js_route = {
-    .type = JSCHEMA_STRING,
-    .description = "who should handle the conversation next",
-    .enum_values = route_names,
 };
 static const struct jschema js_confidence = {
     .type = JSCHEMA_NUMBER,
@@ -78,13 +74,18 @@ static const struct jschema js_amount = {.type = JSCHEMA_OBJECT, .props = js_amo
 	                         .items = item,                                                    \
 	                         .max_items = ENTITY_MAX_ITEMS})
 
+/* What the offline engine finds stays when the model leaves something out: all optional. */
 static const struct jschema_prop js_entities_props[] = {
-    {.name = "order_numbers", .schema = ENTITY_ARRAY(&js_order_number, NULL)},
-    {.name = "account_ids", .schema = ENTITY_ARRAY(&js_account_id, NULL)},
-    {.name = "emails", .schema = ENTITY_ARRAY(&js_email, NULL)},
-    {.name = "phones", .schema = ENTITY_ARRAY(&js_phone, NULL)},
-    {.name = "amounts", .schema = ENTITY_ARRAY(&js_amount, "money amounts mentioned")},
-    {.name = "products", .schema = ENTITY_ARRAY(&js_product, "product names or ids mentioned")},
+    {.name = "order_numbers", .schema = ENTITY_ARRAY(&js_order_number, NULL), .optional = 1},
+    {.name = "account_ids", .schema = ENTITY_ARRAY(&js_account_id, NULL), .optional = 1},
+    {.name = "emails", .schema = ENTITY_ARRAY(&js_email, NULL), .optional = 1},
+    {.name = "phones", .schema = ENTITY_ARRAY(&js_phone, NULL), .optional = 1},
+    {.name = "amounts",
+     .schema = ENTITY_ARRAY(&js_amount, "money amounts mentioned"),
+     .optional = 1},
+    {.name = "products",
+     .schema = ENTITY_ARRAY(&js_product, "product names or ids mentioned"),
+     .optional = 1},
     {.name = NULL},
 };
 static const struct jschema js_entities = {
@@ -93,15 +94,20 @@ static const struct jschema js_entities = {
     .props = js_entities_props,
 };
 
+/*
+ * What the triage agent must decide is required; what the offline engine
+ * also finds (entities, complexity, legal language) may be left out and
+ * the offline result stands. No route: the policy's routing table decides
+ * it, never the model.
+ */
 static const struct jschema_prop js_triage_props[] = {
     {.name = "intent_category", .schema = &js_category},
     {.name = "urgency", .schema = &js_urgency},
     {.name = "sentiment", .schema = &js_sentiment},
-    {.name = "entities", .schema = &js_entities},
-    {.name = "complexity_signal", .schema = &js_complexity},
-    {.name = "has_legal_language", .schema = &js_legal},
+    {.name = "entities", .schema = &js_entities, .optional = 1},
+    {.name = "complexity_signal", .schema = &js_complexity, .optional = 1},
+    {.name = "has_legal_language", .schema = &js_legal, .optional = 1},
     {.name = "intent_confidence", .schema = &js_confidence},
-    {.name = "route", .schema = &js_route},
     {.name = NULL},
 };
 
@@ -260,6 +266,8 @@ number_text(char out[32], double d)
 struct checker {
 	struct buf path;
 	char *cause;
+	int lenient; /* jschema_read: unknown keys dropped, numbers and booleans in strings taken */
+	int ignored; /* keys dropped */
 };
 
 static int fail(struct checker *, const char *, ...) __attribute__((format(printf, 2, 3)));
@@ -276,7 +284,7 @@ fail(struct checker *c, const char *fmt, ...)
 	return -1;
 }
 
-static int check_value(struct checker *, const struct jschema *, const cJSON *);
+static int check_value(struct checker *, const struct jschema *, cJSON *);
 
 static int
 check_string(struct checker *c, const struct jschema *s, const cJSON *v)
@@ -333,7 +341,7 @@ check_number(struct checker *c, const struct jschema *s, const cJSON *v)
 }
 
 static int
-check_array(struct checker *c, const struct jschema *s, const cJSON *v)
+check_array(struct checker *c, const struct jschema *s, cJSON *v)
 {
 	int n = cJSON_GetArraySize(v);
 	if (s->max_items != 0 && (size_t)n > s->max_items)
@@ -342,7 +350,7 @@ check_array(struct checker *c, const struct jschema *s, const cJSON *v)
 		return 0;
 	size_t mark = c->path.len;
 	int i = 0;
-	const cJSON *e;
+	cJSON *e;
 	cJSON_ArrayForEach(e, v)
 	{
 		buf_printf(&c->path, "[%d]", i++);
@@ -355,7 +363,7 @@ check_array(struct checker *c, const struct jschema *s, const cJSON *v)
 }
 
 static int
-check_object(struct checker *c, const struct jschema *s, const cJSON *v)
+check_object(struct checker *c, const struct jschema *s, cJSON *v)
 {
 	const struct jschema_prop *props = s->props;
 	size_t n = props_count(props);
@@ -363,13 +371,19 @@ check_object(struct checker *c, const struct jschema *s, const cJSON *v)
 	unsigned char *seen = xcalloc(n ? n : 1, 1);
 	int rc = 0;
 
-	const cJSON *e;
-	cJSON_ArrayForEach(e, v)
-	{
+	for (cJSON *e = v->child, *next; e != NULL; e = next) {
+		next = e->next;
 		const char *key = e->string ? e->string : "";
 		size_t i = 0;
 		while (i < n && strcmp(props[i].name, key) != 0)
 			i++;
+		if (i == n && c->lenient) {
+			/* What servers and models add ("confidence", "reasoning"): not ours to
+			 * read. */
+			cJSON_Delete(cJSON_DetachItemViaPointer(v, e));
+			c->ignored++;
+			continue;
+		}
 		if (i == n || seen[i]) {
 			struct buf q;
 			buf_init(&q, 0);
@@ -388,7 +402,7 @@ check_object(struct checker *c, const struct jschema *s, const cJSON *v)
 
 	size_t mark = c->path.len;
 	for (size_t i = 0; i < n; i++) {
-		const cJSON *item = cJSON_GetObjectItemCaseSensitive(v, props[i].name);
+		cJSON *item = cJSON_GetObjectItemCaseSensitive(v, props[i].name);
 		if (item == NULL || (props[i].optional && cJSON_IsNull(item)))
 			continue;
 		path_key(&c->path, props[i].name);
@@ -404,10 +418,43 @@ out:
 	return rc;
 }
 
+/*
+ * Lenient reading: "0.9" where a number belongs, "true" or "false" where a
+ * boolean does, as the string's value (v changes type in place). Anything
+ * else is left for the type check to refuse.
+ */
+static void
+coerce(cJSON *v, enum jschema_type want)
+{
+	if (!cJSON_IsString(v) || v->valuestring == NULL || (v->type & cJSON_IsReference))
+		return;
+	const char *s = v->valuestring;
+	if (want == JSCHEMA_BOOLEAN && (strcmp(s, "true") == 0 || strcmp(s, "false") == 0)) {
+		int b = s[0] == 't';
+		free(v->valuestring);
+		v->valuestring = NULL;
+		v->type = (v->type & ~0xff) | (b ? cJSON_True : cJSON_False);
+		v->valueint = b;
+		return;
+	}
+	if (want != JSCHEMA_NUMBER && want != JSCHEMA_INTEGER)
+		return;
+	char *end;
+	double d = strtod(s, &end);
+	if (*s == '\0' || isspace((unsigned char)*s) || *end != '\0' || !isfinite(d))
+		return;
+	free(v->valuestring);
+	v->valuestring = NULL;
+	v->type = (v->type & ~0xff) | cJSON_Number;
+	cJSON_SetNumberValue(v, d);
+}
+
 static int
-check_value(struct checker *c, const struct jschema *s, const cJSON *v)
+check_value(struct checker *c, const struct jschema *s, cJSON *v)
 {
 	int ok;
+	if (c->lenient)
+		coerce(v, s->type);
 	switch (s->type) {
 	case JSCHEMA_OBJECT:
 		ok = cJSON_IsObject(v);
@@ -447,24 +494,41 @@ check_value(struct checker *c, const struct jschema *s, const cJSON *v)
 	return 0;
 }
 
+static int
+run_check(struct checker *c, const struct jschema *s, cJSON *value, char **cause)
+{
+	buf_init(&c->path, 0);
+	buf_addc(&c->path, '$');
+	int rc = 0;
+	if (value == NULL) {
+		c->cause = xstrdup("$: no value");
+		rc = -1;
+	} else {
+		rc = check_value(c, s, value);
+	}
+	buf_free(&c->path);
+	if (cause != NULL)
+		*cause = c->cause;
+	else
+		free(c->cause);
+	return rc;
+}
+
 int
 jschema_check(const struct jschema *s, const cJSON *value, char **cause)
 {
 	struct checker c = {.cause = NULL};
-	buf_init(&c.path, 0);
-	buf_addc(&c.path, '$');
-	int rc = 0;
-	if (value == NULL) {
-		c.cause = xstrdup("$: no value");
-		rc = -1;
-	} else {
-		rc = check_value(&c, s, value);
-	}
-	buf_free(&c.path);
-	if (cause != NULL)
-		*cause = c.cause;
-	else
-		free(c.cause);
+	/* Strict: nothing is changed, so the value may stay const. */
+	return run_check(&c, s, (cJSON *)value, cause);
+}
+
+int
+jschema_read(const struct jschema *s, cJSON *value, int *ignored, char **cause)
+{
+	struct checker c = {.cause = NULL, .lenient = 1};
+	int rc = run_check(&c, s, value, cause);
+	if (ignored != NULL)
+		*ignored = c.ignored;
 	return rc;
 }
 
