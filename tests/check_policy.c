@@ -44,15 +44,6 @@ load_text_bad(const char *text, struct diag *d)
 	policy_free(p);
 }
 
-#define assert_diag(d, a, b)                                                                       \
-	do {                                                                                       \
-		if (diag_find((d), (a), (b), NULL) == NULL) {                                      \
-			char *all_ = diag_join(d);                                                 \
-			ck_abort_msg("no diagnostic with '%s' and '%s' in:\n%s", (a), (b), all_);  \
-			free(all_);                                                                \
-		}                                                                                  \
-	} while (0)
-
 static int
 near(double a, double b)
 {

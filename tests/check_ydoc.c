@@ -9,15 +9,6 @@
 #include "testutil.h"
 #include "ydoc.h"
 
-#define assert_diag(d, a, b)                                                                       \
-	do {                                                                                       \
-		if (diag_find((d), (a), (b), NULL) == NULL) {                                      \
-			char *all_ = diag_join(d);                                                 \
-			ck_abort_msg("no diagnostic with '%s' and '%s' in:\n%s", (a), (b), all_);  \
-			free(all_);                                                                \
-		}                                                                                  \
-	} while (0)
-
 /* Loads text as a document; returns ydoc_load's result, the document freed. */
 static int
 load(const char *text, struct diag *d)
