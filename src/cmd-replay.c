@@ -62,8 +62,7 @@ progress_show(struct progress *p, long done, long bad, int finished)
 	fflush(stderr);
 }
 
-/* Non-blank lines in the file, or -1 when it cannot be read twice. In chunks: a line may be huge.
- */
+/* Non-blank lines in the file (in chunks: a line may be huge), or -1 if it cannot be read twice. */
 static long
 count_lines(const char *path)
 {

@@ -38,6 +38,7 @@ struct limits {
 	size_t depth;
 	struct anchor anchors[YDOC_MAX_ANCHORS];
 	size_t nanchors;
+	int docs;
 };
 
 static int limit_error(struct limits *, const yaml_event_t *, const char *, ...)
@@ -93,12 +94,12 @@ alias_nodes(struct limits *l, const yaml_event_t *e, size_t *nodes)
 
 /* One event: 0 to go on, 1 at the end of the stream, -1 with the error. */
 static int
-limits_event(struct limits *l, const yaml_event_t *e, int *docs)
+limits_event(struct limits *l, const yaml_event_t *e)
 {
 	size_t nodes = 0;
 	switch (e->type) {
 	case YAML_DOCUMENT_START_EVENT:
-		if (++*docs > 1)
+		if (++l->docs > 1)
 			return limit_error(l, e, "a second YAML document: a file holds one");
 		return 0;
 	case YAML_SEQUENCE_START_EVENT:
@@ -152,7 +153,7 @@ limits_check(struct ydoc *y, const char *text, size_t len, struct diag *d)
 {
 	struct limits *l = xcalloc(1, sizeof *l);
 	yaml_parser_t p;
-	int rc = 0, docs = 0;
+	int rc = 0;
 	l->y = y;
 	l->d = d;
 	if (!yaml_parser_initialize(&p)) {
@@ -164,7 +165,7 @@ limits_check(struct ydoc *y, const char *text, size_t len, struct diag *d)
 		yaml_event_t e;
 		if (!yaml_parser_parse(&p, &e))
 			break;
-		rc = limits_event(l, &e, &docs);
+		rc = limits_event(l, &e);
 		yaml_event_delete(&e);
 	}
 	yaml_parser_delete(&p);
@@ -415,11 +416,10 @@ check_scalar(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *w
 	double dv;
 	int bv;
 
-	/* Values reach screens and customers: no escape sequence ("\e" in quotes), no reordering.
-	 */
-	for (size_t i = 0, n = strlen(s); i < n;) {
+	/* Values reach screens and customers: no "\e" escape sequence, no reordering. */
+	for (size_t i = 0, len = strlen(s); i < len;) {
 		uint32_t cp;
-		i += text_decode(s + i, n - i, &cp);
+		i += text_decode(s + i, len - i, &cp);
 		const char *what = text_cp_suspect(cp);
 		if (what != NULL) {
 			diag_error(d, y->file, line, col, "%s: %s U+%04X in the value", where, what,
