@@ -266,8 +266,6 @@ number_text(char out[32], double d)
 struct checker {
 	struct buf path;
 	char *cause;
-	int lenient; /* jschema_read: unknown keys dropped, numbers and booleans in strings taken */
-	int ignored; /* keys dropped */
 };
 
 static int fail(struct checker *, const char *, ...) __attribute__((format(printf, 2, 3)));
@@ -284,7 +282,7 @@ fail(struct checker *c, const char *fmt, ...)
 	return -1;
 }
 
-static int check_value(struct checker *, const struct jschema *, cJSON *);
+static int check_value(struct checker *, const struct jschema *, const cJSON *);
 
 static int
 check_string(struct checker *c, const struct jschema *s, const cJSON *v)
@@ -341,7 +339,7 @@ check_number(struct checker *c, const struct jschema *s, const cJSON *v)
 }
 
 static int
-check_array(struct checker *c, const struct jschema *s, cJSON *v)
+check_array(struct checker *c, const struct jschema *s, const cJSON *v)
 {
 	int n = cJSON_GetArraySize(v);
 	if (s->max_items != 0 && (size_t)n > s->max_items)
@@ -350,7 +348,7 @@ check_array(struct checker *c, const struct jschema *s, cJSON *v)
 		return 0;
 	size_t mark = c->path.len;
 	int i = 0;
-	cJSON *e;
+	const cJSON *e;
 	cJSON_ArrayForEach(e, v)
 	{
 		buf_printf(&c->path, "[%d]", i++);
@@ -363,7 +361,7 @@ check_array(struct checker *c, const struct jschema *s, cJSON *v)
 }
 
 static int
-check_object(struct checker *c, const struct jschema *s, cJSON *v)
+check_object(struct checker *c, const struct jschema *s, const cJSON *v)
 {
 	const struct jschema_prop *props = s->props;
 	size_t n = props_count(props);
@@ -371,19 +369,13 @@ check_object(struct checker *c, const struct jschema *s, cJSON *v)
 	unsigned char *seen = xcalloc(n ? n : 1, 1);
 	int rc = 0;
 
-	for (cJSON *e = v->child, *next; e != NULL; e = next) {
-		next = e->next;
+	const cJSON *e;
+	cJSON_ArrayForEach(e, v)
+	{
 		const char *key = e->string ? e->string : "";
 		size_t i = 0;
 		while (i < n && strcmp(props[i].name, key) != 0)
 			i++;
-		if (i == n && c->lenient) {
-			/* What servers and models add ("confidence", "reasoning"): not ours to
-			 * read. */
-			cJSON_Delete(cJSON_DetachItemViaPointer(v, e));
-			c->ignored++;
-			continue;
-		}
 		if (i == n || seen[i]) {
 			struct buf q;
 			buf_init(&q, 0);
@@ -402,7 +394,7 @@ check_object(struct checker *c, const struct jschema *s, cJSON *v)
 
 	size_t mark = c->path.len;
 	for (size_t i = 0; i < n; i++) {
-		cJSON *item = cJSON_GetObjectItemCaseSensitive(v, props[i].name);
+		const cJSON *item = cJSON_GetObjectItemCaseSensitive(v, props[i].name);
 		if (item == NULL || (props[i].optional && cJSON_IsNull(item)))
 			continue;
 		path_key(&c->path, props[i].name);
@@ -419,9 +411,9 @@ out:
 }
 
 /*
- * Lenient reading: "0.9" where a number belongs, "true" or "false" where a
- * boolean does, as the string's value (v changes type in place). Anything
- * else is left for the type check to refuse.
+ * "0.9" where a number belongs, "true" or "false" where a boolean does, as
+ * the string's value (v changes type in place). Anything else is left for
+ * the type check to refuse.
  */
 static void
 coerce(cJSON *v, enum jschema_type want)
@@ -449,12 +441,39 @@ coerce(cJSON *v, enum jschema_type want)
 	cJSON_SetNumberValue(v, d);
 }
 
+/*
+ * What jschema_read forgives, undone before the strict check: keys the
+ * schema does not list are dropped (counted in *ignored), numbers and
+ * booleans in strings taken. Known keys given twice stay, for the check.
+ */
+static void
+relax(const struct jschema *s, cJSON *v, int *ignored)
+{
+	coerce(v, s->type);
+	if (s->type == JSCHEMA_ARRAY && cJSON_IsArray(v) && s->items != NULL) {
+		cJSON *e;
+		cJSON_ArrayForEach(e, v) relax(s->items, e, ignored);
+	} else if (s->type == JSCHEMA_OBJECT && cJSON_IsObject(v)) {
+		for (cJSON *e = v->child, *next; e != NULL; e = next) {
+			next = e->next;
+			const struct jschema_prop *p = s->props;
+			while (p != NULL && p->name != NULL && strcmp(p->name, e->string) != 0)
+				p++;
+			if (p != NULL && p->name != NULL) {
+				relax(p->schema, e, ignored);
+				continue;
+			}
+			/* What servers and models add ("confidence", "reasoning"). */
+			cJSON_Delete(cJSON_DetachItemViaPointer(v, e));
+			(*ignored)++;
+		}
+	}
+}
+
 static int
-check_value(struct checker *c, const struct jschema *s, cJSON *v)
+check_value(struct checker *c, const struct jschema *s, const cJSON *v)
 {
 	int ok;
-	if (c->lenient)
-		coerce(v, s->type);
 	switch (s->type) {
 	case JSCHEMA_OBJECT:
 		ok = cJSON_IsObject(v);
@@ -494,42 +513,36 @@ check_value(struct checker *c, const struct jschema *s, cJSON *v)
 	return 0;
 }
 
-static int
-run_check(struct checker *c, const struct jschema *s, cJSON *value, char **cause)
-{
-	buf_init(&c->path, 0);
-	buf_addc(&c->path, '$');
-	int rc = 0;
-	if (value == NULL) {
-		c->cause = xstrdup("$: no value");
-		rc = -1;
-	} else {
-		rc = check_value(c, s, value);
-	}
-	buf_free(&c->path);
-	if (cause != NULL)
-		*cause = c->cause;
-	else
-		free(c->cause);
-	return rc;
-}
-
 int
 jschema_check(const struct jschema *s, const cJSON *value, char **cause)
 {
 	struct checker c = {.cause = NULL};
-	/* Strict: nothing is changed, so the value may stay const. */
-	return run_check(&c, s, (cJSON *)value, cause);
+	buf_init(&c.path, 0);
+	buf_addc(&c.path, '$');
+	int rc = 0;
+	if (value == NULL) {
+		c.cause = xstrdup("$: no value");
+		rc = -1;
+	} else {
+		rc = check_value(&c, s, value);
+	}
+	buf_free(&c.path);
+	if (cause != NULL)
+		*cause = c.cause;
+	else
+		free(c.cause);
+	return rc;
 }
 
 int
 jschema_read(const struct jschema *s, cJSON *value, int *ignored, char **cause)
 {
-	struct checker c = {.cause = NULL, .lenient = 1};
-	int rc = run_check(&c, s, value, cause);
+	int n = 0;
+	if (value != NULL)
+		relax(s, value, &n);
 	if (ignored != NULL)
-		*ignored = c.ignored;
-	return rc;
+		*ignored = n;
+	return jschema_check(s, value, cause);
 }
 
 /* -------------------------------------------------------- bounds as text */
