@@ -102,12 +102,12 @@ END_TEST
 
 START_TEST(the_reader_goes_on_past_a_bad_line)
 {
-	const char text[] = "{\"a\":1}\r\n"
-	                    "   \n"
-	                    "{\"a\":\"0123456789012345678901234567890123456789\"}\n"
-	                    "{\"a\":2,\"a\":3}\n"
-	                    "{\"b\":2}";
-	FILE *f = fmemopen((void *)text, sizeof text - 1, "r");
+	char text[] = "{\"a\":1}\r\n"
+	              "   \n"
+	              "{\"a\":\"0123456789012345678901234567890123456789\"}\n"
+	              "{\"a\":2,\"a\":3}\n"
+	              "{\"b\":2}";
+	FILE *f = fmemopen(text, sizeof text - 1, "r");
 	struct jsonl r;
 	jsonl_init(&r, f, "t.jsonl");
 	r.max = 32;
@@ -174,12 +174,12 @@ END_TEST
 
 START_TEST(ticket_ids_are_unique_in_a_file)
 {
-	const char text[] = "{\"id\":\"T-1\"," MSG "}\n"
-	                    "{\"id\":\"T-2\"," MSG "}\n"
-	                    "{\"id\":\"T-1\"," MSG "}\n"
-	                    "{\"id\":\"T-3\",\"messages\":[]}\n"
-	                    "{\"id\":\"T-3\"," MSG "}\n";
-	FILE *f = fmemopen((void *)text, sizeof text - 1, "r");
+	char text[] = "{\"id\":\"T-1\"," MSG "}\n"
+	              "{\"id\":\"T-2\"," MSG "}\n"
+	              "{\"id\":\"T-1\"," MSG "}\n"
+	              "{\"id\":\"T-3\",\"messages\":[]}\n"
+	              "{\"id\":\"T-3\"," MSG "}\n";
+	FILE *f = fmemopen(text, sizeof text - 1, "r");
 	struct jsonl r;
 	jsonl_init(&r, f, "t.jsonl");
 	struct ticket t;
