@@ -90,6 +90,7 @@ RLO=$(printf '\342\200\256')
 
 mkdir -p "$T/kb/returns"
 cp -R "$top_srcdir/tests/data/kb-small/." "$T/kb/"
+chmod -R u+w "$T/kb" # (make distcheck's source tree is read-only)
 {
 	printf -- '---\nid: returns-hostile\ntitle: Returns desk hours\n'
 	printf 'topic: returns\nproduct: all\nupdated: 2026-11-01\nversion: 1\nvolatile: false\n---\n'
