@@ -311,6 +311,8 @@ model_step_extra(struct turn *tu, enum agent_role role, const struct model_resul
 	cJSON_AddNumberToObject(o, "attempts", r->attempts);
 	if (r->repaired)
 		cJSON_AddTrueToObject(o, "repaired");
+	if (r->ignored_keys > 0)
+		cJSON_AddNumberToObject(o, "ignored_keys", r->ignored_keys);
 	cJSON_AddNumberToObject(o, "prompt_tokens", (double)r->prompt_tokens);
 	cJSON_AddNumberToObject(o, "completion_tokens", (double)r->completion_tokens);
 	cJSON_AddNumberToObject(o, "cost_usd", r->cost_usd);

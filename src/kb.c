@@ -357,14 +357,10 @@ list_files(const char *dir, struct strv *out, char **cause)
 static int
 parse_path(const char *path, struct kb_facts *out, struct diag *d)
 {
-	char *cause;
 	size_t len;
-	char *text = file_read(path, 16u << 20, &len, &cause);
-	if (text == NULL) {
-		diag_error(d, path, 0, 0, "%s", strerror(errno));
-		free(cause);
+	char *text = ydoc_read(path, 16u << 20, &len, d);
+	if (text == NULL)
 		return -1;
-	}
 	int rc = kb_parse_file(path, text, len, out, d);
 	free(text);
 	return rc;

@@ -843,14 +843,10 @@ policy_load_text(const char *path, const char *text, size_t len, struct diag *d)
 struct policy *
 policy_load(const char *path, struct diag *d)
 {
-	char *cause;
 	size_t len;
-	char *text = file_read(path, 4u << 20, &len, &cause);
-	if (text == NULL) {
-		diag_error(d, path, 0, 0, "%s", strerror(errno));
-		free(cause);
+	char *text = ydoc_read(path, 4u << 20, &len, d);
+	if (text == NULL)
 		return NULL;
-	}
 	struct policy *p = policy_load_text(path, text, len, d);
 	free(text);
 	return p;

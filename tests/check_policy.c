@@ -44,15 +44,6 @@ load_text_bad(const char *text, struct diag *d)
 	policy_free(p);
 }
 
-#define assert_diag(d, a, b)                                                                       \
-	do {                                                                                       \
-		if (diag_find((d), (a), (b), NULL) == NULL) {                                      \
-			char *all_ = diag_join(d);                                                 \
-			ck_abort_msg("no diagnostic with '%s' and '%s' in:\n%s", (a), (b), all_);  \
-			free(all_);                                                                \
-		}                                                                                  \
-	} while (0)
-
 static int
 near(double a, double b)
 {
@@ -208,13 +199,13 @@ static const struct {
 	const char *where; /* "file:line:col:" */
 	const char *what;
 } errors_yaml[] = {
-    {"errors.yaml:8:16: ", "'sometimes' is not one of"},     /* bad enum value */
-    {"errors.yaml:12:23: ", "expected a list"},              /* wrong type */
-    {"errors.yaml:14:25: ", "out of range"},                 /* out-of-range number */
-    {"errors.yaml:16:3: ", "duplicate key 'max_turns'"},     /* duplicate key */
-    {"errors.yaml:17:21: ", "expected an integer"},          /* wrong type */
-    {"errors.yaml:19:7: ", "bad regular expression"},        /* bad regex */
-    {"errors.yaml:20:3: ", "unknown key 'retrieval_floor'"}, /* unknown key */
+    {"errors.yaml:8:16: ", "'sometimes' is not one of"},            /* bad enum value */
+    {"errors.yaml:12:23: ", "expected a list"},                     /* wrong type */
+    {"errors.yaml:14:25: ", "out of range"},                        /* out-of-range number */
+    {"errors.yaml:16:3: ", "duplicate key 'escalation.max_turns'"}, /* duplicate key */
+    {"errors.yaml:17:21: ", "expected an integer"},                 /* wrong type */
+    {"errors.yaml:19:7: ", "bad regular expression"},               /* bad regex */
+    {"errors.yaml:20:3: ", "unknown key 'retrieval_floor'"},        /* unknown key */
 };
 
 START_TEST(every_schema_error_is_reported_with_its_position)

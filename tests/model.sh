@@ -237,6 +237,38 @@ mock "{\"rules\":[$(r_triage "\"respond\":{\"content\":\"Sure! The category is s
 chat "where is my order A12345"
 check "prose instead of JSON: offline fallback" 'm["triage"]["fault"] == "schema" and t["reply"] is not None'
 
+# ------------------------------------- answers as servers really send them
+# Servers without strict structured output (llama.cpp, Ollama, vLLM in
+# json_object mode) and the models behind them add keys, fence the JSON,
+# talk around it, leave out what they were not sure of, quote numbers. Each
+# is read on the first answer (no repair), the model's category wins over
+# the offline one (shipping), and what is really wrong is still refused.
+Q='{"intent_category":"billing","urgency":"high","sentiment":"frustrated","intent_confidence":0.88'
+QREST=',"entities":{"order_numbers":["A12345"],"account_ids":[],"emails":[],"phones":[],"amounts":[],"products":[]},"complexity_signal":"simple","has_legal_language":false}'
+quirk() { # NAME RESPONSE-JSON CHECK (no \n escape in it: r_triage echoes, and dash's echo expands it)
+	mock "{\"rules\":[$(r_triage "\"respond\":$2"),$RESOLVE_OK]}" ""
+	chat "where is my order A12345"
+	check "$1" 'm["triage"]["ok"] and m["triage"]["attempts"] == 1 and not m["triage"].get("repaired") and t["triage"]["intent_category"] == "billing" and '"$3"
+}
+quirk "an extra key (\"confidence\": 0.97) is ignored and counted" \
+	"{\"json\":${Q},\"confidence\":0.97${QREST}}" 'm["triage"]["ignored_keys"] == 1'
+quirk "a fenced \`\`\`json block" \
+	"{\"content\":\"\`\`\`json\\u000a$(printf '%s' "$Q$QREST" | sed 's/"/\\"/g')\\u000a\`\`\`\"}" '"ignored_keys" not in m["triage"]'
+quirk "prose before and after the JSON" \
+	"{\"content\":\"Here is the triage you asked for: $(printf '%s' "$Q$QREST" | sed 's/"/\\"/g') Let me know if anything is unclear.\"}" 'True'
+quirk "missing optional keys: the offline entities and complexity stand" \
+	"{\"json\":${Q}}}" 't["triage"]["entities"]["order_numbers"] == ["A12345"] and t["triage"]["complexity_signal"] in ("simple", "moderate", "complex", "unknown")'
+quirk "a number as a string (\"0.9\")" \
+	"{\"json\":$(printf '%s' "$Q$QREST" | sed 's/"intent_confidence":0.88/"intent_confidence":"0.9"/')}" \
+	'abs(t["triage"]["intent_confidence"] - 0.9) < 1e-9'
+check "the request asks for no route: not in the schema, not in the prompt" \
+	'"route" not in log[0]["body"]["response_format"]["json_schema"]["schema"]["properties"] and "resolution-agent-general" not in log[0]["body"]["messages"][0]["content"]'
+# Really wrong: a missing required key gets the repair, then the offline fallback.
+mock "{\"rules\":[$(r_triage "\"respond\":{\"json\":{\"intent_category\":\"billing\",\"sentiment\":\"neutral\",\"intent_confidence\":0.9,\"confidence\":1}}"),$RESOLVE_OK]}" ""
+chat "where is my order A12345"
+check "a missing required key: repaired once, then the offline triage" \
+	'not m["triage"]["ok"] and m["triage"]["attempts"] == 2 and m["triage"]["fallback"] == "offline" and "missing required key" in m["triage"]["error"] and t["triage"]["intent_category"] == "shipping"'
+
 # --------------------------------------------------------------- faults
 mock "{\"rules\":[$(r_triage "\"sequence\":[{\"status\":429,\"retry_after\":1,\"error_shape\":\"openai\",\"message\":\"Rate limit reached\"},{\"json\":$TRIAGE}]"),$RESOLVE_OK]}" ""
 chat "where is my order A12345"
