@@ -208,6 +208,9 @@ tried_take(struct conversation *c, char *s)
 		strv_take(&c->tried, s);
 }
 
+/* How sure triage must be that a message is no support request before the agent says so. */
+#define OUT_OF_SCOPE 0.97
+
 /* Does the message hold the detail the agent is waiting for? */
 static int
 detail_given(const struct conversation *c, const struct triage_result *t)
@@ -244,7 +247,8 @@ interpret(const struct agents *ag, const struct conversation *c, const struct tr
           const struct kb_hits *hits, const char *text)
 {
 	const struct policy *p = ag->policy;
-	int answered = hits->n > 0 && hits->v[0].confidence >= p->esc.retrieval_floor;
+	/* Anything the knowledge base half recognises is a support question. */
+	int somewhat = hits->n > 0 && hits->v[0].confidence >= p->esc.retrieval_floor / 2;
 	const struct entities *e = &t->entities;
 	int ids = e->order_numbers.n + e->account_ids.n + e->emails.n + e->products.n > 0;
 	struct dialogue_context cx = {
@@ -253,7 +257,8 @@ interpret(const struct agents *ag, const struct conversation *c, const struct tr
 	    .awaiting_detail = c->pending != NULL,
 	    .detail_given = detail_given(c, t),
 	    .human_requested = patset_match(&p->esc.human_request, text) >= 0,
-	    .out_of_scope = t->out_of_scope >= 0.5 && !answered && !ids,
+	    /* The intent model alone errs on ordinary questions: knowledge must find nothing too. */
+	    .out_of_scope = t->out_of_scope >= OUT_OF_SCOPE && !somewhat && !ids,
 	};
 	return dialogue_interpret(&t->dialogue, &cx);
 }

@@ -567,6 +567,11 @@ compose_social(struct draft *d, const struct conversation *c, const struct tool_
 	case ACT_OUT_OF_SCOPE:
 		say_piece(d, PIECE_OUT_OF_SCOPE);
 		break;
+	case ACT_ACK:
+		say_piece(d, PIECE_ACK);
+		say_piece(d, PIECE_ANYTHING_ELSE);
+		out->offered_more = 1;
+		break;
 	default:
 		break;
 	}
@@ -696,7 +701,8 @@ compose_answer(struct draft *d, const struct agents *ag, const struct conversati
 	                   requested(p, c, TOOL_APPLY_STANDARD_CREDIT) ||
 	                   requested(p, c, TOOL_RESEND_CONFIRMATION)) &&
 	                  t->entities.order_numbers.n == 0 && c->orders.n == 0;
-	int order_first = needs_order && (own_order(t) || !answered);
+	/* Only a question about the customer's own order needs its number. */
+	int order_first = needs_order && own_order(t);
 	if (order_first && c->awaiting != AWAIT_ORDER_NUMBER && out->awaiting == AWAIT_NONE) {
 		say_piece(&body, PIECE_ASK_ORDER_NUMBER);
 		out->awaiting = AWAIT_ORDER_NUMBER;

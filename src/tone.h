@@ -16,6 +16,7 @@ enum piece {
 	PIECE_ACKNOWLEDGEMENT, /* a detail the agent asked for was given */
 	PIECE_APOLOGY,         /* only when frustrated or something went wrong */
 	PIECE_ANYTHING_ELSE,   /* after an answer */
+	PIECE_ACK,             /* "ok, I'll try that": the customer needs nothing now */
 	PIECE_ASK_MORE,        /* "yes" to "anything else?" */
 	PIECE_CLOSING,         /* thanks, goodbye */
 	PIECE_DECLINED_OFFER,  /* "no" to what was offered */

@@ -530,6 +530,8 @@ triage_json_write(const struct triage_result *r, struct buf *b)
 	else
 		buf_adds(b, "null");
 	json_key(b, ",\"dialogue_act\":", dialogue_act_names[r->dialogue.act]);
+	buf_adds(b, ",\"out_of_scope\":");
+	json_fixed3(b, r->out_of_scope);
 	buf_adds(b, ",\"complexity_reasons\":[");
 	int first = 1;
 	for (size_t i = 0; i < nitems(reason_names); i++)
