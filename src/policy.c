@@ -18,7 +18,31 @@ const char *const handler_action_names[] = {
 
 static const struct ykey k_str = {.type = Y_STR};
 static const struct ykey k_regex = {.type = Y_REGEX};
-static const struct ykey k_regex_list = {.type = Y_LIST, .sub = &k_regex};
+
+/*
+ * A pattern in any list of them: a regular expression, or a mapping
+ * with match plus the cues that cancel it and the words it needs near
+ * it (pattern.h).
+ */
+static const struct ykey k_regexes[] = {
+    {.type = Y_REGEX},
+    {.type = Y_LIST, .sub = &k_regex},
+};
+static const struct ykey k_pattern_map[] = {
+    {.name = "match", .type = Y_REGEX, .required = 1},
+    {.name = "unless", .type = Y_EITHER, .sub = k_regexes},
+    {.name = "unless_within", .type = Y_INT, .min = 1, .max = 50},
+    {.name = "near", .type = Y_EITHER, .sub = k_regexes},
+    {.name = "within", .type = Y_INT, .min = 1, .max = 50},
+    {.name = "unless_anywhere", .type = Y_EITHER, .sub = k_regexes},
+    {0},
+};
+static const struct ykey k_pattern_forms[] = {
+    {.type = Y_REGEX},
+    {.type = Y_MAP, .sub = k_pattern_map},
+};
+static const struct ykey k_pattern = {.type = Y_EITHER, .sub = k_pattern_forms};
+static const struct ykey k_pattern_list = {.type = Y_LIST, .sub = &k_pattern};
 
 static const struct ykey k_disclosure[] = {
     {.name = "trigger", .type = Y_ENUM, .values = disclosure_trigger_names, .required = 1},
@@ -31,7 +55,7 @@ static const struct ykey k_handler[] = {
     {.name = "action", .type = Y_ENUM, .values = handler_action_names, .required = 1},
     {.name = "message", .type = Y_STR},
     {.name = "threshold_usd", .type = Y_NUM, .min = 0, .max = 1e9},
-    {.name = "patterns", .type = Y_LIST, .sub = &k_regex},
+    {.name = "patterns", .type = Y_LIST, .sub = &k_pattern},
     {0},
 };
 static const struct ykey k_handler_map = {.type = Y_MAP, .sub = k_handler};
@@ -40,7 +64,7 @@ static const struct ykey k_guardrails[] = {
     {.name = "prohibited_topics", .type = Y_LIST, .sub = &k_str},
     {.name = "required_disclosures", .type = Y_DICT, .sub = &k_disclosure_map},
     {.name = "sensitive_topic_handlers", .type = Y_DICT, .sub = &k_handler_map},
-    {.name = "topic_patterns", .type = Y_DICT, .sub = &k_regex_list},
+    {.name = "topic_patterns", .type = Y_DICT, .sub = &k_pattern_list},
     {0},
 };
 
@@ -65,8 +89,8 @@ static const struct ykey k_escalation[] = {
     {.name = "retrieval_confidence_floor", .type = Y_NUM, .min = 0, .max = 1},
     {.name = "retrieval_sensitive_categories", .type = Y_ENUMS, .values = category_names},
     {.name = "enterprise_billing", .type = Y_MAP, .sub = k_enterprise},
-    {.name = "legal_patterns", .type = Y_LIST, .sub = &k_regex},
-    {.name = "human_request_patterns", .type = Y_LIST, .sub = &k_regex},
+    {.name = "legal_patterns", .type = Y_LIST, .sub = &k_pattern},
+    {.name = "human_request_patterns", .type = Y_LIST, .sub = &k_pattern},
     {0},
 };
 
@@ -185,43 +209,6 @@ static const struct ykey k_top[] = {
 };
 static const struct ykey k_root = {.type = Y_MAP, .sub = k_top};
 
-/* ----------------------------------------------------------- patterns */
-
-int
-patset_match(const struct patset *ps, const char *text)
-{
-	for (size_t i = 0; i < ps->src.n; i++)
-		if (regexec(&ps->re[i], text, 0, NULL, 0) == 0)
-			return (int)i;
-	return -1;
-}
-
-static void
-patset_free(struct patset *ps)
-{
-	for (size_t i = 0; i < ps->src.n; i++)
-		regfree(&ps->re[i]);
-	free(ps->re);
-	strv_free(&ps->src);
-}
-
-/* Compiles a validated list of regular expressions. */
-static void
-patset_load(struct patset *ps, struct ydoc *y, yaml_node_t *list)
-{
-	memset(ps, 0, sizeof *ps);
-	if (list == NULL || list->type != YAML_SEQUENCE_NODE)
-		return;
-	size_t n = ydoc_count(list);
-	ps->re = xcalloc(n, sizeof *ps->re);
-	for (yaml_node_item_t *it = list->data.sequence.items.start;
-	     it < list->data.sequence.items.top; it++) {
-		const char *s = ydoc_str(yaml_document_get_node(&y->doc, *it));
-		if (regcomp(&ps->re[ps->src.n], s, REG_EXTENDED | REG_ICASE | REG_NOSUB) == 0)
-			strv_add(&ps->src, s);
-	}
-}
-
 /* ------------------------------------------------------------ helpers */
 
 /* Bit mask of the enum values in a scalar or a list (validated). */
@@ -256,6 +243,66 @@ str_list(struct strv *sv, struct ydoc *y, yaml_node_t *n)
 		strv_add(sv, ydoc_str(yaml_document_get_node(&y->doc, *it)));
 }
 
+/* A regular expression or a list of them (validated), appended to sv. */
+static void
+regex_list(struct strv *sv, struct ydoc *y, yaml_node_t *n)
+{
+	if (n != NULL && n->type == YAML_SCALAR_NODE)
+		strv_add(sv, ydoc_str(n));
+	else
+		str_list(sv, y, n);
+}
+
+/* A window key given without the expressions it counts for. */
+static void
+window_alone(struct ydoc *y, yaml_node_t *m, const char *key, const char *needs,
+             const struct strv *have, struct diag *d)
+{
+	yaml_node_t *k = ydoc_get(y, m, key);
+	if (k != NULL && have->n == 0)
+		diag_error(d, y->file, ydoc_line(y, k), ydoc_col(k),
+		           "%s: a window for '%s', which this pattern does not have", key, needs);
+}
+
+/* Compiles a validated list of patterns. */
+static void
+patset_load(struct patset *ps, struct ydoc *y, yaml_node_t *list, struct diag *d)
+{
+	memset(ps, 0, sizeof *ps);
+	if (list == NULL || list->type != YAML_SEQUENCE_NODE)
+		return;
+	for (yaml_node_item_t *it = list->data.sequence.items.start;
+	     it < list->data.sequence.items.top; it++) {
+		yaml_node_t *n = yaml_document_get_node(&y->doc, *it);
+		struct strv unless = {0}, near = {0}, anywhere = {0};
+		struct pattern_spec spec = {.match = ydoc_str(n),
+		                            .unless = &unless,
+		                            .near = &near,
+		                            .unless_anywhere = &anywhere};
+		if (n->type == YAML_MAPPING_NODE) {
+			spec.match = ydoc_str(ydoc_get(y, n, "match"));
+			regex_list(&unless, y, ydoc_get(y, n, "unless"));
+			regex_list(&near, y, ydoc_get(y, n, "near"));
+			regex_list(&anywhere, y, ydoc_get(y, n, "unless_anywhere"));
+			spec.unless_within = (int)ydoc_int_or(y, n, "unless_within", 0);
+			spec.within = (int)ydoc_int_or(y, n, "within", 0);
+			window_alone(y, n, "unless_within", "unless", &unless, d);
+			window_alone(y, n, "within", "near", &near, d);
+		}
+		struct pattern pat;
+		char *cause = NULL;
+		if (pattern_compile(&pat, &spec, &cause) == 0)
+			patset_add(ps, &pat, spec.match);
+		else {
+			diag_error(d, y->file, ydoc_line(y, n), ydoc_col(n), "%s", cause);
+			free(cause);
+		}
+		strv_free(&unless);
+		strv_free(&near);
+		strv_free(&anywhere);
+	}
+}
+
 /* -------------------------------------------------------- extraction */
 
 static void
@@ -269,7 +316,7 @@ load_guardrails(struct policy *p, struct ydoc *y, yaml_node_t *g, struct diag *d
 	for (size_t i = 0; i < names.n; i++) {
 		struct prohibited_topic *t = &p->topics[p->ntopics++];
 		t->name = xstrdup(names.v[i]);
-		patset_load(&t->patterns, y, ydoc_get(y, tpat, names.v[i]));
+		patset_load(&t->patterns, y, ydoc_get(y, tpat, names.v[i]), d);
 		if (t->patterns.src.n == 0)
 			diag_warn(d, y->file, ydoc_line(y, topics), ydoc_col(topics),
 			          "prohibited topic '%s' has no topic_patterns: replies cannot "
@@ -309,7 +356,7 @@ load_guardrails(struct policy *p, struct ydoc *y, yaml_node_t *g, struct diag *d
 		                                            ydoc_str(ydoc_get(y, v, "action")));
 		h->message = xstrdup(ydoc_str(ydoc_get(y, v, "message")));
 		h->threshold_usd = ydoc_num_or(y, v, "threshold_usd", -1);
-		patset_load(&h->patterns, y, ydoc_get(y, v, "patterns"));
+		patset_load(&h->patterns, y, ydoc_get(y, v, "patterns"), d);
 		if (h->patterns.src.n == 0)
 			diag_warn(d, y->file, ydoc_line(y, k), ydoc_col(k),
 			          "sensitive topic handler '%s' has no patterns: it can never fire",
@@ -318,7 +365,7 @@ load_guardrails(struct policy *p, struct ydoc *y, yaml_node_t *g, struct diag *d
 }
 
 static void
-load_escalation(struct policy *p, struct ydoc *y, yaml_node_t *e)
+load_escalation(struct policy *p, struct ydoc *y, yaml_node_t *e, struct diag *d)
 {
 	struct escalation_config *c = &p->esc;
 	c->confidence_threshold = ydoc_num_or(y, e, "confidence_threshold", 0.72);
@@ -334,8 +381,8 @@ load_escalation(struct policy *p, struct ydoc *y, yaml_node_t *e)
 	yaml_node_t *cats = ydoc_get(y, eb, "categories");
 	c->enterprise_tiers = tiers ? enum_mask(y, tiers, tier_names) : 1u << TIER_ENTERPRISE;
 	c->enterprise_categories = cats ? enum_mask(y, cats, category_names) : 1u << CAT_BILLING;
-	patset_load(&c->legal, y, ydoc_get(y, e, "legal_patterns"));
-	patset_load(&c->human_request, y, ydoc_get(y, e, "human_request_patterns"));
+	patset_load(&c->legal, y, ydoc_get(y, e, "legal_patterns"), d);
+	patset_load(&c->human_request, y, ydoc_get(y, e, "human_request_patterns"), d);
 }
 
 static void
@@ -616,7 +663,7 @@ policy_load_text(const char *path, const char *text, size_t len, struct diag *d)
 	p->voice = xstrdup(ydoc_str(ydoc_get(&y, tone, "voice")));
 	str_list(&p->prohibited_phrases, &y, ydoc_get(&y, tone, "prohibited_phrases"));
 	str_list(&p->preferred_patterns, &y, ydoc_get(&y, tone, "preferred_patterns"));
-	load_escalation(p, &y, ydoc_get(&y, root, "escalation"));
+	load_escalation(p, &y, ydoc_get(&y, root, "escalation"), d);
 	load_routing(p, &y, ydoc_get(&y, root, "routing"), d);
 	load_resolution(p, &y, ydoc_get(&y, root, "resolution"), d);
 	yaml_node_t *k = ydoc_get(&y, root, "knowledge");

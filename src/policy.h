@@ -6,16 +6,9 @@
 #include <sys/stat.h>
 
 #include "diag.h"
+#include "pattern.h"
 #include "types.h"
 #include "util.h"
-
-/* Compiled case-insensitive patterns with their source text. */
-struct patset {
-	struct strv src;
-	regex_t *re;
-};
-/* Index of the first pattern matching text, or -1. */
-int patset_match(const struct patset *, const char *text);
 
 struct prohibited_topic {
 	char *name;

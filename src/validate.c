@@ -473,7 +473,7 @@ check_topics(const struct policy *p, const struct vcache *c, const char *s, cons
 		for (size_t j = 0; j < tf->n && j < ps->src.n; j++) {
 			if (!litset_may(&tf->pat[j], tg, lo))
 				continue;
-			if (regexec(&ps->re[j], s, 0, NULL, 0) == 0) {
+			if (pattern_fires(&ps->v[j], s)) {
 				const char *name = p->topics[t].name ? p->topics[t].name : "";
 				vlist_add(vl, "prohibited_topic", name, strlen(name));
 				break;
