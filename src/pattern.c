@@ -158,7 +158,8 @@ pattern_compile(struct pattern *p, const struct pattern_spec *spec, char **cause
 	           (spec->unless_anywhere == NULL || spec->unless_anywhere->n == 0);
 	p->unless_within = spec->unless_within > 0 ? spec->unless_within : PATTERN_UNLESS_WITHIN;
 	p->within = spec->within > 0 ? spec->within : PATTERN_WITHIN;
-	if (regcomp(&p->match, spec->match, PAT_FLAGS | (p->plain ? REG_NOSUB : 0)) != 0) {
+	int flags = REG_EXTENDED | (spec->match_case ? 0 : REG_ICASE) | (p->plain ? REG_NOSUB : 0);
+	if (regcomp(&p->match, spec->match, flags) != 0) {
 		*cause = xasprintf("bad regular expression '%s'", spec->match);
 		memset(p, 0, sizeof *p);
 		return -1;

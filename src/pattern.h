@@ -16,7 +16,8 @@
  *     line break), so "nobody hacked me" or "my daughter Sue" is no hit;
  *   - every near expression matches within `within` words of it, before
  *     or after, outside the match itself.
- * All expressions are POSIX extended and ignore case. An unless
+ * All expressions are POSIX extended and ignore case, but match heeds
+ * it when match_case is set ("Sue" the name, "sue" the verb). An unless
  * expression sees the text up to the match, so "$" in it means "just
  * before the match".
  */
@@ -41,6 +42,7 @@ struct pattern_spec {
 	const struct strv *near;
 	int within; /* 0: the default */
 	const struct strv *unless_anywhere;
+	int match_case;
 };
 
 /* Default windows, in words, when the policy gives none. */

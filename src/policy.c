@@ -35,6 +35,7 @@ static const struct ykey k_pattern_map[] = {
     {.name = "near", .type = Y_EITHER, .sub = k_regexes},
     {.name = "within", .type = Y_INT, .min = 1, .max = 50},
     {.name = "unless_anywhere", .type = Y_EITHER, .sub = k_regexes},
+    {.name = "match_case", .type = Y_BOOL},
     {0},
 };
 static const struct ykey k_pattern_forms[] = {
@@ -261,7 +262,8 @@ window_alone(struct ydoc *y, yaml_node_t *m, const char *key, const char *needs,
 	yaml_node_t *k = ydoc_get(y, m, key);
 	if (k != NULL && have->n == 0)
 		diag_error(d, y->file, ydoc_line(y, k), ydoc_col(k),
-		           "%s: a window for '%s', which this pattern does not have", key, needs);
+		           "'%s' counts words for '%s', which this pattern does not have", key,
+		           needs);
 }
 
 /* Compiles a validated list of patterns. */
@@ -286,6 +288,7 @@ patset_load(struct patset *ps, struct ydoc *y, yaml_node_t *list, struct diag *d
 			regex_list(&anywhere, y, ydoc_get(y, n, "unless_anywhere"));
 			spec.unless_within = (int)ydoc_int_or(y, n, "unless_within", 0);
 			spec.within = (int)ydoc_int_or(y, n, "within", 0);
+			spec.match_case = ydoc_bool_or(y, n, "match_case", 0);
 			window_alone(y, n, "unless_within", "unless", &unless, d);
 			window_alone(y, n, "within", "near", &near, d);
 		}

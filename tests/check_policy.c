@@ -77,7 +77,7 @@ START_TEST(shipped_policy_loads_with_the_seed_values)
 	ck_assert(p->esc.enterprise_billing);
 	ck_assert_uint_eq(p->esc.enterprise_tiers, 1u << TIER_ENTERPRISE);
 	ck_assert_uint_eq(p->esc.enterprise_categories, 1u << CAT_BILLING);
-	ck_assert_uint_eq(p->esc.legal.src.n, 9);
+	ck_assert_uint_eq(p->esc.legal.src.n, 6);
 	ck_assert_int_eq(p->stale_after_days, 90);
 	ck_assert(near(p->metrics.human_cost_per_hour, 30));
 	ck_assert(near(p->metrics.coverage_confidence, 0.6));
@@ -110,7 +110,7 @@ START_TEST(shipped_policy_loads_with_the_seed_values)
 	ck_assert_str_eq(p->handlers[1].name, "payment_dispute_over_threshold");
 	ck_assert_int_eq(p->handlers[1].action, ACTION_ESCALATE_TO_BILLING_SPECIALIST);
 	ck_assert(near(p->handlers[1].threshold_usd, 500));
-	ck_assert_uint_eq(p->handlers[1].patterns.src.n, 5);
+	ck_assert_uint_eq(p->handlers[1].patterns.src.n, 4);
 
 	ck_assert_str_eq(p->voice, "professional, empathetic, direct");
 	ck_assert_uint_eq(p->prohibited_phrases.n, 3);
@@ -246,6 +246,79 @@ START_TEST(every_rule_breach_is_reported_with_its_position)
 	assert_diag(&d, "semantic-errors.yaml:18:5: ", "'resolution-agent-generic' is not a route");
 	ck_assert_int_eq(d.errors, 4);
 	free(path);
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(pattern_entries_are_checked_with_their_position)
+{
+	struct diag d = {0};
+	load_text_bad("content_guardrails:\n"
+	              "  prohibited_topics: [legal_advice]\n"
+	              "  topic_patterns:\n"
+	              "    legal_advice:\n"
+	              "      - match: \"you should sue\"\n"
+	              "        unles: \"not\"\n"
+	              "  sensitive_topic_handlers:\n"
+	              "    x:\n"
+	              "      action: escalate_to_human\n"
+	              "      patterns:\n"
+	              "        - near: \"card\"\n"
+	              "        - match: \"card\"\n"
+	              "          within: 100\n"
+	              "        - [\"a\", \"b\"]\n"
+	              "escalation:\n"
+	              "  legal_patterns:\n"
+	              "    - match: \"sue\"\n"
+	              "      unless: [\"never\", \"(not\"]\n"
+	              "  human_request_patterns:\n"
+	              "    - match: \"human\"\n"
+	              "      near: {a: b}\n",
+	              &d);
+	assert_diag(&d, "bad.yaml:6:9: ", "unknown key 'unles'");
+	assert_diag(&d, "bad.yaml:11:11: ", "missing required key 'match'");
+	assert_diag(&d, "bad.yaml:13:19: ", "within: 100 is out of range");
+	assert_diag(&d,
+	            "bad.yaml:14:11: ", "expected a regular expression or a mapping, got a list");
+	assert_diag(&d, "bad.yaml:18:25: ", "unless[1]: bad regular expression '(not'");
+	assert_diag(&d, "bad.yaml:21:13: ", "near: expected a regular expression or a list");
+	ck_assert_int_eq(d.errors, 6);
+	diag_free(&d);
+
+	/* A window with nothing to count for is a mistake, not a no-op. */
+	load_text_bad("content_guardrails: {prohibited_topics: []}\n"
+	              "escalation:\n"
+	              "  legal_patterns:\n"
+	              "    - match: \"sue\"\n"
+	              "      within: 3\n"
+	              "      unless_within: 2\n",
+	              &d);
+	assert_diag(&d, "bad.yaml:5:15: ", "'within' counts words for 'near'");
+	assert_diag(&d, "bad.yaml:6:22: ", "'unless_within' counts words for 'unless'");
+	ck_assert_int_eq(d.errors, 2);
+	diag_free(&d);
+
+	/* Both forms in one list, with every key. */
+	struct policy *p = load_text_ok("content_guardrails: {prohibited_topics: []}\n"
+	                                "escalation:\n"
+	                                "  legal_patterns:\n"
+	                                "    - \"lawyer\"\n"
+	                                "    - match: \"\\\\bsue\\\\b\"\n"
+	                                "      unless: \"\\\\bnot *$\"\n"
+	                                "      unless_within: 2\n"
+	                                "      near: [\"you\", \"will\"]\n"
+	                                "      within: 4\n"
+	                                "      unless_anywhere: \"joke\"\n",
+	                                &d);
+	ck_assert_uint_eq(p->esc.legal.src.n, 2);
+	ck_assert_str_eq(p->esc.legal.src.v[1], "\\bsue\\b");
+	ck_assert_int_eq(patset_match(&p->esc.legal, "I will sue you"), 1);
+	ck_assert_int_eq(patset_match(&p->esc.legal, "I will not sue you"), -1);
+	ck_assert_int_eq(patset_match(&p->esc.legal, "you will see, I sue"), 1);
+	ck_assert_int_eq(patset_match(&p->esc.legal, "I sue you"), -1);
+	ck_assert_int_eq(patset_match(&p->esc.legal, "I will sue you, joke"), -1);
+	ck_assert_int_eq(patset_match(&p->esc.legal, "my lawyer"), 0);
+	policy_free(p);
 	diag_free(&d);
 }
 END_TEST
@@ -805,6 +878,7 @@ policy_suite(void)
 	tcase_add_test(tc, every_schema_error_is_reported_with_its_position);
 	tcase_add_test(tc, every_rule_breach_is_reported_with_its_position);
 	tcase_add_test(tc, routing_needs_an_unconditional_last_rule);
+	tcase_add_test(tc, pattern_entries_are_checked_with_their_position);
 	tcase_add_test(tc, schema_details);
 	tcase_add_test(tc, metrics_section_defaults_and_limits);
 	tcase_add_test(tc, yaml_syntax_error_has_line_and_col);
