@@ -25,25 +25,35 @@ is_sep(unsigned char c)
 	return strchr("!\"(),.:;<>?[]{}*=|\\^`~", c) != NULL;
 }
 
-/* Does a clause end at s[k]? A full stop, comma or colon only before a blank. */
+/* How far a window of words may reach. */
+enum scope { ANY, SENTENCE, CLAUSE };
+
+/*
+ * Does a sentence (or, for CLAUSE, a clause) end at s[k]? A full stop,
+ * comma or colon only before a blank, so "$6.49" and "1,000" go on.
+ */
 static int
-is_break(const char *s, size_t k)
+is_break(const char *s, size_t k, enum scope scope)
 {
 	unsigned char c = (unsigned char)s[k], next = (unsigned char)s[k + 1];
+	if (scope == ANY)
+		return 0;
 	if (c == '\n' || c == '\r' || c == '!' || c == '?' || c == ';')
 		return 1;
-	return (c == '.' || c == ',' || c == ':') && (next == '\0' || next <= ' ');
+	if (c == ',' || c == ':')
+		return scope == CLAUSE && (next == '\0' || next <= ' ');
+	return c == '.' && (next == '\0' || next <= ' ');
 }
 
-/* Start of the n words before s[p], stopping at a clause's start when clause is set. */
+/* Start of the n words before s[p], within scope. */
 static size_t
-words_before(const char *s, size_t p, int n, int clause)
+words_before(const char *s, size_t p, int n, enum scope scope)
 {
 	size_t start = p;
 	for (int w = 0; w < n; w++) {
 		size_t j = start;
 		while (j > 0 && is_sep((unsigned char)s[j - 1])) {
-			if (clause && is_break(s, j - 1))
+			if (is_break(s, j - 1, scope))
 				return start;
 			j--;
 		}
@@ -56,15 +66,18 @@ words_before(const char *s, size_t p, int n, int clause)
 	return start;
 }
 
-/* End of the n words after s[p] (len: the text's length). */
+/* End of the n words after s[p] (len: the text's length), within scope. */
 static size_t
-words_after(const char *s, size_t p, size_t len, int n)
+words_after(const char *s, size_t p, size_t len, int n, enum scope scope)
 {
 	size_t end = p;
 	for (int w = 0; w < n; w++) {
 		size_t j = end;
-		while (j < len && is_sep((unsigned char)s[j]))
+		while (j < len && is_sep((unsigned char)s[j])) {
+			if (is_break(s, j, scope))
+				return end;
 			j++;
+		}
 		if (j == len)
 			break;
 		while (j < len && !is_sep((unsigned char)s[j]))
@@ -88,7 +101,7 @@ match_in(const regex_t *re, const char *s, size_t a, size_t b)
 static int
 cancelled(const struct pattern *p, const char *s, size_t so)
 {
-	size_t a = words_before(s, so, p->unless_within, 1);
+	size_t a = words_before(s, so, p->unless_within, CLAUSE);
 	for (size_t i = 0; i < p->nunless; i++)
 		if (match_in(&p->unless[i], s, a, so))
 			return 1;
@@ -101,8 +114,9 @@ near_all(const struct pattern *p, const char *s, size_t len, size_t so, size_t e
 {
 	if (p->nnear == 0)
 		return 1;
-	size_t a = words_before(s, so, p->within, 0);
-	size_t b = words_after(s, eo, len, p->within);
+	enum scope scope = p->same_sentence ? SENTENCE : ANY;
+	size_t a = words_before(s, so, p->within, scope);
+	size_t b = words_after(s, eo, len, p->within, scope);
 	for (size_t i = 0; i < p->nnear; i++)
 		if (!match_in(&p->near[i], s, a, so) && !match_in(&p->near[i], s, eo, b))
 			return 0;
@@ -110,24 +124,36 @@ near_all(const struct pattern *p, const char *s, size_t len, size_t so, size_t e
 }
 
 int
-pattern_fires(const struct pattern *p, const char *text)
+pattern_find(const struct pattern *p, const char *text, size_t from, size_t *so, size_t *eo)
 {
 	size_t len = strlen(text);
-	if (p->plain || len > INT_MAX / 2)
-		return regexec(&p->match, text, 0, NULL, 0) == 0;
+	if (len > INT_MAX / 2 || from > len)
+		return 0;
 	for (size_t i = 0; i < p->nanywhere; i++)
 		if (regexec(&p->anywhere[i], text, 0, NULL, 0) == 0)
 			return 0;
-	for (size_t off = 0; off <= len;) {
+	for (size_t off = from; off <= len;) {
 		regmatch_t m = {.rm_so = (regoff_t)off, .rm_eo = (regoff_t)len};
 		if (regexec(&p->match, text, 1, &m, REG_STARTEND) != 0)
 			return 0;
-		size_t so = (size_t)m.rm_so, eo = (size_t)m.rm_eo;
-		if (!cancelled(p, text, so) && near_all(p, text, len, so, eo))
+		size_t a = (size_t)m.rm_so, b = (size_t)m.rm_eo;
+		if (p->plain || (!cancelled(p, text, a) && near_all(p, text, len, a, b))) {
+			*so = a;
+			*eo = b;
 			return 1;
-		off = eo > so ? eo : so + 1;
+		}
+		off = b > a ? b : a + 1;
 	}
 	return 0;
+}
+
+int
+pattern_fires(const struct pattern *p, const char *text)
+{
+	size_t so, eo;
+	if (p->plain)
+		return regexec(&p->match, text, 0, NULL, 0) == 0;
+	return pattern_find(p, text, 0, &so, &eo);
 }
 
 /* Compiles each expression of list into *out; -1 with *cause on the first that fails. */
@@ -158,8 +184,10 @@ pattern_compile(struct pattern *p, const struct pattern_spec *spec, char **cause
 	           (spec->unless_anywhere == NULL || spec->unless_anywhere->n == 0);
 	p->unless_within = spec->unless_within > 0 ? spec->unless_within : PATTERN_UNLESS_WITHIN;
 	p->within = spec->within > 0 ? spec->within : PATTERN_WITHIN;
-	int flags = REG_EXTENDED | (spec->match_case ? 0 : REG_ICASE) | (p->plain ? REG_NOSUB : 0);
-	if (regcomp(&p->match, spec->match, flags) != 0) {
+	p->same_sentence = spec->same_sentence;
+	/* With positions even when plain: pattern_find reports where it matched. */
+	if (regcomp(&p->match, spec->match, REG_EXTENDED | (spec->match_case ? 0 : REG_ICASE)) !=
+	    0) {
 		*cause = xasprintf("bad regular expression '%s'", spec->match);
 		memset(p, 0, sizeof *p);
 		return -1;

@@ -15,7 +15,8 @@
  *     that match, within its clause (a clause ends at . , : ; ! ? or a
  *     line break), so "nobody hacked me" or "my daughter Sue" is no hit;
  *   - every near expression matches within `within` words of it, before
- *     or after, outside the match itself.
+ *     or after, outside the match itself (and in its sentence when
+ *     same_sentence is set: one ends at . ! ? ; or a line break).
  * All expressions are POSIX extended and ignore case, but match heeds
  * it when match_case is set ("Sue" the name, "sue" the verb). An unless
  * expression sees the text up to the match, so "$" in it means "just
@@ -29,9 +30,10 @@ struct pattern {
 	regex_t *near;
 	size_t nnear;
 	int within; /* words */
+	int same_sentence;
 	regex_t *anywhere;
 	size_t nanywhere;
-	int plain; /* match alone: compiled without positions */
+	int plain; /* match alone */
 };
 
 /* What a pattern is made of, as written in the policy; lists may be NULL. */
@@ -43,6 +45,7 @@ struct pattern_spec {
 	int within; /* 0: the default */
 	const struct strv *unless_anywhere;
 	int match_case;
+	int same_sentence;
 };
 
 /* Default windows, in words, when the policy gives none. */
@@ -68,6 +71,11 @@ void pattern_free(struct pattern *);
  * (patset_match does it).
  */
 int pattern_fires(const struct pattern *, const char *text);
+/*
+ * Where it fires first from text[from] on (what comes before still counts
+ * as context): 1 with the match at text[*so, *eo), or 0.
+ */
+int pattern_find(const struct pattern *, const char *text, size_t from, size_t *so, size_t *eo);
 
 /* Adds a compiled pattern (taken over) with its match source. */
 void patset_add(struct patset *, struct pattern *p, const char *src);

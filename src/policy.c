@@ -36,6 +36,7 @@ static const struct ykey k_pattern_map[] = {
     {.name = "within", .type = Y_INT, .min = 1, .max = 50},
     {.name = "unless_anywhere", .type = Y_EITHER, .sub = k_regexes},
     {.name = "match_case", .type = Y_BOOL},
+    {.name = "same_sentence", .type = Y_BOOL},
     {0},
 };
 static const struct ykey k_pattern_forms[] = {
@@ -61,11 +62,20 @@ static const struct ykey k_handler[] = {
 };
 static const struct ykey k_handler_map = {.type = Y_MAP, .sub = k_handler};
 
+static const struct ykey k_commitments[] = {
+    [COMMIT_GUARANTEE] = {.name = "guarantee", .type = Y_LIST, .sub = &k_pattern},
+    [COMMIT_AMOUNT] = {.name = "amount", .type = Y_LIST, .sub = &k_pattern},
+    [COMMIT_DATE] = {.name = "date", .type = Y_LIST, .sub = &k_pattern},
+    [COMMIT_LEGAL_CLAIM] = {.name = "legal_claim", .type = Y_LIST, .sub = &k_pattern},
+    [COMMIT__N] = {0},
+};
+
 static const struct ykey k_guardrails[] = {
     {.name = "prohibited_topics", .type = Y_LIST, .sub = &k_str},
     {.name = "required_disclosures", .type = Y_DICT, .sub = &k_disclosure_map},
     {.name = "sensitive_topic_handlers", .type = Y_DICT, .sub = &k_handler_map},
     {.name = "topic_patterns", .type = Y_DICT, .sub = &k_pattern_list},
+    {.name = "commitments", .type = Y_MAP, .sub = k_commitments},
     {0},
 };
 
@@ -254,7 +264,7 @@ regex_list(struct strv *sv, struct ydoc *y, yaml_node_t *n)
 		str_list(sv, y, n);
 }
 
-/* A window key given without the expressions it counts for. */
+/* A key about the window of expressions the pattern does not have. */
 static void
 window_alone(struct ydoc *y, yaml_node_t *m, const char *key, const char *needs,
              const struct strv *have, struct diag *d)
@@ -262,7 +272,7 @@ window_alone(struct ydoc *y, yaml_node_t *m, const char *key, const char *needs,
 	yaml_node_t *k = ydoc_get(y, m, key);
 	if (k != NULL && have->n == 0)
 		diag_error(d, y->file, ydoc_line(y, k), ydoc_col(k),
-		           "'%s' counts words for '%s', which this pattern does not have", key,
+		           "'%s' only applies to '%s', which this pattern does not have", key,
 		           needs);
 }
 
@@ -289,8 +299,10 @@ patset_load(struct patset *ps, struct ydoc *y, yaml_node_t *list, struct diag *d
 			spec.unless_within = (int)ydoc_int_or(y, n, "unless_within", 0);
 			spec.within = (int)ydoc_int_or(y, n, "within", 0);
 			spec.match_case = ydoc_bool_or(y, n, "match_case", 0);
+			spec.same_sentence = ydoc_bool_or(y, n, "same_sentence", 0);
 			window_alone(y, n, "unless_within", "unless", &unless, d);
 			window_alone(y, n, "within", "near", &near, d);
+			window_alone(y, n, "same_sentence", "near", &near, d);
 		}
 		struct pattern pat;
 		char *cause = NULL;
@@ -365,6 +377,10 @@ load_guardrails(struct policy *p, struct ydoc *y, yaml_node_t *g, struct diag *d
 			          "sensitive topic handler '%s' has no patterns: it can never fire",
 			          h->name);
 	}
+
+	yaml_node_t *cm = ydoc_get(y, g, "commitments");
+	for (int i = 0; i < COMMIT__N; i++)
+		patset_load(&p->commitments[i], y, ydoc_get(y, cm, k_commitments[i].name), d);
 }
 
 static void
@@ -729,6 +745,8 @@ policy_free(struct policy *p)
 	free(p->voice);
 	strv_free(&p->prohibited_phrases);
 	strv_free(&p->preferred_patterns);
+	for (int i = 0; i < COMMIT__N; i++)
+		patset_free(&p->commitments[i]);
 	patset_free(&p->esc.legal);
 	patset_free(&p->esc.human_request);
 	free(p->rules);

@@ -44,6 +44,15 @@ struct sensitive_handler {
 	struct patset patterns;
 };
 
+/* What a reply may not promise (content_guardrails.commitments), by violation kind. */
+enum commitment_kind {
+	COMMIT_GUARANTEE,   /* an outcome as certain: commitment:guarantee */
+	COMMIT_AMOUNT,      /* money, beyond the credit authority: commitment:amount */
+	COMMIT_DATE,        /* a day no knowledge or tool result gives: commitment:date */
+	COMMIT_LEGAL_CLAIM, /* a legal position: legal_claim */
+	COMMIT__N
+};
+
 struct escalation_config {
 	double confidence_threshold;
 	int max_turns;
@@ -121,6 +130,7 @@ struct policy {
 	size_t ndisclosures;
 	struct sensitive_handler *handlers;
 	size_t nhandlers;
+	struct patset commitments[COMMIT__N];
 
 	char *voice;
 	struct strv prohibited_phrases;

@@ -293,8 +293,8 @@ START_TEST(pattern_entries_are_checked_with_their_position)
 	              "      within: 3\n"
 	              "      unless_within: 2\n",
 	              &d);
-	assert_diag(&d, "bad.yaml:5:15: ", "'within' counts words for 'near'");
-	assert_diag(&d, "bad.yaml:6:22: ", "'unless_within' counts words for 'unless'");
+	assert_diag(&d, "bad.yaml:5:15: ", "'within' only applies to 'near'");
+	assert_diag(&d, "bad.yaml:6:22: ", "'unless_within' only applies to 'unless'");
 	ck_assert_int_eq(d.errors, 2);
 	diag_free(&d);
 
