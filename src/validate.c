@@ -1907,12 +1907,12 @@ share_stem(const char *x, size_t xa, size_t xb, const char *y, size_t ya, size_t
 }
 
 struct said {
-	const char *reply; /* the promise's sentence is reply[a, b), the day in it [da, db) */
+	const char *reply; /* the promise's sentence is reply[a, b), what is said [da, db) */
 	size_t a, b, da, db;
 	int found;
 };
 
-/* Does text say the day in a sentence sharing a word with the promise's? */
+/* Does text say it in a sentence sharing a word with the promise's? */
 static void
 said_text(void *arg, const char *t, size_t n)
 {
@@ -1935,13 +1935,13 @@ said_number(void *arg, const char *key, double v, int length)
 }
 
 /*
- * Is the day promised at s[da, db) grounded: said by a fact or a tool
+ * Is what the reply says at s[da, db) grounded: said by a fact or a tool
  * result (not the customer) in a sentence about the same thing ("will
  * ship today" by "orders placed before 2pm ship today", not "a refund
- * today")?
+ * today")? Quoting the knowledge promises nothing of the agent's own.
  */
 static int
-day_said(const struct validation_context *ctx, const char *s, size_t n, size_t da, size_t db)
+said_by_sources(const struct validation_context *ctx, const char *s, size_t n, size_t da, size_t db)
 {
 	struct said sd = {.reply = s, .da = da, .db = db};
 	sentence_around(s, n, da, db, &sd.a, &sd.b);
@@ -2061,7 +2061,7 @@ check_commitments(const struct policy *p, const struct validation_context *ctx, 
 			size_t a, b;
 			if (!pattern_find(&ps->v[i], s, 0, &a, &b))
 				continue;
-			if (lists[l].k == COMMIT_DATE && day_said(ctx, s, n, a, b))
+			if (said_by_sources(ctx, s, n, a, b))
 				continue;
 			commit_add(vl, lists[l].kind, lists[l].sub, s, a, b);
 		}

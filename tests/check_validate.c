@@ -452,13 +452,16 @@ START_TEST(ordinary_and_grounded_replies_pass)
 {
 	static const char *const fact = "Same-day shipping|Orders placed before 2pm ship today.|"
 	                                "Trade-ins|Customers who send in a working camera receive "
-	                                "a $30 Acme store credit per device.";
+	                                "a $30 Acme store credit per device.|Price match|We "
+	                                "promise to match a lower price from an authorised "
+	                                "retailer.";
 	/* What the knowledge says, said as a fact or as what will happen. */
 	passes("Refunds reach your card within 5-10 business days after Acme issues them.", facts,
 	       NULL, NULL);
 	passes("Your order will ship today.", fact, NULL, NULL);
 	passes("You will receive a $30 store credit for each camera you send in.", fact, NULL,
 	       NULL);
+	passes("We promise to match a lower price from an authorised retailer.", fact, NULL, NULL);
 	/* Figures that are no promise; a promise not made. */
 	passes("You paid $129.99 for the Acme Cam Outdoor.", facts, order_json, maya);
 	passes("I can't promise a date, but the carrier's estimate is 2026-11-06.", NULL,
