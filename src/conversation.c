@@ -13,6 +13,7 @@
 #include "resolution.h"
 #include "retrieval.h"
 #include "triage-model.h"
+#include "tone.h"
 #include "validate.h"
 
 void
@@ -30,6 +31,9 @@ conversation_free(struct conversation *c)
 {
 	free(c->customer_id);
 	free(c->last_sentiment);
+	cJSON_Delete(c->offer);
+	free(c->pending);
+	strv_free(&c->told);
 	strv_free(&c->orders);
 	strv_free(&c->ids);
 	strv_free(&c->words);
@@ -65,8 +69,20 @@ conversation_state_json(const struct conversation *c)
 	cJSON_AddNumberToObject(o, "turn", c->turn);
 	cJSON_AddBoolToObject(o, "disclosed_ai", c->disclosed_ai);
 	cJSON_AddBoolToObject(o, "disclosed_data", c->disclosed_data);
-	cJSON_AddNumberToObject(o, "asked", c->asked);
 	cJSON_AddBoolToObject(o, "escalated", c->escalated);
+	cJSON_AddStringToObject(o, "act", dialogue_act_names[c->act]);
+	if (c->awaiting == AWAIT_NONE)
+		cJSON_AddNullToObject(o, "awaiting");
+	else
+		cJSON_AddStringToObject(o, "awaiting", awaiting_names[c->awaiting]);
+	cJSON_AddItemToObject(o, "offer", c->offer ? cJSON_Duplicate(c->offer, 1) : cJSON_CreateNull());
+	if (c->pending != NULL) {
+		cJSON_AddStringToObject(o, "pending", c->pending);
+		cJSON_AddStringToObject(o, "pending_category", category_names[c->pending_category]);
+	}
+	cJSON_AddBoolToObject(o, "offered_more", c->offered_more);
+	cJSON_AddNumberToObject(o, "work_turns", c->work_turns);
+	cJSON_AddItemToObject(o, "told", strv_json(&c->told));
 	cJSON_AddStringToObject(o, "category", category_names[c->category]);
 	cJSON_AddItemToObject(o, "orders", strv_json(&c->orders));
 	cJSON_AddItemToObject(o, "ids", strv_json(&c->ids));
@@ -90,9 +106,29 @@ conversation_restore(struct conversation *c, const cJSON *s)
 	c->turn = (v = cJSON_GetObjectItem(s, "turn")) && cJSON_IsNumber(v) ? v->valueint : 0;
 	c->disclosed_ai = cJSON_IsTrue(cJSON_GetObjectItem(s, "disclosed_ai"));
 	c->disclosed_data = cJSON_IsTrue(cJSON_GetObjectItem(s, "disclosed_data"));
-	c->asked =
-	    (v = cJSON_GetObjectItem(s, "asked")) && cJSON_IsNumber(v) ? (unsigned)v->valueint : 0;
 	c->escalated = cJSON_IsTrue(cJSON_GetObjectItem(s, "escalated"));
+	int act = names_find(dialogue_act_names,
+	                     cJSON_GetStringValue(cJSON_GetObjectItem(s, "act")) ?: "");
+	c->act = act < 0 ? ACT_QUESTION : (enum dialogue_act)act;
+	int aw = names_find(awaiting_names,
+	                    cJSON_GetStringValue(cJSON_GetObjectItem(s, "awaiting")) ?: "");
+	if (aw >= 0)
+		c->awaiting = (enum awaiting)aw;
+	else if ((v = cJSON_GetObjectItem(s, "asked")) && cJSON_IsNumber(v) && v->valueint != 0)
+		/* A state written before dialogue acts: its ASK_ORDER and ASK_EMAIL bits. */
+		c->awaiting = v->valueint & 1 ? AWAIT_ORDER_NUMBER : AWAIT_EMAIL;
+	v = cJSON_GetObjectItem(s, "offer");
+	c->offer = cJSON_IsObject(v) ? cJSON_Duplicate(v, 1) : NULL;
+	const char *pending = cJSON_GetStringValue(cJSON_GetObjectItem(s, "pending"));
+	c->pending = pending ? xstrdup(pending) : NULL;
+	int pc = names_find(category_names,
+	                    cJSON_GetStringValue(cJSON_GetObjectItem(s, "pending_category")) ?: "");
+	c->pending_category = pc < 0 ? CAT_GENERAL : (enum category)pc;
+	c->offered_more = cJSON_IsTrue(cJSON_GetObjectItem(s, "offered_more"));
+	c->work_turns = (v = cJSON_GetObjectItem(s, "work_turns")) && cJSON_IsNumber(v)
+	                    ? v->valueint
+	                    : c->turn;
+	strv_from_json(&c->told, cJSON_GetObjectItem(s, "told"));
 	int cat = names_find(category_names,
 	                     cJSON_GetStringValue(cJSON_GetObjectItem(s, "category")) ?: "");
 	c->category = cat < 0 ? CAT_GENERAL : (enum category)cat;
@@ -172,6 +208,56 @@ tried_take(struct conversation *c, char *s)
 		strv_take(&c->tried, s);
 }
 
+/* Does the message hold the detail the agent is waiting for? */
+static int
+detail_given(const struct conversation *c, const struct triage_result *t)
+{
+	switch (c->awaiting) {
+	case AWAIT_ORDER_NUMBER:
+		return t->entities.order_numbers.n > 0;
+	case AWAIT_EMAIL:
+		return t->entities.emails.n > 0 || t->entities.account_ids.n > 0;
+	case AWAIT_DEVICE:
+		return t->entities.products.n > 0;
+	case AWAIT_CHOICE:
+		return t->dialogue.act == ACT_QUESTION || t->dialogue.act == ACT_AFFIRM;
+	default:
+		return 0;
+	}
+}
+
+/* An answer to "is this about A or B?" that names a category of its own. */
+static int
+choice_made(const struct conversation *c, const struct triage_result *t)
+{
+	(void)c;
+	return t->intent_confidence >= 0.5;
+}
+
+/*
+ * The message's act in the conversation: what its words say, what the
+ * agent offered or asked for, the policy's patterns for asking for a
+ * person, and whether triage and knowledge both find no support request.
+ */
+static enum dialogue_act
+interpret(const struct agents *ag, const struct conversation *c, const struct triage_result *t,
+          const struct kb_hits *hits, const char *text)
+{
+	const struct policy *p = ag->policy;
+	int answered = hits->n > 0 && hits->v[0].confidence >= p->esc.retrieval_floor;
+	const struct entities *e = &t->entities;
+	int ids = e->order_numbers.n + e->account_ids.n + e->emails.n + e->products.n > 0;
+	struct dialogue_context cx = {
+	    .offer_pending = c->offer != NULL,
+	    .offer = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c->offer, "text")),
+	    .awaiting_detail = c->pending != NULL,
+	    .detail_given = detail_given(c, t),
+	    .human_requested = patset_match(&p->esc.human_request, text) >= 0,
+	    .out_of_scope = t->out_of_scope >= 0.5 && !answered && !ids,
+	};
+	return dialogue_interpret(&t->dialogue, &cx);
+}
+
 /* ---------------------------------------------------------- the turn */
 
 #define TURN_MAX_CALLS 12
@@ -181,6 +267,7 @@ struct turn {
 	const struct agents *ag;
 	struct conversation *c;
 	char *text;
+	char *query; /* what knowledge is searched for: the text, or the question a detail completes */
 	cJSON *turn, *events, *tools, *results, *model_steps;
 	struct triage_result t;
 	struct kb_hits hits;
@@ -366,7 +453,37 @@ turn_free(struct turn *tu)
 	kb_hits_free(&tu->hits);
 	triage_result_free(&tu->t);
 	free(tu->text);
+	free(tu->query);
 	free(tu);
+}
+
+/*
+ * The dialogue state the reply leaves: what the agent now waits for, the
+ * offer it made (an offer not taken up lapses), the question a detail
+ * was asked for, and what the customer has been told.
+ */
+static void
+remember_dialogue(struct conversation *c, struct resolution *res, enum category asked_about)
+{
+	c->awaiting = res->awaiting;
+	cJSON_Delete(c->offer);
+	c->offer = res->offer;
+	res->offer = NULL;
+	if (res->pending != NULL || c->act != ACT_DETAIL) {
+		free(c->pending);
+		c->pending = res->pending;
+		res->pending = NULL;
+		if (c->pending != NULL && c->act != ACT_DETAIL)
+			c->pending_category = asked_about;
+	}
+	if (c->awaiting == AWAIT_NONE) {
+		free(c->pending);
+		c->pending = NULL;
+	}
+	c->offered_more = res->offered_more;
+	for (size_t i = 0; i < res->told.n; i++)
+		if (!strv_contains(&c->told, res->told.v[i]))
+			strv_add(&c->told, res->told.v[i]);
 }
 
 /* Notes the fact the reply quoted, for the conversation and its handoff. */
@@ -435,6 +552,16 @@ turn_triaged(struct turn *tu)
 	const struct agents *ag = tu->ag;
 	struct conversation *c = tu->c;
 
+	/*
+	 * A detail the agent asked for completes the question it was asked for:
+	 * knowledge is searched for both, and the question's category stands.
+	 */
+	if (c->pending != NULL && detail_given(c, &tu->t)) {
+		tu->query = xasprintf("%s %s", c->pending, tu->text);
+		if (c->awaiting != AWAIT_CHOICE || !choice_made(c, &tu->t))
+			tu->t.intent_category = c->pending_category;
+	} else
+		tu->query = xstrdup(tu->text);
 	if (c->turn == 1)
 		c->category = tu->t.intent_category;
 	remember_ids(c, &tu->t.entities);
@@ -446,7 +573,7 @@ turn_triaged(struct turn *tu)
 	event(tu->events, "triage", cJSON_Duplicate(tj, 1));
 
 	/* Knowledge: searched every turn; with embeddings, asynchronously. */
-	retrieval_start(ag->kb, uses_model(ag, AGENT_EMBEDDINGS) ? ag->models : NULL, tu->text, 3,
+	retrieval_start(ag->kb, uses_model(ag, AGENT_EMBEDDINGS) ? ag->models : NULL, tu->query, 3,
 	                &ag->fresh, turn_retrieved, tu);
 }
 
@@ -482,6 +609,10 @@ turn_retrieved(struct retrieval_result *r, void *arg)
 	for (size_t i = 0; i < tu->hits.n; i++)
 		cJSON_AddItemToArray(kn, kb_hit_json(&tu->hits.v[i]));
 	event(tu->events, "retrieval", cJSON_Duplicate(kn, 1));
+
+	c->act = interpret(ag, c, &tu->t, &tu->hits, tu->text);
+	if (c->act == ACT_QUESTION || c->act == ACT_HUMAN_QUESTION || c->act == ACT_DETAIL)
+		c->work_turns++;
 
 	/* Governed tools, as the agent plans them (never as the customer asks). */
 	tu->route = tu->t.route;
@@ -578,7 +709,7 @@ turn_resolved(struct turn *tu)
 	struct conversation *c = tu->c;
 	struct resolution *res = &tu->res;
 
-	c->asked = res->asked;
+	remember_dialogue(c, res, tu->t.intent_category);
 	note_used_fact(tu);
 
 	/* Disclosures: the AI on the first message, data collection with account data. */
@@ -607,6 +738,11 @@ turn_resolved(struct turn *tu)
 		strv_add(&allowed, res->caveat);
 	for (size_t i = 0; i < c->words.n; i++)
 		strv_add(&allowed, c->words.v[i]);
+	/* The policy's own pieces are vetted text: their figures are grounded. */
+	for (int i = 0; i < PIECE__N; i++)
+		strv_add(&allowed, p->tone.piece[i]);
+	for (size_t i = 0; i < p->tone.declines.n; i++)
+		strv_add(&allowed, p->tone.declines.v[i]);
 
 	/* Output validation: a failing reply never reaches the customer. */
 	struct strv knowledge = {0};
@@ -630,12 +766,16 @@ turn_resolved(struct turn *tu)
 	/* Escalation: every signal, and triage's human routes. */
 	struct escalation_input in = {
 	    .agent_confidence = res->confidence,
-	    .turn_count = c->turn,
+	    /* Greetings and thanks are not turns spent on the problem. */
+	    .turn_count = c->work_turns,
 	    .sentiment = tu->t.sentiment,
 	    .category = tu->t.intent_category,
 	    .tier = c->tier,
 	    .has_legal_language = tu->t.has_legal_language,
 	    .retrieval_confidence = tu->hits.n > 0 ? tu->hits.v[0].confidence : -1,
+	    .retrieval_unused = res->used == NULL && (res->feat[FEAT_TOOL] > 0 || res->acted ||
+	                                              res->feat[FEAT_SOCIAL] > 0 ||
+	                                              res->feat[FEAT_ASKED] > 0),
 	    .message = tu->text,
 	    .amount_usd = c->max_amount,
 	};
@@ -653,6 +793,11 @@ turn_resolved(struct turn *tu)
 	}
 	if (reason == NULL && res->refused) {
 		reason = "write-refused";
+		queue = route_names[ROUTE_HUMAN_STANDARD];
+	}
+	if (reason == NULL && res->handoff) {
+		/* The customer said yes to the person the agent offered. */
+		reason = "customer-requested-human";
 		queue = route_names[ROUTE_HUMAN_STANDARD];
 	}
 	if (reason == NULL && tu->human) {
@@ -683,12 +828,19 @@ turn_resolved(struct turn *tu)
 		snprintf(tu->reason, sizeof tu->reason, "%s", reason);
 		tu->queue = queue;
 		/* What the customer is told while a human picks it up. */
-		const char *msg =
-		    d.escalate && d.message
-		        ? d.message
-		        : "I'm connecting you with a specialist who can help with this; "
-		          "they will have the full context of our conversation.";
+		char *action = NULL;
+		if (res->action != NULL && reason != NULL && strcmp(reason, "write-refused") == 0) {
+			const char *vars[] = {"action", res->action, NULL};
+			action = tone_fill(p->tone.piece[PIECE_ACTION_HANDOFF], vars);
+		}
+		const char *msg = d.escalate && d.message ? d.message
+		                  : action != NULL        ? action
+		                                          : p->tone.piece[PIECE_HANDOFF];
 		tu->told = xasprintf("%s%s", disclosed, msg);
+		free(action);
+		c->awaiting = AWAIT_NONE; /* a person answers from here */
+		cJSON_Delete(c->offer);
+		c->offer = NULL;
 		tu->packet = handoff_build(c, &tu->t, tu->reason, queue);
 	}
 	free(disclosed);
@@ -724,6 +876,16 @@ turn_finish(struct turn *tu)
 	}
 	cJSON_AddNumberToObject(tu->turn, "agent_confidence",
 	                        (double)(int)(tu->res.confidence * 1000) / 1000);
+	cJSON *dj = cJSON_AddObjectToObject(tu->turn, "dialogue");
+	cJSON_AddStringToObject(dj, "act", dialogue_act_names[c->act]);
+	if (c->awaiting == AWAIT_NONE)
+		cJSON_AddNullToObject(dj, "awaiting");
+	else
+		cJSON_AddStringToObject(dj, "awaiting", awaiting_names[c->awaiting]);
+	cJSON *fj = cJSON_AddObjectToObject(dj, "features");
+	for (int i = 0; i < FEAT__N; i++)
+		cJSON_AddNumberToObject(fj, reply_feature_names[i],
+		                        (double)(int)(tu->res.feat[i] * 1000) / 1000);
 	if (cJSON_GetArraySize(tu->model_steps) > 0) {
 		cJSON_AddItemToObject(tu->turn, "models", tu->model_steps);
 		tu->model_steps = NULL;

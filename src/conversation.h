@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "dialogue.h"
 #include "kb.h"
 #include "policy.h"
 #include "settings.h"
@@ -35,9 +36,6 @@ struct agents {
 	void *delta_arg;
 };
 
-#define ASK_ORDER 0x1
-#define ASK_EMAIL 0x2
-
 /*
  * A conversation's state. It is saved as a "state" event after every
  * turn, and conversation_restore rebuilds it from the last one.
@@ -48,8 +46,16 @@ struct conversation {
 	int turn;           /* customer messages so far */
 	int disclosed_ai;   /* the AI disclosure was given */
 	int disclosed_data; /* the data-collection notice was given */
-	unsigned asked;     /* ASK_* the agent is waiting for */
 	int escalated;
+	/* Dialogue state: what the last message did and what the agent waits for. */
+	enum dialogue_act act; /* the customer's last act, in context */
+	enum awaiting awaiting;
+	cJSON *offer;           /* what the agent offered ({"kind","tool","args","text"}), or NULL */
+	char *pending;          /* the question a detail was asked for, or NULL */
+	enum category pending_category;
+	int offered_more; /* the last reply asked whether there is anything else */
+	int work_turns;   /* turns that asked for something; greetings and thanks do not count */
+	struct strv told; /* what the customer was told: "order:ID:STATUS", "fact:ID" */
 	enum category category; /* what the conversation is about (first triage) */
 	struct strv orders;     /* order numbers the customer gave */
 	struct strv ids;        /* the customer's own identifiers: the reply may repeat them */

@@ -128,7 +128,9 @@ escalation_evaluate(const struct policy *p, const struct escalation_input *in,
 	 * Nothing retrieved is the weakest retrieval there is, not the absence
 	 * of a signal: on a sensitive category it counts as confidence 0.
 	 */
-	int sensitive = (c->retrieval_categories & (1u << in->category)) != 0;
+	/* A reply from the account or the order, or one asking back, does not lean on it. */
+	int sensitive =
+	    (c->retrieval_categories & (1u << in->category)) != 0 && !in->retrieval_unused;
 	int none = in->retrieval_confidence < 0;
 	double rc = none ? 0 : in->retrieval_confidence;
 	s[SIG_RETRIEVAL].applies = sensitive;

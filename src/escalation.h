@@ -16,6 +16,8 @@ struct escalation_input {
 	enum tier tier;
 	int has_legal_language;
 	double retrieval_confidence; /* top hit's confidence; < 0 when nothing was retrieved */
+	int retrieval_unused; /* the reply does not rest on retrieval (tool results, a
+	                         greeting, a question back to the customer) */
 	const char *message; /* this turn's customer text, for sensitive handlers; may be NULL */
 	double amount_usd;   /* largest USD amount in the conversation; < 0 when none */
 };

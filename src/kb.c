@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "kb.h"
@@ -907,6 +908,39 @@ kb_calibrate(const double feat[KB_NFEAT])
 	for (int i = 0; i < KB_NFEAT; i++)
 		z += calib_w[i + 1] * feat[i];
 	return 1.0 / (1.0 + exp(-z));
+}
+
+/* Does the paragraph at p open with the agent-only marker? */
+static int
+agent_only(const char *p)
+{
+	static const char marker[] = "agent only:";
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return strncasecmp(p, marker, sizeof marker - 1) == 0;
+}
+
+char *
+kb_fact_public(const char *content)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	const char *p = content ? content : "";
+	while (*p != '\0') {
+		const char *end = strstr(p, "\n\n");
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		if (n > 0 && !agent_only(p)) {
+			if (b.len > 0)
+				buf_adds(&b, "\n\n");
+			buf_add(&b, p, n);
+		}
+		p += n;
+		while (*p == '\n')
+			p++;
+	}
+	char *s = buf_steal(&b);
+	buf_free(&b);
+	return s ? s : xstrdup("");
 }
 
 void

@@ -53,6 +53,13 @@ struct kb_freshness {
 };
 int kb_fact_freshness(const struct kb_fact *, const struct kb_freshness *, int *stale);
 
+/*
+ * A fact's content as a customer may read it: without its agent-only
+ * paragraphs (those that open with "Agent only:", frontline-kb(5)).
+ * Caller frees; "" when the whole fact is for agents.
+ */
+char *kb_fact_public(const char *content);
+
 struct kb; /* an open index */
 
 /*

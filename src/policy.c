@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "policy.h"
+#include "tone.h"
 #include "tools.h"
 #include "ydoc.h"
 
@@ -79,10 +80,20 @@ static const struct ykey k_guardrails[] = {
     {0},
 };
 
+static const struct ykey k_category_words[] = {
+    {.name = "billing", .type = Y_STR},  {.name = "technical", .type = Y_STR},
+    {.name = "account", .type = Y_STR},  {.name = "shipping", .type = Y_STR},
+    {.name = "returns", .type = Y_STR},  {.name = "general", .type = Y_STR},
+    {0},
+};
 static const struct ykey k_tone[] = {
     {.name = "voice", .type = Y_STR},
     {.name = "prohibited_phrases", .type = Y_LIST, .sub = &k_str},
     {.name = "preferred_patterns", .type = Y_LIST, .sub = &k_str},
+    /* What the agent's replies are written from (tone.h); keys checked in load_tone. */
+    {.name = "pieces", .type = Y_DICT, .sub = &k_str},
+    {.name = "declines", .type = Y_DICT, .sub = &k_str},
+    {.name = "category_words", .type = Y_MAP, .sub = k_category_words},
     {0},
 };
 
@@ -381,6 +392,82 @@ load_guardrails(struct policy *p, struct ydoc *y, yaml_node_t *g, struct diag *d
 	yaml_node_t *cm = ydoc_get(y, g, "commitments");
 	for (int i = 0; i < COMMIT__N; i++)
 		patset_load(&p->commitments[i], y, ydoc_get(y, cm, k_commitments[i].name), d);
+}
+
+/* A piece's text must only hold its own placeholders and none of the prohibited phrases. */
+static void
+check_piece(const struct policy *p, struct ydoc *y, yaml_node_t *v, const char *where,
+            const char *const *vars, struct diag *d)
+{
+	const char *text = ydoc_str(v);
+	char *bad = tone_unknown_var(text, vars);
+	if (bad != NULL) {
+		struct buf b;
+		buf_init(&b, 0);
+		for (size_t i = 0; vars[i] != NULL; i++)
+			buf_printf(&b, "%s{%s}", i ? ", " : "", vars[i]);
+		diag_error(d, y->file, ydoc_line(y, v), ydoc_col(v),
+		           "%s: unknown placeholder {%s} (%s%s)", where, bad,
+		           b.len ? "it may hold " : "it takes none", b.len ? b.data : "");
+		buf_free(&b);
+		free(bad);
+	}
+	for (size_t i = 0; i < p->prohibited_phrases.n; i++)
+		if (str_casecontains(text, p->prohibited_phrases.v[i]))
+			diag_error(d, y->file, ydoc_line(y, v), ydoc_col(v),
+			           "%s: holds the prohibited phrase '%s'", where,
+			           p->prohibited_phrases.v[i]);
+}
+
+/* tone_guidelines.pieces, declines and category_words; defaults for what is left out. */
+static void
+load_tone(struct policy *p, struct ydoc *y, yaml_node_t *tone, struct diag *d)
+{
+	static const char *const no_vars[] = {NULL};
+	struct tone *t = &p->tone;
+	yaml_node_t *pieces = ydoc_get(y, tone, "pieces");
+	YDOC_FOR_PAIRS(y, pieces, pr)
+	{
+		yaml_node_t *k = yaml_document_get_node(&y->doc, pr->key);
+		yaml_node_t *v = yaml_document_get_node(&y->doc, pr->value);
+		int i = 0;
+		while (i < PIECE__N && strcmp(piece_defs[i].name, ydoc_str(k)) != 0)
+			i++;
+		if (i == PIECE__N) {
+			diag_error(d, y->file, ydoc_line(y, k), ydoc_col(k),
+			           "tone_guidelines.pieces: unknown piece '%s'", ydoc_str(k));
+			continue;
+		}
+		char *where = xasprintf("tone_guidelines.pieces.%s", piece_defs[i].name);
+		check_piece(p, y, v, where, piece_defs[i].vars, d);
+		free(where);
+		free(t->piece[i]);
+		t->piece[i] = xstrdup(ydoc_str(v));
+	}
+	for (int i = 0; i < PIECE__N; i++)
+		if (t->piece[i] == NULL)
+			t->piece[i] = xstrdup(piece_defs[i].dflt);
+
+	YDOC_FOR_PAIRS(y, ydoc_get(y, tone, "declines"), pr)
+	{
+		yaml_node_t *k = yaml_document_get_node(&y->doc, pr->key);
+		yaml_node_t *v = yaml_document_get_node(&y->doc, pr->value);
+		int known = 0;
+		for (size_t i = 0; i < p->ntopics; i++)
+			known |= strcmp(p->topics[i].name, ydoc_str(k)) == 0;
+		if (!known)
+			diag_error(d, y->file, ydoc_line(y, k), ydoc_col(k),
+			           "tone_guidelines.declines: '%s' is not a prohibited topic",
+			           ydoc_str(k));
+		check_piece(p, y, v, "tone_guidelines.declines", no_vars, d);
+		strv_add(&t->decline_topics, ydoc_str(k));
+		strv_add(&t->declines, ydoc_str(v));
+	}
+	yaml_node_t *cw = ydoc_get(y, tone, "category_words");
+	for (int c = 0; c < CAT__N; c++) {
+		const char *w = ydoc_str_or_null(y, cw, category_names[c]);
+		t->category_words[c] = xstrdup(w ? w : tone_category_defaults[c]);
+	}
 }
 
 static void
@@ -682,6 +769,7 @@ policy_load_text(const char *path, const char *text, size_t len, struct diag *d)
 	p->voice = xstrdup(ydoc_str(ydoc_get(&y, tone, "voice")));
 	str_list(&p->prohibited_phrases, &y, ydoc_get(&y, tone, "prohibited_phrases"));
 	str_list(&p->preferred_patterns, &y, ydoc_get(&y, tone, "preferred_patterns"));
+	load_tone(p, &y, tone, d);
 	load_escalation(p, &y, ydoc_get(&y, root, "escalation"), d);
 	load_routing(p, &y, ydoc_get(&y, root, "routing"), d);
 	load_resolution(p, &y, ydoc_get(&y, root, "resolution"), d);
@@ -743,6 +831,7 @@ policy_free(struct policy *p)
 	}
 	free(p->handlers);
 	free(p->voice);
+	tone_free(&p->tone);
 	strv_free(&p->prohibited_phrases);
 	strv_free(&p->preferred_patterns);
 	for (int i = 0; i < COMMIT__N; i++)

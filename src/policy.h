@@ -7,6 +7,7 @@
 
 #include "diag.h"
 #include "pattern.h"
+#include "tone.h"
 #include "types.h"
 #include "util.h"
 
@@ -135,6 +136,7 @@ struct policy {
 	char *voice;
 	struct strv prohibited_phrases;
 	struct strv preferred_patterns;
+	struct tone tone; /* the pieces replies are written from */
 
 	struct escalation_config esc;
 

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "resolution.h"
+#include "tone.h"
 #include "tokens.h"
 
 /* A stale fact may still help, but the agent trusts it less. */
@@ -21,6 +22,13 @@ plan_add(struct plan *p, int tool, cJSON *args)
 		p->args[p->n++] = args;
 	} else
 		cJSON_Delete(args);
+}
+
+/* Does the act ask the agent for something (rather than greet, thank, say yes or no)? */
+static int
+act_asks(enum dialogue_act a)
+{
+	return a == ACT_QUESTION || a == ACT_HUMAN_QUESTION || a == ACT_DETAIL;
 }
 
 /* ------------------------------------------------------------ requests */
@@ -94,20 +102,32 @@ requested(const struct conversation *c, enum request r)
 	size_t n = c->words.n;
 	if (n > 0 && asks(c->words.v[n - 1], r))
 		return 1;
-	return n > 1 && (c->asked & ASK_ORDER) && asks(c->words.v[n - 2], r);
+	return n > 1 && c->awaiting == AWAIT_ORDER_NUMBER && asks(c->words.v[n - 2], r);
 }
 
 void
 resolution_plan(const struct conversation *c, const struct triage_result *t, struct plan *p)
 {
 	memset(p, 0, sizeof *p);
+	if (c->act == ACT_AFFIRM) {
+		/* What the agent offered, as it offered it: tool_invoke decides if it may run. */
+		const cJSON *tool = cJSON_GetObjectItemCaseSensitive(c->offer, "tool");
+		int id = cJSON_IsString(tool) ? tool_find(tool->valuestring) : -1;
+		if (id >= 0)
+			plan_add(p, id,
+			         cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(c->offer, "args"), 1));
+		return;
+	}
+	if (!act_asks(c->act))
+		return;
 	/* The newest order number: this message's, else one given before. */
 	const char *order = NULL;
 	if (t->entities.order_numbers.n > 0)
 		order = t->entities.order_numbers.v[0];
 	else if (c->orders.n > 0 &&
 	         (t->intent_category == CAT_SHIPPING || t->intent_category == CAT_RETURNS ||
-	          (c->asked & ASK_ORDER) || requested(c, REQ_CREDIT) || requested(c, REQ_RESEND)))
+	          c->awaiting == AWAIT_ORDER_NUMBER || requested(c, REQ_CREDIT) ||
+	          requested(c, REQ_RESEND)))
 		order = c->orders.v[c->orders.n - 1];
 	if (order != NULL) {
 		cJSON *a = cJSON_CreateObject();
@@ -213,6 +233,8 @@ resolution_plan_writes(const struct policy *p, const struct conversation *c,
                        const struct tool_call *reads, int nreads, struct plan *out)
 {
 	memset(out, 0, sizeof *out);
+	if (!act_asks(c->act))
+		return;
 	int credit = requested(c, REQ_CREDIT), resend = requested(c, REQ_RESEND);
 	for (int i = 0; i < nreads && (credit || resend); i++) {
 		const struct tool_call *k = &reads[i];
@@ -283,116 +305,435 @@ say_write(struct buf *b, const struct tool_call *k)
 	buf_adds(b, ". ");
 }
 
-void
-resolution_compose(const struct agents *ag, const struct conversation *c,
-                   const struct triage_result *t, const struct kb_hits *hits,
-                   const struct tool_call *calls, int ncalls, struct resolution *out)
-{
-	struct buf b;
-	double conf = 0;
-	int answered = 0;
+/* ------------------------------------------------------------ the reply */
 
-	memset(out, 0, sizeof *out);
-	buf_init(&b, 0);
-	if (t->sentiment == SENT_FRUSTRATED)
-		buf_adds(&b, "I'm sorry for the trouble, and I want to make sure this gets "
-		             "resolved for you. ");
+const char *const reply_feature_names[] = {"fact_confidence", "fact_margin", "coverage",
+                                           "tool_answer",     "social",      "asked",
+                                           "stale",           "no_answer",   NULL};
+
+/*
+ * P(a careful human lets the reply stand), a logistic model over the
+ * features: fitted on the labelled development tickets by
+ * tools/fit-confidence.py (README, "Decision quality").
+ */
+static const double conf_w[FEAT__N + 1] = {-1.0, 4.0, 1.0, 1.0, 5.0, 6.0, 5.0, -1.5, -3.0};
+
+double
+resolution_confidence(const double feat[FEAT__N])
+{
+	double z = conf_w[0];
+	for (int i = 0; i < FEAT__N; i++)
+		z += conf_w[i + 1] * feat[i];
+	return 1.0 / (1.0 + exp(-z));
+}
+
+/* A reply being written: its text and what it is made of. */
+struct draft {
+	const struct policy *p;
+	struct buf b;
+	struct resolution *out;
+};
+
+static void
+say(struct draft *d, const char *text)
+{
+	if (text == NULL || *text == '\0')
+		return;
+	if (d->b.len > 0 && d->b.data[d->b.len - 1] != ' ')
+		buf_addc(&d->b, ' ');
+	buf_adds(&d->b, text);
+}
+
+static void
+say_piece(struct draft *d, enum piece pc)
+{
+	say(d, d->p->tone.piece[pc]);
+}
+
+/* A piece with placeholders: name, value pairs, NULL-terminated. */
+static void
+say_filled(struct draft *d, enum piece pc, const char *const *vars)
+{
+	char *s = tone_fill(d->p->tone.piece[pc], vars);
+	say(d, s);
+	free(s);
+}
+
+static int
+told(const struct conversation *c, const char *what)
+{
+	return strv_contains(&c->told, what);
+}
+
+static void
+tell(struct draft *d, char *what)
+{
+	if (!strv_contains(&d->out->told, what))
+		strv_add(&d->out->told, what);
+	free(what);
+}
+
+/* Is an order's status one where a past delivery date means it is late? */
+static int
+in_transit(const char *status)
+{
+	static const char *const done_[] = {"delivered", "cancelled", "canceled", "returned",
+	                                     "refunded", NULL};
+	for (size_t i = 0; status != NULL && done_[i] != NULL; i++)
+		if (strcasecmp(status, done_[i]) == 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * The order's status, carrier, tracking and date, as the backend has
+ * them; an order past its date is said to be late. Returns 1 when late.
+ */
+static int
+say_order_status(struct draft *d, const cJSON *call_args, const cJSON *r, long today)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(r, "order");
+	if (o == NULL)
+		o = r;
+	const char *status = str_field(o, "status"), *eta = str_field(o, "eta");
+	long due;
+	int late = eta != NULL && date_parse(eta, &due) == 0 && due < today && in_transit(status) &&
+	           today > 0;
+	if (late) {
+		/* Say the order, then what its date now means. */
+		const char *id = str_field(call_args, "order_id");
+		const char *carrier = str_field(o, "carrier"), *tracking = str_field(o, "tracking");
+		buf_printf(&d->b, "%sYour order %s is %s", d->b.len ? " " : "", id ? id : "",
+		           status ? status : "in our system");
+		if (carrier)
+			buf_printf(&d->b, " with %s", carrier);
+		if (tracking)
+			buf_printf(&d->b, " (tracking number %s)", tracking);
+		buf_adds(&d->b, ".");
+		const char *vars[] = {"eta", eta, NULL};
+		say_filled(d, PIECE_LATE, vars);
+	} else {
+		if (d->b.len > 0)
+			buf_addc(&d->b, ' ');
+		say_order(&d->b, call_args, r);
+		str_trim(d->b.data);
+		d->b.len = strlen(d->b.data);
+	}
+	return late;
+}
+
+/* The prohibited topic the customer's message raises, or NULL (the policy's name). */
+static const char *
+raised_topic(const struct policy *p, const char *text)
+{
+	for (size_t i = 0; text != NULL && i < p->ntopics; i++)
+		if (patset_match(&p->topics[i].patterns, text) >= 0)
+			return p->topics[i].name;
+	return NULL;
+}
+
+/* Quotes a fact's customer-facing text, once per conversation; returns 1 when quoted. */
+static int
+say_fact(struct draft *d, const struct conversation *c, const struct kb_hit *h)
+{
+	char *id = xasprintf("fact:%s", h->fact.id);
+	if (told(c, id)) {
+		free(id);
+		return 0;
+	}
+	char *pub = kb_fact_public(h->fact.content);
+	if (pub == NULL || *pub == '\0') {
+		/* Only agent-only text: it guides the agent, never the customer. */
+		free(pub);
+		free(id);
+		return 0;
+	}
+	char *sentences = first_sentences(pub, 360);
+	say(d, sentences);
+	free(sentences);
+	free(pub);
+	tell(d, id);
+	return 1;
+}
+
+/* A stale hit loses to a fresh one close behind it: a careful agent quotes the current fact. */
+#define FRESH_OVER_STALE 0.15
+
+/* Hit i, or the fresh hit after it that a careful agent would quote instead. */
+static const struct kb_hit *
+fresher(const struct kb_hits *hits, size_t i, double floor)
+{
+	const struct kb_hit *h = &hits->v[i];
+	for (size_t j = i + 1; h->stale && j < hits->n; j++) {
+		const struct kb_hit *o = &hits->v[j];
+		if (o->confidence < floor || h->confidence - o->confidence >= FRESH_OVER_STALE)
+			break;
+		if (!o->stale)
+			return o;
+	}
+	return h;
+}
+
+/* Is the question where an order is: a delivery or return, or the order the agent asked for? */
+static int
+about_delivery(const struct conversation *c, const struct triage_result *t)
+{
+	return t->intent_category == CAT_SHIPPING || t->intent_category == CAT_RETURNS ||
+	       (c->act == ACT_DETAIL && c->awaiting == AWAIT_ORDER_NUMBER);
+}
+
+/* Does the conversation talk about one of the customer's own orders? */
+static int
+own_order(const struct triage_result *t)
+{
+	return (t->dialogue.cues & 1u << CUE_ORDER) != 0;
+}
+
+/* The reply to a greeting, thanks, yes or no, a bot question or small talk. */
+static void
+compose_social(struct draft *d, const struct conversation *c, const struct tool_call *calls,
+               int ncalls)
+{
+	struct resolution *out = d->out;
+	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(c->offer, "kind");
+	int offered = c->offer != NULL;
+	out->feat[FEAT_SOCIAL] = 1;
+	switch (c->act) {
+	case ACT_GREETING:
+		say_piece(d, PIECE_GREETING);
+		break;
+	case ACT_THANKS:
+		say_piece(d, PIECE_CLOSING);
+		break;
+	case ACT_DENY:
+		if (offered) {
+			say_piece(d, PIECE_DECLINED_OFFER);
+			say_piece(d, PIECE_ANYTHING_ELSE);
+			out->offered_more = 1;
+		} else if (c->offered_more)
+			say_piece(d, PIECE_CLOSING);
+		else {
+			say_piece(d, PIECE_ANYTHING_ELSE);
+			out->offered_more = 1;
+		}
+		break;
+	case ACT_AFFIRM:
+		if (offered && cJSON_IsString(kind) && strcmp(kind->valuestring, "handoff") == 0) {
+			out->handoff = 1;
+			break;
+		}
+		if (offered) {
+			/* The write accepted ran (or was refused) this turn. */
+			int done_ = 0;
+			for (int i = 0; i < ncalls; i++)
+				if (tool_table[calls[i].tool].authority == TOOL_WRITE) {
+					if (write_done(&calls[i])) {
+						say_write(&d->b, &calls[i]);
+						done_ = 1;
+					} else
+						out->refused = 1;
+				}
+			if (out->refused) {
+				const char *what = cJSON_GetStringValue(
+				    cJSON_GetObjectItemCaseSensitive(c->offer, "action"));
+				out->action = xstrdup(what ? what : "do that");
+			} else if (done_) {
+				out->feat[FEAT_TOOL] = 1;
+				say_piece(d, PIECE_ANYTHING_ELSE);
+				out->offered_more = 1;
+			}
+			break;
+		}
+		say_piece(d, PIECE_ASK_MORE);
+		break;
+	case ACT_BOT_QUESTION: {
+		say_piece(d, PIECE_BOT);
+		say_piece(d, PIECE_OFFER_HANDOFF);
+		cJSON *o = out->offer = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "kind", "handoff");
+		cJSON_AddStringToObject(o, "text", d->p->tone.piece[PIECE_OFFER_HANDOFF]);
+		out->awaiting = AWAIT_CONFIRM;
+		break;
+	}
+	case ACT_OUT_OF_SCOPE:
+		say_piece(d, PIECE_OUT_OF_SCOPE);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The reply to a question: tool results, a fact, a decline, or what is missing. */
+static void
+compose_answer(struct draft *d, const struct agents *ag, const struct conversation *c,
+               const struct triage_result *t, const struct kb_hits *hits,
+               const struct tool_call *calls, int ncalls)
+{
+	const struct policy *p = ag->policy;
+	struct resolution *out = d->out;
+	const char *text = c->words.n > 0 ? c->words.v[c->words.n - 1] : "";
+	int answered = 0, wrong = 0;
+	struct draft body = {.p = p, .out = out};
+	buf_init(&body.b, 0);
+
+	/* A prohibited topic is declined, with what can be said instead. */
+	const char *topic = raised_topic(p, text);
+	if (topic != NULL) {
+		say(&body, tone_decline(&p->tone, topic));
+		out->declined = topic;
+		answered = 1;
+	}
 
 	for (int i = 0; i < ncalls; i++) {
 		const struct tool_call *k = &calls[i];
 		if (tool_table[k->tool].authority == TOOL_WRITE) {
+			out->acted = 1;
 			/* Asked for and not done: only a human can do it now. */
 			if (!write_done(k)) {
 				out->refused = 1;
+				wrong = 1;
 				continue;
 			}
-			say_write(&b, k);
-			conf = fmax(conf, 0.9);
+			say_write(&body.b, k);
+			out->feat[FEAT_TOOL] = 1;
 			answered = 1;
 			continue;
 		}
 		if (!k->allowed || k->result == NULL)
 			continue;
 		if (k->tool == TOOL_GET_ORDER_STATUS) {
-			if (found(k->result)) {
-				say_order(&b, k->args, k->result);
-				conf = fmax(conf, 0.9);
-				answered = 1;
-			} else {
-				buf_printf(
-				    &b,
-				    "I couldn't find order %s on your account. Could you check "
-				    "the order number in your confirmation email? ",
-				    str_field(k->args, "order_id") ? str_field(k->args, "order_id")
-				                                   : "");
-				out->asked |= ASK_ORDER;
-				conf = fmax(conf, 0.75);
+			const char *id = str_field(k->args, "order_id");
+			if (!found(k->result)) {
+				const char *vars[] = {"order", id ? id : "", NULL};
+				say_filled(&body, PIECE_NOT_FOUND, vars);
+				out->awaiting = AWAIT_ORDER_NUMBER;
+				out->feat[FEAT_ASKED] = 1;
+				wrong = 1;
+				continue;
 			}
-		} else if (k->tool == TOOL_GET_CUSTOMER_ACCOUNT && found(k->result)) {
-			size_t before = b.len;
-			say_account(&b, k->result);
-			if (b.len > before)
-				conf = fmax(conf, 0.75);
+			const cJSON *o = cJSON_GetObjectItemCaseSensitive(k->result, "order");
+			const char *status = str_field(o ? o : k->result, "status");
+			/* Where the order is answers a delivery question, not a billing one. */
+			if (!about_delivery(c, t))
+				continue;
+			char *key = xasprintf("order:%s:%s", id ? id : "", status ? status : "");
+			/* Said once, unless the customer names the order again or gives it now. */
+			int again = t->entities.order_numbers.n > 0 || c->act == ACT_DETAIL;
+			if (told(c, key) && !again) {
+				free(key);
+				continue;
+			}
+			if (say_order_status(&body, k->args, k->result, ag->fresh.today))
+				wrong = 1;
+			tell(&body, key);
+			out->feat[FEAT_TOOL] = 1;
+			answered = 1;
 		}
 	}
 
-	/* The best fact, if it is good enough to quote. */
-	const struct kb_hit *h = hits->n > 0 ? &hits->v[0] : NULL;
-	if (h != NULL && h->confidence >= ag->policy->esc.retrieval_floor) {
-		char *s = first_sentences(h->fact.content, 360);
-		buf_printf(&b, "%s ", s);
-		free(s);
-		double kc = h->confidence;
-		if (h->stale) {
-			out->caveat =
-			    xasprintf("Please note this comes from information last updated "
-			              "%d days ago, so a specialist may need to confirm it.",
-			              h->freshness_days);
-			buf_printf(&b, "%s ", out->caveat);
-			kc -= STALE_PENALTY;
-		}
+	/* The best fact not told yet, if it is good enough to quote. */
+	for (size_t i = 0; i < hits->n && !out->used; i++) {
+		const struct kb_hit *h = fresher(hits, i, p->esc.retrieval_floor);
+		if (h->confidence < p->esc.retrieval_floor)
+			break;
+		if (!say_fact(&body, c, h))
+			continue;
 		out->used = h;
-		conf = fmax(conf, kc);
+		size_t next = (size_t)(h - hits->v) + 1;
+		out->feat[FEAT_FACT_CONF] = h->confidence;
+		out->feat[FEAT_FACT_MARGIN] =
+		    next < hits->n ? h->confidence - hits->v[next].confidence : h->confidence;
+		out->feat[FEAT_COVERAGE] = h->feat[0];
+		if (h->stale) {
+			char days[16];
+			snprintf(days, sizeof days, "%d", h->freshness_days);
+			const char *vars[] = {"days", days, NULL};
+			out->caveat = tone_fill(p->tone.piece[PIECE_STALE], vars);
+			say(&body, out->caveat);
+			out->feat[FEAT_STALE] = 1;
+		}
 		answered = 1;
 	}
 
-	/* Ask for what is missing rather than guess. */
-	int needs_order =
-	    (t->intent_category == CAT_SHIPPING || t->intent_category == CAT_RETURNS ||
-	     requested(c, REQ_CREDIT) || requested(c, REQ_RESEND)) &&
-	    t->entities.order_numbers.n == 0 && c->orders.n == 0;
-	if (needs_order && !(c->asked & ASK_ORDER)) {
-		buf_adds(&b, "Could you share your order number? It is in your confirmation "
-		             "email, a letter followed by digits. ");
-		out->asked |= ASK_ORDER;
-		conf = fmax(conf, 0.8);
+	/* A question about the account itself: what the account says. */
+	for (int i = 0; i < ncalls && !answered && t->intent_category == CAT_ACCOUNT; i++)
+		if (calls[i].tool == TOOL_GET_CUSTOMER_ACCOUNT && calls[i].allowed &&
+		    found(calls[i].result)) {
+			size_t before = body.b.len;
+			if (before > 0)
+				buf_addc(&body.b, ' ');
+			say_account(&body.b, calls[i].result);
+			str_trim(body.b.data);
+			body.b.len = strlen(body.b.data);
+			if (body.b.len > before + 1) {
+				out->feat[FEAT_TOOL] = 1;
+				answered = 1;
+			}
+		}
+
+	/* Ask for what is missing rather than guess, once. */
+	int needs_order = (own_order(t) || t->intent_category == CAT_SHIPPING ||
+	                   t->intent_category == CAT_RETURNS || requested(c, REQ_CREDIT) ||
+	                   requested(c, REQ_RESEND)) &&
+	                  t->entities.order_numbers.n == 0 && c->orders.n == 0;
+	int order_first = needs_order && (own_order(t) || !answered);
+	if (order_first && c->awaiting != AWAIT_ORDER_NUMBER && out->awaiting == AWAIT_NONE) {
+		say_piece(&body, PIECE_ASK_ORDER_NUMBER);
+		out->awaiting = AWAIT_ORDER_NUMBER;
 	}
 	int needs_email =
 	    (t->intent_category == CAT_ACCOUNT || t->intent_category == CAT_BILLING) &&
 	    (c->customer_id == NULL || *c->customer_id == '\0') && t->entities.emails.n == 0;
-	if (needs_email && !(c->asked & ASK_EMAIL)) {
-		buf_adds(&b, "Could you tell me the email address on your account, so I can look "
-		             "it up? ");
-		out->asked |= ASK_EMAIL;
-		conf = fmax(conf, 0.8);
+	if (needs_email && !answered && c->awaiting != AWAIT_EMAIL && out->awaiting == AWAIT_NONE) {
+		say_piece(&body, PIECE_ASK_EMAIL);
+		out->awaiting = AWAIT_EMAIL;
+	}
+	/* Torn between two readings and nothing answers: ask which. */
+	if (!answered && out->awaiting == AWAIT_NONE && c->awaiting != AWAIT_CHOICE &&
+	    t->runner_up_confidence >= 0.3 &&
+	    t->intent_confidence - t->runner_up_confidence < 0.25) {
+		const char *vars[] = {"a", p->tone.category_words[t->intent_category], "b",
+		                      p->tone.category_words[t->runner_up], NULL};
+		say_filled(&body, PIECE_ASK_CHOICE, vars);
+		out->awaiting = AWAIT_CHOICE;
+	}
+	if (out->awaiting != AWAIT_NONE) {
+		out->feat[FEAT_ASKED] = 1;
+		out->pending = xstrdup(c->act == ACT_DETAIL && c->pending ? c->pending : text);
 	}
 
-	if (!answered && out->asked == 0) {
-		/* Never a refusal without another path. */
-		buf_adds(&b, "Here's what I can do: I can connect you with a specialist who can "
-		             "look into this with you. ");
-		conf = fmin(conf, 0.3);
-	} else if (answered && out->asked == 0)
-		buf_adds(&b, "Is there anything else I can help you with?");
+	/* The opening: sorry when something went wrong, thanks for a detail given. */
+	if (t->sentiment == SENT_FRUSTRATED || wrong)
+		say_piece(d, PIECE_APOLOGY);
+	else if (c->act == ACT_DETAIL)
+		say_piece(d, PIECE_ACKNOWLEDGEMENT);
+	say(d, body.b.data);
+	buf_free(&body.b);
 
-	/* A message triage reads as no support request is not one the agent can resolve. */
-	if (t->intent_category == CAT_GENERAL && t->intent_confidence < 0.25)
-		conf *= 0.5;
-	out->confidence = conf;
-	str_trim(b.data);
-	b.len = strlen(b.data);
-	out->reply = xstrdup(b.data);
-	buf_free(&b);
+	if (!answered && out->awaiting == AWAIT_NONE && !out->refused)
+		out->feat[FEAT_NONE] = 1;
+	else if (answered && out->awaiting == AWAIT_NONE && !out->refused) {
+		say_piece(d, PIECE_ANYTHING_ELSE);
+		out->offered_more = 1;
+	}
+}
+
+void
+resolution_compose(const struct agents *ag, const struct conversation *c,
+                   const struct triage_result *t, const struct kb_hits *hits,
+                   const struct tool_call *calls, int ncalls, struct resolution *out)
+{
+	memset(out, 0, sizeof *out);
+	struct draft d = {.p = ag->policy, .out = out};
+	buf_init(&d.b, 0);
+	if (act_asks(c->act))
+		compose_answer(&d, ag, c, t, hits, calls, ncalls);
+	else
+		compose_social(&d, c, calls, ncalls);
+	out->confidence = resolution_confidence(out->feat);
+	str_trim(d.b.data);
+	out->reply = xstrdup(d.b.data);
+	buf_free(&d.b);
 }
 
 void
@@ -400,5 +741,9 @@ resolution_free(struct resolution *r)
 {
 	free(r->reply);
 	free(r->caveat);
+	cJSON_Delete(r->offer);
+	free(r->pending);
+	free(r->action);
+	strv_free(&r->told);
 	memset(r, 0, sizeof *r);
 }

@@ -13,8 +13,9 @@ struct plan {
 
 /*
  * Plans this turn's tool calls: the order's status when an order number
- * is known, the account for account and billing questions. Knowledge is
- * searched by the caller every turn.
+ * is known, the account for account and billing questions, and the write
+ * the customer accepted when the agent offered one. Knowledge is searched
+ * by the caller every turn.
  */
 void resolution_plan(const struct conversation *, const struct triage_result *, struct plan *);
 
@@ -30,26 +31,54 @@ void resolution_plan(const struct conversation *, const struct triage_result *, 
 void resolution_plan_writes(const struct policy *, const struct conversation *,
                             const struct tool_call *reads, int nreads, struct plan *);
 
+/* What the reply is made of, for its confidence (resolution_confidence). */
+enum reply_feature {
+	FEAT_FACT_CONF,   /* confidence of the fact quoted, 0 for none */
+	FEAT_FACT_MARGIN, /* its lead over the next hit */
+	FEAT_COVERAGE,    /* share of the question's idf the fact covers */
+	FEAT_TOOL,        /* the answer comes from a tool result (an order, a write done) */
+	FEAT_SOCIAL,      /* a greeting, thanks, yes or no answered in kind */
+	FEAT_ASKED,       /* the reply asks for a missing detail or a choice */
+	FEAT_STALE,       /* the fact quoted is stale */
+	FEAT_NONE,        /* nothing answers the question */
+	FEAT__N
+};
+extern const char *const reply_feature_names[];
+
 struct resolution {
 	char *reply;               /* owned */
-	double confidence;         /* how sure the agent is that the reply resolves the message */
-	unsigned asked;            /* ASK_* asked for this turn */
+	double confidence;         /* P(a careful human lets the reply stand) */
+	double feat[FEAT__N];      /* what the confidence was computed from */
 	const struct kb_hit *used; /* the fact quoted, or NULL */
 	char *caveat;              /* the staleness caveat added, or NULL; owned */
 	int refused;               /* a write the customer asked for was refused or failed */
+	int acted;                 /* a write was tried: the question was a request to act */
+	/* The dialogue state the reply leaves behind. */
+	enum awaiting awaiting;
+	cJSON *offer;      /* a new offer, owned; NULL for none */
+	char *pending;     /* the question waiting for the detail asked for; owned */
+	int offered_more;  /* the reply ends by asking whether there is anything else */
+	struct strv told;  /* what the reply told ("order:ID:STATUS", "fact:ID") */
+	int handoff;       /* the customer accepted a person */
+	char *action;      /* what was accepted and needs a person ("resend the confirmation"); owned */
+	const char *declined; /* the prohibited topic declined, or NULL (the policy's) */
 };
 
 /*
- * Composes a reply grounded in the tool results and the retrieved facts,
- * in the policy's tone: frustration acknowledged first, specific, and
- * never a refusal without another path. Facts flagged stale are used
- * only with a caveat, which lowers the confidence. A write that is done
- * is told to the customer; one that was refused or failed sets refused,
- * and the caller hands the conversation to a human.
+ * Composes the reply to the conversation's last message (c->act says what
+ * it did) from the tool results and the retrieved facts, in the policy's
+ * tone pieces: a greeting, thanks or "no" answered in kind, an offer carried
+ * out, a prohibited topic declined with another path, a late order said to
+ * be late, a missing detail asked for once, facts told once and only their
+ * customer-facing text. Facts flagged stale are used only with a caveat.
+ * A write that is done is told to the customer; one that was refused or
+ * failed sets refused, and the caller hands the conversation to a human.
  */
 void resolution_compose(const struct agents *, const struct conversation *,
                         const struct triage_result *, const struct kb_hits *,
                         const struct tool_call *calls, int ncalls, struct resolution *);
+/* The calibrated confidence for a reply's features (a logistic model). */
+double resolution_confidence(const double feat[FEAT__N]);
 void resolution_free(struct resolution *);
 
 #endif

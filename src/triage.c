@@ -26,6 +26,7 @@ struct triage {
 	int oos_class;         /* "not a support request", or -1 */
 	struct sentiment_lexicon *sent;
 	struct urgency_rules *urg;
+	struct dialogue_rules *dlg;
 	struct entity_rules *ent;
 	char *catalog;
 	const struct policy *policy;
@@ -242,6 +243,13 @@ triage_open(const char *model, const char *data_dir, const char *catalog, const 
 		*ex = EX_DATAERR;
 		goto fail;
 	}
+	path = xasprintf("%s/dialogue.rules", data_dir);
+	t->dlg = dialogue_load(path, cause);
+	free(path);
+	if (t->dlg == NULL) {
+		*ex = EX_DATAERR;
+		goto fail;
+	}
 	t->catalog = catalog ? xstrdup(catalog) : NULL;
 	if (triage_set_policy(t, p, cause) != 0) {
 		*ex = EX_CONFIG;
@@ -261,6 +269,7 @@ triage_close(struct triage *t)
 	classifier_free(t->cls);
 	sentiment_free(t->sent);
 	urgency_free(t->urg);
+	dialogue_free(t->dlg);
 	entity_rules_free(t->ent);
 	prefilter_free(&t->legal_filter);
 	free(t->catalog);
@@ -315,6 +324,15 @@ triage_run(const struct triage *t, const char *text, size_t len, enum tier tier,
 	}
 	out->intent_category = (enum category)cat;
 	out->intent_confidence = top;
+	out->out_of_scope = t->oos_class >= 0 ? p[t->oos_class] : 0;
+	out->runner_up = CAT_GENERAL;
+	out->runner_up_confidence = 0;
+	for (int c = 0; c < CAT__N; c++)
+		if (c != cat && p[t->cat_class[c]] > out->runner_up_confidence) {
+			out->runner_up = (enum category)c;
+			out->runner_up_confidence = p[t->cat_class[c]];
+		}
+	dialogue_read(t->dlg, s, &out->dialogue);
 
 	/* Sentiment, urgency, entities. */
 	struct sentiment_result sr;
@@ -452,6 +470,7 @@ triage_json_write(const struct triage_result *r, struct buf *b)
 		buf_json_str(b, r->urgency_rule);
 	else
 		buf_adds(b, "null");
+	json_key(b, ",\"dialogue_act\":", dialogue_act_names[r->dialogue.act]);
 	buf_adds(b, ",\"complexity_reasons\":[");
 	int first = 1;
 	for (size_t i = 0; i < nitems(reason_names); i++)

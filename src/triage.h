@@ -4,6 +4,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "dialogue.h"
 #include "entities.h"
 #include "policy.h"
 #include "types.h"
@@ -20,6 +21,10 @@ enum complexity_reason {
 struct triage_result {
 	enum category intent_category;
 	double intent_confidence; /* calibrated P(this category, and a support request) */
+	enum category runner_up;  /* the next most likely category */
+	double runner_up_confidence;
+	double out_of_scope; /* P(not a support request at all) */
+	struct dialogue_reading dialogue; /* what the words do, read on their own */
 	enum urgency urgency;
 	const char *urgency_rule; /* the rule that set it, or NULL; owned by the engine */
 	enum sentiment sentiment;

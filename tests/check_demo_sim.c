@@ -555,7 +555,7 @@ START_TEST(shipped_script_covers_the_tour)
 	    "sentiment-degradation",
 	    "legal-language-detected",
 	    "payment-dispute-over-threshold",
-	    "low-retrieval-confidence-sensitive-topic",
+	    "low-confidence",
 	    "max-turns-reached",
 	    "customer-requested-human",
 	    "account-security-concern",
