@@ -123,6 +123,34 @@ START_TEST(near_needs_every_expression_within_the_window)
 }
 END_TEST
 
+START_TEST(near_may_keep_to_the_sentence)
+{
+	struct patset ps = one("\\btoday\\b", NULL, 0, "\\bwill\\b", 10, NULL);
+	expect(&ps, "We will reply. Anything else today?", 1);
+	ps.v[0].same_sentence = 1;
+	expect(&ps, "We will reply. Anything else today?", 0);
+	expect(&ps, "It will ship today.", 1);
+	/* A comma ends no sentence; a decimal point neither. */
+	expect(&ps, "It will, for $6.49, ship today.", 1);
+	patset_free(&ps);
+}
+END_TEST
+
+START_TEST(match_may_heed_case)
+{
+	struct pattern_spec spec = {.match = "\\b(s(ue|ued)|SUE)\\b", .match_case = 1};
+	struct pattern p;
+	char *cause = NULL;
+	ck_assert_int_eq(pattern_compile(&p, &spec, &cause), 0);
+	struct patset ps = {0};
+	patset_add(&ps, &p, spec.match);
+	expect(&ps, "I will sue", 1);
+	expect(&ps, "I WILL SUE", 1);
+	expect(&ps, "Thanks, Sue", 0);
+	patset_free(&ps);
+}
+END_TEST
+
 START_TEST(unless_anywhere_cancels_the_whole_text)
 {
 	struct patset ps = one("\\bsign-in alert\\b", NULL, 0, NULL, 0, "\\bit was me\\b");
@@ -185,6 +213,8 @@ main(void)
 	tcase_add_test(tc, unless_cancels_a_match_just_before_it);
 	tcase_add_test(tc, unless_window_ends_at_the_match);
 	tcase_add_test(tc, near_needs_every_expression_within_the_window);
+	tcase_add_test(tc, near_may_keep_to_the_sentence);
+	tcase_add_test(tc, match_may_heed_case);
 	tcase_add_test(tc, unless_anywhere_cancels_the_whole_text);
 	tcase_add_test(tc, curly_apostrophes_read_as_straight);
 	tcase_add_test(tc, empty_matches_and_odd_text_end);
