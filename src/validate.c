@@ -278,23 +278,42 @@ litset_may_any_case(const struct litset *ls, const char *s)
 	return 0;
 }
 
-/* Per pattern of a topic. */
-struct topic_filter {
+/* Per pattern of a list. */
+struct list_filter {
 	struct litset *pat;
 	size_t n;
 };
 
+static void
+list_filter_init(struct list_filter *lf, const struct strv *src)
+{
+	lf->n = src->n;
+	lf->pat = xcalloc(src->n ? src->n : 1, sizeof *lf->pat);
+	for (size_t j = 0; j < src->n; j++)
+		litset_init(&lf->pat[j], src->v[j]);
+}
+
+static void
+list_filter_free(struct list_filter *lf)
+{
+	for (size_t j = 0; j < lf->n; j++)
+		litset_free(&lf->pat[j]);
+	free(lf->pat);
+}
+
 /*
  * What validation needs from a policy beyond what it holds: literal
- * filters for the topic patterns, folded phrases, the account-id format
- * compiled case-sensitively. Kept per thread for the last policy seen.
+ * filters for the topic and commitment patterns, folded phrases, the
+ * account-id format compiled case-sensitively. Kept per thread for the
+ * last policy seen.
  */
 struct vcache {
 	const struct policy *policy;
 	char hash[65];
 	uint64_t print; /* of the content, for a policy without a hash */
-	struct topic_filter *topics;
+	struct list_filter *topics;
 	size_t ntopics;
+	struct list_filter commit[COMMIT__N];
 	struct strv phrases; /* folded, in the policy's order */
 	regex_t account;
 	int have_account;
@@ -319,6 +338,9 @@ fingerprint(const struct policy *p)
 	}
 	for (size_t i = 0; i < p->prohibited_phrases.n; i++)
 		h = mix(h, p->prohibited_phrases.v[i]);
+	for (int k = 0; k < COMMIT__N; k++)
+		for (size_t j = 0; j < p->commitments[k].src.n; j++)
+			h = mix(h, p->commitments[k].src.v[j]);
 	return mix(h, p->account_id_re);
 }
 
@@ -332,6 +354,9 @@ cache_fits(const struct vcache *c, const struct policy *p)
 	if (strcmp(c->hash, p->hash) != 0 || c->ntopics != p->ntopics ||
 	    c->phrases.n != p->prohibited_phrases.n)
 		return 0;
+	for (int k = 0; k < COMMIT__N; k++)
+		if (c->commit[k].n != p->commitments[k].src.n)
+			return 0;
 	return p->hash[0] != '\0' || c->print == fingerprint(p);
 }
 
@@ -341,12 +366,11 @@ cache_free(void *arg)
 	struct vcache *c = arg;
 	if (c == NULL)
 		return;
-	for (size_t t = 0; t < c->ntopics; t++) {
-		for (size_t j = 0; j < c->topics[t].n; j++)
-			litset_free(&c->topics[t].pat[j]);
-		free(c->topics[t].pat);
-	}
+	for (size_t t = 0; t < c->ntopics; t++)
+		list_filter_free(&c->topics[t]);
 	free(c->topics);
+	for (int k = 0; k < COMMIT__N; k++)
+		list_filter_free(&c->commit[k]);
 	strv_free(&c->phrases);
 	if (c->have_account)
 		regfree(&c->account);
@@ -368,14 +392,11 @@ cache_new(const struct policy *p)
 		c->ntopics = p->ntopics;
 	}
 	c->topics = xcalloc(c->ntopics ? c->ntopics : 1, sizeof *c->topics);
-	for (size_t t = 0; t < c->ntopics; t++) {
-		const struct strv *src = &p->topics[t].patterns.src;
-		struct topic_filter *tf = &c->topics[t];
-		tf->n = src->n;
-		tf->pat = xcalloc(src->n ? src->n : 1, sizeof *tf->pat);
-		for (size_t j = 0; j < src->n; j++)
-			litset_init(&tf->pat[j], src->v[j]);
-	}
+	for (size_t t = 0; t < c->ntopics; t++)
+		list_filter_init(&c->topics[t], &p->topics[t].patterns.src);
+	static const struct strv none;
+	for (int k = 0; k < COMMIT__N; k++)
+		list_filter_init(&c->commit[k], p != NULL ? &p->commitments[k].src : &none);
 
 	for (size_t i = 0; p != NULL && i < p->prohibited_phrases.n; i++) {
 		const char *ph = p->prohibited_phrases.v[i];
@@ -470,7 +491,7 @@ check_topics(const struct policy *p, const struct vcache *c, const char *s, cons
 {
 	for (size_t t = 0; p != NULL && t < c->ntopics; t++) {
 		const struct patset *ps = &p->topics[t].patterns;
-		const struct topic_filter *tf = &c->topics[t];
+		const struct list_filter *tf = &c->topics[t];
 		for (size_t j = 0; j < tf->n && j < ps->src.n; j++) {
 			if (!litset_may(&tf->pat[j], tg, lo))
 				continue;
@@ -1960,12 +1981,24 @@ cmp_size(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
-/* Where the patterns fire in s, in order of position: an array of starts (caller frees). */
+/* The text a reply is checked in: as written (straight apostrophes), in lower case with trigrams.
+ */
+struct reply_text {
+	const char *s, *lo;
+	size_t n;
+	const struct trigrams *tg;
+};
+
+/* Where the patterns fire in r, in order of position: an array of starts (caller frees). */
 static size_t *
-starts_of(const struct patset *ps, const char *s, size_t *count)
+starts_of(const struct patset *ps, const struct list_filter *lf, const struct reply_text *r,
+          size_t *count)
 {
+	const char *s = r->s;
 	size_t *v = NULL, nv = 0, cap = 0;
-	for (size_t i = 0; i < ps->src.n; i++) {
+	for (size_t i = 0; i < ps->src.n && i < lf->n; i++) {
+		if (!litset_may(&lf->pat[i], r->tg, r->lo))
+			continue;
 		size_t from = 0, a, b;
 		while (pattern_find(&ps->v[i], s, from, &a, &b)) {
 			if (nv == cap)
@@ -1974,7 +2007,8 @@ starts_of(const struct patset *ps, const char *s, size_t *count)
 			from = b > a ? b : a + 1;
 		}
 	}
-	qsort(v, nv, sizeof *v, cmp_size);
+	if (nv > 1)
+		qsort(v, nv, sizeof *v, cmp_size);
 	*count = nv;
 	return v;
 }
@@ -2000,9 +2034,11 @@ start_in(const size_t *v, size_t nv, size_t a, size_t b)
  * it: a refund of the order's total is no credit the agent may give.
  */
 static void
-check_amounts(const struct policy *p, const struct validation_context *ctx, const char *s, size_t n,
-              const unsigned char *taken, struct vlist *vl)
+check_amounts(const struct policy *p, const struct vcache *c, const struct validation_context *ctx,
+              const struct reply_text *r, const unsigned char *taken, struct vlist *vl)
 {
+	const char *s = r->s;
+	size_t n = r->n;
 	double cap = credit_authority(p);
 	size_t *promises = NULL, npromises = 0;
 	struct fset known = {0};
@@ -2014,7 +2050,8 @@ check_amounts(const struct policy *p, const struct validation_context *ctx, cons
 		if (f.kind != FIG_MONEY || f.hi <= cap + 0.005)
 			continue;
 		if (!looked) {
-			promises = starts_of(&p->commitments[COMMIT_AMOUNT], s, &npromises);
+			promises = starts_of(&p->commitments[COMMIT_AMOUNT],
+			                     &c->commit[COMMIT_AMOUNT], r, &npromises);
 			for (size_t i = 0; ctx->knowledge != NULL && i < ctx->knowledge->n; i++)
 				if (ctx->knowledge->v[i] != NULL)
 					fset_text(&known, ctx->knowledge->v[i],
@@ -2039,8 +2076,9 @@ check_amounts(const struct policy *p, const struct validation_context *ctx, cons
  * beyond the credit cap, a day no source gives, a legal position.
  */
 static void
-check_commitments(const struct policy *p, const struct validation_context *ctx, const char *s,
-                  size_t n, const unsigned char *taken, struct vlist *vl)
+check_commitments(const struct policy *p, const struct vcache *c,
+                  const struct validation_context *ctx, const struct reply_text *r,
+                  const unsigned char *taken, struct vlist *vl)
 {
 	static const struct {
 		enum commitment_kind k;
@@ -2053,17 +2091,18 @@ check_commitments(const struct policy *p, const struct validation_context *ctx, 
 	};
 	for (size_t l = 0; l < nitems(lists); l++) {
 		const struct patset *ps = &p->commitments[lists[l].k];
+		const struct list_filter *lf = &c->commit[lists[l].k];
 		if (lists[l].k == COMMIT_AMOUNT) {
-			check_amounts(p, ctx, s, n, taken, vl);
+			check_amounts(p, c, ctx, r, taken, vl);
 			continue;
 		}
-		for (size_t i = 0; i < ps->src.n; i++) {
+		for (size_t i = 0; i < ps->src.n && i < lf->n; i++) {
 			size_t a, b;
-			if (!pattern_find(&ps->v[i], s, 0, &a, &b))
+			if (!litset_may(&lf->pat[i], r->tg, r->lo) ||
+			    !pattern_find(&ps->v[i], r->s, 0, &a, &b) ||
+			    said_by_sources(ctx, r->s, r->n, a, b))
 				continue;
-			if (said_by_sources(ctx, s, n, a, b))
-				continue;
-			commit_add(vl, lists[l].kind, lists[l].sub, s, a, b);
+			commit_add(vl, lists[l].kind, lists[l].sub, r->s, a, b);
 		}
 	}
 }
@@ -2123,7 +2162,7 @@ validate_reply(const struct policy *p, const char *reply, const struct validatio
 	check_pii(c, ctx, s, lo, &tg, n, taken, &vl);
 	check_figures(ctx, s, n, taken, &vl);
 	if (p != NULL)
-		check_commitments(p, ctx, s, n, taken, &vl);
+		check_commitments(p, c, ctx, &(struct reply_text){s, lo, n, &tg}, taken, &vl);
 
 	out->passed = out->violations.n == 0;
 	free(vl.slot);
