@@ -230,7 +230,7 @@ round3(double x)
 /* What a turn the agent took adds to the result. */
 static void
 record_turn(struct run *ru, const struct agents *ag, const cJSON *turn, int k, const char *text,
-            const char *human)
+            const char *human, int stands)
 {
 	const cJSON *e;
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(turn, "tools"))
@@ -292,6 +292,12 @@ record_turn(struct run *ru, const struct agents *ag, const cJSON *turn, int k, c
 	else
 		cJSON_AddNullToObject(o, "text");
 	cJSON_AddItemToObject(o, "validation", val ? cJSON_Duplicate(val, 1) : cJSON_CreateNull());
+	/* What the confidence said, and whether the human let this turn stand. */
+	cJSON_AddNumberToObject(o, "confidence", num(turn, "agent_confidence", 0));
+	const cJSON *feat = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(turn, "dialogue"), "features");
+	cJSON_AddItemToObject(o, "features", feat ? cJSON_Duplicate(feat, 1) : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "stands", stands < 0 ? cJSON_CreateNull() : cJSON_CreateBool(stands));
 	if (human)
 		cJSON_AddStringToObject(o, "human", human);
 	else
@@ -364,6 +370,57 @@ mean_or_null(double sum, int n)
 	return n > 0 ? cJSON_CreateNumber(round3(sum / n)) : cJSON_CreateNull();
 }
 
+/*
+ * Is reason one of the policy's hard triggers? A human who escalated for
+ * one did not judge the agent's reply, so that turn says nothing about it.
+ */
+static int
+hard_reason(const struct policy *p, const char *reason)
+{
+	static const char *const hard[] = {"legal-language-detected", "customer-requested-human",
+	                                   "enterprise-billing-policy", "sentiment-degradation",
+	                                   NULL};
+	if (reason == NULL)
+		return 0;
+	if (names_find(hard, reason) >= 0)
+		return 1;
+	for (size_t i = 0; i < p->nhandlers; i++) {
+		char *name = xstrdup(p->handlers[i].name);
+		for (char *q = name; *q; q++)
+			if (*q == '_')
+				*q = '-';
+		int same = strcmp(name, reason) == 0;
+		free(name);
+		if (same)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Did the human let turn k stand: 1 when they had not escalated by then, 0
+ * when they escalated at it for a reason about the answer, -1 when it says
+ * nothing (after their escalation, a hard trigger's turn, no label).
+ */
+static int
+human_stands(const struct policy *p, const cJSON *labels, int k)
+{
+	const cJSON *esc = cJSON_GetObjectItemCaseSensitive(labels, "escalated");
+	if (!cJSON_IsBool(esc))
+		return -1;
+	if (cJSON_IsFalse(esc))
+		return 1;
+	const cJSON *at = cJSON_GetObjectItemCaseSensitive(labels, "escalation_turn");
+	int hturn = cJSON_IsNumber(at) ? at->valueint : 1;
+	if (k < hturn)
+		return 1;
+	if (k > hturn)
+		return -1;
+	const char *reason =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, "escalation_reason"));
+	return hard_reason(p, reason) ? -1 : 0;
+}
+
 cJSON *
 replay_ticket(const struct agents *ag, const char *version, const struct ticket *t, char **cause)
 {
@@ -415,7 +472,7 @@ replay_ticket(const struct agents *ag, const char *version, const struct ticket 
 		if (!escalated) {
 			turns = k;
 			char *human = human_reply(t->messages, m);
-			record_turn(&ru, &a, turn, k, text, human);
+			record_turn(&ru, &a, turn, k, text, human, human_stands(ag->policy, t->labels, k));
 			free(human);
 			if (k == 1)
 				triage = cJSON_DetachItemFromObjectCaseSensitive(turn, "triage");
@@ -570,6 +627,10 @@ struct replay_report {
 	long path_tickets[PATH_N], path_csat_n[PATH_N];
 	double path_csat_sum[PATH_N];
 	long resolved, recontacted;
+	/* The reply confidence against the humans: (confidence, stood) per turn. */
+	double *cal_conf;
+	char *cal_stood;
+	size_t cal_n, cal_cap;
 	/* The sweep. */
 	long sweep_labelled;
 	long sweep_escalated[SWEEP_N], sweep_agree[SWEEP_N];
@@ -595,6 +656,8 @@ replay_report_free(struct replay_report *rp)
 	tally_free(&rp->violations);
 	tally_free(&rp->phrases);
 	tally_free(&rp->tools);
+	free(rp->cal_conf);
+	free(rp->cal_stood);
 	free(rp);
 }
 
@@ -685,6 +748,16 @@ replay_report_add(struct replay_report *rp, const cJSON *r)
 	}
 	cJSON_ArrayForEach(e, get(r, "replies"))
 	{
+		const cJSON *st = get(e, "stands"), *cf = get(e, "confidence");
+		if (cJSON_IsBool(st) && cJSON_IsNumber(cf)) {
+			if (rp->cal_n == rp->cal_cap) {
+				rp->cal_cap = rp->cal_cap ? rp->cal_cap * 2 : 256;
+				rp->cal_conf = xreallocarray(rp->cal_conf, rp->cal_cap, sizeof *rp->cal_conf);
+				rp->cal_stood = xrealloc(rp->cal_stood, rp->cal_cap);
+			}
+			rp->cal_conf[rp->cal_n] = cf->valuedouble;
+			rp->cal_stood[rp->cal_n++] = (char)cJSON_IsTrue(st);
+		}
 		const cJSON *s = get(e, "similarity");
 		if (cJSON_IsObject(s)) {
 			rp->f1_sum += num(s, "f1", 0);
@@ -814,6 +887,59 @@ escalation_json_report(const struct replay_report *rp)
 	return o;
 }
 
+/* Expected calibration error over ten equal-width bins of confidence. */
+static double
+ece(const double *conf, const char *stood, size_t n)
+{
+	double sum_c[10] = {0}, sum_y[10] = {0};
+	long cnt[10] = {0};
+	for (size_t i = 0; i < n; i++) {
+		int b = conf[i] >= 1 ? 9 : conf[i] <= 0 ? 0 : (int)(conf[i] * 10);
+		sum_c[b] += conf[i];
+		sum_y[b] += stood[i];
+		cnt[b]++;
+	}
+	double e = 0;
+	for (int b = 0; b < 10; b++)
+		if (cnt[b] > 0)
+			e += fabs(sum_c[b] - sum_y[b]) / (double)n;
+	return e;
+}
+
+/* Area under the ROC curve: P(a reply that stood scores above one that did not), ties half. */
+static double
+auroc(const double *conf, const char *stood, size_t n, long *pos, long *neg)
+{
+	double wins = 0;
+	*pos = *neg = 0;
+	for (size_t i = 0; i < n; i++)
+		*pos += stood[i], *neg += !stood[i];
+	if (*pos == 0 || *neg == 0)
+		return NAN;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n && stood[i]; j++)
+			if (!stood[j])
+				wins += conf[i] > conf[j] ? 1 : conf[i] == conf[j] ? 0.5 : 0;
+	return wins / ((double)*pos * (double)*neg);
+}
+
+static cJSON *
+calibration_json(const struct replay_report *rp)
+{
+	cJSON *o = cJSON_CreateObject();
+	long pos, neg;
+	double a = auroc(rp->cal_conf, rp->cal_stood, rp->cal_n, &pos, &neg);
+	cJSON_AddNumberToObject(o, "turns", (double)rp->cal_n);
+	cJSON_AddNumberToObject(o, "stood", (double)pos);
+	cJSON_AddNumberToObject(o, "not_stood", (double)neg);
+	cJSON_AddItemToObject(o, "ece",
+	                      rp->cal_n ? cJSON_CreateNumber(round3(ece(rp->cal_conf, rp->cal_stood,
+	                                                                  rp->cal_n)))
+	                                : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "auroc", isnan(a) ? cJSON_CreateNull() : cJSON_CreateNumber(round3(a)));
+	return o;
+}
+
 static cJSON *
 sweep_json(const struct replay_report *rp)
 {
@@ -883,6 +1009,7 @@ replay_report_json(const struct replay_report *rp)
 	cJSON_AddNumberToObject(rc, "resolved", (double)rp->resolved);
 	cJSON_AddNumberToObject(rc, "recontacted", (double)rp->recontacted);
 	cJSON_AddItemToObject(rc, "rate", ratio((double)rp->recontacted, (double)rp->resolved));
+	cJSON_AddItemToObject(o, "calibration", calibration_json(rp));
 	cJSON_AddItemToObject(o, "sweep", sweep_json(rp));
 	return o;
 }
@@ -1005,6 +1132,14 @@ replay_report_print(const cJSON *o, FILE *f)
 	fputs("; re-contact within 7 days ", f);
 	pnum(f, get(rc, "rate"), 1);
 	fprintf(f, " of %d resolved\n", get(rc, "resolved")->valueint);
+
+	const cJSON *cal = get(o, "calibration");
+	fprintf(f, "\nReply confidence against the humans (%d turns, %d not let stand): ECE ",
+	        get(cal, "turns")->valueint, get(cal, "not_stood")->valueint);
+	pnum(f, get(cal, "ece"), 0);
+	fputs(", AUROC ", f);
+	pnum(f, get(cal, "auroc"), 0);
+	fputc('\n', f);
 
 	const cJSON *sw = get(o, "sweep");
 	fprintf(f, "\nThreshold sweep (%d labelled; target agreement %.0f%%)\n",

@@ -703,10 +703,10 @@ compose_answer(struct draft *d, const struct agents *ag, const struct conversati
 	}
 
 	/* The opening: sorry when something went wrong, thanks for a detail given. */
+	if (c->act == ACT_DETAIL)
+		say_piece(d, PIECE_ACKNOWLEDGEMENT);
 	if (t->sentiment == SENT_FRUSTRATED || wrong)
 		say_piece(d, PIECE_APOLOGY);
-	else if (c->act == ACT_DETAIL)
-		say_piece(d, PIECE_ACKNOWLEDGEMENT);
 	say(d, body.b.data);
 	buf_free(&body.b);
 

@@ -258,6 +258,39 @@ START_TEST(the_sweep_finds_the_threshold_computed_by_hand)
 }
 END_TEST
 
+/*
+ * Five labelled replies: confidences 0.9 (stood), 0.8 (stood), 0.7 (not),
+ * 0.3 (stood), 0.2 (not), and one unlabelled (null) that must not count.
+ * ECE over ten bins: bins 9, 8, 7, 3 and 2 each hold one reply:
+ * (|0.9-1| + |0.8-1| + |0.7-0| + |0.3-1| + |0.2-0|) / 5 = 1.9 / 5 = 0.38.
+ * AUROC: stood {0.9, 0.8, 0.3} against not {0.7, 0.2}: pairs won
+ * 0.9 > both, 0.8 > both, 0.3 > 0.2 only: 5 of 6 = 0.833.
+ */
+START_TEST(calibration_computed_by_hand)
+{
+	struct replay_report *rp = replay_report_new(0.8);
+	cJSON *r = cJSON_Parse("{\"id\":\"c\",\"replies\":["
+	                       "{\"confidence\":0.9,\"stands\":true},"
+	                       "{\"confidence\":0.8,\"stands\":true},"
+	                       "{\"confidence\":0.7,\"stands\":false},"
+	                       "{\"confidence\":0.6,\"stands\":null}]}");
+	replay_report_add(rp, r);
+	cJSON_Delete(r);
+	r = cJSON_Parse("{\"id\":\"d\",\"replies\":["
+	                "{\"confidence\":0.3,\"stands\":true},"
+	                "{\"confidence\":0.2,\"stands\":false}]}");
+	replay_report_add(rp, r);
+	cJSON_Delete(r);
+	cJSON *o = replay_report_json(rp);
+	close_to(at(o, "calibration.turns"), 5);
+	close_to(at(o, "calibration.not_stood"), 2);
+	close_to(at(o, "calibration.ece"), 0.38);
+	close_to(at(o, "calibration.auroc"), 0.833);
+	cJSON_Delete(o);
+	replay_report_free(rp);
+}
+END_TEST
+
 START_TEST(an_empty_report_has_nulls_not_zeros)
 {
 	struct replay_report *rp = replay_report_new(0.8);
@@ -268,6 +301,8 @@ START_TEST(an_empty_report_has_nulls_not_zeros)
 	ck_assert(
 	    cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "escalation"), "recall")));
 	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "sweep"), "best")));
+	ck_assert(cJSON_IsNull(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(o, "calibration"), "auroc")));
 	cJSON_Delete(o);
 	replay_report_free(rp);
 }
@@ -432,6 +467,7 @@ suite(void)
 	tc = tcase_create("report");
 	tcase_add_test(tc, agreement_on_the_fixture_set);
 	tcase_add_test(tc, the_sweep_finds_the_threshold_computed_by_hand);
+	tcase_add_test(tc, calibration_computed_by_hand);
 	tcase_add_test(tc, an_empty_report_has_nulls_not_zeros);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("pipeline");

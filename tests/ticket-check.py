@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks that every line of a JSON Lines file is a valid frontline ticket.
 
-    python3 tests/ticket-check.py [--strict] FILE...
+    python3 tests/ticket-check.py [--strict] [--reason CODE]... FILE...
 
 The rules are those of frontline-tickets(5): "id" (a non-empty string,
 unique in the file) and "messages" (a non-empty array of {"role","text"},
@@ -9,8 +9,11 @@ role customer or human, with at least one customer message) are required;
 the other fields are optional but, when present, must have the documented
 type and value set. --strict also requires what the shipped and generated
 sets always carry: customer with a tier, labels with intent_category and
-escalated, and an outcome object (or null). Prints FILE:LINE: problem for
-each bad line and exits 1 if there was one, 0 otherwise.
+escalated, and an outcome object (or null). --reason CODE accepts CODE as an
+escalation reason besides the evaluator's own: the code of one of a policy's
+sensitive-topic handlers (its name with hyphens), such as a test company's
+food-safety-concern. Prints FILE:LINE: problem for each bad line and exits 1
+if there was one, 0 otherwise.
 """
 import json
 import re
@@ -31,7 +34,7 @@ def is_num(v):
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def check(t, strict, seen):
+def check(t, strict, seen, reasons=REASONS):
     if not isinstance(t, dict):
         return "not a JSON object"
     tid = t.get("id")
@@ -98,7 +101,7 @@ def check(t, strict, seen):
         if "escalated" in lb and not isinstance(lb["escalated"], bool):
             return "labels 'escalated' must be true or false"
         r = lb.get("escalation_reason")
-        if r is not None and r not in REASONS:
+        if r is not None and r not in reasons:
             return "labels 'escalation_reason' %r is not a policy reason" % r
         if r is not None and lb.get("escalated") is not True:
             return "labels give an escalation_reason but escalated is not true"
@@ -141,10 +144,19 @@ def check(t, strict, seen):
 
 def main():
     args = sys.argv[1:]
-    strict = "--strict" in args
-    files = [a for a in args if a != "--strict"]
+    strict = False
+    reasons = set(REASONS)
+    files = []
+    while args:
+        a = args.pop(0)
+        if a == "--strict":
+            strict = True
+        elif a == "--reason" and args:
+            reasons.add(args.pop(0))
+        else:
+            files.append(a)
     if not files:
-        sys.stderr.write("usage: ticket-check.py [--strict] FILE...\n")
+        sys.stderr.write("usage: ticket-check.py [--strict] [--reason CODE]... FILE...\n")
         return 2
     bad = 0
     for path in files:
@@ -157,7 +169,7 @@ def main():
                 except json.JSONDecodeError as e:
                     why = "not JSON: %s (column %d)" % (e.msg, e.colno)
                 else:
-                    why = check(t, strict, seen)
+                    why = check(t, strict, seen, reasons)
                 if why:
                     print("%s:%d: %s" % (path, n, why))
                     bad += 1
