@@ -136,6 +136,9 @@ START_TEST(asking_for_a_person)
 	    "agent",
 	    "Human please!",
 	    "I want a human, not a bot",
+	    "I'd rather talk to a person than a bot",
+	    "could you get me a real human please",
+	    "is there a living, breathing person I can talk to?",
 	    "am I ever going to get a real person?",
 	};
 	/* Asking whether this is a person is not asking for one (issue 15). */
@@ -143,6 +146,8 @@ START_TEST(asking_for_a_person)
 	    "you're not a bot, are you?",
 	    "are you a real person?",
 	    "am I talking to a real human?",
+	    "are you a person or a program?",
+	    "is this a bot rather than a human?",
 	    "the agent said my order shipped",
 	    "how do I add a person to my account",
 	    "is the human body sensor on the cam adjustable?",
@@ -217,6 +222,8 @@ START_TEST(takeovers_told_without_hacked)
 	    "I keep getting password reset emails I didn't request",
 	    "there's an order on my account I didn't place",
 	    "a stranger has access to my account",
+	    "I don't recognize this laptop in my signed-in devices",
+	    "someone else has my password and keeps changing my settings",
 	    "I think my account was hacked",
 	    "my password was leaked",
 	};
@@ -234,6 +241,8 @@ START_TEST(regulators_and_lawyers_in_any_words)
 	    "I'll report you to the regulator",
 	    "what you did is illegal",
 	    "this violates GDPR",
+	    "under the CCPA I want a copy of everything you hold on me",
+	    "I've now written to the state consumer affairs office",
 	    /* Lower case mid-sentence, and every form of the word. */
 	    "ok so i spoke to my attorney about this",
 	    "my lawyers will be in touch",
@@ -254,6 +263,7 @@ START_TEST(contested_charges_over_the_threshold)
 	    "you took $649 and I never bought that",
 	    "there is a $620 charge I don't recognize",
 	    "I was charged twice for $550",
+	    "I see two charges of $700 for the same order",
 	    "I want to dispute a $740 charge",
 	    "this $900 charge is fraudulent, I never authorized it",
 	};
@@ -284,6 +294,10 @@ START_TEST(lookalikes_trigger_nothing)
 	    "I\xe2\x80\x99m not going to sue, I just want my tracking number",
 	    "I have no intention of taking legal action",
 	    "I don't think my account was hacked, I just can't remember the password",
+	    /* Risks asked about or read of. */
+	    "Can my camera be hacked?",
+	    "I read that people got hacked, is my account safe?",
+	    "my husband has my password, he set up the cameras",
 	    /* Ordinary security and billing questions. */
 	    "how do I turn on two-step verification?",
 	    "I didn't get my verification code",
@@ -292,7 +306,7 @@ START_TEST(lookalikes_trigger_nothing)
 	    "the password reset link didn't work",
 	    "my package was stolen from the porch",
 	    "I ordered the $599 camera, when does it ship?",
-	    "please delete my data under GDPR",
+	    "I only ordered it once but got two boxes",
 	    "my voltage regulator is broken and I want to report it",
 	};
 	for (size_t i = 0; i < nitems(msgs); i++) {

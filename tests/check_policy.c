@@ -110,7 +110,7 @@ START_TEST(shipped_policy_loads_with_the_seed_values)
 	ck_assert_str_eq(p->handlers[1].name, "payment_dispute_over_threshold");
 	ck_assert_int_eq(p->handlers[1].action, ACTION_ESCALATE_TO_BILLING_SPECIALIST);
 	ck_assert(near(p->handlers[1].threshold_usd, 500));
-	ck_assert_uint_eq(p->handlers[1].patterns.src.n, 4);
+	ck_assert_uint_eq(p->handlers[1].patterns.src.n, 5);
 
 	ck_assert_str_eq(p->voice, "professional, empathetic, direct");
 	ck_assert_uint_eq(p->prohibited_phrases.n, 3);
