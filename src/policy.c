@@ -71,6 +71,50 @@ static const struct ykey k_commitments[] = {
     [COMMIT__N] = {0},
 };
 
+/*
+ * content_guardrails.commitments for a policy that leaves a list out:
+ * company-neutral, read like policy text (the shipped policy spells the
+ * same lists out). An empty list turns one off.
+ */
+static const char default_commitments[] =
+    "guarantee:\n"
+    "  - \"\\\\b(i|we) (personally |can |will )?(guarantee|promise|assure you|swear)\\\\b\"\n"
+    "  - \"\\\\bguaranteed? (you )?(a |an |the |your )?(full |partial "
+    ")?(refund|replacement|approval|delivery|credit|compensation|outcome|result|fix)\\\\b\"\n"
+    "  - \"\\\\b(will|'ll) (definitely|certainly|absolutely|surely|100%) (get|receive|be "
+    "(refunded|approved|reimbursed|compensated|replaced|delivered|fixed))\\\\b\"\n"
+    "amount:\n"
+    "  - \"\\\\b(you('ll| will)|you are going to|you're going to|we('ll| will)|i('ll| will)|i "
+    "can|we can|i am going to|i'm going to|we are going to|we're going to) (also )?(get|receive|be "
+    "(refunded|credited|reimbursed|compensated|paid|given)|refund|credit|reimburse|compensate|pay|"
+    "give|send|issue|waive)\\\\b\"\n"
+    "  - \"\\\\b(full |partial )?(refund|credit|reimbursement|compensation|payout) of\\\\b\"\n"
+    "  - \"\\\\b(i|we)('ve| have) (refunded|credited|reimbursed|issued|applied|approved)\\\\b\"\n"
+    "date:\n"
+    "  - match: \"\\\\b(today|tonight|tomorrow|by "
+    "(monday|tuesday|wednesday|thursday|friday|saturday|sunday|tonight|tomorrow|the weekend|end of "
+    "(the )?(day|week|month))|this (morning|afternoon|evening|week)|within the hour|first thing "
+    "(tomorrow|monday))\\\\b\"\n"
+    "    near:\n"
+    "      - \"\\\\b(will|'ll|going to|shall|guarantee|guaranteed|promise|promised)\\\\b\"\n"
+    "      - \"\\\\b(get (it|them|a|an|the|your|this|that|back "
+    "your|my|money)|receive|refund|refunded|credit|credited|reimburs[a-z]*|arrive|arrives|deliver|"
+    "delivered|delivery|ship|shipped|ships|fix|fixed|resolve|resolved|replace|replaced|replacement|"
+    "process|processed|paid|sorted)\\\\b\"\n"
+    "    within: 10\n"
+    "    same_sentence: true\n"
+    "legal_claim:\n"
+    "  - \"\\\\b(our|my|the company's) (lawyers?|attorneys?|solicitors?|legal "
+    "(team|department|counsel)) (agree|agrees|say|says|said|confirm|confirms|confirmed|have "
+    "(confirmed|reviewed|advised)|advise|advised|reviewed)\\\\b\"\n"
+    "  - \"\\\\byou (have|don't have|do not have) (no |a )?(legal )?(case|claim|grounds)\\\\b\"\n"
+    "  - \"\\\\b(legally|by law|under (the )?law),? (we|you) (are|aren't|are not|must|have "
+    "to|cannot|can't|owe|don't)\\\\b\"\n"
+    "  - \"\\\\b(we are|we're) (not )?(legally )?(liable|obligated|obliged|required by "
+    "law)\\\\b\"\n"
+    "  - \"\\\\b(this|that|it) is (perfectly |completely |entirely "
+    ")?(legal|lawful|illegal|unlawful)\\\\b\"\n";
+
 static const struct ykey k_guardrails[] = {
     {.name = "prohibited_topics", .type = Y_LIST, .sub = &k_str},
     {.name = "required_disclosures", .type = Y_DICT, .sub = &k_disclosure_map},
@@ -81,9 +125,12 @@ static const struct ykey k_guardrails[] = {
 };
 
 static const struct ykey k_category_words[] = {
-    {.name = "billing", .type = Y_STR},  {.name = "technical", .type = Y_STR},
-    {.name = "account", .type = Y_STR},  {.name = "shipping", .type = Y_STR},
-    {.name = "returns", .type = Y_STR},  {.name = "general", .type = Y_STR},
+    {.name = "billing", .type = Y_STR},
+    {.name = "technical", .type = Y_STR},
+    {.name = "account", .type = Y_STR},
+    {.name = "shipping", .type = Y_STR},
+    {.name = "returns", .type = Y_STR},
+    {.name = "general", .type = Y_STR},
     {0},
 };
 static const struct ykey k_tone[] = {
@@ -390,8 +437,23 @@ load_guardrails(struct policy *p, struct ydoc *y, yaml_node_t *g, struct diag *d
 	}
 
 	yaml_node_t *cm = ydoc_get(y, g, "commitments");
+	struct ydoc dy;
+	int dflt = 0;
 	for (int i = 0; i < COMMIT__N; i++)
-		patset_load(&p->commitments[i], y, ydoc_get(y, cm, k_commitments[i].name), d);
+		dflt |= ydoc_get(y, cm, k_commitments[i].name) == NULL;
+	if (dflt)
+		dflt = ydoc_load(&dy, "(default commitments)", default_commitments,
+		                 sizeof default_commitments - 1, 0, d) == 0;
+	for (int i = 0; i < COMMIT__N; i++) {
+		yaml_node_t *list = ydoc_get(y, cm, k_commitments[i].name);
+		if (list != NULL)
+			patset_load(&p->commitments[i], y, list, d);
+		else if (dflt)
+			patset_load(&p->commitments[i], &dy,
+			            ydoc_get(&dy, ydoc_root(&dy), k_commitments[i].name), d);
+	}
+	if (dflt)
+		ydoc_free(&dy);
 }
 
 /* A piece's text must only hold its own placeholders and none of the prohibited phrases. */

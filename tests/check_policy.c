@@ -150,6 +150,38 @@ START_TEST(shipped_patterns_recognise_what_they_should)
 }
 END_TEST
 
+START_TEST(commitments_default_to_what_acme_spells_out)
+{
+	struct diag d = {0};
+	struct policy *acme = load_ok(SHIPPED, &d);
+	diag_free(&d);
+	/* Left out, each list is the default; the shipped policy spells out the same. */
+	struct policy *p = load_text_ok("content_guardrails: {prohibited_topics: []}\n", &d);
+	for (int k = 0; k < COMMIT__N; k++) {
+		ck_assert_uint_gt(p->commitments[k].src.n, 0);
+		ck_assert_uint_eq(p->commitments[k].src.n, acme->commitments[k].src.n);
+		for (size_t i = 0; i < p->commitments[k].src.n; i++)
+			ck_assert_str_eq(p->commitments[k].src.v[i], acme->commitments[k].src.v[i]);
+	}
+	policy_free(p);
+	diag_free(&d);
+	/* An empty list turns one off; the others keep their defaults. */
+	p = load_text_ok("content_guardrails:\n"
+	                 "  prohibited_topics: []\n"
+	                 "  commitments:\n"
+	                 "    date: []\n"
+	                 "    guarantee: [\"cross my heart\"]\n",
+	                 &d);
+	ck_assert_uint_eq(p->commitments[COMMIT_DATE].src.n, 0);
+	ck_assert_uint_eq(p->commitments[COMMIT_GUARANTEE].src.n, 1);
+	ck_assert_uint_eq(p->commitments[COMMIT_LEGAL_CLAIM].src.n,
+	                  acme->commitments[COMMIT_LEGAL_CLAIM].src.n);
+	policy_free(p);
+	diag_free(&d);
+	policy_free(acme);
+}
+END_TEST
+
 START_TEST(playbook_block_loads_with_default_routing)
 {
 	struct diag d = {0};
@@ -871,6 +903,7 @@ policy_suite(void)
 	tcase_add_test(tc, shipped_policy_loads_with_the_seed_values);
 	tcase_add_test(tc, shipped_patterns_recognise_what_they_should);
 	tcase_add_test(tc, playbook_block_loads_with_default_routing);
+	tcase_add_test(tc, commitments_default_to_what_acme_spells_out);
 	tcase_add_test(tc, version_is_the_sha256_of_the_file);
 	suite_add_tcase(s, tc);
 
