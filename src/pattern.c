@@ -1,5 +1,4 @@
-/* pattern.c -- the policy's text patterns: an expression, the cues that cancel it, the words it
- * needs near it. */
+/* pattern.c -- the policy's text patterns, with the cues that cancel them and the words they need. */
 #include "config.h"
 
 #include <limits.h>
@@ -201,7 +200,6 @@ pattern_compile(struct pattern *p, const struct pattern_spec *spec, char **cause
 	return 0;
 }
 
-/* Frees a pattern pattern_compile returned 0 for. */
 void
 pattern_free(struct pattern *p)
 {

@@ -1,5 +1,4 @@
-/* pattern.h -- the policy's text patterns: an expression, the cues that cancel it, the words it
- * needs near it. */
+/* pattern.h -- the policy's text patterns, with the cues that cancel them and the words they need. */
 #ifndef FL_PATTERN_H
 #define FL_PATTERN_H
 

@@ -78,42 +78,41 @@ static const struct ykey k_commitments[] = {
  */
 static const char default_commitments[] =
     "guarantee:\n"
-    "  - \"\\\\b(i|we) (personally |can |will )?(guarantee|promise|assure you|swear)\\\\b\"\n"
-    "  - \"\\\\bguaranteed? (you )?(a |an |the |your )?(full |partial "
-    ")?(refund|replacement|approval|delivery|credit|compensation|outcome|result|fix)\\\\b\"\n"
-    "  - \"\\\\b(will|'ll) (definitely|certainly|absolutely|surely|100%) (get|receive|be "
-    "(refunded|approved|reimbursed|compensated|replaced|delivered|fixed))\\\\b\"\n"
+    "  - '\\b(i|we) (personally |can |will )?(guarantee|promise|assure you|swear)\\b'\n"
+    "  - '\\bguaranteed? (you )?(a |an |the |your )?(full |partial )?"
+    "(refund|replacement|approval|delivery|credit|compensation|outcome|result|fix)\\b'\n"
+    "  - '\\b(will|''ll) (definitely|certainly|absolutely|surely|100%) "
+    "(get|receive|be (refunded|approved|reimbursed|compensated|replaced|delivered|fixed))\\b'\n"
     "amount:\n"
-    "  - \"\\\\b(you('ll| will)|you are going to|you're going to|we('ll| will)|i('ll| will)|i "
-    "can|we can|i am going to|i'm going to|we are going to|we're going to) (also )?(get|receive|be "
-    "(refunded|credited|reimbursed|compensated|paid|given)|refund|credit|reimburse|compensate|pay|"
-    "give|send|issue|waive)\\\\b\"\n"
-    "  - \"\\\\b(full |partial )?(refund|credit|reimbursement|compensation|payout) of\\\\b\"\n"
-    "  - \"\\\\b(i|we)('ve| have) (refunded|credited|reimbursed|issued|applied|approved)\\\\b\"\n"
+    "  - '\\b(you(''ll| will)|you are going to|you''re going to|we(''ll| will)|i(''ll| will)"
+    "|i can|we can|i am going to|i''m going to|we are going to|we''re going to) (also )?"
+    "(get|receive|be (refunded|credited|reimbursed|compensated|paid|given)"
+    "|refund|credit|reimburse|compensate|pay|give|send|issue|waive)\\b'\n"
+    "  - '\\b(full |partial )?(refund|credit|reimbursement|compensation|payout) of\\b'\n"
+    "  - '\\b(i|we)(''ve| have) (refunded|credited|reimbursed|issued|applied|approved)\\b'\n"
     "date:\n"
-    "  - match: \"\\\\b(today|tonight|tomorrow|by "
-    "(monday|tuesday|wednesday|thursday|friday|saturday|sunday|tonight|tomorrow|the weekend|end of "
-    "(the )?(day|week|month))|this (morning|afternoon|evening|week)|within the hour|first thing "
-    "(tomorrow|monday))\\\\b\"\n"
+    "  - match: '\\b(today|tonight|tomorrow"
+    "|by (monday|tuesday|wednesday|thursday|friday|saturday|sunday|tonight|tomorrow"
+    "|the weekend|end of (the )?(day|week|month))"
+    "|this (morning|afternoon|evening|week)|within the hour|first thing (tomorrow|monday))\\b'\n"
     "    near:\n"
-    "      - \"\\\\b(will|'ll|going to|shall|guarantee|guaranteed|promise|promised)\\\\b\"\n"
-    "      - \"\\\\b(get (it|them|a|an|the|your|this|that|back "
-    "your|my|money)|receive|refund|refunded|credit|credited|reimburs[a-z]*|arrive|arrives|deliver|"
-    "delivered|delivery|ship|shipped|ships|fix|fixed|resolve|resolved|replace|replaced|replacement|"
-    "process|processed|paid|sorted)\\\\b\"\n"
+    "      - '\\b(will|''ll|going to|shall|guarantee|guaranteed|promise|promised)\\b'\n"
+    "      - '\\b(get (it|them|a|an|the|your|this|that|back your|my|money)|receive"
+    "|refund|refunded|credit|credited|reimburs[a-z]*|arrive|arrives|deliver|delivered"
+    "|delivery|ship|shipped|ships|fix|fixed|resolve|resolved|replace|replaced|replacement"
+    "|process|processed|paid|sorted)\\b'\n"
     "    within: 10\n"
     "    same_sentence: true\n"
     "legal_claim:\n"
-    "  - \"\\\\b(our|my|the company's) (lawyers?|attorneys?|solicitors?|legal "
-    "(team|department|counsel)) (agree|agrees|say|says|said|confirm|confirms|confirmed|have "
-    "(confirmed|reviewed|advised)|advise|advised|reviewed)\\\\b\"\n"
-    "  - \"\\\\byou (have|don't have|do not have) (no |a )?(legal )?(case|claim|grounds)\\\\b\"\n"
-    "  - \"\\\\b(legally|by law|under (the )?law),? (we|you) (are|aren't|are not|must|have "
-    "to|cannot|can't|owe|don't)\\\\b\"\n"
-    "  - \"\\\\b(we are|we're) (not )?(legally )?(liable|obligated|obliged|required by "
-    "law)\\\\b\"\n"
-    "  - \"\\\\b(this|that|it) is (perfectly |completely |entirely "
-    ")?(legal|lawful|illegal|unlawful)\\\\b\"\n";
+    "  - '\\b(our|my|the company''s) (lawyers?|attorneys?|solicitors?"
+    "|legal (team|department|counsel)) (agree|agrees|say|says|said|confirm|confirms"
+    "|confirmed|have (confirmed|reviewed|advised)|advise|advised|reviewed)\\b'\n"
+    "  - '\\byou (have|don''t have|do not have) (no |a )?(legal )?(case|claim|grounds)\\b'\n"
+    "  - '\\b(legally|by law|under (the )?law),? (we|you) "
+    "(are|aren''t|are not|must|have to|cannot|can''t|owe|don''t)\\b'\n"
+    "  - '\\b(we are|we''re) (not )?(legally )?(liable|obligated|obliged|required by law)\\b'\n"
+    "  - '\\b(this|that|it) is (perfectly |completely |entirely )?"
+    "(legal|lawful|illegal|unlawful)\\b'\n";
 
 static const struct ykey k_guardrails[] = {
     {.name = "prohibited_topics", .type = Y_LIST, .sub = &k_str},
@@ -125,12 +124,9 @@ static const struct ykey k_guardrails[] = {
 };
 
 static const struct ykey k_category_words[] = {
-    {.name = "billing", .type = Y_STR},
-    {.name = "technical", .type = Y_STR},
-    {.name = "account", .type = Y_STR},
-    {.name = "shipping", .type = Y_STR},
-    {.name = "returns", .type = Y_STR},
-    {.name = "general", .type = Y_STR},
+    {.name = "billing", .type = Y_STR},  {.name = "technical", .type = Y_STR},
+    {.name = "account", .type = Y_STR},  {.name = "shipping", .type = Y_STR},
+    {.name = "returns", .type = Y_STR},  {.name = "general", .type = Y_STR},
     {0},
 };
 static const struct ykey k_tone[] = {
