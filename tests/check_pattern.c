@@ -185,6 +185,40 @@ START_TEST(empty_matches_and_odd_text_end)
 }
 END_TEST
 
+START_TEST(any_text_is_safe)
+{
+	/* Random bytes, edge punctuation and long texts through every kind of window. */
+	struct patset ps = one("\\b(a|b)", "(x|y) *$\n^", 5, "b\nc$", 7, "zzz");
+	ps.v[0].same_sentence = 1;
+	size_t n = 1 << 16;
+	char *t = xmalloc(n + 1);
+	srand(15);
+	for (int round = 0; round < 20; round++) {
+		for (size_t k = 0; k < n; k++)
+			t[k] = (char)(rand() % 255 + 1);
+		t[n] = '\0';
+		(void)patset_match(&ps, t);
+	}
+	static const char *const edges[] = {"",
+	                                    ".",
+	                                    ",a",
+	                                    "a.",
+	                                    "a\xe2\x80",
+	                                    "\xe2\x80\x99"
+	                                    "a b",
+	                                    "b a",
+	                                    "a,b.c",
+	                                    "...a...b...",
+	                                    "\n\na\n\nb\n"};
+	for (size_t i = 0; i < nitems(edges); i++)
+		(void)patset_match(&ps, edges[i]);
+	memset(t, 'a', n);
+	(void)patset_match(&ps, t);
+	free(t);
+	patset_free(&ps);
+}
+END_TEST
+
 START_TEST(bad_expressions_are_refused)
 {
 	struct strv u = {0};
@@ -218,6 +252,7 @@ main(void)
 	tcase_add_test(tc, unless_anywhere_cancels_the_whole_text);
 	tcase_add_test(tc, curly_apostrophes_read_as_straight);
 	tcase_add_test(tc, empty_matches_and_odd_text_end);
+	tcase_add_test(tc, any_text_is_safe);
 	tcase_add_test(tc, bad_expressions_are_refused);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
