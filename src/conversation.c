@@ -247,8 +247,8 @@ interpret(const struct agents *ag, const struct conversation *c, const struct tr
           const struct kb_hits *hits, const char *text)
 {
 	const struct policy *p = ag->policy;
-	/* Anything the knowledge base half recognises is a support question. */
-	int somewhat = hits->n > 0 && hits->v[0].confidence >= p->esc.retrieval_floor / 2;
+	/* Anything the knowledge base partly recognises is a support question. */
+	int somewhat = hits->n > 0 && hits->v[0].confidence >= p->esc.retrieval_floor * 0.6;
 	const struct entities *e = &t->entities;
 	int ids = e->order_numbers.n + e->account_ids.n + e->emails.n + e->products.n > 0;
 	struct dialogue_context cx = {

@@ -137,7 +137,8 @@ dialogue_read(const struct dialogue_rules *r, const char *text, struct dialogue_
 
 	size_t restlen = 0;
 	for (size_t i = 0; i < nw; i++) {
-		if (by[i] >= 0)
+		/* A word that asks for something is what the message is about: content. */
+		if (by[i] >= 0 && by[i] != CUE_REQUEST)
 			continue;
 		out->content++;
 		size_t len = w[i].len;
@@ -152,7 +153,8 @@ dialogue_read(const struct dialogue_rules *r, const char *text, struct dialogue_
 	/* The first word past greetings and filler says how the message opens. */
 	for (size_t i = 0; i < nw; i++)
 		if (by[i] != CUE_FILLER && by[i] != CUE_GREETING) {
-			out->lead = by[i];
+			/* A word asking for something opens like any content word. */
+			out->lead = by[i] == CUE_REQUEST ? -1 : by[i];
 			break;
 		}
 	out->act = act_alone(out);

@@ -6,17 +6,10 @@
 #include <sys/stat.h>
 
 #include "diag.h"
+#include "pattern.h"
 #include "tone.h"
 #include "types.h"
 #include "util.h"
-
-/* Compiled case-insensitive patterns with their source text. */
-struct patset {
-	struct strv src;
-	regex_t *re;
-};
-/* Index of the first pattern matching text, or -1. */
-int patset_match(const struct patset *, const char *text);
 
 struct prohibited_topic {
 	char *name;
@@ -59,6 +52,15 @@ struct action {
 	int tool;               /* enum tool_id that does it, or -1: a person does it */
 	int self_serve;         /* the customer does it; the knowledge base says how */
 	char *say;              /* how it is named to the customer ("arrange a replacement") */
+};
+
+/* What a reply may not promise (content_guardrails.commitments), by violation kind. */
+enum commitment_kind {
+	COMMIT_GUARANTEE,   /* an outcome as certain: commitment:guarantee */
+	COMMIT_AMOUNT,      /* money, beyond the credit authority: commitment:amount */
+	COMMIT_DATE,        /* a day no knowledge or tool result gives: commitment:date */
+	COMMIT_LEGAL_CLAIM, /* a legal position: legal_claim */
+	COMMIT__N
 };
 
 struct escalation_config {
@@ -138,6 +140,7 @@ struct policy {
 	size_t ndisclosures;
 	struct sensitive_handler *handlers;
 	size_t nhandlers;
+	struct patset commitments[COMMIT__N];
 
 	char *voice;
 	struct strv prohibited_phrases;

@@ -10,6 +10,7 @@
 #include "replay.h"
 #include "textsim.h"
 #include "tool-backend.h"
+#include "validate.h"
 
 /* ---------------------------------------------------------------- tickets */
 
@@ -317,12 +318,10 @@ record_turn(struct run *ru, const struct agents *ag, const cJSON *turn, int k, c
 		const char *s = cJSON_GetStringValue(e);
 		if (s == NULL)
 			continue;
-		const char *colon = strchr(s, ':');
-		size_t n = colon ? (size_t)(colon - s) : strlen(s);
-		char *kind = xstrndup(s, n);
+		char *kind = validation_kind(s);
 		cJSON_AddItemToArray(ru->violations, cJSON_CreateString(kind));
-		if (colon != NULL && strcmp(kind, "prohibited_phrase") == 0)
-			cJSON_AddItemToArray(ru->phrases, cJSON_CreateString(colon + 1));
+		if (strcmp(kind, "prohibited_phrase") == 0 && s[strlen(kind)] == ':')
+			cJSON_AddItemToArray(ru->phrases, cJSON_CreateString(s + strlen(kind) + 1));
 		free(kind);
 	}
 

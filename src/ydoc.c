@@ -356,6 +356,7 @@ type_name(enum ytype t)
 		return "a regular expression";
 	case Y_DATE:
 		return "a date (YYYY-MM-DD)";
+	case Y_EITHER:
 	case Y_ENUM:
 	case Y_ENUMS:
 	case Y_STR:
@@ -533,6 +534,18 @@ ydoc_check(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *whe
 	}
 	if (k->type == Y_ENUM) {
 		check_enum(y, n, k, where, d);
+		return;
+	}
+	if (k->type == Y_EITHER) {
+		const struct ykey *alt = &k->sub[n->type == YAML_SCALAR_NODE ? 0 : 1];
+		int fits =
+		    n->type == YAML_SCALAR_NODE ||
+		    (n->type == YAML_MAPPING_NODE) == (alt->type == Y_MAP || alt->type == Y_DICT);
+		if (fits)
+			ydoc_check(y, n, alt, where, d);
+		else
+			diag_error(d, y->file, line, col, "%s: expected %s or %s, got %s", where,
+			           type_name(k->sub[0].type), type_name(alt->type), node_kind(n));
 		return;
 	}
 	if (k->type == Y_MAP || k->type == Y_DICT) {

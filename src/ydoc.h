@@ -57,17 +57,18 @@ int ydoc_col(yaml_node_t *);
 
 /* Schema: what a node may hold. */
 enum ytype {
-	Y_MAP,   /* fixed keys: sub is a NULL-name-terminated array of keys */
-	Y_DICT,  /* free keys: sub[0] describes every value */
-	Y_LIST,  /* sequence: sub[0] describes every item */
-	Y_STR,   /* any scalar */
-	Y_INT,   /* integer in [min, max] */
-	Y_NUM,   /* number in [min, max] */
-	Y_BOOL,  /* true/false */
-	Y_REGEX, /* POSIX extended regular expression */
-	Y_ENUM,  /* one of values[] */
-	Y_ENUMS, /* one of values[], or a sequence of them */
-	Y_DATE,  /* YYYY-MM-DD */
+	Y_MAP,    /* fixed keys: sub is a NULL-name-terminated array of keys */
+	Y_DICT,   /* free keys: sub[0] describes every value */
+	Y_LIST,   /* sequence: sub[0] describes every item */
+	Y_STR,    /* any scalar */
+	Y_INT,    /* integer in [min, max] */
+	Y_NUM,    /* number in [min, max] */
+	Y_BOOL,   /* true/false */
+	Y_REGEX,  /* POSIX extended regular expression */
+	Y_ENUM,   /* one of values[] */
+	Y_ENUMS,  /* one of values[], or a sequence of them */
+	Y_DATE,   /* YYYY-MM-DD */
+	Y_EITHER, /* a scalar checked as sub[0], or a mapping or list checked as sub[1] */
 };
 
 struct ykey {

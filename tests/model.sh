@@ -167,6 +167,16 @@ no_key "valid answers"
 TRIAGE_OK="$(r_triage "\"respond\":{\"json\":$TRIAGE}")"
 RESOLVE_OK='{"name":"reply","match":{"model":"gpt-4o"},"respond":{"content":"'"$REPLY"'"}}'
 
+# ------------------------------------------- a model's promise is held
+PROMISE='I guarantee you will get a full refund of $129.99 tomorrow.'
+mock "{\"rules\":[$TRIAGE_OK,{\"name\":\"reply\",\"match\":{\"model\":\"gpt-4o\"},\"respond\":{\"content\":\"$PROMISE\"}}]}" ""
+chat "where is my order A12345"
+expect_rc "promise: chat" 0
+check "promise: the model's reply promising beyond authority never reaches the customer" \
+	't["reply"] is None and not t["validation"]["passed"] and t["escalation"]["escalate"]'
+check "promise: held for the guarantee, the amount and the day" \
+	'{"commitment:guarantee:I guarantee", "commitment:amount:$129.99", "commitment:date:tomorrow"} <= set(t["validation"]["violations"])'
+
 # ------------------------------------------------ capability presets
 mock "{\"rules\":[$TRIAGE_OK,$RESOLVE_OK]}" "preset: llama.cpp"
 chat "where is my order A12345"
