@@ -527,6 +527,11 @@ resolution_model_done(struct resolution_model_job *j, void *arg)
 		free(tu->res.reply);
 		tu->res.reply = j->reply;
 		j->reply = NULL;
+		/* The offline draft's offer was never made: the model's words replace it. */
+		cJSON_Delete(tu->res.offer);
+		tu->res.offer = NULL;
+		if (tu->res.awaiting == AWAIT_CONFIRM)
+			tu->res.awaiting = AWAIT_NONE;
 	} else
 		tu->model_failed = 1;
 	struct model_result r = {.ok = !tu->model_failed,

@@ -139,6 +139,18 @@ REPLY='Your order A12345 shipped with UPS, tracking 1Z999AA10123456784.'
 r_triage() { echo "{\"name\":\"triage\",\"match\":{\"contains\":\"triage_result\"},$1}"; }
 r_handoff() { echo "{\"name\":\"handoff\",\"match\":{\"contains\":\"handoff_judgement\"},$1}"; }
 
+# ------------------------------------------------ dialogue state in the prompt
+# The model sees what the message does and what the agent waits for, and a
+# fact's agent-only text apart from what it may quote.
+mock "{\"rules\":[$(r_triage "\"respond\":{\"json\":$TRIAGE}"),
+ {\"name\":\"reply\",\"match\":{\"model\":\"gpt-4o\"},\"respond\":{\"content\":\"Happy to help with that.\"}}]}" ""
+BACKEND="--backend openai" chat "hello?" "how do goodwill credits work?"
+expect_rc "dialogue: chat" 0
+check "dialogue: the greeting is named as one in the model's context" \
+	'any("This message is a greeting." in mm.get("content", "") for e in log for mm in e["body"].get("messages", []))'
+check "dialogue: agent-only knowledge is given apart, marked never to be quoted" \
+	'any("Guidance for you only, never to be quoted: agents may offer" in mm.get("content", "") and "never paid out as cash" in mm.get("content", "") for e in log for mm in e["body"].get("messages", []))'
+
 # ------------------------------------------------------ valid answers
 mock "{\"rules\":[$(r_triage "\"respond\":{\"json\":$TRIAGE}"),
  {\"name\":\"tools\",\"match\":{\"model\":\"gpt-4o\",\"has_tools\":true},\"times\":1,
