@@ -16,6 +16,7 @@
 #include "desk.h"
 #include "ending.h"
 #include "rollout.h"
+#include "safe-text.h"
 #include "store.h"
 
 /*
@@ -146,20 +147,23 @@ answer(struct ctx *ctx, struct agents *ag, struct store *st, int64_t id, struct 
 		free(s);
 	} else if (cJSON_IsObject(h) &&
 	           cJSON_GetStringValue(cJSON_GetObjectItem(h, "message_to_customer")) == NULL) {
-		printf("[routed to %s: %s; frontline handoff show %d]\n",
-		       cJSON_GetStringValue(cJSON_GetObjectItem(h, "queue")),
-		       cJSON_GetStringValue(cJSON_GetObjectItem(h, "reason")),
-		       cJSON_GetObjectItem(h, "id") ? cJSON_GetObjectItem(h, "id")->valueint : 0);
+		text_printf(stdout, "[routed to %s: %s; frontline handoff show %d]\n",
+		            cJSON_GetStringValue(cJSON_GetObjectItem(h, "queue")),
+		            cJSON_GetStringValue(cJSON_GetObjectItem(h, "reason")),
+		            cJSON_GetObjectItem(h, "id") ? cJSON_GetObjectItem(h, "id")->valueint
+		                                         : 0);
 	} else if (cJSON_IsObject(h)) {
-		printf("agent: %s\n[handed off to %s: %s; frontline handoff show %d]\n",
-		       cJSON_GetStringValue(cJSON_GetObjectItem(h, "message_to_customer")),
-		       cJSON_GetStringValue(cJSON_GetObjectItem(h, "queue")),
-		       cJSON_GetStringValue(cJSON_GetObjectItem(h, "reason")),
-		       cJSON_GetObjectItem(h, "id") ? cJSON_GetObjectItem(h, "id")->valueint : 0);
+		text_printf(
+		    stdout, "agent: %s\n[handed off to %s: %s; frontline handoff show %d]\n",
+		    cJSON_GetStringValue(cJSON_GetObjectItem(h, "message_to_customer")),
+		    cJSON_GetStringValue(cJSON_GetObjectItem(h, "queue")),
+		    cJSON_GetStringValue(cJSON_GetObjectItem(h, "reason")),
+		    cJSON_GetObjectItem(h, "id") ? cJSON_GetObjectItem(h, "id")->valueint : 0);
 	} else if (withheld)
 		puts(STORED_ACK);
 	else
-		printf("agent: %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(turn, "reply")));
+		text_printf(stdout, "agent: %s\n",
+		            cJSON_GetStringValue(cJSON_GetObjectItem(turn, "reply")));
 	fflush(stdout);
 	cJSON_Delete(turn);
 	cJSON_Delete(events);

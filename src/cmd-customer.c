@@ -23,7 +23,7 @@
 #include "customer-proto.h"
 #include "loop.h"
 #include "paths.h"
-#include "ui-text.h"
+#include "safe-text.h"
 
 /*
  * One connection, one loop. On a terminal, GNU readline in callback mode

@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "escalation.h"
 #include "kb-audit.h"
+#include "safe-text.h"
 
 /* Customer messages from the playbook's situations; triage reads the rest. */
 static const struct demo_case {
@@ -56,7 +57,7 @@ cmd_demo(struct ctx *ctx, int argc, char **argv)
 		       a.counts[AUDIT_STALE], a.counts[AUDIT_CONFLICT], a.counts[AUDIT_INVALID]);
 		for (size_t i = 0; i < a.n; i++)
 			if (a.v[i].kind == AUDIT_CONFLICT)
-				printf("  %s\n", a.v[i].message);
+				text_printf(stdout, "  %s\n", a.v[i].message);
 		printf("\n");
 		kb_audit_free(&a);
 	} else

@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "drift.h"
 #include "replay.h"
+#include "safe-text.h"
 #include "version.h"
 
 /*
@@ -27,39 +28,34 @@ run_suite(struct agents *ag, const char *version, const char *path, cJSON **out)
 		return EX_NOINPUT;
 	}
 	cJSON *all = cJSON_CreateArray();
-	char *line = NULL, *cause = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	long lineno = 0, bad = 0;
-	while ((n = getline(&line, &cap, f)) != -1) {
-		lineno++;
-		size_t len = (size_t)n;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			len--;
-		size_t i = 0;
-		while (i < len && (line[i] == ' ' || line[i] == '\t'))
-			i++;
-		if (i == len)
-			continue;
-		struct ticket t;
+	char *cause = NULL;
+	long bad = 0;
+	int got;
+	struct ticket t;
+	struct jsonl rd;
+	jsonl_init(&rd, f, path);
+	while ((got = ticket_read(&rd, &t, &cause)) != 0 && got != -2) {
 		cJSON *r = NULL;
-		if (ticket_parse(line, len, &t, &cause) != 0 ||
-		    (r = replay_ticket(ag, version, &t, &cause)) == NULL) {
-			fprintf(stderr, "%s:%ld: %s\n", path, lineno, cause);
-			free(cause);
-			cause = NULL;
-			bad++;
-		} else {
+		if (got < 0)
+			text_printf(stderr, "%s\n", cause); /* FILE:LINE: why */
+		else if ((r = replay_ticket(ag, version, &t, &cause)) == NULL)
+			text_printf(stderr, "%s:%ld: %s\n", path, rd.lineno, cause);
+		else {
 			cJSON_AddItemToArray(all, drift_summary(r));
 			cJSON_Delete(r);
 		}
+		if (r == NULL) {
+			free(cause);
+			cause = NULL;
+			bad++;
+		}
 		ticket_free(&t);
 	}
-	int err = ferror(f);
-	free(line);
+	jsonl_free(&rd);
 	fclose(f);
-	if (err) {
-		fl_warnx("drift: the suite %s: read error", path);
+	if (got == -2) {
+		fl_warnx("drift: the suite %s", cause);
+		free(cause);
 		cJSON_Delete(all);
 		return EX_IOERR;
 	}
@@ -138,8 +134,8 @@ print_text(const cJSON *report, FILE *f)
 		fprintf(f, "%d regressions\n", cJSON_GetArraySize(regs));
 	cJSON_ArrayForEach(e, regs)
 	{
-		fprintf(f, "  %s: %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(e, "id")),
-		        cJSON_GetStringValue(cJSON_GetObjectItem(e, "detail")));
+		text_printf(f, "  %s: %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(e, "id")),
+		            cJSON_GetStringValue(cJSON_GetObjectItem(e, "detail")));
 	}
 }
 

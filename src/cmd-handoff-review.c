@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "review.h"
+#include "safe-text.h"
 #include "store.h"
 #include "types.h"
 
@@ -80,9 +81,11 @@ review_list(struct store *st, int json)
 			continue;
 		}
 		char *w = corr ? wrong_list(corr) : NULL;
-		printf("%5lld  %-10s  %-12s  %-32s%s%s\n", (long long)num(h, "id"),
-		       r ? "reviewed" : "unreviewed", str(h, "customer"), str(h, "reason"),
-		       w ? "  wrong: " : "", w ? w : "");
+		char *who = text_sanitize_line(str(h, "customer"));
+		text_printf(stdout, "%5lld  %-10s  %-12s  %-32s%s%s\n", (long long)num(h, "id"),
+		            r ? "reviewed" : "unreviewed", who, str(h, "reason"),
+		            w ? "  wrong: " : "", w ? w : "");
+		free(who);
 		free(w);
 		unreviewed += r == NULL;
 	}
@@ -167,17 +170,18 @@ save(struct store *st, const struct review_packet *rp, const struct review_edit 
 static void
 show(const struct review_packet *rp)
 {
-	printf("\n=== Handoff %lld  (conversation %lld)  reason %s  queue %s\n", (long long)rp->id,
-	       (long long)rp->conv, rp->ai_reason ? rp->ai_reason : "?", str(rp->packet, "queue"));
-	printf("%s\n--- transcript\n", str(rp->packet, "text"));
+	text_printf(stdout, "\n=== Handoff %lld  (conversation %lld)  reason %s  queue %s\n",
+	            (long long)rp->id, (long long)rp->conv, rp->ai_reason ? rp->ai_reason : "?",
+	            str(rp->packet, "queue"));
+	text_printf(stdout, "%s\n--- transcript\n", str(rp->packet, "text"));
 	const cJSON *m;
 	cJSON_ArrayForEach(m, rp->messages)
 	{
-		printf("%-8s %s\n", str(m, "role"), str(m, "text"));
+		text_printf(stdout, "%-8s %s\n", str(m, "role"), str(m, "text"));
 	}
-	printf("---\nThe AI said: category %s, escalation reason %s\n",
-	       rp->ai_category ? rp->ai_category : "(unknown)",
-	       rp->ai_reason ? rp->ai_reason : "?");
+	text_printf(stdout, "---\nThe AI said: category %s, escalation reason %s\n",
+	            rp->ai_category ? rp->ai_category : "(unknown)",
+	            rp->ai_reason ? rp->ai_reason : "?");
 }
 
 /* One line from stdin without its newline, or NULL at the end. Caller frees. */
@@ -223,7 +227,7 @@ walk_one(struct store *st, const struct review_packet *rp, const struct policy *
 		char *cause = NULL;
 		if (review_edit_check(&only, p, &cause) == 0)
 			break;
-		printf("%s\n", cause);
+		text_printf(stdout, "%s\n", cause);
 		free(cause);
 	}
 	for (;;) {
@@ -238,7 +242,7 @@ walk_one(struct store *st, const struct review_packet *rp, const struct policy *
 		char *cause = NULL;
 		if (review_edit_check(&only, p, &cause) == 0)
 			break;
-		printf("%s\n", cause);
+		text_printf(stdout, "%s\n", cause);
 		free(cause);
 	}
 	printf("Information missing from the packet, one per line (empty line: done):\n");

@@ -7,6 +7,7 @@
 #include <sysexits.h>
 
 #include "cmd.h"
+#include "safe-text.h"
 #include "store.h"
 
 static struct store *
@@ -62,12 +63,19 @@ cmd_handoff_list(struct ctx *ctx, int argc, char **argv)
 		const cJSON *h;
 		cJSON_ArrayForEach(h, list)
 		{
-			printf("%5d  %-20s  %-12s  %s\n",
-			       cJSON_GetObjectItem(h, "id") ? cJSON_GetObjectItem(h, "id")->valueint
-			                                    : 0,
-			       cJSON_GetStringValue(cJSON_GetObjectItem(h, "created")) ?: "",
-			       cJSON_GetStringValue(cJSON_GetObjectItem(h, "customer")) ?: "",
-			       cJSON_GetStringValue(cJSON_GetObjectItem(h, "reason")) ?: "");
+			/* One packet a line: the customer's id is theirs to choose. */
+			char *who = text_sanitize_line(
+			    cJSON_GetStringValue(cJSON_GetObjectItem(h, "customer")));
+			char *why = text_sanitize_line(
+			    cJSON_GetStringValue(cJSON_GetObjectItem(h, "reason")));
+			text_printf(stdout, "%5d  %-20s  %-12s  %s\n",
+			            cJSON_GetObjectItem(h, "id")
+			                ? cJSON_GetObjectItem(h, "id")->valueint
+			                : 0,
+			            cJSON_GetStringValue(cJSON_GetObjectItem(h, "created")) ?: "",
+			            who, why);
+			free(who);
+			free(why);
 		}
 		if (cJSON_GetArraySize(list) == 0)
 			printf("no handoff packets\n");
@@ -115,10 +123,10 @@ cmd_handoff_show(struct ctx *ctx, int argc, char **argv)
 		puts(s);
 		free(s);
 	} else {
-		printf("Handoff %ld -> %s (%s)\n%s\n", id,
-		       cJSON_GetStringValue(cJSON_GetObjectItem(h, "queue")) ?: "?",
-		       cJSON_GetStringValue(cJSON_GetObjectItem(h, "reason")) ?: "?",
-		       cJSON_GetStringValue(cJSON_GetObjectItem(h, "text")) ?: "");
+		text_printf(stdout, "Handoff %ld -> %s (%s)\n%s\n", id,
+		            cJSON_GetStringValue(cJSON_GetObjectItem(h, "queue")) ?: "?",
+		            cJSON_GetStringValue(cJSON_GetObjectItem(h, "reason")) ?: "?",
+		            cJSON_GetStringValue(cJSON_GetObjectItem(h, "text")) ?: "");
 	}
 	cJSON_Delete(h);
 	store_close(st);

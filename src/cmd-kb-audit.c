@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "kb-audit.h"
+#include "safe-text.h"
 
 static int
 cmd_kb_audit(struct ctx *ctx, int argc, char **argv)
@@ -75,14 +76,17 @@ cmd_kb_audit(struct ctx *ctx, int argc, char **argv)
 		for (int k = 0; k < AUDIT__N; k++)
 			for (size_t i = 0; i < a.n; i++)
 				if (a.v[i].kind == (enum audit_kind)k)
-					printf("%s\n", a.v[i].message);
-		printf("%s: %zu facts; %zu invalid, %zu duplicate ids, %zu conflicts, %zu stale, "
-		       "%zu missing metadata\n",
-		       ctx->kb_dir, a.nfacts, a.counts[AUDIT_INVALID], a.counts[AUDIT_DUPLICATE],
-		       a.counts[AUDIT_CONFLICT], a.counts[AUDIT_STALE], a.counts[AUDIT_MISSING]);
+					text_printf(stdout, "%s\n", a.v[i].message);
+		text_printf(
+		    stdout,
+		    "%s: %zu facts; %zu invalid, %zu duplicate ids, %zu conflicts, %zu stale, "
+		    "%zu missing metadata, %zu control characters\n",
+		    ctx->kb_dir, a.nfacts, a.counts[AUDIT_INVALID], a.counts[AUDIT_DUPLICATE],
+		    a.counts[AUDIT_CONFLICT], a.counts[AUDIT_STALE], a.counts[AUDIT_MISSING],
+		    a.counts[AUDIT_CONTROL]);
 	}
 	int rc = EX_OK;
-	if (a.counts[AUDIT_INVALID] || a.counts[AUDIT_DUPLICATE])
+	if (a.counts[AUDIT_INVALID] || a.counts[AUDIT_CONTROL] || a.counts[AUDIT_DUPLICATE])
 		rc = EX_DATAERR;
 	else if (strict &&
 	         (a.counts[AUDIT_CONFLICT] || a.counts[AUDIT_STALE] || a.counts[AUDIT_MISSING]))
@@ -95,10 +99,11 @@ const struct cmd_entry cmd_kb_audit_entry = {
     .name = "kb",
     .verb = "audit",
     .args = "[--json] [--strict]",
-    .summary = "report invalid fact files, duplicate ids, conflicts, stale facts, missing "
-               "metadata",
+    .summary = "report invalid fact files, control characters, duplicate ids, conflicts, stale "
+               "facts, missing metadata",
     .exec = cmd_kb_audit,
     .help = "  --json        the findings as one JSON object\n"
             "  --strict      exit 1 when there are conflicts, stale facts or missing metadata\n"
-            "Exit status: 0 healthy, 65 (EX_DATAERR) when files are invalid or ids repeat.\n",
+            "Exit status: 0 healthy, 65 (EX_DATAERR) when files are invalid, facts hold\n"
+            "control characters or bidi controls, or ids repeat.\n",
 };

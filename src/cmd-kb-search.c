@@ -11,42 +11,28 @@
 #include "loop.h"
 #include "model.h"
 #include "retrieval.h"
+#include "safe-text.h"
 
-/*
- * Prints untrusted text with its control characters (newlines too unless
- * keep_lines) shown as '?', so that no escape sequence reaches a terminal.
- */
-static void
-print_safe(const char *s, int keep_lines)
-{
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		if ((c < 0x20 && !(keep_lines && c == '\n')) || c == 0x7f)
-			c = '?';
-		putchar(c);
-	}
-}
-
+/* The hits as text; the query, titles and content are shown inert (safe-text.h). */
 static void
 print_text(const char *query, const struct kb_hits *h)
 {
-	fputs("query: ", stdout);
-	print_safe(query, 0);
-	putchar('\n');
+	char *q = text_sanitize_line(query);
+	printf("query: %s\n", q);
+	free(q);
 	if (h->n == 0)
 		printf("  no matching facts\n");
 	for (size_t i = 0; i < h->n; i++) {
 		const struct kb_hit *x = &h->v[i];
 		char date[11];
 		date_format(x->fact.updated, date);
-		printf("%2zu. %.2f  ", i + 1, x->confidence);
-		print_safe(x->fact.title, 0);
-		printf("%s\n", x->stale ? "  [STALE]" : "");
-		printf("    %s  %s:%d  %s, updated %s (%d days)\n", x->fact.id, x->fact.source,
-		       x->fact.line, topic_names[x->fact.topic], date, x->freshness_days);
-		fputs("    ", stdout);
-		print_safe(x->fact.content, 1);
-		putchar('\n');
+		char *title = text_sanitize_line(x->fact.title);
+		text_printf(stdout, "%2zu. %.2f  %s%s\n", i + 1, x->confidence, title,
+		            x->stale ? "  [STALE]" : "");
+		free(title);
+		text_printf(stdout, "    %s  %s:%d  %s, updated %s (%d days)\n    %s\n", x->fact.id,
+		            x->fact.source, x->fact.line, topic_names[x->fact.topic], date,
+		            x->freshness_days, x->fact.content);
 	}
 }
 

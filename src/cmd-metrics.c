@@ -11,7 +11,7 @@
 #include "cmd.h"
 #include "metrics.h"
 #include "store.h"
-#include "ui-text.h"
+#include "safe-text.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -19,17 +19,6 @@ static const cJSON *
 get(const cJSON *o, const char *k)
 {
 	return cJSON_GetObjectItemCaseSensitive(o, k);
-}
-
-/* Customer text on one terminal line: no controls, no line breaks. Caller frees. */
-static char *
-one_line(const char *s)
-{
-	char *t = text_sanitize(s ? s : "", s ? strlen(s) : 0);
-	for (char *p = t; *p; p++)
-		if (*p == '\n')
-			*p = ' ';
-	return t;
 }
 
 /* A rate as a percentage, a mean, a count, or "-" for null. */
@@ -255,8 +244,8 @@ text_report(const cJSON *r, const struct metrics_config *cfg, int replay, FILE *
 		fprintf(f, "  %5s %6s  %-10s %s\n", "count", "conf", "topic", "query");
 	cJSON_ArrayForEach(x, get(r, "coverage_gaps"))
 	{
-		char *query = one_line(cJSON_GetStringValue(get(x, "query")));
-		char *topic = one_line(cJSON_GetStringValue(get(x, "topic")));
+		char *query = text_sanitize_line(cJSON_GetStringValue(get(x, "query")));
+		char *topic = text_sanitize_line(cJSON_GetStringValue(get(x, "topic")));
 		fmt_num(a, sizeof a, get(x, "mean_confidence"), "", 3, "");
 		fprintf(f, "  %5d %6s  %-10s %s\n", count(x, "count"), a, *topic ? topic : "-",
 		        query);
@@ -302,8 +291,9 @@ text_sessions(const cJSON *sessions, FILE *f)
 		const cJSON *idj = get(s, "id");
 		if (cJSON_IsNumber(idj))
 			snprintf(id, sizeof id, "%lld", (long long)idj->valuedouble);
-		char *sid = one_line(cJSON_IsString(idj) ? idj->valuestring : NULL);
-		char *reason = one_line(cJSON_GetStringValue(get(s, "escalation_reason")));
+		char *sid = text_sanitize_line(cJSON_IsString(idj) ? idj->valuestring : NULL);
+		char *reason =
+		    text_sanitize_line(cJSON_GetStringValue(get(s, "escalation_reason")));
 		fmt_num(turns, sizeof turns, get(s, "turns"), "", 0, "");
 		fmt_num(csat, sizeof csat, get(s, "csat_score"), "", 0, "");
 		fmt_num(cost, sizeof cost, get(s, "cost_usd"), "$", 4, "");
@@ -555,18 +545,23 @@ cmd_metrics(struct ctx *ctx, int argc, char **argv)
 		char *s = cJSON_Print(list);
 		puts(s);
 		free(s);
-	} else if (sessions)
-		text_sessions(list, stdout);
-	else {
+	} else if (sessions) {
+		struct text_capture tc;
+		text_sessions(list, text_capture_begin(&tc));
+		text_capture_end(&tc, stdout);
+	} else {
 		cJSON *r = metrics_aggregate(list, &cfg);
 		if (json) {
 			char *s = cJSON_Print(r);
 			puts(s);
 			free(s);
-		} else
+		} else {
+			struct text_capture tc;
 			text_report(r, &cfg,
 			            f.source != NULL ? strcmp(f.source, "replay") == 0 : f.run > 0,
-			            stdout);
+			            text_capture_begin(&tc));
+			text_capture_end(&tc, stdout);
+		}
 		cJSON_Delete(r);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -12,6 +12,7 @@
 
 #include "cmd.h"
 #include "replay.h"
+#include "safe-text.h"
 #include "store.h"
 #include "version.h"
 
@@ -61,28 +62,27 @@ progress_show(struct progress *p, long done, long bad, int finished)
 	fflush(stderr);
 }
 
-/* Non-blank lines in the file, or -1 when it cannot be read twice. */
+/* Non-blank lines in the file (in chunks: a line may be huge), or -1 if it cannot be read twice. */
 static long
 count_lines(const char *path)
 {
 	FILE *f = fopen(path, "r");
 	if (f == NULL)
 		return -1;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	char chunk[65536];
+	size_t n;
 	long count = 0;
-	while ((n = getline(&line, &cap, f)) != -1) {
-		for (ssize_t i = 0; i < n; i++)
-			if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r' &&
-			    line[i] != '\n') {
-				count++;
-				break;
-			}
-	}
-	free(line);
+	int text = 0; /* the line so far is not blank */
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		for (size_t i = 0; i < n; i++) {
+			if (chunk[i] == '\n') {
+				count += text;
+				text = 0;
+			} else if (chunk[i] != ' ' && chunk[i] != '\t' && chunk[i] != '\r')
+				text = 1;
+		}
 	fclose(f);
-	return count;
+	return count + text;
 }
 
 struct replay_opts {
@@ -229,9 +229,10 @@ cmd_replay(struct ctx *ctx, int argc, char **argv)
 	struct sink sink = {0};
 	struct replay_report *rp = NULL;
 	FILE *out = NULL;
-	char *cause = NULL, *line = NULL;
+	char *cause = NULL;
 	cJSON *report = NULL;
-	size_t cap = 0;
+	struct jsonl rd;
+	jsonl_init(&rd, in, name);
 
 	if ((ex = ctx_agents(ctx, NULL, &ag, &tb)) != EX_OK)
 		goto done;
@@ -264,26 +265,25 @@ cmd_replay(struct ctx *ctx, int argc, char **argv)
 	pg.step = pg.total > 0 ? (pg.total + 99) / 100 : 100;
 
 	rp = replay_report_new(o.target);
-	long lineno = 0, done = 0, bad = 0, good = 0;
-	ssize_t n;
-	while ((o.limit == 0 || done < o.limit) && (n = getline(&line, &cap, in)) != -1) {
-		lineno++;
-		size_t len = (size_t)n;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			len--;
-		size_t i = 0;
-		while (i < len && (line[i] == ' ' || line[i] == '\t'))
-			i++;
-		if (i == len)
-			continue; /* blank lines are not tickets */
+	long done = 0, bad = 0, good = 0;
+	int got;
+	struct ticket t;
+	while ((o.limit == 0 || done < o.limit) && (got = ticket_read(&rd, &t, &cause)) != 0) {
+		if (got == -2) {
+			fl_warnx("replay: %s", cause);
+			ex = EX_IOERR;
+			goto done;
+		}
 		done++;
 		/* One run measures one agent version: the policy is not reloaded mid-run. */
-		struct ticket t;
 		cJSON *r = NULL;
-		if (ticket_parse(line, len, &t, &cause) != 0 ||
-		    (r = replay_ticket(&ag, version, &t, &cause)) == NULL) {
-			fprintf(stderr, "%s%s:%ld: %s\n", pg.kind == PROGRESS_BAR ? "\r\033[K" : "",
-			        name, lineno, cause);
+		if (got < 0 || (r = replay_ticket(&ag, version, &t, &cause)) == NULL) {
+			if (pg.kind == PROGRESS_BAR)
+				fputs("\r\033[K", stderr); /* the bar's line, cleared */
+			if (got < 0)
+				text_printf(stderr, "%s\n", cause); /* FILE:LINE: why */
+			else
+				text_printf(stderr, "%s:%ld: %s\n", name, rd.lineno, cause);
 			free(cause);
 			cause = NULL;
 			ticket_free(&t);
@@ -310,11 +310,6 @@ cmd_replay(struct ctx *ctx, int argc, char **argv)
 		}
 		progress_show(&pg, done, bad, 0);
 	}
-	if (ferror(in)) {
-		fl_warnx("replay: %s: %s", name, strerror(errno));
-		ex = EX_IOERR;
-		goto done;
-	}
 	progress_show(&pg, done, bad, 1);
 
 	report = replay_report_json(rp);
@@ -330,7 +325,9 @@ cmd_replay(struct ctx *ctx, int argc, char **argv)
 		puts(s);
 		free(s);
 	} else {
-		replay_report_print(report, stdout);
+		struct text_capture tc;
+		replay_report_print(report, text_capture_begin(&tc));
+		text_capture_end(&tc, stdout);
 		if (sink.st != NULL)
 			printf("\nStored as replay run %lld (frontline metrics reads it).\n",
 			       (long long)sink.run);
@@ -354,7 +351,7 @@ done:
 		fclose(out);
 	cJSON_Delete(report);
 	replay_report_free(rp);
-	free(line);
+	jsonl_free(&rd);
 	free(cause);
 	store_close(sink.st);
 	ctx_agents_free(&ag, &tb);

@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "loop.h"
 #include "model.h"
+#include "safe-text.h"
 #include "triage-model.h"
 #include "triage.h"
 
@@ -21,8 +22,9 @@ print_text(const struct triage_result *r)
 {
 	const struct entities *e = &r->entities;
 	printf("intent      %s (%.2f)\n", category_names[r->intent_category], r->intent_confidence);
-	printf("urgency     %s%s%s%s\n", urgency_names[r->urgency], r->urgency_rule ? " (" : "",
-	       r->urgency_rule ? r->urgency_rule : "", r->urgency_rule ? ")" : "");
+	text_printf(stdout, "urgency     %s%s%s%s\n", urgency_names[r->urgency],
+	            r->urgency_rule ? " (" : "", r->urgency_rule ? r->urgency_rule : "",
+	            r->urgency_rule ? ")" : "");
 	printf("sentiment   %s (%.2f%s)\n", sentiment_names[r->sentiment], r->sentiment_score,
 	       r->profanity ? ", profanity" : "");
 	printf("complexity  %s", complexity_names[r->complexity_signal]);
@@ -46,10 +48,10 @@ print_text(const struct triage_result *r)
 	             {"products", &e->products}};
 	for (size_t i = 0; i < nitems(lists); i++)
 		for (size_t j = 0; j < lists[i].v->n; j++)
-			printf("%-11s %s\n", j ? "" : lists[i].name, lists[i].v->v[j]);
+			text_printf(stdout, "%-11s %s\n", j ? "" : lists[i].name, lists[i].v->v[j]);
 	for (size_t i = 0; i < e->namounts; i++)
-		printf("%-11s %.2f %s\n", i ? "" : "amounts", e->amounts[i].value,
-		       e->amounts[i].currency);
+		text_printf(stdout, "%-11s %.2f %s\n", i ? "" : "amounts", e->amounts[i].value,
+		            e->amounts[i].currency);
 }
 
 /* Writes all of b to stdout; returns 0 or -1. */

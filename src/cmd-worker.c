@@ -15,6 +15,7 @@
 #include "loop.h"
 #include "model.h"
 #include "rollout.h"
+#include "safe-text.h"
 #include "store.h"
 #include "worker.h"
 
@@ -78,7 +79,7 @@ log_info(void *arg, const char *line)
 {
 	struct run *r = arg;
 	if (r->verbose) {
-		printf("%s\n", line);
+		text_printf(stdout, "%s\n", line);
 		fflush(stdout);
 	}
 }

@@ -13,6 +13,7 @@
 #include "loop.h"
 #include "model.h"
 #include "paths.h"
+#include "safe-text.h"
 #include "store.h"
 
 static const struct cmd_entry *const cmd_table[] = {
@@ -52,7 +53,7 @@ fl_warnx(const char *fmt, ...)
 	va_list ap;
 	fputs("frontline: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	text_vprintf(stderr, fmt, ap); /* causes quote customer, model and file text */
 	va_end(ap);
 	fputc('\n', stderr);
 }

@@ -208,6 +208,9 @@ tried_take(struct conversation *c, char *s)
 		strv_take(&c->tried, s);
 }
 
+/* How sure triage must be that a message is no support request before the agent says so. */
+#define OUT_OF_SCOPE 0.97
+
 /* Does the message hold the detail the agent is waiting for? */
 static int
 detail_given(const struct conversation *c, const struct triage_result *t)
@@ -244,7 +247,8 @@ interpret(const struct agents *ag, const struct conversation *c, const struct tr
           const struct kb_hits *hits, const char *text)
 {
 	const struct policy *p = ag->policy;
-	int answered = hits->n > 0 && hits->v[0].confidence >= p->esc.retrieval_floor;
+	/* Anything the knowledge base partly recognises is a support question. */
+	int somewhat = hits->n > 0 && hits->v[0].confidence >= p->esc.retrieval_floor * 0.6;
 	const struct entities *e = &t->entities;
 	int ids = e->order_numbers.n + e->account_ids.n + e->emails.n + e->products.n > 0;
 	struct dialogue_context cx = {
@@ -253,7 +257,8 @@ interpret(const struct agents *ag, const struct conversation *c, const struct tr
 	    .awaiting_detail = c->pending != NULL,
 	    .detail_given = detail_given(c, t),
 	    .human_requested = patset_match(&p->esc.human_request, text) >= 0,
-	    .out_of_scope = t->out_of_scope >= 0.5 && !answered && !ids,
+	    /* The intent model alone errs on ordinary questions: knowledge must find nothing too. */
+	    .out_of_scope = t->out_of_scope >= OUT_OF_SCOPE && !somewhat && !ids,
 	};
 	return dialogue_interpret(&t->dialogue, &cx);
 }
@@ -311,6 +316,8 @@ model_step_extra(struct turn *tu, enum agent_role role, const struct model_resul
 	cJSON_AddNumberToObject(o, "attempts", r->attempts);
 	if (r->repaired)
 		cJSON_AddTrueToObject(o, "repaired");
+	if (r->ignored_keys > 0)
+		cJSON_AddNumberToObject(o, "ignored_keys", r->ignored_keys);
 	cJSON_AddNumberToObject(o, "prompt_tokens", (double)r->prompt_tokens);
 	cJSON_AddNumberToObject(o, "completion_tokens", (double)r->completion_tokens);
 	cJSON_AddNumberToObject(o, "cost_usd", r->cost_usd);
@@ -520,6 +527,11 @@ resolution_model_done(struct resolution_model_job *j, void *arg)
 		free(tu->res.reply);
 		tu->res.reply = j->reply;
 		j->reply = NULL;
+		/* The offline draft's offer was never made: the model's words replace it. */
+		cJSON_Delete(tu->res.offer);
+		tu->res.offer = NULL;
+		if (tu->res.awaiting == AWAIT_CONFIRM)
+			tu->res.awaiting = AWAIT_NONE;
 	} else
 		tu->model_failed = 1;
 	struct model_result r = {.ok = !tu->model_failed,
@@ -619,7 +631,7 @@ turn_retrieved(struct retrieval_result *r, void *arg)
 	tu->human = tu->route == ROUTE_HUMAN_PRIORITY || tu->route == ROUTE_HUMAN_STANDARD;
 	tu->tools = cJSON_AddArrayToObject(tu->turn, "tools");
 	struct plan plan;
-	resolution_plan(c, &tu->t, &plan);
+	resolution_plan(ag->policy, c, &tu->t, &plan);
 	/* With a model, the reads the plan calls for are done first and shown to it. */
 	run_plan(tu, &plan,
 	         uses_model(ag, AGENT_RESOLUTION) && !tu->human ? turn_read_model : turn_read);
@@ -795,6 +807,12 @@ turn_resolved(struct turn *tu)
 		reason = "write-refused";
 		queue = route_names[ROUTE_HUMAN_STANDARD];
 	}
+	if (reason == NULL && res->needs_person) {
+		/* Asked for, or accepted, something only a person can do: the packet says what. */
+		reason = "action-requires-human";
+		queue = route_names[ROUTE_HUMAN_STANDARD];
+		tried_take(c, xasprintf("the customer needs a person to %s", res->action));
+	}
 	if (reason == NULL && res->handoff) {
 		/* The customer said yes to the person the agent offered. */
 		reason = "customer-requested-human";
@@ -809,7 +827,8 @@ turn_resolved(struct turn *tu)
 	 * Would the turn escalate whatever the confidence threshold? Replay's
 	 * threshold sweep recomputes decisions from this and the confidence.
 	 */
-	int other = tu->model_failed || !val.passed || res->refused || tu->human;
+	int other = tu->model_failed || !val.passed || res->refused || tu->human ||
+	            res->needs_person || res->handoff;
 	for (int i = 0; i < SIG__N && !other; i++)
 		other = i != SIG_CONFIDENCE && d.signals[i].fired;
 	cJSON_AddBoolToObject(ej, "without_confidence", other);
@@ -829,14 +848,19 @@ turn_resolved(struct turn *tu)
 		tu->queue = queue;
 		/* What the customer is told while a human picks it up. */
 		char *action = NULL;
-		if (res->action != NULL && reason != NULL && strcmp(reason, "write-refused") == 0) {
+		if (res->action != NULL && reason != NULL &&
+		    (strcmp(reason, "write-refused") == 0 ||
+		     strcmp(reason, "action-requires-human") == 0)) {
 			const char *vars[] = {"action", res->action, NULL};
 			action = tone_fill(p->tone.piece[PIECE_ACTION_HANDOFF], vars);
 		}
 		const char *msg = d.escalate && d.message ? d.message
 		                  : action != NULL        ? action
 		                                          : p->tone.piece[PIECE_HANDOFF];
-		tu->told = xasprintf("%s%s", disclosed, msg);
+		/* For an action, what the agent found (the order, a fact) comes first: it passed
+		 * validation with the reply. */
+		const char *found_ = action != NULL && res->reply != NULL ? res->reply : "";
+		tu->told = xasprintf("%s%s%s%s", disclosed, found_, *found_ ? " " : "", msg);
 		free(action);
 		c->awaiting = AWAIT_NONE; /* a person answers from here */
 		cJSON_Delete(c->offer);

@@ -24,6 +24,12 @@ struct agents {
 	struct kb_freshness fresh;
 	const struct tool_backend *tools;
 	/*
+	 * The day the conversation happens, for what order dates mean (a past
+	 * delivery date is late): days since the epoch, or 0 for fresh.today.
+	 * Replay sets each ticket's own day.
+	 */
+	long day;
+	/*
 	 * The model client, or NULL when every agent is offline; backend[] says
 	 * which agents use it. The offline engine answers whenever a model
 	 * fails (triage, handoff); a failed resolution escalates.

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "diag.h"
+#include "safe-text.h"
 
 static void
 diag_add(struct diag *d, const char *kind, const char *file, int line, int col, const char *fmt,
@@ -19,7 +20,9 @@ diag_add(struct diag *d, const char *kind, const char *file, int line, int col, 
 	else
 		full = xasprintf("%s: %s%s", file, kind, msg);
 	free(msg);
-	strv_take(&d->msgs, full);
+	/* Messages quote what the file holds: one inert line, wherever it is shown. */
+	strv_take(&d->msgs, text_sanitize_line(full));
+	free(full);
 }
 
 void

@@ -7,6 +7,8 @@
 /*
  * A list of messages, each "file:line:col: message" (line and col
  * 1-based; 0 leaves them out). Errors and warnings are counted apart.
+ * A message is one line made inert for a terminal (text_sanitize_line):
+ * it may quote what a hostile file holds.
  */
 struct diag {
 	struct strv msgs;

@@ -11,19 +11,21 @@
 
 const char *const dialogue_act_names[] = {
     "question",       "greeting",      "thanks",       "affirm", "deny", "bot_question",
-    "human_question", "human_request", "out_of_scope", "detail", NULL};
+    "human_question", "human_request", "out_of_scope", "detail", "ack", NULL};
 
 const char *const awaiting_names[] = {"none",   "order_number", "email", "device",
                                       "choice", "confirm",      NULL};
 
 /* The rules file's labels, in the order they win over the same words. */
-static const char *const cue_names[] = {"bot",    "human",  "contrast", "order",  "deny",
-                                        "thanks", "affirm", "greeting", "filler", NULL};
+static const char *const cue_names[] = {"bot",    "human",  "contrast", "request",
+                                        "order",  "self",   "deny",     "thanks",
+                                        "affirm", "greeting", "filler", NULL};
 static const struct phrase_labels cues = {.names = cue_names, .what = "cue"};
 
 /* Words a social act may add before it reads as a question ("yes please cancel it"). */
 #define SOCIAL_REST 2
 #define THANKS_REST 4
+#define ACK_REST    6 /* "ok I'll try restarting it first then" */
 #define MAX_TEXT    1024 /* longer messages are questions whatever their first words */
 
 struct dialogue_rules {
@@ -103,6 +105,10 @@ act_alone(const struct dialogue_reading *r)
 			return ACT_DENY;
 		if (r->lead == CUE_AFFIRM && r->content <= SOCIAL_REST)
 			return ACT_AFFIRM;
+		/* Nothing asked for: "ok, I'll try FedEx", "done, got the label". */
+		int opens = r->lead == CUE_AFFIRM || r->lead == CUE_DENY || (c & 1u << CUE_SELF);
+		if (opens && !(c & 1u << CUE_REQUEST) && r->content <= ACK_REST)
+			return ACT_ACK;
 	}
 	if (c & 1u << CUE_HUMAN)
 		return ACT_HUMAN_QUESTION;
@@ -131,7 +137,8 @@ dialogue_read(const struct dialogue_rules *r, const char *text, struct dialogue_
 
 	size_t restlen = 0;
 	for (size_t i = 0; i < nw; i++) {
-		if (by[i] >= 0)
+		/* A word that asks for something is what the message is about: content. */
+		if (by[i] >= 0 && by[i] != CUE_REQUEST)
 			continue;
 		out->content++;
 		size_t len = w[i].len;
@@ -146,7 +153,8 @@ dialogue_read(const struct dialogue_rules *r, const char *text, struct dialogue_
 	/* The first word past greetings and filler says how the message opens. */
 	for (size_t i = 0; i < nw; i++)
 		if (by[i] != CUE_FILLER && by[i] != CUE_GREETING) {
-			out->lead = by[i];
+			/* A word asking for something opens like any content word. */
+			out->lead = by[i] == CUE_REQUEST ? -1 : by[i];
 			break;
 		}
 	out->act = act_alone(out);
@@ -180,7 +188,7 @@ dialogue_interpret(const struct dialogue_reading *r, const struct dialogue_conte
 	case ACT_AFFIRM:
 		/* "yes" to nothing offered, with words of its own, is a request. */
 		if (r->content > 0 && !(cx->offer_pending && restates(r, cx->offer)))
-			return ACT_QUESTION;
+			return r->cues & 1u << CUE_REQUEST ? ACT_QUESTION : ACT_ACK;
 		return ACT_AFFIRM;
 	case ACT_DENY:
 		return r->content > 0 && !cx->offer_pending ? ACT_QUESTION : ACT_DENY;

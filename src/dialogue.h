@@ -20,6 +20,7 @@ enum dialogue_act {
 	ACT_HUMAN_REQUEST,  /* asks for a person (the policy's patterns) */
 	ACT_OUT_OF_SCOPE,   /* not a support request at all */
 	ACT_DETAIL,         /* gives the detail the agent asked for */
+	ACT_ACK,            /* "ok, I'll try that": acknowledges, asks nothing */
 	ACT__N
 };
 /* NULL-terminated, indexed by enum dialogue_act: "question", "greeting", ... */
@@ -47,7 +48,9 @@ enum dialogue_cue {
 	CUE_BOT,
 	CUE_HUMAN,
 	CUE_CONTRAST,
-	CUE_ORDER, /* the customer's own order, parcel, return */
+	CUE_REQUEST, /* asks for something: "can you", "please", "how do I" */
+	CUE_ORDER,   /* the customer's own order, parcel, return */
+	CUE_SELF,    /* what the customer will do: "I'll try that", "doing it now" */
 	CUE_DENY,
 	CUE_THANKS,
 	CUE_AFFIRM,
@@ -68,7 +71,7 @@ void dialogue_free(struct dialogue_rules *);
 /* What the words of one message say on their own. */
 struct dialogue_reading {
 	enum dialogue_act act; /* read without context: question, greeting, thanks, affirm,
-	                          deny, bot_question or human_question */
+	                          deny, ack, bot_question or human_question */
 	unsigned cues;         /* bit per enum dialogue_cue found, not negated */
 	int lead;              /* the cue covering the first word, or -1 */
 	int content;           /* words that are neither cue nor filler */

@@ -107,6 +107,8 @@ static const struct {
     {"triage-route", "Triage sent the latest message straight to a human queue."},
     {"write-refused", "The customer asked for something the policy does not let the AI do "
                       "(see Tried): decide on it and do it yourself."},
+    {"action-requires-human", "The customer asked for something only a person does (see "
+                              "Tried): do it, or tell them when it will be done."},
 };
 
 /* A model's string (untrusted), masked and cut to max words, or NULL; caller frees. */

@@ -1,6 +1,7 @@
 /* jschema.c -- validate, export and describe frontline's JSON schemas. */
 #include "config.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,11 +30,6 @@ static const struct jschema js_complexity = {
     .type = JSCHEMA_STRING,
     .description = "how hard the request looks to resolve; unknown when unclear",
     .enum_values = complexity_names,
-};
-static const struct jschema js_route = {
-    .type = JSCHEMA_STRING,
-    .description = "who should handle the conversation next",
-    .enum_values = route_names,
 };
 static const struct jschema js_confidence = {
     .type = JSCHEMA_NUMBER,
@@ -78,13 +74,18 @@ static const struct jschema js_amount = {.type = JSCHEMA_OBJECT, .props = js_amo
 	                         .items = item,                                                    \
 	                         .max_items = ENTITY_MAX_ITEMS})
 
+/* What the offline engine finds stays when the model leaves something out: all optional. */
 static const struct jschema_prop js_entities_props[] = {
-    {.name = "order_numbers", .schema = ENTITY_ARRAY(&js_order_number, NULL)},
-    {.name = "account_ids", .schema = ENTITY_ARRAY(&js_account_id, NULL)},
-    {.name = "emails", .schema = ENTITY_ARRAY(&js_email, NULL)},
-    {.name = "phones", .schema = ENTITY_ARRAY(&js_phone, NULL)},
-    {.name = "amounts", .schema = ENTITY_ARRAY(&js_amount, "money amounts mentioned")},
-    {.name = "products", .schema = ENTITY_ARRAY(&js_product, "product names or ids mentioned")},
+    {.name = "order_numbers", .schema = ENTITY_ARRAY(&js_order_number, NULL), .optional = 1},
+    {.name = "account_ids", .schema = ENTITY_ARRAY(&js_account_id, NULL), .optional = 1},
+    {.name = "emails", .schema = ENTITY_ARRAY(&js_email, NULL), .optional = 1},
+    {.name = "phones", .schema = ENTITY_ARRAY(&js_phone, NULL), .optional = 1},
+    {.name = "amounts",
+     .schema = ENTITY_ARRAY(&js_amount, "money amounts mentioned"),
+     .optional = 1},
+    {.name = "products",
+     .schema = ENTITY_ARRAY(&js_product, "product names or ids mentioned"),
+     .optional = 1},
     {.name = NULL},
 };
 static const struct jschema js_entities = {
@@ -93,15 +94,20 @@ static const struct jschema js_entities = {
     .props = js_entities_props,
 };
 
+/*
+ * What the triage agent must decide is required; what the offline engine
+ * also finds (entities, complexity, legal language) may be left out and
+ * the offline result stands. No route: the policy's routing table decides
+ * it, never the model.
+ */
 static const struct jschema_prop js_triage_props[] = {
     {.name = "intent_category", .schema = &js_category},
     {.name = "urgency", .schema = &js_urgency},
     {.name = "sentiment", .schema = &js_sentiment},
-    {.name = "entities", .schema = &js_entities},
-    {.name = "complexity_signal", .schema = &js_complexity},
-    {.name = "has_legal_language", .schema = &js_legal},
+    {.name = "entities", .schema = &js_entities, .optional = 1},
+    {.name = "complexity_signal", .schema = &js_complexity, .optional = 1},
+    {.name = "has_legal_language", .schema = &js_legal, .optional = 1},
     {.name = "intent_confidence", .schema = &js_confidence},
-    {.name = "route", .schema = &js_route},
     {.name = NULL},
 };
 
@@ -404,6 +410,66 @@ out:
 	return rc;
 }
 
+/*
+ * "0.9" where a number belongs, "true" or "false" where a boolean does, as
+ * the string's value (v changes type in place). Anything else is left for
+ * the type check to refuse.
+ */
+static void
+coerce(cJSON *v, enum jschema_type want)
+{
+	if (!cJSON_IsString(v) || v->valuestring == NULL || (v->type & cJSON_IsReference))
+		return;
+	const char *s = v->valuestring;
+	if (want == JSCHEMA_BOOLEAN && (strcmp(s, "true") == 0 || strcmp(s, "false") == 0)) {
+		int b = s[0] == 't';
+		free(v->valuestring);
+		v->valuestring = NULL;
+		v->type = (v->type & ~0xff) | (b ? cJSON_True : cJSON_False);
+		v->valueint = b;
+		return;
+	}
+	if (want != JSCHEMA_NUMBER && want != JSCHEMA_INTEGER)
+		return;
+	char *end;
+	double d = strtod(s, &end);
+	if (*s == '\0' || isspace((unsigned char)*s) || *end != '\0' || !isfinite(d))
+		return;
+	free(v->valuestring);
+	v->valuestring = NULL;
+	v->type = (v->type & ~0xff) | cJSON_Number;
+	cJSON_SetNumberValue(v, d);
+}
+
+/*
+ * What jschema_read forgives, undone before the strict check: keys the
+ * schema does not list are dropped (counted in *ignored), numbers and
+ * booleans in strings taken. Known keys given twice stay, for the check.
+ */
+static void
+relax(const struct jschema *s, cJSON *v, int *ignored)
+{
+	coerce(v, s->type);
+	if (s->type == JSCHEMA_ARRAY && cJSON_IsArray(v) && s->items != NULL) {
+		cJSON *e;
+		cJSON_ArrayForEach(e, v) relax(s->items, e, ignored);
+	} else if (s->type == JSCHEMA_OBJECT && cJSON_IsObject(v)) {
+		for (cJSON *e = v->child, *next; e != NULL; e = next) {
+			next = e->next;
+			const struct jschema_prop *p = s->props;
+			while (p != NULL && p->name != NULL && strcmp(p->name, e->string) != 0)
+				p++;
+			if (p != NULL && p->name != NULL) {
+				relax(p->schema, e, ignored);
+				continue;
+			}
+			/* What servers and models add ("confidence", "reasoning"). */
+			cJSON_Delete(cJSON_DetachItemViaPointer(v, e));
+			(*ignored)++;
+		}
+	}
+}
+
 static int
 check_value(struct checker *c, const struct jschema *s, const cJSON *v)
 {
@@ -466,6 +532,17 @@ jschema_check(const struct jschema *s, const cJSON *value, char **cause)
 	else
 		free(c.cause);
 	return rc;
+}
+
+int
+jschema_read(const struct jschema *s, cJSON *value, int *ignored, char **cause)
+{
+	int n = 0;
+	if (value != NULL)
+		relax(s, value, &n);
+	if (ignored != NULL)
+		*ignored = n;
+	return jschema_check(s, value, cause);
 }
 
 /* -------------------------------------------------------- bounds as text */

@@ -2,7 +2,8 @@
  * jschema.h -- frontline's own JSON schemas, as tables of const structs.
  *
  * One table describes a JSON value the way we want it from a model: it
- * validates whatever a server returns (jschema_check), renders the JSON
+ * reads whatever a server returns (jschema_read, lenient the way pydantic
+ * and instructor are; jschema_check, strict), renders the JSON
  * Schema sent to servers that support structured output
  * (jschema_to_json), and renders a plain description for the instruction
  * text of servers that do not (jschema_describe).
@@ -64,7 +65,11 @@ struct jschema {
 	const struct jschema_prop *props;
 };
 
-/* DESIGN.md section 5: the TriageResult object a model must return. */
+/*
+ * The triage a model must return: DESIGN.md section 5's TriageResult
+ * without route (the policy decides it); entities, complexity_signal and
+ * has_legal_language are optional.
+ */
 extern const struct jschema jschema_triage;
 
 /*
@@ -76,6 +81,18 @@ extern const struct jschema jschema_triage;
  * cause are escaped and shortened, so it is safe to display.
  */
 int jschema_check(const struct jschema *, const cJSON *value, char **cause);
+
+/*
+ * Reads a model's answer the way the ecosystem does (pydantic's default,
+ * instructor): as jschema_check, except that keys the schema does not
+ * list are removed from value and counted in *ignored (may be NULL), and
+ * that a string holding a number where the schema wants a number ("0.9")
+ * or "true"/"false" where it wants a boolean is taken as that value.
+ * What is really wrong is still refused: a missing required key, a value
+ * of the wrong type, a wrong enum value, a broken bound, a key twice.
+ * Returns 0, or -1 with *cause as jschema_check.
+ */
+int jschema_read(const struct jschema *, cJSON *value, int *ignored, char **cause);
 
 /*
  * The equivalent JSON Schema, in the subset OpenAI's strict structured

@@ -7,9 +7,10 @@
 #include <string.h>
 
 #include "kb-audit.h"
+#include "safe-text.h"
 
-const char *const audit_kind_names[] = {"invalid", "duplicate", "conflict",
-                                        "stale",   "missing",   NULL};
+const char *const audit_kind_names[] = {"invalid", "control", "duplicate", "conflict",
+                                        "stale",   "missing", NULL};
 
 static void
 add(struct kb_audit *a, enum audit_kind kind, char *message)
@@ -324,6 +325,47 @@ cmp_fact_id(const void *a, const void *b)
 	return c ? c : strcmp(x->source, y->source);
 }
 
+/* ---------------------------------------------------------- controls */
+
+/*
+ * Control characters and bidi controls in the fact files (their text as
+ * written, line by line). Every screen and command shows them inert, but
+ * a fact holding an escape sequence or reordered text is a fact to fix:
+ * the first one on each line is an error.
+ */
+static void
+find_controls(struct kb_audit *a, const struct kb_facts *fs)
+{
+	for (size_t f = 0; f < fs->n; f++) {
+		const char *path = fs->v[f].source;
+		if (f > 0 && strcmp(path, fs->v[f - 1].source) == 0)
+			continue; /* a file's facts come together */
+		size_t len;
+		char *cause = NULL, *text = file_read(path, 16u << 20, &len, &cause);
+		if (text == NULL) {
+			free(cause);
+			continue;
+		}
+		int line = 1, col = 1, flagged = 0;
+		for (size_t i = 0; i < len; col++) {
+			uint32_t cp;
+			i += text_decode(text + i, len - i, &cp);
+			const char *what = text_cp_suspect(cp);
+			if (cp == '\n') {
+				line++;
+				col = 0;
+				flagged = 0;
+			} else if (what != NULL && !flagged) {
+				add(a, AUDIT_CONTROL,
+				    xasprintf("%s:%d:%d: %s U+%04X in a fact", path, line, col,
+				              what, (unsigned)cp));
+				flagged = 1;
+			}
+		}
+		free(text);
+	}
+}
+
 int
 kb_audit_run(const char *dir, const struct kb_freshness *fr, struct kb_audit *a, char **cause)
 {
@@ -340,6 +382,7 @@ kb_audit_run(const char *dir, const struct kb_freshness *fr, struct kb_audit *a,
 	}
 	diag_free(&d);
 	a->nfacts = fs.n;
+	find_controls(a, &fs);
 
 	const struct kb_fact **byid = xcalloc(fs.n ? fs.n : 1, sizeof *byid);
 	for (size_t i = 0; i < fs.n; i++)

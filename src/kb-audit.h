@@ -6,6 +6,7 @@
 
 enum audit_kind {
 	AUDIT_INVALID,   /* a file that could not be read as facts */
+	AUDIT_CONTROL,   /* a control character or bidi control in a fact */
 	AUDIT_DUPLICATE, /* the same id twice */
 	AUDIT_CONFLICT,  /* two facts on one topic stating different figures */
 	AUDIT_STALE,     /* old and volatile */

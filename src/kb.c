@@ -357,14 +357,10 @@ list_files(const char *dir, struct strv *out, char **cause)
 static int
 parse_path(const char *path, struct kb_facts *out, struct diag *d)
 {
-	char *cause;
 	size_t len;
-	char *text = file_read(path, 16u << 20, &len, &cause);
-	if (text == NULL) {
-		diag_error(d, path, 0, 0, "%s", strerror(errno));
-		free(cause);
+	char *text = ydoc_read(path, 16u << 20, &len, d);
+	if (text == NULL)
 		return -1;
-	}
 	int rc = kb_parse_file(path, text, len, out, d);
 	free(text);
 	return rc;
@@ -910,29 +906,25 @@ kb_calibrate(const double feat[KB_NFEAT])
 	return 1.0 / (1.0 + exp(-z));
 }
 
-/* Does the paragraph at p open with the agent-only marker? */
-static int
-agent_only(const char *p)
+/* The paragraphs of content that are agent-only (agent) or not, joined; caller frees. */
+static char *
+paragraphs(const char *content, int agent)
 {
 	static const char marker[] = "agent only:";
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return strncasecmp(p, marker, sizeof marker - 1) == 0;
-}
-
-char *
-kb_fact_public(const char *content)
-{
 	struct buf b;
 	buf_init(&b, 0);
 	const char *p = content ? content : "";
 	while (*p != '\0') {
 		const char *end = strstr(p, "\n\n");
 		size_t n = end ? (size_t)(end - p) : strlen(p);
-		if (n > 0 && !agent_only(p)) {
+		const char *q = p + strspn(p, " \t");
+		int marked = strncasecmp(q, marker, sizeof marker - 1) == 0;
+		if (n > 0 && marked == agent) {
 			if (b.len > 0)
 				buf_adds(&b, "\n\n");
-			buf_add(&b, p, n);
+			if (agent) /* the marker itself says nothing */
+				q += sizeof marker - 1 + strspn(q + sizeof marker - 1, " \t");
+			buf_add(&b, agent ? q : p, n - (size_t)((agent ? q : p) - p));
 		}
 		p += n;
 		while (*p == '\n')
@@ -941,6 +933,18 @@ kb_fact_public(const char *content)
 	char *s = buf_steal(&b);
 	buf_free(&b);
 	return s ? s : xstrdup("");
+}
+
+char *
+kb_fact_public(const char *content)
+{
+	return paragraphs(content, 0);
+}
+
+char *
+kb_fact_agent_notes(const char *content)
+{
+	return paragraphs(content, 1);
 }
 
 void

@@ -59,6 +59,8 @@ int kb_fact_freshness(const struct kb_fact *, const struct kb_freshness *, int *
  * Caller frees; "" when the whole fact is for agents.
  */
 char *kb_fact_public(const char *content);
+/* The agent-only paragraphs, without their marker; caller frees ("" when none). */
+char *kb_fact_agent_notes(const char *content);
 
 struct kb; /* an open index */
 

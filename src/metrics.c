@@ -12,6 +12,7 @@
 #include "policy.h"
 #include "store.h"
 #include "util.h"
+#include "validate.h"
 
 void
 metrics_config_default(struct metrics_config *c)
@@ -411,10 +412,7 @@ live_event(struct live *l, const cJSON *e, const char *last_text)
 		{
 			if (!cJSON_IsString(v))
 				continue;
-			const char *colon = strchr(v->valuestring, ':');
-			size_t n =
-			    colon ? (size_t)(colon - v->valuestring) : strlen(v->valuestring);
-			char *k = xstrndup(v->valuestring, n);
+			char *k = validation_kind(v->valuestring);
 			cJSON_AddItemToArray(l->violations, cJSON_CreateString(k));
 			free(k);
 		}
@@ -699,9 +697,7 @@ replay_session(const cJSON *r, const cJSON *run, const struct metrics_config *cf
 	{
 		if (!cJSON_IsString(x))
 			continue;
-		const char *colon = strchr(x->valuestring, ':');
-		char *k = colon ? xstrndup(x->valuestring, (size_t)(colon - x->valuestring))
-		                : xstrdup(x->valuestring);
+		char *k = validation_kind(x->valuestring);
 		cJSON_AddItemToArray(viol, cJSON_CreateString(k));
 		free(k);
 	}

@@ -323,17 +323,18 @@ answered(struct call *k, struct wire_reply *rep)
 	}
 	char *cause = NULL;
 	cJSON *j = NULL;
+	int ignored = 0;
 	if (rep->refusal != NULL)
 		cause = xasprintf("the model refused: %s", rep->refusal);
 	else if (rep->content == NULL)
 		cause = xstrdup("the answer has no content");
 	else if ((j = wire_extract_json(rep->content, &cause)) != NULL &&
-	         jschema_check(k->req.schema, j, &cause) != 0) {
+	         jschema_read(k->req.schema, j, &ignored, &cause) != 0) {
 		cJSON_Delete(j);
 		j = NULL;
 	}
 	if (j != NULL) {
-		struct model_result r = {.ok = 1, .reply = rep, .json = j};
+		struct model_result r = {.ok = 1, .reply = rep, .json = j, .ignored_keys = ignored};
 		finish(k, &r);
 		cJSON_Delete(j);
 		return;

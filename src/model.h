@@ -59,6 +59,7 @@ struct model_result {
 	                      schema, breaker-open, ... ; NULL when ok */
 	const struct wire_reply *reply; /* the answer (content, tool calls), when ok */
 	const cJSON *json;              /* with a schema: the validated object */
+	int ignored_keys;               /* keys of the answer the schema does not know, dropped */
 	int attempts;                   /* HTTP requests made, retries and the repair included */
 	int repaired;                   /* the answer passed only after one repair request */
 	int64_t prompt_tokens, completion_tokens;
@@ -73,8 +74,10 @@ typedef void (*model_done_fn)(const struct model_result *, void *arg);
  * Starts a call. done runs exactly once, from the loop (never inside
  * model_call). Failures are results, not errors: transport faults and
  * 429/5xx answers are retried with backoff (honouring Retry-After) up to
- * the endpoint's limit; an answer that breaks the schema gets one repair
- * request; an open circuit breaker fails the call at once. Returns 0, or
+ * the endpoint's limit; an answer is read with jschema_read (the JSON in
+ * a fence or in prose, unknown keys dropped, numbers in strings taken)
+ * and one that still breaks the schema gets one repair request; an open
+ * circuit breaker fails the call at once. Returns 0, or
  * -1 with *cause when the request cannot even be built (no prompt, a bad
  * schema): done is not called then.
  */

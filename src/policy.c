@@ -19,7 +19,33 @@ const char *const handler_action_names[] = {
 
 static const struct ykey k_str = {.type = Y_STR};
 static const struct ykey k_regex = {.type = Y_REGEX};
-static const struct ykey k_regex_list = {.type = Y_LIST, .sub = &k_regex};
+
+/*
+ * A pattern in any list of them: a regular expression, or a mapping
+ * with match plus the cues that cancel it and the words it needs near
+ * it (pattern.h).
+ */
+static const struct ykey k_regexes[] = {
+    {.type = Y_REGEX},
+    {.type = Y_LIST, .sub = &k_regex},
+};
+static const struct ykey k_pattern_map[] = {
+    {.name = "match", .type = Y_REGEX, .required = 1},
+    {.name = "unless", .type = Y_EITHER, .sub = k_regexes},
+    {.name = "unless_within", .type = Y_INT, .min = 1, .max = 50},
+    {.name = "near", .type = Y_EITHER, .sub = k_regexes},
+    {.name = "within", .type = Y_INT, .min = 1, .max = 50},
+    {.name = "unless_anywhere", .type = Y_EITHER, .sub = k_regexes},
+    {.name = "match_case", .type = Y_BOOL},
+    {.name = "same_sentence", .type = Y_BOOL},
+    {0},
+};
+static const struct ykey k_pattern_forms[] = {
+    {.type = Y_REGEX},
+    {.type = Y_MAP, .sub = k_pattern_map},
+};
+static const struct ykey k_pattern = {.type = Y_EITHER, .sub = k_pattern_forms};
+static const struct ykey k_pattern_list = {.type = Y_LIST, .sub = &k_pattern};
 
 static const struct ykey k_disclosure[] = {
     {.name = "trigger", .type = Y_ENUM, .values = disclosure_trigger_names, .required = 1},
@@ -32,16 +58,68 @@ static const struct ykey k_handler[] = {
     {.name = "action", .type = Y_ENUM, .values = handler_action_names, .required = 1},
     {.name = "message", .type = Y_STR},
     {.name = "threshold_usd", .type = Y_NUM, .min = 0, .max = 1e9},
-    {.name = "patterns", .type = Y_LIST, .sub = &k_regex},
+    {.name = "patterns", .type = Y_LIST, .sub = &k_pattern},
     {0},
 };
 static const struct ykey k_handler_map = {.type = Y_MAP, .sub = k_handler};
+
+static const struct ykey k_commitments[] = {
+    [COMMIT_GUARANTEE] = {.name = "guarantee", .type = Y_LIST, .sub = &k_pattern},
+    [COMMIT_AMOUNT] = {.name = "amount", .type = Y_LIST, .sub = &k_pattern},
+    [COMMIT_DATE] = {.name = "date", .type = Y_LIST, .sub = &k_pattern},
+    [COMMIT_LEGAL_CLAIM] = {.name = "legal_claim", .type = Y_LIST, .sub = &k_pattern},
+    [COMMIT__N] = {0},
+};
+
+/*
+ * content_guardrails.commitments for a policy that leaves a list out:
+ * company-neutral, read like policy text (the shipped policy spells the
+ * same lists out). An empty list turns one off.
+ */
+static const char default_commitments[] =
+    "guarantee:\n"
+    "  - '\\b(i|we) (personally |can |will )?(guarantee|promise|assure you|swear)\\b'\n"
+    "  - '\\bguaranteed? (you )?(a |an |the |your )?(full |partial )?"
+    "(refund|replacement|approval|delivery|credit|compensation|outcome|result|fix)\\b'\n"
+    "  - '\\b(will|''ll) (definitely|certainly|absolutely|surely|100%) "
+    "(get|receive|be (refunded|approved|reimbursed|compensated|replaced|delivered|fixed))\\b'\n"
+    "amount:\n"
+    "  - '\\b(you(''ll| will)|you are going to|you''re going to|we(''ll| will)|i(''ll| will)"
+    "|i can|we can|i am going to|i''m going to|we are going to|we''re going to) (also )?"
+    "(get|receive|be (refunded|credited|reimbursed|compensated|paid|given)"
+    "|refund|credit|reimburse|compensate|pay|give|send|issue|waive)\\b'\n"
+    "  - '\\b(full |partial )?(refund|credit|reimbursement|compensation|payout) of\\b'\n"
+    "  - '\\b(i|we)(''ve| have) (refunded|credited|reimbursed|issued|applied|approved)\\b'\n"
+    "date:\n"
+    "  - match: '\\b(today|tonight|tomorrow"
+    "|by (monday|tuesday|wednesday|thursday|friday|saturday|sunday|tonight|tomorrow"
+    "|the weekend|end of (the )?(day|week|month))"
+    "|this (morning|afternoon|evening|week)|within the hour|first thing (tomorrow|monday))\\b'\n"
+    "    near:\n"
+    "      - '\\b(will|''ll|going to|shall|guarantee|guaranteed|promise|promised)\\b'\n"
+    "      - '\\b(get (it|them|a|an|the|your|this|that|back your|my|money)|receive"
+    "|refund|refunded|credit|credited|reimburs[a-z]*|arrive|arrives|deliver|delivered"
+    "|delivery|ship|shipped|ships|fix|fixed|resolve|resolved|replace|replaced|replacement"
+    "|process|processed|paid|sorted)\\b'\n"
+    "    within: 10\n"
+    "    same_sentence: true\n"
+    "legal_claim:\n"
+    "  - '\\b(our|my|the company''s) (lawyers?|attorneys?|solicitors?"
+    "|legal (team|department|counsel)) (agree|agrees|say|says|said|confirm|confirms"
+    "|confirmed|have (confirmed|reviewed|advised)|advise|advised|reviewed)\\b'\n"
+    "  - '\\byou (have|don''t have|do not have) (no |a )?(legal )?(case|claim|grounds)\\b'\n"
+    "  - '\\b(legally|by law|under (the )?law),? (we|you) "
+    "(are|aren''t|are not|must|have to|cannot|can''t|owe|don''t)\\b'\n"
+    "  - '\\b(we are|we''re) (not )?(legally )?(liable|obligated|obliged|required by law)\\b'\n"
+    "  - '\\b(this|that|it) is (perfectly |completely |entirely )?"
+    "(legal|lawful|illegal|unlawful)\\b'\n";
 
 static const struct ykey k_guardrails[] = {
     {.name = "prohibited_topics", .type = Y_LIST, .sub = &k_str},
     {.name = "required_disclosures", .type = Y_DICT, .sub = &k_disclosure_map},
     {.name = "sensitive_topic_handlers", .type = Y_DICT, .sub = &k_handler_map},
-    {.name = "topic_patterns", .type = Y_DICT, .sub = &k_regex_list},
+    {.name = "topic_patterns", .type = Y_DICT, .sub = &k_pattern_list},
+    {.name = "commitments", .type = Y_MAP, .sub = k_commitments},
     {0},
 };
 
@@ -76,8 +154,8 @@ static const struct ykey k_escalation[] = {
     {.name = "retrieval_confidence_floor", .type = Y_NUM, .min = 0, .max = 1},
     {.name = "retrieval_sensitive_categories", .type = Y_ENUMS, .values = category_names},
     {.name = "enterprise_billing", .type = Y_MAP, .sub = k_enterprise},
-    {.name = "legal_patterns", .type = Y_LIST, .sub = &k_regex},
-    {.name = "human_request_patterns", .type = Y_LIST, .sub = &k_regex},
+    {.name = "legal_patterns", .type = Y_LIST, .sub = &k_pattern},
+    {.name = "human_request_patterns", .type = Y_LIST, .sub = &k_pattern},
     {0},
 };
 
@@ -105,10 +183,25 @@ static const struct ykey k_credit[] = {
     {0},
 };
 static const struct ykey k_tool_list = {.type = Y_ENUMS, .values = tool_names};
+static const struct ykey k_action[] = {
+    {.name = "patterns", .type = Y_LIST, .sub = &k_pattern, .required = 1},
+    {.name = "tool", .type = Y_ENUM, .values = tool_names},
+    {.name = "self_serve", .type = Y_BOOL},
+    {.name = "say", .type = Y_STR},
+    {0},
+};
+static const struct ykey k_action_map = {.type = Y_MAP, .sub = k_action};
+static const struct ykey k_late_orders[] = {
+    {.name = "lost_after_days", .type = Y_INT, .min = 1, .max = 365},
+    {.name = "offer", .type = Y_STR},
+    {0},
+};
 static const struct ykey k_resolution[] = {
     {.name = "write_tools_enabled", .type = Y_BOOL},
     {.name = "credit", .type = Y_MAP, .sub = k_credit},
     {.name = "routes", .type = Y_DICT, .sub = &k_tool_list},
+    {.name = "actions", .type = Y_DICT, .sub = &k_action_map},
+    {.name = "late_orders", .type = Y_MAP, .sub = k_late_orders},
     {0},
 };
 
@@ -203,43 +296,6 @@ static const struct ykey k_top[] = {
 };
 static const struct ykey k_root = {.type = Y_MAP, .sub = k_top};
 
-/* ----------------------------------------------------------- patterns */
-
-int
-patset_match(const struct patset *ps, const char *text)
-{
-	for (size_t i = 0; i < ps->src.n; i++)
-		if (regexec(&ps->re[i], text, 0, NULL, 0) == 0)
-			return (int)i;
-	return -1;
-}
-
-static void
-patset_free(struct patset *ps)
-{
-	for (size_t i = 0; i < ps->src.n; i++)
-		regfree(&ps->re[i]);
-	free(ps->re);
-	strv_free(&ps->src);
-}
-
-/* Compiles a validated list of regular expressions. */
-static void
-patset_load(struct patset *ps, struct ydoc *y, yaml_node_t *list)
-{
-	memset(ps, 0, sizeof *ps);
-	if (list == NULL || list->type != YAML_SEQUENCE_NODE)
-		return;
-	size_t n = ydoc_count(list);
-	ps->re = xcalloc(n, sizeof *ps->re);
-	for (yaml_node_item_t *it = list->data.sequence.items.start;
-	     it < list->data.sequence.items.top; it++) {
-		const char *s = ydoc_str(yaml_document_get_node(&y->doc, *it));
-		if (regcomp(&ps->re[ps->src.n], s, REG_EXTENDED | REG_ICASE | REG_NOSUB) == 0)
-			strv_add(&ps->src, s);
-	}
-}
-
 /* ------------------------------------------------------------ helpers */
 
 /* Bit mask of the enum values in a scalar or a list (validated). */
@@ -274,6 +330,70 @@ str_list(struct strv *sv, struct ydoc *y, yaml_node_t *n)
 		strv_add(sv, ydoc_str(yaml_document_get_node(&y->doc, *it)));
 }
 
+/* A regular expression or a list of them (validated), appended to sv. */
+static void
+regex_list(struct strv *sv, struct ydoc *y, yaml_node_t *n)
+{
+	if (n != NULL && n->type == YAML_SCALAR_NODE)
+		strv_add(sv, ydoc_str(n));
+	else
+		str_list(sv, y, n);
+}
+
+/* A key about the window of expressions the pattern does not have. */
+static void
+window_alone(struct ydoc *y, yaml_node_t *m, const char *key, const char *needs,
+             const struct strv *have, struct diag *d)
+{
+	yaml_node_t *k = ydoc_get(y, m, key);
+	if (k != NULL && have->n == 0)
+		diag_error(d, y->file, ydoc_line(y, k), ydoc_col(k),
+		           "'%s' only applies to '%s', which this pattern does not have", key,
+		           needs);
+}
+
+/* Compiles a validated list of patterns. */
+static void
+patset_load(struct patset *ps, struct ydoc *y, yaml_node_t *list, struct diag *d)
+{
+	memset(ps, 0, sizeof *ps);
+	if (list == NULL || list->type != YAML_SEQUENCE_NODE)
+		return;
+	for (yaml_node_item_t *it = list->data.sequence.items.start;
+	     it < list->data.sequence.items.top; it++) {
+		yaml_node_t *n = yaml_document_get_node(&y->doc, *it);
+		struct strv unless = {0}, near = {0}, anywhere = {0};
+		struct pattern_spec spec = {.match = ydoc_str(n),
+		                            .unless = &unless,
+		                            .near = &near,
+		                            .unless_anywhere = &anywhere};
+		if (n->type == YAML_MAPPING_NODE) {
+			spec.match = ydoc_str(ydoc_get(y, n, "match"));
+			regex_list(&unless, y, ydoc_get(y, n, "unless"));
+			regex_list(&near, y, ydoc_get(y, n, "near"));
+			regex_list(&anywhere, y, ydoc_get(y, n, "unless_anywhere"));
+			spec.unless_within = (int)ydoc_int_or(y, n, "unless_within", 0);
+			spec.within = (int)ydoc_int_or(y, n, "within", 0);
+			spec.match_case = ydoc_bool_or(y, n, "match_case", 0);
+			spec.same_sentence = ydoc_bool_or(y, n, "same_sentence", 0);
+			window_alone(y, n, "unless_within", "unless", &unless, d);
+			window_alone(y, n, "within", "near", &near, d);
+			window_alone(y, n, "same_sentence", "near", &near, d);
+		}
+		struct pattern pat;
+		char *cause = NULL;
+		if (pattern_compile(&pat, &spec, &cause) == 0)
+			patset_add(ps, &pat, spec.match);
+		else {
+			diag_error(d, y->file, ydoc_line(y, n), ydoc_col(n), "%s", cause);
+			free(cause);
+		}
+		strv_free(&unless);
+		strv_free(&near);
+		strv_free(&anywhere);
+	}
+}
+
 /* -------------------------------------------------------- extraction */
 
 static void
@@ -287,7 +407,7 @@ load_guardrails(struct policy *p, struct ydoc *y, yaml_node_t *g, struct diag *d
 	for (size_t i = 0; i < names.n; i++) {
 		struct prohibited_topic *t = &p->topics[p->ntopics++];
 		t->name = xstrdup(names.v[i]);
-		patset_load(&t->patterns, y, ydoc_get(y, tpat, names.v[i]));
+		patset_load(&t->patterns, y, ydoc_get(y, tpat, names.v[i]), d);
 		if (t->patterns.src.n == 0)
 			diag_warn(d, y->file, ydoc_line(y, topics), ydoc_col(topics),
 			          "prohibited topic '%s' has no topic_patterns: replies cannot "
@@ -327,12 +447,31 @@ load_guardrails(struct policy *p, struct ydoc *y, yaml_node_t *g, struct diag *d
 		                                            ydoc_str(ydoc_get(y, v, "action")));
 		h->message = xstrdup(ydoc_str(ydoc_get(y, v, "message")));
 		h->threshold_usd = ydoc_num_or(y, v, "threshold_usd", -1);
-		patset_load(&h->patterns, y, ydoc_get(y, v, "patterns"));
+		patset_load(&h->patterns, y, ydoc_get(y, v, "patterns"), d);
 		if (h->patterns.src.n == 0)
 			diag_warn(d, y->file, ydoc_line(y, k), ydoc_col(k),
 			          "sensitive topic handler '%s' has no patterns: it can never fire",
 			          h->name);
 	}
+
+	yaml_node_t *cm = ydoc_get(y, g, "commitments");
+	struct ydoc dy;
+	int dflt = 0;
+	for (int i = 0; i < COMMIT__N; i++)
+		dflt |= ydoc_get(y, cm, k_commitments[i].name) == NULL;
+	if (dflt)
+		dflt = ydoc_load(&dy, "(default commitments)", default_commitments,
+		                 sizeof default_commitments - 1, 0, d) == 0;
+	for (int i = 0; i < COMMIT__N; i++) {
+		yaml_node_t *list = ydoc_get(y, cm, k_commitments[i].name);
+		if (list != NULL)
+			patset_load(&p->commitments[i], y, list, d);
+		else if (dflt)
+			patset_load(&p->commitments[i], &dy,
+			            ydoc_get(&dy, ydoc_root(&dy), k_commitments[i].name), d);
+	}
+	if (dflt)
+		ydoc_free(&dy);
 }
 
 /* A piece's text must only hold its own placeholders and none of the prohibited phrases. */
@@ -412,7 +551,7 @@ load_tone(struct policy *p, struct ydoc *y, yaml_node_t *tone, struct diag *d)
 }
 
 static void
-load_escalation(struct policy *p, struct ydoc *y, yaml_node_t *e)
+load_escalation(struct policy *p, struct ydoc *y, yaml_node_t *e, struct diag *d)
 {
 	struct escalation_config *c = &p->esc;
 	c->confidence_threshold = ydoc_num_or(y, e, "confidence_threshold", 0.72);
@@ -428,8 +567,8 @@ load_escalation(struct policy *p, struct ydoc *y, yaml_node_t *e)
 	yaml_node_t *cats = ydoc_get(y, eb, "categories");
 	c->enterprise_tiers = tiers ? enum_mask(y, tiers, tier_names) : 1u << TIER_ENTERPRISE;
 	c->enterprise_categories = cats ? enum_mask(y, cats, category_names) : 1u << CAT_BILLING;
-	patset_load(&c->legal, y, ydoc_get(y, e, "legal_patterns"));
-	patset_load(&c->human_request, y, ydoc_get(y, e, "human_request_patterns"));
+	patset_load(&c->legal, y, ydoc_get(y, e, "legal_patterns"), d);
+	patset_load(&c->human_request, y, ydoc_get(y, e, "human_request_patterns"), d);
 }
 
 static void
@@ -484,6 +623,100 @@ load_routing(struct policy *p, struct ydoc *y, yaml_node_t *r, struct diag *d)
 		           "gets a route");
 }
 
+/*
+ * What a policy without resolution.actions lets customers ask for: the two
+ * write tools, as frontline read requests before actions were policy data.
+ */
+static const struct {
+	const char *name, *say;
+	int tool;
+	const char *patterns[3];
+} default_actions[] = {
+    {"credit",
+     "apply a credit",
+     TOOL_APPLY_STANDARD_CREDIT,
+     {"(give|want|like|get|need|deserve|expect|owe|apply|issue|request|have)( me| us)?( an?| "
+      "some| the)?( account| goodwill| standard)? credit",
+      "credit (me|us|my account|our account)|\\b(compensate|compensated|compensation) (me|us|for)",
+      NULL}},
+    {"resend_confirmation",
+     "resend the confirmation",
+     TOOL_RESEND_CONFIRMATION,
+     {"(resend|re-send|send)( me| it)?( the| my| a| an)?( order)? confirmation",
+      "(never|didn'?t|haven'?t|hasn'?t|not) (get|got|receive|received|see|seen)( the| my| a| "
+      "an| any)?( order)? confirmation|confirmation[a-z ]* (missing|deleted|never came|never "
+      "arrived)",
+      NULL}},
+};
+
+static void
+default_action_set(struct policy *p)
+{
+	p->nactions = nitems(default_actions);
+	p->actions = xcalloc(p->nactions, sizeof *p->actions);
+	for (size_t i = 0; i < p->nactions; i++) {
+		struct action *a = &p->actions[i];
+		a->name = xstrdup(default_actions[i].name);
+		a->say = xstrdup(default_actions[i].say);
+		a->tool = default_actions[i].tool;
+		for (int j = 0; default_actions[i].patterns[j] != NULL; j++) {
+			const char *re = default_actions[i].patterns[j];
+			struct pattern pt;
+			char *cause = NULL;
+			if (pattern_compile(&pt, &(struct pattern_spec){.match = re}, &cause) == 0)
+				patset_add(&a->patterns, &pt, re);
+			free(cause); /* the defaults compile */
+		}
+	}
+}
+
+/* resolution.actions and resolution.late_orders. */
+static void
+load_actions(struct policy *p, struct ydoc *y, yaml_node_t *r, struct diag *d)
+{
+	yaml_node_t *acts = ydoc_get(y, r, "actions");
+	if (acts == NULL)
+		default_action_set(p);
+	else
+		p->actions = xcalloc(ydoc_count(acts) + 1, sizeof *p->actions);
+	YDOC_FOR_PAIRS(y, acts, pr)
+	{
+		yaml_node_t *k = yaml_document_get_node(&y->doc, pr->key);
+		yaml_node_t *v = yaml_document_get_node(&y->doc, pr->value);
+		struct action *a = &p->actions[p->nactions++];
+		a->name = xstrdup(ydoc_str(k));
+		patset_load(&a->patterns, y, ydoc_get(y, v, "patterns"), d);
+		const char *tool = ydoc_str_or_null(y, v, "tool");
+		a->tool = tool ? tool_find(tool) : -1;
+		a->self_serve = ydoc_bool_or(y, v, "self_serve", 0);
+		if (a->self_serve && a->tool >= 0)
+			diag_error(d, y->file, ydoc_line(y, k), ydoc_col(k),
+			           "resolution.actions.%s: an action is done by a tool or by the "
+			           "customer (self_serve), not both",
+			           a->name);
+		const char *say = ydoc_str_or_null(y, v, "say");
+		a->say = xstrdup(say ? say : a->name);
+		if (say == NULL)
+			for (char *c = a->say; *c; c++)
+				if (*c == '_')
+					*c = ' ';
+	}
+	yaml_node_t *late = ydoc_get(y, r, "late_orders");
+	p->lost_after_days = (int)ydoc_int_or(y, late, "lost_after_days", 0);
+	p->late_offer = -1;
+	yaml_node_t *offer = ydoc_get(y, late, "offer");
+	if (offer != NULL) {
+		for (size_t i = 0; i < p->nactions; i++)
+			if (strcmp(p->actions[i].name, ydoc_str(offer)) == 0)
+				p->late_offer = (int)i;
+		if (p->late_offer < 0)
+			diag_error(d, y->file, ydoc_line(y, offer), ydoc_col(offer),
+			           "resolution.late_orders.offer: '%s' is not one of "
+			           "resolution.actions",
+			           ydoc_str(offer));
+	}
+}
+
 static void
 load_resolution(struct policy *p, struct ydoc *y, yaml_node_t *r, struct diag *d)
 {
@@ -504,6 +737,7 @@ load_resolution(struct policy *p, struct ydoc *y, yaml_node_t *r, struct diag *d
 		          "every standard credit will be refused",
 		          p->credit_standard, p->credit_max_per_credit);
 	}
+	load_actions(p, y, r, d);
 	yaml_node_t *routes = ydoc_get(y, r, "routes");
 	if (routes == NULL) {
 		/* Read tools for both resolution routes; write tools need a policy. */
@@ -711,7 +945,7 @@ policy_load_text(const char *path, const char *text, size_t len, struct diag *d)
 	str_list(&p->prohibited_phrases, &y, ydoc_get(&y, tone, "prohibited_phrases"));
 	str_list(&p->preferred_patterns, &y, ydoc_get(&y, tone, "preferred_patterns"));
 	load_tone(p, &y, tone, d);
-	load_escalation(p, &y, ydoc_get(&y, root, "escalation"));
+	load_escalation(p, &y, ydoc_get(&y, root, "escalation"), d);
 	load_routing(p, &y, ydoc_get(&y, root, "routing"), d);
 	load_resolution(p, &y, ydoc_get(&y, root, "resolution"), d);
 	yaml_node_t *k = ydoc_get(&y, root, "knowledge");
@@ -739,14 +973,10 @@ policy_load_text(const char *path, const char *text, size_t len, struct diag *d)
 struct policy *
 policy_load(const char *path, struct diag *d)
 {
-	char *cause;
 	size_t len;
-	char *text = file_read(path, 4u << 20, &len, &cause);
-	if (text == NULL) {
-		diag_error(d, path, 0, 0, "%s", strerror(errno));
-		free(cause);
+	char *text = ydoc_read(path, 4u << 20, &len, d);
+	if (text == NULL)
 		return NULL;
-	}
 	struct policy *p = policy_load_text(path, text, len, d);
 	free(text);
 	return p;
@@ -777,8 +1007,16 @@ policy_free(struct policy *p)
 	tone_free(&p->tone);
 	strv_free(&p->prohibited_phrases);
 	strv_free(&p->preferred_patterns);
+	for (int i = 0; i < COMMIT__N; i++)
+		patset_free(&p->commitments[i]);
 	patset_free(&p->esc.legal);
 	patset_free(&p->esc.human_request);
+	for (size_t i = 0; i < p->nactions; i++) {
+		free(p->actions[i].name);
+		free(p->actions[i].say);
+		patset_free(&p->actions[i].patterns);
+	}
+	free(p->actions);
 	free(p->rules);
 	free(p->order_number_re);
 	free(p->account_id_re);

@@ -6,17 +6,10 @@
 #include <sys/stat.h>
 
 #include "diag.h"
+#include "pattern.h"
 #include "tone.h"
 #include "types.h"
 #include "util.h"
-
-/* Compiled case-insensitive patterns with their source text. */
-struct patset {
-	struct strv src;
-	regex_t *re;
-};
-/* Index of the first pattern matching text, or -1. */
-int patset_match(const struct patset *, const char *text);
 
 struct prohibited_topic {
 	char *name;
@@ -50,6 +43,24 @@ struct sensitive_handler {
 	char *message;
 	double threshold_usd; /* < 0 when the handler has none */
 	struct patset patterns;
+};
+
+/* Something a customer may ask the agent to do (resolution.actions). */
+struct action {
+	char *name;
+	struct patset patterns; /* how a customer asks for it */
+	int tool;               /* enum tool_id that does it, or -1: a person does it */
+	int self_serve;         /* the customer does it; the knowledge base says how */
+	char *say;              /* how it is named to the customer ("arrange a replacement") */
+};
+
+/* What a reply may not promise (content_guardrails.commitments), by violation kind. */
+enum commitment_kind {
+	COMMIT_GUARANTEE,   /* an outcome as certain: commitment:guarantee */
+	COMMIT_AMOUNT,      /* money, beyond the credit authority: commitment:amount */
+	COMMIT_DATE,        /* a day no knowledge or tool result gives: commitment:date */
+	COMMIT_LEGAL_CLAIM, /* a legal position: legal_claim */
+	COMMIT__N
 };
 
 struct escalation_config {
@@ -129,6 +140,7 @@ struct policy {
 	size_t ndisclosures;
 	struct sensitive_handler *handlers;
 	size_t nhandlers;
+	struct patset commitments[COMMIT__N];
 
 	char *voice;
 	struct strv prohibited_phrases;
@@ -144,6 +156,10 @@ struct policy {
 	double credit_max_per_credit;
 	double credit_max_per_conversation;
 	double credit_standard;         /* what the agent offers as a standard credit */
+	struct action *actions;         /* what customers ask for, and who does it */
+	size_t nactions;
+	int lost_after_days; /* an order this many days past its date is lost; 0: never */
+	int late_offer;      /* the action offered for a late order (index), or -1 */
 	unsigned route_tools[ROUTE__N]; /* bit per enum tool_id */
 
 	int stale_after_days;

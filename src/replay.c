@@ -10,6 +10,7 @@
 #include "replay.h"
 #include "textsim.h"
 #include "tool-backend.h"
+#include "validate.h"
 
 /* ---------------------------------------------------------------- tickets */
 
@@ -70,6 +71,9 @@ parse_messages(struct ticket *t, char **cause)
 		if (strcmp(role, "customer") != 0 && strcmp(role, "human") != 0)
 			return fail(cause, "messages[%d]: role \"%.40s\" is not customer or human",
 			            i, role);
+		const cJSON *at = member(m, "at");
+		if (at != NULL && !cJSON_IsString(at))
+			return fail(cause, "messages[%d]: \"at\" is not a string", i);
 		const cJSON *text = member(m, "text");
 		if (text == NULL)
 			return fail(cause, "messages[%d] has no \"text\"", i);
@@ -86,19 +90,72 @@ parse_messages(struct ticket *t, char **cause)
 	return 0;
 }
 
+/*
+ * The types of the optional fields frontline-tickets(5) names, beyond
+ * what parse_parts reads itself: a wrong type is an error, not a field
+ * quietly ignored by the report. Null counts as absent.
+ */
+enum ftype { F_STRING, F_BOOL, F_NUMBER, F_OBJECT, F_ARRAY };
+static const struct field_type {
+	const char *in; /* the enclosing object, NULL for the ticket */
+	const char *name;
+	enum ftype type;
+	double min, max; /* numbers: inclusive bounds, when max > min */
+} field_types[] = {
+    {.in = NULL, .name = "channel", .type = F_STRING},
+    {.in = "customer", .name = "name", .type = F_STRING},
+    {.in = "customer", .name = "email", .type = F_STRING},
+    {.in = "context", .name = "orders", .type = F_ARRAY},
+    {.in = "context", .name = "account", .type = F_OBJECT},
+    {.in = "labels", .name = "escalation_reason", .type = F_STRING},
+    {.in = "labels", .name = "escalation_turn", .type = F_NUMBER, .min = 1, .max = 1e9},
+    {.in = "labels", .name = "note", .type = F_STRING},
+    {.in = "outcome", .name = "resolved", .type = F_BOOL},
+    {.in = "outcome", .name = "resolved_by", .type = F_STRING},
+    {.in = "outcome", .name = "csat", .type = F_NUMBER, .min = 1, .max = 5},
+    {.in = "outcome", .name = "csat_verbatim", .type = F_STRING},
+    {.in = "outcome", .name = "recontact_within_7d", .type = F_BOOL},
+    {.in = "outcome", .name = "handle_time_s", .type = F_NUMBER, .min = 0, .max = 1e12},
+};
+
+static int
+check_types(const cJSON *j, char **cause)
+{
+	static const char *const nouns[] = {"a string", "true or false", "a number", "an object",
+	                                    "an array"};
+	for (size_t i = 0; i < nitems(field_types); i++) {
+		const struct field_type *f = &field_types[i];
+		const cJSON *in = f->in ? member(j, f->in) : j;
+		const cJSON *v = cJSON_IsObject(in) ? member(in, f->name) : NULL;
+		if (v == NULL)
+			continue;
+		int ok = f->type == F_STRING   ? cJSON_IsString(v)
+		         : f->type == F_BOOL   ? cJSON_IsBool(v)
+		         : f->type == F_NUMBER ? cJSON_IsNumber(v)
+		         : f->type == F_OBJECT ? cJSON_IsObject(v)
+		                               : cJSON_IsArray(v);
+		if (!ok)
+			return fail(cause, "%s%s%s is not %s", f->in ? f->in : "", f->in ? "." : "",
+			            f->name, nouns[f->type]);
+		if (f->type == F_NUMBER && f->max > f->min &&
+		    (v->valuedouble < f->min || v->valuedouble > f->max))
+			return fail(cause, "%s.%s is out of range [%g, %g]", f->in, f->name, f->min,
+			            f->max);
+	}
+	return 0;
+}
+
 static int
 parse_parts(struct ticket *t, char **cause)
 {
 	const cJSON *j = t->json, *v;
 	if ((v = cJSON_GetObjectItemCaseSensitive(j, "id")) == NULL)
 		return fail(cause, "no \"id\"");
-	if (cJSON_IsString(v) && !blank(v->valuestring))
-		t->id = xstrdup(v->valuestring);
-	else if (cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) &&
-	         fabs(v->valuedouble) < 1e15)
-		t->id = xasprintf("%.0f", v->valuedouble);
-	else
-		return fail(cause, "\"id\" is not a non-empty string or an integer");
+	if (!cJSON_IsString(v) || blank(v->valuestring))
+		return fail(cause, "\"id\" is not a non-empty string");
+	t->id = xstrdup(v->valuestring);
+	if (check_types(j, cause) != 0)
+		return -1;
 	if ((v = cJSON_GetObjectItemCaseSensitive(j, "messages")) == NULL)
 		return fail(cause, "no \"messages\"");
 	if (!cJSON_IsArray(v))
@@ -163,25 +220,8 @@ int
 ticket_parse(const char *line, size_t len, struct ticket *t, char **cause)
 {
 	memset(t, 0, sizeof *t);
-	if (memchr(line, '\0', len) != NULL)
-		return fail(cause, "a NUL byte in the line");
-	const char *end = NULL;
-	t->json = cJSON_ParseWithLengthOpts(line, len, &end, 0);
-	if (t->json == NULL) {
-		size_t at = end && end >= line ? (size_t)(end - line) : 0;
-		return fail(cause, "not JSON (error at byte %zu)", at + 1);
-	}
-	while (end < line + len && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
-		end++;
-	if (end < line + len) {
-		ticket_free(t);
-		return fail(cause, "not JSON: text after the value at byte %zu",
-		            (size_t)(end - line) + 1);
-	}
-	if (!cJSON_IsObject(t->json)) {
-		ticket_free(t);
-		return fail(cause, "not a JSON object");
-	}
+	if ((t->json = jsonl_parse(line, len, cause)) == NULL)
+		return -1;
 	if (parse_parts(t, cause) != 0) {
 		ticket_free(t);
 		return -1;
@@ -195,6 +235,32 @@ ticket_free(struct ticket *t)
 	cJSON_Delete(t->json);
 	free(t->id);
 	memset(t, 0, sizeof *t);
+}
+
+int
+ticket_read(struct jsonl *r, struct ticket *t, char **cause)
+{
+	const char *line;
+	size_t len;
+	char *why = NULL;
+	memset(t, 0, sizeof *t);
+	int rc = jsonl_read(r, &line, &len, cause);
+	if (rc != 1)
+		return rc;
+	if (ticket_parse(line, len, t, &why) == 0) {
+		long first = jsonl_unique(r, t->id);
+		if (first == 0)
+			return 1;
+		struct buf q;
+		buf_init(&q, 0);
+		buf_json_str(&q, t->id);
+		why = xasprintf("duplicate ticket id %s (first at line %ld)", q.data, first);
+		buf_free(&q);
+		ticket_free(t);
+	}
+	*cause = xasprintf("%s:%ld: %s", r->name, r->lineno, why);
+	free(why);
+	return -1;
 }
 
 /* ---------------------------------------------------------- one ticket */
@@ -252,12 +318,10 @@ record_turn(struct run *ru, const struct agents *ag, const cJSON *turn, int k, c
 		const char *s = cJSON_GetStringValue(e);
 		if (s == NULL)
 			continue;
-		const char *colon = strchr(s, ':');
-		size_t n = colon ? (size_t)(colon - s) : strlen(s);
-		char *kind = xstrndup(s, n);
+		char *kind = validation_kind(s);
 		cJSON_AddItemToArray(ru->violations, cJSON_CreateString(kind));
-		if (colon != NULL && strcmp(kind, "prohibited_phrase") == 0)
-			cJSON_AddItemToArray(ru->phrases, cJSON_CreateString(colon + 1));
+		if (strcmp(kind, "prohibited_phrase") == 0 && s[strlen(kind)] == ':')
+			cJSON_AddItemToArray(ru->phrases, cJSON_CreateString(s + strlen(kind) + 1));
 		free(kind);
 	}
 
@@ -433,6 +497,15 @@ replay_ticket(const struct agents *ag, const char *version, const struct ticket 
 		a.tools = &tb;
 	}
 	a.on_delta = NULL;
+	/* The ticket's own day: an order due after it was written was not late then. */
+	long day;
+	if (t->created_at != NULL && strlen(t->created_at) >= 10) {
+		char ymd[11];
+		memcpy(ymd, t->created_at, 10);
+		ymd[10] = '\0';
+		if (date_parse(ymd, &day) == 0)
+			a.day = day;
+	}
 
 	char *guest = t->customer_id ? NULL : xasprintf("replay-%s", t->id);
 	struct conversation conv;

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "conversation.h"
+#include "jsonl.h"
 #include "types.h"
 
 /* ---------------------------------------------------------------- tickets */
@@ -25,14 +26,26 @@ struct ticket {
 };
 
 /*
- * Parses one line of a ticket file. Only "id" and "messages" are
- * required; what is present must be well formed (roles customer or human,
- * non-empty texts, at least one customer message, known tier and label
- * category). Returns 0 and fills t (free with ticket_free), or -1 with
- * *cause (caller frees) saying what is wrong with the line.
+ * Parses one line of a ticket file: the line rules of jsonl.h, then the
+ * ticket's (frontline-tickets(5)). Only "id" (a non-empty string) and
+ * "messages" are required; what is present must be well formed and of
+ * its type (roles customer or human, non-empty texts, at least one
+ * customer message, known tier and label category, booleans, numbers and
+ * strings where the page says so). Returns 0 and fills t (free with
+ * ticket_free), or -1 with *cause (caller frees) saying what is wrong
+ * with the line.
  */
 int ticket_parse(const char *line, size_t len, struct ticket *t, char **cause);
 void ticket_free(struct ticket *);
+
+/*
+ * The next ticket of a ticket file read by r (jsonl.h), with its id
+ * unique across the file. Returns 1 with t (free with ticket_free), 0 at
+ * the end, -1 with *cause "NAME:LINE: why" for a bad line (skipped: call
+ * again for the next), -2 with *cause on a read error. Replay, the drift
+ * suite and triage training read tickets through this.
+ */
+int ticket_read(struct jsonl *r, struct ticket *t, char **cause);
 
 /* ---------------------------------------------------------- one ticket */
 

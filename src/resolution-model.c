@@ -69,10 +69,36 @@ add_hits(struct buf *b, const struct kb_hits *hits)
 		const struct kb_hit *h = &hits->v[i];
 		char date[11];
 		date_format(h->fact.updated, date);
+		/* What the customer may read, and apart from it what only guides the agent. */
+		char *pub = kb_fact_public(h->fact.content);
 		buf_printf(b, "[%s] %s (updated %s%s; relevance %.2f)\n%s\n", h->fact.id,
 		           h->fact.title, date,
-		           h->stale ? ", STALE: say it may be out of date" : "", h->confidence,
-		           h->fact.content);
+		           h->stale ? ", STALE: say it may be out of date" : "", h->confidence, pub);
+		char *notes = kb_fact_agent_notes(h->fact.content);
+		if (*notes != '\0')
+			buf_printf(b, "Guidance for you only, never to be quoted: %s\n", notes);
+		free(notes);
+		free(pub);
+	}
+}
+
+/* What the conversation's dialogue state tells the model: the act, its offer, what it awaits. */
+static void
+add_dialogue(struct buf *b, const struct conversation *c)
+{
+	buf_printf(b, "This message is a %s.\n", dialogue_act_names[c->act]);
+	const char *offer = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c->offer, "text"));
+	if (offer != NULL)
+		buf_printf(b, "Your last reply offered: \"%s\" (a yes accepts it, a no declines it).\n",
+		           offer);
+	if (c->awaiting != AWAIT_NONE)
+		buf_printf(b, "You were waiting for: %s%s%s.\n", awaiting_names[c->awaiting],
+		           c->pending ? ", for the question: " : "", c->pending ? c->pending : "");
+	if (c->told.n > 0) {
+		buf_adds(b, "Already told the customer (do not repeat unless asked again):");
+		for (size_t i = 0; i < c->told.n; i++)
+			buf_printf(b, " %s", c->told.v[i]);
+		buf_addc(b, '\n');
 	}
 }
 
@@ -101,6 +127,7 @@ first_messages(const struct resolution_model_job *j, struct models *m)
 	           category_names[j->triage->intent_category], urgency_names[j->triage->urgency],
 	           sentiment_names[j->triage->sentiment]);
 	add_hits(&b, j->hits);
+	add_dialogue(&b, c);
 	if (c->words.n > 1) {
 		buf_adds(&b, "Earlier messages from the customer:\n");
 		for (size_t i = 0; i + 1 < c->words.n; i++)

@@ -34,79 +34,43 @@ act_asks(enum dialogue_act a)
 /* ------------------------------------------------------------ requests */
 
 /*
- * What a customer may ask the agent to do. Only whether it was asked comes
- * from the customer's words; what is done (which order, how much) comes from
- * the tools' answers and the policy.
+ * What a customer may ask the agent to do is the policy's
+ * (resolution.actions). Only whether it was asked comes from the
+ * customer's words; what is done (which order, how much) comes from the
+ * tools' answers and the policy.
  */
-enum request { REQ_CREDIT, REQ_RESEND };
 
-static const char *const credit_words[] = {"credit",       "compensate", "compensated",
-                                           "compensation", "goodwill",   NULL};
-/* With "confirmation": it did not come, or should come again. */
-static const char *const resend_words[] = {"send",    "resend",  "again", "never",
-                                           "didnt",   "havent",  "hasnt", "not",
-                                           "missing", "deleted", NULL};
-
-static int
-word_is(const char *w, size_t len, const char *s)
+/* The first action text asks for, or NULL. */
+static const struct action *
+asked_action(const struct policy *p, const char *text)
 {
-	return strlen(s) == len && memcmp(w, s, len) == 0;
-}
-
-static int
-word_in(const char *w, size_t len, const char *const *list)
-{
-	for (; *list != NULL; list++)
-		if (word_is(w, len, *list))
-			return 1;
-	return 0;
-}
-
-/* Does text ask for r? */
-static int
-asks(const char *text, enum request r)
-{
-	size_t n = strlen(text);
-	char *low = xmalloc(n + 1);
-	struct token *w = xreallocarray(NULL, n / 2 + 1, sizeof *w);
-	size_t nw = tokens_split((const unsigned char *)text, n, low, w);
-	int subject = 0, verb = 0;
-
-	for (size_t i = 0; i < nw; i++) {
-		const char *t = low + w[i].off;
-		size_t len = w[i].len;
-		if (r == REQ_CREDIT) {
-			/* A credit card is how they paid, not what they ask for. */
-			int card =
-			    i + 1 < nw && (word_is(low + w[i + 1].off, w[i + 1].len, "card") ||
-			                   word_is(low + w[i + 1].off, w[i + 1].len, "cards"));
-			if (word_in(t, len, credit_words) && !card)
-				subject = verb = 1;
-		} else if (word_is(t, len, "confirmation"))
-			subject = 1;
-		else if (word_in(t, len, resend_words))
-			verb = 1;
-	}
-	free(low);
-	free(w);
-	return subject && verb;
+	for (size_t i = 0; text != NULL && i < p->nactions; i++)
+		if (patset_match(&p->actions[i].patterns, text) >= 0)
+			return &p->actions[i];
+	return NULL;
 }
 
 /*
- * Was r asked for in this message, or in the one before when the agent
- * then asked for the order number it needed?
+ * Was what tool does asked for in this message, or in the one before when
+ * the agent then asked for the order number it needed?
  */
 static int
-requested(const struct conversation *c, enum request r)
+requested(const struct policy *p, const struct conversation *c, int tool)
 {
 	size_t n = c->words.n;
-	if (n > 0 && asks(c->words.v[n - 1], r))
-		return 1;
-	return n > 1 && c->awaiting == AWAIT_ORDER_NUMBER && asks(c->words.v[n - 2], r);
+	for (size_t back = 0; back < n && back < 2; back++) {
+		if (back == 1 && c->awaiting != AWAIT_ORDER_NUMBER)
+			break;
+		const struct action *a = asked_action(p, c->words.v[n - 1 - back]);
+		if (a != NULL && a->tool == tool)
+			return 1;
+	}
+	return 0;
 }
 
 void
-resolution_plan(const struct conversation *c, const struct triage_result *t, struct plan *p)
+resolution_plan(const struct policy *pol, const struct conversation *c,
+                const struct triage_result *t, struct plan *p)
 {
 	memset(p, 0, sizeof *p);
 	if (c->act == ACT_AFFIRM) {
@@ -126,8 +90,9 @@ resolution_plan(const struct conversation *c, const struct triage_result *t, str
 		order = t->entities.order_numbers.v[0];
 	else if (c->orders.n > 0 &&
 	         (t->intent_category == CAT_SHIPPING || t->intent_category == CAT_RETURNS ||
-	          c->awaiting == AWAIT_ORDER_NUMBER || requested(c, REQ_CREDIT) ||
-	          requested(c, REQ_RESEND)))
+	          c->awaiting == AWAIT_ORDER_NUMBER ||
+	          requested(pol, c, TOOL_APPLY_STANDARD_CREDIT) ||
+	          requested(pol, c, TOOL_RESEND_CONFIRMATION)))
 		order = c->orders.v[c->orders.n - 1];
 	if (order != NULL) {
 		cJSON *a = cJSON_CreateObject();
@@ -235,7 +200,8 @@ resolution_plan_writes(const struct policy *p, const struct conversation *c,
 	memset(out, 0, sizeof *out);
 	if (!act_asks(c->act))
 		return;
-	int credit = requested(c, REQ_CREDIT), resend = requested(c, REQ_RESEND);
+	int credit = requested(p, c, TOOL_APPLY_STANDARD_CREDIT),
+	    resend = requested(p, c, TOOL_RESEND_CONFIRMATION);
 	for (int i = 0; i < nreads && (credit || resend); i++) {
 		const struct tool_call *k = &reads[i];
 		if (k->tool != TOOL_GET_ORDER_STATUS || !k->allowed || !found(k->result))
@@ -387,9 +353,10 @@ in_transit(const char *status)
 
 /*
  * The order's status, carrier, tracking and date, as the backend has
- * them; an order past its date is said to be late. Returns 1 when late.
+ * them; an order past its date is said to be late. Returns how many days
+ * late it is, 0 when it is not.
  */
-static int
+static long
 say_order_status(struct draft *d, const cJSON *call_args, const cJSON *r, long today)
 {
 	const cJSON *o = cJSON_GetObjectItemCaseSensitive(r, "order");
@@ -419,7 +386,43 @@ say_order_status(struct draft *d, const cJSON *call_args, const cJSON *r, long t
 		str_trim(d->b.data);
 		d->b.len = strlen(d->b.data);
 	}
-	return late;
+	return late ? today - due : 0;
+}
+
+/* Hands off for something only a person can do, named as the policy names it. */
+static void
+needs_person(struct resolution *out, const char *what)
+{
+	free(out->action);
+	out->action = xstrdup(what);
+	out->needs_person = 1;
+}
+
+/*
+ * An order past its date: lost once the policy says so (a person takes
+ * over for the policy's action), else the customer is offered that action.
+ */
+static void
+late_order(struct draft *d, long days_late)
+{
+	const struct policy *p = d->p;
+	struct resolution *out = d->out;
+	if (p->late_offer < 0)
+		return;
+	const struct action *a = &p->actions[p->late_offer];
+	if (p->lost_after_days > 0 && days_late > p->lost_after_days) {
+		needs_person(out, a->say);
+		return;
+	}
+	const char *vars[] = {"action", a->say, NULL};
+	char *text = tone_fill(p->tone.piece[PIECE_OFFER_ACTION], vars);
+	say(d, text);
+	cJSON *o = out->offer = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "kind", "action");
+	cJSON_AddStringToObject(o, "action", a->say);
+	cJSON_AddStringToObject(o, "text", text);
+	free(text);
+	out->awaiting = AWAIT_CONFIRM;
 }
 
 /* The prohibited topic the customer's message raises, or NULL (the policy's name). */
@@ -522,6 +525,12 @@ compose_social(struct draft *d, const struct conversation *c, const struct tool_
 			out->handoff = 1;
 			break;
 		}
+		if (offered && cJSON_IsString(kind) && strcmp(kind->valuestring, "action") == 0) {
+			const char *what =
+			    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c->offer, "action"));
+			needs_person(out, what ? what : d->p->tone.piece[PIECE_HANDOFF]);
+			break;
+		}
 		if (offered) {
 			/* The write accepted ran (or was refused) this turn. */
 			int done_ = 0;
@@ -558,6 +567,11 @@ compose_social(struct draft *d, const struct conversation *c, const struct tool_
 	case ACT_OUT_OF_SCOPE:
 		say_piece(d, PIECE_OUT_OF_SCOPE);
 		break;
+	case ACT_ACK:
+		say_piece(d, PIECE_ACK);
+		say_piece(d, PIECE_ANYTHING_ELSE);
+		out->offered_more = 1;
+		break;
 	default:
 		break;
 	}
@@ -576,6 +590,7 @@ compose_answer(struct draft *d, const struct agents *ag, const struct conversati
 	struct draft body = {.p = p, .out = out};
 	buf_init(&body.b, 0);
 
+	const struct action *want = asked_action(p, text);
 	/* A prohibited topic is declined, with what can be said instead. */
 	const char *topic = raised_topic(p, text);
 	if (topic != NULL) {
@@ -592,6 +607,10 @@ compose_answer(struct draft *d, const struct agents *ag, const struct conversati
 			if (!write_done(k)) {
 				out->refused = 1;
 				wrong = 1;
+				if (want != NULL) {
+					free(out->action);
+					out->action = xstrdup(want->say);
+				}
 				continue;
 			}
 			say_write(&body.b, k);
@@ -623,8 +642,13 @@ compose_answer(struct draft *d, const struct agents *ag, const struct conversati
 				free(key);
 				continue;
 			}
-			if (say_order_status(&body, k->args, k->result, ag->fresh.today))
+			long days_late = say_order_status(&body, k->args, k->result,
+			                                  ag->day ? ag->day : ag->fresh.today);
+			if (days_late > 0) {
 				wrong = 1;
+				if (want == NULL)
+					late_order(&body, days_late);
+			}
 			tell(&body, key);
 			out->feat[FEAT_TOOL] = 1;
 			answered = 1;
@@ -673,10 +697,12 @@ compose_answer(struct draft *d, const struct agents *ag, const struct conversati
 
 	/* Ask for what is missing rather than guess, once. */
 	int needs_order = (own_order(t) || t->intent_category == CAT_SHIPPING ||
-	                   t->intent_category == CAT_RETURNS || requested(c, REQ_CREDIT) ||
-	                   requested(c, REQ_RESEND)) &&
+	                   t->intent_category == CAT_RETURNS ||
+	                   requested(p, c, TOOL_APPLY_STANDARD_CREDIT) ||
+	                   requested(p, c, TOOL_RESEND_CONFIRMATION)) &&
 	                  t->entities.order_numbers.n == 0 && c->orders.n == 0;
-	int order_first = needs_order && (own_order(t) || !answered);
+	/* Only a question about the customer's own order needs its number. */
+	int order_first = needs_order && own_order(t);
 	if (order_first && c->awaiting != AWAIT_ORDER_NUMBER && out->awaiting == AWAIT_NONE) {
 		say_piece(&body, PIECE_ASK_ORDER_NUMBER);
 		out->awaiting = AWAIT_ORDER_NUMBER;
@@ -697,10 +723,13 @@ compose_answer(struct draft *d, const struct agents *ag, const struct conversati
 		say_filled(&body, PIECE_ASK_CHOICE, vars);
 		out->awaiting = AWAIT_CHOICE;
 	}
-	if (out->awaiting != AWAIT_NONE) {
+	if (out->awaiting != AWAIT_NONE && out->offer == NULL) {
 		out->feat[FEAT_ASKED] = 1;
 		out->pending = xstrdup(c->act == ACT_DETAIL && c->pending ? c->pending : text);
 	}
+	/* Asked for what no tool did and the customer cannot do: a person does it. */
+	if (want != NULL && !want->self_serve && !out->acted && out->awaiting == AWAIT_NONE)
+		needs_person(out, want->say);
 
 	/* The opening: sorry when something went wrong, thanks for a detail given. */
 	if (c->act == ACT_DETAIL)
@@ -710,9 +739,9 @@ compose_answer(struct draft *d, const struct agents *ag, const struct conversati
 	say(d, body.b.data);
 	buf_free(&body.b);
 
-	if (!answered && out->awaiting == AWAIT_NONE && !out->refused)
+	if (!answered && out->awaiting == AWAIT_NONE && !out->refused && !out->needs_person)
 		out->feat[FEAT_NONE] = 1;
-	else if (answered && out->awaiting == AWAIT_NONE && !out->refused) {
+	else if (answered && out->awaiting == AWAIT_NONE && !out->refused && !out->needs_person) {
 		say_piece(d, PIECE_ANYTHING_ELSE);
 		out->offered_more = 1;
 	}

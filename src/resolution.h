@@ -17,7 +17,8 @@ struct plan {
  * the customer accepted when the agent offered one. Knowledge is searched
  * by the caller every turn.
  */
-void resolution_plan(const struct conversation *, const struct triage_result *, struct plan *);
+void resolution_plan(const struct policy *, const struct conversation *,
+                     const struct triage_result *, struct plan *);
 
 /*
  * Plans this turn's write tools from what the read tools (reads, nreads)
@@ -60,7 +61,8 @@ struct resolution {
 	int offered_more;  /* the reply ends by asking whether there is anything else */
 	struct strv told;  /* what the reply told ("order:ID:STATUS", "fact:ID") */
 	int handoff;       /* the customer accepted a person */
-	char *action;      /* what was accepted and needs a person ("resend the confirmation"); owned */
+	int needs_person;  /* what the customer asked for or accepted only a person can do */
+	char *action;      /* that, or a refused write, in words ("arrange a replacement"); owned */
 	const char *declined; /* the prohibited topic declined, or NULL (the policy's) */
 };
 

@@ -362,14 +362,10 @@ settings_load(const char *path, int required, struct diag *d)
 	struct stat sb;
 	if (!required && stat(path, &sb) != 0 && errno == ENOENT)
 		return settings_default();
-	char *cause;
 	size_t len;
-	char *text = file_read(path, 1u << 20, &len, &cause);
-	if (text == NULL) {
-		diag_error(d, path, 0, 0, "%s", strerror(errno));
-		free(cause);
+	char *text = ydoc_read(path, 1u << 20, &len, d);
+	if (text == NULL)
 		return NULL;
-	}
 	struct settings *s = settings_load_text(path, text, len, d);
 	free(text);
 	return s;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "jsonl.h"
 #include "store-driver.h"
 #include "store.h"
 
@@ -1960,19 +1961,22 @@ store_import(struct store *s, FILE *f, const char *name, int64_t *rows, char **c
 		}
 	}
 	char *sql[nitems(dump_tables)] = {0};
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	long lineno = 0;
-	int rc = 0;
+	struct jsonl rd;
+	cJSON *j;
+	int rc = 0, got, header = 1;
 	if (store_begin(s, cause) != 0)
 		return -1;
-	while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
-		lineno++;
+	/* The rules every JSON Lines reader keeps (jsonl.h): what is imported exports the same. */
+	jsonl_init(&rd, f, name);
+	while (rc == 0 && (got = jsonl_next(&rd, &j, cause)) != 0) {
+		if (got < 0) {
+			rc = got == -1 ? 1 : -1; /* a bad line, or a read error */
+			break;
+		}
 		struct sv p[16];
 		char *why = NULL;
-		cJSON *j = cJSON_ParseWithLength(line, (size_t)len);
-		if (lineno == 1) {
+		if (header) {
+			header = 0;
 			const cJSON *schema = cJSON_GetObjectItem(j, "schema");
 			const char *format = cJSON_GetStringValue(cJSON_GetObjectItem(j, "format"));
 			if (format == NULL || strcmp(format, DUMP_FORMAT) != 0 ||
@@ -1982,10 +1986,6 @@ store_import(struct store *s, FILE *f, const char *name, int64_t *rows, char **c
 			else if (schema->valueint != SCHEMA_VERSION)
 				why = xasprintf("the export has schema version %d, this store %d",
 				                schema->valueint, SCHEMA_VERSION);
-		} else if (len == 1 && *line == '\n') {
-			/* A blank line is nothing. */
-		} else if (j == NULL) {
-			why = xstrdup("not JSON");
 		} else {
 			const struct dump_table *t =
 			    dump_find(cJSON_GetStringValue(cJSON_GetObjectItem(j, "table")));
@@ -2010,16 +2010,12 @@ store_import(struct store *s, FILE *f, const char *name, int64_t *rows, char **c
 		}
 		cJSON_Delete(j);
 		if (why != NULL) {
-			*cause = xasprintf("%s:%ld: %s", name, lineno, why);
+			*cause = xasprintf("%s:%ld: %s", name, rd.lineno, why);
 			free(why);
 			rc = 1;
 		}
 	}
-	if (rc == 0 && ferror(f)) {
-		*cause = xasprintf("%s: %s", name, strerror(errno));
-		rc = -1;
-	}
-	if (rc == 0 && lineno == 0) {
+	if (rc == 0 && header) {
 		*cause = xasprintf("%s: empty, not a frontline export", name);
 		rc = 1;
 	}
@@ -2027,7 +2023,7 @@ store_import(struct store *s, FILE *f, const char *name, int64_t *rows, char **c
 		if (!dump_tables[i].text_id && DRV(s)->after_import != NULL &&
 		    DRV(s)->after_import(s, dump_tables[i].name, cause) != 0)
 			rc = -1;
-	free(line);
+	jsonl_free(&rd);
 	for (size_t i = 0; i < nitems(dump_tables); i++)
 		free(sql[i]);
 	if (rc != 0) {

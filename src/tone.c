@@ -25,6 +25,7 @@ const struct piece_def piece_defs[PIECE__N] = {
     [PIECE_APOLOGY] = {"apology", "I'm sorry for the trouble.", no_vars},
     [PIECE_ANYTHING_ELSE] = {"anything_else", "Is there anything else I can help you with?",
                              no_vars},
+    [PIECE_ACK] = {"ack", "Sounds good.", no_vars},
     [PIECE_ASK_MORE] = {"ask_more", "Of course. What else can I help you with?", no_vars},
     [PIECE_CLOSING] = {"closing", "You're welcome, I'm glad I could help. Have a great day!",
                        no_vars},
@@ -73,6 +74,8 @@ const struct piece_def piece_defs[PIECE__N] = {
                               "I'll need a specialist to {action} for you, so I'm passing "
                               "this to them now with everything you've told me.",
                               v_action},
+    [PIECE_OFFER_ACTION] = {"offer_action", "Would you like me to ask a specialist to {action}?",
+                            v_action},
 };
 
 const char *const tone_category_defaults[CAT__N] = {

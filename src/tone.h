@@ -16,6 +16,7 @@ enum piece {
 	PIECE_ACKNOWLEDGEMENT, /* a detail the agent asked for was given */
 	PIECE_APOLOGY,         /* only when frustrated or something went wrong */
 	PIECE_ANYTHING_ELSE,   /* after an answer */
+	PIECE_ACK,             /* "ok, I'll try that": the customer needs nothing now */
 	PIECE_ASK_MORE,        /* "yes" to "anything else?" */
 	PIECE_CLOSING,         /* thanks, goodbye */
 	PIECE_DECLINED_OFFER,  /* "no" to what was offered */
@@ -31,7 +32,8 @@ enum piece {
 	PIECE_LATE,           /* {eta}: an order past its delivery date */
 	PIECE_STALE,          /* {days}: a fact last updated long ago */
 	PIECE_NOT_FOUND,      /* {order}: an order the tools do not know */
-	PIECE_ACTION_HANDOFF, /* {action}: what was accepted needs a person */
+	PIECE_ACTION_HANDOFF, /* {action}: what was asked for or accepted needs a person */
+	PIECE_OFFER_ACTION,   /* {action}: offers what a person would do next */
 	PIECE__N
 };
 

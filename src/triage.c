@@ -2,11 +2,9 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <locale.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,15 +30,8 @@ struct triage {
 	struct entity_rules *ent;
 	char *catalog;
 	const struct policy *policy;
-	regex_t legal; /* the policy's legal patterns as one alternation */
-	int have_legal;
-	struct prefilter legal_filter; /* literals one of which a match holds */
-	/*
-	 * The C locale, for the legal expression: compiled and run byte-wise
-	 * it is several times faster than case folding through UTF-8, and the
-	 * patterns are ASCII.
-	 */
-	locale_t c_locale;
+	/* Literals one of which a match of a legal pattern holds: most texts need no more. */
+	struct prefilter legal_filter;
 };
 
 /*
@@ -198,35 +189,6 @@ has_ticket_ref(const char *text)
 	return 0;
 }
 
-static int
-compile_legal(struct triage *t, const struct policy *p, char **cause)
-{
-	const struct strv *src = &p->esc.legal.src;
-	if (src->n == 0)
-		return 0;
-	struct buf b;
-	buf_init(&b, 0);
-	for (size_t i = 0; i < src->n; i++)
-		buf_printf(&b, "%s(%s)", i ? "|" : "", src->v[i]);
-	regex_t re;
-	locale_t old = uselocale(t->c_locale);
-	int rc = regcomp(&re, b.data, REG_EXTENDED | REG_ICASE | REG_NOSUB);
-	uselocale(old);
-	buf_free(&b);
-	if (rc != 0) {
-		*cause = xstrdup("policy: the legal patterns do not combine into one expression");
-		return -1;
-	}
-	if (t->have_legal) {
-		regfree(&t->legal);
-		prefilter_free(&t->legal_filter);
-	}
-	t->legal = re;
-	prefilter_init(&t->legal_filter, src);
-	t->have_legal = 1;
-	return 0;
-}
-
 int
 triage_set_policy(struct triage *t, const struct policy *p, char **cause)
 {
@@ -234,15 +196,8 @@ triage_set_policy(struct triage *t, const struct policy *p, char **cause)
 	    entity_rules_new(p->order_number_re, p->account_id_re, t->catalog, cause);
 	if (ent == NULL)
 		return -1;
-	if (compile_legal(t, p, cause) != 0) {
-		entity_rules_free(ent);
-		return -1;
-	}
-	if (t->have_legal && p->esc.legal.src.n == 0) {
-		regfree(&t->legal);
-		prefilter_free(&t->legal_filter);
-		t->have_legal = 0;
-	}
+	prefilter_free(&t->legal_filter);
+	prefilter_init(&t->legal_filter, &p->esc.legal.src);
 	entity_rules_free(t->ent);
 	t->ent = ent;
 	t->policy = p;
@@ -257,12 +212,6 @@ triage_open(const char *model, const char *data_dir, const char *catalog, const 
 	struct stat st;
 	char *path;
 
-	t->c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-	if (t->c_locale == (locale_t)0) {
-		*cause = xstrdup("cannot create the C locale");
-		*ex = EX_OSERR;
-		goto fail;
-	}
 	t->cls = classifier_load(model, cause);
 	if (t->cls == NULL) {
 		*ex = errno == ENOENT ? EX_NOINPUT : EX_DATAERR;
@@ -322,12 +271,7 @@ triage_close(struct triage *t)
 	urgency_free(t->urg);
 	dialogue_free(t->dlg);
 	entity_rules_free(t->ent);
-	if (t->have_legal) {
-		regfree(&t->legal);
-		prefilter_free(&t->legal_filter);
-	}
-	if (t->c_locale != (locale_t)0)
-		freelocale(t->c_locale);
+	prefilter_free(&t->legal_filter);
 	free(t->catalog);
 	free(t);
 }
@@ -400,11 +344,8 @@ triage_run(const struct triage *t, const char *text, size_t len, enum tier tier,
 	entities_extract(t->ent, s, &out->entities);
 
 	/* Complexity: flagged early so no turns are spent on a lost cause. */
-	if (t->have_legal && prefilter_may_match(&t->legal_filter, lower, n)) {
-		locale_t old = uselocale(t->c_locale);
-		out->has_legal_language = regexec(&t->legal, s, 0, NULL, 0) == 0;
-		uselocale(old);
-	}
+	if (t->policy->esc.legal.src.n > 0 && prefilter_may_match(&t->legal_filter, lower, n))
+		out->has_legal_language = patset_match(&t->policy->esc.legal, s) >= 0;
 	unsigned r = 0;
 	if (out->has_legal_language)
 		r |= CPLX_LEGAL;
@@ -530,6 +471,8 @@ triage_json_write(const struct triage_result *r, struct buf *b)
 	else
 		buf_adds(b, "null");
 	json_key(b, ",\"dialogue_act\":", dialogue_act_names[r->dialogue.act]);
+	buf_adds(b, ",\"out_of_scope\":");
+	json_fixed3(b, r->out_of_scope);
 	buf_adds(b, ",\"complexity_reasons\":[");
 	int first = 1;
 	for (size_t i = 0; i < nitems(reason_names); i++)

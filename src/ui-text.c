@@ -11,110 +11,6 @@
 #define REPLACEMENT 0xfffdu
 #define ZWJ         0x200du
 
-size_t
-text_decode(const char *str, size_t n, uint32_t *cp)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t need;
-	uint32_t v;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		need = 1;
-		v = c & 0x1fu;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		need = 2;
-		v = c & 0x0fu;
-		if (c == 0xe0)
-			lo = 0xa0; /* overlong */
-		else if (c == 0xed)
-			hi = 0x9f; /* surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		need = 3;
-		v = c & 0x07u;
-		if (c == 0xf0)
-			lo = 0x90; /* overlong */
-		else if (c == 0xf4)
-			hi = 0x8f; /* past U+10FFFF */
-	} else {
-		*cp = REPLACEMENT;
-		return 1;
-	}
-	/* The maximal subpart: stop at the first byte that cannot continue. */
-	for (size_t i = 1; i <= need; i++) {
-		if (i >= n || s[i] < lo || s[i] > hi) {
-			*cp = REPLACEMENT;
-			return i;
-		}
-		v = (v << 6) | (s[i] & 0x3fu);
-		lo = 0x80;
-		hi = 0xbf;
-	}
-	*cp = v;
-	return need + 1;
-}
-
-size_t
-text_encode(uint32_t cp, char out[4])
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xc0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	out[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
-/* Invisible characters text_sanitize() drops. */
-static int
-cp_removed(uint32_t cp)
-{
-	switch (cp) {
-	case 0x00ad: /* soft hyphen */
-	case 0x061c: /* Arabic letter mark */
-	case 0x200b: /* zero-width space */
-	case 0x200e: /* left-to-right mark */
-	case 0x200f: /* right-to-left mark */
-	case 0x2060: /* word joiner */
-	case 0xfeff: /* byte order mark */
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-/* Characters that can reorder or hide text: text_sanitize() shows U+FFFD. */
-static int
-cp_flagged(uint32_t cp)
-{
-	return (cp >= 0x202a && cp <= 0x202e) ||   /* bidi embeddings, overrides */
-	       (cp >= 0x2066 && cp <= 0x2069) ||   /* bidi isolates */
-	       (cp >= 0x2061 && cp <= 0x2064) ||   /* invisible operators */
-	       (cp >= 0x206a && cp <= 0x206f) ||   /* deprecated format controls */
-	       (cp >= 0xfff9 && cp <= 0xfffb) ||   /* interlinear annotation */
-	       (cp >= 0xe0000 && cp <= 0xe007f) || /* tags */
-	       cp == 0x180e || cp == 0x3164 || cp == 0xffa0 || (cp >= 0xfdd0 && cp <= 0xfdef) ||
-	       (cp & 0xfffeu) == 0xfffeu; /* noncharacters */
-}
-
 int
 text_locale_utf8(void)
 {
@@ -132,8 +28,8 @@ text_display_cp(uint32_t cp)
 		return 0x2421;
 	if (cp < 0x7f)
 		return cp;
-	if (cp <= 0x9f || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp_removed(cp) ||
-	    cp_flagged(cp) || wcwidth((wchar_t)cp) < 0)
+	if (cp <= 0x9f || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || text_cp_removed(cp) ||
+	    text_cp_flagged(cp) || wcwidth((wchar_t)cp) < 0)
 		return REPLACEMENT;
 	return cp;
 }
@@ -170,43 +66,6 @@ text_cluster(const char *s, size_t n, int *width)
 	}
 	*width = w;
 	return k;
-}
-
-char *
-text_sanitize(const char *s, size_t len)
-{
-	struct buf b;
-	char enc[4];
-	size_t i = 0;
-
-	buf_init(&b, 0);
-	while (i < len) {
-		uint32_t cp;
-		i += text_decode(s + i, len - i, &cp);
-		if (cp == '\r') {
-			if (i < len && s[i] == '\n')
-				continue; /* the '\n' comes next */
-			cp = '\n';
-		}
-		if (cp == '\n' || cp == 0x2028 || cp == 0x2029)
-			buf_addc(&b, '\n');
-		else if (cp == '\t')
-			buf_addc(&b, ' ');
-		else if (cp < 0x20 || cp == 0x7f)
-			buf_add(&b, enc, text_encode(cp == 0x7f ? 0x2421 : 0x2400 + cp, enc));
-		else if (cp >= 0x80 && cp <= 0x9f) {
-			buf_add(&b, enc, text_encode(0x241b, enc));
-			buf_addc(&b, (char)(cp - 0x40));
-		} else if (cp_removed(cp))
-			continue;
-		else if (cp_flagged(cp))
-			buf_add(&b, enc, text_encode(REPLACEMENT, enc));
-		else
-			buf_add(&b, enc, text_encode(cp, enc));
-	}
-	char *out = buf_steal(&b);
-	buf_free(&b);
-	return out;
 }
 
 int

@@ -1,14 +1,11 @@
 /*
- * ui-text.h -- sanitising and measuring untrusted text for the console.
+ * ui-text.h -- measuring sanitised text for the console.
  *
- * Customer and model text is untrusted: it may carry terminal escape
- * sequences, invalid UTF-8 or invisible characters meant to mislead the
- * person reading it. Every string drawn by the console goes through
- * text_sanitize() first; the measuring functions then count columns the
- * way the drawing code (ui-draw.h) puts characters on the screen.
+ * Every string drawn by the console goes through text_sanitize()
+ * (safe-text.h) first; the measuring functions here then count columns
+ * the way the drawing code (ui-draw.h) puts characters on the screen.
  *
- * No curses here. Sanitising is pure and does not depend on the locale.
- * Measuring uses wcwidth(), so it needs LC_CTYPE set to a UTF-8 locale
+ * No curses here. Measuring uses wcwidth(), so it needs LC_CTYPE set to a UTF-8 locale
  * (setlocale(LC_ALL, "") in the console; C.UTF-8 in the tests); under a
  * single-byte locale every non-ASCII character counts as one column and
  * is drawn as '?'.
@@ -19,60 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "safe-text.h"
 #include "util.h"
 
-/* --------------------------------------------------------- sanitising */
-
-/*
- * Returns a newly allocated, NUL-terminated copy of the len bytes at s
- * (which may contain NULs) that is safe to draw. The caller frees it.
- * s may be NULL when len is 0.
- *
- * The output is valid UTF-8 with no C0 control except '\n', no DEL and
- * no C1 control, so no escape sequence can reach the terminal. Choices:
- *
- *  - Invalid UTF-8 (stray continuation bytes, overlong forms, surrogates,
- *    code points past U+10FFFF, truncated sequences) becomes U+FFFD, one
- *    per maximal invalid subpart as Unicode recommends. This includes raw
- *    8-bit C1 bytes such as 0x9B (8-bit CSI).
- *  - '\n' is kept: it is a line break for text_wrap(). "\r\n" becomes
- *    '\n', and so does a lone '\r', U+2028 and U+2029.
- *  - '\t' becomes one space (a chat pane has no tab stops).
- *  - Any other C0 control is shown as its Control Picture, U+2400 + c:
- *    ESC as U+241B "␛", BEL as U+2407 "␇", NUL as U+2400. DEL is U+2421.
- *    An escape sequence thus stays visible but inert: "\e[2J" shows as
- *    "␛[2J", an OSC title or OSC 8/52 as "␛]0;title␇" or "␛]52;c;...␛\".
- *  - A C1 control encoded as UTF-8 (U+0080..U+009F) is shown as "␛"
- *    followed by its 7-bit equivalent (c - 0x40): U+009B CSI as "␛[",
- *    U+009D OSC as "␛]", U+0090 DCS as "␛P", U+0085 NEL as "␛E".
- *  - Bidirectional embeddings, overrides and isolates (U+202A..U+202E,
- *    U+2066..U+2069) become U+FFFD, visibly: they can reorder what a
- *    reader sees ("Trojan Source"). The implicit marks U+200E, U+200F and
- *    U+061C are removed: legitimate right-to-left text uses them and they
- *    only nudge neutral characters.
- *  - Invisible characters that can hide text become U+FFFD: tag characters
- *    (U+E0000..U+E007F, which smuggle ASCII past a human reader), invisible
- *    operators (U+2061..U+2064), deprecated format controls (U+206A..
- *    U+206F), interlinear annotations (U+FFF9..U+FFFB), U+180E and the
- *    Hangul fillers U+3164 and U+FFA0. Zero-width space U+200B, word
- *    joiner U+2060, BOM U+FEFF and soft hyphen U+00AD are removed. ZWJ,
- *    ZWNJ, variation selectors and combining marks are kept: scripts and
- *    emoji need them.
- *  - Noncharacters (U+FDD0..U+FDEF and U+xxFFFE/U+xxFFFF) become U+FFFD.
- */
-char *text_sanitize(const char *s, size_t len);
-
 /* --------------------------------------------------------- characters */
-
-/*
- * Decodes the UTF-8 character at s (at most n >= 1 bytes): returns the
- * number of bytes it takes (>= 1) and sets *cp. An invalid sequence sets
- * *cp to U+FFFD and covers its maximal invalid subpart.
- */
-size_t text_decode(const char *s, size_t n, uint32_t *cp);
-
-/* Appends the UTF-8 encoding of cp (<= U+10FFFF) to out; returns its length. */
-size_t text_encode(uint32_t cp, char out[4]);
 
 /*
  * The code point that the drawing code puts on the screen for cp: cp

@@ -14,6 +14,7 @@
 #include "chars.h"
 #include "prefilter.h"
 #include "phone.h"
+#include "tools.h"
 #include "validate.h"
 
 /*
@@ -277,23 +278,42 @@ litset_may_any_case(const struct litset *ls, const char *s)
 	return 0;
 }
 
-/* Per pattern of a topic. */
-struct topic_filter {
+/* Per pattern of a list. */
+struct list_filter {
 	struct litset *pat;
 	size_t n;
 };
 
+static void
+list_filter_init(struct list_filter *lf, const struct strv *src)
+{
+	lf->n = src->n;
+	lf->pat = xcalloc(src->n ? src->n : 1, sizeof *lf->pat);
+	for (size_t j = 0; j < src->n; j++)
+		litset_init(&lf->pat[j], src->v[j]);
+}
+
+static void
+list_filter_free(struct list_filter *lf)
+{
+	for (size_t j = 0; j < lf->n; j++)
+		litset_free(&lf->pat[j]);
+	free(lf->pat);
+}
+
 /*
  * What validation needs from a policy beyond what it holds: literal
- * filters for the topic patterns, folded phrases, the account-id format
- * compiled case-sensitively. Kept per thread for the last policy seen.
+ * filters for the topic and commitment patterns, folded phrases, the
+ * account-id format compiled case-sensitively. Kept per thread for the
+ * last policy seen.
  */
 struct vcache {
 	const struct policy *policy;
 	char hash[65];
 	uint64_t print; /* of the content, for a policy without a hash */
-	struct topic_filter *topics;
+	struct list_filter *topics;
 	size_t ntopics;
+	struct list_filter commit[COMMIT__N];
 	struct strv phrases; /* folded, in the policy's order */
 	regex_t account;
 	int have_account;
@@ -318,6 +338,9 @@ fingerprint(const struct policy *p)
 	}
 	for (size_t i = 0; i < p->prohibited_phrases.n; i++)
 		h = mix(h, p->prohibited_phrases.v[i]);
+	for (int k = 0; k < COMMIT__N; k++)
+		for (size_t j = 0; j < p->commitments[k].src.n; j++)
+			h = mix(h, p->commitments[k].src.v[j]);
 	return mix(h, p->account_id_re);
 }
 
@@ -331,6 +354,9 @@ cache_fits(const struct vcache *c, const struct policy *p)
 	if (strcmp(c->hash, p->hash) != 0 || c->ntopics != p->ntopics ||
 	    c->phrases.n != p->prohibited_phrases.n)
 		return 0;
+	for (int k = 0; k < COMMIT__N; k++)
+		if (c->commit[k].n != p->commitments[k].src.n)
+			return 0;
 	return p->hash[0] != '\0' || c->print == fingerprint(p);
 }
 
@@ -340,12 +366,11 @@ cache_free(void *arg)
 	struct vcache *c = arg;
 	if (c == NULL)
 		return;
-	for (size_t t = 0; t < c->ntopics; t++) {
-		for (size_t j = 0; j < c->topics[t].n; j++)
-			litset_free(&c->topics[t].pat[j]);
-		free(c->topics[t].pat);
-	}
+	for (size_t t = 0; t < c->ntopics; t++)
+		list_filter_free(&c->topics[t]);
 	free(c->topics);
+	for (int k = 0; k < COMMIT__N; k++)
+		list_filter_free(&c->commit[k]);
 	strv_free(&c->phrases);
 	if (c->have_account)
 		regfree(&c->account);
@@ -367,14 +392,11 @@ cache_new(const struct policy *p)
 		c->ntopics = p->ntopics;
 	}
 	c->topics = xcalloc(c->ntopics ? c->ntopics : 1, sizeof *c->topics);
-	for (size_t t = 0; t < c->ntopics; t++) {
-		const struct strv *src = &p->topics[t].patterns.src;
-		struct topic_filter *tf = &c->topics[t];
-		tf->n = src->n;
-		tf->pat = xcalloc(src->n ? src->n : 1, sizeof *tf->pat);
-		for (size_t j = 0; j < src->n; j++)
-			litset_init(&tf->pat[j], src->v[j]);
-	}
+	for (size_t t = 0; t < c->ntopics; t++)
+		list_filter_init(&c->topics[t], &p->topics[t].patterns.src);
+	static const struct strv none;
+	for (int k = 0; k < COMMIT__N; k++)
+		list_filter_init(&c->commit[k], p != NULL ? &p->commitments[k].src : &none);
 
 	for (size_t i = 0; p != NULL && i < p->prohibited_phrases.n; i++) {
 		const char *ph = p->prohibited_phrases.v[i];
@@ -469,11 +491,11 @@ check_topics(const struct policy *p, const struct vcache *c, const char *s, cons
 {
 	for (size_t t = 0; p != NULL && t < c->ntopics; t++) {
 		const struct patset *ps = &p->topics[t].patterns;
-		const struct topic_filter *tf = &c->topics[t];
+		const struct list_filter *tf = &c->topics[t];
 		for (size_t j = 0; j < tf->n && j < ps->src.n; j++) {
 			if (!litset_may(&tf->pat[j], tg, lo))
 				continue;
-			if (regexec(&ps->re[j], s, 0, NULL, 0) == 0) {
+			if (pattern_fires(&ps->v[j], s)) {
 				const char *name = p->topics[t].name ? p->topics[t].name : "";
 				vlist_add(vl, "prohibited_topic", name, strlen(name));
 				break;
@@ -1820,6 +1842,271 @@ check_figures(const struct validation_context *ctx, const char *s, size_t n,
 	free(fs.used);
 }
 
+/* -------------------------------------------------------- commitments */
+
+/* The most money a reply may promise: a credit the agent may apply, else none. */
+static double
+credit_authority(const struct policy *p)
+{
+	for (int r = 0; r < ROUTE__N; r++)
+		if (policy_tool_allowed(p, (enum route)r, TOOL_APPLY_STANDARD_CREDIT))
+			return p->credit_max_per_credit;
+	return 0;
+}
+
+/* Adds "kind:sub:TEXT" (sub may be NULL), TEXT being s[a, b) cut to a readable length. */
+static void
+commit_add(struct vlist *vl, const char *kind, const char *sub, const char *s, size_t a, size_t b)
+{
+	if (b - a > 60) {
+		b = a + 60;
+		while (b > a && ((unsigned char)s[b] & 0xc0) == 0x80)
+			b--; /* not inside a UTF-8 character */
+	}
+	struct buf d;
+	buf_init(&d, 0);
+	if (sub != NULL)
+		buf_printf(&d, "%s:", sub);
+	buf_add(&d, s + a, b - a);
+	vlist_add(vl, kind, d.data, d.len);
+	buf_free(&d);
+}
+
+static int
+sentence_end(const char *s, size_t k)
+{
+	unsigned char c = (unsigned char)s[k], next = (unsigned char)s[k + 1];
+	return c == '\n' || c == '\r' ||
+	       ((c == '.' || c == '!' || c == '?') && (next == '\0' || next <= ' '));
+}
+
+/* Bytes a sentence reaches on either side of what is looked at, at most. */
+#define MAX_SENTENCE 400
+
+/* The sentence of s (length n) around s[a, b): *sa, *sb. */
+static void
+sentence_around(const char *s, size_t n, size_t a, size_t b, size_t *sa, size_t *sb)
+{
+	size_t lo = a > MAX_SENTENCE ? a - MAX_SENTENCE : 0;
+	size_t hi = n - b > MAX_SENTENCE ? b + MAX_SENTENCE : n;
+	while (a > lo && !sentence_end(s, a - 1))
+		a--;
+	while (b < hi && !sentence_end(s, b))
+		b++;
+	*sa = a;
+	*sb = b;
+}
+
+/* The next word of five letters or more in s[*p, e), by its first five: 1, or 0 at e. */
+static int
+next_stem(const char *s, size_t *p, size_t e, const char **w)
+{
+	while (*p < e) {
+		while (*p < e && !is_alpha(s[*p]))
+			(*p)++;
+		size_t b = *p;
+		while (*p < e && is_alpha(s[*p]))
+			(*p)++;
+		if (*p - b >= 5) {
+			*w = s + b;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Do x[xa, xb) and y[ya, yb) share a word of five letters or more (its first five)? */
+static int
+share_stem(const char *x, size_t xa, size_t xb, const char *y, size_t ya, size_t yb)
+{
+	const char *u, *v;
+	for (size_t p = xa; next_stem(x, &p, xb, &u);)
+		for (size_t q = ya; next_stem(y, &q, yb, &v);)
+			if (strncasecmp(u, v, 5) == 0)
+				return 1;
+	return 0;
+}
+
+struct said {
+	const char *reply; /* the promise's sentence is reply[a, b), what is said [da, db) */
+	size_t a, b, da, db;
+	int found;
+};
+
+/* Does text say it in a sentence sharing a word with the promise's? */
+static void
+said_text(void *arg, const char *t, size_t n)
+{
+	struct said *sd = arg;
+	size_t dn = sd->db - sd->da;
+	for (size_t h = 0; !sd->found && h + dn <= n; h++) {
+		if (strncasecmp(t + h, sd->reply + sd->da, dn) != 0)
+			continue;
+		size_t ta, tb;
+		sentence_around(t, n, h, h + dn, &ta, &tb);
+		sd->found = share_stem(sd->reply, sd->a, sd->da, t, ta, tb) ||
+		            share_stem(sd->reply, sd->db, sd->b, t, ta, tb);
+	}
+}
+
+static void
+said_number(void *arg, const char *key, double v, int length)
+{
+	(void)arg, (void)key, (void)v, (void)length;
+}
+
+/*
+ * Is what the reply says at s[da, db) grounded: said by a fact or a tool
+ * result (not the customer) in a sentence about the same thing ("will
+ * ship today" by "orders placed before 2pm ship today", not "a refund
+ * today")? Quoting the knowledge promises nothing of the agent's own.
+ */
+static int
+said_by_sources(const struct validation_context *ctx, const char *s, size_t n, size_t da, size_t db)
+{
+	struct said sd = {.reply = s, .da = da, .db = db};
+	sentence_around(s, n, da, db, &sd.a, &sd.b);
+	for (size_t i = 0; ctx->knowledge != NULL && i < ctx->knowledge->n && !sd.found; i++)
+		if (ctx->knowledge->v[i] != NULL)
+			said_text(&sd, ctx->knowledge->v[i], strlen(ctx->knowledge->v[i]));
+	if (!sd.found)
+		json_walk(ctx->tool_results, NULL, 0, said_text, said_number, &sd);
+	return sd.found;
+}
+
+static int
+cmp_size(const void *x, const void *y)
+{
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+	return (a > b) - (a < b);
+}
+
+/* The text a reply is checked in: as written (straight apostrophes), in lower case with trigrams.
+ */
+struct reply_text {
+	const char *s, *lo;
+	size_t n;
+	const struct trigrams *tg;
+};
+
+/* Where the patterns fire in r, in order of position: an array of starts (caller frees). */
+static size_t *
+starts_of(const struct patset *ps, const struct list_filter *lf, const struct reply_text *r,
+          size_t *count)
+{
+	const char *s = r->s;
+	size_t *v = NULL, nv = 0, cap = 0;
+	for (size_t i = 0; i < ps->src.n && i < lf->n; i++) {
+		if (!litset_may(&lf->pat[i], r->tg, r->lo))
+			continue;
+		size_t from = 0, a, b;
+		while (pattern_find(&ps->v[i], s, from, &a, &b)) {
+			if (nv == cap)
+				v = xreallocarray(v, cap = cap ? cap * 2 : 8, sizeof *v);
+			v[nv++] = a;
+			from = b > a ? b : a + 1;
+		}
+	}
+	if (nv > 1)
+		qsort(v, nv, sizeof *v, cmp_size);
+	*count = nv;
+	return v;
+}
+
+/* Does one of the sorted starts lie in [a, b)? */
+static int
+start_in(const size_t *v, size_t nv, size_t a, size_t b)
+{
+	size_t lo = 0, hi = nv;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid] < a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < nv && v[lo] < b;
+}
+
+/*
+ * Money the reply promises (a figure in a sentence where an amount
+ * pattern fires) beyond the credit authority, unless the knowledge states
+ * it: a refund of the order's total is no credit the agent may give.
+ */
+static void
+check_amounts(const struct policy *p, const struct vcache *c, const struct validation_context *ctx,
+              const struct reply_text *r, const unsigned char *taken, struct vlist *vl)
+{
+	const char *s = r->s;
+	size_t n = r->n;
+	double cap = credit_authority(p);
+	size_t *promises = NULL, npromises = 0;
+	struct fset known = {0};
+	struct figure f;
+	size_t pos = 0;
+	int looked = 0;
+
+	while (p->commitments[COMMIT_AMOUNT].src.n > 0 && next_figure(s, n, taken, &pos, &f)) {
+		if (f.kind != FIG_MONEY || f.hi <= cap + 0.005)
+			continue;
+		if (!looked) {
+			promises = starts_of(&p->commitments[COMMIT_AMOUNT],
+			                     &c->commit[COMMIT_AMOUNT], r, &npromises);
+			for (size_t i = 0; ctx->knowledge != NULL && i < ctx->knowledge->n; i++)
+				if (ctx->knowledge->v[i] != NULL)
+					fset_text(&known, ctx->knowledge->v[i],
+					          strlen(ctx->knowledge->v[i]));
+			looked = 1;
+		}
+		if (npromises == 0)
+			break;
+		size_t a, b;
+		sentence_around(s, n, f.a, f.b, &a, &b);
+		if (start_in(promises, npromises, a, b) &&
+		    (!money_known(&known, f.cur, f.lo) || !money_known(&known, f.cur, f.hi)))
+			commit_add(vl, "commitment", "amount", s, f.a, f.b);
+	}
+	free(promises);
+	free(known.v);
+	free(known.used);
+}
+
+/*
+ * What the reply promises beyond authority: an outcome as certain, money
+ * beyond the credit cap, a day no source gives, a legal position.
+ */
+static void
+check_commitments(const struct policy *p, const struct vcache *c,
+                  const struct validation_context *ctx, const struct reply_text *r,
+                  const unsigned char *taken, struct vlist *vl)
+{
+	static const struct {
+		enum commitment_kind k;
+		const char *kind, *sub;
+	} lists[] = {
+	    {COMMIT_GUARANTEE, "commitment", "guarantee"},
+	    {COMMIT_AMOUNT, "commitment", "amount"},
+	    {COMMIT_DATE, "commitment", "date"},
+	    {COMMIT_LEGAL_CLAIM, "legal_claim", NULL},
+	};
+	for (size_t l = 0; l < nitems(lists); l++) {
+		const struct patset *ps = &p->commitments[lists[l].k];
+		const struct list_filter *lf = &c->commit[lists[l].k];
+		if (lists[l].k == COMMIT_AMOUNT) {
+			check_amounts(p, c, ctx, r, taken, vl);
+			continue;
+		}
+		for (size_t i = 0; i < ps->src.n && i < lf->n; i++) {
+			size_t a, b;
+			if (!litset_may(&lf->pat[i], r->tg, r->lo) ||
+			    !pattern_find(&ps->v[i], r->s, 0, &a, &b) ||
+			    said_by_sources(ctx, r->s, r->n, a, b))
+				continue;
+			commit_add(vl, lists[l].kind, lists[l].sub, r->s, a, b);
+		}
+	}
+}
+
 /* -------------------------------------------------------------- public */
 
 void
@@ -1874,6 +2161,8 @@ validate_reply(const struct policy *p, const char *reply, const struct validatio
 	unsigned char *taken = xcalloc(n + 1, 1);
 	check_pii(c, ctx, s, lo, &tg, n, taken, &vl);
 	check_figures(ctx, s, n, taken, &vl);
+	if (p != NULL)
+		check_commitments(p, c, ctx, &(struct reply_text){s, lo, n, &tg}, taken, &vl);
 
 	out->passed = out->violations.n == 0;
 	free(vl.slot);
@@ -1891,6 +2180,15 @@ validation_free(struct validation *v)
 		return;
 	strv_free(&v->violations);
 	memset(v, 0, sizeof *v);
+}
+
+char *
+validation_kind(const char *violation)
+{
+	const char *colon = strchr(violation, ':');
+	if (colon != NULL && strncmp(violation, "commitment:", 11) == 0)
+		colon = strchr(colon + 1, ':');
+	return colon ? xstrndup(violation, (size_t)(colon - violation)) : xstrdup(violation);
 }
 
 cJSON *

@@ -28,7 +28,9 @@ struct validation {
 	 * prohibited_phrase:PHRASE, pii:card_number, pii:national_id,
 	 * pii:email, pii:phone, pii:account_id, ungrounded:FIGURE (money,
 	 * percentage, date, duration or count found in neither knowledge nor
-	 * tool results).
+	 * tool results), and what a reply promises beyond authority:
+	 * commitment:guarantee:TEXT, commitment:amount:FIGURE,
+	 * commitment:date:TEXT, legal_claim:TEXT.
 	 */
 	struct strv violations;
 };
@@ -39,6 +41,14 @@ void validate_reply(const struct policy *, const char *reply, const struct valid
 void validation_free(struct validation *);
 /* {"passed":bool,"violations":[...]}; caller frees. */
 cJSON *validation_json(const struct validation *);
+
+/*
+ * The kind of a violation, for counting: what comes before its detail
+ * ("ungrounded:$5" is ungrounded); a commitment keeps what was promised
+ * ("commitment:amount:$740" is commitment:amount). A kind is its own
+ * kind. Caller frees.
+ */
+char *validation_kind(const char *violation);
 
 /* Luhn check of the digits in s (spaces and dashes ignored), 13-19 digits. */
 int luhn_valid(const char *s, size_t len);

@@ -4,10 +4,180 @@
 #include <errno.h>
 #include <math.h>
 #include <regex.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "safe-text.h"
 #include "ydoc.h"
+
+/* ------------------------------------------------------------ limits */
+
+/*
+ * libyaml's scanner does work in proportion to the flow nesting for every
+ * token, and its loader looks every alias up among all the anchors: a
+ * 200 KB file of brackets or anchors takes minutes. So the events are
+ * walked once first, stopping at the first limit broken, before anything
+ * deep or wide is built.
+ */
+
+struct open_node {
+	size_t nodes;        /* nodes under it so far, itself included, aliases expanded */
+	yaml_char_t *anchor; /* owned copy, or NULL */
+};
+
+struct anchor {
+	yaml_char_t *name; /* owned */
+	size_t nodes;
+};
+
+struct limits {
+	struct ydoc *y;
+	struct diag *d;
+	struct open_node stack[YDOC_MAX_DEPTH];
+	size_t depth;
+	struct anchor anchors[YDOC_MAX_ANCHORS];
+	size_t nanchors;
+	int docs;
+};
+
+static int limit_error(struct limits *, const yaml_event_t *, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+limit_error(struct limits *l, const yaml_event_t *e, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	diag_error(l->d, l->y->file, (int)e->start_mark.line + 1 + l->y->line_offset,
+	           (int)e->start_mark.column + 1, "%s", msg);
+	free(msg);
+	return -1;
+}
+
+static int
+anchor_set(struct limits *l, const yaml_event_t *e, const yaml_char_t *name, size_t nodes)
+{
+	if (name == NULL)
+		return 0;
+	for (size_t i = 0; i < l->nanchors; i++)
+		if (strcmp((const char *)l->anchors[i].name, (const char *)name) == 0) {
+			l->anchors[i].nodes = nodes; /* a later anchor of that name wins */
+			return 0;
+		}
+	if (l->nanchors == YDOC_MAX_ANCHORS)
+		return limit_error(l, e, "more than %d anchors (&name) in one file",
+		                   YDOC_MAX_ANCHORS);
+	l->anchors[l->nanchors].name = (yaml_char_t *)xstrdup((const char *)name);
+	l->anchors[l->nanchors++].nodes = nodes;
+	return 0;
+}
+
+/* The nodes an alias stands for, or -1 with the error when it refers to a node it is in. */
+static int
+alias_nodes(struct limits *l, const yaml_event_t *e, size_t *nodes)
+{
+	const char *name = (const char *)e->data.alias.anchor;
+	for (size_t i = 0; i < l->depth; i++)
+		if (l->stack[i].anchor != NULL &&
+		    strcmp((const char *)l->stack[i].anchor, name) == 0)
+			return limit_error(l, e, "the alias *%s is inside the node it refers to",
+			                   name);
+	*nodes = 1; /* an undefined alias: the loader says so */
+	for (size_t i = 0; i < l->nanchors; i++)
+		if (strcmp((const char *)l->anchors[i].name, name) == 0)
+			*nodes = l->anchors[i].nodes;
+	return 0;
+}
+
+/* One event: 0 to go on, 1 at the end of the stream, -1 with the error. */
+static int
+limits_event(struct limits *l, const yaml_event_t *e)
+{
+	size_t nodes = 0;
+	switch (e->type) {
+	case YAML_DOCUMENT_START_EVENT:
+		if (++l->docs > 1)
+			return limit_error(l, e, "a second YAML document: a file holds one");
+		return 0;
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT: {
+		if (l->depth == YDOC_MAX_DEPTH)
+			return limit_error(l, e, "nested deeper than %d levels", YDOC_MAX_DEPTH);
+		const yaml_char_t *a = e->type == YAML_SEQUENCE_START_EVENT
+		                           ? e->data.sequence_start.anchor
+		                           : e->data.mapping_start.anchor;
+		l->stack[l->depth++] = (struct open_node){
+		    .nodes = 1, .anchor = a ? (yaml_char_t *)xstrdup((const char *)a) : NULL};
+		return 0;
+	}
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT: {
+		struct open_node *n = &l->stack[--l->depth];
+		nodes = n->nodes;
+		int rc = anchor_set(l, e, n->anchor, nodes);
+		free(n->anchor);
+		if (rc != 0)
+			return -1;
+		break;
+	}
+	case YAML_SCALAR_EVENT:
+		nodes = 1;
+		if (anchor_set(l, e, e->data.scalar.anchor, nodes) != 0)
+			return -1;
+		break;
+	case YAML_ALIAS_EVENT:
+		if (alias_nodes(l, e, &nodes) != 0)
+			return -1;
+		break;
+	case YAML_STREAM_END_EVENT:
+		return 1;
+	default:
+		return 0;
+	}
+	/* A complete node: its parent grows by what it expands to. */
+	size_t total = nodes;
+	if (l->depth > 0)
+		total = l->stack[l->depth - 1].nodes += nodes;
+	if (total > YDOC_MAX_NODES)
+		return limit_error(l, e, "aliases expand the document past %d nodes",
+		                   YDOC_MAX_NODES);
+	return 0;
+}
+
+/* Checks the limits on text's events. Returns 0 (a syntax error is left to the loader) or -1. */
+static int
+limits_check(struct ydoc *y, const char *text, size_t len, struct diag *d)
+{
+	struct limits *l = xcalloc(1, sizeof *l);
+	yaml_parser_t p;
+	int rc = 0;
+	l->y = y;
+	l->d = d;
+	if (!yaml_parser_initialize(&p)) {
+		free(l);
+		return 0;
+	}
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	while (rc == 0) {
+		yaml_event_t e;
+		if (!yaml_parser_parse(&p, &e))
+			break;
+		rc = limits_event(l, &e);
+		yaml_event_delete(&e);
+	}
+	yaml_parser_delete(&p);
+	while (l->depth > 0)
+		free(l->stack[--l->depth].anchor);
+	for (size_t i = 0; i < l->nanchors; i++)
+		free(l->anchors[i].name);
+	free(l);
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---------------------------------------------------------- documents */
 
 int
 ydoc_load(struct ydoc *y, const char *file, const char *text, size_t len, int line_offset,
@@ -17,6 +187,8 @@ ydoc_load(struct ydoc *y, const char *file, const char *text, size_t len, int li
 	memset(y, 0, sizeof *y);
 	y->file = file;
 	y->line_offset = line_offset;
+	if (limits_check(y, text, len, d) != 0)
+		return -1;
 	if (!yaml_parser_initialize(&p)) {
 		diag_error(d, file, 0, 0, "cannot initialise the YAML parser");
 		return -1;
@@ -37,6 +209,25 @@ ydoc_load(struct ydoc *y, const char *file, const char *text, size_t len, int li
 	yaml_parser_delete(&p);
 	y->loaded = 1;
 	return 0;
+}
+
+char *
+ydoc_read(const char *path, size_t max, size_t *len, struct diag *d)
+{
+	char *cause = NULL;
+	char *text = file_read(path, max, len, &cause);
+	if (text == NULL) {
+		if (errno == EFBIG && max % (1u << 20) == 0)
+			diag_error(d, path, 0, 0, "file too large: over the limit of %zu MiB",
+			           max >> 20);
+		else if (errno == EFBIG)
+			diag_error(d, path, 0, 0, "file too large: over the limit of %zu bytes",
+			           max);
+		else
+			diag_error(d, path, 0, 0, "%s", strerror(errno));
+		free(cause);
+	}
+	return text;
 }
 
 void
@@ -165,6 +356,7 @@ type_name(enum ytype t)
 		return "a regular expression";
 	case Y_DATE:
 		return "a date (YYYY-MM-DD)";
+	case Y_EITHER:
 	case Y_ENUM:
 	case Y_ENUMS:
 	case Y_STR:
@@ -225,6 +417,17 @@ check_scalar(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *w
 	double dv;
 	int bv;
 
+	/* Values reach screens and customers: no "\e" escape sequence, no reordering. */
+	for (size_t i = 0, len = strlen(s); i < len;) {
+		uint32_t cp;
+		i += text_decode(s + i, len - i, &cp);
+		const char *what = text_cp_suspect(cp);
+		if (what != NULL) {
+			diag_error(d, y->file, line, col, "%s: %s U+%04X in the value", where, what,
+			           (unsigned)cp);
+			return;
+		}
+	}
 	switch (k->type) {
 	case Y_STR:
 		return;
@@ -275,6 +478,46 @@ check_scalar(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *w
 	}
 }
 
+struct key_at {
+	const char *name;
+	size_t i;
+	int line;
+};
+
+static int
+key_cmp(const void *a, const void *b)
+{
+	const struct key_at *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c != 0 ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/*
+ * For each pair of the mapping map, 0, or the line of the first pair with
+ * the same key when it repeats one. Sorting keeps this n log n: a hostile
+ * file may hold a mapping of 100,000 keys. Caller frees.
+ */
+static int *
+duplicates(struct ydoc *y, yaml_node_t *map)
+{
+	size_t n = ydoc_count(map), k = 0;
+	int *first = xcalloc(n ? n : 1, sizeof *first);
+	struct key_at *keys = xcalloc(n ? n : 1, sizeof *keys);
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *kn =
+		    yaml_document_get_node(&y->doc, map->data.mapping.pairs.start[i].key);
+		if (kn->type == YAML_SCALAR_NODE)
+			keys[k++] = (struct key_at){ydoc_str(kn), i, ydoc_line(y, kn)};
+	}
+	qsort(keys, k, sizeof *keys, key_cmp);
+	for (size_t i = 1; i < k; i++)
+		if (strcmp(keys[i].name, keys[i - 1].name) == 0)
+			first[keys[i].i] =
+			    first[keys[i - 1].i] ? first[keys[i - 1].i] : keys[i - 1].line;
+	free(keys);
+	return first;
+}
+
 void
 ydoc_check(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *where, struct diag *d)
 {
@@ -293,6 +536,18 @@ ydoc_check(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *whe
 		check_enum(y, n, k, where, d);
 		return;
 	}
+	if (k->type == Y_EITHER) {
+		const struct ykey *alt = &k->sub[n->type == YAML_SCALAR_NODE ? 0 : 1];
+		int fits =
+		    n->type == YAML_SCALAR_NODE ||
+		    (n->type == YAML_MAPPING_NODE) == (alt->type == Y_MAP || alt->type == Y_DICT);
+		if (fits)
+			ydoc_check(y, n, alt, where, d);
+		else
+			diag_error(d, y->file, line, col, "%s: expected %s or %s, got %s", where,
+			           type_name(k->sub[0].type), type_name(alt->type), node_kind(n));
+		return;
+	}
 	if (k->type == Y_MAP || k->type == Y_DICT) {
 		if (n->type != YAML_MAPPING_NODE) {
 			/* An empty value ("key:") reads as an empty scalar. */
@@ -302,6 +557,7 @@ ydoc_check(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *whe
 				           where, node_kind(n));
 			return;
 		}
+		int *first = duplicates(y, n);
 		for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
 		     pr < n->data.mapping.pairs.top; pr++) {
 			yaml_node_t *kn = yaml_document_get_node(&y->doc, pr->key);
@@ -312,17 +568,11 @@ ydoc_check(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *whe
 				continue;
 			}
 			const char *name = ydoc_str(kn);
-			for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < pr; q++) {
-				yaml_node_t *prev = yaml_document_get_node(&y->doc, q->key);
-				if (prev->type == YAML_SCALAR_NODE &&
-				    strcmp(ydoc_str(prev), name) == 0) {
-					diag_error(d, y->file, ydoc_line(y, kn), ydoc_col(kn),
-					           "%s: duplicate key '%s' (first at line %d)",
-					           where, name, ydoc_line(y, prev));
-					break;
-				}
-			}
 			char *sub_where = xasprintf("%s%s%s", where, *where ? "." : "", name);
+			int dup = first[pr - n->data.mapping.pairs.start];
+			if (dup != 0)
+				diag_error(d, y->file, ydoc_line(y, kn), ydoc_col(kn),
+				           "duplicate key '%s' (first at line %d)", sub_where, dup);
 			if (k->type == Y_DICT)
 				ydoc_check(y, vn, k->sub, sub_where, d);
 			else {
@@ -344,6 +594,7 @@ ydoc_check(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *whe
 			}
 			free(sub_where);
 		}
+		free(first);
 		if (k->type == Y_MAP)
 			for (const struct ykey *c = k->sub; c->name != NULL; c++)
 				if (c->required && ydoc_get(y, n, c->name) == NULL)

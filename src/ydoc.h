@@ -18,12 +18,32 @@ struct ydoc {
 };
 
 /*
- * Parses text as one YAML document. Returns 0, or -1 with a syntax
- * error added to d. The document must be released with ydoc_free().
+ * Limits on what a YAML file may build, checked before the document is
+ * loaded so that loading stays linear in the file's size: collections
+ * nested at most YDOC_MAX_DEPTH deep, at most YDOC_MAX_ANCHORS anchors,
+ * and at most YDOC_MAX_NODES nodes once aliases are expanded (a "billion
+ * laughs" file is refused, not walked).
+ */
+#define YDOC_MAX_DEPTH   64
+#define YDOC_MAX_ANCHORS 256
+#define YDOC_MAX_NODES   1000000
+
+/*
+ * Parses text as one YAML document. Returns 0, or -1 with the error added
+ * to d at its line and column: a syntax error, a limit above exceeded, or
+ * a second document ("---" after the first). The document must be
+ * released with ydoc_free().
  */
 int ydoc_load(struct ydoc *, const char *file, const char *text, size_t len, int line_offset,
               struct diag *d);
 void ydoc_free(struct ydoc *);
+
+/*
+ * Reads a YAML file of at most max bytes. Returns its text (caller frees)
+ * and length, or NULL with an error added to d: the system's reason, or
+ * for a larger file the limit it exceeds.
+ */
+char *ydoc_read(const char *path, size_t max, size_t *len, struct diag *d);
 
 yaml_node_t *ydoc_root(struct ydoc *);
 /* Value node of key in a mapping node, or NULL. */
@@ -37,17 +57,18 @@ int ydoc_col(yaml_node_t *);
 
 /* Schema: what a node may hold. */
 enum ytype {
-	Y_MAP,   /* fixed keys: sub is a NULL-name-terminated array of keys */
-	Y_DICT,  /* free keys: sub[0] describes every value */
-	Y_LIST,  /* sequence: sub[0] describes every item */
-	Y_STR,   /* any scalar */
-	Y_INT,   /* integer in [min, max] */
-	Y_NUM,   /* number in [min, max] */
-	Y_BOOL,  /* true/false */
-	Y_REGEX, /* POSIX extended regular expression */
-	Y_ENUM,  /* one of values[] */
-	Y_ENUMS, /* one of values[], or a sequence of them */
-	Y_DATE,  /* YYYY-MM-DD */
+	Y_MAP,    /* fixed keys: sub is a NULL-name-terminated array of keys */
+	Y_DICT,   /* free keys: sub[0] describes every value */
+	Y_LIST,   /* sequence: sub[0] describes every item */
+	Y_STR,    /* any scalar */
+	Y_INT,    /* integer in [min, max] */
+	Y_NUM,    /* number in [min, max] */
+	Y_BOOL,   /* true/false */
+	Y_REGEX,  /* POSIX extended regular expression */
+	Y_ENUM,   /* one of values[] */
+	Y_ENUMS,  /* one of values[], or a sequence of them */
+	Y_DATE,   /* YYYY-MM-DD */
+	Y_EITHER, /* a scalar checked as sub[0], or a mapping or list checked as sub[1] */
 };
 
 struct ykey {

@@ -264,6 +264,44 @@ START_TEST(escalation_waits_then_a_human_takes_over_and_hands_back)
 }
 END_TEST
 
+START_TEST(a_human_promise_beyond_authority_is_held)
+{
+	struct store *st = store_ok();
+	struct desk *d = desk_ok(st);
+	struct desk_conv *c = join_ok(d, "C-1006", TIER_STANDARD);
+	say_ok(d, &c, "You charged me $740 for a camera I sent back, I want my money");
+	char *cause = NULL;
+	if (c->handler != HANDLER_HUMAN)
+		ck_assert_int_eq(desk_takeover(d, c, "sam", &cause), 0);
+	size_t before = delivered.n;
+
+	/* The customer's own $740 grounds the figure, not the promise (issue 15). */
+	static const char promise[] =
+	    "I guarantee you will get a full refund of $740 today, our lawyers agree";
+	cJSON *v = NULL;
+	ck_assert_int_eq(desk_human_say(d, c, promise, 0, &v, &cause), 1);
+	char *vs = cJSON_PrintUnformatted(cJSON_GetObjectItem(v, "violations"));
+	ck_assert_str_eq(vs, "[\"commitment:guarantee:I guarantee\",\"commitment:amount:$740\","
+	                     "\"commitment:date:today\",\"legal_claim:our lawyers agree\"]");
+	free(vs);
+	cJSON_Delete(v);
+	ck_assert_int_eq(delivered.n, before);
+
+	/* What the human may say goes through; the held one only when overridden. */
+	ck_assert_int_eq(desk_human_say(d, c,
+	                                "A billing specialist will review the refund and reply by "
+	                                "email.",
+	                                0, &v, &cause),
+	                 0);
+	cJSON_Delete(v);
+	ck_assert_int_eq(desk_human_say(d, c, promise, 1, &v, &cause), 0);
+	cJSON_Delete(v);
+	ck_assert_int_eq(delivered.n, before + 2);
+	desk_close(d);
+	store_close(st);
+}
+END_TEST
+
 START_TEST(taking_over_from_the_ai_writes_a_packet)
 {
 	struct store *st = store_ok();
@@ -523,6 +561,7 @@ main(void)
 	tcase_add_test(tc, the_ai_answers_and_everything_is_stored);
 	tcase_add_test(tc, escalation_waits_then_a_human_takes_over_and_hands_back);
 	tcase_add_test(tc, taking_over_from_the_ai_writes_a_packet);
+	tcase_add_test(tc, a_human_promise_beyond_authority_is_held);
 	tcase_add_test(tc, a_restart_brings_everything_back);
 	tcase_add_test(tc, customers_come_and_go);
 	tcase_add_test(tc, the_queue_puts_the_urgent_waiting_first);

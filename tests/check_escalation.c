@@ -135,9 +135,19 @@ START_TEST(asking_for_a_person)
 	    "transfer me to a manager",
 	    "agent",
 	    "Human please!",
-	    "you're not a bot, are you?",
+	    "I want a human, not a bot",
+	    "I'd rather talk to a person than a bot",
+	    "could you get me a real human please",
+	    "is there a living, breathing person I can talk to?",
+	    "am I ever going to get a real person?",
 	};
+	/* Asking whether this is a person is not asking for one (issue 15). */
 	static const char *const not_asks[] = {
+	    "you're not a bot, are you?",
+	    "are you a real person?",
+	    "am I talking to a real human?",
+	    "are you a person or a program?",
+	    "is this a bot rather than a human?",
 	    "the agent said my order shipped",
 	    "how do I add a person to my account",
 	    "is the human body sensor on the cam adjustable?",
@@ -184,6 +194,131 @@ START_TEST(account_security_concern)
 	in.category = CAT_ACCOUNT;
 	in.message = "How do I change my password?";
 	assert_no_escalation(&in);
+}
+END_TEST
+
+/* Hard triggers as customers tell them: every message, alone, escalates for reason. */
+static void
+assert_each_escalates(const char *const *msgs, size_t n, double amount, const char *reason)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct escalation_input in = calm();
+		in.message = msgs[i];
+		in.has_legal_language = legal(msgs[i]);
+		in.amount_usd = amount;
+		struct escalation_decision d = decide(&in);
+		ck_assert_msg(d.escalate && strcmp(d.reason, reason) == 0, "'%s': %s, wanted %s",
+		              msgs[i], d.escalate ? d.reason : "no escalation", reason);
+	}
+}
+
+START_TEST(takeovers_told_without_hacked)
+{
+	static const char *const msgs[] = {
+	    "someone changed my email and now I can't get in",
+	    "I got a code I never asked for, then an order I didn't place",
+	    "my email was changed and I can't log in anymore",
+	    "somebody got into my account and ordered stuff",
+	    "I keep getting password reset emails I didn't request",
+	    "there's an order on my account I didn't place",
+	    "a stranger has access to my account",
+	    "I don't recognize this laptop in my signed-in devices",
+	    "someone else has my password and keeps changing my settings",
+	    "I think my account was hacked",
+	    "my password was leaked",
+	};
+	assert_each_escalates(msgs, nitems(msgs), -1, "account-security-concern");
+}
+END_TEST
+
+START_TEST(regulators_and_lawyers_in_any_words)
+{
+	static const char *const msgs[] = {
+	    "I'm reporting you to the attorney general",
+	    "I will complain to the ombudsman about this",
+	    "I'm going to file a complaint with the BBB",
+	    "reporting you to consumer protection",
+	    "I'll report you to the regulator",
+	    "what you did is illegal",
+	    "this violates GDPR",
+	    "under the CCPA I want a copy of everything you hold on me",
+	    "I've now written to the state consumer affairs office",
+	    /* Lower case mid-sentence, and every form of the word. */
+	    "ok so i spoke to my attorney about this",
+	    "my lawyers will be in touch",
+	    "he sued a company like yours before and he will sue you",
+	    "if this isn't fixed i'm going to sue",
+	    "I won't hesitate to take legal action",
+	    "don't make me sue you",
+	    "I don't want to have to call my lawyer",
+	    "I\xe2\x80\x99m going to sue",
+	};
+	assert_each_escalates(msgs, nitems(msgs), -1, "legal-language-detected");
+}
+END_TEST
+
+START_TEST(contested_charges_over_the_threshold)
+{
+	static const char *const msgs[] = {
+	    "you took $649 and I never bought that",
+	    "there is a $620 charge I don't recognize",
+	    "I was charged twice for $550",
+	    "I see two charges of $700 for the same order",
+	    "I want to dispute a $740 charge",
+	    "this $900 charge is fraudulent, I never authorized it",
+	};
+	assert_each_escalates(msgs, nitems(msgs), 649, "payment-dispute-over-threshold");
+	/* The same under the threshold is for the agent. */
+	for (size_t i = 0; i < nitems(msgs); i++) {
+		struct escalation_input in = calm();
+		in.message = msgs[i];
+		in.amount_usd = 120;
+		ck_assert_msg(!decide(&in).signals[SIG_SENSITIVE].fired, "'%s'", msgs[i]);
+	}
+}
+END_TEST
+
+START_TEST(lookalikes_trigger_nothing)
+{
+	static const char *const msgs[] = {
+	    /* Names. */
+	    "my daughter Sue ordered the camera",
+	    "Thanks, Sue",
+	    "Sue's order never came",
+	    /* Figures of speech. */
+	    "this is killing me, where is my order",
+	    "the law of averages says it should have arrived",
+	    /* Negations. */
+	    "nobody hacked me, I just forgot my password",
+	    "I'm not going to sue, I just want my tracking number",
+	    "I\xe2\x80\x99m not going to sue, I just want my tracking number",
+	    "I have no intention of taking legal action",
+	    "I don't think my account was hacked, I just can't remember the password",
+	    /* Risks asked about or read of. */
+	    "Can my camera be hacked?",
+	    "I read that people got hacked, is my account safe?",
+	    "my husband has my password, he set up the cameras",
+	    /* Ordinary security and billing questions. */
+	    "how do I turn on two-step verification?",
+	    "I didn't get my verification code",
+	    "I changed my email and now I can't log in",
+	    "I got a sign-in alert from a new device but it was me",
+	    "the password reset link didn't work",
+	    "my package was stolen from the porch",
+	    "I ordered the $599 camera, when does it ship?",
+	    "I only ordered it once but got two boxes",
+	    "my voltage regulator is broken and I want to report it",
+	};
+	for (size_t i = 0; i < nitems(msgs); i++) {
+		struct escalation_input in = calm();
+		in.message = msgs[i];
+		in.has_legal_language = legal(msgs[i]);
+		in.amount_usd = 599;
+		struct escalation_decision d = decide(&in);
+		for (int k = 0; k < SIG__N; k++)
+			ck_assert_msg(!d.signals[k].fired, "'%s' fired %s", msgs[i],
+			              d.signals[k].name);
+	}
 }
 END_TEST
 
@@ -614,6 +749,10 @@ escalation_suite(void)
 	tcase_add_test(tc, asking_for_a_person);
 	tcase_add_test(tc, account_security_concern);
 	tcase_add_test(tc, payment_dispute_over_threshold);
+	tcase_add_test(tc, takeovers_told_without_hacked);
+	tcase_add_test(tc, regulators_and_lawyers_in_any_words);
+	tcase_add_test(tc, contested_charges_over_the_threshold);
+	tcase_add_test(tc, lookalikes_trigger_nothing);
 	tcase_add_test(tc, enterprise_billing_policy);
 	tcase_add_test(tc, sentiment_degradation);
 	tcase_add_test(tc, max_turns_reached);

@@ -289,7 +289,7 @@ static const struct bad_case {
      "bad.md:6:1: ", "unknown key 'colour' in front matter"},
     {"duplicate key",
      "---\nid: x\ntitle: X\ntopic: general\ntitle: Y\nupdated: 2026-01-01\n---\nText.\n",
-     "bad.md:5:1: ", "duplicate key 'title'"},
+     "bad.md:5:1: ", "duplicate key 'front matter.title'"},
     {"missing required key", "---\nid: x\ntitle: X\ntopic: general\n---\nText.\n",
      "bad.md:2:1: ", "missing required key 'updated'"},
     {"version out of range",

@@ -44,15 +44,6 @@ load_text_bad(const char *text, struct diag *d)
 	policy_free(p);
 }
 
-#define assert_diag(d, a, b)                                                                       \
-	do {                                                                                       \
-		if (diag_find((d), (a), (b), NULL) == NULL) {                                      \
-			char *all_ = diag_join(d);                                                 \
-			ck_abort_msg("no diagnostic with '%s' and '%s' in:\n%s", (a), (b), all_);  \
-			free(all_);                                                                \
-		}                                                                                  \
-	} while (0)
-
 static int
 near(double a, double b)
 {
@@ -77,7 +68,7 @@ START_TEST(shipped_policy_loads_with_the_seed_values)
 	ck_assert(p->esc.enterprise_billing);
 	ck_assert_uint_eq(p->esc.enterprise_tiers, 1u << TIER_ENTERPRISE);
 	ck_assert_uint_eq(p->esc.enterprise_categories, 1u << CAT_BILLING);
-	ck_assert_uint_eq(p->esc.legal.src.n, 9);
+	ck_assert_uint_eq(p->esc.legal.src.n, 6);
 	ck_assert_int_eq(p->stale_after_days, 90);
 	ck_assert(near(p->metrics.human_cost_per_hour, 30));
 	ck_assert(near(p->metrics.coverage_confidence, 0.6));
@@ -150,6 +141,38 @@ START_TEST(shipped_patterns_recognise_what_they_should)
 }
 END_TEST
 
+START_TEST(commitments_default_to_what_acme_spells_out)
+{
+	struct diag d = {0};
+	struct policy *acme = load_ok(SHIPPED, &d);
+	diag_free(&d);
+	/* Left out, each list is the default; the shipped policy spells out the same. */
+	struct policy *p = load_text_ok("content_guardrails: {prohibited_topics: []}\n", &d);
+	for (int k = 0; k < COMMIT__N; k++) {
+		ck_assert_uint_gt(p->commitments[k].src.n, 0);
+		ck_assert_uint_eq(p->commitments[k].src.n, acme->commitments[k].src.n);
+		for (size_t i = 0; i < p->commitments[k].src.n; i++)
+			ck_assert_str_eq(p->commitments[k].src.v[i], acme->commitments[k].src.v[i]);
+	}
+	policy_free(p);
+	diag_free(&d);
+	/* An empty list turns one off; the others keep their defaults. */
+	p = load_text_ok("content_guardrails:\n"
+	                 "  prohibited_topics: []\n"
+	                 "  commitments:\n"
+	                 "    date: []\n"
+	                 "    guarantee: [\"cross my heart\"]\n",
+	                 &d);
+	ck_assert_uint_eq(p->commitments[COMMIT_DATE].src.n, 0);
+	ck_assert_uint_eq(p->commitments[COMMIT_GUARANTEE].src.n, 1);
+	ck_assert_uint_eq(p->commitments[COMMIT_LEGAL_CLAIM].src.n,
+	                  acme->commitments[COMMIT_LEGAL_CLAIM].src.n);
+	policy_free(p);
+	diag_free(&d);
+	policy_free(acme);
+}
+END_TEST
+
 START_TEST(playbook_block_loads_with_default_routing)
 {
 	struct diag d = {0};
@@ -208,13 +231,13 @@ static const struct {
 	const char *where; /* "file:line:col:" */
 	const char *what;
 } errors_yaml[] = {
-    {"errors.yaml:8:16: ", "'sometimes' is not one of"},     /* bad enum value */
-    {"errors.yaml:12:23: ", "expected a list"},              /* wrong type */
-    {"errors.yaml:14:25: ", "out of range"},                 /* out-of-range number */
-    {"errors.yaml:16:3: ", "duplicate key 'max_turns'"},     /* duplicate key */
-    {"errors.yaml:17:21: ", "expected an integer"},          /* wrong type */
-    {"errors.yaml:19:7: ", "bad regular expression"},        /* bad regex */
-    {"errors.yaml:20:3: ", "unknown key 'retrieval_floor'"}, /* unknown key */
+    {"errors.yaml:8:16: ", "'sometimes' is not one of"},            /* bad enum value */
+    {"errors.yaml:12:23: ", "expected a list"},                     /* wrong type */
+    {"errors.yaml:14:25: ", "out of range"},                        /* out-of-range number */
+    {"errors.yaml:16:3: ", "duplicate key 'escalation.max_turns'"}, /* duplicate key */
+    {"errors.yaml:17:21: ", "expected an integer"},                 /* wrong type */
+    {"errors.yaml:19:7: ", "bad regular expression"},               /* bad regex */
+    {"errors.yaml:20:3: ", "unknown key 'retrieval_floor'"},        /* unknown key */
 };
 
 START_TEST(every_schema_error_is_reported_with_its_position)
@@ -246,6 +269,79 @@ START_TEST(every_rule_breach_is_reported_with_its_position)
 	assert_diag(&d, "semantic-errors.yaml:18:5: ", "'resolution-agent-generic' is not a route");
 	ck_assert_int_eq(d.errors, 4);
 	free(path);
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(pattern_entries_are_checked_with_their_position)
+{
+	struct diag d = {0};
+	load_text_bad("content_guardrails:\n"
+	              "  prohibited_topics: [legal_advice]\n"
+	              "  topic_patterns:\n"
+	              "    legal_advice:\n"
+	              "      - match: \"you should sue\"\n"
+	              "        unles: \"not\"\n"
+	              "  sensitive_topic_handlers:\n"
+	              "    x:\n"
+	              "      action: escalate_to_human\n"
+	              "      patterns:\n"
+	              "        - near: \"card\"\n"
+	              "        - match: \"card\"\n"
+	              "          within: 100\n"
+	              "        - [\"a\", \"b\"]\n"
+	              "escalation:\n"
+	              "  legal_patterns:\n"
+	              "    - match: \"sue\"\n"
+	              "      unless: [\"never\", \"(not\"]\n"
+	              "  human_request_patterns:\n"
+	              "    - match: \"human\"\n"
+	              "      near: {a: b}\n",
+	              &d);
+	assert_diag(&d, "bad.yaml:6:9: ", "unknown key 'unles'");
+	assert_diag(&d, "bad.yaml:11:11: ", "missing required key 'match'");
+	assert_diag(&d, "bad.yaml:13:19: ", "within: 100 is out of range");
+	assert_diag(&d,
+	            "bad.yaml:14:11: ", "expected a regular expression or a mapping, got a list");
+	assert_diag(&d, "bad.yaml:18:25: ", "unless[1]: bad regular expression '(not'");
+	assert_diag(&d, "bad.yaml:21:13: ", "near: expected a regular expression or a list");
+	ck_assert_int_eq(d.errors, 6);
+	diag_free(&d);
+
+	/* A window with nothing to count for is a mistake, not a no-op. */
+	load_text_bad("content_guardrails: {prohibited_topics: []}\n"
+	              "escalation:\n"
+	              "  legal_patterns:\n"
+	              "    - match: \"sue\"\n"
+	              "      within: 3\n"
+	              "      unless_within: 2\n",
+	              &d);
+	assert_diag(&d, "bad.yaml:5:15: ", "'within' only applies to 'near'");
+	assert_diag(&d, "bad.yaml:6:22: ", "'unless_within' only applies to 'unless'");
+	ck_assert_int_eq(d.errors, 2);
+	diag_free(&d);
+
+	/* Both forms in one list, with every key. */
+	struct policy *p = load_text_ok("content_guardrails: {prohibited_topics: []}\n"
+	                                "escalation:\n"
+	                                "  legal_patterns:\n"
+	                                "    - \"lawyer\"\n"
+	                                "    - match: \"\\\\bsue\\\\b\"\n"
+	                                "      unless: \"\\\\bnot *$\"\n"
+	                                "      unless_within: 2\n"
+	                                "      near: [\"you\", \"will\"]\n"
+	                                "      within: 4\n"
+	                                "      unless_anywhere: \"joke\"\n",
+	                                &d);
+	ck_assert_uint_eq(p->esc.legal.src.n, 2);
+	ck_assert_str_eq(p->esc.legal.src.v[1], "\\bsue\\b");
+	ck_assert_int_eq(patset_match(&p->esc.legal, "I will sue you"), 1);
+	ck_assert_int_eq(patset_match(&p->esc.legal, "I will not sue you"), -1);
+	ck_assert_int_eq(patset_match(&p->esc.legal, "you will see, I sue"), 1);
+	ck_assert_int_eq(patset_match(&p->esc.legal, "I sue you"), -1);
+	ck_assert_int_eq(patset_match(&p->esc.legal, "I will sue you, joke"), -1);
+	ck_assert_int_eq(patset_match(&p->esc.legal, "my lawyer"), 0);
+	policy_free(p);
 	diag_free(&d);
 }
 END_TEST
@@ -832,6 +928,7 @@ policy_suite(void)
 	tcase_add_test(tc, shipped_policy_loads_with_the_seed_values);
 	tcase_add_test(tc, shipped_patterns_recognise_what_they_should);
 	tcase_add_test(tc, playbook_block_loads_with_default_routing);
+	tcase_add_test(tc, commitments_default_to_what_acme_spells_out);
 	tcase_add_test(tc, version_is_the_sha256_of_the_file);
 	suite_add_tcase(s, tc);
 
@@ -839,6 +936,7 @@ policy_suite(void)
 	tcase_add_test(tc, every_schema_error_is_reported_with_its_position);
 	tcase_add_test(tc, every_rule_breach_is_reported_with_its_position);
 	tcase_add_test(tc, routing_needs_an_unconditional_last_rule);
+	tcase_add_test(tc, pattern_entries_are_checked_with_their_position);
 	tcase_add_test(tc, schema_details);
 	tcase_add_test(tc, metrics_section_defaults_and_limits);
 	tcase_add_test(tc, lifecycle_idle_close_defaults_and_limits);

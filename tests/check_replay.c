@@ -107,7 +107,7 @@ START_TEST(a_minimal_ticket_and_a_full_one)
 {
 	struct ticket t;
 	char *cause = NULL;
-	const char *min = "{\"id\":42,\"messages\":[{\"role\":\"customer\",\"text\":\"hi\"}]}";
+	const char *min = "{\"id\":\"42\",\"messages\":[{\"role\":\"customer\",\"text\":\"hi\"}]}";
 	ck_assert_msg(ticket_parse(min, strlen(min), &t, &cause) == 0, "%s", cause);
 	ck_assert_str_eq(t.id, "42");
 	ck_assert_int_eq(t.tier, TIER_STANDARD);

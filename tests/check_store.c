@@ -1880,7 +1880,8 @@ START_TEST(a_bad_import_line_imports_nothing)
 {
 	static const char *const bad[][2] = {
 	    {"{\"format\":\"frontline-export\",\"schema\":3}\n", "import.jsonl:1: "},
-	    {"[1,2]\n", "import.jsonl:1: not a frontline export"},
+	    {"[1,2]\n", "import.jsonl:1: not a JSON object"},
+	    {"{\"format\":\"frontline-export\",\"schema\":4}\n", "import.jsonl:1: "},
 	    {"{\"format\":\"frontline-export\",\"schema\":5}\n"
 	     "{\"table\":\"customers\",\"row\":{\"id\":\"a\",\"name\":null,\"email\":null,"
 	     "\"tier\":\"standard\",\"created\":\"2026-01-01\"}}\n"
@@ -1904,6 +1905,20 @@ START_TEST(a_bad_import_line_imports_nothing)
 	     "{\"table\":\"messages\",\"row\":{\"id\":1,\"conversation_id\":9,\"role\":\"ai\","
 	     "\"text\":\"x\",\"at\":\"2026-01-01\"}}\n",
 	     "import.jsonl:3: messages: "},
+	    /* What export would not give back byte for byte (a cut string, U+FFFD). */
+	    {"{\"format\":\"frontline-export\",\"schema\":5}\n"
+	     "{\"table\":\"customers\",\"row\":{\"id\":\"a\",\"name\":\"Dana\xff\",\"email\":null,"
+	     "\"tier\":\"standard\",\"created\":\"2026-01-01\"}}\n",
+	     "import.jsonl:2: not valid UTF-8 (at byte 50)"},
+	    {"{\"format\":\"frontline-export\",\"schema\":5}\n"
+	     "{\"table\":\"customers\",\"row\":{\"id\":\"a\",\"name\":\"Da\\u0000na\",\"email\":"
+	     "null,"
+	     "\"tier\":\"standard\",\"created\":\"2026-01-01\"}}\n",
+	     "import.jsonl:2: a NUL character (\\u0000)"},
+	    {"{\"format\":\"frontline-export\",\"schema\":5}\n"
+	     "{\"table\":\"customers\",\"row\":{\"id\":\"a\",\"id\":\"b\",\"name\":null,"
+	     "\"email\":null,\"tier\":\"standard\",\"created\":\"2026-01-01\"}}\n",
+	     "import.jsonl:2: $.row: duplicate key \"id\""},
 	    {"", "import.jsonl: empty"},
 	};
 	for (size_t i = 0; i < nitems(bad); i++) {

@@ -1,4 +1,4 @@
-/* check_ui_text.c -- sanitising and measuring untrusted text (src/ui-text.c). */
+/* check_ui_text.c -- sanitising (src/safe-text.c) and measuring (src/ui-text.c) untrusted text. */
 #include "config.h"
 
 #include <locale.h>
@@ -518,6 +518,79 @@ START_TEST(fuzz_random_bytes_come_out_inert)
 }
 END_TEST
 
+/* What was written to the temporary file f, which is closed; caller frees. */
+static char *
+written(FILE *f)
+{
+	long n = ftell(f);
+	rewind(f);
+	char *out = xcalloc((size_t)n + 1, 1);
+	ck_assert_uint_eq(fread(out, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return out;
+}
+
+START_TEST(printf_makes_arguments_inert)
+{
+	/* An OSC title, a clear screen, a C1 CSI (UTF-8 and raw), a bidi override. */
+	FILE *f = tmpfile();
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(text_printf(f, "agent: %s\n",
+	                             "a\033]0;t\007b\033[2Jc\xc2\x9b"
+	                             "1m\x9b d\xe2\x80\xae!"),
+	                 0);
+	char *out = written(f);
+	ck_assert_ptr_null(not_inert(out));
+	ck_assert_str_eq(out, "agent: a\xe2\x90\x9b]0;t\xe2\x90\x87"
+	                      "b\xe2\x90\x9b[2Jc\xe2\x90\x9b[1m\xef\xbf\xbd d\xef\xbf\xbd!\n");
+	free(out);
+	/* Plain text and the format's own layout pass as they are. */
+	f = tmpfile();
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(text_printf(f, "%-8s|\n", "caf\xc3\xa9"), 0);
+	out = written(f);
+	ck_assert_str_eq(out, "caf\xc3\xa9   |\n"); /* printf pads bytes */
+	free(out);
+}
+END_TEST
+
+START_TEST(one_line_and_captured_reports)
+{
+	char *l = text_sanitize_line("two\nlines\r\n\033[0m");
+	ck_assert_str_eq(l, "two lines \xe2\x90\x9b[0m");
+	free(l);
+	l = text_sanitize_line(NULL);
+	ck_assert_str_eq(l, "");
+	free(l);
+
+	struct text_capture tc;
+	FILE *f = tmpfile();
+	ck_assert_ptr_nonnull(f);
+	FILE *w = text_capture_begin(&tc);
+	fprintf(w, "report\n");
+	fputs("row \033]52;c;Zm9v\007\n", w);
+	ck_assert_int_eq(text_capture_end(&tc, f), 0);
+	char *out = written(f);
+	ck_assert_str_eq(out, "report\nrow \xe2\x90\x9b]52;c;Zm9v\xe2\x90\x87\n");
+	free(out);
+}
+END_TEST
+
+START_TEST(suspect_characters_are_named)
+{
+	ck_assert_str_eq(text_cp_suspect(0x1b), "control character");
+	ck_assert_str_eq(text_cp_suspect(0x7f), "control character");
+	ck_assert_str_eq(text_cp_suspect(0x9b), "control character");
+	ck_assert_str_eq(text_cp_suspect(0x202e), "bidi control");
+	ck_assert_str_eq(text_cp_suspect(0x2066), "bidi control");
+	ck_assert_str_eq(text_cp_suspect(0xe0041), "invisible character");
+	/* What a person writes: tabs, line ends, letters, RTL marks, ZWJ emoji. */
+	const uint32_t fine[] = {'\t', '\n', '\r', 'a', 0xe9, 0x05d0, 0x200f, 0x200d, 0x1f600};
+	for (size_t i = 0; i < nitems(fine); i++)
+		ck_assert_msg(text_cp_suspect(fine[i]) == NULL, "U+%04X", (unsigned)fine[i]);
+}
+END_TEST
+
 static Suite *
 ui_text_suite(void)
 {
@@ -529,6 +602,12 @@ ui_text_suite(void)
 	tcase_add_test(tc, decode_reports_code_points_and_lengths);
 	tcase_add_test(tc, bidi_and_invisible_characters);
 	tcase_add_test(tc, sanitising_is_idempotent_on_samples);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("print");
+	tcase_add_test(tc, printf_makes_arguments_inert);
+	tcase_add_test(tc, one_line_and_captured_reports);
+	tcase_add_test(tc, suspect_characters_are_named);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("measure");

@@ -1,4 +1,5 @@
-/* check_validate.c -- the output validation layer: topics, phrases, PII, ungrounded figures. */
+/* check_validate.c -- the output validation layer: topics, phrases, PII, ungrounded figures,
+ * commitments. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -421,6 +422,98 @@ START_TEST(duplicates_reported_once)
 }
 END_TEST
 
+/* ------------------------------------------------------------ commitments */
+
+START_TEST(promises_beyond_authority_are_held)
+{
+	/* The issue's reply, after the customer named the $740 themselves. */
+	char *got = violations("I guarantee you will get a full refund of $740 today, our lawyers "
+	                       "agree.",
+	                       facts, order_json, maya, "I was charged $740 for nothing");
+	ck_assert_str_eq(got, "commitment:guarantee:I guarantee|commitment:amount:$740|"
+	                      "commitment:date:today|legal_claim:our lawyers agree");
+	free(got);
+	expect("commitment:guarantee:will definitely get", "You will definitely get a replacement.",
+	       NULL, NULL, NULL);
+	expect("commitment:guarantee:guaranteed refund", "That is a guaranteed refund.", NULL, NULL,
+	       NULL);
+	expect("commitment:date:by tomorrow", "It will be fixed by tomorrow.", facts, NULL, NULL);
+	expect("legal_claim:You have no legal case", "You have no legal case here.", NULL, NULL,
+	       NULL);
+	expect("legal_claim:we are not liable", "To be clear, we are not liable for couriers.",
+	       NULL, NULL, NULL);
+	/* An order's total is no credit the agent may give. */
+	expect("commitment:amount:$129.99", "I'll refund you $129.99 right away.", facts,
+	       order_json, maya);
+}
+END_TEST
+
+START_TEST(ordinary_and_grounded_replies_pass)
+{
+	static const char *const fact = "Same-day shipping|Orders placed before 2pm ship today.|"
+	                                "Trade-ins|Customers who send in a working camera receive "
+	                                "a $30 Acme store credit per device.|Price match|We "
+	                                "promise to match a lower price from an authorised "
+	                                "retailer.";
+	/* What the knowledge says, said as a fact or as what will happen. */
+	passes("Refunds reach your card within 5-10 business days after Acme issues them.", facts,
+	       NULL, NULL);
+	passes("Your order will ship today.", fact, NULL, NULL);
+	passes("You will receive a $30 store credit for each camera you send in.", fact, NULL,
+	       NULL);
+	passes("We promise to match a lower price from an authorised retailer.", fact, NULL, NULL);
+	/* Figures that are no promise; a promise not made. */
+	passes("You paid $129.99 for the Acme Cam Outdoor.", facts, order_json, maya);
+	passes("I can't promise a date, but the carrier's estimate is 2026-11-06.", NULL,
+	       order_json, NULL);
+	passes("Is there anything else I can help you with today?", NULL, NULL, NULL);
+	passes("Our team will look into it and reply by email.", NULL, NULL, NULL);
+	/* A day the knowledge gives for something else grounds nothing. */
+	expect("commitment:date:today", "We will process your refund today.", fact, NULL, NULL);
+}
+END_TEST
+
+START_TEST(credit_within_authority_passes)
+{
+	static const char *const credit = "[{\"applied\":true,\"amount_usd\":10}]";
+	static const char *const reply = "I've applied a credit of $10.00 to your account.";
+	/* Write tools off (the shipped policy): no credit is within authority. */
+	expect("commitment:amount:$10.00", reply, NULL, credit, NULL);
+	/* On: up to the policy's cap for one credit. */
+	pol->write_tools_enabled = 1;
+	passes(reply, NULL, credit, NULL);
+	expect("ungrounded:$40.00|commitment:amount:$40.00",
+	       "I've applied a credit of $40.00 to your account.", NULL, credit, NULL);
+	pol->write_tools_enabled = 0;
+}
+END_TEST
+
+START_TEST(kinds_for_counting)
+{
+	static const struct {
+		const char *violation, *kind;
+	} cases[] = {
+	    {"ungrounded:$5", "ungrounded"},
+	    {"prohibited_phrase:Unfortunately, I cannot", "prohibited_phrase"},
+	    {"pii:email", "pii"},
+	    {"commitment:amount:$740", "commitment:amount"},
+	    {"commitment:date:by end of day: sure", "commitment:date"},
+	    {"commitment:guarantee", "commitment:guarantee"},
+	    {"legal_claim:our lawyers agree", "legal_claim"},
+	    {"legal_claim", "legal_claim"},
+	};
+	for (size_t i = 0; i < nitems(cases); i++) {
+		char *k = validation_kind(cases[i].violation);
+		ck_assert_str_eq(k, cases[i].kind);
+		/* A kind is its own kind: reports that count kinds again get the same. */
+		char *again = validation_kind(k);
+		ck_assert_str_eq(again, k);
+		free(again);
+		free(k);
+	}
+}
+END_TEST
+
 START_TEST(json_form)
 {
 	struct validation v;
@@ -666,6 +759,10 @@ validate_suite(void)
 	tcase_add_test(tc, allowed_text_grounds);
 	tcase_add_test(tc, duplicates_reported_once);
 	tcase_add_test(tc, json_form);
+	tcase_add_test(tc, promises_beyond_authority_are_held);
+	tcase_add_test(tc, ordinary_and_grounded_replies_pass);
+	tcase_add_test(tc, credit_within_authority_passes);
+	tcase_add_test(tc, kinds_for_counting);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("robustness");

@@ -364,7 +364,7 @@ if [ "$have_python" = 1 ]; then
 import json, sys
 o = json.load(open(sys.argv[1]))
 c = o["counts"]
-assert c == {"invalid": 0, "duplicate": 0, "conflict": 1, "stale": 5, "missing": 0}, c
+assert c == {"invalid": 0, "control": 0, "duplicate": 0, "conflict": 1, "stale": 5, "missing": 0}, c
 assert len(o["findings"]) == 6, o["findings"]
 ' "$T/out" 2>"$T/py.out"; then ok "kb audit --json counts"; else not_ok "kb audit --json counts" "$T/py.out"; fi
 fi

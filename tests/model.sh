@@ -139,6 +139,18 @@ REPLY='Your order A12345 shipped with UPS, tracking 1Z999AA10123456784.'
 r_triage() { echo "{\"name\":\"triage\",\"match\":{\"contains\":\"triage_result\"},$1}"; }
 r_handoff() { echo "{\"name\":\"handoff\",\"match\":{\"contains\":\"handoff_judgement\"},$1}"; }
 
+# ------------------------------------------------ dialogue state in the prompt
+# The model sees what the message does and what the agent waits for, and a
+# fact's agent-only text apart from what it may quote.
+mock "{\"rules\":[$(r_triage "\"respond\":{\"json\":$TRIAGE}"),
+ {\"name\":\"reply\",\"match\":{\"model\":\"gpt-4o\"},\"respond\":{\"content\":\"Happy to help with that.\"}}]}" ""
+BACKEND="--backend openai" chat "hello?" "how do goodwill credits work?"
+expect_rc "dialogue: chat" 0
+check "dialogue: the greeting is named as one in the model's context" \
+	'any("This message is a greeting." in mm.get("content", "") for e in log for mm in e["body"].get("messages", []))'
+check "dialogue: agent-only knowledge is given apart, marked never to be quoted" \
+	'any("Guidance for you only, never to be quoted: agents may offer" in mm.get("content", "") and "never paid out as cash" in mm.get("content", "") for e in log for mm in e["body"].get("messages", []))'
+
 # ------------------------------------------------------ valid answers
 mock "{\"rules\":[$(r_triage "\"respond\":{\"json\":$TRIAGE}"),
  {\"name\":\"tools\",\"match\":{\"model\":\"gpt-4o\",\"has_tools\":true},\"times\":1,
@@ -166,6 +178,16 @@ no_key "valid answers"
 
 TRIAGE_OK="$(r_triage "\"respond\":{\"json\":$TRIAGE}")"
 RESOLVE_OK='{"name":"reply","match":{"model":"gpt-4o"},"respond":{"content":"'"$REPLY"'"}}'
+
+# ------------------------------------------- a model's promise is held
+PROMISE='I guarantee you will get a full refund of $129.99 tomorrow.'
+mock "{\"rules\":[$TRIAGE_OK,{\"name\":\"reply\",\"match\":{\"model\":\"gpt-4o\"},\"respond\":{\"content\":\"$PROMISE\"}}]}" ""
+chat "where is my order A12345"
+expect_rc "promise: chat" 0
+check "promise: the model's reply promising beyond authority never reaches the customer" \
+	't["reply"] is None and not t["validation"]["passed"] and t["escalation"]["escalate"]'
+check "promise: held for the guarantee, the amount and the day" \
+	'{"commitment:guarantee:I guarantee", "commitment:amount:$129.99", "commitment:date:tomorrow"} <= set(t["validation"]["violations"])'
 
 # ------------------------------------------------ capability presets
 mock "{\"rules\":[$TRIAGE_OK,$RESOLVE_OK]}" "preset: llama.cpp"
@@ -236,6 +258,38 @@ check "invalid twice: the conversation goes on" 't["reply"] is not None'
 mock "{\"rules\":[$(r_triage "\"respond\":{\"content\":\"Sure! The category is shipping.\"}"),$RESOLVE_OK]}" ""
 chat "where is my order A12345"
 check "prose instead of JSON: offline fallback" 'm["triage"]["fault"] == "schema" and t["reply"] is not None'
+
+# ------------------------------------- answers as servers really send them
+# Servers without strict structured output (llama.cpp, Ollama, vLLM in
+# json_object mode) and the models behind them add keys, fence the JSON,
+# talk around it, leave out what they were not sure of, quote numbers. Each
+# is read on the first answer (no repair), the model's category wins over
+# the offline one (shipping), and what is really wrong is still refused.
+Q='{"intent_category":"billing","urgency":"high","sentiment":"frustrated","intent_confidence":0.88'
+QREST=',"entities":{"order_numbers":["A12345"],"account_ids":[],"emails":[],"phones":[],"amounts":[],"products":[]},"complexity_signal":"simple","has_legal_language":false}'
+quirk() { # NAME RESPONSE-JSON CHECK (no \n escape in it: r_triage echoes, and dash's echo expands it)
+	mock "{\"rules\":[$(r_triage "\"respond\":$2"),$RESOLVE_OK]}" ""
+	chat "where is my order A12345"
+	check "$1" 'm["triage"]["ok"] and m["triage"]["attempts"] == 1 and not m["triage"].get("repaired") and t["triage"]["intent_category"] == "billing" and '"$3"
+}
+quirk "an extra key (\"confidence\": 0.97) is ignored and counted" \
+	"{\"json\":${Q},\"confidence\":0.97${QREST}}" 'm["triage"]["ignored_keys"] == 1'
+quirk "a fenced \`\`\`json block" \
+	"{\"content\":\"\`\`\`json\\u000a$(printf '%s' "$Q$QREST" | sed 's/"/\\"/g')\\u000a\`\`\`\"}" '"ignored_keys" not in m["triage"]'
+quirk "prose before and after the JSON" \
+	"{\"content\":\"Here is the triage you asked for: $(printf '%s' "$Q$QREST" | sed 's/"/\\"/g') Let me know if anything is unclear.\"}" 'True'
+quirk "missing optional keys: the offline entities and complexity stand" \
+	"{\"json\":${Q}}}" 't["triage"]["entities"]["order_numbers"] == ["A12345"] and t["triage"]["complexity_signal"] in ("simple", "moderate", "complex", "unknown")'
+quirk "a number as a string (\"0.9\")" \
+	"{\"json\":$(printf '%s' "$Q$QREST" | sed 's/"intent_confidence":0.88/"intent_confidence":"0.9"/')}" \
+	'abs(t["triage"]["intent_confidence"] - 0.9) < 1e-9'
+check "the request asks for no route: not in the schema, not in the prompt" \
+	'"route" not in log[0]["body"]["response_format"]["json_schema"]["schema"]["properties"] and "resolution-agent-general" not in log[0]["body"]["messages"][0]["content"]'
+# Really wrong: a missing required key gets the repair, then the offline fallback.
+mock "{\"rules\":[$(r_triage "\"respond\":{\"json\":{\"intent_category\":\"billing\",\"sentiment\":\"neutral\",\"intent_confidence\":0.9,\"confidence\":1}}"),$RESOLVE_OK]}" ""
+chat "where is my order A12345"
+check "a missing required key: repaired once, then the offline triage" \
+	'not m["triage"]["ok"] and m["triage"]["attempts"] == 2 and m["triage"]["fallback"] == "offline" and "missing required key" in m["triage"]["error"] and t["triage"]["intent_category"] == "shipping"'
 
 # --------------------------------------------------------------- faults
 mock "{\"rules\":[$(r_triage "\"sequence\":[{\"status\":429,\"retry_after\":1,\"error_shape\":\"openai\",\"message\":\"Rate limit reached\"},{\"json\":$TRIAGE}]"),$RESOLVE_OK]}" ""

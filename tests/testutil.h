@@ -102,6 +102,16 @@ diag_find(const struct diag *d, const char *a, const char *b, const char *c)
 	return NULL;
 }
 
+/* Fails the test unless a diagnostic contains both a and b; shows them all when not. */
+#define assert_diag(d, a, b)                                                                       \
+	do {                                                                                       \
+		if (diag_find((d), (a), (b), NULL) == NULL) {                                      \
+			char *all_ = diag_join(d);                                                 \
+			ck_abort_msg("no diagnostic with '%s' and '%s' in:\n%s", (a), (b), all_);  \
+			free(all_);                                                                \
+		}                                                                                  \
+	} while (0)
+
 /* Runs a suite, returning the process exit status. */
 static inline int
 run_suite(Suite *s)
