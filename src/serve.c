@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1934,6 +1935,16 @@ serve_new(struct loop *loop, struct store *st, const struct serve_config *cfg, c
 	listen_store(sv);
 	pump(sv);
 	return sv;
+}
+
+int
+serve_add_connection(struct serve *sv, int fd)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	if (MHD_add_connection(sv->d, fd, (const struct sockaddr *)&sin, sizeof sin) != MHD_YES)
+		return -1;
+	kick(sv);
+	return 0;
 }
 
 int

@@ -88,6 +88,13 @@ long clients_take(struct clients *, const char *addr, int64_t now_ms);
 void clients_sweep(struct clients *, int64_t now_ms);
 size_t clients_count(const struct clients *);
 
+/*
+ * Hands serve a connected socket as though accepted from 127.0.0.1 (the
+ * fuzzer talks to it over a socketpair). serve owns fd from then on, also
+ * when this fails. Returns 0 or -1.
+ */
+int serve_add_connection(struct serve *, int fd);
+
 /* Constant-time comparison of two equal-length byte strings: 1 when equal. */
 int serve_ct_equal(const void *a, const void *b, size_t n);
 
