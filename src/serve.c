@@ -446,7 +446,7 @@ reports_due(struct serve *sv, int64_t now, int all)
 		struct mhd_note *n = &sv->notes[i];
 		if (n->text == NULL || (!all && now - n->at < sv->cfg.report_ms))
 			continue;
-		if (n->again > 0 && sv->cfg.log != NULL)
+		if (n->again > 0) /* notes are kept for the verbose log only */
 			fprintf(sv->cfg.log, "frontline serve: %s (%u more in %lld s)\n", n->text,
 			        n->again, (long long)((now - n->at + 999) / 1000));
 		free(n->text);
@@ -1638,6 +1638,13 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 	} else if (c != NULL) {
 		loop_timer_del(sv->loop, c->timer);
 		c->client->conns--;
+		/*
+		 * At the connection limit MHD stops watching the listening socket,
+		 * and watches it again only at the start of its next run: without
+		 * one, clients waiting to be accepted would wait for an unrelated
+		 * event.
+		 */
+		kick(sv);
 		free(c);
 		*socket_context = NULL;
 	}
@@ -1661,6 +1668,10 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 	 * streams), and each text once per report interval: most are about one
 	 * connection, and there can be thousands.
 	 */
+	if (sv->cfg.log == NULL) {
+		free(msg);
+		return;
+	}
 	struct mhd_note *slot = NULL, *oldest = NULL; /* or a free one */
 	for (size_t i = 0; i < MHD_NOTES && slot == NULL; i++) {
 		struct mhd_note *t = &sv->notes[i];
@@ -1675,19 +1686,15 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 		free(msg);
 		return;
 	}
-	if (oldest->text != NULL) { /* full: the oldest is written now */
-		struct mhd_note keep = *oldest;
-		oldest->text = NULL;
-		if (keep.again > 0 && sv->cfg.log != NULL)
-			fprintf(sv->cfg.log, "frontline serve: %s (%u more)\n", keep.text,
-			        keep.again);
-		free(keep.text);
+	if (oldest->text != NULL) { /* all taken: the oldest goes, said */
+		if (oldest->again > 0)
+			fprintf(sv->cfg.log, "frontline serve: %s (%u more)\n", oldest->text,
+			        oldest->again);
+		free(oldest->text);
 	}
 	*oldest = (struct mhd_note){.text = msg, .at = loop_now(sv->loop)};
-	if (sv->cfg.log != NULL) {
-		fprintf(sv->cfg.log, "frontline serve: %s\n", msg);
-		fflush(sv->cfg.log);
-	}
+	fprintf(sv->cfg.log, "frontline serve: %s\n", msg);
+	fflush(sv->cfg.log);
 }
 
 /* ------------------------------------------------------------ MHD on the loop */

@@ -755,6 +755,36 @@ START_TEST(test_cut_offs_reported_per_interval)
 }
 END_TEST
 
+START_TEST(test_verbose_log_says_mhd_messages_once)
+{
+	char *dir = tmpdir_new();
+	char *path = xasprintf("%s/access.log", dir);
+	FILE *log = fopen(path, "w+");
+	ck_assert_ptr_nonnull(log);
+	struct serve_config cfg = fx_config();
+	cfg.log = log;
+	struct fx *f = fx_start(&cfg);
+	/* five clients gone in the middle of their requests: MHD says so for each */
+	for (int i = 0; i < 5; i++) {
+		int fd = dial(f);
+		send_all(f, fd, "GET /v1/health HTTP/1.1\r\nHost", 31);
+		for (int j = 0; j < 5; j++)
+			loop_once(f->loop, 10);
+		close(fd);
+		for (int j = 0; j < 5; j++)
+			loop_once(f->loop, 10);
+	}
+	fflush(log);
+	ck_assert_int_eq(lines_with(path, "with incomplete request"), 1);
+	fx_free(f); /* and how often it came again, at the end */
+	fclose(log);
+	ck_assert_int_eq(lines_with(path, "with incomplete request. (4 more in"), 1);
+	rm_rf(dir);
+	free(dir);
+	free(path);
+}
+END_TEST
+
 START_TEST(test_per_address_limit)
 {
 	struct serve_config cfg = fx_config();
@@ -1202,6 +1232,7 @@ serve_suite(void)
 	tcase_add_test(tc, test_trickle_does_not_block);
 	tcase_add_test(tc, test_cut_offs_reported_per_interval);
 	tcase_add_test(tc, test_per_address_limit);
+	tcase_add_test(tc, test_verbose_log_says_mhd_messages_once);
 	tcase_add_test(tc, test_body_deadline);
 	tcase_add_test(tc, test_huge_chunked_body_cut_off);
 	suite_add_tcase(s, tc);
