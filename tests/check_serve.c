@@ -767,7 +767,8 @@ START_TEST(test_verbose_log_says_mhd_messages_once)
 	/* five clients gone in the middle of their requests: MHD says so for each */
 	for (int i = 0; i < 5; i++) {
 		int fd = dial(f);
-		send_all(f, fd, "GET /v1/health HTTP/1.1\r\nHost", 31);
+		static const char part[] = "GET /v1/health HTTP/1.1\r\nHost";
+		send_all(f, fd, part, strlen(part));
 		for (int j = 0; j < 5; j++)
 			loop_once(f->loop, 10);
 		close(fd);
