@@ -34,13 +34,11 @@ struct serve_config {
 	long poll_ms;             /* without store notifications: how often streams are refreshed */
 	unsigned max_connections; /* open connections at once, SSE streams included */
 	unsigned max_per_address; /* of those, from one client address (more are refused) */
-	unsigned
-	    connection_timeout; /* seconds an idle connection is kept (MHD's, reset by each byte) */
-	long header_timeout_ms; /* a request line and headers, in all, from the connection or last
-	                           answer */
-	long body_timeout_ms;   /* a request body, in all, from the end of its headers */
-	long report_ms;         /* cut-off connections: a line per address this often at most */
-	FILE *log;              /* a line per request (no headers, never the token); NULL: none */
+	unsigned connection_timeout; /* idle seconds (MHD's: every byte resets it) */
+	long header_timeout_ms;      /* a request's line and headers in all, from the last answer */
+	long body_timeout_ms;        /* a request's body in all, from the end of its headers */
+	long report_ms; /* cut-off connections: a line per address this often at most */
+	FILE *log;      /* a line per request (no headers, never the token); NULL: none */
 };
 
 /*
