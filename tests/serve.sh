@@ -233,7 +233,10 @@ EOF
 	CUSTOMER_TOKEN=wrong-token-0123456789abcdef customer --linger 2
 	expect "$be: a wrong token: exit 69" 69 "invalid token" "$T/err"
 
-	# SIGTERM with a stream open: it ends and serve exits 0
+	# SIGTERM with a stream open: it ends and serve exits 0. The previous
+	# suite's stream file goes first: the background client truncates it
+	# only once it runs, and waitfor must not find the old "event: state".
+	rm -f "$T/stream"
 	python3 - "$port" "$TOKEN" >"$T/stream" 2>&1 <<'EOF' &
 import http.client, sys
 c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=30)
