@@ -27,6 +27,12 @@
 #define RETRY_MS 2000
 /* The idle timeout (lifecycle.idle_close_minutes) is looked at this often. */
 #define IDLE_LOOK_S 60
+/*
+ * Others' changes are read at most this often (a frame): a burst of them
+ * to one conversation is one read. The first after a quiet spell is read
+ * at once.
+ */
+#define FRAME_MS 20
 
 struct desk {
 	struct agents ag; /* a copy: each conversation gets its own with its delta hook */
@@ -43,11 +49,13 @@ struct desk {
 	struct loop *loop; /* NULL until desk_attach */
 	long poll_ms;      /* SQLite: the open conversations are looked at this often */
 	int notify_fd;     /* watched, or -1 */
-	uint64_t claim_timer, poll_timer, listen_timer, drain_timer;
-	int64_t *dirty; /* conversations notified, not read again yet */
+	uint64_t claim_timer, poll_timer, listen_timer, drain_timer, frame_timer;
+	int64_t frame_at; /* when others' changes were last read (loop_now) */
+	int64_t *dirty;   /* conversations notified, not read again yet */
 	size_t ndirty, capdirty;
 	int draining;
-	time_t idle_look; /* when the idle timeout was last looked at */
+	int unseen_writes; /* the desk's commits now are not in its conversations: read them back */
+	time_t idle_look;  /* when the idle timeout was last looked at */
 };
 
 static const char *const handler_names[] = {"ai", "waiting", "human", "resolved", NULL};
@@ -78,6 +86,7 @@ desk_now(void)
 }
 
 static void drain_soon(struct desk *);
+static void on_own_commit(void *, const struct store_change *);
 
 static void
 changed(struct desk *d, struct desk_conv *c)
@@ -260,6 +269,7 @@ conv_free(struct desk_conv *c)
 	strv_free(&c->sentiments);
 	buf_free(&c->stream);
 	conversation_free(&c->conv);
+	free(c->mine);
 	free(c->customer_id);
 	free(c->name);
 	free(c->owner);
@@ -287,75 +297,101 @@ id_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The ids of the stored messages the desk has, sorted (caller frees). */
-static int64_t *
-known_ids(const struct desk_conv *c, size_t *n)
+/* Whether the desk has message id. */
+static int
+has_msg(const struct desk_conv *c, int64_t id)
 {
-	int64_t *ids = xreallocarray(NULL, c->nmsgs + 1, sizeof *ids);
-	*n = 0;
-	for (size_t i = 0; i < c->nmsgs; i++)
-		if (c->msgs[i].id > 0)
-			ids[(*n)++] = c->msgs[i].id;
-	qsort(ids, *n, sizeof *ids, id_cmp);
-	return ids;
+	for (size_t i = c->nmsgs; i-- > 0;)
+		if (c->msgs[i].id == id)
+			return 1;
+	return 0;
+}
+
+/* Whether event id is one the desk wrote itself (and so has). */
+static int
+is_mine(const struct desk_conv *c, int64_t id)
+{
+	for (size_t i = 0; i < c->nmine; i++)
+		if (id >= c->mine[i].first && id <= c->mine[i].last)
+			return 1;
+	return 0;
+}
+
+/* Forgets the desk's own events once what it has read goes past them. */
+static void
+mine_prune(struct desk_conv *c)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < c->nmine; i++)
+		if (c->mine[i].last > c->event_seen)
+			c->mine[k++] = c->mine[i];
+	c->nmine = k;
 }
 
 /*
- * Brings a conversation back from the store: its messages, its state,
- * the panels from its events. An AI conversation whose last message is
- * the customer's is pending. With known (the sorted ids of the messages
- * the desk had), those others wrote to the customer since go to *fresh,
- * role and text in turn. (Not by a newest id: ids are taken when a
- * transaction writes and seen when it commits, not always in that order.)
+ * Takes in messages and events read from the store (rows of
+ * store_messages, store_events or store_conversation_since, in order),
+ * merged in time order: the messages it does not have, the events others
+ * wrote (its own it took in when it wrote them), the panels, the notes,
+ * the conversation's state. With deliver, what others said to the
+ * customer goes to the deliver hook. Moves msg_seen and event_seen on.
+ * Returns 1 when something was new.
  */
 static int
-conv_load(struct desk *d, struct desk_conv *c, const int64_t *known, size_t nknown,
-          struct strv *fresh, char **cause)
+conv_absorb(struct desk *d, struct desk_conv *c, const cJSON *msgs, const cJSON *events,
+            int deliver)
 {
-	cJSON *msgs = NULL, *events = NULL;
-	if (store_messages(d->st, c->id, &msgs, cause) != 0 ||
-	    store_events(d->st, c->id, &events, cause) != 0) {
-		cJSON_Delete(msgs);
-		return -1;
-	}
-	/* Messages and the events that make notes, merged in time order. */
-	const cJSON *m = msgs->child, *e = events->child;
-	const char *last_role = NULL, *last_text = NULL;
+	const cJSON *m = msgs ? msgs->child : NULL, *e = events ? events->child : NULL;
+	int news = 0;
 	while (m != NULL || e != NULL) {
 		const char *mat = m ? cJSON_GetStringValue(cJSON_GetObjectItem(m, "at")) : NULL;
 		const char *eat = e ? cJSON_GetStringValue(cJSON_GetObjectItem(e, "at")) : NULL;
 		if (m != NULL && (e == NULL || strcmp(mat ? mat : "", eat ? eat : "") <= 0)) {
-			last_role = cJSON_GetStringValue(cJSON_GetObjectItem(m, "role"));
-			last_text = cJSON_GetStringValue(cJSON_GetObjectItem(m, "text"));
+			const char *role = cJSON_GetStringValue(cJSON_GetObjectItem(m, "role"));
+			const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(m, "text"));
 			int64_t id = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(m, "id"));
-			msg_add(c, last_role ? last_role : "customer", last_text ? last_text : "",
-			        iso_time(mat), id);
-			if (known != NULL && last_role != NULL &&
-			    strcmp(last_role, "customer") != 0 &&
-			    bsearch(&id, known, nknown, sizeof *known, id_cmp) == NULL) {
-				strv_add(fresh, last_role);
-				strv_add(fresh, last_text ? last_text : "");
-			}
 			m = m->next;
+			if (id > c->msg_seen)
+				c->msg_seen = id;
+			if (has_msg(c, id))
+				continue;
+			msg_add(c, role ? role : "customer", text ? text : "", iso_time(mat), id);
+			news = 1;
+			if (deliver && d->hooks.deliver && role != NULL &&
+			    strcmp(role, "customer") != 0)
+				d->hooks.deliver(d->hooks.arg, c, role, text ? text : "");
 			continue;
 		}
+		int64_t id = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(e, "id"));
 		const char *kind = cJSON_GetStringValue(cJSON_GetObjectItem(e, "kind"));
 		const cJSON *payload = cJSON_GetObjectItem(e, "payload");
+		e = e->next;
+		if (id > c->event_seen)
+			c->event_seen = id;
+		if (is_mine(c, id))
+			continue;
 		absorb_event(c, kind, payload);
 		note_event(c, kind, payload, iso_time(eat));
+		news = 1;
 		/* Time waiting counts from the latest change of hands. */
 		if (kind != NULL &&
 		    (strcmp(kind, "handoff") == 0 || strcmp(kind, "takeover") == 0 ||
 		     strcmp(kind, "handback") == 0 || strcmp(kind, "ending") == 0))
 			c->since = iso_time(eat);
-		e = e->next;
 	}
 	ai_turn_restore(&c->conv, &c->arm, events);
-	c->pending =
-	    c->handler == HANDLER_AI && last_role != NULL && strcmp(last_role, "customer") == 0;
-	cJSON_Delete(msgs);
-	cJSON_Delete(events);
-	return 0;
+	mine_prune(c);
+	return news;
+}
+
+/* The role of the latest message (notes aside), or "". */
+static const char *
+last_said(const struct desk_conv *c)
+{
+	for (size_t i = c->nmsgs; i-- > 0;)
+		if (strcmp(c->msgs[i].role, "note") != 0)
+			return c->msgs[i].role;
+	return "";
 }
 
 /* Who has the conversation, from a row of store_conversation_list. */
@@ -403,11 +439,17 @@ conv_from_row(struct desk *d, const cJSON *row, char **cause)
 	    t >= 0 ? (enum tier)t : TIER_STANDARD);
 	row_hands(c, row);
 	c->since = iso_time(cJSON_GetStringValue(cJSON_GetObjectItem(row, "created")));
-	if (conv_load(d, c, NULL, 0, NULL, cause) != 0) {
+	cJSON *msgs, *events;
+	if (store_conversation_since(d->st, c->id, 0, 0, &msgs, &events, cause) != 0) {
 		d->n--;
 		conv_free(c);
 		return NULL;
 	}
+	conv_absorb(d, c, msgs, events, 0);
+	/* The AI's, with the customer's message last: waiting for its turn. */
+	c->pending = c->handler == HANDLER_AI && strcmp(last_said(c), "customer") == 0;
+	cJSON_Delete(msgs);
+	cJSON_Delete(events);
 	return c;
 }
 
@@ -482,7 +524,7 @@ turn_done(cJSON *turn, cJSON *events, void *arg)
 	if (rc == 1) {
 		/* The lease ran out and another answerer has it: its answer counts. */
 		note(c, "the AI's answer was dropped: the conversation was claimed elsewhere");
-		c->stale = 1;
+		c->want = STORE_CHANGE_ANY;
 		changed(d, c);
 		goto out;
 	}
@@ -498,7 +540,7 @@ turn_done(cJSON *turn, cJSON *events, void *arg)
 	set_error(c, NULL);
 	/* Withheld by the store: the conversation changed hands elsewhere. */
 	if (withheld && !known)
-		c->stale = 1;
+		c->want = STORE_CHANGE_ANY;
 	const cJSON *e;
 	cJSON_ArrayForEach(e, events)
 	{
@@ -531,8 +573,8 @@ turn_done(cJSON *turn, cJSON *events, void *arg)
 out:
 	cJSON_Delete(turn);
 	cJSON_Delete(events);
-	if (c->stale) {
-		c->stale = 0;
+	/* What others changed during the turn, read now that it is over. */
+	if (c->want != 0) {
 		if (desk_refresh(d, c->id, &cause) != 0) {
 			set_error(c, cause);
 			free(cause);
@@ -575,6 +617,7 @@ desk_open(const struct agents *ag, struct store *st, const struct desk_hooks *ho
 	if (hooks)
 		d->hooks = *hooks;
 	d->notify_fd = -1;
+	store_on_commit(st, on_own_commit, d);
 	char host[256] = "localhost";
 	if (gethostname(host, sizeof host - 1) != 0)
 		strcpy(host, "localhost");
@@ -587,6 +630,7 @@ desk_open(const struct agents *ag, struct store *st, const struct desk_hooks *ho
 	strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%S", &tm);
 	cJSON *rows;
 	if (store_conversation_list(st, since, &rows, cause) != 0) {
+		store_on_commit(st, NULL, NULL);
 		free(d->worker);
 		free(d);
 		return NULL;
@@ -626,12 +670,13 @@ desk_close(struct desk *d)
 	if (d->loop != NULL) {
 		if (d->notify_fd >= 0)
 			loop_watch(d->loop, d->notify_fd, 0, NULL, NULL);
-		uint64_t timers[] = {d->claim_timer, d->poll_timer, d->listen_timer,
-		                     d->drain_timer};
+		uint64_t timers[] = {d->claim_timer, d->poll_timer, d->listen_timer, d->drain_timer,
+		                     d->frame_timer};
 		for (size_t i = 0; i < nitems(timers); i++)
 			if (timers[i] != 0)
 				loop_timer_del(d->loop, timers[i]);
 	}
+	store_on_commit(d->st, NULL, NULL);
 	free(d->convs);
 	free(d->order);
 	free(d->dirty);
@@ -1051,11 +1096,7 @@ desk_handback(struct desk *d, struct desk_conv *c, char **cause)
 	if (d->hooks.handler)
 		d->hooks.handler(d->hooks.arg, c);
 	/* A message the human left unanswered is the AI's now (the notes are the supervisor's). */
-	const char *last = "";
-	for (size_t i = c->nmsgs; i-- > 0 && *last == '\0';)
-		if (strcmp(c->msgs[i].role, "note") != 0)
-			last = c->msgs[i].role;
-	c->pending = strcmp(last, "customer") == 0;
+	c->pending = strcmp(last_said(c), "customer") == 0;
 	changed(d, c);
 	next_turn(d, c);
 	return 0;
@@ -1092,125 +1133,107 @@ desk_worker(const struct desk *d)
 	return d->worker;
 }
 
-/* Clears what conv_load fills, to fill it again. */
-static void
-conv_clear(struct desk_conv *c)
-{
-	for (size_t i = 0; i < c->nmsgs; i++) {
-		free(c->msgs[i].role);
-		free(c->msgs[i].text);
-	}
-	c->nmsgs = 0;
-	cJSON **panels[] = {&c->triage,     &c->knowledge, &c->escalation,
-	                    &c->validation, &c->packet,    &c->tools};
-	for (size_t i = 0; i < nitems(panels); i++) {
-		cJSON_Delete(*panels[i]);
-		*panels[i] = NULL;
-	}
-	strv_free(&c->sentiments);
-	c->urgency = URG_NORMAL;
-	c->handoff_id = 0;
-	conversation_free(&c->conv);
-	conversation_init(&c->conv, c->customer_id, c->tier);
-	c->arm = (struct ai_arm){0};
-	c->pending = 0;
-}
+/* What a reader reads again: messages, events, who has it. */
+#define WANT_ALL (STORE_CHANGE_REPLY | STORE_CHANGE_EVENT | STORE_CHANGE_HANDS)
 
 /*
- * Brings conversation id (row: its row, borrowed) up to date. With
- * !deep only a change of hands is looked for; else new messages too.
+ * Brings a conversation the desk has up to date with what want names
+ * (STORE_CHANGE_*): who has it (from row when given, else read when want
+ * has STORE_CHANGE_HANDS), and the messages and events after those it has
+ * read, in one statement. What others said to a customer connected here
+ * is delivered to them. A turn in flight keeps the conversation as it is
+ * but for who has it; the rest is read when the turn ends.
  */
 static int
-refresh_row(struct desk *d, int64_t id, const cJSON *row, int deep, char **cause)
+conv_catch_up(struct desk *d, struct desk_conv *c, const cJSON *row, unsigned want, char **cause)
 {
-	cJSON *msgs = NULL;
-	struct strv fresh = {0};
-	int64_t *known = NULL;
-	size_t nknown = 0;
-	int rc = -1;
-	struct desk_conv *c = desk_find(d, id);
-	if (c == NULL) {
-		/* New here: opened elsewhere (frontline serve, another console's customer). */
-		if (row_handler(row) != HANDLER_RESOLVED) {
-			if ((c = conv_from_row(d, row, cause)) == NULL)
-				goto out;
-			changed(d, c);
-		}
-		rc = 0;
-		goto out;
+	cJSON *read_row = NULL, *msgs = NULL, *events = NULL;
+	if (row == NULL && (want & STORE_CHANGE_HANDS)) {
+		if (store_conversation_get(d->st, c->id, &read_row, cause) != 0)
+			return -1;
+		row = read_row;
 	}
 	enum handler was = c->handler;
+	int hands = row != NULL && !row_same(c, row);
 	if (c->busy) {
 		/* The turn's state is the turn's until it ends: who has it now is news already. */
-		c->stale = 1;
-		if (!row_same(c, row)) {
+		c->want |= want & ~STORE_CHANGE_HANDS;
+		if (hands) {
 			row_hands(c, row);
 			c->withheld = c->handler != HANDLER_AI;
 			if (d->hooks.handler && c->handler != was)
 				d->hooks.handler(d->hooks.arg, c);
 			changed(d, c);
 		}
-		rc = 0;
-		goto out;
+		cJSON_Delete(read_row);
+		return 0;
 	}
-	/* Our own changes come back too: nothing new, nothing to read again. */
-	known = known_ids(c, &nknown);
-	if (deep && store_messages(d->st, id, &msgs, cause) != 0)
-		goto out;
-	int news = 0;
-	const cJSON *m;
-	cJSON_ArrayForEach(m, msgs)
-	{
-		int64_t mid = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(m, "id"));
-		news |= bsearch(&mid, known, nknown, sizeof *known, id_cmp) == NULL;
+	c->want = 0;
+	int64_t after_msg =
+	    want & (STORE_CHANGE_CUSTOMER | STORE_CHANGE_REPLY) ? c->msg_seen : INT64_MAX;
+	int64_t after_event = want & STORE_CHANGE_EVENT ? c->event_seen : INT64_MAX;
+	if ((after_msg != INT64_MAX || after_event != INT64_MAX) &&
+	    store_conversation_since(d->st, c->id, after_msg, after_event, &msgs, &events, cause) !=
+	        0) {
+		cJSON_Delete(read_row);
+		return -1;
 	}
-	if (!news && row_same(c, row)) {
-		rc = 0;
-		goto out;
-	}
-	conv_clear(c);
-	row_hands(c, row);
-	c->since = iso_time(cJSON_GetStringValue(cJSON_GetObjectItem(row, "created")));
-	if (conv_load(d, c, known, nknown, &fresh, cause) != 0)
-		goto out;
-	/* What others said to a customer connected here reaches them too. */
-	for (size_t i = 0; i + 1 < fresh.n; i += 2)
-		if (d->hooks.deliver)
-			d->hooks.deliver(d->hooks.arg, c, fresh.v[i], fresh.v[i + 1]);
+	if (hands)
+		row_hands(c, row);
+	int news = conv_absorb(d, c, msgs, events, 1) | hands;
+	cJSON_Delete(read_row);
+	cJSON_Delete(msgs);
+	cJSON_Delete(events);
+	if (!news)
+		return 0;
+	c->pending = c->handler == HANDLER_AI && strcmp(last_said(c), "customer") == 0;
 	if (d->hooks.handler && c->handler != was)
 		d->hooks.handler(d->hooks.arg, c);
 	changed(d, c);
 	/* A customer of this desk waiting for the AI (handed back elsewhere): its turn. */
 	if (c->client != NULL || c->demo != NULL)
 		next_turn(d, c);
-	rc = 0;
-out:
-	free(known);
-	strv_free(&fresh);
-	cJSON_Delete(msgs);
-	return rc;
+	return 0;
+}
+
+/* A conversation the desk did not have, from its row: added when it is open. */
+static int
+conv_arrives(struct desk *d, const cJSON *row, char **cause)
+{
+	if (row_handler(row) == HANDLER_RESOLVED)
+		return 0;
+	struct desk_conv *c = conv_from_row(d, row, cause);
+	if (c == NULL)
+		return -1;
+	changed(d, c);
+	return 0;
 }
 
 int
 desk_refresh(struct desk *d, int64_t id, char **cause)
 {
+	struct desk_conv *c = desk_find(d, id);
+	if (c != NULL)
+		return conv_catch_up(d, c, NULL, WANT_ALL, cause);
+	/* New here: opened elsewhere (frontline serve, another console's customer). */
 	cJSON *row = NULL;
 	if (store_conversation_get(d->st, id, &row, cause) != 0)
 		return -1;
-	int rc = row != NULL ? refresh_row(d, id, row, 1, cause) : 0;
+	int rc = row != NULL ? conv_arrives(d, row, cause) : 0;
 	cJSON_Delete(row);
 	return rc;
 }
 
-/* Reads again the conversations notified (each once, however often it was). */
+/* Reads what the notifications since the last frame named (each conversation once). */
 static void
 refresh_dirty(struct desk *d)
 {
 	while (d->ndirty > 0) {
 		int64_t id = d->dirty[--d->ndirty];
+		struct desk_conv *c = desk_find(d, id);
 		char *cause = NULL;
-		if (desk_refresh(d, id, &cause) != 0) {
-			struct desk_conv *c = desk_find(d, id);
+		if ((c != NULL ? conv_catch_up(d, c, NULL, c->want, &cause)
+		               : desk_refresh(d, id, &cause)) != 0) {
 			if (c != NULL) {
 				set_error(c, cause);
 				changed(d, c);
@@ -1221,14 +1244,8 @@ refresh_dirty(struct desk *d)
 }
 
 static void
-on_notification(void *arg, const char *channel, const char *payload)
+mark_dirty(struct desk *d, int64_t id)
 {
-	struct desk *d = arg;
-	char *end;
-	long long id = strtoll(payload ? payload : "", &end, 10);
-	(void)channel;
-	if (payload == NULL || *payload == '\0' || *end != '\0' || id <= 0)
-		return;
 	for (size_t i = 0; i < d->ndirty; i++)
 		if (d->dirty[i] == id)
 			return;
@@ -1239,33 +1256,129 @@ on_notification(void *arg, const char *channel, const char *payload)
 	d->dirty[d->ndirty++] = id;
 }
 
+/*
+ * The desk's own commit (store_on_commit): it has what it wrote, so its
+ * events are skipped when read back with others'.
+ */
+static void
+on_own_commit(void *arg, const struct store_change *ch)
+{
+	struct desk *d = arg;
+	struct desk_conv *c = desk_find(d, ch->conv);
+	if (c == NULL)
+		return;
+	if (d->unseen_writes) {
+		c->want |= WANT_ALL;
+		mark_dirty(d, c->id);
+		return;
+	}
+	if (ch->event_last <= c->event_seen)
+		return;
+	if (c->nmine == c->capmine) {
+		c->capmine = c->capmine ? c->capmine * 2 : 4;
+		c->mine = xreallocarray(c->mine, c->capmine, sizeof *c->mine);
+	}
+	c->mine[c->nmine++] = (struct desk_span){ch->event_first, ch->event_last};
+}
+
+/*
+ * A notification: what it says changed is read at the next frame, unless
+ * the desk has it already -- its own change, or one read with another.
+ */
+static void
+on_change(void *arg, const struct store_change *ch)
+{
+	struct desk *d = arg;
+	if (strcmp(ch->channel, STORE_CHANNEL_CONV) != 0 || ch->conv <= 0)
+		return;
+	struct desk_conv *c = desk_find(d, ch->conv);
+	if (c == NULL) {
+		mark_dirty(d, ch->conv);
+		return;
+	}
+	if (ch->own) {
+		/*
+		 * Notifications come in commit order: with nothing of others'
+		 * waiting, everything before this one is read, and this one the
+		 * desk wrote.
+		 */
+		if (c->want == 0) {
+			if (ch->message > c->msg_seen)
+				c->msg_seen = ch->message;
+			if (ch->event_last > c->event_seen)
+				c->event_seen = ch->event_last;
+			mine_prune(c);
+		}
+		return;
+	}
+	unsigned want = 0;
+	if ((ch->what & (STORE_CHANGE_CUSTOMER | STORE_CHANGE_REPLY)) &&
+	    (ch->message == 0 || ch->message > c->msg_seen))
+		want |= STORE_CHANGE_REPLY;
+	if ((ch->what & STORE_CHANGE_EVENT) &&
+	    (ch->event_last == 0 || ch->event_last > c->event_seen))
+		want |= STORE_CHANGE_EVENT;
+	if (ch->what & STORE_CHANGE_HANDS)
+		want |= STORE_CHANGE_HANDS;
+	if (want == 0)
+		return;
+	c->want |= want;
+	mark_dirty(d, c->id);
+}
+
 static void listen_fire(struct loop *, void *);
 
-/* Reads the notifications that arrived, then the conversations they name. */
+/* Reads what the notifications named, now (a frame). */
+static void
+frame(struct desk *d)
+{
+	if (d->draining)
+		return;
+	d->draining = 1;
+	d->frame_at = loop_now(d->loop);
+	refresh_dirty(d);
+	d->draining = 0;
+}
+
+static void
+frame_fire(struct loop *l, void *arg)
+{
+	struct desk *d = arg;
+	(void)l;
+	d->frame_timer = 0;
+	frame(d);
+	/* Reading ran queries, which may have brought more. */
+	drain_soon(d);
+}
+
+/*
+ * Takes the notifications that arrived: what they name is read now when
+ * the last frame is older than FRAME_MS, else at the next frame.
+ */
 static void
 drain(struct desk *d)
 {
 	char *cause = NULL;
 	if (d->notify_fd < 0 || d->draining)
 		return;
-	d->draining = 1;
-	/* Reading a conversation again runs queries, which may bring more. */
-	for (int round = 0; round < 8; round++) {
-		int n = store_notifications(d->st, on_notification, d, &cause);
-		if (n < 0) {
-			/* The connection went: listen again on a new one, and read everything. */
-			free(cause);
-			loop_watch(d->loop, d->notify_fd, 0, NULL, NULL);
-			d->notify_fd = -1;
-			if (d->listen_timer == 0)
-				d->listen_timer = loop_timer_add(d->loop, RETRY_MS, listen_fire, d);
-			break;
-		}
-		if (d->ndirty == 0)
-			break;
-		refresh_dirty(d);
+	if (store_notifications(d->st, on_change, d, &cause) < 0) {
+		/* The connection went: listen again on a new one, and read everything. */
+		free(cause);
+		loop_watch(d->loop, d->notify_fd, 0, NULL, NULL);
+		d->notify_fd = -1;
+		if (d->listen_timer == 0)
+			d->listen_timer = loop_timer_add(d->loop, RETRY_MS, listen_fire, d);
+		return;
 	}
-	d->draining = 0;
+	if (d->ndirty == 0 || d->frame_timer != 0)
+		return;
+	int64_t wait = d->frame_at + FRAME_MS - loop_now(d->loop);
+	if (wait > 0) {
+		d->frame_timer = loop_timer_add(d->loop, (long)wait, frame_fire, d);
+		return;
+	}
+	frame(d);
+	drain_soon(d);
 }
 
 static void
@@ -1314,7 +1427,9 @@ refresh_all(struct desk *d, int deep)
 		int64_t id = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(row, "id"));
 		struct desk_conv *c = desk_find(d, id);
 		ids[nids++] = id;
-		if (refresh_row(d, id, row, deep, &cause) != 0) {
+		if ((c != NULL ? conv_catch_up(d, c, row, deep ? WANT_ALL & ~STORE_CHANGE_HANDS : 0,
+		                               &cause)
+		               : conv_arrives(d, row, &cause)) != 0) {
 			if (c != NULL) {
 				set_error(c, cause);
 				changed(d, c);
@@ -1360,7 +1475,7 @@ listen_fire(struct loop *l, void *arg)
 		d->listen_timer = loop_timer_add(l, RETRY_MS, listen_fire, d);
 		return;
 	}
-	/* What changed while nobody listened. */
+	/* What changed while nobody listened: everything after what each has. */
 	refresh_all(d, 1);
 }
 
@@ -1385,10 +1500,11 @@ desk_close_idle(struct desk *d, const char *before, int *closed, char **cause)
 		ending_idle_before(d->ag.policy->idle_close_minutes, at);
 		before = at;
 	}
+	/* What closed (here or another desk's) is read back, to show as closed. */
+	d->unseen_writes = 1;
 	int rc = ending_close_idle(d->st, before, &n, cause);
-	/* What closed (here or another desk's) shows as closed. */
-	if (n > 0)
-		refresh_all(d, 0);
+	d->unseen_writes = 0;
+	refresh_dirty(d);
 	if (closed != NULL)
 		*closed = n;
 	return rc;

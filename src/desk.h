@@ -35,6 +35,10 @@ struct desk_msg {
 	int64_t id; /* the store's message id; 0 for a note */
 };
 
+struct desk_span {
+	int64_t first, last;
+};
+
 struct desk_conv {
 	int64_t id; /* the store's conversation id */
 	char *customer_id;
@@ -69,7 +73,11 @@ struct desk_conv {
 	struct ai_arm arm; /* its rollout arm (rollout.h), from its first turn */
 	int64_t upto;      /* the customer message the turn in flight answers */
 	int retry;         /* a claim to answer it failed: tried again on the loop */
-	int stale;         /* changed elsewhere during the turn in flight: read again after */
+	/* What the store has: read from msg_seen and event_seen on (store_conversation_since). */
+	int64_t msg_seen, event_seen;
+	unsigned want;          /* others changed it (STORE_CHANGE_*): read at the next frame */
+	struct desk_span *mine; /* events the desk wrote (and has): skipped when read */
+	size_t nmine, capmine;
 };
 
 struct desk_hooks {

@@ -305,6 +305,7 @@ struct sub {
 	int64_t conv;
 	int64_t cursor; /* the newest message id read */
 	char *state;    /* the last state sent: "open/ai", "resolved", ... */
+	unsigned want;  /* what to read: STORE_CHANGE_REPLY (messages), _HANDS (the state) */
 	struct buf out;
 	size_t off;
 	int suspended;
@@ -1064,11 +1065,15 @@ state_of(const cJSON *row)
 	return xstrdup(state);
 }
 
+/* What a stream reads when it does not know what changed. */
+#define SUB_ALL (STORE_CHANGE_REPLY | STORE_CHANGE_HANDS)
+
 /*
- * Reads what is new for the stream: replies (ai and human messages) after
- * its cursor as "message" events, then the conversation's state when it
- * changed; a closed conversation ends the stream. Returns 0, or -1 with
- * *cause (the stream stays and is read again next time).
+ * Reads what is new for the stream, as its want says: replies (ai and
+ * human messages) after its cursor as "message" events, then the
+ * conversation's state when it changed; a closed conversation ends the
+ * stream. Returns 0, or -1 with *cause (the stream stays and is read
+ * again next time).
  */
 static int
 sub_refresh(struct sub *s, char **cause)
@@ -1077,12 +1082,16 @@ sub_refresh(struct sub *s, char **cause)
 	cJSON *msgs = NULL, *row = NULL;
 	if (s->ending)
 		return 0;
-	if (store_messages_after(sv->st, s->conv, s->cursor, &msgs, cause) != 0)
+	if ((s->want & STORE_CHANGE_REPLY) &&
+	    store_messages_after(sv->st, s->conv, s->cursor, &msgs, cause) != 0)
 		return -1;
-	if (store_conversation_get(sv->st, s->conv, &row, cause) != 0) {
+	if ((s->want & STORE_CHANGE_HANDS) &&
+	    store_conversation_get(sv->st, s->conv, &row, cause) != 0) {
 		cJSON_Delete(msgs);
 		return -1;
 	}
+	int state_read = (s->want & STORE_CHANGE_HANDS) != 0;
+	s->want = 0;
 	size_t before = s->out.len;
 	struct buf b;
 	buf_init(&b, 0);
@@ -1110,8 +1119,8 @@ sub_refresh(struct sub *s, char **cause)
 		buf_adds(&b, "}\n\n");
 		sub_add(s, b.data);
 	}
-	char *state = row ? state_of(row) : xstrdup("gone");
-	if (s->state == NULL || strcmp(state, s->state) != 0) {
+	char *state = !state_read ? NULL : row ? state_of(row) : xstrdup("gone");
+	if (state != NULL && (s->state == NULL || strcmp(state, s->state) != 0)) {
 		const char *st = cJSON_GetStringValue(cJSON_GetObjectItem(row, "state"));
 		const char *h = cJSON_GetStringValue(cJSON_GetObjectItem(row, "handler"));
 		int open = st != NULL && strcmp(st, "open") == 0;
@@ -1143,6 +1152,8 @@ static void
 sub_refresh_logged(struct sub *s)
 {
 	char *cause = NULL;
+	if (s->want == 0)
+		return;
 	if (sub_refresh(s, &cause) != 0) {
 		fprintf(stderr, "frontline serve: conversation %lld: %s\n", (long long)s->conv,
 		        cause ? cause : "cannot be read");
@@ -1185,6 +1196,14 @@ sse_free(void *cls)
 	free(s);
 }
 
+/* Reads everything that may be new: after a poll, or a time without notifications. */
+static void
+sub_refresh_all(struct sub *s)
+{
+	s->want = SUB_ALL;
+	sub_refresh_logged(s);
+}
+
 static void
 heartbeat_one(struct sub *s)
 {
@@ -1214,7 +1233,7 @@ on_poll(struct loop *loop, void *arg)
 	/* Read only when something was committed elsewhere since the last look. */
 	char *cause = NULL;
 	if (sv->notify_fd < 0 && sv->nsubs > 0 && store_changed(sv->st, &cause) != 0)
-		subs_each(sv, sub_refresh_logged);
+		subs_each(sv, sub_refresh_all);
 	free(cause);
 }
 
@@ -1249,6 +1268,7 @@ events(struct serve *sv, struct req *rq, struct MHD_Connection *conn)
 	s->conn = conn;
 	s->conv = rq->id;
 	s->cursor = after;
+	s->want = SUB_ALL;
 	buf_init(&s->out, STREAM_MAX);
 	char retry[32];
 	snprintf(retry, sizeof retry, "retry: %d\n\n", RETRY_MS);
@@ -1764,32 +1784,72 @@ on_tick(struct loop *loop, void *arg)
 
 /* ------------------------------------------------------------ notifications */
 
+/* The streams of conversations notified in one drain, to read once each. */
+struct notified {
+	struct serve *sv;
+	int64_t *convs;
+	size_t n, cap;
+};
+
+/*
+ * A change the streams may show: a reply newer than a stream's cursor, or
+ * a change of state. Customers' own messages and the events are not
+ * theirs to show: nothing is read for them.
+ */
 static void
-on_notification(void *arg, const char *channel, const char *payload)
+on_notification(void *arg, const struct store_change *ch)
 {
-	struct serve *sv = arg;
-	int64_t conv;
-	if (strcmp(channel, STORE_CHANNEL_CONV) != 0 ||
-	    serve_parse_id(payload, strlen(payload), &conv) != 0)
+	struct notified *nd = arg;
+	struct serve *sv = nd->sv;
+	int hit = 0;
+	if (strcmp(ch->channel, STORE_CHANNEL_CONV) != 0 || ch->conv <= 0)
 		return;
-	for (struct sub *s = sv->slot[sub_slot(sv, conv)]; s != NULL; s = s->next)
-		if (s->conv == conv)
-			sub_refresh_logged(s);
+	for (struct sub *s = sv->slot[sub_slot(sv, ch->conv)]; s != NULL; s = s->next) {
+		if (s->conv != ch->conv)
+			continue;
+		unsigned want = ch->what & STORE_CHANGE_HANDS;
+		if ((ch->what & STORE_CHANGE_REPLY) &&
+		    (ch->message == 0 || ch->message > s->cursor))
+			want |= STORE_CHANGE_REPLY;
+		s->want |= want;
+		hit |= want != 0;
+	}
+	if (!hit)
+		return;
+	for (size_t i = 0; i < nd->n; i++)
+		if (nd->convs[i] == ch->conv)
+			return;
+	if (nd->n == nd->cap) {
+		nd->cap = nd->cap ? nd->cap * 2 : 16;
+		nd->convs = xreallocarray(nd->convs, nd->cap, sizeof *nd->convs);
+	}
+	nd->convs[nd->n++] = ch->conv;
 }
 
 /*
- * Hands what the store was notified of to the streams. The store keeps
- * notifications that arrive while its connection runs our own queries
- * (the fd need not turn readable for them), so this also runs after
- * MHD_run, whose requests used the store.
+ * Hands what the store was notified of to the streams: every notification
+ * that has arrived first, then each stream they name reads once (a burst
+ * to one conversation is one read). The store keeps notifications that
+ * arrive while its connection runs our own queries (the fd need not turn
+ * readable for them), so this also runs after MHD_run, whose requests
+ * used the store.
  */
 static void
 drain(struct serve *sv)
 {
 	char *cause = NULL;
+	struct notified nd = {sv, NULL, 0, 0};
 	int n = 1;
-	for (int i = 0; i < 16 && n > 0 && sv->notify_fd >= 0; i++)
-		n = store_notifications(sv->st, on_notification, sv, &cause);
+	for (int i = 0; i < 16 && n > 0 && sv->notify_fd >= 0; i++) {
+		n = store_notifications(sv->st, on_notification, &nd, &cause);
+		for (size_t k = 0; k < nd.n; k++)
+			for (struct sub *s = sv->slot[sub_slot(sv, nd.convs[k])]; s != NULL;
+			     s = s->next)
+				if (s->conv == nd.convs[k])
+					sub_refresh_logged(s);
+		nd.n = 0;
+	}
+	free(nd.convs);
 	if (n >= 0)
 		return;
 	/* Lost: every stream is read on the poll timer until listening works again. */
@@ -1825,7 +1885,7 @@ listen_store(struct serve *sv)
 	if (sv->notify_fd >= 0) {
 		loop_watch(sv->loop, sv->notify_fd, LOOP_READ, on_notify_io, sv);
 		/* What changed while we were not listening. */
-		subs_each(sv, sub_refresh_logged);
+		subs_each(sv, sub_refresh_all);
 	}
 }
 

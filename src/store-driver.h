@@ -98,8 +98,10 @@ struct store_driver {
 	int (*notify)(struct store *s, const char *channel, const char *payload, char **cause);
 	int (*listen)(struct store *s, const char *channel, char **cause);
 	int (*notify_fd)(struct store *s);
+	/* fn per notification; own: sent by this connection's transactions. */
 	int (*notifications)(struct store *s,
-	                     void (*fn)(void *arg, const char *channel, const char *payload),
+	                     void (*fn)(void *arg, const char *channel, const char *payload,
+	                                int own),
 	                     void *arg, char **cause);
 };
 

@@ -495,7 +495,8 @@ pg_notify_fd(struct store *s)
 }
 
 static int
-pg_notifications(struct store *s, void (*fn)(void *arg, const char *channel, const char *payload),
+pg_notifications(struct store *s,
+                 void (*fn)(void *arg, const char *channel, const char *payload, int own),
                  void *arg, char **cause)
 {
 	PGconn *conn = PG(s)->conn;
@@ -504,11 +505,11 @@ pg_notifications(struct store *s, void (*fn)(void *arg, const char *channel, con
 		SC(s)->err = STORE_ERR_CONNECTION;
 		return -1;
 	}
-	int count = 0;
+	int count = 0, self = PQbackendPID(conn);
 	PGnotify *n;
 	while ((n = PQnotifies(conn)) != NULL) {
 		if (fn != NULL)
-			fn(arg, n->relname, n->extra);
+			fn(arg, n->relname, n->extra, n->be_pid == self);
 		PQfreemem(n);
 		count++;
 	}

@@ -134,6 +134,15 @@ static const char *const migrations[] = {
     " SELECT id, 'ending', '{\"ending\":\"' || ending || '\",\"closed_by\":\"migration\","
     "\"reason\":\"closed before schema 5 as ' || state || '\"}', COALESCE(closed, created)"
     " FROM conversations WHERE state <> 'open' ORDER BY id;",
+    /*
+     * 6: a reader goes on from the newest message and event it has
+     * (store_conversation_since): indexes in that order, so that what it
+     * reads costs the change, not the conversation's whole history.
+     */
+    "DROP INDEX IF EXISTS messages_conversation;"
+    "CREATE INDEX IF NOT EXISTS messages_conversation_id ON messages(conversation_id, id);"
+    "DROP INDEX IF EXISTS events_conversation;"
+    "CREATE INDEX IF NOT EXISTS events_conversation_id ON events(conversation_id, id);",
 };
 #define SCHEMA_VERSION ((int)nitems(migrations))
 
@@ -153,6 +162,7 @@ enum {
 	Q_HANDOFF_ADD,
 	Q_MESSAGES,
 	Q_MESSAGES_AFTER,
+	Q_SINCE,
 	Q_EVENTS,
 	Q_HANDOFFS,
 	Q_HANDOFF_GET,
@@ -208,13 +218,18 @@ static const char *const queries[Q__N] = {
                              " WHERE id = ?1 AND last_customer < ?2",
     [Q_CONV_LOCK] = "SELECT id FROM conversations WHERE id = ?1 @FOR_UPDATE@",
     [Q_EVENT_ADD] = "INSERT INTO events (conversation_id, kind, payload, at)"
-                    " VALUES (?1, ?2, ?3, ?4)",
+                    " VALUES (?1, ?2, ?3, ?4) RETURNING id",
     [Q_HANDOFF_ADD] = "INSERT INTO handoffs (conversation_id, packet, created)"
                       " VALUES (?1, ?2, ?3) RETURNING id",
     [Q_MESSAGES] = "SELECT id, role, text, at FROM messages WHERE conversation_id = ?1"
                    " ORDER BY id",
     [Q_MESSAGES_AFTER] = "SELECT id, role, text, at FROM messages"
                          " WHERE conversation_id = ?1 AND id > ?2 ORDER BY id",
+    /* Messages (0) then events (1), each in id order: the rows of both lists. */
+    [Q_SINCE] = "SELECT 0, id, role, text, at FROM messages"
+                " WHERE conversation_id = ?1 AND id > ?2"
+                " UNION ALL SELECT 1, id, kind, payload, at FROM events"
+                " WHERE conversation_id = ?1 AND id > ?3 ORDER BY 1, 2",
     [Q_EVENTS] = "SELECT id, kind, payload, at FROM events WHERE conversation_id = ?1"
                  " ORDER BY id",
     [Q_HANDOFFS] = "SELECT h.id, h.conversation_id, c.customer_id, h.created, h.packet"
@@ -303,7 +318,11 @@ static const char *const queries[Q__N] = {
 /* A conversation changed by the open transaction: notified at commit. */
 struct touched {
 	int64_t conv;
-	int work; /* a customer message came in, or the conversation can be claimed again */
+	unsigned what;   /* STORE_CHANGE_*; 0: locked, not changed yet */
+	int work;        /* a customer message came in, or it can be claimed again */
+	int64_t message; /* the newest message added */
+	int64_t event_first, event_last; /* the events added */
+	int locked;                      /* its row is locked until the transaction ends */
 };
 
 struct store {
@@ -316,6 +335,10 @@ struct store {
 	int64_t data_version;
 	uint64_t commits, commits_seen;
 	int data_version_seen;
+	uint64_t statements; /* store_statements */
+	/* store_on_commit */
+	void (*on_commit)(void *arg, const struct store_change *);
+	void *on_commit_arg;
 };
 
 #define DRV(s) ((s)->c.drv)
@@ -350,13 +373,22 @@ store_sql_tokens(const char *sql, const char *const (*tokens)[2], size_t n)
 	return out;
 }
 
+/* The driver's run, counted (store_statements). */
+static struct store_cur *
+drv_run(struct store *s, int q, const char *sql, const struct sv *p, int n, const char *what,
+        char **cause)
+{
+	s->statements++;
+	return DRV(s)->run(s, q, sql, p, n, what, cause);
+}
+
 /* Runs query q; a cursor before its first row, or NULL with *cause. */
 static struct store_cur *
 run(struct store *s, int q, const char *what, char **cause, const struct sv *p, int n)
 {
 	if (s->sql[q] == NULL)
 		s->sql[q] = DRV(s)->rewrite(queries[q]);
-	return DRV(s)->run(s, q, s->sql[q], p, n, what, cause);
+	return drv_run(s, q, s->sql[q], p, n, what, cause);
 }
 
 /* Runs a statement that returns no rows (or ignores them); *changes may be NULL. */
@@ -459,22 +491,68 @@ now_iso(char out[64])
 
 /* ------------------------------------------------------- notifications */
 
-/* Remembers that the open transaction changed conv (work: there is work to claim). */
-static void
-touch(struct store *s, int64_t conv, int work)
+/* The letters of a payload's what, in the order of the STORE_CHANGE_* bits. */
+static const char change_letters[] = "ocrehpl";
+
+/* The open transaction's entry for conv, made when there is none. */
+static struct touched *
+touched_of(struct store *s, int64_t conv)
 {
-	if (DRV(s)->notify == NULL)
-		return;
 	for (size_t i = 0; i < s->ntouched; i++)
-		if (s->touched[i].conv == conv) {
-			s->touched[i].work |= work;
-			return;
-		}
+		if (s->touched[i].conv == conv)
+			return &s->touched[i];
 	if (s->ntouched == s->ctouched) {
 		s->ctouched = s->ctouched ? 2 * s->ctouched : 8;
 		s->touched = xreallocarray(s->touched, s->ctouched, sizeof *s->touched);
 	}
-	s->touched[s->ntouched++] = (struct touched){conv, work};
+	s->touched[s->ntouched] = (struct touched){.conv = conv};
+	return &s->touched[s->ntouched++];
+}
+
+/*
+ * Remembers what the open transaction changed in conv (work: there is work
+ * to claim; message, event: the ids it added, 0 for none).
+ */
+static void
+touch(struct store *s, int64_t conv, unsigned what, int work, int64_t message, int64_t event)
+{
+	struct touched *t = touched_of(s, conv);
+	t->what |= what;
+	t->work |= work;
+	if (message > t->message)
+		t->message = message;
+	if (event > 0 && (t->event_first == 0 || event < t->event_first))
+		t->event_first = event;
+	if (event > t->event_last)
+		t->event_last = event;
+}
+
+/* The transaction has conv's row locked (an UPDATE, or a SELECT ... FOR UPDATE). */
+static void
+touch_locked(struct store *s, int64_t conv)
+{
+	if (DRV(s)->notify != NULL)
+		touched_of(s, conv)->locked = 1;
+}
+
+/*
+ * Before a message or an event takes its id: locks the conversation's row
+ * (once a transaction), so that its messages and events commit in id order
+ * and a reader going on from the newest ids it read never skips one
+ * committed late. SQLite serialises its writers: nothing to do.
+ */
+static int
+lock_for_order(struct store *s, int64_t conv, const char *what, char **cause)
+{
+	if (DRV(s)->notify == NULL)
+		return 0;
+	struct touched *t = touched_of(s, conv);
+	if (t->locked)
+		return 0;
+	if (run_done(s, Q_CONV_LOCK, what, NULL, cause, P(SV_INT64(conv))) != 0)
+		return -1;
+	t->locked = 1;
+	return 0;
 }
 
 /*
@@ -484,16 +562,44 @@ touch(struct store *s, int64_t conv, int work)
 static int
 notify_touched(struct store *s, char **cause)
 {
-	for (size_t i = 0; i < s->ntouched; i++) {
-		char id[32];
-		snprintf(id, sizeof id, "%lld", (long long)s->touched[i].conv);
-		if (DRV(s)->notify(s, STORE_CHANNEL_CONV, id, cause) != 0)
+	for (size_t i = 0; DRV(s)->notify != NULL && i < s->ntouched; i++) {
+		const struct touched *t = &s->touched[i];
+		char payload[128], what[sizeof change_letters];
+		size_t n = 0;
+		if (t->what == 0)
+			continue;
+		for (size_t b = 0; b + 1 < sizeof change_letters; b++)
+			if (t->what & (1u << b))
+				what[n++] = change_letters[b];
+		what[n] = '\0';
+		snprintf(payload, sizeof payload, "%lld %s %lld %lld %lld", (long long)t->conv,
+		         what, (long long)t->message, (long long)t->event_first,
+		         (long long)t->event_last);
+		if (DRV(s)->notify(s, STORE_CHANNEL_CONV, payload, cause) != 0)
 			return -1;
-		if (s->touched[i].work && DRV(s)->notify(s, STORE_CHANNEL_WORK, id, cause) != 0)
+		if (t->work && DRV(s)->notify(s, STORE_CHANNEL_WORK, payload, cause) != 0)
 			return -1;
 	}
-	s->ntouched = 0;
 	return 0;
+}
+
+/* Tells store_on_commit's function what the transaction that just committed changed. */
+static void
+tell_committed(struct store *s)
+{
+	for (size_t i = 0; s->on_commit != NULL && i < s->ntouched; i++) {
+		const struct touched *t = &s->touched[i];
+		if (t->what == 0)
+			continue;
+		const struct store_change ch = {.channel = STORE_CHANNEL_CONV,
+		                                .conv = t->conv,
+		                                .what = t->what,
+		                                .message = t->message,
+		                                .event_first = t->event_first,
+		                                .event_last = t->event_last,
+		                                .own = 1};
+		s->on_commit(s->on_commit_arg, &ch);
+	}
 }
 
 /* --------------------------------------------------------- transactions */
@@ -507,9 +613,13 @@ tx_commit(struct store *s, char **cause)
 		s->ntouched = 0;
 		return -1;
 	}
-	if (DRV(s)->commit(s, cause) != 0)
+	if (DRV(s)->commit(s, cause) != 0) {
+		s->ntouched = 0;
 		return -1;
+	}
 	s->commits++;
+	tell_committed(s);
+	s->ntouched = 0;
 	return 0;
 }
 
@@ -724,7 +834,7 @@ store_changed(struct store *s, char **cause)
 	if (DRV(s) != &store_sqlite_driver)
 		return 1;
 	/* SQLite counts the commits of other connections in data_version; ours are counted here. */
-	struct store_cur *c = DRV(s)->run(s, -1, "PRAGMA data_version", NULL, 0, "poll", cause);
+	struct store_cur *c = drv_run(s, -1, "PRAGMA data_version", NULL, 0, "poll", cause);
 	if (c == NULL)
 		return -1;
 	int rc = DRV(s)->step(c, cause);
@@ -843,7 +953,9 @@ conversation_open(struct store *s, const char *customer_id, int64_t *conv, int *
 			return -1;
 		if (*conv > 0) {
 			*created = 1;
-			touch(s, *conv, 0);
+			touch_locked(s,
+			             *conv); /* a new row: nobody else sees it before the commit */
+			touch(s, *conv, STORE_CHANGE_OPENED, 0, 0, 0);
 			return 0;
 		}
 	}
@@ -921,6 +1033,7 @@ store_conversation_end(struct store *s, int64_t conv, const char *ending, const 
 		rc = -1;
 	}
 	if (rc == 0) {
+		touch_locked(s, conv);
 		/* The event says it first, then the evidence. */
 		cJSON *payload = cJSON_CreateObject();
 		cJSON_AddStringToObject(payload, "ending", ending);
@@ -934,7 +1047,7 @@ store_conversation_end(struct store *s, int64_t conv, const char *ending, const 
 		cJSON_Delete(payload);
 	}
 	if (rc == 0)
-		touch(s, conv, 0);
+		touch(s, conv, STORE_CHANGE_HANDS, 0, 0, 0);
 	return tx_leave(s, own, rc, cause);
 }
 
@@ -947,7 +1060,10 @@ store_conversation_lock(struct store *s, int64_t conv, char **cause)
 	}
 	if (tx_check(s, cause) != 0)
 		return -1;
-	return run_done(s, Q_CONV_LOCK, "conversation", NULL, cause, P(SV_INT64(conv)));
+	if (run_done(s, Q_CONV_LOCK, "conversation", NULL, cause, P(SV_INT64(conv))) != 0)
+		return -1;
+	touch_locked(s, conv);
+	return 0;
 }
 
 int
@@ -960,14 +1076,8 @@ store_message_add(struct store *s, int64_t conv, const char *role, const char *t
 	if (tx_enter(s, &own, cause) != 0)
 		return -1;
 	now_iso(now);
-	/*
-	 * The conversation's row is locked before the message takes its id, so
-	 * a conversation's messages commit in id order: a reader that goes on
-	 * from the newest id it saw (serve's event streams, Last-Event-ID)
-	 * never skips one committed late. (SQLite's writers are serialised
-	 * anyway.)
-	 */
-	int rc = run_done(s, Q_CONV_LOCK, "message", NULL, cause, P(SV_INT64(conv)));
+	/* In id order: serve's event streams go on from Last-Event-ID, consoles from theirs. */
+	int rc = lock_for_order(s, conv, "message", cause);
 	if (rc == 0)
 		rc = run_id(s, Q_MESSAGE_ADD, "message", &mid, cause,
 		            P(SV_INT64(conv), SV_STR(role), SV_STR(text), SV_STR(now)));
@@ -976,7 +1086,8 @@ store_message_add(struct store *s, int64_t conv, const char *role, const char *t
 		rc = run_done(s, Q_CONV_CUSTOMER_SAID, "message", NULL, cause,
 		              P(SV_INT64(conv), SV_INT64(mid)));
 	if (rc == 0)
-		touch(s, conv, customer);
+		touch(s, conv, customer ? STORE_CHANGE_CUSTOMER : STORE_CHANGE_REPLY, customer, mid,
+		      0);
 	if ((rc = tx_leave(s, own, rc, cause)) == 0 && id != NULL)
 		*id = mid;
 	return rc;
@@ -994,12 +1105,15 @@ store_event_add(struct store *s, int64_t conv, const char *kind, const cJSON *pa
 	if (tx_enter(s, &own, cause) != 0)
 		return -1;
 	char *json = payload ? cJSON_PrintUnformatted(payload) : NULL;
+	int64_t eid = 0;
 	now_iso(now);
-	int rc = run_done(s, Q_EVENT_ADD, "event", NULL, cause,
-	                  P(SV_INT64(conv), SV_STR(kind), SV_STR(json), SV_STR(now)));
+	int rc = lock_for_order(s, conv, "event", cause);
+	if (rc == 0)
+		rc = run_id(s, Q_EVENT_ADD, "event", &eid, cause,
+		            P(SV_INT64(conv), SV_STR(kind), SV_STR(json), SV_STR(now)));
 	free(json);
 	if (rc == 0)
-		touch(s, conv, 0);
+		touch(s, conv, STORE_CHANGE_EVENT, 0, 0, eid);
 	return tx_leave(s, own, rc, cause);
 }
 
@@ -1021,7 +1135,7 @@ store_handoff_add(struct store *s, int64_t conv, const cJSON *packet, int64_t *i
 	                P(SV_INT64(conv), SV_STR(json), SV_STR(now)));
 	free(json);
 	if (rc == 0)
-		touch(s, conv, 0);
+		touch(s, conv, STORE_CHANGE_PACKET, 0, 0, 0);
 	if ((rc = tx_leave(s, own, rc, cause)) == 0 && id != NULL)
 		*id = hid;
 	return rc;
@@ -1100,6 +1214,41 @@ store_messages_after(struct store *s, int64_t conv, int64_t after, cJSON **out, 
 	return collect(s,
 	               run(s, Q_MESSAGES_AFTER, "read", cause, P(SV_INT64(conv), SV_INT64(after))),
 	               message_row, out, cause);
+}
+
+int
+store_conversation_since(struct store *s, int64_t conv, int64_t msgs_after, int64_t events_after,
+                         cJSON **msgs, cJSON **events, char **cause)
+{
+	*msgs = *events = NULL;
+	struct store_cur *c = run(s, Q_SINCE, "read", cause,
+	                          P(SV_INT64(conv), SV_INT64(msgs_after), SV_INT64(events_after)));
+	if (c == NULL)
+		return -1;
+	cJSON *m = cJSON_CreateArray(), *e = cJSON_CreateArray();
+	int rc;
+	/* The columns after the first are a message's or an event's. */
+	while ((rc = DRV(s)->step(c, cause)) == 1) {
+		cJSON *o = cJSON_CreateObject();
+		int event = col_int(s, c, 0) != 0;
+		cJSON_AddNumberToObject(o, "id", (double)col_int(s, c, 1));
+		cJSON_AddStringToObject(o, event ? "kind" : "role", col_text(s, c, 2));
+		if (event)
+			cJSON_AddItemToObject(o, "payload", col_json(s, c, 3));
+		else
+			cJSON_AddStringToObject(o, "text", col_text(s, c, 3));
+		cJSON_AddStringToObject(o, "at", col_text(s, c, 4));
+		cJSON_AddItemToArray(event ? e : m, o);
+	}
+	DRV(s)->end(c);
+	if (rc != 0) {
+		cJSON_Delete(m);
+		cJSON_Delete(e);
+		return -1;
+	}
+	*msgs = m;
+	*events = e;
+	return 0;
 }
 
 int
@@ -1183,8 +1332,10 @@ store_conversation_handler(struct store *s, int64_t conv, const char *handler, c
 		rc = -1;
 	}
 	/* Back with the AI: its pending messages can be claimed. */
-	if (rc == 0)
-		touch(s, conv, strcmp(handler, "ai") == 0);
+	if (rc == 0) {
+		touch_locked(s, conv);
+		touch(s, conv, STORE_CHANGE_HANDS, strcmp(handler, "ai") == 0, 0, 0);
+	}
 	return tx_leave(s, own, rc, cause);
 }
 
@@ -1252,9 +1403,10 @@ store_conversation_take(struct store *s, int64_t conv, const char *who, char **c
 		return -1;
 	int rc =
 	    run_done(s, Q_CONV_TAKE, "conversation", &n, cause, P(SV_INT64(conv), SV_STR(who)));
-	if (rc == 0 && n == 1)
-		touch(s, conv, 0);
-	else if (rc == 0) {
+	if (rc == 0 && n == 1) {
+		touch_locked(s, conv);
+		touch(s, conv, STORE_CHANGE_HANDS, 0, 0, 0);
+	} else if (rc == 0) {
 		/* Say why: not open, or whose it is. */
 		struct store_cur *c =
 		    run(s, Q_CONV_OWNER, "conversation", cause, P(SV_INT64(conv)));
@@ -1328,6 +1480,7 @@ store_claim_finish(struct store *s, int64_t conv, const char *worker, int64_t up
 		*cause = xasprintf("no conversation %lld", (long long)conv);
 		rc = -1;
 	} else if (rc == 1) {
+		touch_locked(s, conv);
 		int i = names_find(handlers, col_text(s, c, 1));
 		*handler = strcmp(col_text(s, c, 0), "open") != 0 ? "closed"
 		           : i >= 0                               ? handlers[i]
@@ -1340,7 +1493,7 @@ store_claim_finish(struct store *s, int64_t conv, const char *worker, int64_t up
 		rc = run_done(s, Q_CLAIM_DONE, "claim", NULL, cause,
 		              P(SV_INT64(conv), SV_INT64(upto)));
 		if (rc == 0)
-			touch(s, conv, 0);
+			touch(s, conv, STORE_CHANGE_CLAIM, 0, 0, 0);
 	}
 	return tx_leave(s, own, rc, cause);
 }
@@ -1356,7 +1509,7 @@ store_claim_release(struct store *s, int64_t conv, const char *worker, char **ca
 	    run_done(s, Q_CLAIM_RELEASE, "claim", &n, cause, P(SV_INT64(conv), SV_STR(worker)));
 	/* Another worker may take it now. */
 	if (rc == 0 && n == 1)
-		touch(s, conv, 1);
+		touch(s, conv, STORE_CHANGE_CLAIM, 1, 0, 0);
 	return tx_leave(s, own, rc, cause);
 }
 
@@ -1379,12 +1532,87 @@ store_notify_fd(struct store *s)
 	return DRV(s)->notify_fd ? DRV(s)->notify_fd(s) : -1;
 }
 
+/* Where store_notifications hands what it parses. */
+struct hearing {
+	void (*fn)(void *arg, const struct store_change *);
+	void *arg;
+};
+
+/*
+ * A payload as notify_touched writes it. One that says only the id, or
+ * that this store cannot read, may mean anything (STORE_CHANGE_ANY); one
+ * without an id is conv 0.
+ */
+static void
+change_parse(const char *payload, struct store_change *ch)
+{
+	const char *p = payload ? payload : "";
+	char *end;
+	long long v[3] = {0};
+	ch->what = STORE_CHANGE_ANY;
+	ch->conv = 0;
+	ch->message = ch->event_first = ch->event_last = 0;
+	long long conv = strtoll(p, &end, 10);
+	if (end == p || conv <= 0 || (*end != ' ' && *end != '\0'))
+		return;
+	ch->conv = conv;
+	if (*end != ' ')
+		return;
+	p = end + 1;
+	size_t n = strcspn(p, " ");
+	unsigned what = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *at = memchr(change_letters, p[i], sizeof change_letters - 1);
+		if (at == NULL)
+			return;
+		what |= 1u << (at - change_letters);
+	}
+	p += n;
+	for (int i = 0; i < 3; i++) {
+		if (*p != ' ')
+			return;
+		v[i] = strtoll(p + 1, &end, 10);
+		if (end == p + 1 || v[i] < 0)
+			return;
+		p = end;
+	}
+	if (*p != '\0')
+		return;
+	ch->what = what;
+	ch->message = v[0];
+	ch->event_first = v[1];
+	ch->event_last = v[2];
+}
+
+static void
+heard(void *arg, const char *channel, const char *payload, int own)
+{
+	struct hearing *h = arg;
+	struct store_change ch = {.channel = channel, .own = own};
+	change_parse(payload, &ch);
+	if (h->fn != NULL)
+		h->fn(h->arg, &ch);
+}
+
 int
-store_notifications(struct store *s,
-                    void (*fn)(void *arg, const char *channel, const char *payload), void *arg,
+store_notifications(struct store *s, void (*fn)(void *arg, const struct store_change *), void *arg,
                     char **cause)
 {
-	return DRV(s)->notifications ? DRV(s)->notifications(s, fn, arg, cause) : 0;
+	struct hearing h = {fn, arg};
+	return DRV(s)->notifications ? DRV(s)->notifications(s, heard, &h, cause) : 0;
+}
+
+uint64_t
+store_statements(const struct store *s)
+{
+	return s->statements;
+}
+
+void
+store_on_commit(struct store *s, void (*fn)(void *arg, const struct store_change *), void *arg)
+{
+	s->on_commit = fn;
+	s->on_commit_arg = arg;
 }
 
 /* ---------------------------------------------------------------- status */
@@ -1539,8 +1767,7 @@ store_replay_each(struct store *s, int64_t run_no, int (*fn)(const cJSON *result
 	/* Its own statement (q < 0): fn may read the store meanwhile. */
 	if (s->sql[Q_RESULTS] == NULL)
 		s->sql[Q_RESULTS] = DRV(s)->rewrite(queries[Q_RESULTS]);
-	struct store_cur *c =
-	    DRV(s)->run(s, -1, s->sql[Q_RESULTS], P(SV_INT64(run_no)), "read", cause);
+	struct store_cur *c = drv_run(s, -1, s->sql[Q_RESULTS], P(SV_INT64(run_no)), "read", cause);
 	if (c == NULL)
 		return -1;
 	int rc, stop = 0;
@@ -1677,7 +1904,7 @@ store_rollout_state(struct store *s, const char *kind, cJSON **out, char **cause
 /* ------------------------------------------------------ export, import */
 
 /*
- * Every table of schema 5 with its columns ('i' integer, 't' text), in an
+ * Every table of schemas 5 and 6 (6 added indexes) with its columns ('i' integer, 't' text), in an
  * order where a row's references come before it. An export is one JSON
  * line per row: {"table":T,"row":{column: value...}} with the columns in
  * this order, so that the same rows always make the same bytes.
@@ -1738,7 +1965,9 @@ static const struct dump_table dump_tables[] = {
       {"at", 't'}}},
 };
 /* The export format follows the schema: a new migration changes the table above. */
-_Static_assert(nitems(migrations) == 5, "the export's tables are schema 5's");
+_Static_assert(nitems(migrations) == 6, "the export's tables are schema 5's and 6's");
+/* The oldest export an import takes: its tables are this schema's. */
+#define DUMP_SINCE 5
 
 #define DUMP_FORMAT "frontline-export"
 #define DUMP_PAGE   500
@@ -1801,8 +2030,7 @@ dump_table(struct store *s, const struct dump_table *t, FILE *f, int64_t *rows, 
 	int rc = 0;
 	do {
 		struct sv key = SV_INT64(after);
-		struct store_cur *c =
-		    DRV(s)->run(s, -1, sql, &key, t->text_id ? 0 : 1, t->name, cause);
+		struct store_cur *c = drv_run(s, -1, sql, &key, t->text_id ? 0 : 1, t->name, cause);
 		if (c == NULL) {
 			rc = -1;
 			break;
@@ -1871,7 +2099,7 @@ static int
 table_used(struct store *s, const char *table, char **cause)
 {
 	char *sql = xasprintf("SELECT 1 FROM %s LIMIT 1", table);
-	struct store_cur *c = DRV(s)->run(s, -1, sql, NULL, 0, table, cause);
+	struct store_cur *c = drv_run(s, -1, sql, NULL, 0, table, cause);
 	free(sql);
 	if (c == NULL)
 		return -1;
@@ -1983,7 +2211,7 @@ store_import(struct store *s, FILE *f, const char *name, int64_t *rows, char **c
 			    !cJSON_IsNumber(schema))
 				why = xstrdup("not a frontline export (the first line is "
 				              "{\"format\":\"" DUMP_FORMAT "\",\"schema\":N})");
-			else if (schema->valueint != SCHEMA_VERSION)
+			else if (schema->valueint < DUMP_SINCE || schema->valueint > SCHEMA_VERSION)
 				why = xasprintf("the export has schema version %d, this store %d",
 				                schema->valueint, SCHEMA_VERSION);
 		} else {
@@ -1996,7 +2224,7 @@ store_import(struct store *s, FILE *f, const char *name, int64_t *rows, char **c
 				if (sql[ti] == NULL)
 					sql[ti] = import_sql(s, t);
 				struct store_cur *c =
-				    DRV(s)->run(s, -1, sql[ti], p, dump_ncols(t), t->name, &why);
+				    drv_run(s, -1, sql[ti], p, dump_ncols(t), t->name, &why);
 				int r = c ? DRV(s)->step(c, &why) : -1;
 				DRV(s)->end(c);
 				if (r >= 0)

@@ -246,10 +246,13 @@ int store_claim_release(struct store *, int64_t conv, const char *worker, char *
 /*
  * PostgreSQL: every transaction that changes a conversation (a message,
  * an event, a handoff, its handler, a takeover, a finished claim, its
- * opening or closing) sends NOTIFY frontline_conv '<id>' when it commits;
- * one that adds a customer message (or releases a claim, or hands the
- * conversation back to the AI) also frontline_work '<id>'. The store does
- * it: callers never notify by hand.
+ * opening or closing) sends NOTIFY frontline_conv when it commits, with a
+ * payload that says what changed (struct store_change); one that adds a
+ * customer message (or releases a claim, or hands the conversation back
+ * to the AI) also frontline_work. The store does it: callers never notify
+ * by hand. A conversation's messages and events commit in id order (its
+ * row is locked before they take their ids), so a reader that goes on
+ * from the newest ids it has read never skips one.
  *
  * SQLite has no notifications (store_notify_fd is -1): a process on a
  * SQLite store polls on a timer instead -- the embedded, single-machine
@@ -263,22 +266,75 @@ int store_claim_release(struct store *, int64_t conv, const char *worker, char *
  */
 #define STORE_CHANNEL_CONV "frontline_conv"
 #define STORE_CHANNEL_WORK "frontline_work"
+
+/* What a transaction changed in a conversation: the bits of store_change.what. */
+enum {
+	STORE_CHANGE_OPENED = 1 << 0,   /* the conversation was opened */
+	STORE_CHANGE_CUSTOMER = 1 << 1, /* a customer message */
+	STORE_CHANGE_REPLY = 1 << 2,    /* an AI or human message */
+	STORE_CHANGE_EVENT = 1 << 3,    /* events */
+	STORE_CHANGE_HANDS = 1 << 4,    /* its state, handler or owner */
+	STORE_CHANGE_PACKET = 1 << 5,   /* a handoff packet */
+	STORE_CHANGE_CLAIM = 1 << 6,    /* a claim finished or released */
+	/* A payload this store cannot read (another program's NOTIFY): anything may have. */
+	STORE_CHANGE_ANY = (1 << 7) - 1,
+};
+
+/*
+ * One notification. The payload is "CONV WHAT MESSAGE FIRST LAST": the
+ * conversation's id, the letters of what changed (o c r e h p l, in the
+ * order of the bits above), the id of the newest message the transaction
+ * added and of the first and last of its events (0: none). Readers need
+ * only the first field; the others say what is worth reading.
+ */
+struct store_change {
+	const char *channel;
+	int64_t conv;
+	unsigned what;                   /* STORE_CHANGE_* */
+	int64_t message;                 /* the newest message added; 0: none */
+	int64_t event_first, event_last; /* the events added; 0: none */
+	int own;                         /* committed on this connection */
+};
+
 /* Subscribes to channel (lower-case letters, digits, '_'). SQLite: 0, no-op. */
 int store_listen(struct store *, const char *channel, char **cause);
 /* The connection's socket to watch for reading; -1: none. */
 int store_notify_fd(struct store *);
 /*
  * For those that poll instead (SQLite): 1 when a transaction (this
- * connection's or another's) may have committed since the last call (the first call says 1), 0 when none did,
- * -1 with *cause. On PostgreSQL it always says 1.
+ * connection's or another's) may have committed since the last call
+ * (the first call says 1), 0 when none did, -1 with *cause. On
+ * PostgreSQL it always says 1.
  */
 int store_changed(struct store *, char **cause);
 /*
- * Drains what arrived: fn per notification. Returns the count, or -1 with
- * *cause when the connection was lost (the caller reopens).
+ * Drains what arrived: fn per notification (the change is valid during
+ * the call only), in the order the transactions committed. Returns the count,
+ * or -1 with *cause when the connection was lost (the caller reopens).
  */
-int store_notifications(struct store *,
-                        void (*fn)(void *arg, const char *channel, const char *payload), void *arg,
-                        char **cause);
+int store_notifications(struct store *, void (*fn)(void *arg, const struct store_change *),
+                        void *arg, char **cause);
+
+/*
+ * What changed in a conversation after the ids a reader has: its messages
+ * with id > msgs_after into *msgs and its events with id > events_after
+ * into *events (store_messages' and store_events' rows, in order), in one
+ * statement. An after of INT64_MAX reads none of that kind (*out is an
+ * empty array). The caller frees both.
+ */
+int store_conversation_since(struct store *, int64_t conv, int64_t msgs_after, int64_t events_after,
+                             cJSON **msgs, cJSON **events, char **cause);
+
+/*
+ * fn (NULL: none) is told after each commit of this connection what it
+ * changed in each conversation, as a notification would (own set) -- at
+ * once, on either backend, and even when the notification never arrives
+ * (the connection was lost). fn must not use the store. One per store.
+ */
+void store_on_commit(struct store *, void (*fn)(void *arg, const struct store_change *), void *arg);
+
+/* The statements this connection has run (transaction control and LISTEN aside): a cost to count.
+ */
+uint64_t store_statements(const struct store *);
 
 #endif

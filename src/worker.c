@@ -280,11 +280,10 @@ look(struct worker *w)
 }
 
 static void
-on_notification(void *arg, const char *channel, const char *payload)
+on_notification(void *arg, const struct store_change *ch)
 {
 	(void)arg;
-	(void)channel;
-	(void)payload;
+	(void)ch;
 }
 
 static void listen_fire(struct loop *, void *);

@@ -1,7 +1,17 @@
-/* check_desk.c -- the console's model: live conversations, takeover, hand-back, restart. */
+/*
+ * check_desk.c -- the console's model: live conversations, takeover,
+ * hand-back, restart. With FRONTLINE_TEST_PG (tests/desk-pg.sh: a
+ * throwaway cluster) also the live side on PostgreSQL: what others change
+ * is read as a delta, a burst once, and everything after a lost
+ * connection -- counted in statements.
+ */
 #include "config.h"
 
+#include <libpq-fe.h>
+#include <time.h>
+
 #include "desk.h"
+#include "loop.h"
 #include "metrics.h"
 #include "testutil.h"
 #include "tool-backend.h"
@@ -552,10 +562,290 @@ START_TEST(every_ending_and_the_metrics_over_them)
 }
 END_TEST
 
+/* ------------------------------------------------ live, on PostgreSQL */
+
+static const char *pg_server; /* FRONTLINE_TEST_PG, or NULL */
+
+static void
+pg_admin(const char *target, const char *sql)
+{
+	PGconn *c = PQconnectdb(target);
+	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+	PGresult *r = PQexec(c, sql);
+	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK,
+	              "%s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+}
+
+/* The desk suite's setup, with db a fresh database on the server. */
+static void
+setup_pg(void)
+{
+	static unsigned seq;
+	setup();
+	char *name = xasprintf("fl_desk_%ld_%u", (long)getpid(), ++seq);
+	char *sql = xasprintf("CREATE DATABASE %s", name);
+	pg_admin(pg_server, sql);
+	const char *slash = strrchr(pg_server, '/');
+	free(db);
+	db = xasprintf("%.*s/%s", (int)(slash - pg_server), pg_server, name);
+	free(sql);
+	free(name);
+}
+
+/* Runs the loop until done(arg), for at most 60 s (a slow sanitizer build passes). */
+static int
+run_until(struct loop *l, int (*done)(void *), void *arg)
+{
+	time_t end = time(NULL) + 60;
+	while (!done(arg)) {
+		if (time(NULL) > end)
+			return 0;
+		loop_once(l, 50);
+	}
+	return 1;
+}
+
+/* Runs the loop for ms: late notifications arrive and are taken in. */
+static void
+run_for(struct loop *l, long ms)
+{
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		loop_once(l, 20);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+}
+
+/* The desk has conversation id with at least n messages of role, or a note containing text. */
+struct seen {
+	struct desk *d;
+	int64_t id;
+	const char *role; /* NULL: any */
+	int n;
+	const char *note;     /* NULL: none wanted */
+	enum handler handler; /* HANDLER__N: any */
+};
+
+static int
+sees(void *arg)
+{
+	const struct seen *w = arg;
+	const struct desk_conv *c = desk_find(w->d, w->id);
+	int n = 0, note = w->note == NULL;
+	if (c == NULL)
+		return 0;
+	for (size_t i = 0; i < c->nmsgs; i++) {
+		n += w->role == NULL || strcmp(c->msgs[i].role, w->role) == 0;
+		note |= strcmp(c->msgs[i].role, "note") == 0 && strstr(c->msgs[i].text, w->note);
+	}
+	return n >= w->n && note && (w->handler == HANDLER__N || c->handler == w->handler);
+}
+
+/* A conversation opened elsewhere (a front door), with a customer's message and an answer. */
+static int64_t
+elsewhere_chat(struct store *other, const char *customer)
+{
+	int64_t id;
+	char *cause = NULL;
+	ck_assert_msg(store_conversation_open(other, customer, &id, NULL, &cause) == 0, "%s",
+	              cause);
+	ck_assert_int_eq(store_message_add(other, id, "customer", "hello?", NULL, &cause), 0);
+	ck_assert_int_eq(store_message_add(other, id, "ai", "Hello! How can I help?", NULL, &cause),
+	                 0);
+	return id;
+}
+
+/* A desk live on its own connection, with three conversations from elsewhere on it. */
+struct live {
+	struct store *st, *other;
+	struct loop *l;
+	struct desk *d;
+	int64_t conv[3];
+};
+
+static void
+live_open(struct live *v)
+{
+	char *cause = NULL;
+	v->st = store_ok();
+	v->other = store_ok();
+	v->l = loop_new();
+	v->d = desk_ok(v->st);
+	ck_assert_msg(desk_attach(v->d, v->l, 100, &cause) == 0, "%s", cause);
+	static const char *const who[] = {"C-7001", "C-7002", "C-7003"};
+	for (int i = 0; i < 3; i++) {
+		v->conv[i] = elsewhere_chat(v->other, who[i]);
+		struct seen w = {v->d, v->conv[i], NULL, 2, NULL, HANDLER__N};
+		ck_assert_msg(run_until(v->l, sees, &w), "conversation %d never reached the desk",
+		              i);
+	}
+}
+
+static void
+live_close(struct live *v)
+{
+	desk_close(v->d);
+	loop_free(v->l);
+	store_close(v->st);
+	store_close(v->other);
+}
+
+START_TEST(a_change_elsewhere_is_read_as_a_delta)
+{
+	struct live v;
+	char *cause = NULL;
+	live_open(&v);
+	struct desk_conv *b = desk_find(v.d, v.conv[1]), *c = desk_find(v.d, v.conv[2]);
+	unsigned bseq = b->seq, cseq = c->seq;
+
+	/* A customer's message: its new messages, in one statement, and nothing else. */
+	uint64_t n0 = store_statements(v.st);
+	ck_assert_int_eq(
+	    store_message_add(v.other, v.conv[0], "customer", "my hub is offline", NULL, &cause),
+	    0);
+	struct seen w = {v.d, v.conv[0], "customer", 2, NULL, HANDLER__N};
+	ck_assert(run_until(v.l, sees, &w));
+	run_for(v.l, 200);
+	ck_assert_uint_eq(store_statements(v.st) - n0, 1);
+
+	/* A worker's turn (events, then the reply): both kinds in that one statement. */
+	n0 = store_statements(v.st);
+	cJSON *t = cJSON_Parse("{\"intent\":\"technical\",\"urgency\":\"high\","
+	                       "\"sentiment\":\"frustrated\"}");
+	ck_assert_int_eq(store_begin(v.other, &cause), 0);
+	ck_assert_int_eq(store_event_add(v.other, v.conv[0], "triage", t, &cause), 0);
+	ck_assert_int_eq(store_event_add(v.other, v.conv[0], "retrieval", NULL, &cause), 0);
+	ck_assert_int_eq(
+	    store_message_add(v.other, v.conv[0], "ai", "Try restarting it.", NULL, &cause), 0);
+	ck_assert_int_eq(store_commit(v.other, &cause), 0);
+	cJSON_Delete(t);
+	w.role = "ai";
+	ck_assert(run_until(v.l, sees, &w));
+	run_for(v.l, 200);
+	ck_assert_uint_eq(store_statements(v.st) - n0, 1);
+	struct desk_conv *a = desk_find(v.d, v.conv[0]);
+	ck_assert_ptr_nonnull(a->triage);
+	ck_assert_int_eq(a->urgency, URG_HIGH);
+
+	/* Another console takes it over: its row (who has it now) and its events. */
+	n0 = store_statements(v.st);
+	cJSON *by = cJSON_Parse("{\"by\":\"bob\",\"from\":\"ai\"}");
+	ck_assert_int_eq(store_begin(v.other, &cause), 0);
+	ck_assert_int_eq(store_conversation_take(v.other, v.conv[0], "bob", &cause), 0);
+	ck_assert_int_eq(store_event_add(v.other, v.conv[0], "takeover", by, &cause), 0);
+	ck_assert_int_eq(store_commit(v.other, &cause), 0);
+	cJSON_Delete(by);
+	struct seen h = {v.d, v.conv[0], NULL, 0, "bob took over", HANDLER_HUMAN};
+	ck_assert(run_until(v.l, sees, &h));
+	run_for(v.l, 200);
+	ck_assert_uint_eq(store_statements(v.st) - n0, 2);
+	ck_assert_str_eq(a->owner, "bob");
+
+	/* The others were not read, nor changed. */
+	ck_assert_uint_eq(b->seq, bseq);
+	ck_assert_uint_eq(c->seq, cseq);
+
+	/* The desk's own change is not read back: it has it. */
+	ck_assert_int_eq(desk_takeover(v.d, b, "sam", &cause), 0);
+	n0 = store_statements(v.st);
+	run_for(v.l, 300);
+	ck_assert_uint_eq(store_statements(v.st) - n0, 0);
+	int notes = 0;
+	for (size_t i = 0; i < b->nmsgs; i++)
+		notes +=
+		    strcmp(b->msgs[i].role, "note") == 0 && strstr(b->msgs[i].text, "took over");
+	ck_assert_int_eq(notes, 1);
+	live_close(&v);
+}
+END_TEST
+
+START_TEST(a_burst_to_one_conversation_is_read_once)
+{
+	struct live v;
+	char *cause = NULL;
+	live_open(&v);
+	/* Ten commits before the desk looks: one read, however the notifications come. */
+	uint64_t n0 = store_statements(v.st);
+	for (int i = 0; i < 10; i++) {
+		char text[32];
+		snprintf(text, sizeof text, "line %d", i);
+		ck_assert_int_eq(
+		    store_message_add(v.other, v.conv[1], "customer", text, NULL, &cause), 0);
+	}
+	struct seen w = {v.d, v.conv[1], "customer", 11, NULL, HANDLER__N};
+	ck_assert(run_until(v.l, sees, &w));
+	run_for(v.l, 300);
+	ck_assert_uint_eq(store_statements(v.st) - n0, 1);
+	/* In order, each once. */
+	struct desk_conv *c = desk_find(v.d, v.conv[1]);
+	int k = 0;
+	for (size_t i = 0; i < c->nmsgs; i++) {
+		char text[32];
+		snprintf(text, sizeof text, "line %d", k);
+		k += strcmp(c->msgs[i].text, text) == 0;
+	}
+	ck_assert_int_eq(k, 10);
+	ck_assert_uint_eq(c->nmsgs, 12);
+	live_close(&v);
+}
+END_TEST
+
+START_TEST(a_console_that_lost_its_connection_catches_up)
+{
+	struct live v;
+	char *cause = NULL;
+	live_open(&v);
+	/* The server drops every connection but this one; the desk has not noticed yet. */
+	pg_admin(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+	             " WHERE datname = current_database() AND pid <> pg_backend_pid()");
+	/* Meanwhile, elsewhere (nobody tells the desk): a message, a rating alone, a takeover, a
+	 * new chat. */
+	ck_assert_int_eq(
+	    store_message_add(v.other, v.conv[0], "customer", "still there?", NULL, &cause), 0);
+	cJSON *csat = desk_csat_json(4, NULL);
+	ck_assert_int_eq(store_event_add(v.other, v.conv[1], "csat", csat, &cause), 0);
+	cJSON_Delete(csat);
+	ck_assert_int_eq(store_conversation_take(v.other, v.conv[2], "bob", &cause), 0);
+	int64_t fresh = elsewhere_chat(v.other, "C-7004");
+
+	struct seen w[] = {
+	    {v.d, v.conv[0], "customer", 2, NULL, HANDLER__N},
+	    {v.d, v.conv[1], NULL, 0, "rated it 4/5", HANDLER__N},
+	    {v.d, v.conv[2], NULL, 0, NULL, HANDLER_HUMAN},
+	    {v.d, fresh, NULL, 2, NULL, HANDLER_AI},
+	};
+	for (size_t i = 0; i < nitems(w); i++)
+		ck_assert_msg(run_until(v.l, sees, &w[i]), "change %zu was not caught up", i);
+	ck_assert_str_eq(desk_find(v.d, v.conv[2])->owner, "bob");
+
+	/* Listening again: the next change comes as a delta, as before. */
+	uint64_t n0 = store_statements(v.st);
+	ck_assert_int_eq(store_message_add(v.other, fresh, "customer", "thanks", NULL, &cause), 0);
+	struct seen again = {v.d, fresh, "customer", 2, NULL, HANDLER__N};
+	ck_assert(run_until(v.l, sees, &again));
+	run_for(v.l, 200);
+	ck_assert_uint_eq(store_statements(v.st) - n0, 1);
+	live_close(&v);
+}
+END_TEST
+
 int
 main(void)
 {
 	Suite *s = suite_create("desk");
+	pg_server = getenv("FRONTLINE_TEST_PG");
+	if (pg_server != NULL && *pg_server != '\0') {
+		TCase *pg = tcase_create("live");
+		tcase_set_timeout(pg, 180);
+		tcase_add_checked_fixture(pg, setup_pg, teardown);
+		tcase_add_test(pg, a_change_elsewhere_is_read_as_a_delta);
+		tcase_add_test(pg, a_burst_to_one_conversation_is_read_once);
+		tcase_add_test(pg, a_console_that_lost_its_connection_catches_up);
+		suite_add_tcase(s, pg);
+	}
 	TCase *tc = tcase_create("desk");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, the_ai_answers_and_everything_is_stored);

@@ -228,7 +228,7 @@ START_TEST(create_and_reopen)
 	ck_assert_int_eq(store_message_add(s, conv, "customer", "hello", NULL, &cause), 0);
 	store_close(s);
 
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 5);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 6);
 	assert_text(db, "PRAGMA journal_mode", "wal");
 	for (const char *const *t = (const char *const[]){"customers", "conversations", "messages",
 	                                                  "events", "handoffs", NULL};
@@ -254,7 +254,7 @@ START_TEST(create_and_reopen)
 	ck_assert_str_eq(str(cJSON_GetArrayItem(m, 0), "text"), "hello");
 	cJSON_Delete(m);
 	store_close(s);
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 5);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 6);
 }
 END_TEST
 
@@ -265,7 +265,7 @@ START_TEST(migrates_an_empty_database)
 	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 0);
 	struct store *s = open_ok(db);
 	store_close(s);
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 5);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 6);
 	ck_assert_int_eq(raw_int(db, "SELECT x FROM unrelated"), 42);
 	assert_text(db, "SELECT name FROM sqlite_master WHERE name = 'handoffs'", "handoffs");
 }
@@ -286,7 +286,7 @@ START_TEST(a_failed_migration_changes_nothing)
 	/* Once it is out of the way, the migration goes through. */
 	raw_exec(db, "DROP TABLE messages;");
 	store_close(open_ok(db));
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 5);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 6);
 }
 END_TEST
 
@@ -319,7 +319,7 @@ START_TEST(a_version_1_store_gains_the_handler)
 	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(l, 0), "owner")));
 	cJSON_Delete(l);
 	store_close(s);
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 5);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 6);
 }
 END_TEST
 
@@ -1334,9 +1334,9 @@ struct heard {
 };
 
 static void
-hear(void *arg, const char *channel, const char *payload)
+hear(void *arg, const struct store_change *ch)
 {
-	char *t = xasprintf("%s:%s", channel, payload);
+	char *t = xasprintf("%s:%lld", ch->channel, (long long)ch->conv);
 	strv_take(&((struct heard *)arg)->what, t);
 }
 
@@ -1406,6 +1406,150 @@ START_TEST(changes_are_notified_at_commit)
 	free(work);
 	store_close(s);
 	store_close(l);
+}
+END_TEST
+
+/* Every change, whole. */
+struct changes {
+	struct store_change v[16];
+	int n;
+};
+
+static void
+keep(void *arg, const struct store_change *ch)
+{
+	struct changes *cs = arg;
+	if (cs->n < (int)nitems(cs->v)) {
+		cs->v[cs->n] = *ch;
+		cs->v[cs->n++].channel = NULL; /* valid during the call only */
+	}
+}
+
+static void
+collect_changes(struct store *l, struct changes *cs, int want)
+{
+	char *cause = NULL;
+	for (int i = 0; i < 100 && cs->n < want; i++) {
+		struct pollfd pfd = {.fd = store_notify_fd(l), .events = POLLIN};
+		poll(&pfd, 1, 100);
+		ck_assert_msg(store_notifications(l, keep, cs, &cause) >= 0, "%s", cause);
+	}
+	ck_assert_int_eq(cs->n, want);
+}
+
+START_TEST(a_notification_says_what_changed)
+{
+	struct store *l = open_ok(db), *s = open_ok(db);
+	char *cause = NULL;
+	ck_assert_int_eq(store_listen(l, STORE_CHANNEL_CONV, &cause), 0);
+	int64_t a = conv_with(s, "ann", 0, NULL), msg = 0;
+	struct changes cs = {0};
+	collect_changes(l, &cs, 1);
+	ck_assert_int_eq(cs.v[0].conv, a);
+	ck_assert_uint_eq(cs.v[0].what, STORE_CHANGE_OPENED);
+	ck_assert(!cs.v[0].own);
+
+	/* A turn: its events (their first and last ids), its reply, who has it now. */
+	cs.n = 0;
+	ck_assert_int_eq(store_begin(s, &cause), 0);
+	ck_assert_int_eq(store_event_add(s, a, "triage", NULL, &cause), 0);
+	ck_assert_int_eq(store_event_add(s, a, "escalation", NULL, &cause), 0);
+	ck_assert_int_eq(store_message_add(s, a, "ai", "over to a human", &msg, &cause), 0);
+	ck_assert_int_eq(store_conversation_handler(s, a, "waiting", NULL, &cause), 0);
+	ck_assert_int_eq(store_commit(s, &cause), 0);
+	collect_changes(l, &cs, 1);
+	cJSON *m, *e;
+	ck_assert_int_eq(store_conversation_since(s, a, 0, 0, &m, &e, &cause), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(e), 2);
+	ck_assert_uint_eq(cs.v[0].what,
+	                  STORE_CHANGE_EVENT | STORE_CHANGE_REPLY | STORE_CHANGE_HANDS);
+	ck_assert_int_eq(cs.v[0].message, msg);
+	ck_assert_int_eq(cs.v[0].event_first, (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(
+	                                          cJSON_GetArrayItem(e, 0), "id")));
+	ck_assert_int_eq(cs.v[0].event_last, (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(
+	                                         cJSON_GetArrayItem(e, 1), "id")));
+	cJSON_Delete(m);
+	cJSON_Delete(e);
+
+	/* The listener's own commits say so; another program's payload may mean anything. */
+	cs.n = 0;
+	ck_assert_int_eq(store_message_add(l, a, "customer", "hello", &msg, &cause), 0);
+	raw_exec(db, "NOTIFY frontline_conv, '42'");
+	raw_exec(db, "NOTIFY frontline_conv, 'what?'");
+	collect_changes(l, &cs, 3);
+	ck_assert(cs.v[0].own);
+	ck_assert_uint_eq(cs.v[0].what, STORE_CHANGE_CUSTOMER);
+	ck_assert_int_eq(cs.v[0].message, msg);
+	ck_assert(!cs.v[1].own);
+	ck_assert_int_eq(cs.v[1].conv, 42);
+	ck_assert_uint_eq(cs.v[1].what, STORE_CHANGE_ANY);
+	ck_assert_int_eq(cs.v[2].conv, 0);
+	store_close(s);
+	store_close(l);
+}
+END_TEST
+
+/* The connection's own commits are told at once, on either backend; a rollback is not. */
+START_TEST(own_commits_are_told_at_once)
+{
+	struct store *s = open_ok(db);
+	char *cause = NULL;
+	struct changes cs = {0};
+	int64_t a = conv_with(s, "ann", 0, NULL), msg = 0;
+	store_on_commit(s, keep, &cs);
+	ck_assert_int_eq(store_begin(s, &cause), 0);
+	ck_assert_int_eq(store_event_add(s, a, "takeover", NULL, &cause), 0);
+	ck_assert_int_eq(store_message_add(s, a, "human", "Sam here", &msg, &cause), 0);
+	ck_assert_int_eq(cs.n, 0);
+	ck_assert_int_eq(store_commit(s, &cause), 0);
+	ck_assert_int_eq(cs.n, 1);
+	ck_assert(cs.v[0].own);
+	ck_assert_int_eq(cs.v[0].conv, a);
+	ck_assert_uint_eq(cs.v[0].what, STORE_CHANGE_EVENT | STORE_CHANGE_REPLY);
+	ck_assert_int_eq(cs.v[0].message, msg);
+	ck_assert_int_gt(cs.v[0].event_first, 0);
+	ck_assert_int_eq(cs.v[0].event_first, cs.v[0].event_last);
+	ck_assert_int_eq(store_begin(s, &cause), 0);
+	ck_assert_int_eq(store_event_add(s, a, "note", NULL, &cause), 0);
+	store_rollback(s);
+	ck_assert_int_eq(cs.n, 1);
+	store_on_commit(s, NULL, NULL);
+	ck_assert_int_eq(store_event_add(s, a, "note", NULL, &cause), 0);
+	ck_assert_int_eq(cs.n, 1);
+	store_close(s);
+}
+END_TEST
+
+/* What changed after the ids a reader has, in one statement; INT64_MAX skips a kind. */
+START_TEST(since_reads_only_what_is_newer)
+{
+	struct store *s = open_ok(db);
+	char *cause = NULL;
+	int64_t a = conv_with(s, "ann", 2, NULL), b = conv_with(s, "bob", 1, NULL);
+	cJSON *pay = cJSON_Parse("{\"urgency\":\"high\"}");
+	ck_assert_int_eq(store_event_add(s, a, "triage", pay, &cause), 0);
+	ck_assert_int_eq(store_event_add(s, b, "triage", NULL, &cause), 0);
+	cJSON_Delete(pay);
+	cJSON *m, *e;
+	uint64_t n0 = store_statements(s);
+	ck_assert_int_eq(store_conversation_since(s, a, 0, 0, &m, &e, &cause), 0);
+	ck_assert_uint_eq(store_statements(s) - n0, 1);
+	ck_assert_int_eq(cJSON_GetArraySize(m), 2);
+	ck_assert_int_eq(cJSON_GetArraySize(e), 1);
+	ck_assert_str_eq(str(cJSON_GetArrayItem(m, 1), "role"), "customer");
+	ck_assert_str_eq(str(cJSON_GetArrayItem(e, 0), "kind"), "triage");
+	ck_assert_str_eq(str(cJSON_GetObjectItem(cJSON_GetArrayItem(e, 0), "payload"), "urgency"),
+	                 "high");
+	int64_t m1 =
+	    (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(m, 0), "id"));
+	cJSON_Delete(m);
+	cJSON_Delete(e);
+	ck_assert_int_eq(store_conversation_since(s, a, m1, INT64_MAX, &m, &e, &cause), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(m), 1);
+	ck_assert_int_eq(cJSON_GetArraySize(e), 0);
+	cJSON_Delete(m);
+	cJSON_Delete(e);
+	store_close(s);
 }
 END_TEST
 
@@ -1547,32 +1691,51 @@ END_TEST
  * go on from the newest id they saw.) Here the reply's transaction is held
  * open while another process adds a customer message and reads.
  */
-START_TEST(messages_are_seen_in_id_order)
+/*
+ * A message (events: an event) written after another transaction took its
+ * id, while that one is still open, commits after it: a reader going on
+ * from the newest id it has read never skips the earlier one.
+ */
+static void
+seen_in_id_order(int events)
 {
 	struct store *s = open_ok(db);
 	char *cause = NULL;
-	int64_t a = conv_with(s, "ann", 1, NULL), human = 0;
+	int64_t a = conv_with(s, "ann", 1, NULL), first = 0;
 	ck_assert_int_eq(store_begin(s, &cause), 0);
-	ck_assert_int_eq(store_message_add(s, a, "human", "I'm on it", &human, &cause), 0);
+	if (events) {
+		ck_assert_int_eq(store_event_add(s, a, "handoff", NULL, &cause), 0);
+		cJSON *m, *e;
+		ck_assert_int_eq(store_conversation_since(s, a, INT64_MAX, 0, &m, &e, &cause), 0);
+		first = (int64_t)cJSON_GetNumberValue(
+		    cJSON_GetObjectItem(cJSON_GetArrayItem(e, cJSON_GetArraySize(e) - 1), "id"));
+		cJSON_Delete(m);
+		cJSON_Delete(e);
+	} else
+		ck_assert_int_eq(store_message_add(s, a, "human", "I'm on it", &first, &cause), 0);
 	int res[2];
 	ck_assert_int_eq(pipe(res), 0);
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(res[0]);
 		struct store *ss = store_open(db, &cause);
-		cJSON *rows = NULL;
-		int64_t id = 0;
+		cJSON *msgs = NULL, *evs = NULL;
 		char seen = 'x';
 		if (ss != NULL &&
-		    store_message_add(ss, a, "customer", "thanks", &id, &cause) == 0 &&
-		    store_messages_after(ss, a, 0, &rows, &cause) == 0) {
+		    (events ? store_event_add(ss, a, "csat", NULL, &cause)
+		            : store_message_add(ss, a, "customer", "thanks", NULL, &cause)) == 0 &&
+		    store_conversation_since(ss, a, 0, 0, &msgs, &evs, &cause) == 0) {
 			seen = 'n';
-			const cJSON *m;
-			cJSON_ArrayForEach(m, rows) if ((int64_t)cJSON_GetNumberValue(
-			                                    cJSON_GetObjectItem(m, "id")) == human)
-			    seen = 'y';
+			const cJSON *m, *rows = events ? evs : msgs;
+			cJSON_ArrayForEach(m, rows)
+			{
+				if ((int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(m, "id")) ==
+				    first)
+					seen = 'y';
+			}
 		}
-		cJSON_Delete(rows);
+		cJSON_Delete(msgs);
+		cJSON_Delete(evs);
 		store_close(ss);
 		_exit(write(res[1], &seen, 1) == 1 ? 0 : 1);
 	}
@@ -1589,6 +1752,17 @@ START_TEST(messages_are_seen_in_id_order)
 	ck_assert_int_eq(seen, 'y');
 	store_close(s);
 }
+
+START_TEST(messages_are_seen_in_id_order)
+{
+	seen_in_id_order(0);
+}
+END_TEST
+
+START_TEST(events_are_seen_in_id_order)
+{
+	seen_in_id_order(1);
+}
 END_TEST
 
 /* ------------------------------------------------ PostgreSQL specifics */
@@ -1596,7 +1770,7 @@ END_TEST
 START_TEST(pg_schema_version_and_a_newer_schema)
 {
 	store_close(open_ok(db));
-	ck_assert_int_eq(raw_int(db, "SELECT version FROM schema_version"), 5);
+	ck_assert_int_eq(raw_int(db, "SELECT version FROM schema_version"), 6);
 	/* Row ids are 64-bit identities. */
 	assert_text(db,
 	            "SELECT data_type FROM information_schema.columns"
@@ -1706,7 +1880,7 @@ START_TEST(a_version_3_store_counts_old_messages_answered)
 	ck_assert_int_eq(c.conv, a);
 	ck_assert_int_eq(c.answered, last - 1);
 	store_close(s);
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 5);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 6);
 }
 END_TEST
 
@@ -1733,7 +1907,7 @@ START_TEST(a_version_4_store_gains_the_endings_its_rows_prove)
 	free(sql);
 	s = open_ok(db);
 	store_close(s);
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 5);
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 6);
 	static const char *const want[] = {"resolved-human", "resolved-human", "abandoned",
 	                                   "unconfirmed", "(open)"};
 	const int64_t ids[] = {human, taken, escalated, resolved, open};
@@ -1841,7 +2015,7 @@ START_TEST(export_import_round_trip_is_lossless)
 	int64_t rows, n;
 	char *e1 = export_of(src, &rows);
 	ck_assert_int_eq(rows, 17);
-	ck_assert_msg(strncmp(e1, "{\"format\":\"frontline-export\",\"schema\":5}\n", 41) == 0,
+	ck_assert_msg(strncmp(e1, "{\"format\":\"frontline-export\",\"schema\":6}\n", 41) == 0,
 	              "%s", e1);
 
 	ck_assert_msg(import_into(db, e1, &n, &cause) == 0, "%s", cause);
@@ -1882,6 +2056,8 @@ START_TEST(a_bad_import_line_imports_nothing)
 	    {"{\"format\":\"frontline-export\",\"schema\":3}\n", "import.jsonl:1: "},
 	    {"[1,2]\n", "import.jsonl:1: not a JSON object"},
 	    {"{\"format\":\"frontline-export\",\"schema\":4}\n", "import.jsonl:1: "},
+	    /* Schema 5's tables are schema 6's: 5 is taken (below), a newer one is not. */
+	    {"{\"format\":\"frontline-export\",\"schema\":7}\n", "import.jsonl:1: "},
 	    {"{\"format\":\"frontline-export\",\"schema\":5}\n"
 	     "{\"table\":\"customers\",\"row\":{\"id\":\"a\",\"name\":null,\"email\":null,"
 	     "\"tier\":\"standard\",\"created\":\"2026-01-01\"}}\n"
@@ -1960,6 +2136,8 @@ store_suite(void)
 		tcase_add_checked_fixture(tc, setup, teardown);
 		tcase_add_test(tc, pg_schema_version_and_a_newer_schema);
 		tcase_add_test(tc, messages_are_seen_in_id_order);
+		tcase_add_test(tc, events_are_seen_in_id_order);
+		tcase_add_test(tc, a_notification_says_what_changed);
 		tcase_add_test(tc, pg_a_bad_server_gives_a_cause_without_the_password);
 		tcase_add_test(tc, pg_a_lost_connection_is_made_again);
 		suite_add_tcase(s, tc);
@@ -1999,6 +2177,8 @@ store_suite(void)
 	tcase_add_test(tc, changes_are_seen_by_pollers);
 	tcase_add_test(tc, the_password_is_never_shown);
 	tcase_add_test(tc, changes_are_notified_at_commit);
+	tcase_add_test(tc, own_commits_are_told_at_once);
+	tcase_add_test(tc, since_reads_only_what_is_newer);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("export");

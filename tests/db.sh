@@ -76,9 +76,9 @@ fl "$A" db status
 expect_rc "status of a missing file" 66
 fl "$A" db migrate
 expect_rc "migrate creates the store" 0
-expect_in "migrate says from and to" "$T/out" "schema version 0 -> 5"
+expect_in "migrate says from and to" "$T/out" "schema version 0 -> 6"
 fl "$A" db migrate
-expect_in "migrate again: up to date" "$T/out" "schema version 5: up to date"
+expect_in "migrate again: up to date" "$T/out" "schema version 6: up to date"
 
 printf 'where is my order A12345?\nthanks\n' >"$T/chat1"
 printf 'my lawyer will sue you over this refund\n' >"$T/chat2"
@@ -89,13 +89,13 @@ expect_rc "a chat that hands off" 0
 
 fl "$A" db status
 expect_in "status: the backend" "$T/out" "backend:  sqlite"
-expect_in "status: the schema" "$T/out" "schema:   5 (this frontline: 5)"
+expect_in "status: the schema" "$T/out" "schema:   6 (this frontline: 6)"
 fl "$A" db status --json
 expect_in "status --json" "$T/out" '"pending":'
 
 fl "$A" db export --out "$T/a.jsonl"
 expect_rc "export --out" 0
-expect_in "export: the header" "$T/a.jsonl" '{"format":"frontline-export","schema":5}'
+expect_in "export: the header" "$T/a.jsonl" '{"format":"frontline-export","schema":6}'
 expect_in "export: the handoff" "$T/a.jsonl" '{"table":"handoffs"'
 expect_in "export: each conversation's ending" "$T/a.jsonl" '"lease_until":null,"ending":"abandoned"}'
 fl "$A" db export
@@ -140,7 +140,7 @@ expect_not_in "the password is not" "$T/err" "s3cret"
 if pg_start; then
 	P=$(pg_newdb fl_db_p) || exit 99
 	fl "$P" db status
-	expect_in "pg: status before migrating" "$T/out" "schema:   0 (this frontline: 5; run 'frontline db migrate')"
+	expect_in "pg: status before migrating" "$T/out" "schema:   0 (this frontline: 6; run 'frontline db migrate')"
 	fl "$P" db import "$T/a.jsonl"
 	expect_rc "pg: import (migrates first)" 0
 	fl "$P" db export --out "$T/p.jsonl"
