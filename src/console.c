@@ -168,6 +168,8 @@ tick(struct loop *l, void *arg)
 struct desk_conv *
 console_selected(struct console *con)
 {
+	/* Drawn or acted on: its panels are read in (the others' wait until they are). */
+	desk_show(con->desk, con->selected);
 	return con->selected ? desk_find(con->desk, con->selected) : NULL;
 }
 

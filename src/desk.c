@@ -28,11 +28,18 @@
 /* The idle timeout (lifecycle.idle_close_minutes) is looked at this often. */
 #define IDLE_LOOK_S 60
 /*
- * Others' changes are read at most this often (a frame): a burst of them
- * to one conversation is one read. The first after a quiet spell is read
- * at once.
+ * Others' changes are read a frame after the first of them is heard: a
+ * burst to one conversation (a customer's message and the answer that
+ * follows it within milliseconds, too) is one read.
  */
-#define FRAME_MS 20
+#define FRAME_MS 30
+/*
+ * The event kinds whose payloads only the panels and the desk's own turns
+ * use (the knowledge and signals panels, the conversation's state): a
+ * conversation not on screen, that the desk does not answer, reads its
+ * events without them, and fills them in when it is shown or answered.
+ */
+#define PANEL_KINDS ",retrieval,escalation,state,model,tool,"
 
 struct desk {
 	struct agents ag; /* a copy: each conversation gets its own with its delta hook */
@@ -40,6 +47,8 @@ struct desk {
 	struct desk_hooks hooks;
 	struct desk_conv **convs; /* every conversation, in no order */
 	size_t n, cap;
+	struct desk_conv **byid; /* the same by id (open addressing, a power of two; NULL: free) */
+	size_t capbyid;
 	struct desk_conv **order; /* desk_list's answer */
 	size_t busy;
 	unsigned guests;
@@ -50,11 +59,11 @@ struct desk {
 	long poll_ms;      /* SQLite: the open conversations are looked at this often */
 	int notify_fd;     /* watched, or -1 */
 	uint64_t claim_timer, poll_timer, listen_timer, drain_timer, frame_timer;
-	int64_t frame_at; /* when others' changes were last read (loop_now) */
-	int64_t *dirty;   /* conversations notified, not read again yet */
+	int64_t *dirty; /* conversations notified, not read again yet */
 	size_t ndirty, capdirty;
 	int draining;
 	int unseen_writes; /* the desk's commits now are not in its conversations: read them back */
+	int64_t shown;     /* the conversation on screen (desk_show), 0 for none */
 	time_t idle_look;  /* when the idle timeout was last looked at */
 };
 
@@ -228,6 +237,39 @@ on_delta(void *arg, const char *text, size_t len)
 	changed(c->desk, c);
 }
 
+static size_t
+index_slot(const struct desk *d, int64_t id)
+{
+	size_t k = (size_t)hash_fnv1a(&id, sizeof id) & (d->capbyid - 1);
+	while (d->byid[k] != NULL && d->byid[k]->id != id)
+		k = (k + 1) & (d->capbyid - 1);
+	return k;
+}
+
+/* Every conversation in byid again, at twice the conversations' count at least. */
+static void
+index_rebuild(struct desk *d)
+{
+	size_t cap = 64;
+	while (cap < 2 * (d->n + 1))
+		cap *= 2;
+	free(d->byid);
+	d->byid = xcalloc(cap, sizeof *d->byid);
+	d->capbyid = cap;
+	for (size_t i = 0; i < d->n; i++)
+		d->byid[index_slot(d, d->convs[i]->id)] = d->convs[i];
+}
+
+/* Notifications name conversations by id: found without a walk through all of them. */
+static void
+index_add(struct desk *d, struct desk_conv *c)
+{
+	if (2 * d->n > d->capbyid)
+		index_rebuild(d);
+	else
+		d->byid[index_slot(d, c->id)] = c;
+}
+
 static struct desk_conv *
 conv_new(struct desk *d, int64_t id, const char *customer_id, const char *name, enum tier tier)
 {
@@ -249,6 +291,7 @@ conv_new(struct desk *d, int64_t id, const char *customer_id, const char *name, 
 		d->convs = xreallocarray(d->convs, d->cap, sizeof *d->convs);
 	}
 	d->convs[d->n++] = c;
+	index_add(d, c);
 	return c;
 }
 
@@ -328,21 +371,33 @@ mine_prune(struct desk_conv *c)
 	c->nmine = k;
 }
 
+/* Whether the payloads of kind are the panels' (PANEL_KINDS). */
+static int
+panel_kind(const char *kind)
+{
+	size_t n = kind ? strlen(kind) : 0;
+	for (const char *p = PANEL_KINDS; n > 0 && (p = strstr(p, kind)) != NULL; p += n)
+		if (p[-1] == ',' && p[n] == ',')
+			return 1;
+	return 0;
+}
+
 /*
  * Takes in messages and events read from the store (rows of
- * store_messages, store_events or store_conversation_since, in order),
- * merged in time order: the messages it does not have, the events others
- * wrote (its own it took in when it wrote them), the panels, the notes,
- * the conversation's state. With deliver, what others said to the
- * customer goes to the deliver hook. Moves msg_seen and event_seen on.
- * Returns 1 when something was new.
+ * store_conversation_since, in order), merged in time order: the messages
+ * it does not have, the events others wrote (its own it took in when it
+ * wrote them), the panels, the notes. full: the events came with every
+ * payload (else PANEL_KINDS' were left out: their panels wait for
+ * conv_fill), and the conversation's state is restored. With deliver,
+ * what others said to the customer goes to the deliver hook. Moves
+ * msg_seen and event_seen on. Returns 1 when something was new.
  */
 static int
-conv_absorb(struct desk *d, struct desk_conv *c, const cJSON *msgs, const cJSON *events,
+conv_absorb(struct desk *d, struct desk_conv *c, const cJSON *msgs, const cJSON *events, int full,
             int deliver)
 {
 	const cJSON *m = msgs ? msgs->child : NULL, *e = events ? events->child : NULL;
-	int news = 0;
+	int news = 0, filled = c->full_seen >= c->event_seen;
 	while (m != NULL || e != NULL) {
 		const char *mat = m ? cJSON_GetStringValue(cJSON_GetObjectItem(m, "at")) : NULL;
 		const char *eat = e ? cJSON_GetStringValue(cJSON_GetObjectItem(e, "at")) : NULL;
@@ -370,6 +425,10 @@ conv_absorb(struct desk *d, struct desk_conv *c, const cJSON *msgs, const cJSON 
 			c->event_seen = id;
 		if (is_mine(c, id))
 			continue;
+		if (!full && panel_kind(kind)) {
+			filled = 0; /* conv_fill reads it */
+			continue;
+		}
 		absorb_event(c, kind, payload);
 		note_event(c, kind, payload, iso_time(eat));
 		news = 1;
@@ -379,9 +438,50 @@ conv_absorb(struct desk *d, struct desk_conv *c, const cJSON *msgs, const cJSON 
 		     strcmp(kind, "handback") == 0 || strcmp(kind, "ending") == 0))
 			c->since = iso_time(eat);
 	}
-	ai_turn_restore(&c->conv, &c->arm, events);
+	if (full)
+		ai_turn_restore(&c->conv, &c->arm, events);
+	if (filled)
+		c->full_seen = c->event_seen;
 	mine_prune(c);
 	return news;
+}
+
+/*
+ * Reads the panels' payloads (PANEL_KINDS) a conversation read without
+ * them, and restores its state: before it is shown, or answered, or acted
+ * on. Returns 0 or -1 with *cause.
+ */
+static int
+conv_fill(struct desk *d, struct desk_conv *c, char **cause)
+{
+	cJSON *msgs, *events;
+	if (c->full_seen >= c->event_seen)
+		return 0;
+	if (store_conversation_since(d->st, c->id, INT64_MAX, c->full_seen, NULL, &msgs, &events,
+	                             cause) != 0)
+		return -1;
+	const cJSON *e;
+	cJSON_ArrayForEach(e, events)
+	{
+		const char *kind = cJSON_GetStringValue(cJSON_GetObjectItem(e, "kind"));
+		int64_t id = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(e, "id"));
+		if (panel_kind(kind))
+			absorb_event(c, kind, cJSON_GetObjectItem(e, "payload"));
+		if (id > c->full_seen)
+			c->full_seen = id;
+	}
+	ai_turn_restore(&c->conv, &c->arm, events);
+	cJSON_Delete(msgs);
+	cJSON_Delete(events);
+	changed(d, c);
+	return 0;
+}
+
+/* Whether the desk reads a conversation's events whole: it shows it, or answers it. */
+static int
+conv_full(const struct desk *d, const struct desk_conv *c)
+{
+	return c->id == d->shown || c->client != NULL || c->demo != NULL || c->busy;
 }
 
 /* The role of the latest message (notes aside), or "". */
@@ -427,9 +527,12 @@ row_same(const struct desk_conv *c, const cJSON *row)
 	                      : c->owner != NULL && strcmp(owner, c->owner) == 0);
 }
 
-/* A conversation from a row of store_conversation_list. */
+/*
+ * A conversation from a row of store_conversation_list, and all it has
+ * stored (full: with the panels' payloads too).
+ */
 static struct desk_conv *
-conv_from_row(struct desk *d, const cJSON *row, char **cause)
+conv_from_row(struct desk *d, const cJSON *row, int full, char **cause)
 {
 	const char *customer = cJSON_GetStringValue(cJSON_GetObjectItem(row, "customer"));
 	int t = names_find(tier_names, cJSON_GetStringValue(cJSON_GetObjectItem(row, "tier")));
@@ -440,12 +543,14 @@ conv_from_row(struct desk *d, const cJSON *row, char **cause)
 	row_hands(c, row);
 	c->since = iso_time(cJSON_GetStringValue(cJSON_GetObjectItem(row, "created")));
 	cJSON *msgs, *events;
-	if (store_conversation_since(d->st, c->id, 0, 0, &msgs, &events, cause) != 0) {
+	if (store_conversation_since(d->st, c->id, 0, 0, full ? NULL : PANEL_KINDS, &msgs, &events,
+	                             cause) != 0) {
 		d->n--;
+		index_rebuild(d);
 		conv_free(c);
 		return NULL;
 	}
-	conv_absorb(d, c, msgs, events, 0);
+	conv_absorb(d, c, msgs, events, full, 0);
 	/* The AI's, with the customer's message last: waiting for its turn. */
 	c->pending = c->handler == HANDLER_AI && strcmp(last_said(c), "customer") == 0;
 	cJSON_Delete(msgs);
@@ -469,7 +574,10 @@ next_turn(struct desk *d, struct desk_conv *c)
 	struct store_claim cl;
 	cJSON *msg = NULL;
 	char *cause = NULL;
-	int rc = store_claim(d->st, d->worker, LEASE_MS, c->id, &cl, &cause);
+	/* The turn goes on from the conversation's state: its panels' payloads, read in. */
+	int rc = conv_fill(d, c, &cause) == 0
+	             ? store_claim(d->st, d->worker, LEASE_MS, c->id, &cl, &cause)
+	             : -1;
 	if (rc == 0) {
 		c->retry = 1;
 		return;
@@ -638,7 +746,7 @@ desk_open(const struct agents *ag, struct store *st, const struct desk_hooks *ho
 	const cJSON *row;
 	cJSON_ArrayForEach(row, rows)
 	{
-		if (conv_from_row(d, row, cause) == NULL) {
+		if (conv_from_row(d, row, 1, cause) == NULL) {
 			cJSON_Delete(rows);
 			desk_close(d);
 			return NULL;
@@ -678,6 +786,7 @@ desk_close(struct desk *d)
 	}
 	store_on_commit(d->st, NULL, NULL);
 	free(d->convs);
+	free(d->byid);
 	free(d->order);
 	free(d->dirty);
 	free(d->worker);
@@ -739,10 +848,7 @@ desk_list(struct desk *d, size_t *n)
 struct desk_conv *
 desk_find(struct desk *d, int64_t id)
 {
-	for (size_t i = 0; i < d->n; i++)
-		if (d->convs[i]->id == id)
-			return d->convs[i];
-	return NULL;
+	return d->capbyid > 0 ? d->byid[index_slot(d, id)] : NULL;
 }
 
 size_t
@@ -788,7 +894,7 @@ desk_join(struct desk *d, const char *customer_id, const char *name, enum tier t
 			free(guest);
 			return NULL;
 		}
-		c = row ? conv_from_row(d, row, cause) : NULL;
+		c = row ? conv_from_row(d, row, 1, cause) : NULL;
 		if (row == NULL)
 			*cause =
 			    xasprintf("conversation %lld vanished from the store", (long long)id);
@@ -921,6 +1027,9 @@ desk_takeover(struct desk *d, struct desk_conv *c, const char *who, char **cause
 		                   c->handler == HANDLER_HUMAN ? "already taken over" : "resolved");
 		return -1;
 	}
+	/* The packet is written from the conversation's state. */
+	if (conv_fill(d, c, cause) != 0)
+		return -1;
 	cJSON *packet = NULL;
 	if (c->handler == HANDLER_AI) {
 		/* Taken from the AI: the human still gets a packet to read first. */
@@ -1004,6 +1113,9 @@ desk_human_say(struct desk *d, struct desk_conv *c, const char *text, int overri
 		*cause = xasprintf("conversation %lld is not taken over", (long long)c->id);
 		return -1;
 	}
+	/* Checked against what the conversation retrieved: its panels, read in. */
+	if (conv_fill(d, c, cause) != 0)
+		return -1;
 	/* The same checks as the AI's replies, grounded in what the conversation retrieved. */
 	struct strv knowledge = {0}, allowed = {0};
 	knowledge_text(c->knowledge, &knowledge);
@@ -1068,6 +1180,9 @@ desk_handback(struct desk *d, struct desk_conv *c, char **cause)
 		                   handler_name(c->handler));
 		return -1;
 	}
+	/* The state stored with it is the conversation's: read in first. */
+	if (conv_fill(d, c, cause) != 0)
+		return -1;
 	/* A fresh budget: the escalation that brought the human in is settled. */
 	c->conv.escalated = 0;
 	c->conv.turn = 0;
@@ -1133,6 +1248,21 @@ desk_worker(const struct desk *d)
 	return d->worker;
 }
 
+void
+desk_show(struct desk *d, int64_t id)
+{
+	if (id == d->shown)
+		return;
+	d->shown = id;
+	struct desk_conv *c = desk_find(d, id);
+	char *cause = NULL;
+	if (c != NULL && conv_fill(d, c, &cause) != 0) {
+		set_error(c, cause);
+		changed(d, c);
+		free(cause);
+	}
+}
+
 /* What a reader reads again: messages, events, who has it. */
 #define WANT_ALL (STORE_CHANGE_REPLY | STORE_CHANGE_EVENT | STORE_CHANGE_HANDS)
 
@@ -1172,15 +1302,16 @@ conv_catch_up(struct desk *d, struct desk_conv *c, const cJSON *row, unsigned wa
 	int64_t after_msg =
 	    want & (STORE_CHANGE_CUSTOMER | STORE_CHANGE_REPLY) ? c->msg_seen : INT64_MAX;
 	int64_t after_event = want & STORE_CHANGE_EVENT ? c->event_seen : INT64_MAX;
+	int full = conv_full(d, c);
 	if ((after_msg != INT64_MAX || after_event != INT64_MAX) &&
-	    store_conversation_since(d->st, c->id, after_msg, after_event, &msgs, &events, cause) !=
-	        0) {
+	    store_conversation_since(d->st, c->id, after_msg, after_event,
+	                             full ? NULL : PANEL_KINDS, &msgs, &events, cause) != 0) {
 		cJSON_Delete(read_row);
 		return -1;
 	}
 	if (hands)
 		row_hands(c, row);
-	int news = conv_absorb(d, c, msgs, events, 1) | hands;
+	int news = conv_absorb(d, c, msgs, events, full, 1) | hands;
 	cJSON_Delete(read_row);
 	cJSON_Delete(msgs);
 	cJSON_Delete(events);
@@ -1202,7 +1333,7 @@ conv_arrives(struct desk *d, const cJSON *row, char **cause)
 {
 	if (row_handler(row) == HANDLER_RESOLVED)
 		return 0;
-	struct desk_conv *c = conv_from_row(d, row, cause);
+	struct desk_conv *c = conv_from_row(d, row, 0, cause);
 	if (c == NULL)
 		return -1;
 	changed(d, c);
@@ -1303,10 +1434,13 @@ on_change(void *arg, const struct store_change *ch)
 		 * desk wrote.
 		 */
 		if (c->want == 0) {
+			int filled = c->full_seen >= c->event_seen;
 			if (ch->message > c->msg_seen)
 				c->msg_seen = ch->message;
 			if (ch->event_last > c->event_seen)
 				c->event_seen = ch->event_last;
+			if (filled)
+				c->full_seen = c->event_seen;
 			mine_prune(c);
 		}
 		return;
@@ -1335,7 +1469,6 @@ frame(struct desk *d)
 	if (d->draining)
 		return;
 	d->draining = 1;
-	d->frame_at = loop_now(d->loop);
 	refresh_dirty(d);
 	d->draining = 0;
 }
@@ -1351,10 +1484,7 @@ frame_fire(struct loop *l, void *arg)
 	drain_soon(d);
 }
 
-/*
- * Takes the notifications that arrived: what they name is read now when
- * the last frame is older than FRAME_MS, else at the next frame.
- */
+/* Takes the notifications that arrived: what they name is read at the next frame. */
 static void
 drain(struct desk *d)
 {
@@ -1372,13 +1502,7 @@ drain(struct desk *d)
 	}
 	if (d->ndirty == 0 || d->frame_timer != 0)
 		return;
-	int64_t wait = d->frame_at + FRAME_MS - loop_now(d->loop);
-	if (wait > 0) {
-		d->frame_timer = loop_timer_add(d->loop, (long)wait, frame_fire, d);
-		return;
-	}
-	frame(d);
-	drain_soon(d);
+	d->frame_timer = loop_timer_add(d->loop, FRAME_MS, frame_fire, d);
 }
 
 static void

@@ -75,6 +75,7 @@ struct desk_conv {
 	int retry;         /* a claim to answer it failed: tried again on the loop */
 	/* What the store has: read from msg_seen and event_seen on (store_conversation_since). */
 	int64_t msg_seen, event_seen;
+	int64_t full_seen;      /* the panels' payloads are in up to this event */
 	unsigned want;          /* others changed it (STORE_CHANGE_*): read at the next frame */
 	struct desk_span *mine; /* events the desk wrote (and has): skipped when read */
 	size_t nmine, capmine;
@@ -133,6 +134,14 @@ int desk_attach(struct desk *, struct loop *, long poll_ms, char **cause);
  * *cause.
  */
 int desk_refresh(struct desk *, int64_t id, char **cause);
+/*
+ * The conversation on screen (0: none). The desk reads the events of the
+ * conversations it neither shows nor answers without the payloads only
+ * the panels use (what was retrieved, the escalation's signals, the
+ * conversation's state), and reads those in when one is shown -- or
+ * answered, taken over, replied to or handed back, which need them.
+ */
+void desk_show(struct desk *, int64_t id);
 /* The name the desk's claims go by ("console:HOST:PID:N"). */
 const char *desk_worker(const struct desk *);
 

@@ -11,6 +11,8 @@
  *   @SKIP_LOCKED@  lock the selected rows, skipping those locked already
  *   @FOR_UPDATE@   lock the selected rows
  *   @BINARY@       compare text byte by byte (a stable export order)
+ *   @INSTR@        the function (haystack, needle) giving where needle
+ *                  starts in haystack, from 1; 0 when it is not there
  * and, in migrations only, "INTEGER PRIMARY KEY" (a row id assigned by the
  * database) and "INTEGER" (a 64-bit integer).
  */

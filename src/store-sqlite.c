@@ -192,6 +192,7 @@ sq_rewrite(const char *sql)
 	    {"@SKIP_LOCKED@", ""},
 	    {"@FOR_UPDATE@", ""},
 	    {"@BINARY@", "COLLATE BINARY"},
+	    {"@INSTR@", "instr"},
 	};
 	return store_sql_tokens(sql, tokens, nitems(tokens));
 }

@@ -225,11 +225,15 @@ static const char *const queries[Q__N] = {
                    " ORDER BY id",
     [Q_MESSAGES_AFTER] = "SELECT id, role, text, at FROM messages"
                          " WHERE conversation_id = ?1 AND id > ?2 ORDER BY id",
-    /* Messages (0) then events (1), each in id order: the rows of both lists. */
+    /*
+     * Messages (0) then events (1), each in id order: the rows of both
+     * lists; the payloads of the kinds in ?4 (",kind,kind,") left out.
+     */
     [Q_SINCE] = "SELECT 0, id, role, text, at FROM messages"
                 " WHERE conversation_id = ?1 AND id > ?2"
-                " UNION ALL SELECT 1, id, kind, payload, at FROM events"
-                " WHERE conversation_id = ?1 AND id > ?3 ORDER BY 1, 2",
+                " UNION ALL SELECT 1, id, kind,"
+                " CASE WHEN @INSTR@(?4, ',' || kind || ',') > 0 THEN NULL ELSE payload END, at"
+                " FROM events WHERE conversation_id = ?1 AND id > ?3 ORDER BY 1, 2",
     [Q_EVENTS] = "SELECT id, kind, payload, at FROM events WHERE conversation_id = ?1"
                  " ORDER BY id",
     [Q_HANDOFFS] = "SELECT h.id, h.conversation_id, c.customer_id, h.created, h.packet"
@@ -1218,11 +1222,12 @@ store_messages_after(struct store *s, int64_t conv, int64_t after, cJSON **out, 
 
 int
 store_conversation_since(struct store *s, int64_t conv, int64_t msgs_after, int64_t events_after,
-                         cJSON **msgs, cJSON **events, char **cause)
+                         const char *bare, cJSON **msgs, cJSON **events, char **cause)
 {
 	*msgs = *events = NULL;
 	struct store_cur *c = run(s, Q_SINCE, "read", cause,
-	                          P(SV_INT64(conv), SV_INT64(msgs_after), SV_INT64(events_after)));
+	                          P(SV_INT64(conv), SV_INT64(msgs_after), SV_INT64(events_after),
+	                            SV_STR(bare ? bare : "")));
 	if (c == NULL)
 		return -1;
 	cJSON *m = cJSON_CreateArray(), *e = cJSON_CreateArray();

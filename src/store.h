@@ -319,11 +319,13 @@ int store_notifications(struct store *, void (*fn)(void *arg, const struct store
  * What changed in a conversation after the ids a reader has: its messages
  * with id > msgs_after into *msgs and its events with id > events_after
  * into *events (store_messages' and store_events' rows, in order), in one
- * statement. An after of INT64_MAX reads none of that kind (*out is an
- * empty array). The caller frees both.
+ * statement. An after of INT64_MAX reads none of that kind (an empty
+ * array). bare (NULL: none) names event kinds as ",kind,kind,": their
+ * payloads are left out (null), for a reader that does not show them. The
+ * caller frees both.
  */
 int store_conversation_since(struct store *, int64_t conv, int64_t msgs_after, int64_t events_after,
-                             cJSON **msgs, cJSON **events, char **cause);
+                             const char *bare, cJSON **msgs, cJSON **events, char **cause);
 
 /*
  * fn (NULL: none) is told after each commit of this connection what it

@@ -762,6 +762,56 @@ START_TEST(a_change_elsewhere_is_read_as_a_delta)
 }
 END_TEST
 
+/* A worker's turn elsewhere: triage, what was retrieved (hits), the reply. */
+static void
+elsewhere_turn(struct store *other, int64_t conv, const char *hits, const char *reply)
+{
+	char *cause = NULL;
+	cJSON *t = cJSON_Parse("{\"urgency\":\"normal\",\"sentiment\":\"neutral\"}");
+	cJSON *k = cJSON_Parse(hits);
+	ck_assert_int_eq(store_begin(other, &cause), 0);
+	ck_assert_int_eq(store_event_add(other, conv, "triage", t, &cause), 0);
+	ck_assert_int_eq(store_event_add(other, conv, "retrieval", k, &cause), 0);
+	ck_assert_int_eq(store_message_add(other, conv, "ai", reply, NULL, &cause), 0);
+	ck_assert_int_eq(store_commit(other, &cause), 0);
+	cJSON_Delete(t);
+	cJSON_Delete(k);
+}
+
+START_TEST(a_conversation_off_screen_waits_for_its_panels)
+{
+	struct live v;
+	live_open(&v);
+	struct desk_conv *a = desk_find(v.d, v.conv[0]);
+	/* Not on screen: the turn's triage and reply, not what it retrieved. */
+	elsewhere_turn(v.other, v.conv[0], "[{\"id\":\"returns-window\"}]", "Thirty days.");
+	struct seen w = {v.d, v.conv[0], "ai", 2, NULL, HANDLER__N};
+	ck_assert(run_until(v.l, sees, &w));
+	ck_assert_ptr_nonnull(a->triage);
+	ck_assert_ptr_null(a->knowledge);
+	/* Shown: what it retrieved is read in, in one statement. */
+	uint64_t n0 = store_statements(v.st);
+	desk_show(v.d, v.conv[0]);
+	ck_assert_uint_eq(store_statements(v.st) - n0, 1);
+	ck_assert_str_eq(
+	    cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(a->knowledge, 0), "id")),
+	    "returns-window");
+	desk_show(v.d, v.conv[0]);
+	ck_assert_uint_eq(store_statements(v.st) - n0, 1);
+	/* On screen, the next turn comes whole, in its one statement. */
+	n0 = store_statements(v.st);
+	elsewhere_turn(v.other, v.conv[0], "[{\"id\":\"pair-sensor\"}]", "Hold the button.");
+	w.n = 3;
+	ck_assert(run_until(v.l, sees, &w));
+	run_for(v.l, 200);
+	ck_assert_uint_eq(store_statements(v.st) - n0, 1);
+	ck_assert_str_eq(
+	    cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(a->knowledge, 0), "id")),
+	    "pair-sensor");
+	live_close(&v);
+}
+END_TEST
+
 START_TEST(a_burst_to_one_conversation_is_read_once)
 {
 	struct live v;
@@ -843,6 +893,7 @@ main(void)
 		tcase_add_checked_fixture(pg, setup_pg, teardown);
 		tcase_add_test(pg, a_change_elsewhere_is_read_as_a_delta);
 		tcase_add_test(pg, a_burst_to_one_conversation_is_read_once);
+		tcase_add_test(pg, a_conversation_off_screen_waits_for_its_panels);
 		tcase_add_test(pg, a_console_that_lost_its_connection_catches_up);
 		suite_add_tcase(s, pg);
 	}

@@ -1459,7 +1459,7 @@ START_TEST(a_notification_says_what_changed)
 	ck_assert_int_eq(store_commit(s, &cause), 0);
 	collect_changes(l, &cs, 1);
 	cJSON *m, *e;
-	ck_assert_int_eq(store_conversation_since(s, a, 0, 0, &m, &e, &cause), 0);
+	ck_assert_int_eq(store_conversation_since(s, a, 0, 0, NULL, &m, &e, &cause), 0);
 	ck_assert_int_eq(cJSON_GetArraySize(e), 2);
 	ck_assert_uint_eq(cs.v[0].what,
 	                  STORE_CHANGE_EVENT | STORE_CHANGE_REPLY | STORE_CHANGE_HANDS);
@@ -1532,7 +1532,7 @@ START_TEST(since_reads_only_what_is_newer)
 	cJSON_Delete(pay);
 	cJSON *m, *e;
 	uint64_t n0 = store_statements(s);
-	ck_assert_int_eq(store_conversation_since(s, a, 0, 0, &m, &e, &cause), 0);
+	ck_assert_int_eq(store_conversation_since(s, a, 0, 0, NULL, &m, &e, &cause), 0);
 	ck_assert_uint_eq(store_statements(s) - n0, 1);
 	ck_assert_int_eq(cJSON_GetArraySize(m), 2);
 	ck_assert_int_eq(cJSON_GetArraySize(e), 1);
@@ -1544,9 +1544,22 @@ START_TEST(since_reads_only_what_is_newer)
 	    (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(m, 0), "id"));
 	cJSON_Delete(m);
 	cJSON_Delete(e);
-	ck_assert_int_eq(store_conversation_since(s, a, m1, INT64_MAX, &m, &e, &cause), 0);
+	ck_assert_int_eq(store_conversation_since(s, a, m1, INT64_MAX, NULL, &m, &e, &cause), 0);
 	ck_assert_int_eq(cJSON_GetArraySize(m), 1);
 	ck_assert_int_eq(cJSON_GetArraySize(e), 0);
+	cJSON_Delete(m);
+	cJSON_Delete(e);
+	/* Payloads of the kinds a reader does not show are left out; the events are there. */
+	cJSON *score = cJSON_Parse("{\"score\":5}");
+	ck_assert_int_eq(store_event_add(s, a, "csat", score, &cause), 0);
+	cJSON_Delete(score);
+	ck_assert_int_eq(
+	    store_conversation_since(s, a, INT64_MAX, 0, ",retrieval,triage,", &m, &e, &cause), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(m), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(e), 2);
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(e, 0), "payload")));
+	ck_assert_str_eq(str(cJSON_GetArrayItem(e, 1), "kind"), "csat");
+	ck_assert(cJSON_IsObject(cJSON_GetObjectItem(cJSON_GetArrayItem(e, 1), "payload")));
 	cJSON_Delete(m);
 	cJSON_Delete(e);
 	store_close(s);
@@ -1706,7 +1719,8 @@ seen_in_id_order(int events)
 	if (events) {
 		ck_assert_int_eq(store_event_add(s, a, "handoff", NULL, &cause), 0);
 		cJSON *m, *e;
-		ck_assert_int_eq(store_conversation_since(s, a, INT64_MAX, 0, &m, &e, &cause), 0);
+		ck_assert_int_eq(store_conversation_since(s, a, INT64_MAX, 0, NULL, &m, &e, &cause),
+		                 0);
 		first = (int64_t)cJSON_GetNumberValue(
 		    cJSON_GetObjectItem(cJSON_GetArrayItem(e, cJSON_GetArraySize(e) - 1), "id"));
 		cJSON_Delete(m);
@@ -1724,7 +1738,7 @@ seen_in_id_order(int events)
 		if (ss != NULL &&
 		    (events ? store_event_add(ss, a, "csat", NULL, &cause)
 		            : store_message_add(ss, a, "customer", "thanks", NULL, &cause)) == 0 &&
-		    store_conversation_since(ss, a, 0, 0, &msgs, &evs, &cause) == 0) {
+		    store_conversation_since(ss, a, 0, 0, NULL, &msgs, &evs, &cause) == 0) {
 			seen = 'n';
 			const cJSON *m, *rows = events ? evs : msgs;
 			cJSON_ArrayForEach(m, rows)

@@ -1,0 +1,303 @@
+#!/usr/bin/env python3
+"""floor-chats.py -- the customers of the floor bench (python3 standard library only).
+
+Usage: floor-chats.py --port PORT --token TOKEN --chats M --seconds S
+                      [--period P] [--warmup W] [--cpu NAME=PID,...] [--pg-pid PID]
+                      [--mark PID] [--out FILE]
+
+M customers talk to frontline serve at once, each on two keep-alive
+connections of its own: one opened its conversation and POSTs messages, the
+other holds the conversation's event stream (SSE). All M conversations are
+opened first; after W seconds (the consoles take in the new conversations)
+the measured window of S seconds starts. Each customer posts a message every
+P seconds (the first at a random point of its first period) and waits for
+its reply on its stream: a message's latency is from just before its POST is
+written to the moment its reply is read. Messages posted in the window count;
+replies still due when it ends are waited for (and counted in the latencies).
+
+CPU: at the window's start and end, the CPU time (utime + stime) of each
+process named by --cpu (NAME=PID; names may repeat: summed) and of the
+PostgreSQL server (--pg-pid: the postmaster), each with its children (exited
+and live), is read from /proc; --mark PIDs get SIGUSR1 at both moments.
+Prints one JSON object: messages posted and answered, messages/s, p50/p99
+reply ms, escalations and timeouts, CPU seconds by name, and the window as
+milliseconds since midnight UTC.
+"""
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import sys
+import time
+
+QUESTIONS = [
+    "what are your support hours?",
+    "how do I pair the motion sensor",
+    "how long is the return window?",
+    "how do I turn on two-step verification",
+    "the firmware update failed on my hub",
+]
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def stat_fields(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        s = f.read()
+    return s[s.rindex(")") + 2:].split()  # fields from the state (3rd) on
+
+
+def cpu_of(pid):
+    """A process's CPU with its children's: its own, its reaped children's, every live child's."""
+    try:
+        f = stat_fields(pid)
+    except OSError:
+        return 0.0
+    total = sum(int(x) for x in f[11:15]) / TICK
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            g = stat_fields(d)
+        except OSError:
+            continue
+        if int(g[1]) == pid:
+            total += (int(g[11]) + int(g[12])) / TICK
+    return total
+
+
+def sample(args):
+    out = {}
+    for name, pid in args.cpu:
+        out[name] = out.get(name, 0.0) + cpu_of(pid)
+    if args.pg_pid:
+        out["postgresql"] = cpu_of(args.pg_pid)
+    for pid in args.mark:
+        try:
+            os.kill(pid, signal.SIGUSR1)
+        except OSError:
+            pass
+    return out
+
+
+def ms_of_day():
+    t = time.time()
+    return int((t % 86400) * 1000)
+
+
+class HttpError(Exception):
+    pass
+
+
+async def read_head(reader):
+    line = await reader.readline()
+    if not line:
+        raise HttpError("connection closed")
+    status = int(line.split()[1])
+    headers = {}
+    while True:
+        h = await reader.readline()
+        if h in (b"\r\n", b"\n", b""):
+            break
+        k, _, v = h.decode().partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return status, headers
+
+
+async def request(reader, writer, token, method, path, body=None):
+    data = json.dumps(body).encode() if body is not None else b""
+    head = f"{method} {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n"
+    if body is not None:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n"
+    writer.write(head.encode() + b"\r\n" + data)
+    await writer.drain()
+    status, headers = await read_head(reader)
+    n = int(headers.get("content-length", "0"))
+    payload = await reader.readexactly(n) if n else b""
+    return status, payload
+
+
+async def sse_events(reader, queue):
+    """Reads a chunked text/event-stream and puts (event, data) on the queue."""
+    pending = b""
+    event, data = None, []
+    while True:
+        size_line = await reader.readline()
+        if not size_line:
+            break
+        size = int(size_line.strip() or b"0", 16)
+        if size == 0:
+            break
+        chunk = await reader.readexactly(size + 2)
+        pending += chunk[:-2]
+        while b"\n" in pending:
+            line, _, pending = pending.partition(b"\n")
+            line = line.rstrip(b"\r").decode()
+            if line == "":
+                if data:
+                    queue.put_nowait((event or "message", "\n".join(data)))
+                event, data = None, []
+            elif line.startswith(":"):
+                continue
+            elif line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:"):
+                data.append(line[5:].lstrip())
+    queue.put_nowait(("end", "{}"))
+
+
+class Chat:
+    async def open(self, i, args):
+        self.i = i
+        self.r1, self.w1 = await asyncio.open_connection("127.0.0.1", args.port)
+        status, body = await request(self.r1, self.w1, args.token, "POST", "/v1/conversations",
+                                     {"customer": {"id": f"F-{i}", "name": f"Floor {i}"}})
+        if status not in (200, 201):
+            raise HttpError(f"create: {status} {body!r}")
+        self.conv = json.loads(body)["id"]
+        self.r2, self.w2 = await asyncio.open_connection("127.0.0.1", args.port)
+        self.w2.write(f"GET /v1/conversations/{self.conv}/events HTTP/1.1\r\nHost: bench\r\n"
+                      f"Authorization: Bearer {args.token}\r\n"
+                      f"Accept: text/event-stream\r\n\r\n".encode())
+        await self.w2.drain()
+        status, _ = await read_head(self.r2)
+        if status != 200:
+            raise HttpError(f"events: {status}")
+        self.queue = asyncio.Queue()
+        self.reader = asyncio.create_task(sse_events(self.r2, self.queue))
+
+    async def talk(self, args, window, result):
+        """Posts every period until the window ends; each reply is awaited."""
+        loop = asyncio.get_running_loop()
+        due = window["start"] + random.uniform(0, args.period)
+        k = 0
+        while due < window["end"]:
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            text = QUESTIONS[(self.i + k) % len(QUESTIONS)]
+            k += 1
+            t0 = time.perf_counter()
+            try:
+                status, body = await self.post(args, text)
+            except (OSError, HttpError, asyncio.IncompleteReadError) as e:
+                result["errors"].append(f"message: {e!r}")
+                return
+            if status != 202:
+                result["errors"].append(f"message: {status} {body[:100]!r}")
+                return
+            result["posted"] += 1
+            while True:
+                try:
+                    ev, data = await asyncio.wait_for(self.queue.get(), args.timeout)
+                except asyncio.TimeoutError:
+                    result["timeouts"] += 1
+                    return
+                d = json.loads(data)
+                if ev == "message" and d.get("role") in ("ai", "human"):
+                    result["latencies"].append((time.perf_counter() - t0) * 1000)
+                    break
+                if ev == "state" and (d.get("state") != "open" or d.get("handler") != "ai"):
+                    result["escalated"] += 1
+                    return
+                if ev == "end":
+                    result["timeouts"] += 1
+                    return
+            due += args.period
+
+    async def post(self, args, text):
+        """POSTs on the kept connection; one that serve closed meanwhile is opened again."""
+        path = f"/v1/conversations/{self.conv}/messages"
+        try:
+            return await request(self.r1, self.w1, args.token, "POST", path, {"text": text})
+        except (OSError, HttpError, asyncio.IncompleteReadError):
+            self.w1.close()
+            self.r1, self.w1 = await asyncio.open_connection("127.0.0.1", args.port)
+            return await request(self.r1, self.w1, args.token, "POST", path, {"text": text})
+
+    def close(self):
+        self.reader.cancel()
+        self.w1.close()
+        self.w2.close()
+
+
+def pct(v, p):
+    if not v:
+        return None
+    v = sorted(v)
+    return round(v[min(len(v) - 1, int(p / 100 * len(v)))], 1)
+
+
+async def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--token", required=True)
+    ap.add_argument("--chats", type=int, default=1000)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--period", type=float, default=30)
+    ap.add_argument("--warmup", type=float, default=3)
+    ap.add_argument("--timeout", type=float, default=60)
+    ap.add_argument("--cpu", default="")
+    ap.add_argument("--pg-pid", type=int, default=0)
+    ap.add_argument("--mark", default="")
+    ap.add_argument("--out")
+    args = ap.parse_args()
+    args.cpu = [(n, int(p)) for n, _, p in (x.partition("=") for x in args.cpu.split(",") if x)]
+    args.mark = [int(p) for p in args.mark.split(",") if p]
+    random.seed(21)
+
+    chats = [Chat() for _ in range(args.chats)]
+    gate = asyncio.Semaphore(50)
+
+    async def open_one(i):
+        async with gate:
+            await chats[i].open(i, args)
+
+    t = time.perf_counter()
+    await asyncio.gather(*(open_one(i) for i in range(args.chats)))
+    opened_s = time.perf_counter() - t
+    await asyncio.sleep(args.warmup)
+
+    loop = asyncio.get_running_loop()
+    result = {"posted": 0, "latencies": [], "escalated": 0, "timeouts": 0, "errors": []}
+    cpu0, start_ms = sample(args), ms_of_day()
+    window = {"start": loop.time(), "end": loop.time() + args.seconds}
+    async def talk(c):
+        try:
+            await c.talk(args, window, result)
+        except Exception as e:  # counted, not raised: the others go on
+            result["errors"].append(f"chat {c.i}: {e!r}")
+
+    talks = [asyncio.create_task(talk(c)) for c in chats]
+    await asyncio.sleep(args.seconds)
+    cpu1, end_ms = sample(args), ms_of_day()
+    posted = result["posted"]
+    await asyncio.wait(talks, timeout=args.timeout)
+    for c in chats:
+        c.close()
+    lat = result["latencies"]
+    out = {
+        "chats": args.chats,
+        "seconds": args.seconds,
+        "opened_s": round(opened_s, 2),
+        "posted": posted,
+        "answered": len(lat),
+        "messages_per_s": round(posted / args.seconds, 1),
+        "p50_reply_ms": pct(lat, 50),
+        "p99_reply_ms": pct(lat, 99),
+        "escalated": result["escalated"],
+        "timeouts": result["timeouts"],
+        "errors": len(result["errors"]),
+        "first_errors": result["errors"][:3],
+        "cpu_s": {k: round(cpu1.get(k, 0) - cpu0.get(k, 0), 3) for k in cpu1},
+        "window_ms": [start_ms, end_ms],
+    }
+    text = json.dumps(out)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
