@@ -45,6 +45,8 @@ extern const struct cmd_entry cmd_kb_audit_entry;
 extern const struct cmd_entry cmd_policy_check_entry;
 extern const struct cmd_entry cmd_demo_entry;
 extern const struct cmd_entry cmd_triage_entry;
+extern const struct cmd_entry cmd_triage_train_entry;
+extern const struct cmd_entry cmd_triage_eval_entry;
 extern const struct cmd_entry cmd_chat_entry;
 extern const struct cmd_entry cmd_customer_entry;
 extern const struct cmd_entry cmd_console_entry;
@@ -99,8 +101,9 @@ struct kb *ctx_kb(struct ctx *, int *ex);
 int ctx_retrieval(struct ctx *, struct policy **, struct kb **, struct kb_freshness *);
 
 /*
- * The offline triage engine for the policy: the model (model, else
- * $FRONTLINE_MODEL, else the data directory's triage.model), the lexicons
+ * The offline triage engine for the policy: the model (paths_triage_model:
+ * model, else $FRONTLINE_MODEL, else the trained one, else the installed
+ * one), the lexicons
  * and rules under the data directory and the KB's catalogue. NULL: the
  * problem was printed and *ex holds the exit code.
  */
