@@ -433,7 +433,7 @@ cmd_canary_promote(struct ctx *ctx, int argc, char **argv)
 	int running, ex = parse(&cmd_canary_promote_entry, argc, argv, &o, 0, 0);
 	if (ex >= 0 || (ex = open_canary(ctx, &p, &st, &state, &running)) >= 0)
 		return ex;
-	char *paths_model = paths_triage_model(ctx->datadir, NULL, NULL);
+	char *paths_model = NULL;
 	if (!running) {
 		fl_warnx("canary: none running: nothing to promote");
 		ex = EX_REFUSED;
@@ -471,7 +471,8 @@ cmd_canary_promote(struct ctx *ctx, int argc, char **argv)
 			ex = EX_CANTCREAT;
 			goto out;
 		}
-		in_use = classifier_load(paths_model, &cause);
+		int no_model;
+		in_use = ctx_intent_model(ctx, NULL, &paths_model, NULL, &no_model);
 		model_moved = model_was != NULL &&
 		              strcmp(in_use ? classifier_sha256(in_use) : "", model_was) != 0;
 	}

@@ -253,8 +253,8 @@ cmd_triage_train(struct ctx *ctx, int argc, char **argv)
 	struct classifier *current = NULL;
 	char *cause = NULL, *dflt = NULL;
 	const char *source = NULL;
-	char *in_use = paths_triage_model(ctx->datadir, NULL, &source);
-	int ex = EX_OK;
+	char *in_use = NULL;
+	int ex = EX_OK, no_model;
 
 	if (!no_base && (ex = read_base(ctx, &base)) != EX_OK)
 		goto done;
@@ -287,11 +287,8 @@ cmd_triage_train(struct ctx *ctx, int argc, char **argv)
 		out = dflt;
 	}
 	/* The comparison is worth having, not worth failing for. */
-	if ((current = classifier_load(in_use, &cause)) == NULL) {
-		fprintf(stderr, "frontline: no comparison with the model in use: %s\n", cause);
-		free(cause);
-		cause = NULL;
-	}
+	if ((current = ctx_intent_model(ctx, NULL, &in_use, &source, &no_model)) == NULL)
+		fprintf(stderr, "frontline: no comparison with the model in use\n");
 
 	struct progress pg = {.kind = isatty(STDERR_FILENO) ? PROGRESS_BAR : PROGRESS_NONE,
 	                      .what = "train"};
@@ -380,18 +377,16 @@ cmd_triage_eval(struct ctx *ctx, int argc, char **argv)
 		return EX_USAGE;
 	}
 	const char *source;
-	char *path = paths_triage_model(ctx->datadir, model, &source), *cause = NULL;
-	struct classifier *cls = classifier_load(path, &cause);
+	char *path;
+	int ex;
+	struct classifier *cls = ctx_intent_model(ctx, model, &path, &source, &ex);
 	if (cls == NULL) {
-		int ex = errno == ENOENT ? EX_NOINPUT : EX_DATAERR;
-		fl_warnx("cannot load the triage model: %s", cause);
-		free(cause);
 		free(path);
 		return ex;
 	}
 	struct reading in = {0};
 	struct intent_tally t = {0};
-	int ex = read_files(&in, argv + optind, argc - optind, all, NULL);
+	ex = read_files(&in, argv + optind, argc - optind, all, NULL);
 	if (ex != EX_OK)
 		goto done;
 	print_bad(&in);

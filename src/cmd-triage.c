@@ -13,7 +13,6 @@
 #include "classifier.h"
 #include "cmd.h"
 #include "loop.h"
-#include "paths.h"
 #include "model.h"
 #include "triage-model.h"
 #include "triage.h"
@@ -309,12 +308,10 @@ static int
 which_model(struct ctx *ctx, const char *model, int json)
 {
 	const char *source;
-	char *path = paths_triage_model(ctx->datadir, model, &source), *cause = NULL;
-	struct classifier *c = classifier_load(path, &cause);
+	char *path;
+	int ex;
+	struct classifier *c = ctx_intent_model(ctx, model, &path, &source, &ex);
 	if (c == NULL) {
-		int ex = errno == ENOENT ? EX_NOINPUT : EX_DATAERR;
-		fl_warnx("cannot load the triage model: %s", cause);
-		free(cause);
 		free(path);
 		return ex;
 	}

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sysexits.h>
 
+#include "classifier.h"
 #include "cmd.h"
 #include "loop.h"
 #include "model.h"
@@ -266,6 +267,20 @@ ctx_triage(struct ctx *ctx, const struct policy *p, const char *model, int *ex)
 	free(data);
 	free(catalog);
 	return t;
+}
+
+struct classifier *
+ctx_intent_model(struct ctx *ctx, const char *option, char **path, const char **source, int *ex)
+{
+	char *cause = NULL;
+	*path = paths_triage_model(ctx->datadir, option, source);
+	struct classifier *c = classifier_load(*path, &cause);
+	if (c == NULL) {
+		*ex = errno == ENOENT ? EX_NOINPUT : EX_DATAERR;
+		fl_warnx("cannot load the triage model: %s", cause);
+		free(cause);
+	}
+	return c;
 }
 
 const struct settings *

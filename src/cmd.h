@@ -109,6 +109,17 @@ int ctx_retrieval(struct ctx *, struct policy **, struct kb **, struct kb_freshn
  */
 struct triage *ctx_triage(struct ctx *, const struct policy *, const char *model, int *ex);
 
+struct classifier;
+/*
+ * The intent model in use (paths_triage_model: option, else
+ * $FRONTLINE_MODEL, else the trained one, else the installed one),
+ * loaded; the caller frees it. *path (caller frees) and *source (may be
+ * NULL) say which. NULL: the problem was printed and *ex holds 66 for a
+ * missing file, 65 for a bad one.
+ */
+struct classifier *ctx_intent_model(struct ctx *, const char *option, char **path,
+                                    const char **source, int *ex);
+
 /*
  * The config file: --config (which must exist), else
  * $XDG_CONFIG_HOME/frontline/config.yaml (defaults when absent). Loaded on

@@ -143,9 +143,8 @@ get(const cJSON *o, const char *name)
 	return cJSON_GetObjectItemCaseSensitive(o, name);
 }
 
-/* A rate for the text report, "n/a" when null. */
-static const char *
-fmtv(char buf[32], const cJSON *v, int percent)
+const char *
+intent_fmt_rate(char buf[32], const cJSON *v, int percent)
 {
 	if (!cJSON_IsNumber(v))
 		return "n/a";
@@ -158,14 +157,15 @@ intent_report_print(const cJSON *t, FILE *f)
 {
 	char b1[32], b2[32], b3[32];
 	const cJSON *e;
-	fprintf(f, "accuracy %s, macro-F1 %s, ECE %s\n", fmtv(b1, get(t, "accuracy"), 1),
-	        fmtv(b2, get(t, "macro_f1"), 0), fmtv(b3, get(t, "ece"), 0));
+	fprintf(f, "accuracy %s, macro-F1 %s, ECE %s\n", intent_fmt_rate(b1, get(t, "accuracy"), 1),
+	        intent_fmt_rate(b2, get(t, "macro_f1"), 0), intent_fmt_rate(b3, get(t, "ece"), 0));
 	fputs("  category     support  precision  recall  F1\n", f);
 	cJSON_ArrayForEach(e, get(t, "per_category"))
 	{
 		fprintf(f, "  %-12s %7d  %-9s  %-6s  %s\n", e->string, get(e, "support")->valueint,
-		        fmtv(b1, get(e, "precision"), 0), fmtv(b2, get(e, "recall"), 0),
-		        fmtv(b3, get(e, "f1"), 0));
+		        intent_fmt_rate(b1, get(e, "precision"), 0),
+		        intent_fmt_rate(b2, get(e, "recall"), 0),
+		        intent_fmt_rate(b3, get(e, "f1"), 0));
 	}
 	fputs("  confusion (rows: label, columns: predicted)\n  ", f);
 	fprintf(f, "%-10s", "");

@@ -51,4 +51,7 @@ cJSON *intent_tally_json(const struct intent_tally *);
  */
 void intent_report_print(const cJSON *report, FILE *);
 
+/* A rate or mean of a report for text: "12.5%" (percent) or "0.125"; "n/a" when null. */
+const char *intent_fmt_rate(char buf[32], const cJSON *v, int percent);
+
 #endif

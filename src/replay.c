@@ -843,21 +843,11 @@ replay_report_json(const struct replay_report *rp)
 
 /* ------------------------------------------------------------ text report */
 
-/* A rate or mean for the text report, "n/a" when null. */
-static const char *
-fmtv(char buf[32], const cJSON *v, int percent)
-{
-	if (!cJSON_IsNumber(v))
-		return "n/a";
-	snprintf(buf, 32, percent ? "%.1f%%" : "%.3f", v->valuedouble * (percent ? 100 : 1));
-	return buf;
-}
-
 static void
 pnum(FILE *f, const cJSON *v, int percent)
 {
 	char b[32];
-	fputs(fmtv(b, v, percent), f);
+	fputs(intent_fmt_rate(b, v, percent), f);
 }
 
 static void
@@ -902,7 +892,8 @@ replay_report_print(const cJSON *o, FILE *f)
 	{
 		char b1[32], b2[32];
 		fprintf(f, "  %-12s %7d  %-10s  %s\n", e2->string, get(e2, "tickets")->valueint,
-		        fmtv(b1, get(e2, "agent_rate"), 1), fmtv(b2, get(e2, "human_rate"), 1));
+		        intent_fmt_rate(b1, get(e2, "agent_rate"), 1),
+		        intent_fmt_rate(b2, get(e2, "human_rate"), 1));
 	}
 	fputs("  ", f);
 	ptally(f, "agent escalated at turn", get(e, "by_turn"));
@@ -945,7 +936,8 @@ replay_report_print(const cJSON *o, FILE *f)
 	{
 		char b1[32], b2[32];
 		fprintf(f, "  %9.2f  %-15s  %s\n", num(e2, "threshold", 0),
-		        fmtv(b1, get(e2, "escalation_rate"), 1), fmtv(b2, get(e2, "agreement"), 1));
+		        intent_fmt_rate(b1, get(e2, "escalation_rate"), 1),
+		        intent_fmt_rate(b2, get(e2, "agreement"), 1));
 	}
 	const cJSON *b = get(sw, "best");
 	if (cJSON_IsObject(b)) {
