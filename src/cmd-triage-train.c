@@ -386,7 +386,10 @@ cmd_triage_eval(struct ctx *ctx, int argc, char **argv)
 	}
 	struct reading in = {0};
 	struct intent_tally t = {0};
-	ex = read_files(&in, argv + optind, argc - optind, all, NULL);
+	if (!json)
+		printf("Intent model %s (%s, sha256 %.12s)\n", path, source,
+		       classifier_sha256(cls));
+	ex = read_files(&in, argv + optind, argc - optind, all, json ? NULL : stdout);
 	if (ex != EX_OK)
 		goto done;
 	print_bad(&in);
@@ -417,14 +420,7 @@ cmd_triage_eval(struct ctx *ctx, int argc, char **argv)
 		puts(s);
 		free(s);
 	} else {
-		printf("Intent model %s (%s, sha256 %.12s)\n", path, source,
-		       classifier_sha256(cls));
-		printf("%zu labelled examples", in.data.n);
-		if (in.data.bad > 0)
-			printf(" (%ld bad lines skipped)", in.data.bad);
-		if (in.data.unlabelled > 0)
-			printf(" (%ld tickets without labels.intent_category)", in.data.unlabelled);
-		printf("\n\nTriage (%zu labelled): ", in.data.n);
+		printf("\nTriage (%zu labelled): ", in.data.n);
 		intent_report_print(report, stdout);
 	}
 	cJSON_Delete(o);
