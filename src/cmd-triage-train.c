@@ -156,7 +156,7 @@ static void
 print_training(const struct intent_trained *r, const char *current, const char *source)
 {
 	printf("Trained on %zu base examples and %zu of yours", r->base_n, r->team_n);
-	if (r->team_n > 0 && r->base_n > 0)
+	if (r->team_n > 0 && r->base_n > 0 && r->team_weight > 1)
 		printf(", each of yours counted %u times (yours weigh as much as the base)",
 		       r->team_weight);
 	printf(".\n");
