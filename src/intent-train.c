@@ -165,8 +165,7 @@ intent_train_run(const struct intent_train *o, struct intent_trained *r, char **
 	} else
 		r->temperature = 1;
 	classifier_set_temperature(full.model, r->temperature);
-	if (part.model != NULL)
-		classifier_free(part.model);
+	classifier_free(part.model);
 	r->model = full.model;
 	free(all.v);
 	free(rest.v);
