@@ -52,13 +52,15 @@ read_files(struct reading *r, char *const *paths, int n, int all_messages, FILE 
 		cJSON_AddNumberToObject(o, "unlabelled", (double)(r->data.unlabelled - unlabelled));
 		cJSON_AddItemToArray(r->files, o);
 		if (out != NULL) {
-			fprintf(out, "  %s: %s, %zu examples", paths[i], intent_format_names[f],
-			        r->data.n - before);
-			if (r->data.bad > bad)
-				fprintf(out, ", %ld bad lines skipped", r->data.bad - bad);
-			if (r->data.unlabelled > unlabelled)
-				fprintf(out, ", %ld tickets without labels.intent_category",
-				        r->data.unlabelled - unlabelled);
+			size_t got = r->data.n - before;
+			fprintf(out, "  %s: %s, %zu example%s", paths[i], intent_format_names[f],
+			        got, got == 1 ? "" : "s");
+			long b = r->data.bad - bad, u = r->data.unlabelled - unlabelled;
+			if (b > 0)
+				fprintf(out, ", %ld bad line%s skipped", b, b == 1 ? "" : "s");
+			if (u > 0)
+				fprintf(out, ", %ld ticket%s without labels.intent_category", u,
+				        u == 1 ? "" : "s");
 			fputc('\n', out);
 		}
 	}
@@ -172,14 +174,13 @@ print_training(const struct intent_trained *r, const char *current, const char *
 	if (r->figures_on == NULL)
 		printf("Nothing held out: no figures, temperature 1.\n");
 	else {
-		static const char *const on[][2] = {{"dev", "the --dev examples"},
-		                                    {"team", "your examples held out"},
-		                                    {"base", "base examples held out"}};
-		const char *what = "";
-		for (size_t i = 0; i < nitems(on); i++)
-			if (strcmp(on[i][0], r->figures_on) == 0)
-				what = on[i][1];
-		printf("On %ld of %s:\n", r->held_new.labelled, what);
+		long n = r->held_new.labelled;
+		if (strcmp(r->figures_on, "dev") == 0)
+			printf("On the %ld examples of --dev:\n", n);
+		else if (strcmp(r->figures_on, "team") == 0)
+			printf("On %ld of your examples, held out:\n", n);
+		else
+			printf("On %ld base examples, held out:\n", n);
 		printf("  %-16s %-9s %s\n", "", "accuracy", "macro-F1");
 		if (r->have_current)
 			print_row("model in use", &r->held_current);
