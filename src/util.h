@@ -84,6 +84,13 @@ int str_endswith(const char *s, const char *suffix);
  * *cause set (caller frees) and errno kept.
  */
 char *file_read(const char *path, size_t max, size_t *len, char **cause);
+/*
+ * Replaces path with len bytes of data atomically: a temporary file in the
+ * same directory, given mode, synced, renamed over it. Readers see the old
+ * file or the new one, never a part. Returns 0 or -1 with *cause (caller
+ * frees).
+ */
+int file_write_atomic(const char *path, const void *data, size_t len, int mode, char **cause);
 
 /* Dates as days since 1970-01-01 (UTC, proleptic Gregorian). */
 /* Parses YYYY-MM-DD strictly; returns 0 or -1. */

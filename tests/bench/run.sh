@@ -45,6 +45,10 @@ else
 	fi
 	python3 "$srcdir/tests/bench/bench-triage.py" "$builddir/frontline" "$srcdir" "$data" \
 		--model "$builddir/triage.model" || exit 1
+	echo
+	echo "== Teaching triage a team's tickets: learning curves against fastText (a domain held out"
+	echo "   of the base corpus: banking77; CLINC150's banking and credit-card intents)"
+	python3 "$srcdir/tests/bench/bench-train.py" "$builddir/frontline" "$srcdir" "$data" || exit 1
 fi
 
 echo
