@@ -29,53 +29,8 @@
 /* The clock on the screen (time waiting) ticks this often. */
 #define TICK_MS 1000
 
-/* --------------------------------------------------------------- signals */
-
-static int sig_pipe[2] = {-1, -1};
-
-static void
-on_signal(int sig)
-{
-	int saved = errno;
-	unsigned char b = (unsigned char)sig;
-	if (write(sig_pipe[1], &b, 1) < 0) {
-		/* Full pipe: a signal of each kind is already waiting. */
-	}
-	errno = saved;
-}
-
-static int
-signals_init(char **cause)
-{
-	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-		*cause = xasprintf("pipe: %s", strerror(errno));
-		return -1;
-	}
-	struct sigaction sa = {0};
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGWINCH, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	return 0;
-}
-
-static void
-signals_done(void)
-{
-	signal(SIGWINCH, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	if (sig_pipe[0] >= 0) {
-		close(sig_pipe[0]);
-		close(sig_pipe[1]);
-		sig_pipe[0] = sig_pipe[1] = -1;
-	}
-}
+/* The first ends the console, a second abandons the turns still in flight. */
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
 
 /* ---------------------------------------------------------------- redraw */
 
@@ -1405,7 +1360,7 @@ static void
 key(struct console *con, int k)
 {
 	if (k == KEY_RESIZE)
-		return; /* SIGWINCH is ours: see on_sigpipe */
+		return; /* SIGWINCH is ours: see on_winch */
 	switch (con->screen) {
 	case SCREEN_SUPERVISE:
 		key_supervise(con, k);
@@ -1469,22 +1424,33 @@ done:
 	}
 }
 
+/* The terminal's new size: the next frame is drawn for it, whole. */
 static void
-on_sigpipe(struct loop *l, int fd, int ready, void *arg)
+on_winch(struct loop *l, int signo, void *arg)
 {
 	struct console *con = arg;
-	unsigned char b;
-	while (read(fd, &b, 1) == 1) {
-		if (b == SIGWINCH) {
-			struct winsize ws;
-			if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 &&
-			    ws.ws_col > 0)
-				resizeterm(ws.ws_row, ws.ws_col);
-			clearok(curscr, TRUE);
-			dirty(con);
-		} else
-			con->stop = 1;
-	}
+	struct winsize ws;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
+		resizeterm(ws.ws_row, ws.ws_col);
+	clearok(curscr, TRUE);
+	dirty(con);
+}
+
+static void
+on_stop(struct loop *l, int signo, void *arg)
+{
+	struct console *con = arg;
+	con->stop = 1;
+}
+
+/* The console's signals on the loop, or with con NULL their default actions back. */
+static int
+signals_take(struct loop *l, struct console *con)
+{
+	int rc = loop_signal(l, SIGWINCH, con ? on_winch : NULL, con);
+	for (size_t i = 0; i < nitems(stop_signals); i++)
+		rc |= loop_signal(l, stop_signals[i], con ? on_stop : NULL, con);
+	return rc;
 }
 
 static void
@@ -1554,12 +1520,12 @@ console_run(struct loop *l, const struct agents *ag, struct store *st, const str
 			return EX_UNAVAILABLE;
 		}
 	}
-	if (signals_init(&cause) != 0) {
-		fprintf(stderr, "frontline: %s\n", cause);
-		free(cause);
+	if (signals_take(l, &con) != 0) {
+		fprintf(stderr, "frontline: signals: %s\n", strerror(errno));
 		ex = EX_OSERR;
 		goto out;
 	}
+	signal(SIGPIPE, SIG_IGN);
 
 	/* Before initscr: readline may complain about an inputrc on stderr. */
 	if ((con.input = ui_input_open(o->history_path, on_line, &con, &cause)) == NULL) {
@@ -1588,7 +1554,6 @@ console_run(struct loop *l, const struct agents *ag, struct store *st, const str
 	theme_init(&con.theme, has_colors(), COLORS, no_color);
 
 	loop_watch(l, STDIN_FILENO, LOOP_READ, on_tty, &con);
-	loop_watch(l, sig_pipe[0], LOOP_READ, on_sigpipe, &con);
 	loop_timer_add(l, TICK_MS, tick, &con);
 	if (o->exit_after_ms > 0)
 		loop_timer_add(l, o->exit_after_ms, exit_after, &con);
@@ -1660,9 +1625,7 @@ out:
 		free(cause);
 	}
 	loop_watch(l, STDIN_FILENO, 0, NULL, NULL);
-	if (sig_pipe[0] >= 0)
-		loop_watch(l, sig_pipe[0], 0, NULL, NULL);
-	signals_done();
+	signals_take(l, NULL);
 	if (con.listener)
 		listener_close(con.listener);
 	clear_held(&con);
