@@ -120,6 +120,9 @@ cmd_serve(struct ctx *ctx, int argc, char **argv)
 	    {"heartbeat", required_argument, NULL, 'H'},
 	    {"poll-ms", required_argument, NULL, 'p'},
 	    {"max-connections", required_argument, NULL, 'c'},
+	    {"max-per-address", required_argument, NULL, 'A'},
+	    {"header-timeout", required_argument, NULL, 'T'},
+	    {"body-timeout", required_argument, NULL, 'D'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -130,7 +133,7 @@ cmd_serve(struct ctx *ctx, int argc, char **argv)
 	double v;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:t:P:b:r:B:H:p:c:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:t:P:b:r:B:H:p:c:A:T:D:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			cfg.listen = optarg;
@@ -170,6 +173,21 @@ cmd_serve(struct ctx *ctx, int argc, char **argv)
 			if (parse_num("--max-connections", optarg, 1, 100000, &v) != 0)
 				return EX_USAGE;
 			cfg.max_connections = (unsigned)v;
+			break;
+		case 'A':
+			if (parse_num("--max-per-address", optarg, 1, 100000, &v) != 0)
+				return EX_USAGE;
+			cfg.max_per_address = (unsigned)v;
+			break;
+		case 'T':
+			if (parse_num("--header-timeout", optarg, 0.05, 3600, &v) != 0)
+				return EX_USAGE;
+			cfg.header_timeout_ms = (long)(v * 1000);
+			break;
+		case 'D':
+			if (parse_num("--body-timeout", optarg, 0.05, 3600, &v) != 0)
+				return EX_USAGE;
+			cfg.body_timeout_ms = (long)(v * 1000);
 			break;
 		case 'v':
 			cfg.log = stderr;
@@ -267,7 +285,8 @@ const struct cmd_entry cmd_serve_entry = {
     .name = "serve",
     .args = "[--listen HOST:PORT] [--token-file FILE] [--port-file FILE] [--rate N] "
             "[--burst N] [--max-body BYTES] [--heartbeat SECONDS] [--poll-ms MS] "
-            "[--max-connections N] [--verbose]",
+            "[--max-connections N] [--max-per-address N] [--header-timeout SECONDS] "
+            "[--body-timeout SECONDS] [--verbose]",
     .summary = "the HTTP+JSON API for chat front ends (frontline-http(7))",
     .exec = cmd_serve,
     .help = "  --listen HOST:PORT     where to listen (default 127.0.0.1:8080; [::1]:PORT\n"
@@ -282,6 +301,12 @@ const struct cmd_entry cmd_serve_entry = {
             "  --poll-ms MS           SQLite store: how often streams look for replies\n"
             "                         (default 250; PostgreSQL is notified instead)\n"
             "  --max-connections N    open connections at once (default 1000)\n"
+            "  --max-per-address N    of those, from one client address (default 250)\n"
+            "  --header-timeout SECONDS\n"
+            "                         a request's line and headers must arrive within this\n"
+            "                         (default 10), however slowly they trickle; also how\n"
+            "                         long an idle keep-alive connection is kept\n"
+            "  --body-timeout SECONDS the same for a request's body (default 30)\n"
             "  --verbose              a line per request on stderr (never the token)\n"
             "serve stores customer messages; frontline worker (or a console) answers\n"
             "them. SIGINT/SIGTERM end the event streams and stop.\n",

@@ -712,51 +712,56 @@ handoff_model_done(const struct model_result *r, void *arg)
 	turn_finish(tu);
 }
 
-/* The reply is drafted: disclosures, validation, escalation; then a reply or a handoff. */
-static void
-turn_resolved(struct turn *tu)
+/*
+ * The disclosures the customer is owed with this turn, whatever they are
+ * sent: the AI on the first message, data collection with account data.
+ * Appends them to reply and to allowed (text the reply may always hold),
+ * their names to *disc (a new array the caller records), and returns
+ * them as one string (caller frees).
+ */
+static char *
+disclose(struct turn *tu, struct buf *reply, struct strv *allowed, cJSON **disc_out)
 {
-	const struct agents *ag = tu->ag;
-	const struct policy *p = ag->policy;
+	const struct policy *p = tu->ag->policy;
 	struct conversation *c = tu->c;
-	struct resolution *res = &tu->res;
-
-	remember_dialogue(c, res, tu->t.intent_category);
-	note_used_fact(tu);
-
-	/* Disclosures: the AI on the first message, data collection with account data. */
-	struct buf reply;
-	buf_init(&reply, 0);
 	cJSON *disc = cJSON_CreateArray();
 	const char *ai = disclosure_text(p, DISCLOSE_FIRST_MESSAGE);
 	const char *data = disclosure_text(p, DISCLOSE_ACCOUNT_DATA_REQUESTED);
-	struct strv allowed = {0};
 	if (!c->disclosed_ai && ai != NULL) {
-		buf_printf(&reply, "%s ", ai);
-		strv_add(&allowed, ai);
+		buf_printf(reply, "%s ", ai);
+		strv_add(allowed, ai);
 		cJSON_AddItemToArray(disc, cJSON_CreateString("ai_disclosure"));
 		c->disclosed_ai = 1;
 	}
 	if (tu->account_read && !c->disclosed_data && data != NULL) {
-		buf_printf(&reply, "%s ", data);
-		strv_add(&allowed, data);
+		buf_printf(reply, "%s ", data);
+		strv_add(allowed, data);
 		cJSON_AddItemToArray(disc, cJSON_CreateString("data_collection_notice"));
 		c->disclosed_data = 1;
 	}
-	/* The disclosures go with whatever the customer is sent: reply or handoff message. */
-	char *disclosed = xstrndup(reply.data, reply.len);
-	buf_adds(&reply, res->reply ? res->reply : "");
-	if (res->caveat)
-		strv_add(&allowed, res->caveat);
+	*disc_out = disc;
+	return xstrndup(reply->data ? reply->data : "", reply->len);
+}
+
+/*
+ * Output validation of the reply against the turn's knowledge, tool
+ * results and allowed text (the customer's words, the caveat, the policy's
+ * own pieces are added here); recorded in the turn. out is the caller's.
+ */
+static void
+validate(struct turn *tu, const char *reply, struct strv *allowed, struct validation *out)
+{
+	const struct policy *p = tu->ag->policy;
+	struct conversation *c = tu->c;
+	if (tu->res.caveat)
+		strv_add(allowed, tu->res.caveat);
 	for (size_t i = 0; i < c->words.n; i++)
-		strv_add(&allowed, c->words.v[i]);
+		strv_add(allowed, c->words.v[i]);
 	/* The policy's own pieces are vetted text: their figures are grounded. */
 	for (int i = 0; i < PIECE__N; i++)
-		strv_add(&allowed, p->tone.piece[i]);
+		strv_add(allowed, p->tone.piece[i]);
 	for (size_t i = 0; i < p->tone.declines.n; i++)
-		strv_add(&allowed, p->tone.declines.v[i]);
-
-	/* Output validation: a failing reply never reaches the customer. */
+		strv_add(allowed, p->tone.declines.v[i]);
 	struct strv knowledge = {0};
 	for (size_t i = 0; i < tu->hits.n; i++) {
 		strv_add(&knowledge, tu->hits.v[i].fact.title);
@@ -765,17 +770,27 @@ turn_resolved(struct turn *tu)
 	struct validation_context vc = {.knowledge = &knowledge,
 	                                .tool_results = tu->results,
 	                                .customer_ids = &c->ids,
-	                                .allowed_text = &allowed};
-	struct validation val;
-	validate_reply(p, reply.data, &vc, &val);
-	cJSON *vj = validation_json(&val);
+	                                .allowed_text = allowed};
+	validate_reply(p, reply, &vc, out);
+	cJSON *vj = validation_json(out);
 	cJSON_AddItemToObject(tu->turn, "validation", vj);
 	event(tu->events, "validation", cJSON_Duplicate(vj, 1));
-	if (cJSON_GetArraySize(disc) > 0)
-		event(tu->events, "disclosure", cJSON_Duplicate(disc, 1));
-	cJSON_AddItemToObject(tu->turn, "disclosures", disc);
+	strv_free(&knowledge);
+}
 
-	/* Escalation: every signal, and triage's human routes. */
+/*
+ * Escalation: every signal of the evaluator, then what only the turn
+ * knows (a failed model, a failed validation, a refused write, an action
+ * only a person does, a person accepted, triage's human routes). Fills
+ * *d, returns the reason (NULL: the reply goes out) and sets *queue;
+ * both point at static or policy text. Records the decision in the turn.
+ */
+static const char *
+decide(struct turn *tu, const struct validation *val, struct escalation_decision *d,
+       const char **queue)
+{
+	struct conversation *c = tu->c;
+	const struct resolution *res = &tu->res;
 	struct escalation_input in = {
 	    .agent_confidence = res->confidence,
 	    /* Greetings and thanks are not turns spent on the problem. */
@@ -791,84 +806,112 @@ turn_resolved(struct turn *tu)
 	    .message = tu->text,
 	    .amount_usd = c->max_amount,
 	};
-	struct escalation_decision d;
-	escalation_evaluate(p, &in, &d);
-	const char *reason = d.escalate ? d.reason : NULL, *queue = d.queue;
+	escalation_evaluate(tu->ag->policy, &in, d);
+	const char *reason = d->escalate ? d->reason : NULL;
+	const char *standard = route_names[ROUTE_HUMAN_STANDARD];
+	*queue = d->queue;
 	/* A failed model is why the agent had nothing to say: say so. */
-	if (tu->model_failed && (reason == NULL || strcmp(reason, "low-confidence") == 0)) {
-		reason = "resolution-unavailable";
-		queue = route_names[ROUTE_HUMAN_STANDARD];
-	}
-	if (reason == NULL && !val.passed) {
-		reason = "validation-failed";
-		queue = route_names[ROUTE_HUMAN_STANDARD];
-	}
-	if (reason == NULL && res->refused) {
-		reason = "write-refused";
-		queue = route_names[ROUTE_HUMAN_STANDARD];
-	}
-	if (reason == NULL && res->needs_person) {
+	if (tu->model_failed && (reason == NULL || strcmp(reason, "low-confidence") == 0))
+		reason = "resolution-unavailable", *queue = standard;
+	else if (reason == NULL && !val->passed)
+		reason = "validation-failed", *queue = standard;
+	else if (reason == NULL && res->refused)
+		reason = "write-refused", *queue = standard;
+	else if (reason == NULL && res->needs_person) {
 		/* Asked for, or accepted, something only a person can do: the packet says what. */
-		reason = "action-requires-human";
-		queue = route_names[ROUTE_HUMAN_STANDARD];
+		reason = "action-requires-human", *queue = standard;
 		tried_take(c, xasprintf("the customer needs a person to %s", res->action));
-	}
-	if (reason == NULL && res->handoff) {
+	} else if (reason == NULL && res->handoff)
 		/* The customer said yes to the person the agent offered. */
-		reason = "customer-requested-human";
-		queue = route_names[ROUTE_HUMAN_STANDARD];
-	}
-	if (reason == NULL && tu->human) {
-		reason = "triage-route";
-		queue = route_names[tu->route];
-	}
-	cJSON *ej = escalation_json(&d);
+		reason = "customer-requested-human", *queue = standard;
+	else if (reason == NULL && tu->human)
+		reason = "triage-route", *queue = route_names[tu->route];
+
+	cJSON *ej = escalation_json(d);
 	/*
 	 * Would the turn escalate whatever the confidence threshold? Replay's
 	 * threshold sweep recomputes decisions from this and the confidence.
 	 */
-	int other = tu->model_failed || !val.passed || res->refused || tu->human ||
+	int other = tu->model_failed || !val->passed || res->refused || tu->human ||
 	            res->needs_person || res->handoff;
 	for (int i = 0; i < SIG__N && !other; i++)
-		other = i != SIG_CONFIDENCE && d.signals[i].fired;
+		other = i != SIG_CONFIDENCE && d->signals[i].fired;
 	cJSON_AddBoolToObject(ej, "without_confidence", other);
-	if (reason != NULL && !d.escalate) {
+	if (reason != NULL && !d->escalate) {
 		cJSON_ReplaceItemInObject(ej, "escalate", cJSON_CreateTrue());
 		cJSON_ReplaceItemInObject(ej, "reason", cJSON_CreateString(reason));
-		cJSON_ReplaceItemInObject(ej, "queue", cJSON_CreateString(queue));
+		cJSON_ReplaceItemInObject(ej, "queue", cJSON_CreateString(*queue));
 	}
 	cJSON_AddItemToObject(tu->turn, "escalation", ej);
 	event(tu->events, "escalation", cJSON_Duplicate(ej, 1));
+	return reason;
+}
 
+/*
+ * A person takes over: what the customer is told (the disclosures, for an
+ * action what the agent found, then the handler's message, the action's
+ * piece or the policy's handoff piece) and the packet for the person.
+ */
+static void
+hand_off(struct turn *tu, const struct escalation_decision *d, const char *reason,
+         const char *queue, const char *disclosed)
+{
+	const struct policy *p = tu->ag->policy;
+	struct conversation *c = tu->c;
+	const struct resolution *res = &tu->res;
+	c->escalated = 1;
+	snprintf(tu->reason, sizeof tu->reason, "%s", reason);
+	tu->queue = queue;
+	char *action = NULL;
+	if (res->action != NULL &&
+	    (strcmp(reason, "write-refused") == 0 || strcmp(reason, "action-requires-human") == 0)) {
+		const char *vars[] = {"action", res->action, NULL};
+		action = tone_fill(p->tone.piece[PIECE_ACTION_HANDOFF], vars);
+	}
+	const char *msg = d->escalate && d->message ? d->message
+	                  : action != NULL          ? action
+	                                            : p->tone.piece[PIECE_HANDOFF];
+	/* What the agent found comes first for an action: it passed validation with the reply. */
+	const char *found_ = action != NULL && res->reply != NULL ? res->reply : "";
+	tu->told = xasprintf("%s%s%s%s", disclosed, found_, *found_ ? " " : "", msg);
+	free(action);
+	c->awaiting = AWAIT_NONE; /* a person answers from here */
+	cJSON_Delete(c->offer);
+	c->offer = NULL;
+	tu->packet = handoff_build(c, &tu->t, tu->reason, queue);
+}
+
+/* The reply is drafted: disclosures, validation, escalation; then a reply or a handoff. */
+static void
+turn_resolved(struct turn *tu)
+{
+	const struct agents *ag = tu->ag;
+	struct conversation *c = tu->c;
+	struct resolution *res = &tu->res;
+
+	remember_dialogue(c, res, tu->t.intent_category);
+	note_used_fact(tu);
+
+	struct buf reply;
+	struct strv allowed = {0};
+	buf_init(&reply, 0);
+	/* The disclosures go with whatever the customer is sent: reply or handoff message. */
+	cJSON *disc;
+	char *disclosed = disclose(tu, &reply, &allowed, &disc);
+	buf_adds(&reply, res->reply ? res->reply : "");
+	/* Output validation: a failing reply never reaches the customer. */
+	struct validation val;
+	validate(tu, reply.data, &allowed, &val);
+	if (cJSON_GetArraySize(disc) > 0)
+		event(tu->events, "disclosure", cJSON_Duplicate(disc, 1));
+	cJSON_AddItemToObject(tu->turn, "disclosures", disc);
+	struct escalation_decision d;
+	const char *queue, *reason = decide(tu, &val, &d, &queue);
 	if (reason == NULL)
 		cJSON_AddStringToObject(tu->turn, "reply", reply.data);
-	else {
-		c->escalated = 1;
-		snprintf(tu->reason, sizeof tu->reason, "%s", reason);
-		tu->queue = queue;
-		/* What the customer is told while a human picks it up. */
-		char *action = NULL;
-		if (res->action != NULL && reason != NULL &&
-		    (strcmp(reason, "write-refused") == 0 ||
-		     strcmp(reason, "action-requires-human") == 0)) {
-			const char *vars[] = {"action", res->action, NULL};
-			action = tone_fill(p->tone.piece[PIECE_ACTION_HANDOFF], vars);
-		}
-		const char *msg = d.escalate && d.message ? d.message
-		                  : action != NULL        ? action
-		                                          : p->tone.piece[PIECE_HANDOFF];
-		/* For an action, what the agent found (the order, a fact) comes first: it passed
-		 * validation with the reply. */
-		const char *found_ = action != NULL && res->reply != NULL ? res->reply : "";
-		tu->told = xasprintf("%s%s%s%s", disclosed, found_, *found_ ? " " : "", msg);
-		free(action);
-		c->awaiting = AWAIT_NONE; /* a person answers from here */
-		cJSON_Delete(c->offer);
-		c->offer = NULL;
-		tu->packet = handoff_build(c, &tu->t, tu->reason, queue);
-	}
+	else
+		hand_off(tu, &d, reason, queue, disclosed);
 	free(disclosed);
-	strv_free(&knowledge);
 	strv_free(&allowed);
 	validation_free(&val);
 	buf_free(&reply);

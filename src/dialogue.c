@@ -11,21 +11,20 @@
 
 const char *const dialogue_act_names[] = {
     "question",       "greeting",      "thanks",       "affirm", "deny", "bot_question",
-    "human_question", "human_request", "out_of_scope", "detail", "ack", NULL};
+    "human_question", "human_request", "out_of_scope", "detail", "ack",  NULL};
 
 const char *const awaiting_names[] = {"none",   "order_number", "email", "device",
                                       "choice", "confirm",      NULL};
 
 /* The rules file's labels, in the order they win over the same words. */
-static const char *const cue_names[] = {"bot",    "human",  "contrast", "request",
-                                        "order",  "self",   "deny",     "thanks",
-                                        "affirm", "greeting", "filler", NULL};
+static const char *const cue_names[] = {"bot",  "human",  "contrast", "request",  "order",  "self",
+                                        "deny", "thanks", "affirm",   "greeting", "filler", NULL};
 static const struct phrase_labels cues = {.names = cue_names, .what = "cue"};
 
 /* Words a social act may add before it reads as a question ("yes please cancel it"). */
 #define SOCIAL_REST 2
 #define THANKS_REST 4
-#define ACK_REST    6 /* "ok I'll try restarting it first then" */
+#define ACK_REST    6    /* "ok I'll try restarting it first then" */
 #define MAX_TEXT    1024 /* longer messages are questions whatever their first words */
 
 struct dialogue_rules {

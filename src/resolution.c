@@ -594,8 +594,10 @@ compose_answer(struct draft *d, const struct agents *ag, const struct conversati
 	/* A prohibited topic is declined, with what can be said instead. */
 	const char *topic = raised_topic(p, text);
 	if (topic != NULL) {
+		/* The policy's own words for it: what a careful person says too. */
 		say(&body, tone_decline(&p->tone, topic));
 		out->declined = topic;
+		out->feat[FEAT_SOCIAL] = 1;
 		answered = 1;
 	}
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,30 +40,49 @@
 
 #define SERVE_TOKEN_MIN    16            /* bytes of a bearer token, at least */
 #define STREAM_MAX         (1024 * 1024) /* bytes queued for a stream that does not read */
-#define SWEEP_MS           60000         /* how often idle token buckets are dropped */
+#define SWEEP_MS           60000         /* how often idle clients are dropped, at least */
 #define RETRY_MS           3000          /* the reconnect delay streams advise */
 #define CLIENT_ADDR_MAX    64
 #define HTTP_UNPROCESSABLE 422 /* MHD renamed its constant; the number stays */
 
-/* ------------------------------------------------------------ rate limits */
+/* ------------------------------------------------------------ client addresses */
 
-struct bucket {
-	char client[CLIENT_ADDR_MAX];
-	double tokens;
-	int64_t last;
-	struct bucket *next;
+/*
+ * Why a connection was cut off or refused: counted per client address and
+ * reported in one line per address per log interval, however many there
+ * were (a thousand trickling connections are one line, not a thousand).
+ */
+enum cut {
+	CUT_IDLE,    /* a new connection that sent no request within the header deadline */
+	CUT_HEADERS, /* a request line, then no complete headers within it */
+	CUT_BODY,    /* headers, then no complete body within the body deadline */
+	CUT_GONE,    /* the client closed it before its answer */
+	CUT_LIMIT,   /* refused: the address had max_per_address open already */
+	CUT__N
 };
 
-struct rate_limiter {
+/* What serve knows of one client address: its token bucket, connections, cut-offs. */
+struct client {
+	char addr[CLIENT_ADDR_MAX];
+	double tokens;
+	int64_t last;
+	unsigned conns;       /* open connections */
+	unsigned cut[CUT__N]; /* since the last report */
+	int64_t reported;     /* when its last report line was written; 0: never */
+	struct client *next;
+};
+
+struct clients {
 	double rate, burst;
-	struct bucket **slot;
+	long report_ms; /* at most one report line per address this often */
+	struct client **slot;
 	size_t nslot, n;
 };
 
-struct rate_limiter *
-rate_new(double rate, double burst)
+struct clients *
+clients_new(double rate, double burst)
 {
-	struct rate_limiter *r = xcalloc(1, sizeof *r);
+	struct clients *r = xcalloc(1, sizeof *r);
 	r->rate = rate;
 	r->burst = burst < 1 ? 1 : burst;
 	r->nslot = 256;
@@ -71,12 +91,12 @@ rate_new(double rate, double burst)
 }
 
 void
-rate_free(struct rate_limiter *r)
+clients_free(struct clients *r)
 {
 	if (r == NULL)
 		return;
 	for (size_t i = 0; i < r->nslot; i++)
-		for (struct bucket *b = r->slot[i], *next; b != NULL; b = next) {
+		for (struct client *b = r->slot[i], *next; b != NULL; b = next) {
 			next = b->next;
 			free(b);
 		}
@@ -85,26 +105,26 @@ rate_free(struct rate_limiter *r)
 }
 
 size_t
-rate_clients(const struct rate_limiter *r)
+clients_count(const struct clients *r)
 {
 	return r->n;
 }
 
 static size_t
-rate_slot(const struct rate_limiter *r, const char *client)
+client_slot(const char *addr, size_t nslot)
 {
-	return (size_t)(hash_fnv1a(client, strlen(client)) & (r->nslot - 1));
+	return (size_t)(hash_fnv1a(addr, strlen(addr)) & (nslot - 1));
 }
 
 static void
-rate_grow(struct rate_limiter *r)
+clients_grow(struct clients *r)
 {
 	size_t n = r->nslot * 2;
-	struct bucket **slot = xcalloc(n, sizeof *slot);
+	struct client **slot = xcalloc(n, sizeof *slot);
 	for (size_t i = 0; i < r->nslot; i++)
-		for (struct bucket *b = r->slot[i], *next; b != NULL; b = next) {
+		for (struct client *b = r->slot[i], *next; b != NULL; b = next) {
 			next = b->next;
-			size_t k = (size_t)(hash_fnv1a(b->client, strlen(b->client)) & (n - 1));
+			size_t k = client_slot(b->addr, n);
 			b->next = slot[k];
 			slot[k] = b;
 		}
@@ -113,9 +133,30 @@ rate_grow(struct rate_limiter *r)
 	r->nslot = n;
 }
 
+/* The address's entry, made with a full bucket when new (it stays put until swept). */
+static struct client *
+client_get(struct clients *r, const char *addr, int64_t now)
+{
+	size_t k = client_slot(addr, r->nslot);
+	struct client *b = r->slot[k];
+	while (b != NULL && strcmp(b->addr, addr) != 0)
+		b = b->next;
+	if (b == NULL) {
+		b = xcalloc(1, sizeof *b);
+		snprintf(b->addr, sizeof b->addr, "%s", addr);
+		b->tokens = r->burst;
+		b->last = now;
+		b->next = r->slot[k];
+		r->slot[k] = b;
+		if (++r->n > r->nslot * 2)
+			clients_grow(r);
+	}
+	return b;
+}
+
 /* Tops the bucket up for the time since it was last seen. */
 static void
-refill(const struct rate_limiter *r, struct bucket *b, int64_t now)
+refill(const struct clients *r, struct client *b, int64_t now)
 {
 	if (now > b->last) {
 		b->tokens += (double)(now - b->last) * r->rate / 1000.0;
@@ -126,22 +167,9 @@ refill(const struct rate_limiter *r, struct bucket *b, int64_t now)
 }
 
 long
-rate_take(struct rate_limiter *r, const char *client, int64_t now)
+clients_take(struct clients *r, const char *addr, int64_t now)
 {
-	size_t k = rate_slot(r, client);
-	struct bucket *b = r->slot[k];
-	while (b != NULL && strcmp(b->client, client) != 0)
-		b = b->next;
-	if (b == NULL) {
-		b = xcalloc(1, sizeof *b);
-		snprintf(b->client, sizeof b->client, "%s", client);
-		b->tokens = r->burst;
-		b->last = now;
-		b->next = r->slot[k];
-		r->slot[k] = b;
-		if (++r->n > r->nslot * 2)
-			rate_grow(r);
-	}
+	struct client *b = client_get(r, addr, now);
 	refill(r, b, now);
 	if (b->tokens >= 1) {
 		b->tokens -= 1;
@@ -152,15 +180,26 @@ rate_take(struct rate_limiter *r, const char *client, int64_t now)
 	return (long)ceil((1 - b->tokens) * 1000.0 / r->rate);
 }
 
+static int
+cuts_pending(const struct client *b)
+{
+	for (int i = 0; i < CUT__N; i++)
+		if (b->cut[i] > 0)
+			return 1;
+	return 0;
+}
+
 void
-rate_sweep(struct rate_limiter *r, int64_t now)
+clients_sweep(struct clients *r, int64_t now)
 {
 	for (size_t i = 0; i < r->nslot; i++) {
-		struct bucket **pp = &r->slot[i];
+		struct client **pp = &r->slot[i];
 		while (*pp != NULL) {
-			struct bucket *b = *pp;
+			struct client *b = *pp;
 			refill(r, b, now);
-			if (b->tokens >= r->burst) { /* full: the same as a new one */
+			/* full, idle and quiet: the same as a new one */
+			if (b->tokens >= r->burst && b->conns == 0 && !cuts_pending(b) &&
+			    (b->reported == 0 || now - b->reported >= r->report_ms)) {
 				*pp = b->next;
 				free(b);
 				r->n--;
@@ -210,13 +249,29 @@ serve_config_defaults(struct serve_config *c)
 	    .heartbeat_ms = 15000,
 	    .poll_ms = 250,
 	    .max_connections = 1000,
+	    .max_per_address = 250,
 	    .connection_timeout = 60,
+	    .header_timeout_ms = 10000,
+	    .body_timeout_ms = 30000,
+	    .report_ms = 60000,
 	};
 }
 
 /* ------------------------------------------------------------ the server */
 
 struct sub;
+
+/*
+ * libmicrohttpd's own messages (the verbose log) are mostly about one
+ * connection each; a text is written once per report interval, then how
+ * often it came again.
+ */
+#define MHD_NOTES 8
+struct mhd_note {
+	char *text;
+	unsigned again; /* times since it was written */
+	int64_t at;     /* when it was written */
+};
 
 struct serve {
 	struct loop *loop;
@@ -231,8 +286,9 @@ struct serve {
 
 	char (*tokens)[65]; /* SHA-256 of each accepted token */
 	size_t ntokens;
-	struct rate_limiter *rate;
-	uint64_t sweep_timer;
+	struct clients *clients;
+	uint64_t tick_timer;
+	struct mhd_note notes[MHD_NOTES];
 
 	/* event streams, by conversation */
 	struct sub **slot;
@@ -256,16 +312,41 @@ struct sub {
 	struct sub *next;
 };
 
-/* One request, from its headers to its answer (MHD's con_cls). */
+/*
+ * One connection (MHD's socket context), for its deadline: a request's line
+ * and headers must arrive within header_timeout_ms of the connection
+ * opening or of its previous answer, its body within body_timeout_ms
+ * after that. MHD's own timeout is an idle timeout that every byte resets,
+ * which a client trickling a byte at a time never meets; these are totals.
+ */
+enum phase {
+	PHASE_WAIT,   /* for a request's line and headers */
+	PHASE_BODY,   /* for its body */
+	PHASE_ANSWER, /* no deadline: the answer is being made or sent (streams included) */
+};
+
+struct conn {
+	struct serve *sv;
+	struct MHD_Connection *mc;
+	struct client *client; /* stays while conns > 0 */
+	enum phase phase;
+	uint64_t timer;
+	int requested; /* a request line arrived since the last answer */
+	int served;    /* answers sent on it */
+	int cut;       /* closed by its deadline (already counted) */
+};
+
+/* One request, from its request line to its answer (MHD's con_cls). */
 struct req {
 	const struct api_route *route;
 	int64_t id;
 	struct buf body;
-	int too_big;
+	size_t received; /* body bytes, kept or not */
+	int begun;       /* its headers were handled */
 	int status;
 	int64_t t0;
 	char method[16];
-	char *path; /* for the log (without the query) */
+	char *path; /* as sent: still percent-encoded, without the query */
 	char client[CLIENT_ADDR_MAX];
 };
 
@@ -280,6 +361,151 @@ struct api_route {
 };
 
 static void kick(struct serve *);
+
+/* ------------------------------------------------------------ cut-offs, reported */
+
+/* Says why n connections were cut off, after a comma when not the first. */
+static void
+cut_say(const struct serve *sv, struct buf *b, enum cut why, unsigned n)
+{
+	if (b->len > 0)
+		buf_adds(b, ", ");
+	switch (why) {
+	case CUT_IDLE:
+		buf_printf(b, "%u sent no request within %g s", n,
+		           (double)sv->cfg.header_timeout_ms / 1000);
+		break;
+	case CUT_HEADERS:
+		buf_printf(b, "%u did not finish the headers within %g s", n,
+		           (double)sv->cfg.header_timeout_ms / 1000);
+		break;
+	case CUT_BODY:
+		buf_printf(b, "%u did not finish the body within %g s", n,
+		           (double)sv->cfg.body_timeout_ms / 1000);
+		break;
+	case CUT_GONE:
+		buf_printf(b, "%u closed before the answer", n);
+		break;
+	case CUT_LIMIT:
+		buf_printf(b, "%u refused (%u open from the address)", n, sv->cfg.max_per_address);
+		break;
+	case CUT__N:
+		break;
+	}
+}
+
+/* One line on stderr for what the address had cut off since its last one. */
+static void
+report(struct serve *sv, struct client *c, int64_t now)
+{
+	struct buf b;
+	unsigned n = 0;
+	buf_init(&b, 0);
+	for (int i = 0; i < CUT__N; i++) {
+		if (c->cut[i] == 0)
+			continue;
+		cut_say(sv, &b, (enum cut)i, c->cut[i]);
+		n += c->cut[i];
+		c->cut[i] = 0;
+	}
+	if (c->reported != 0 && now - c->reported < 2 * sv->cfg.report_ms)
+		fprintf(stderr, "frontline serve: %s: %u connection%s cut off in %lld s: %s\n",
+		        c->addr, n, n == 1 ? "" : "s",
+		        (long long)((now - c->reported + 999) / 1000), b.data);
+	else
+		fprintf(stderr, "frontline serve: %s: %u connection%s cut off: %s\n", c->addr, n,
+		        n == 1 ? "" : "s", b.data);
+	fflush(stderr);
+	c->reported = now;
+	buf_free(&b);
+}
+
+/*
+ * Counts a cut-off connection of the address: written at once when the
+ * address had no line in the last report interval, else at the next tick
+ * after it.
+ */
+static void
+cut_count(struct serve *sv, struct client *c, enum cut why)
+{
+	int64_t now = loop_now(sv->loop);
+	c->cut[why]++;
+	if (c->reported == 0 || now - c->reported >= sv->cfg.report_ms)
+		report(sv, c, now);
+}
+
+/* Writes the reports an interval old (all: every one left), MHD's notes included. */
+static void
+reports_due(struct serve *sv, int64_t now, int all)
+{
+	for (size_t i = 0; i < sv->clients->nslot; i++)
+		for (struct client *c = sv->clients->slot[i]; c != NULL; c = c->next)
+			if (cuts_pending(c) && (all || now - c->reported >= sv->cfg.report_ms))
+				report(sv, c, now);
+	for (size_t i = 0; i < MHD_NOTES; i++) {
+		struct mhd_note *n = &sv->notes[i];
+		if (n->text == NULL || (!all && now - n->at < sv->cfg.report_ms))
+			continue;
+		if (n->again > 0) /* notes are kept for the verbose log only */
+			fprintf(sv->cfg.log, "frontline serve: %s (%u more in %lld s)\n", n->text,
+			        n->again, (long long)((now - n->at + 999) / 1000));
+		free(n->text);
+		n->text = NULL;
+		n->again = 0;
+	}
+}
+
+/* ------------------------------------------------------------ connections */
+
+/* The connection's state, made when MHD announced it. */
+static struct conn *
+conn_of(struct MHD_Connection *mc)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+static void
+on_deadline(struct loop *loop, void *arg)
+{
+	struct conn *c = arg;
+	c->timer = 0;
+	if (c->phase == PHASE_BODY)
+		cut_count(c->sv, c->client, CUT_BODY);
+	else if (c->requested)
+		cut_count(c->sv, c->client, CUT_HEADERS);
+	else if (c->served == 0)
+		cut_count(c->sv, c->client, CUT_IDLE);
+	/* else a keep-alive connection left idle: closed without a word */
+	c->cut = 1;
+	/*
+	 * MHD has no call to close a connection from outside its callbacks;
+	 * shut down, the socket reads as ended on MHD's next run, which closes
+	 * it. The descriptor stays MHD's (no close here: no reuse race).
+	 */
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci != NULL)
+		shutdown(ci->connect_fd, SHUT_RDWR);
+	kick(c->sv);
+}
+
+/* The connection enters phase: its deadline starts anew, or ends for PHASE_ANSWER. */
+static void
+conn_phase(struct conn *c, enum phase phase)
+{
+	if (c == NULL)
+		return;
+	loop_timer_del(c->sv->loop, c->timer);
+	c->timer = 0;
+	c->phase = phase;
+	if (phase == PHASE_WAIT)
+		c->timer =
+		    loop_timer_add(c->sv->loop, c->sv->cfg.header_timeout_ms, on_deadline, c);
+	else if (phase == PHASE_BODY)
+		c->timer = loop_timer_add(c->sv->loop, c->sv->cfg.body_timeout_ms, on_deadline, c);
+}
 
 /* ------------------------------------------------------------ answers */
 
@@ -303,6 +529,7 @@ answer(struct req *rq, struct MHD_Connection *conn, int status, const char *json
 		MHD_add_response_header(r, headers[i], headers[i + 1]);
 	if (rq != NULL)
 		rq->status = status;
+	conn_phase(conn_of(conn), PHASE_ANSWER);
 	enum MHD_Result rc = MHD_queue_response(conn, (unsigned)status, r);
 	MHD_destroy_response(r);
 	return rc;
@@ -996,14 +1223,20 @@ events(struct serve *sv, struct req *rq, struct MHD_Connection *conn)
 {
 	enum MHD_Result rc;
 	int64_t after = 0;
-	const char *last = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Last-Event-ID");
-	const char *q = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "after");
-	const char *from = last && *last ? last : q;
-	if (from != NULL && strcmp(from, "0") != 0 &&
-	    serve_parse_id(from, strlen(from), &after) != 0)
+	const char *from = NULL;
+	size_t len = 0;
+	/* with its length: a decoded %00 must not end the value early */
+	int header =
+	    MHD_lookup_connection_value_n(conn, MHD_HEADER_KIND, "Last-Event-ID",
+	                                  strlen("Last-Event-ID"), &from, &len) == MHD_YES &&
+	    len > 0;
+	if (!header && MHD_lookup_connection_value_n(conn, MHD_GET_ARGUMENT_KIND, "after",
+	                                             strlen("after"), &from, &len) != MHD_YES)
+		from = NULL;
+	if (from != NULL && !(len == 1 && from[0] == '0') && serve_parse_id(from, len, &after) != 0)
 		return fail(rq, conn, MHD_HTTP_BAD_REQUEST, NULL,
 		            "%s must be a message id (a non-negative integer)",
-		            last && *last ? "Last-Event-ID" : "\"after\"");
+		            header ? "Last-Event-ID" : "\"after\"");
 	if (sv->shutting)
 		return fail(rq, conn, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, "the server is stopping");
 	cJSON *row = conv_row(sv, rq, conn, &rc);
@@ -1126,24 +1359,31 @@ token_ok(const struct serve *sv, const char *token)
 	return ok;
 }
 
+/* The address as digits ("unknown" when it cannot be written). */
+static void
+sockaddr_name(const struct sockaddr *sa, socklen_t len, char out[CLIENT_ADDR_MAX])
+{
+	if (sa == NULL || getnameinfo(sa, len, out, CLIENT_ADDR_MAX, NULL, 0, NI_NUMERICHOST) != 0)
+		snprintf(out, CLIENT_ADDR_MAX, "unknown");
+}
+
 static void
 client_addr(struct MHD_Connection *conn, char out[CLIENT_ADDR_MAX])
 {
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	snprintf(out, CLIENT_ADDR_MAX, "unknown");
-	if (ci == NULL || ci->client_addr == NULL)
-		return;
-	socklen_t len = ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-	                                                       : sizeof(struct sockaddr_in);
-	getnameinfo(ci->client_addr, len, out, CLIENT_ADDR_MAX, NULL, 0, NI_NUMERICHOST);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	sockaddr_name(sa,
+	              sa && sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+	                                              : sizeof(struct sockaddr_in),
+	              out);
 }
 
 /* The first call for a request: everything that needs only its headers. */
 static enum MHD_Result
-request_begin(struct serve *sv, struct req *rq, struct MHD_Connection *conn, const char *url,
-              const char *method)
+request_begin(struct serve *sv, struct req *rq, struct MHD_Connection *conn, const char *method)
 {
+	const char *url = rq->path;
 	const char *id = NULL;
 	size_t idlen = 0;
 	const struct api_route *path = NULL;
@@ -1161,7 +1401,7 @@ request_begin(struct serve *sv, struct req *rq, struct MHD_Connection *conn, con
 			return MHD_YES; /* answered once the request is complete: keep-alive */
 		}
 
-	long wait = rate_take(sv->rate, rq->client, loop_now(sv->loop));
+	long wait = clients_take(sv->clients, rq->client, loop_now(sv->loop));
 	if (wait > 0) {
 		char secs[32];
 		snprintf(secs, sizeof secs, "%ld", (wait + 999) / 1000);
@@ -1215,7 +1455,8 @@ request_begin(struct serve *sv, struct req *rq, struct MHD_Connection *conn, con
 	if (rq->route == NULL) {
 		enum MHD_Result rc;
 		if (path == NULL)
-			rc = fail(rq, conn, MHD_HTTP_NOT_FOUND, NULL, "no such resource: %s", url);
+			rc = fail(rq, conn, MHD_HTTP_NOT_FOUND, NULL, "no such resource: %.200s",
+			          url);
 		else {
 			const char *const hdr[] = {MHD_HTTP_HEADER_ALLOW, allow.data, NULL};
 			rc = fail(rq, conn, MHD_HTTP_METHOD_NOT_ALLOWED, hdr,
@@ -1247,32 +1488,85 @@ request_begin(struct serve *sv, struct req *rq, struct MHD_Connection *conn, con
 	return MHD_YES; /* the body follows */
 }
 
+/*
+ * A chunked body grew past max_body. MHD takes no answer while a body is
+ * coming in, and reading the rest only to refuse it is what a client
+ * sending gigabytes wants: the 413 is written on the socket as it is, and
+ * MHD_NO makes MHD close the connection without reading further.
+ */
+static enum MHD_Result
+too_large(struct serve *sv, struct req *rq, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct buf body, b;
+	buf_init(&body, 0);
+	buf_init(&b, 0);
+	char *msg = xasprintf("the body is larger than %zu bytes", sv->cfg.max_body);
+	buf_adds(&body, "{\"error\":");
+	buf_json_str(&body, msg);
+	buf_adds(&body, "}");
+	buf_printf(&b,
+	           "HTTP/1.1 413 Content Too Large\r\nConnection: close\r\n"
+	           "Content-Type: application/json\r\nCache-Control: no-store\r\n"
+	           "Content-Length: %zu\r\n\r\n%s",
+	           body.len, body.data);
+	/* nothing was sent on it yet: the socket's buffer takes this whole */
+	if (ci != NULL) {
+		if (send(ci->connect_fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			/* the client is gone: MHD closes it all the same */
+		}
+		shutdown(ci->connect_fd, SHUT_WR);
+	}
+	rq->status = MHD_HTTP_CONTENT_TOO_LARGE;
+	conn_phase(conn_of(conn), PHASE_ANSWER);
+	free(msg);
+	buf_free(&body);
+	buf_free(&b);
+	return MHD_NO;
+}
+
+/* A request line arrived: the request's state, with its path as sent (MHD decodes its copy). */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct serve *sv = cls;
+	struct req *rq = xcalloc(1, sizeof *rq);
+	rq->t0 = loop_now(sv->loop);
+	rq->path = xstrndup(uri, strcspn(uri, "?"));
+	snprintf(rq->method, sizeof rq->method, "-"); /* until the headers: MHD may answer first */
+	client_addr(conn, rq->client);
+	struct conn *c = conn_of(conn);
+	if (c != NULL)
+		c->requested = 1;
+	return rq;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
 	struct serve *sv = cls;
 	struct req *rq = *con_cls;
-	if (rq == NULL) {
-		rq = xcalloc(1, sizeof *rq);
-		rq->t0 = loop_now(sv->loop);
-		client_addr(conn, rq->client);
+	if (rq == NULL) /* cannot be: on_uri made it */
+		return MHD_NO;
+	if (!rq->begun) {
+		rq->begun = 1;
 		snprintf(rq->method, sizeof rq->method, "%s", method);
-		rq->path = xstrndup(url, 256);
-		*con_cls = rq;
-		return request_begin(sv, rq, conn, url, method);
+		conn_phase(conn_of(conn), PHASE_BODY);
+		return request_begin(sv, rq, conn, method);
 	}
 	if (*upload_data_size > 0) {
-		if (!rq->too_big && buf_add(&rq->body, upload_data, *upload_data_size) != 0) {
-			rq->too_big = 1;
-			buf_free(&rq->body);
-		}
+		/* a body on a route that takes none is read (to the same limit) and dropped */
+		rq->received += *upload_data_size;
+		if (rq->received > sv->cfg.max_body)
+			return too_large(sv, rq, conn);
+		if (rq->route->body)
+			buf_add(&rq->body, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (rq->too_big)
-		return fail(rq, conn, MHD_HTTP_CONTENT_TOO_LARGE, NULL,
-		            "the body is larger than %zu bytes", sv->cfg.max_body);
+	conn_phase(conn_of(conn), PHASE_ANSWER);
 	return rq->route->fn(sv, rq, conn);
 }
 
@@ -1282,15 +1576,20 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct serve *sv = cls;
 	struct req *rq = *con_cls;
+	struct conn *c = conn_of(conn);
 	if (rq == NULL)
 		return;
-	if (sv->cfg.log != NULL) {
-		const union MHD_ConnectionInfo *ci =
-		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
-		char *safe = text_sanitize(rq->path, strlen(rq->path));
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
+	unsigned status = ci && ci->http_status ? ci->http_status : (unsigned)rq->status;
+	if (status == 0) {
+		/* never answered: counted for the address's report, not a line each */
+		if (c != NULL && !c->cut && toe != MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN)
+			cut_count(sv, c->client, CUT_GONE);
+	} else if (sv->cfg.log != NULL) {
+		char *safe = text_sanitize(rq->path, strnlen(rq->path, 256));
 		fprintf(sv->cfg.log, "%s %s %s %u %lld ms%s\n", rq->client, rq->method, safe,
-		        ci ? ci->http_status : (unsigned)rq->status,
-		        (long long)(loop_now(sv->loop) - rq->t0),
+		        status, (long long)(loop_now(sv->loop) - rq->t0),
 		        toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (cut short)");
 		fflush(sv->cfg.log);
 		free(safe);
@@ -1299,6 +1598,56 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	buf_free(&rq->body);
 	free(rq);
 	*con_cls = NULL;
+	if (c != NULL) { /* the next request on it, if it stays open */
+		c->requested = 0;
+		c->served++;
+		conn_phase(c, PHASE_WAIT);
+	}
+}
+
+/* The client address's entry for a new connection: refused when it has max_per_address open. */
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+	struct serve *sv = cls;
+	char name[CLIENT_ADDR_MAX];
+	sockaddr_name(addr, len, name);
+	struct client *c = client_get(sv->clients, name, loop_now(sv->loop));
+	if (c->conns < sv->cfg.max_per_address)
+		return MHD_YES;
+	cut_count(sv, c, CUT_LIMIT);
+	return MHD_NO;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+              enum MHD_ConnectionNotificationCode what)
+{
+	struct serve *sv = cls;
+	struct conn *c = *socket_context;
+	if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+		char name[CLIENT_ADDR_MAX];
+		client_addr(conn, name);
+		c = xcalloc(1, sizeof *c);
+		c->sv = sv;
+		c->mc = conn;
+		c->client = client_get(sv->clients, name, loop_now(sv->loop));
+		c->client->conns++;
+		*socket_context = c;
+		conn_phase(c, PHASE_WAIT);
+	} else if (c != NULL) {
+		loop_timer_del(sv->loop, c->timer);
+		c->client->conns--;
+		/*
+		 * At the connection limit MHD stops watching the listening socket,
+		 * and watches it again only at the start of its next run: without
+		 * one, clients waiting to be accepted would wait for an unrelated
+		 * event.
+		 */
+		kick(sv);
+		free(c);
+		*socket_context = NULL;
+	}
 }
 
 static void
@@ -1314,10 +1663,38 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 		sv->start_error = msg;
 		return;
 	}
-	/* A client that went away is normal for streams: only the verbose log says so. */
-	if (sv->cfg.log != NULL)
-		fprintf(sv->cfg.log, "frontline serve: %s\n", msg);
-	free(msg);
+	/*
+	 * Only the verbose log has them (a client that went away is normal for
+	 * streams), and each text once per report interval: most are about one
+	 * connection, and there can be thousands.
+	 */
+	if (sv->cfg.log == NULL) {
+		free(msg);
+		return;
+	}
+	struct mhd_note *slot = NULL, *oldest = NULL; /* or a free one */
+	for (size_t i = 0; i < MHD_NOTES && slot == NULL; i++) {
+		struct mhd_note *t = &sv->notes[i];
+		if (t->text != NULL && strcmp(t->text, msg) == 0)
+			slot = t;
+		else if (oldest == NULL ||
+		         (oldest->text != NULL && (t->text == NULL || t->at < oldest->at)))
+			oldest = t;
+	}
+	if (slot != NULL) {
+		slot->again++;
+		free(msg);
+		return;
+	}
+	if (oldest->text != NULL) { /* all taken: the oldest goes, said */
+		if (oldest->again > 0)
+			fprintf(sv->cfg.log, "frontline serve: %s (%u more)\n", oldest->text,
+			        oldest->again);
+		free(oldest->text);
+	}
+	*oldest = (struct mhd_note){.text = msg, .at = loop_now(sv->loop)};
+	fprintf(sv->cfg.log, "frontline serve: %s\n", msg);
+	fflush(sv->cfg.log);
 }
 
 /* ------------------------------------------------------------ MHD on the loop */
@@ -1367,12 +1744,22 @@ kick(struct serve *sv)
 	sv->mhd_timer = loop_timer_add(sv->loop, 0, on_mhd_timer, sv);
 }
 
+static long
+tick_ms(const struct serve *sv)
+{
+	long ms = sv->cfg.report_ms / 4;
+	return ms < 10 ? 10 : ms > SWEEP_MS ? SWEEP_MS : ms;
+}
+
+/* Reports what is due, and forgets clients with nothing left to know. */
 static void
-on_sweep(struct loop *loop, void *arg)
+on_tick(struct loop *loop, void *arg)
 {
 	struct serve *sv = arg;
-	sv->sweep_timer = loop_timer_add(loop, SWEEP_MS, on_sweep, sv);
-	rate_sweep(sv->rate, loop_now(loop));
+	int64_t now = loop_now(loop);
+	sv->tick_timer = loop_timer_add(loop, tick_ms(sv), on_tick, sv);
+	reports_due(sv, now, 0);
+	clients_sweep(sv->clients, now);
 }
 
 /* ------------------------------------------------------------ notifications */
@@ -1513,19 +1900,26 @@ serve_new(struct loop *loop, struct store *st, const struct serve_config *cfg, c
 	sv->tokens = xcalloc(sv->ntokens, sizeof *sv->tokens);
 	for (size_t i = 0; i < sv->ntokens; i++)
 		sha256_hex(cfg->tokens->v[i], strlen(cfg->tokens->v[i]), sv->tokens[i]);
-	sv->rate = rate_new(cfg->rate, cfg->burst);
+	sv->clients = clients_new(cfg->rate, cfg->burst);
+	sv->clients->report_ms = cfg->report_ms;
 	sv->nslot = 256;
 	sv->slot = xcalloc(sv->nslot, sizeof *sv->slot);
 
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (v6)
 		flags |= MHD_USE_IPv6;
-	sv->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, sv, MHD_OPTION_SOCK_ADDR,
-	                         (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-	                         sv, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
-	                         MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
-	                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-	                         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, sv, MHD_OPTION_END);
+	/*
+	 * The per-address limit is on_accept's rather than MHD's
+	 * PER_IP_CONNECTION_LIMIT, which logs a line for every connection it
+	 * refuses; the logger comes first so that MHD's own option checks use it.
+	 */
+	sv->d = MHD_start_daemon(
+	    flags, 0, on_accept, sv, on_request, sv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, sv,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, on_uri, sv,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, sv, MHD_OPTION_NOTIFY_CONNECTION,
+	    on_connection, sv, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+	    MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
 	if (sv->d == NULL) {
 		*cause = xasprintf("cannot listen on %s: %s", cfg->listen,
 		                   sv->start_error ? sv->start_error : strerror(errno));
@@ -1544,10 +1938,20 @@ serve_new(struct loop *loop, struct store *st, const struct serve_config *cfg, c
 	loop_watch(loop, sv->epoll_fd, LOOP_READ, on_mhd_io, sv);
 	sv->heartbeat_timer = loop_timer_add(loop, cfg->heartbeat_ms, on_heartbeat, sv);
 	sv->poll_timer = loop_timer_add(loop, cfg->poll_ms, on_poll, sv);
-	sv->sweep_timer = loop_timer_add(loop, SWEEP_MS, on_sweep, sv);
+	sv->tick_timer = loop_timer_add(loop, tick_ms(sv), on_tick, sv);
 	listen_store(sv);
 	pump(sv);
 	return sv;
+}
+
+int
+serve_add_connection(struct serve *sv, int fd)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	if (MHD_add_connection(sv->d, fd, (const struct sockaddr *)&sin, sizeof sin) != MHD_YES)
+		return -1;
+	kick(sv);
+	return 0;
 }
 
 int
@@ -1599,7 +2003,9 @@ serve_free(struct serve *sv)
 	loop_timer_del(sv->loop, sv->mhd_timer);
 	loop_timer_del(sv->loop, sv->heartbeat_timer);
 	loop_timer_del(sv->loop, sv->poll_timer);
-	loop_timer_del(sv->loop, sv->sweep_timer);
+	loop_timer_del(sv->loop, sv->tick_timer);
+	if (sv->clients != NULL)
+		reports_due(sv, loop_now(sv->loop), 1);
 	for (size_t i = 0; i < sv->nslot; i++) /* none are left once MHD stopped */
 		for (struct sub *s = sv->slot[i], *next; s != NULL; s = next) {
 			next = s->next;
@@ -1608,7 +2014,7 @@ serve_free(struct serve *sv)
 			free(s);
 		}
 	free(sv->slot);
-	rate_free(sv->rate);
+	clients_free(sv->clients);
 	explicit_bzero(sv->tokens, sv->ntokens * sizeof *sv->tokens);
 	free(sv->tokens);
 	free(sv->start_error);

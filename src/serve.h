@@ -33,11 +33,19 @@ struct serve_config {
 	long heartbeat_ms;         /* an SSE comment this often keeps streams (and proxies) alive */
 	long poll_ms;             /* without store notifications: how often streams are refreshed */
 	unsigned max_connections; /* open connections at once, SSE streams included */
-	unsigned connection_timeout; /* seconds an idle connection is kept */
-	FILE *log; /* a line per request (no headers, never the token); NULL: none */
+	unsigned max_per_address; /* of those, from one client address (more are refused) */
+	unsigned connection_timeout; /* idle seconds (MHD's: every byte resets it) */
+	long header_timeout_ms;      /* a request's line and headers in all, from the last answer */
+	long body_timeout_ms;        /* a request's body in all, from the end of its headers */
+	long report_ms; /* cut-off connections: a line per address this often at most */
+	FILE *log;      /* a line per request (no headers, never the token); NULL: none */
 };
 
-/* Defaults: 127.0.0.1:8080, 64 KiB, 20/s with bursts of 40, 15 s, 250 ms, 1000, 60 s. */
+/*
+ * Defaults: 127.0.0.1:8080, 64 KiB, 20/s with bursts of 40, 15 s, 250 ms,
+ * 1000 connections and 250 per address, 60 s idle, 10 s for headers, 30 s
+ * for a body, a report a minute.
+ */
 void serve_config_defaults(struct serve_config *);
 
 struct serve;
@@ -64,17 +72,26 @@ void serve_free(struct serve *);
 /* ------------------------------------------------ parts, exposed for the tests */
 
 /*
- * A per-client token bucket: rate tokens a second up to burst. Takes one
- * at now_ms: returns 0, or the milliseconds until one is there (the
- * Retry-After). Buckets idle long enough to be full are dropped by
- * rate_sweep.
+ * What serve keeps per client address: a token bucket (rate tokens a
+ * second up to burst), its open connections and the ones cut off since
+ * the last report. clients_take takes a token at now_ms: returns 0, or
+ * the milliseconds until one is there (the Retry-After). Entries with a
+ * full bucket, no connection and nothing to report are dropped by
+ * clients_sweep.
  */
-struct rate_limiter;
-struct rate_limiter *rate_new(double rate, double burst);
-void rate_free(struct rate_limiter *);
-long rate_take(struct rate_limiter *, const char *client, int64_t now_ms);
-void rate_sweep(struct rate_limiter *, int64_t now_ms);
-size_t rate_clients(const struct rate_limiter *);
+struct clients;
+struct clients *clients_new(double rate, double burst);
+void clients_free(struct clients *);
+long clients_take(struct clients *, const char *addr, int64_t now_ms);
+void clients_sweep(struct clients *, int64_t now_ms);
+size_t clients_count(const struct clients *);
+
+/*
+ * Hands serve a connected socket as though accepted from 127.0.0.1 (the
+ * fuzzer talks to it over a socketpair). serve owns fd from then on, also
+ * when this fails. Returns 0 or -1.
+ */
+int serve_add_connection(struct serve *, int fd);
 
 /* Constant-time comparison of two equal-length byte strings: 1 when equal. */
 int serve_ct_equal(const void *a, const void *b, size_t n);

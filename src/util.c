@@ -204,6 +204,104 @@ utf8_valid(const char *s, size_t n)
 	return 1;
 }
 
+/* Skips one atom: an escaped character, a bracket expression, or a byte. */
+static void
+regex_atom(const char **p)
+{
+	const char *s = *p;
+	if (*s == '\\' && s[1] != '\0') {
+		*p = s + 2;
+		return;
+	}
+	if (*s != '[') {
+		*p = s + 1;
+		return;
+	}
+	s++;
+	if (*s == '^')
+		s++;
+	if (*s == ']') /* a ']' first is one of the set */
+		s++;
+	while (*s != '\0' && *s != ']') {
+		if (*s == '[' && (s[1] == ':' || s[1] == '.' || s[1] == '=')) {
+			const char *end = strstr(s + 2, (char[]){s[1], ']', '\0'});
+			s = end ? end + 2 : s + 1;
+		} else
+			s++;
+	}
+	*p = *s == ']' ? s + 1 : s;
+}
+
+/* The decimal number at *p (digits only), moving past it. */
+static double
+regex_count(const char **p)
+{
+	double v = 0;
+	for (; isdigit((unsigned char)**p); (*p)++)
+		v = v * 10 + (**p - '0');
+	return v;
+}
+
+/* The size of the alternatives at *p, up to an unmatched ')' or the end. */
+static double
+regex_branch(const char **p)
+{
+	double total = 0, last = 0; /* last: the item a repetition applies to */
+	while (**p != '\0' && **p != ')') {
+		const char *s = *p;
+		if (*s == '|') {
+			total += last;
+			last = 0;
+			*p = s + 1;
+		} else if (*s == '(') {
+			total += last;
+			*p = s + 1;
+			last = regex_branch(p) + 1;
+			if (**p == ')')
+				(*p)++;
+		} else if (*s == '*' || *s == '?') {
+			last += 1;
+			*p = s + 1;
+		} else if (*s == '+') {
+			last = last * 2 + 1;
+			*p = s + 1;
+		} else if (*s == '{' && (isdigit((unsigned char)s[1]) || s[1] == ',')) {
+			const char *end = s + 1;
+			double m = regex_count(&end), n = m;
+			if (*end == ',') {
+				end++;
+				n = isdigit((unsigned char)*end) ? regex_count(&end)
+				                                 : m + 1; /* {m,} */
+			}
+			if (*end == '}') {
+				last = last * (n > m ? n : m) + 1;
+				*p = end + 1;
+			} else { /* not a repetition: a literal '{' */
+				total += last;
+				last = 1;
+				*p = s + 1;
+			}
+		} else {
+			total += last;
+			last = 1;
+			regex_atom(p);
+		}
+	}
+	return total + last;
+}
+
+double
+regex_size(const char *re)
+{
+	double size = 0;
+	while (*re != '\0') {
+		size += regex_branch(&re);
+		if (*re == ')')
+			re++;
+	}
+	return size;
+}
+
 int
 buf_json_str(struct buf *b, const char *s)
 {

@@ -46,6 +46,16 @@ int buf_json_str(struct buf *, const char *s);
 size_t utf8_seq_len(const unsigned char *s, size_t n);
 /* Is s valid UTF-8 throughout (n bytes)? */
 int utf8_valid(const char *s, size_t n);
+/*
+ * About how many nodes regcomp(3) makes of an extended regular expression.
+ * glibc copies a repeated item once per repetition (twice for +, n times
+ * for {m,n}), so repetitions of repetitions multiply: "a" and 20 "+" or
+ * "((((a){1,30}){1,30}){1,30}){1,30}" take seconds to minutes and
+ * gigabytes to compile. Patterns from files are refused above
+ * REGEX_SIZE_MAX before they reach regcomp.
+ */
+double regex_size(const char *);
+#define REGEX_SIZE_MAX 20000
 /* Hands the data to the caller (who frees it) and resets the buffer. */
 char *buf_steal(struct buf *);
 

@@ -458,6 +458,16 @@ check_scalar(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *w
 		return;
 	case Y_REGEX: {
 		regex_t re;
+		double size = regex_size(s);
+		if (size > REGEX_SIZE_MAX) { /* before regcomp, which would take minutes */
+			diag_error(
+			    d, y->file, line, col,
+			    "%s: regular expression '%.80s' is too large to compile (about "
+			    "%.3g copies of its parts, at most %d): repetitions of repetitions "
+			    "multiply",
+			    where, s, size, REGEX_SIZE_MAX);
+			return;
+		}
 		int rc = regcomp(&re, s, REG_EXTENDED | REG_ICASE | REG_NOSUB);
 		if (rc != 0) {
 			char msg[256];

@@ -920,6 +920,29 @@ START_TEST(watch_survives_the_file_disappearing)
 }
 END_TEST
 
+/* Found by fuzz/policy-fuzzer: regcomp took minutes and gigabytes on these. */
+START_TEST(regex_too_large_to_compile_is_refused)
+{
+	static const char *const bad[] = {
+	    "regulator|regulat++++++++++++++++++++++++++++++++++++++++++++++++++++++++ory "
+	    "complaint",
+	    "((((((((((((((((((((lawyer)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+",
+	    "((((sue){1,30}){1,30}){1,30}){1,30}",
+	};
+	for (size_t i = 0; i < nitems(bad); i++) {
+		struct diag d = {0};
+		char *text = xasprintf("escalation:\n  legal_patterns:\n    - \"%s\"\n", bad[i]);
+		load_text_bad(text, &d);
+		assert_diag(&d, "bad.yaml:3:7: ", "too large to compile");
+		free(text);
+		diag_free(&d);
+	}
+	/* what the shipped policy has is nowhere near */
+	ck_assert_double_lt(regex_size("\\b[A-Z][0-9]{5,9}\\b"), 20);
+	ck_assert_double_lt(regex_size("\\b(lawyer|attorney|solicitor|counsel)\\b"), 40);
+}
+END_TEST
+
 static Suite *
 policy_suite(void)
 {
@@ -942,6 +965,7 @@ policy_suite(void)
 	tcase_add_test(tc, lifecycle_idle_close_defaults_and_limits);
 	tcase_add_test(tc, yaml_syntax_error_has_line_and_col);
 	tcase_add_test(tc, missing_file_is_an_error_naming_it);
+	tcase_add_test(tc, regex_too_large_to_compile_is_refused);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("routing");

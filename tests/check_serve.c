@@ -25,8 +25,22 @@ struct fx {
 	struct strv tokens;
 };
 
+/* The tests' configuration: no rate limit to speak of, 32 KiB bodies. */
+static struct serve_config
+fx_config(void)
+{
+	struct serve_config cfg;
+	serve_config_defaults(&cfg);
+	cfg.listen = "127.0.0.1:0";
+	cfg.rate = 10000;
+	cfg.burst = 10000;
+	cfg.poll_ms = 20;
+	cfg.max_body = 32 * 1024;
+	return cfg;
+}
+
 static struct fx *
-fx_new_with(double rate, double burst, long heartbeat_ms)
+fx_start(struct serve_config *cfg)
 {
 	struct fx *f = xcalloc(1, sizeof *f);
 	char *cause = NULL;
@@ -38,18 +52,20 @@ fx_new_with(double rate, double burst, long heartbeat_ms)
 	f->loop = loop_new();
 	strv_add(&f->tokens, TOKEN);
 	strv_add(&f->tokens, "second-token-abcdefghijkl");
-	struct serve_config cfg;
-	serve_config_defaults(&cfg);
-	cfg.listen = "127.0.0.1:0";
-	cfg.tokens = &f->tokens;
-	cfg.rate = rate;
-	cfg.burst = burst;
-	cfg.poll_ms = 20;
-	cfg.heartbeat_ms = heartbeat_ms;
-	cfg.max_body = 32 * 1024;
-	f->sv = serve_new(f->loop, f->st, &cfg, &cause);
+	cfg->tokens = &f->tokens;
+	f->sv = serve_new(f->loop, f->st, cfg, &cause);
 	ck_assert_msg(f->sv != NULL, "%s", cause);
 	return f;
+}
+
+static struct fx *
+fx_new_with(double rate, double burst, long heartbeat_ms)
+{
+	struct serve_config cfg = fx_config();
+	cfg.rate = rate;
+	cfg.burst = burst;
+	cfg.heartbeat_ms = heartbeat_ms;
+	return fx_start(&cfg);
 }
 
 static struct fx *
@@ -223,26 +239,26 @@ new_conv(struct fx *f, const char *id)
 
 START_TEST(test_rate_bucket)
 {
-	struct rate_limiter *r = rate_new(2, 3); /* 2 a second, bursts of 3 */
-	ck_assert_int_eq(rate_take(r, "a", 1000), 0);
-	ck_assert_int_eq(rate_take(r, "a", 1000), 0);
-	ck_assert_int_eq(rate_take(r, "a", 1000), 0);
-	ck_assert_int_eq(rate_take(r, "a", 1000), 500); /* the next token in 500 ms */
-	ck_assert_int_eq(rate_take(r, "b", 1000), 0);   /* per client */
-	ck_assert_int_eq(rate_take(r, "a", 1250), 250);
-	ck_assert_int_eq(rate_take(r, "a", 1500), 0);
-	ck_assert_int_eq(rate_clients(r), 2);
-	rate_sweep(r, 1400); /* neither is full yet: both stay */
-	ck_assert_int_eq(rate_clients(r), 2);
-	rate_sweep(r, 10000); /* both full again: dropped */
-	ck_assert_int_eq(rate_clients(r), 0);
+	struct clients *r = clients_new(2, 3); /* 2 a second, bursts of 3 */
+	ck_assert_int_eq(clients_take(r, "a", 1000), 0);
+	ck_assert_int_eq(clients_take(r, "a", 1000), 0);
+	ck_assert_int_eq(clients_take(r, "a", 1000), 0);
+	ck_assert_int_eq(clients_take(r, "a", 1000), 500); /* the next token in 500 ms */
+	ck_assert_int_eq(clients_take(r, "b", 1000), 0);   /* per client */
+	ck_assert_int_eq(clients_take(r, "a", 1250), 250);
+	ck_assert_int_eq(clients_take(r, "a", 1500), 0);
+	ck_assert_int_eq(clients_count(r), 2);
+	clients_sweep(r, 1400); /* neither is full yet: both stay */
+	ck_assert_int_eq(clients_count(r), 2);
+	clients_sweep(r, 10000); /* both full again: dropped */
+	ck_assert_int_eq(clients_count(r), 0);
 	for (int i = 0; i < 2000; i++) { /* the table grows */
 		char k[32];
 		snprintf(k, sizeof k, "10.0.%d.%d", i / 256, i % 256);
-		ck_assert_int_eq(rate_take(r, k, 20000), 0);
+		ck_assert_int_eq(clients_take(r, k, 20000), 0);
 	}
-	ck_assert_int_eq(rate_clients(r), 2000);
-	rate_free(r);
+	ck_assert_int_eq(clients_count(r), 2000);
+	clients_free(r);
 }
 END_TEST
 
@@ -548,6 +564,403 @@ START_TEST(test_rate_limit)
 }
 END_TEST
 
+/* ------------------------------------------------------------ hostile clients */
+
+/* stderr goes to a file in the fixture's directory until stderr_restore. */
+static int
+stderr_capture(struct fx *f, char **path)
+{
+	*path = xasprintf("%s/stderr", f->dir);
+	fflush(stderr);
+	int saved = dup(2);
+	int fd = open(*path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert(saved >= 0 && fd >= 0);
+	dup2(fd, 2);
+	close(fd);
+	return saved;
+}
+
+static void
+stderr_restore(int saved)
+{
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+}
+
+/* Lines of the file holding text. */
+static int
+lines_with(const char *path, const char *text)
+{
+	char *all = slurp(path);
+	int n = 0;
+	for (char *line = strtok(all, "\n"); line != NULL; line = strtok(NULL, "\n"))
+		n += strstr(line, text) != NULL;
+	free(all);
+	return n;
+}
+
+/* Has the server closed fd (EOF or reset)? What it sent is dropped. */
+static int
+closed_by_server(int fd)
+{
+	char chunk[4096];
+	for (;;) {
+		ssize_t n = recv(fd, chunk, sizeof chunk, MSG_DONTWAIT);
+		if (n > 0)
+			continue;
+		return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+	}
+}
+
+/*
+ * Clients that send a request line and then one header line every 50 ms,
+ * never the blank line: each byte resets MHD's idle timeout.
+ */
+struct trickle {
+	int fd[100];
+	int n, open;
+	int64_t next;
+};
+
+static void
+trickle_start(struct fx *f, struct trickle *t, int n)
+{
+	static const char line[] = "GET /v1/health HTTP/1.1\r\nHost: x\r\n";
+	ck_assert_int_le(n, (int)nitems(t->fd));
+	t->n = t->open = n;
+	t->next = 0;
+	for (int i = 0; i < n; i++) {
+		t->fd[i] = dial(f);
+		send_all(f, t->fd[i], line, strlen(line));
+	}
+}
+
+/* One turn of the loop, and a header line from every trickler still open when due. */
+static void
+trickle_turn(struct fx *f, struct trickle *t)
+{
+	loop_once(f->loop, 10);
+	if (loop_now(f->loop) < t->next)
+		return;
+	t->next = loop_now(f->loop) + 50;
+	for (int i = 0; i < t->n; i++) {
+		if (t->fd[i] < 0)
+			continue;
+		if (closed_by_server(t->fd[i])) {
+			close(t->fd[i]);
+			t->fd[i] = -1;
+			t->open--;
+		} else
+			send(t->fd[i], "X-Slow: 1\r\n", 11, MSG_NOSIGNAL);
+	}
+}
+
+static void
+trickle_end(struct trickle *t)
+{
+	for (int i = 0; i < t->n; i++)
+		if (t->fd[i] >= 0)
+			close(t->fd[i]);
+}
+
+START_TEST(test_trickle_does_not_block)
+{
+	/* every connection the server takes is a trickler's; health from one more */
+	struct serve_config cfg = fx_config();
+	cfg.max_connections = 100;
+	cfg.max_per_address = 1000; /* the deadline alone, here */
+	cfg.header_timeout_ms = 300;
+	struct fx *f = fx_start(&cfg);
+	char *log;
+	int saved = stderr_capture(f, &log);
+	struct trickle t;
+	trickle_start(f, &t, 100);
+	for (int i = 0; i < 5; i++)
+		trickle_turn(f, &t);
+	static const char health[] =
+	    "GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	int fd = dial(f);
+	send_all(f, fd, health, strlen(health));
+	/* MHD's idle timeout (60 s) never comes: the trickling goes on throughout */
+	struct buf b;
+	buf_init(&b, 0);
+	int64_t end = loop_now(f->loop) + 3000;
+	while (loop_now(f->loop) < end && strstr(b.data, "\"status\":\"ok\"") == NULL) {
+		trickle_turn(f, &t);
+		char chunk[4096];
+		ssize_t n = recv(fd, chunk, sizeof chunk, MSG_DONTWAIT);
+		if (n > 0)
+			buf_add(&b, chunk, (size_t)n);
+	}
+	ck_assert_msg(strncmp(b.data, "HTTP/1.1 200", 12) == 0 &&
+	                  strstr(b.data, "\"status\":\"ok\""),
+	              "health was not answered while 100 clients trickled: '%s'", b.data);
+	while (loop_now(f->loop) < end && t.open > 0)
+		trickle_turn(f, &t);
+	ck_assert_int_eq(t.open, 0); /* each was closed at its deadline */
+	close(fd);
+	buf_free(&b);
+	trickle_end(&t);
+	/* the first was said at once; the rest wait for the report interval */
+	ck_assert_int_eq(lines_with(log, "127.0.0.1"), 1);
+	ck_assert_int_eq(lines_with(log, "1 did not finish the headers within 0.3 s"), 1);
+	free(log);
+	fx_free(f); /* which writes the rest */
+	stderr_restore(saved);
+}
+END_TEST
+
+START_TEST(test_cut_offs_reported_per_interval)
+{
+	struct serve_config cfg = fx_config();
+	cfg.header_timeout_ms = 200;
+	cfg.report_ms = 600;
+	struct fx *f = fx_start(&cfg);
+	char *log;
+	int saved = stderr_capture(f, &log);
+	struct trickle t;
+	trickle_start(f, &t, 30);
+	int64_t end = loop_now(f->loop) + 3000;
+	while (loop_now(f->loop) < end && t.open > 0)
+		trickle_turn(f, &t);
+	ck_assert_int_eq(t.open, 0);
+	/* and three that sent nothing at all */
+	int quiet[3];
+	for (int i = 0; i < 3; i++)
+		quiet[i] = dial(f);
+	for (int i = 0; i < 3; i++)
+		while (loop_now(f->loop) < end && !closed_by_server(quiet[i]))
+			loop_once(f->loop, 10);
+	fflush(stderr);
+	ck_assert_int_eq(lines_with(log, "127.0.0.1"), 1); /* 33 cut off: one line so far */
+	/* the interval over, the rest in one line */
+	int64_t next = loop_now(f->loop) + 1000;
+	while (loop_now(f->loop) < next)
+		loop_once(f->loop, 10);
+	fflush(stderr);
+	char *text = slurp(log);
+	ck_assert_msg(lines_with(log, "127.0.0.1") == 2 &&
+	                  lines_with(log, "127.0.0.1: 32 connections cut off in 1 s: 3 sent no "
+	                                  "request within 0.2 s, 29 did not finish the headers "
+	                                  "within 0.2 s") == 1,
+	              "%s", text);
+	free(text);
+	for (int i = 0; i < 3; i++)
+		close(quiet[i]);
+	trickle_end(&t);
+	stderr_restore(saved);
+	free(log);
+	fx_free(f);
+}
+END_TEST
+
+START_TEST(test_verbose_log_says_mhd_messages_once)
+{
+	char *dir = tmpdir_new();
+	char *path = xasprintf("%s/access.log", dir);
+	FILE *log = fopen(path, "w+");
+	ck_assert_ptr_nonnull(log);
+	struct serve_config cfg = fx_config();
+	cfg.log = log;
+	struct fx *f = fx_start(&cfg);
+	/* five clients gone in the middle of their requests: MHD says so for each */
+	for (int i = 0; i < 5; i++) {
+		int fd = dial(f);
+		static const char part[] = "GET /v1/health HTTP/1.1\r\nHost";
+		send_all(f, fd, part, strlen(part));
+		for (int j = 0; j < 5; j++)
+			loop_once(f->loop, 10);
+		close(fd);
+		for (int j = 0; j < 5; j++)
+			loop_once(f->loop, 10);
+	}
+	fflush(log);
+	ck_assert_int_eq(lines_with(path, "with incomplete request"), 1);
+	fx_free(f); /* and how often it came again, at the end */
+	fclose(log);
+	ck_assert_int_eq(lines_with(path, "with incomplete request. (4 more in"), 1);
+	rm_rf(dir);
+	free(dir);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_per_address_limit)
+{
+	struct serve_config cfg = fx_config();
+	cfg.max_per_address = 3;
+	struct fx *f = fx_start(&cfg);
+	char *log;
+	int saved = stderr_capture(f, &log);
+	static const char health[] = "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n";
+	int fd[4];
+	struct buf b;
+	buf_init(&b, 0);
+	for (int i = 0; i < 3; i++) { /* three kept alive, each answered */
+		fd[i] = dial(f);
+		send_all(f, fd[i], health, strlen(health));
+		buf_reset(&b);
+		ck_assert_int_eq(read_until(f, fd[i], &b, "\"updates\""), 1);
+	}
+	fd[3] = dial(f);
+	send_all(f, fd[3], health, strlen(health));
+	buf_reset(&b);
+	ck_assert_int_eq(read_until(f, fd[3], &b, "\"updates\""), 0);
+	ck_assert_msg(b.len == 0, "the fourth was answered: %s", b.data);
+	close(fd[3]);
+	/* one closes: there is room again */
+	close(fd[0]);
+	for (int i = 0; i < 20; i++)
+		loop_once(f->loop, 10);
+	struct resp r = req(f, "GET", "/v1/health", NULL, NULL, NULL);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	close(fd[1]);
+	close(fd[2]);
+	buf_free(&b);
+	stderr_restore(saved);
+	ck_assert_int_eq(lines_with(log, "127.0.0.1: 1 connection cut off: 1 refused (3 open from "
+	                                 "the address)"),
+	                 1);
+	free(log);
+	fx_free(f);
+}
+END_TEST
+
+START_TEST(test_body_deadline)
+{
+	struct serve_config cfg = fx_config();
+	cfg.body_timeout_ms = 300;
+	struct fx *f = fx_start(&cfg);
+	int fd = dial(f);
+	static const char head[] =
+	    "POST /v1/conversations HTTP/1.1\r\nHost: x\r\n"
+	    "Authorization: Bearer " TOKEN "\r\n"
+	    "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{";
+	send_all(f, fd, head, strlen(head));
+	/* a byte every 50 ms: each resets MHD's idle timeout, not the body's deadline */
+	int64_t end = loop_now(f->loop) + 3000, next = 0;
+	int closed = 0;
+	while (loop_now(f->loop) < end && !(closed = closed_by_server(fd))) {
+		loop_once(f->loop, 10);
+		if (loop_now(f->loop) >= next) {
+			send(fd, " ", 1, MSG_NOSIGNAL);
+			next = loop_now(f->loop) + 50;
+		}
+	}
+	ck_assert_msg(closed, "a body trickled for 5 s was still being read");
+	close(fd);
+	cJSON *list = NULL;
+	char *cause = NULL;
+	ck_assert_int_eq(store_conversation_list(f->st, NULL, &list, &cause), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(list), 0);
+	cJSON_Delete(list);
+	fx_free(f);
+}
+END_TEST
+
+/*
+ * Sends a chunked body of total bytes after head, as long as the server
+ * takes it; returns the bytes it took (the socket buffers included).
+ */
+static size_t
+send_chunked(struct fx *f, int fd, const char *head, size_t total)
+{
+	static char chunk[6 + 0x8000 + 2];
+	memcpy(chunk, "8000\r\n", 6);
+	memset(chunk + 6, 'a', 0x8000);
+	memcpy(chunk + 6 + 0x8000, "\r\n", 2);
+	send_all(f, fd, head, strlen(head));
+	size_t sent = 0, off = 0;
+	for (int i = 0; sent < total && i < TURNS * 10; i++) {
+		ssize_t n = send(fd, chunk + off, sizeof chunk - off, MSG_NOSIGNAL);
+		if (n > 0) {
+			sent += (size_t)n;
+			off = (off + (size_t)n) % sizeof chunk;
+		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			loop_once(f->loop, 10);
+		else
+			break;
+	}
+	return sent;
+}
+
+START_TEST(test_huge_chunked_body_cut_off)
+{
+	struct fx *f = fx_new();
+	int64_t c = new_conv(f, "C-1");
+	char *head =
+	    xasprintf("POST /v1/conversations/%lld/messages HTTP/1.1\r\nHost: x\r\n"
+	              "Authorization: Bearer " TOKEN "\r\n"
+	              "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+	              (long long)c);
+	size_t total = 64 * 1024 * 1024;
+	int fd = dial(f);
+	size_t sent = send_chunked(f, fd, head, total);
+	/* what the kernel buffers on both sides, at most: nothing near 64 MiB */
+	ck_assert_msg(sent < 24 * 1024 * 1024, "the server took %zu bytes of a 32 KiB limit", sent);
+	struct buf b;
+	buf_init(&b, 0);
+	read_until(f, fd, &b, NULL);
+	ck_assert_msg(strncmp(b.data, "HTTP/1.1 413", 12) == 0 &&
+	                  strstr(b.data, "larger than 32768 bytes") != NULL,
+	              "%s", b.data);
+	close(fd);
+	/* health takes no body and no token: a body there is cut off the same way */
+	fd = dial(f);
+	sent = send_chunked(
+	    f, fd, "GET /v1/health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+	    total);
+	ck_assert_msg(sent < 24 * 1024 * 1024, "health took %zu bytes of body", sent);
+	close(fd);
+	cJSON *msgs = NULL;
+	char *cause = NULL;
+	ck_assert_int_eq(store_messages(f->st, c, &msgs, &cause), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(msgs), 0);
+	cJSON_Delete(msgs);
+	buf_free(&b);
+	free(head);
+	fx_free(f);
+}
+END_TEST
+
+START_TEST(test_ids_strict)
+{
+	struct fx *f = fx_new();
+	int64_t c = new_conv(f, "C-1");
+	ck_assert_int_eq(c, 1);
+	/* each of these once read as conversation 1 or could: the id is what was sent */
+	static const char *const bad[] = {
+	    "/v1/conversations/1%00abc",     "/v1/conversations/1%00", "/v1/conversations/%31",
+	    "/v1/conversations/1%20",        "/v1/conversations/+1",   "/v1/conversations/01",
+	    "/v1/conversations/1abc",        "/v1/conversations/1.0",  "/v1/conversations/1%2F",
+	    "/v1/conversations/1%00/events",
+	};
+	for (size_t i = 0; i < nitems(bad); i++) {
+		struct resp r = get(f, bad[i]);
+		ck_assert_msg(r.status == 400, "%s: %d %s", bad[i], r.status, r.body);
+		resp_free(&r);
+	}
+	struct resp r = get(f, "/v1/conversations/1%00abc");
+	expect_error(&r, 400, "not '1%00abc'");
+	/* a path that only matches once decoded is no path of ours */
+	r = req(f, "GET", "/v1/%68ealth", NULL, NULL, NULL);
+	expect_error(&r, 401, "missing token");
+	r = get(f, "/v1/%68ealth");
+	expect_error(&r, 404, "no such resource");
+	/* the same for the stream's starting point */
+	r = get(f, "/v1/conversations/1/events?after=1%00x");
+	expect_error(&r, 400, "\"after\"");
+	r = get(f, "/v1/conversations/1/events?after=-1");
+	expect_error(&r, 400, "\"after\"");
+	r = get(f, "/v1/conversations/1");
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+	fx_free(f);
+}
+END_TEST
+
 /* ------------------------------------------------------------ the happy path */
 
 START_TEST(test_conversation_flow)
@@ -814,6 +1227,15 @@ serve_suite(void)
 	tcase_add_test(tc, test_content_type_and_size);
 	tcase_add_test(tc, test_malformed);
 	tcase_add_test(tc, test_rate_limit);
+	tcase_add_test(tc, test_ids_strict);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("hostile clients");
+	tcase_add_test(tc, test_trickle_does_not_block);
+	tcase_add_test(tc, test_cut_offs_reported_per_interval);
+	tcase_add_test(tc, test_per_address_limit);
+	tcase_add_test(tc, test_verbose_log_says_mhd_messages_once);
+	tcase_add_test(tc, test_body_deadline);
+	tcase_add_test(tc, test_huge_chunked_body_cut_off);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("api");
 	tcase_add_test(tc, test_conversation_flow);

@@ -10,7 +10,8 @@
 # conversation followed by a new one, the rating stored), --json, a wrong
 # token (exit 69, said why), SIGTERM ending open event streams and exiting
 # 0, and the access log never holding the token. Last, frontline worker
-# (the offline agents) instead of serve_echo answers a customer.
+# (the offline agents) instead of serve_echo answers a customer, and the
+# connection limits given as flags: --max-per-address, --header-timeout.
 #
 # Run by make check; by hand:
 # FRONTLINE=./frontline top_builddir=. sh tests/serve.sh
@@ -98,6 +99,13 @@ expect "a missing token file: exit 78" 78 "cannot read the token file" "$T/err"
 FRONTLINE_SERVE_TOKEN=$TOKEN "$FRONTLINE" --db "$T/x.db" serve --rate 0 >"$T/out" 2>"$T/err"
 rc=$?
 expect "a bad --rate: exit 64" 64 "rate must be" "$T/err"
+
+FRONTLINE_SERVE_TOKEN=$TOKEN "$FRONTLINE" --db "$T/x.db" serve --header-timeout 0 >"$T/out" 2>"$T/err"
+rc=$?
+expect "a bad --header-timeout: exit 64" 64 "header-timeout must be" "$T/err"
+FRONTLINE_SERVE_TOKEN=$TOKEN "$FRONTLINE" --db "$T/x.db" serve --max-per-address x >"$T/out" 2>"$T/err"
+rc=$?
+expect "a bad --max-per-address: exit 64" 64 "max-per-address must be" "$T/err"
 
 # serve DB LOGNAME [ARGS...]: starts serve and serve_echo (not with NO_ECHO set) on DB;
 # sets $port, $serve_pid, $echo_pid.
@@ -225,7 +233,10 @@ EOF
 	CUSTOMER_TOKEN=wrong-token-0123456789abcdef customer --linger 2
 	expect "$be: a wrong token: exit 69" 69 "invalid token" "$T/err"
 
-	# SIGTERM with a stream open: it ends and serve exits 0
+	# SIGTERM with a stream open: it ends and serve exits 0. The previous
+	# suite's stream file goes first: the background client truncates it
+	# only once it runs, and waitfor must not find the old "event: state".
+	rm -f "$T/stream"
 	python3 - "$port" "$TOKEN" >"$T/stream" 2>&1 <<'EOF' &
 import http.client, sys
 c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=30)
@@ -279,8 +290,49 @@ with_worker() {
 	stop "$serve_pid"
 }
 
+# limits DB: the per-address limit and the header deadline, from the command line.
+limits() {
+	NO_ECHO=1
+	serve "$1" serve-limits.log --max-per-address 2 --header-timeout 0.5 || { NO_ECHO=; return; }
+	NO_ECHO=
+	python3 - "$port" >"$T/limits" 2>&1 <<'EOF'
+import socket, sys, time
+port = int(sys.argv[1])
+def gone(s, within):
+    s.settimeout(within)
+    try:
+        return s.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+a = socket.create_connection(("127.0.0.1", port))
+a.sendall(b"GET /v1/health HTTP/1.1\r\n")  # a request line, then nothing
+b = socket.create_connection(("127.0.0.1", port))
+time.sleep(0.2)
+c = socket.create_connection(("127.0.0.1", port))
+c.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+print("third refused" if gone(c, 2) else "third answered")
+t0 = time.time()
+print("first cut" if gone(a, 5) and time.time() - t0 < 3 else "first kept")
+print("second cut" if gone(b, 5) else "second kept")
+EOF
+	stop "$serve_pid"
+	if grep -q '^third refused$' "$T/limits" && grep -q '^first cut$' "$T/limits" &&
+		grep -q '^second cut$' "$T/limits" &&
+		grep -q '127.0.0.1: 1 connection cut off: 1 refused (2 open from the address)' \
+			"$T/serve-limits.log" &&
+		grep -q 'did not finish the headers within 0.5 s' "$T/serve-limits.log"; then
+		ok "--max-per-address refuses the third; --header-timeout cuts the rest, logged"
+	else
+		not_ok "--max-per-address refuses the third; --header-timeout cuts the rest, logged" \
+			"$T/limits" "$T/serve-limits.log"
+	fi
+}
+
 suite sqlite "$T/serve.db"
 with_worker sqlite "$T/worker.db"
+limits "$T/limits.db"
 
 . "$top_srcdir/tests/pg-env.sh"
 if pg_start 2>"$T/pg.err"; then

@@ -66,7 +66,8 @@ for w in 1 2 4; do
 	"$FL" --db "$url" db migrate >/dev/null 2>&1 # when the build has it; store_open migrates anyway
 	rm -f "$tmp/port"
 	FRONTLINE_SERVE_TOKEN=$TOKEN "$FL" --db "$url" serve --listen 127.0.0.1:0 --port-file "$tmp/port" \
-		--rate 1000000 --burst 1000000 --max-connections 3000 2>"$tmp/serve.log" &
+		--rate 1000000 --burst 1000000 --max-connections 3000 --max-per-address 3000 \
+		2>"$tmp/serve.log" &
 	pids="$pids $!"
 	i=0
 	while [ ! -s "$tmp/port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done

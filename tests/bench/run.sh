@@ -171,5 +171,14 @@ echo "== The front door: HTTP -> frontline serve -> PostgreSQL -> frontline work
 sh "$srcdir/tests/bench/bench-serve.sh" "$builddir" "$srcdir" || exit 1
 
 echo
+echo "== serve: /v1/health from a second address while 1,000 connections trickle headers"
+if ! command -v python3 >/dev/null 2>&1; then
+	echo "skipped: python3 not found (apt-get install python3)"
+else
+	(ulimit -n 4096 2>/dev/null; python3 "$srcdir/tests/bench/bench-trickle.py" "$builddir/frontline") ||
+		exit 1
+fi
+
+echo
 echo "== Shadow-mode replay on the offline engine: 100,000 synthetic tickets (tools/gen-tickets.py)"
 sh "$srcdir/tests/bench/bench-replay.sh" "$builddir" "$srcdir" 100000 || exit 1
