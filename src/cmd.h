@@ -4,7 +4,7 @@
 
 #include <stdio.h>
 
-#include "conversation.h"
+#include "agents.h"
 #include "kb.h"
 #include "policy.h"
 #include "settings.h"

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conversation.h"
 #include "intent-eval.h"
 #include "replay.h"
 #include "textsim.h"

@@ -7,7 +7,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "conversation.h"
+#include "agents.h"
 #include "jsonl.h"
 #include "types.h"
 

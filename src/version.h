@@ -4,7 +4,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "conversation.h"
+#include "agents.h"
 
 /*
  * What decides how the agents behave, as JSON: the policy's content hash,
