@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ai-turn.h"
+#include "conversation.h"
 #include "rollout.h"
 
 void

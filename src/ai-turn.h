@@ -6,7 +6,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "conversation.h"
+#include "agents.h"
 #include "store.h"
 
 /*

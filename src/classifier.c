@@ -14,7 +14,7 @@
 #include "util.h"
 
 #define MODEL_MAGIC   "FLTRIAGE"
-#define MODEL_VERSION 2
+#define MODEL_VERSION 3
 /* Longest input read, and most features taken from one text. */
 #define MAX_TEXT     8192
 #define MAX_FEATURES 4096
@@ -26,6 +26,7 @@ struct classifier {
 	int bits;
 	uint32_t mask;
 	double temperature;
+	char sha256[65];
 	float *bias;    /* [nclasses] */
 	float *weights; /* [buckets][nclasses] */
 };
@@ -182,6 +183,12 @@ classifier_find(const struct classifier *c, const char *label)
 	return -1;
 }
 
+const char *
+classifier_sha256(const struct classifier *c)
+{
+	return c->sha256;
+}
+
 double
 classifier_temperature(const struct classifier *c)
 {
@@ -251,31 +258,44 @@ rng_next(uint64_t *s)
 	return *s;
 }
 
+static unsigned
+weight_of(const struct classifier_example *x)
+{
+	return x->weight ? x->weight : 1;
+}
+
 /* Stochastic gradient descent on the log loss, the rate falling linearly to zero. */
 struct classifier *
 classifier_train(const char *const *labels, int k, const struct classifier_example *ex, size_t n,
                  const struct classifier_opts *o)
 {
 	struct classifier *c = classifier_new(labels, k, o->buckets_log2);
-	size_t *order = xcalloc(n ? n : 1, sizeof *order);
+	size_t slots = 0;
+	for (size_t i = 0; i < n; i++)
+		slots += weight_of(&ex[i]);
+	/* An example of weight w takes w slots of the epoch. */
+	size_t *order = xcalloc(slots ? slots : 1, sizeof *order);
 	uint64_t s = 0x9e3779b97f4a7c15ULL ^ o->seed;
 	struct feats f;
 	double z[CLS_MAX], p[CLS_MAX];
-	size_t total = (size_t)o->epochs * n, step = 0;
+	size_t total = (size_t)o->epochs * slots, step = 0;
 
-	for (size_t i = 0; i < n; i++)
-		order[i] = i;
+	for (size_t i = 0, at = 0; i < n; i++)
+		for (unsigned r = 0; r < weight_of(&ex[i]); r++)
+			order[at++] = i;
 	for (int e = 0; e < o->epochs; e++) {
-		for (size_t i = n; i > 1; i--) {
+		for (size_t i = slots; i > 1; i--) {
 			size_t j = (size_t)(rng_next(&s) % i);
 			size_t t = order[i - 1];
 			order[i - 1] = order[j];
 			order[j] = t;
 		}
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < slots; i++) {
 			const struct classifier_example *x = &ex[order[i]];
 			double lr = o->lr * (1.0 - (double)step / (double)total);
 			step++;
+			if (o->progress != NULL && (step & 0x3fff) == 0)
+				o->progress(o->progress_arg, step, total);
 			featurise(x->text, strlen(x->text), c->mask, &f);
 			scores(c, &f, z);
 			softmax(z, k, 1.0, p);
@@ -289,6 +309,8 @@ classifier_train(const char *const *labels, int k, const struct classifier_examp
 			}
 		}
 	}
+	if (o->progress != NULL)
+		o->progress(o->progress_arg, total, total);
 	free(order);
 	return c;
 }
@@ -303,11 +325,11 @@ classifier_calibrate(struct classifier *c, const struct classifier_example *ex, 
 		featurise(ex[i].text, strlen(ex[i].text), c->mask, &f);
 		scores(c, &f, z[i]);
 	}
-	for (double t = 0.3; t <= 4.0; t += 0.01) {
-		double loss = 0, p[CLS_MAX];
+	for (int step = 30; step <= 400; step++) {
+		double t = step / 100.0, loss = 0, p[CLS_MAX];
 		for (size_t i = 0; i < n; i++) {
 			softmax(z[i], c->nclasses, t, p);
-			loss -= log(p[ex[i].label] + 1e-12);
+			loss -= weight_of(&ex[i]) * log(p[ex[i].label] + 1e-12);
 		}
 		if (loss < best_loss) {
 			best_loss = loss;
@@ -343,10 +365,11 @@ checksum(const void *data, size_t len)
 /*
  * Layout, little-endian: "FLTRIAGE", u32 version, u32 classes, u32 bits,
  * f64 temperature, per class u8 length + name, f32 bias[classes],
- * f32 weights[2^bits * classes], u64 checksum() of everything before it.
+ * f32 weights[2^bits * classes], the SHA-256 of everything before it as
+ * 64 hex digits, u64 checksum() of everything before it.
  */
 int
-classifier_save(const struct classifier *c, const char *path, char **cause)
+classifier_save(struct classifier *c, const char *path, char **cause)
 {
 	struct buf b;
 	buf_init(&b, 0);
@@ -361,16 +384,28 @@ classifier_save(const struct classifier *c, const char *path, char **cause)
 	}
 	buf_add(&b, c->bias, (size_t)c->nclasses * sizeof *c->bias);
 	buf_add(&b, c->weights, ((size_t)c->nclasses << c->bits) * sizeof *c->weights);
+	char sha[65];
+	sha256_hex(b.data, b.len, sha);
+	buf_add(&b, sha, 64);
 	uint64_t h = checksum(b.data, b.len);
 	buf_add(&b, &h, sizeof h);
-	FILE *f = fopen(path, "wb");
-	if (f == NULL || fwrite(b.data, 1, b.len, f) != b.len || fclose(f) != 0) {
-		*cause = xasprintf("%s: %s", path, strerror(errno));
-		buf_free(&b);
-		return -1;
-	}
+	int rc = file_write_atomic(path, b.data, b.len, 0644, cause);
+	if (rc == 0)
+		memcpy(c->sha256, sha, sizeof sha);
 	buf_free(&b);
-	return 0;
+	return rc;
+}
+
+int
+classifier_is_model_file(const char *path)
+{
+	char magic[8];
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return 0;
+	int yes = fread(magic, 1, 8, f) == 8 && memcmp(magic, MODEL_MAGIC, 8) == 0;
+	fclose(f);
+	return yes;
 }
 
 struct classifier *
@@ -412,7 +447,8 @@ classifier_load(const char *path, char **cause)
 	TAKE(v, sizeof v);
 	TAKE(&t, sizeof t);
 	if (v[0] != MODEL_VERSION) {
-		why = "unsupported model version";
+		why = v[0] < MODEL_VERSION ? "a model of an older frontline: train it again"
+		                           : "a model of a newer frontline";
 		goto bad;
 	}
 	if (v[1] < 2 || v[1] > CLS_MAX || v[2] < 8 || v[2] > 26 || !(t > 0 && t < 100)) {
@@ -434,6 +470,12 @@ classifier_load(const char *path, char **cause)
 	c->temperature = t;
 	TAKE(c->bias, (size_t)c->nclasses * sizeof *c->bias);
 	TAKE(c->weights, ((size_t)c->nclasses << c->bits) * sizeof *c->weights);
+	TAKE(c->sha256, 64);
+	c->sha256[64] = '\0';
+	if (strspn(c->sha256, "0123456789abcdef") != 64) {
+		why = "bad model digest";
+		goto bad;
+	}
 	if (p != end) {
 		why = "trailing bytes";
 		goto bad;

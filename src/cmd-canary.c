@@ -11,8 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "classifier.h"
 #include "cmd.h"
 #include "metrics.h"
+#include "paths.h"
 #include "rollout.h"
 #include "store.h"
 #include "version.h"
@@ -26,7 +28,7 @@ struct copts {
 };
 
 static int
-parse(const struct cmd_entry *e, int argc, char **argv, struct copts *o, int nargs)
+parse(const struct cmd_entry *e, int argc, char **argv, struct copts *o, int min, int max)
 {
 	static const struct option opts[] = {
 	    {"json", no_argument, NULL, 'j'},         {"force", no_argument, NULL, 'f'},
@@ -64,7 +66,7 @@ parse(const struct cmd_entry *e, int argc, char **argv, struct copts *o, int nar
 			return EX_USAGE;
 		}
 	}
-	if (argc - optind != nargs) {
+	if (argc - optind < min || argc - optind > max) {
 		cmd_help(e, stderr);
 		return EX_USAGE;
 	}
@@ -127,6 +129,28 @@ log_change(struct store *st, const char *action, cJSON *s, const char *reason)
 	return EX_OK;
 }
 
+/* What a canary's candidate changes, for a line of text: "policy V from F, model SHA from M". */
+static char *
+describe(const cJSON *state)
+{
+	const cJSON *cand = cJSON_GetObjectItem(state, "candidate");
+	const char *cur = field(state, "current", "policy_hash");
+	const char *sha = field(state, "candidate", "model_sha256");
+	int policy =
+	    cur == NULL || strcmp(cur, field(state, "candidate", "policy_hash") ?: "") != 0;
+	struct buf b;
+	buf_init(&b, 0);
+	if (policy)
+		buf_printf(&b, "policy %s from %s", field(state, "candidate", "policy_version"),
+		           field(state, "candidate", "source"));
+	if (sha != NULL)
+		buf_printf(&b, "%smodel %.12s from %s", policy ? ", " : "", sha,
+		           cJSON_GetStringValue(cJSON_GetObjectItem(cand, "model")));
+	char *str = buf_steal(&b);
+	buf_free(&b);
+	return str;
+}
+
 static int
 cmd_canary_start(struct ctx *ctx, int argc, char **argv)
 {
@@ -136,12 +160,25 @@ cmd_canary_start(struct ctx *ctx, int argc, char **argv)
 	cJSON *state = NULL;
 	struct agents ag = {0};
 	struct tool_backend tb = {0};
-	int running, ex = parse(&cmd_canary_start_entry, argc, argv, &o, 1);
+	int running, ex = parse(&cmd_canary_start_entry, argc, argv, &o, 1, 2);
 	if (ex >= 0 || (ex = open_canary(ctx, &p, &st, &state, &running)) >= 0)
 		return ex;
-	const char *file = argv[optind];
+	/* A policy file, a triage model, or one of each: told apart by the model's magic. */
+	const char *file = NULL, *model = NULL;
+	for (int i = optind; i < argc; i++) {
+		const char **slot = classifier_is_model_file(argv[i]) ? &model : &file;
+		if (*slot != NULL) {
+			fl_warnx("canary: one candidate policy and one candidate model at most");
+			cJSON_Delete(state);
+			store_close(st);
+			return EX_USAGE;
+		}
+		*slot = argv[i];
+	}
 	struct policy *cand = NULL;
-	char *text = NULL, *cause = NULL;
+	struct triage *cand_triage = NULL;
+	char *text = NULL, *cause = NULL, *model_abs = NULL, *in_use = NULL;
+	const char *source = file ? file : ctx->policy_path;
 	size_t len;
 	if (running) {
 		fl_warnx("canary: version %s is already running; promote or roll it back first",
@@ -149,41 +186,60 @@ cmd_canary_start(struct ctx *ctx, int argc, char **argv)
 		ex = EX_REFUSED;
 		goto out;
 	}
-	/* Validated like policy check: every problem, then 78. */
-	if ((text = file_read(file, 4u << 20, &len, &cause)) == NULL) {
-		fl_warnx("canary: %s: %s", file, cause);
+	/*
+	 * Validated like policy check: every problem, then 78. A model alone
+	 * runs with the policy in force as it is now.
+	 */
+	if ((text = file_read(source, 4u << 20, &len, &cause)) == NULL) {
+		fl_warnx("canary: %s: %s", source, cause);
 		ex = EX_NOINPUT;
 		goto out;
 	}
 	struct diag d = {0};
-	cand = policy_load_text(file, text, len, &d);
+	cand = policy_load_text(source, text, len, &d);
 	for (size_t j = 0; j < d.msgs.n; j++)
 		fprintf(stderr, "%s\n", d.msgs.v[j]);
 	if (cand == NULL) {
-		fprintf(stderr, "%s: %d error%s; the canary was not started\n", file, d.errors,
+		fprintf(stderr, "%s: %d error%s; the canary was not started\n", source, d.errors,
 		        d.errors == 1 ? "" : "s");
 		diag_free(&d);
 		ex = EX_CONFIG;
 		goto out;
 	}
 	diag_free(&d);
-	if (strcmp(cand->hash, p->hash) == 0) {
-		fl_warnx("canary: %s is the policy in force (version %s): nothing to try", file,
-		         p->version);
+	/* The agents the sessions will carry, current and candidate, and their versions. */
+	if ((ex = ctx_agents(ctx, NULL, &ag, &tb)) != EX_OK)
+		goto out;
+	const char *cur_sha = classifier_sha256(triage_classifier(ag.triage));
+	if (model != NULL) {
+		if ((cand_triage = ctx_triage(ctx, cand, model, &ex)) == NULL)
+			goto out;
+		/* Every process that runs the canary loads it from here. */
+		if ((model_abs = realpath(model, NULL)) == NULL)
+			model_abs = xstrdup(model);
+	}
+	const char *cand_sha =
+	    cand_triage ? classifier_sha256(triage_classifier(cand_triage)) : cur_sha;
+	if (strcmp(cand->hash, p->hash) == 0 && strcmp(cand_sha, cur_sha) == 0) {
+		if (model != NULL)
+			fl_warnx("canary: %s is the model in use%s: nothing to try", model,
+			         file ? " and the policy is the one in force" : "");
+		else
+			fl_warnx("canary: %s is the policy in force (version %s): nothing to try",
+			         file, p->version);
 		ex = EX_REFUSED;
 		goto out;
 	}
-	/* The agent versions the sessions will carry, current and candidate. */
-	if ((ex = ctx_agents(ctx, NULL, &ag, &tb)) != EX_OK)
-		goto out;
 	char vcur[13], vcand[13], now[64];
 	agents_version(&ag, vcur);
-	const struct policy *keep = ag.policy;
-	ag.policy = cand;
-	agents_version(&ag, vcand);
-	ag.policy = keep;
+	struct agents try = ag;
+	try.policy = cand;
+	if (cand_triage != NULL)
+		try.triage = cand_triage;
+	agents_version(&try, vcand);
 	store_now(now);
 	int share = o.share ? o.share : p->canary.share;
+	in_use = paths_triage_model(ctx->datadir, NULL, NULL);
 
 	cJSON *s = cJSON_CreateObject();
 	cJSON_AddStringToObject(s, "status", "running");
@@ -193,28 +249,39 @@ cmd_canary_start(struct ctx *ctx, int argc, char **argv)
 	cJSON_AddStringToObject(c, "version", vcand);
 	cJSON_AddStringToObject(c, "policy_version", cand->version);
 	cJSON_AddStringToObject(c, "policy_hash", cand->hash);
-	cJSON_AddStringToObject(c, "source", file);
+	cJSON_AddStringToObject(c, "source", source);
 	cJSON_AddStringToObject(c, "policy", text);
+	if (model_abs != NULL) {
+		cJSON_AddStringToObject(c, "model", model_abs);
+		cJSON_AddStringToObject(c, "model_sha256", cand_sha);
+	}
 	c = cJSON_AddObjectToObject(s, "current");
 	cJSON_AddStringToObject(c, "version", vcur);
 	cJSON_AddStringToObject(c, "policy_version", p->version);
 	cJSON_AddStringToObject(c, "policy_hash", p->hash);
+	cJSON_AddStringToObject(c, "model", in_use);
+	cJSON_AddStringToObject(c, "model_sha256", cur_sha);
 	if (o.json) {
 		cJSON *shown = cJSON_Duplicate(s, 1);
 		cJSON_DeleteItemFromObject(cJSON_GetObjectItem(shown, "candidate"), "policy");
 		print_json(shown);
 		cJSON_Delete(shown);
 	}
+	char *what = describe(s);
 	if ((ex = log_change(st, "start", s, o.reason ? o.reason : "canary started")) == EX_OK &&
 	    !o.json)
-		printf("canary: version %s (policy %s from %s) takes %d%% of eligible AI "
-		       "conversations; current version %s\n",
-		       vcand, cand->version, file, share, vcur);
+		printf("canary: version %s (%s) takes %d%% of eligible AI conversations; current "
+		       "version %s\n",
+		       vcand, what, share, vcur);
+	free(what);
 out:
+	triage_close(cand_triage);
 	ctx_agents_free(&ag, &tb);
 	policy_free(cand);
 	free(text);
 	free(cause);
+	free(model_abs);
+	free(in_use);
 	cJSON_Delete(state);
 	store_close(st);
 	return ex;
@@ -295,7 +362,7 @@ cmd_canary_status(struct ctx *ctx, int argc, char **argv)
 	struct policy *p;
 	struct store *st;
 	cJSON *state, *v = NULL;
-	int running, ex = parse(&cmd_canary_status_entry, argc, argv, &o, 0);
+	int running, ex = parse(&cmd_canary_status_entry, argc, argv, &o, 0, 0);
 	if (ex >= 0 || (ex = open_canary(ctx, &p, &st, &state, &running)) >= 0)
 		return ex;
 	if (o.reason || o.force || o.share) {
@@ -324,12 +391,13 @@ cmd_canary_status(struct ctx *ctx, int argc, char **argv)
 		       state ? field(state, NULL, "status") : "");
 		goto out;
 	}
-	printf("canary: version %s (policy %s from %s), %d%% of eligible AI conversations, "
-	       "started %s (%.1f hours ago)\n",
-	       field(state, "candidate", "version"), field(state, "candidate", "policy_version"),
-	       field(state, "candidate", "source"),
+	char *what = describe(state);
+	printf("canary: version %s (%s), %d%% of eligible AI conversations, started %s (%.1f "
+	       "hours ago)\n",
+	       field(state, "candidate", "version"), what,
 	       (int)cJSON_GetNumberValue(cJSON_GetObjectItem(state, "share")),
 	       field(state, NULL, "started"), hours_since(field(state, NULL, "started")));
+	free(what);
 	printf("current: version %s (policy %s)\n", field(state, "current", "version"),
 	       field(state, "current", "policy_version"));
 	print_comparison(v);
@@ -338,49 +406,6 @@ out:
 	cJSON_Delete(state);
 	store_close(st);
 	return ex;
-}
-
-/*
- * Replaces path with text atomically: a temporary file in the same
- * directory, synced, renamed over it. Returns 0 or -1 with *cause.
- */
-static int
-write_atomic(const char *path, const char *text, char **cause)
-{
-	char *tmp = xasprintf("%s.canary-XXXXXX", path);
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		*cause = xasprintf("%s: %s", tmp, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	size_t len = strlen(text), off = 0;
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto fail;
-		off += (size_t)n;
-	}
-	if (fchmod(fd, 0644) != 0 || fsync(fd) != 0)
-		goto fail;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0)
-		goto fail;
-	free(tmp);
-	return 0;
-fail:
-	*cause = xasprintf("%s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	free(tmp);
-	return -1;
 }
 
 /* The state after a promote or rollback: the started one with a new status and the policy text
@@ -403,10 +428,12 @@ cmd_canary_promote(struct ctx *ctx, int argc, char **argv)
 	struct policy *p;
 	struct store *st;
 	cJSON *state, *v = NULL;
-	char *cause = NULL;
-	int running, ex = parse(&cmd_canary_promote_entry, argc, argv, &o, 0);
+	char *cause = NULL, *target = NULL, *dir = NULL;
+	struct classifier *cand = NULL, *in_use = NULL;
+	int running, ex = parse(&cmd_canary_promote_entry, argc, argv, &o, 0, 0);
 	if (ex >= 0 || (ex = open_canary(ctx, &p, &st, &state, &running)) >= 0)
 		return ex;
+	char *paths_model = NULL;
 	if (!running) {
 		fl_warnx("canary: none running: nothing to promote");
 		ex = EX_REFUSED;
@@ -419,7 +446,37 @@ cmd_canary_promote(struct ctx *ctx, int argc, char **argv)
 	int ok = cJSON_IsTrue(cJSON_GetObjectItem(v, "passed"));
 	const char *was = field(state, "current", "policy_hash");
 	int moved = was != NULL && strcmp(was, p->hash) != 0;
-	if ((!ok || moved) && !o.force) {
+	/* A model candidate replaces the model in use: it must be the one the canary tried. */
+	const char *model = field(state, "candidate", "model");
+	const char *model_was = field(state, "current", "model_sha256");
+	int model_moved = 0;
+	if (model != NULL) {
+		if ((cand = classifier_load(model, &cause)) == NULL ||
+		    strcmp(classifier_sha256(cand),
+		           field(state, "candidate", "model_sha256") ?: "") != 0) {
+			fl_warnx("canary: not promoting: the candidate model %s is not the one the "
+			         "canary tried (%s)",
+			         model, cause ? cause : "it changed since");
+			ex = EX_REFUSED;
+			goto out;
+		}
+		/* Where the model in use comes from, bar the installed one: that is the package's.
+		 */
+		const char *env = getenv("FRONTLINE_MODEL");
+		if (env != NULL && *env != '\0')
+			target = xstrdup(env);
+		else if ((dir = paths_data_home()) == NULL ||
+		         (target = paths_trained_model()) == NULL) {
+			fl_warnx("canary: no HOME or XDG_DATA_HOME to put the model in");
+			ex = EX_CANTCREAT;
+			goto out;
+		}
+		int no_model;
+		in_use = ctx_intent_model(ctx, NULL, &paths_model, NULL, &no_model);
+		model_moved = model_was != NULL &&
+		              strcmp(in_use ? classifier_sha256(in_use) : "", model_was) != 0;
+	}
+	if ((!ok || moved || model_moved) && !o.force) {
 		if (o.json)
 			print_json(v);
 		if (moved)
@@ -427,6 +484,11 @@ cmd_canary_promote(struct ctx *ctx, int argc, char **argv)
 			    "canary: not promoting: %s changed since the canary started (version "
 			    "%s, was %.12s); its edit would be lost",
 			    ctx->policy_path, p->version, was);
+		if (model_moved)
+			fl_warnx(
+			    "canary: not promoting: the model in use %s changed since the canary "
+			    "started (was %.12s)",
+			    paths_model, model_was);
 		if (!ok) {
 			fl_warnx("canary: not promoting version %s: the comparison fails:",
 			         field(state, "candidate", "version"));
@@ -441,20 +503,40 @@ cmd_canary_promote(struct ctx *ctx, int argc, char **argv)
 		ex = EX_REFUSED;
 		goto out;
 	}
-	if (write_atomic(ctx->policy_path, field(state, "candidate", "policy"), &cause) != 0) {
-		fl_warnx("canary: cannot write the policy: %s", cause);
-		free(cause);
-		ex = EX_CANTCREAT;
-		goto out;
-	}
 	cJSON *s = ended(state, "promoted");
-	cJSON_AddStringToObject(s, "policy_file", ctx->policy_path);
+	struct buf said;
+	buf_init(&said, 0);
+	if (cand != NULL) {
+		if (classifier_save(cand, target, &cause) != 0) {
+			fl_warnx("canary: cannot write the model: %s", cause);
+			cJSON_Delete(s);
+			buf_free(&said);
+			ex = EX_CANTCREAT;
+			goto out;
+		}
+		cJSON_AddStringToObject(s, "model_file", target);
+		buf_printf(&said,
+		           "%s now holds model %.12s (a running frontline loads it when "
+		           "restarted)",
+		           target, classifier_sha256(cand));
+	}
+	/* A model's canary ran on the policy as it was: writing that back would undo edits. */
+	if (strcmp(was ?: "", field(state, "candidate", "policy_hash") ?: "") != 0) {
+		const char *text = field(state, "candidate", "policy");
+		if (file_write_atomic(ctx->policy_path, text, strlen(text), 0644, &cause) != 0) {
+			fl_warnx("canary: cannot write the policy: %s", cause);
+			cJSON_Delete(s);
+			buf_free(&said);
+			ex = EX_CANTCREAT;
+			goto out;
+		}
+		cJSON_AddStringToObject(s, "policy_file", ctx->policy_path);
+		buf_printf(&said, "%s%s now holds policy %s", said.len ? "; " : "",
+		           ctx->policy_path, field(state, "candidate", "policy_version"));
+	}
 	cJSON_AddBoolToObject(s, "comparison_passed", ok);
 	cJSON_AddItemToObject(s, "reasons", cJSON_Duplicate(cJSON_GetObjectItem(v, "reasons"), 1));
-	char *reason =
-	    o.reason ? xstrdup(o.reason)
-	             : xasprintf("comparison passed; %s now holds policy %s", ctx->policy_path,
-	                         field(state, "candidate", "policy_version"));
+	char *reason = o.reason ? xstrdup(o.reason) : xasprintf("comparison passed; %s", said.data);
 	if (o.json) {
 		cJSON *shown = cJSON_Duplicate(s, 1);
 		cJSON_DeleteItemFromObject(cJSON_GetObjectItem(shown, "candidate"), "policy");
@@ -464,10 +546,16 @@ cmd_canary_promote(struct ctx *ctx, int argc, char **argv)
 	ex = log_change(st, ok ? "promote" : "promote-forced", s, reason);
 	free(reason);
 	if (ex == EX_OK && !o.json)
-		printf("canary: promoted version %s: %s now holds policy %s\n",
-		       field(state, "candidate", "version"), ctx->policy_path,
-		       field(state, "candidate", "policy_version"));
+		printf("canary: promoted version %s: %s\n", field(state, "candidate", "version"),
+		       said.data);
+	buf_free(&said);
 out:
+	classifier_free(cand);
+	classifier_free(in_use);
+	free(paths_model);
+	free(target);
+	free(dir);
+	free(cause);
 	cJSON_Delete(v);
 	cJSON_Delete(state);
 	store_close(st);
@@ -481,7 +569,7 @@ cmd_canary_rollback(struct ctx *ctx, int argc, char **argv)
 	struct policy *p;
 	struct store *st;
 	cJSON *state;
-	int running, ex = parse(&cmd_canary_rollback_entry, argc, argv, &o, 0);
+	int running, ex = parse(&cmd_canary_rollback_entry, argc, argv, &o, 0, 0);
 	if (ex >= 0 || (ex = open_canary(ctx, &p, &st, &state, &running)) >= 0)
 		return ex;
 	if (!running) {

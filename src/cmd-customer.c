@@ -76,7 +76,6 @@ struct cust {
 	int leave_after;          /* ... asked because the customer is leaving */
 	int ex;
 	volatile int done;
-	int sigpipe[2];
 };
 
 /* readline's line handler takes no argument. */
@@ -698,68 +697,31 @@ sock_io(struct loop *loop, int fd, int ready, void *arg)
 
 /* ------------------------------------------------------------ signals */
 
-static int signal_fd = -1;
-
 static void
-on_signal(int sig)
-{
-	int saved = errno;
-	unsigned char c = (unsigned char)sig;
-	if (write(signal_fd, &c, 1) < 0) {
-		/* full: a signal is pending anyway */
-	}
-	errno = saved;
-}
-
-static void
-signal_io(struct loop *loop, int fd, int ready, void *arg)
+on_signal(struct loop *loop, int signo, void *arg)
 {
 	struct cust *cu = arg;
-	unsigned char sigs[16];
-	ssize_t n = read(fd, sigs, sizeof sigs);
-	for (ssize_t i = 0; i < n; i++) {
-		if (sigs[i] == SIGWINCH) {
-			if (cu->rl_on)
-				rl_resize_terminal();
-			continue;
-		}
-		if (cu->leaving) { /* a second one: go now */
-			finish(cu, 128 + sigs[i]);
-			return;
-		}
-		leave(cu, 128 + sigs[i]);
+	if (signo == SIGWINCH) {
+		if (cu->rl_on)
+			rl_resize_terminal();
+		return;
 	}
+	if (cu->leaving) { /* a second one: go now */
+		finish(cu, 128 + signo);
+		return;
+	}
+	leave(cu, 128 + signo);
 }
 
+/* Until loop_free, which gives them their default action back. */
 static int
 signals_init(struct cust *cu)
 {
 	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH};
-	if (pipe2(cu->sigpipe, O_NONBLOCK | O_CLOEXEC) != 0)
-		return -1;
-	signal_fd = cu->sigpipe[1];
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
 	for (size_t i = 0; i < nitems(sigs); i++)
-		sigaction(sigs[i], &sa, NULL);
-	loop_watch(cu->loop, cu->sigpipe[0], LOOP_READ, signal_io, cu);
+		if (loop_signal(cu->loop, sigs[i], on_signal, cu) != 0)
+			return -1;
 	return 0;
-}
-
-static void
-signals_done(struct cust *cu)
-{
-	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH};
-	struct sigaction sa = {.sa_handler = SIG_DFL};
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < nitems(sigs); i++)
-		sigaction(sigs[i], &sa, NULL);
-	if (cu->sigpipe[0] >= 0) {
-		close(cu->sigpipe[0]);
-		close(cu->sigpipe[1]);
-	}
-	signal_fd = -1;
 }
 
 /* ------------------------------------------------------------ connecting */
@@ -942,7 +904,6 @@ cmd_customer(struct ctx *ctx, int argc, char **argv)
 	    .json = json,
 	    .linger_ms = lround(linger * 1000),
 	    .state = -1,
-	    .sigpipe = {-1, -1},
 	    .csat = csat,
 	    .csat_comment = csat_comment,
 	};
@@ -955,7 +916,7 @@ cmd_customer(struct ctx *ctx, int argc, char **argv)
 	buf_init(&cu.line, CP_MAX_TEXT);
 	the_cust = &cu;
 	if (signals_init(&cu) != 0) {
-		fl_warnx("pipe: %s", strerror(errno));
+		fl_warnx("signals: %s", strerror(errno));
 		finish(&cu, EX_OSERR);
 	}
 	if (cu.interactive) {
@@ -985,7 +946,6 @@ cmd_customer(struct ctx *ctx, int argc, char **argv)
 		cu.fd = -1;
 		customer_http_close(http, 5000);
 	}
-	signals_done(&cu);
 	if (cu.fd >= 0)
 		close(cu.fd);
 	loop_free(cu.loop);

@@ -7,83 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
+#include "progress.h"
 #include "replay.h"
 #include "safe-text.h"
 #include "store.h"
 #include "version.h"
 
 #define BATCH 500 /* results per store transaction */
-
-/* How far the run is, for a terminal's bar or the console's JSON lines. */
-struct progress {
-	enum { PROGRESS_NONE, PROGRESS_BAR, PROGRESS_JSON } kind;
-	long total; /* lines to replay; -1 when unknown (standard input) */
-	long step;  /* report every step lines */
-	struct timespec last;
-};
-
-static void
-progress_show(struct progress *p, long done, long bad, int finished)
-{
-	if (p->kind == PROGRESS_JSON) {
-		if (!finished && done % p->step != 0)
-			return;
-		if (p->total >= 0)
-			fprintf(stderr, "{\"done\":%ld,\"total\":%ld,\"bad\":%ld%s}\n", done,
-			        p->total, bad, finished ? ",\"finished\":true" : "");
-		else
-			fprintf(stderr, "{\"done\":%ld,\"total\":null,\"bad\":%ld%s}\n", done, bad,
-			        finished ? ",\"finished\":true" : "");
-		fflush(stderr);
-		return;
-	}
-	if (p->kind != PROGRESS_BAR)
-		return;
-	/* A terminal is redrawn ten times a second at most. */
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	long ms = (now.tv_sec - p->last.tv_sec) * 1000 + (now.tv_nsec - p->last.tv_nsec) / 1000000;
-	if (!finished && done > 1 && ms < 100)
-		return;
-	p->last = now;
-	if (p->total > 0) {
-		int width = 30, fill = (int)(done * width / p->total);
-		fprintf(stderr, "\rreplay [%.*s%*s] %ld/%ld tickets", fill,
-		        "##############################", width - fill, "", done, p->total);
-	} else
-		fprintf(stderr, "\rreplay %ld tickets", done);
-	if (bad > 0)
-		fprintf(stderr, ", %ld bad", bad);
-	fputs(finished ? "\n" : "\033[K", stderr);
-	fflush(stderr);
-}
-
-/* Non-blank lines in the file (in chunks: a line may be huge), or -1 if it cannot be read twice. */
-static long
-count_lines(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	char chunk[65536];
-	size_t n;
-	long count = 0;
-	int text = 0; /* the line so far is not blank */
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		for (size_t i = 0; i < n; i++) {
-			if (chunk[i] == '\n') {
-				count += text;
-				text = 0;
-			} else if (chunk[i] != ' ' && chunk[i] != '\t' && chunk[i] != '\r')
-				text = 1;
-		}
-	fclose(f);
-	return count + text;
-}
 
 struct replay_opts {
 	int json, no_store, progress_json;
@@ -258,8 +191,10 @@ cmd_replay(struct ctx *ctx, int argc, char **argv)
 
 	struct progress pg = {.kind = o.progress_json         ? PROGRESS_JSON
 	                              : isatty(STDERR_FILENO) ? PROGRESS_BAR
-	                                                      : PROGRESS_NONE};
-	pg.total = from_stdin ? -1 : count_lines(path);
+	                                                      : PROGRESS_NONE,
+	                      .what = "replay",
+	                      .unit = "tickets"};
+	pg.total = from_stdin ? -1 : progress_count_lines(path);
 	if (o.limit > 0 && pg.total > o.limit)
 		pg.total = o.limit;
 	pg.step = pg.total > 0 ? (pg.total + 99) / 100 : 100;
@@ -278,12 +213,11 @@ cmd_replay(struct ctx *ctx, int argc, char **argv)
 		/* One run measures one agent version: the policy is not reloaded mid-run. */
 		cJSON *r = NULL;
 		if (got < 0 || (r = replay_ticket(&ag, version, &t, &cause)) == NULL) {
-			if (pg.kind == PROGRESS_BAR)
-				fputs("\r\033[K", stderr); /* the bar's line, cleared */
-			if (got < 0)
-				text_printf(stderr, "%s\n", cause); /* FILE:LINE: why */
+			if (got < 0) /* FILE:LINE: why */
+				text_printf(stderr, "%s%s\n", progress_clear(&pg), cause);
 			else
-				text_printf(stderr, "%s:%ld: %s\n", name, rd.lineno, cause);
+				text_printf(stderr, "%s%s:%ld: %s\n", progress_clear(&pg), name, rd.lineno,
+				            cause);
 			free(cause);
 			cause = NULL;
 			ticket_free(&t);

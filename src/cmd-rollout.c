@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "classifier.h"
 #include "cmd.h"
 #include "metrics.h"
 #include "rollout.h"
@@ -78,11 +79,23 @@ ctx_rollout(struct ctx *ctx, struct store *st, const struct agents *current, str
 		cJSON_Delete(ca);
 		return EX_OK;
 	}
-	struct triage *t = ctx_triage(ctx, p, NULL, &ex);
-	if (t == NULL) {
+	/* A candidate model is loaded from where it was when the canary started, unchanged. */
+	const char *model = cJSON_GetStringValue(cJSON_GetObjectItem(cand, "model"));
+	const char *sha = cJSON_GetStringValue(cJSON_GetObjectItem(cand, "model_sha256"));
+	struct triage *t = ctx_triage(ctx, p, model, &ex);
+	if (t == NULL && model == NULL) {
 		policy_free(p);
 		cJSON_Delete(ca);
 		return ex;
+	}
+	if (t == NULL ||
+	    (sha != NULL && strcmp(classifier_sha256(triage_classifier(t)), sha) != 0)) {
+		fl_warnx("canary: the candidate model %s %s; no canary traffic", model,
+		         t ? "changed since the canary started" : "does not load");
+		triage_close(t);
+		policy_free(p);
+		cJSON_Delete(ca);
+		return EX_OK;
 	}
 	l->candidate = *current;
 	l->candidate.policy = l->candidate_policy = p;

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,7 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sysexits.h>
-#include <unistd.h>
 
 #include "cmd.h"
 #include "loop.h"
@@ -61,19 +59,6 @@ load_tokens(const char *file, struct strv *tokens)
 
 /* ------------------------------------------------------------ signals */
 
-static int signal_wfd = -1;
-
-static void
-on_signal(int sig)
-{
-	int saved = errno;
-	unsigned char c = (unsigned char)sig;
-	if (write(signal_wfd, &c, 1) < 0) {
-		/* full: one is pending anyway */
-	}
-	errno = saved;
-}
-
 struct run {
 	struct serve *sv;
 	volatile int done;
@@ -93,22 +78,18 @@ on_drain(struct loop *loop, void *arg)
 }
 
 static void
-on_signal_io(struct loop *loop, int fd, int ready, void *arg)
+on_signal(struct loop *loop, int signo, void *arg)
 {
 	struct run *r = arg;
-	unsigned char sigs[16];
-	ssize_t n = read(fd, sigs, sizeof sigs);
-	for (ssize_t i = 0; i < n; i++) {
-		if (r->stopping) { /* a second one: now */
-			r->done = 1;
-			return;
-		}
-		r->stopping = 1;
-		r->sig = sigs[i];
-		serve_shutdown(r->sv);
-		r->deadline = loop_now(loop) + DRAIN_MS;
-		loop_timer_add(loop, 0, on_drain, r);
+	if (r->stopping) { /* a second one: now */
+		r->done = 1;
+		return;
 	}
+	r->stopping = 1;
+	r->sig = signo;
+	serve_shutdown(r->sv);
+	r->deadline = loop_now(loop) + DRAIN_MS;
+	loop_timer_add(loop, 0, on_drain, r);
 }
 
 /* ------------------------------------------------------------ the command */
@@ -267,23 +248,16 @@ cmd_serve(struct ctx *ctx, int argc, char **argv)
 		return EX_UNAVAILABLE;
 	}
 
-	int sigpipe[2];
-	if (pipe2(sigpipe, O_NONBLOCK | O_CLOEXEC) != 0) {
-		fl_warnx("pipe: %s", strerror(errno));
+	struct run run = {.sv = sv};
+	if (loop_signal(loop, SIGINT, on_signal, &run) != 0 ||
+	    loop_signal(loop, SIGTERM, on_signal, &run) != 0) {
+		fl_warnx("signals: %s", strerror(errno));
 		serve_free(sv);
 		loop_free(loop);
 		store_close(st);
 		return EX_OSERR;
 	}
-	signal_wfd = sigpipe[1];
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	struct run run = {.sv = sv};
-	loop_watch(loop, sigpipe[0], LOOP_READ, on_signal_io, &run);
 
 	if (port_file != NULL) {
 		char *tmp = xasprintf("%s.tmp", port_file);
@@ -302,14 +276,8 @@ cmd_serve(struct ctx *ctx, int argc, char **argv)
 	loop_run(loop, &run.done);
 
 	serve_free(sv);
-	loop_free(loop);
+	loop_free(loop); /* and with it, the signals */
 	store_close(st);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	close(sigpipe[0]);
-	close(sigpipe[1]);
-	signal_wfd = -1;
 	return ex;
 }
 

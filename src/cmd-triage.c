@@ -10,6 +10,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "classifier.h"
 #include "cmd.h"
 #include "loop.h"
 #include "model.h"
@@ -304,15 +305,59 @@ triage_model_stream(struct ctx *ctx, struct triage *t, struct models *m, enum ti
 	return rc;
 }
 
+/* --which: the model in use, where it comes from, and its hash. */
+static int
+which_model(struct ctx *ctx, const char *model, int json)
+{
+	const char *source;
+	char *path;
+	int ex;
+	struct classifier *c = ctx_intent_model(ctx, model, &path, &source, &ex);
+	if (c == NULL) {
+		free(path);
+		return ex;
+	}
+	if (json) {
+		cJSON *o = cJSON_CreateObject(), *cl = cJSON_CreateArray();
+		cJSON_AddStringToObject(o, "model", path);
+		cJSON_AddStringToObject(o, "source", source);
+		cJSON_AddStringToObject(o, "sha256", classifier_sha256(c));
+		cJSON_AddNumberToObject(o, "temperature", classifier_temperature(c));
+		for (int i = 0; i < classifier_nclasses(c); i++)
+			cJSON_AddItemToArray(cl, cJSON_CreateString(classifier_label(c, i)));
+		cJSON_AddItemToObject(o, "classes", cl);
+		char *s = cJSON_PrintUnformatted(o);
+		puts(s);
+		free(s);
+		cJSON_Delete(o);
+	} else {
+		printf("model        %s\n", path);
+		printf("from         %s\n", source);
+		printf("sha256       %s\n", classifier_sha256(c));
+		printf("temperature  %.2f\n", classifier_temperature(c));
+		printf("classes     ");
+		for (int i = 0; i < classifier_nclasses(c); i++)
+			printf(" %s", classifier_label(c, i));
+		printf("\n");
+	}
+	classifier_free(c);
+	free(path);
+	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
+}
+
 static int
 cmd_triage(struct ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},        {"tier", required_argument, NULL, 't'},
-	    {"model", required_argument, NULL, 'm'}, {"jobs", required_argument, NULL, 'J'},
-	    {"help", no_argument, NULL, 'h'},        {0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"tier", required_argument, NULL, 't'},
+	    {"model", required_argument, NULL, 'm'},
+	    {"jobs", required_argument, NULL, 'J'},
+	    {"which", no_argument, NULL, 'w'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
-	int c, json = 0, ex = EX_OK;
+	int c, json = 0, which = 0, ex = EX_OK;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int jobs = ncpu < 1 ? 1 : ncpu > MAX_JOBS ? MAX_JOBS : (int)ncpu;
 	char *end;
@@ -331,6 +376,9 @@ cmd_triage(struct ctx *ctx, int argc, char **argv)
 		case 'm':
 			model = optarg;
 			break;
+		case 'w':
+			which = 1;
+			break;
 		case 'J':
 			jobs = (int)strtol(optarg, &end, 10);
 			if (*end != '\0' || jobs < 1 || jobs > MAX_JOBS) {
@@ -346,6 +394,13 @@ cmd_triage(struct ctx *ctx, int argc, char **argv)
 			cmd_help(&cmd_triage_entry, stderr);
 			return EX_USAGE;
 		}
+	}
+	if (which) {
+		if (optind < argc) {
+			fl_warnx("--which takes no text");
+			return EX_USAGE;
+		}
+		return which_model(ctx, model, json);
 	}
 	struct policy *p = ctx_policy(ctx);
 	if (p == NULL)
@@ -391,14 +446,18 @@ cmd_triage(struct ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_triage_entry = {
     .name = "triage",
-    .args = "[--json] [--tier TIER] [--model FILE] [--jobs N] [TEXT]",
+    .args = "[--json] [--tier TIER] [--model FILE] [--jobs N] [TEXT] | --which [--json]",
     .summary = "classify, read and route TEXT, or each line of standard input (JSON lines)",
     .exec = cmd_triage,
-    .help =
-        "  --json        print TEXT's TriageResult as JSON (standard input always is)\n"
-        "  --tier TIER   the customer's tier for routing: self-serve, standard (default),\n"
-        "                premium, enterprise\n"
-        "  --model FILE  the intent model (default: $FRONTLINE_MODEL, else the installed one)\n"
-        "With the triage agent on a model (config file or --backend openai), the\n"
-        "offline result is refined by the model, and stands whenever the model fails.\n",
+    .help = "  --json        print TEXT's TriageResult as JSON (standard input always is)\n"
+            "  --tier TIER   the customer's tier for routing: self-serve, standard (default),\n"
+            "                premium, enterprise\n"
+            "  --model FILE  the intent model (default: $FRONTLINE_MODEL, else the one\n"
+            "                'frontline triage train' wrote in $XDG_DATA_HOME/frontline, else\n"
+            "                the installed one)\n"
+            "  --which       say which intent model is in use, where from, and its SHA-256\n"
+            "With the triage agent on a model (config file or --backend openai), the\n"
+            "offline result is refined by the model, and stands whenever the model fails.\n"
+            "'frontline triage train' and 'frontline triage eval' teach and measure the\n"
+            "intent model.\n",
 };

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,18 +21,8 @@
 /* How often the policy file is looked at. */
 #define POLICY_MS 2000
 
-static int sig_pipe[2] = {-1, -1};
-
-static void
-on_signal(int sig)
-{
-	int saved = errno;
-	unsigned char b = (unsigned char)sig;
-	if (write(sig_pipe[1], &b, 1) < 0) {
-		/* Full pipe: a signal is waiting anyway. */
-	}
-	errno = saved;
-}
+/* The signals that stop a worker: the first drains it, the next releases what is in flight. */
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
 
 struct run {
 	struct ctx *ctx;
@@ -44,26 +33,22 @@ struct run {
 };
 
 static void
-on_sigpipe(struct loop *l, int fd, int ready, void *arg)
+on_signal(struct loop *l, int signo, void *arg)
 {
 	struct run *r = arg;
-	unsigned char b[16];
-	(void)l;
-	(void)ready;
-	ssize_t n = read(fd, b, sizeof b);
-	for (ssize_t i = 0; i < n; i++) {
-		if (b[i] != SIGTERM && b[i] != SIGINT && b[i] != SIGHUP)
-			continue;
-		if (r->signals++ == 0) {
-			/* Stop claiming; what is in flight is finished and stored. */
-			worker_drain(r->w);
-			if (worker_busy(r->w) > 0)
-				fl_warnx("worker: finishing %zu turn%s in flight (again to release "
-				         "them)",
-				         worker_busy(r->w), worker_busy(r->w) == 1 ? "" : "s");
-		} else
-			worker_release(r->w);
+	if (r->w == NULL) { /* still loading: the worker stops as soon as it exists */
+		r->signals++;
+		return;
 	}
+	if (r->signals++ == 0) {
+		/* Stop claiming; what is in flight is finished and stored. */
+		worker_drain(r->w);
+		if (worker_busy(r->w) > 0)
+			fl_warnx("worker: finishing %zu turn%s in flight (again to release "
+			         "them)",
+			         worker_busy(r->w), worker_busy(r->w) == 1 ? "" : "s");
+	} else
+		worker_release(r->w);
 }
 
 static void
@@ -181,23 +166,17 @@ cmd_worker(struct ctx *ctx, int argc, char **argv)
 	char *id = NULL, *cause = NULL;
 	r.ag = &ag;
 
-	/* From the start: a stop asked for while loading is heard once the loop runs. */
-	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-		fl_warnx("pipe: %s", strerror(errno));
-		ex = EX_OSERR;
-		goto out;
-	}
-	struct sigaction sa = {0};
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	/* One loop for the store's notifications, the models and the tools. */
 	if (ctx->loop == NULL)
 		ctx->loop = loop_new();
+	/* From the start: a stop asked for while loading is heard once the loop runs. */
+	for (size_t i = 0; i < nitems(stop_signals); i++)
+		if (loop_signal(ctx->loop, stop_signals[i], on_signal, &r) != 0) {
+			fl_warnx("signals: %s", strerror(errno));
+			ex = EX_OSERR;
+			goto out;
+		}
+	signal(SIGPIPE, SIG_IGN);
 	if ((ex = ctx_agents(ctx, fixture, &ag, &tb)) != EX_OK)
 		goto out;
 	if ((st = ctx_store(ctx, &ex)) == NULL)
@@ -215,7 +194,6 @@ cmd_worker(struct ctx *ctx, int argc, char **argv)
 	wo.arg = &r;
 	r.w = w = worker_new(ctx->loop, st, &ag, &live, &wo);
 
-	loop_watch(ctx->loop, sig_pipe[0], LOOP_READ, on_sigpipe, &r);
 	loop_timer_add(ctx->loop, POLICY_MS, policy_tick, &r);
 
 	if (worker_start(w, &cause) != 0) {
@@ -248,15 +226,8 @@ out:
 	models_free(ctx->models);
 	ctx->models = NULL;
 	worker_free(w);
-	if (sig_pipe[0] >= 0) {
-		loop_watch(ctx->loop, sig_pipe[0], 0, NULL, NULL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		close(sig_pipe[0]);
-		close(sig_pipe[1]);
-		sig_pipe[0] = sig_pipe[1] = -1;
-	}
+	for (size_t i = 0; i < nitems(stop_signals); i++)
+		loop_signal(ctx->loop, stop_signals[i], NULL, NULL);
 	store_close(st);
 	ctx_rollout_free(&live);
 	ctx_agents_free(&ag, &tb);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sysexits.h>
 
+#include "classifier.h"
 #include "cmd.h"
 #include "loop.h"
 #include "model.h"
@@ -23,6 +24,8 @@ static const struct cmd_entry *const cmd_table[] = {
     &cmd_customer_entry,
     &cmd_serve_entry,
     &cmd_triage_entry,
+    &cmd_triage_train_entry,
+    &cmd_triage_eval_entry,
     &cmd_handoff_list_entry,
     &cmd_handoff_show_entry,
     &cmd_handoff_review_entry,
@@ -118,8 +121,14 @@ cmd_dispatch(struct ctx *ctx, int argc, char **argv)
 		const struct cmd_entry *e = cmd_table[i];
 		if (strcmp(argv[0], e->name) != 0)
 			continue;
-		if (e->verb == NULL)
+		if (e->verb == NULL) {
+			/* A command that takes text may have verbs too: "triage train". */
+			for (size_t j = i + 1; argc > 1 && j < nitems(cmd_table); j++)
+				if (strcmp(cmd_table[j]->name, e->name) == 0 &&
+				    cmd_table[j]->verb && strcmp(cmd_table[j]->verb, argv[1]) == 0)
+					return cmd_table[j]->exec(ctx, argc - 1, argv + 1);
 			return e->exec(ctx, argc, argv);
+		}
 		if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 			FILE *f = argc < 2 ? stderr : stdout;
 			fprintf(f, "usage:\n");
@@ -244,24 +253,35 @@ ctx_retrieval(struct ctx *ctx, struct policy **p, struct kb **kb, struct kb_fres
 struct triage *
 ctx_triage(struct ctx *ctx, const struct policy *p, const char *model, int *ex)
 {
-	const char *env = getenv("FRONTLINE_MODEL");
-	char *dflt = xasprintf("%s/triage.model", ctx->datadir);
+	char *path = paths_triage_model(ctx->datadir, model, NULL);
 	char *data = xasprintf("%s/data/triage", ctx->datadir);
 	char *catalog = xasprintf("%s/catalog.yaml", ctx->kb_dir);
 	struct stat st;
 	char *cause = NULL;
-	if (model == NULL || *model == '\0')
-		model = env != NULL && *env != '\0' ? env : dflt;
 	struct triage *t =
-	    triage_open(model, data, stat(catalog, &st) == 0 ? catalog : NULL, p, &cause, ex);
+	    triage_open(path, data, stat(catalog, &st) == 0 ? catalog : NULL, p, &cause, ex);
 	if (t == NULL) {
 		fl_warnx("cannot load the triage engine: %s", cause);
 		free(cause);
 	}
-	free(dflt);
+	free(path);
 	free(data);
 	free(catalog);
 	return t;
+}
+
+struct classifier *
+ctx_intent_model(struct ctx *ctx, const char *option, char **path, const char **source, int *ex)
+{
+	char *cause = NULL;
+	*path = paths_triage_model(ctx->datadir, option, source);
+	struct classifier *c = classifier_load(*path, &cause);
+	if (c == NULL) {
+		*ex = errno == ENOENT ? EX_NOINPUT : EX_DATAERR;
+		fl_warnx("cannot load the triage model: %s", cause);
+		free(cause);
+	}
+	return c;
 }
 
 const struct settings *

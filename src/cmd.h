@@ -4,7 +4,7 @@
 
 #include <stdio.h>
 
-#include "conversation.h"
+#include "agents.h"
 #include "kb.h"
 #include "policy.h"
 #include "settings.h"
@@ -45,6 +45,8 @@ extern const struct cmd_entry cmd_kb_audit_entry;
 extern const struct cmd_entry cmd_policy_check_entry;
 extern const struct cmd_entry cmd_demo_entry;
 extern const struct cmd_entry cmd_triage_entry;
+extern const struct cmd_entry cmd_triage_train_entry;
+extern const struct cmd_entry cmd_triage_eval_entry;
 extern const struct cmd_entry cmd_chat_entry;
 extern const struct cmd_entry cmd_customer_entry;
 extern const struct cmd_entry cmd_console_entry;
@@ -99,12 +101,24 @@ struct kb *ctx_kb(struct ctx *, int *ex);
 int ctx_retrieval(struct ctx *, struct policy **, struct kb **, struct kb_freshness *);
 
 /*
- * The offline triage engine for the policy: the model (model, else
- * $FRONTLINE_MODEL, else the data directory's triage.model), the lexicons
+ * The offline triage engine for the policy: the model (paths_triage_model:
+ * model, else $FRONTLINE_MODEL, else the trained one, else the installed
+ * one), the lexicons
  * and rules under the data directory and the KB's catalogue. NULL: the
  * problem was printed and *ex holds the exit code.
  */
 struct triage *ctx_triage(struct ctx *, const struct policy *, const char *model, int *ex);
+
+struct classifier;
+/*
+ * The intent model in use (paths_triage_model: option, else
+ * $FRONTLINE_MODEL, else the trained one, else the installed one),
+ * loaded; the caller frees it. *path (caller frees) and *source (may be
+ * NULL) say which. NULL: the problem was printed and *ex holds 66 for a
+ * missing file, 65 for a bad one.
+ */
+struct classifier *ctx_intent_model(struct ctx *, const char *option, char **path,
+                                    const char **source, int *ex);
 
 /*
  * The config file: --config (which must exist), else

@@ -1,44 +1,40 @@
-/* console.h -- the ncurses console: screens over the desk, keys, and the one event loop. */
+/*
+ * console.h -- the ncurses console: the loop, the frame, and screens as modules.
+ *
+ * console.c runs the loop, owns the terminal, the reply line and the
+ * status line, and switches between screens. A screen (ui-*.c) is one
+ * file exporting one const struct console_screen: its state, its keys
+ * and its drawing; ui-screens.c lists them. Adding a screen is adding a
+ * file and a row there. Screens call down into this header, never into
+ * console.c's insides; console.c calls screens only through their row.
+ */
 #ifndef FL_CONSOLE_H
 #define FL_CONSOLE_H
 
 #include <stdint.h>
-#include <sys/types.h>
 
-#include <cjson/cJSON.h>
-
-#include "desk.h"
 #include "loop.h"
 #include "ui-layout.h"
 #include "ui-theme.h"
-#include "util.h"
 
+struct agents;
+struct console;
+struct desk;
+struct desk_conv;
 struct listener;
 struct demo_sim;
-struct ui_input;
+struct policy;
 struct rollout_live;
+struct store;
+struct ui_input;
 
-enum console_screen {
-	SCREEN_SUPERVISE,
-	SCREEN_HANDOFFS,
-	SCREEN_REVIEW,  /* trainer review of handoff packets */
-	SCREEN_METRICS, /* the measurement framework */
-	SCREEN_REPLAY,  /* an operator's shadow replay */
-	SCREEN_HELP
-};
-
-/* What the reply line is typing into, when it is not a reply. */
-enum console_prompt { PROMPT_NONE, PROMPT_MISSING, PROMPT_NOTE, PROMPT_REPLAY_FILE };
-
-enum replay_state { REPLAY_IDLE, REPLAY_RUNNING, REPLAY_DONE, REPLAY_FAILED, REPLAY_CANCELLED };
-
-struct review_packet;
+/* A line the reply line gave to whoever borrowed it: trimmed. */
+typedef void (*console_line_fn)(struct console *, void *arg, const char *line);
 
 /*
- * What the screens draw from. The desk holds the conversations; this is
- * the view over them. Drawing code only reads it (ui-*.c); the console
- * (console.c) changes it in answer to keys and events, then marks the
- * screen dirty; one redraw runs per pass of the loop at most.
+ * What every screen may read. Drawing code only reads it; keys and
+ * events change it through the functions below, which mark the screen
+ * dirty: one redraw runs per pass of the loop at most.
  */
 struct console {
 	struct loop *loop;
@@ -47,64 +43,25 @@ struct console {
 	struct listener *listener;
 	struct demo_sim *demo;
 	struct ui_input *input;
-	const char *supervisor; /* who takes over: --name, or $USER */
+	const struct agents *ag; /* borrowed: the policy, for the reasons a handoff can give */
+	const char *supervisor;  /* who takes over: --name, or $USER */
 	const char *policy_version;
 	const struct console_opts *opts;
 	struct theme theme;
 
-	enum console_screen screen, back; /* back: where help returns to */
-	int64_t selected;                 /* the selected conversation's id, 0 for none */
-	int chat_scroll;                  /* lines scrolled up from the bottom of the chat pane */
-	int typing;                       /* keys go to the reply line (takeover) */
-	int show_packet;                  /* the packet overlay is up (shown first on takeover) */
-	int packet_scroll;
-	int asking_outcome;     /* r was pressed: waiting for the outcome key */
-	char *held;             /* a reply held back by the guardrails: Enter again sends it */
-	cJSON *held_validation; /* its violations, shown in the guardrails panel */
-	char status[256];       /* the status line's message */
-	int status_error;
+	const struct console_screen *screen; /* on show */
+	const struct console_screen *under;  /* what an overlay (the help) shows over */
+	void **state;                        /* each screen's, by its place in console_screens */
 
-	/* Handoffs screen */
-	cJSON *handoffs; /* store_handoff_list, read when the screen opens */
-	int handoff_sel;
-	cJSON *packet; /* the packet read, or NULL for the list */
-	int reader_scroll;
-
-	/* Review screen */
-	const struct agents *ag; /* the reasons a handoff can give come from its policy */
-	cJSON *reviews;          /* store_reviews, read when the list shows */
-	int review_sel;
-	struct review_packet *reviewing; /* the packet under review, or NULL for the list */
-	int review_scroll;
-	int rv_category;        /* index in category_names; -1: the AI's */
-	int rv_reason;          /* index in rv_reasons; rv_reasons.n: no escalation; -1: the AI's */
-	struct strv rv_reasons; /* every reason under the policy */
-	struct strv rv_missing;
-	char *rv_note;
-
-	/* The reply line borrowed for a prompt; the reply draft waits in saved_draft. */
-	enum console_prompt prompt;
+	int typing; /* keys go to the reply line */
+	/* The reply line borrowed for a prompt (its label, or NULL); the reply draft waits. */
+	const char *prompt;
+	console_line_fn prompt_done;
+	void *prompt_arg;
 	char *saved_draft;
 
-	/* Metrics screen */
-	cJSON *metrics; /* metrics_report, refreshed on a key and every few seconds */
-	char metrics_error[256];
-	char metrics_at[64];
-	uint64_t metrics_timer;
-	int metrics_scroll;
-
-	/* Replay screen: a child `frontline replay`, read through its stderr */
-	char *replay_file;
-	enum replay_state replay_state;
-	pid_t replay_pid;
-	int replay_fd;        /* its stderr: progress lines */
-	struct buf replay_in; /* a progress line not yet complete */
-	long replay_done, replay_total, replay_bad;
-	char *replay_dir; /* temporary: the per-ticket results and the report */
-	cJSON *replay_report;
-	char replay_error[256];
-	uint64_t replay_timer;
-	int replay_scroll;
+	char status[256]; /* the status line's message */
+	int status_error;
 
 	int dirty;
 	uint64_t redraw_timer;
@@ -113,6 +70,54 @@ struct console {
 	uint64_t frames;
 	double started_ms, first_frame_ms, last_frame_ms, total_frame_ms, max_frame_ms;
 };
+
+/* A row of the help: keys and what they do; keys NULL: a heading; both NULL: the end. */
+struct ui_help {
+	const char *keys, *what;
+};
+
+/*
+ * A screen. Only name and draw are required. Every function gets the
+ * state its open made (NULL without open).
+ */
+struct console_screen {
+	const char *name; /* "Review": the help's heading */
+	const char *what; /* the help's line for its keys: "the Review screen: ..." */
+	/* The keys that show it from every screen (0: none): a letter, and F-key n. */
+	int letter, fkey;
+	/*
+	 * Drawn over the screen it was shown from, which stays as it was;
+	 * console_back returns to it (the help).
+	 */
+	int overlay;
+	/* Its keys, for the help; NULL for none. */
+	const struct ui_help *help;
+
+	/* Its state, made when the console starts (before the desk is open). */
+	void *(*open)(struct console *);
+	/* Frees the state when the console ends: stops what it runs, cancels its timers. */
+	void (*close)(struct console *, void *state);
+	/*
+	 * Shown (its key, from any screen, even its own): reads what it shows
+	 * afresh. Returns 0, or -1 to stay on the screen the console was on
+	 * (the status says why).
+	 */
+	int (*show)(struct console *, void *state);
+	/*
+	 * A key in command mode. Returns 1 when it was the screen's; 0 lets
+	 * the console's keys have it (the screens' keys, q and Esc back, F10).
+	 */
+	int (*key)(struct console *, void *state, int key);
+	/* Draws the whole screen into stdscr; no refresh. */
+	void (*draw)(struct console *, void *state);
+	/* A line the reply line gave while no prompt had it; NULL when Escape left it. */
+	void (*line)(struct console *, void *state, const char *line);
+	/* A conversation on the desk changed. */
+	void (*changed)(struct console *, void *state, struct desk_conv *);
+};
+
+/* Every screen, the home screen (Supervise) first; NULL-ended (ui-screens.c). */
+extern const struct console_screen *const console_screens[];
 
 /* How cmd-console starts the console. */
 struct console_opts {
@@ -144,16 +149,32 @@ struct console_opts {
  */
 int console_run(struct loop *, const struct agents *, struct store *, const struct console_opts *);
 
-/* The selected conversation, or NULL. */
-struct desk_conv *console_selected(struct console *);
+/* Marks the screen dirty; the redraw comes once, after this pass of the loop. */
+void console_dirty(struct console *);
 
-/* Screens (ui-*.c): draw the whole screen into stdscr; no refresh. */
-void ui_supervise_draw(struct console *);
-void ui_handoffs_draw(struct console *);
-void ui_help_draw(struct console *);
-void ui_review_draw(struct console *);
-void ui_metrics_draw(struct console *);
-void ui_replay_draw(struct console *);
+/* Sets the status line's message (error: drawn as a warning). */
+void console_status(struct console *, int error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Shows s (its show first: when that fails, the screen stays as it was). */
+void console_show(struct console *, const struct console_screen *s);
+
+/* From an overlay back to the screen under it, as it was. */
+void console_back(struct console *);
+
+/* Whether s is on show, or under the overlay on show. */
+int console_showing(const struct console *, const struct console_screen *s);
+
+/* Keys go to the reply line (on), or back to the screens' commands. */
+void console_typing(struct console *, int on);
+
+/*
+ * Borrows the reply line for a prompt: label before it, initial text in
+ * it (or NULL); the reply draft is kept and comes back after. Enter gives
+ * done the trimmed line; Escape cancels, and done is not called.
+ */
+void console_prompt(struct console *, const char *label, const char *initial, console_line_fn done,
+                    void *arg);
 
 /*
  * The frame the full-screen tools share: title bar, footer keys ({key,
@@ -165,5 +186,11 @@ struct ui_key {
 	const char *key, *label;
 };
 struct rect ui_tool_frame(struct console *, const char *title, const struct ui_key *keys);
+
+/*
+ * Moves a scroll offset by a line (j/k, arrows) or half a screen (space,
+ * PgUp/PgDn); returns 0 when k is not a scroll key.
+ */
+int ui_scroll_key(int *scroll, int k);
 
 #endif

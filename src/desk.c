@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ai-turn.h"
+#include "conversation.h"
 #include "desk.h"
 #include "ending.h"
 #include "handoff.h"

@@ -8,7 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "ai-turn.h"
-#include "conversation.h"
+#include "agents.h"
 #include "store.h"
 #include "util.h"
 

@@ -2,7 +2,7 @@
 #ifndef FL_HANDOFF_H
 #define FL_HANDOFF_H
 
-#include "conversation.h"
+#include "agents.h"
 #include "escalation.h"
 
 /* The most words the packet's text may have. */

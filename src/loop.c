@@ -2,11 +2,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "loop.h"
 #include "util.h"
@@ -26,6 +29,10 @@
  * deadlines fire in the order they were added. Their storage is a slab of
  * slots with a free list; an id is the slot's generation and index, which
  * makes loop_timer_del O(log n) and makes stale ids harmless.
+ *
+ * Signals come through a self-pipe: the one handler writes the signal's
+ * number, and the loop watches the read end like any other fd, so a
+ * signal's callback runs between other callbacks, never inside the handler.
  */
 
 struct watch {
@@ -71,7 +78,20 @@ struct loop {
 	uint64_t seq;
 
 	int64_t now;
+
+	int sigpipe[2];        /* -1 until the first loop_signal */
+	struct sig_entry *sig; /* by signal number, NSIG of them once made */
+	int nsig;              /* how many have a callback */
 };
+
+struct sig_entry {
+	loop_signal_fn fn;
+	void *arg;
+};
+
+/* The handler gets no argument: where it writes, and for which loop. */
+static volatile sig_atomic_t signal_wfd = -1;
+static struct loop *signal_owner;
 
 static int64_t
 mono_ms(void)
@@ -87,6 +107,7 @@ loop_new(void)
 {
 	struct loop *l = xcalloc(1, sizeof *l);
 	l->now = mono_ms();
+	l->sigpipe[0] = l->sigpipe[1] = -1;
 	return l;
 }
 
@@ -95,6 +116,14 @@ loop_free(struct loop *l)
 {
 	if (l == NULL)
 		return;
+	for (int signo = 1; l->nsig > 0 && signo < NSIG; signo++)
+		if (l->sig[signo].fn != NULL)
+			loop_signal(l, signo, NULL, NULL);
+	if (l->sigpipe[0] >= 0) {
+		close(l->sigpipe[0]);
+		close(l->sigpipe[1]);
+	}
+	free(l->sig);
 	free(l->w);
 	free(l->pfd);
 	free(l->byfd);
@@ -371,6 +400,93 @@ timers_dispatch(struct loop *l)
 		ran++;
 	}
 	return ran;
+}
+
+/* ------------------------------------------------------------- signals */
+
+static void
+signal_handler(int signo)
+{
+	int saved = errno;
+	unsigned char b = (unsigned char)signo;
+	if (write(signal_wfd, &b, 1) < 0) {
+		/* A full pipe: the loop has many signals to read already. */
+	}
+	errno = saved;
+}
+
+static void
+signals_read(struct loop *l, int fd, int ready, void *arg)
+{
+	unsigned char b[64];
+	ssize_t n;
+	while ((n = read(fd, b, sizeof b)) > 0) {
+		/* Looked up each time: a callback may drop or change the others. */
+		for (ssize_t i = 0; i < n; i++)
+			if (b[i] < NSIG && l->sig[b[i]].fn != NULL)
+				l->sig[b[i]].fn(l, b[i], l->sig[b[i]].arg);
+	}
+}
+
+/* Sets signo's action: the handler, or the default. */
+static int
+signal_set(int signo, int catch)
+{
+	struct sigaction sa = {0};
+	sa.sa_handler = catch ? signal_handler : SIG_DFL;
+	sa.sa_flags = catch ? SA_RESTART : 0;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(signo, &sa, NULL);
+}
+
+int
+loop_signal(struct loop *l, int signo, loop_signal_fn fn, void *arg)
+{
+	if (signo <= 0 || signo >= NSIG || signo > UCHAR_MAX || signo == SIGKILL ||
+	    signo == SIGSTOP) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (fn == NULL) {
+		if (l->sig == NULL || l->sig[signo].fn == NULL)
+			return 0;
+		signal_set(signo, 0);
+		l->sig[signo] = (struct sig_entry){0};
+		if (--l->nsig == 0) {
+			/* The pipe stays until loop_free (its reader may be running now), emptied.
+			 */
+			unsigned char b[64];
+			while (read(l->sigpipe[0], b, sizeof b) > 0)
+				;
+			loop_watch(l, l->sigpipe[0], 0, NULL, NULL);
+			signal_owner = NULL;
+			signal_wfd = -1;
+		}
+		return 0;
+	}
+	if (signal_owner != NULL && signal_owner != l) {
+		errno = EBUSY;
+		return -1;
+	}
+	if (l->sigpipe[0] < 0 && pipe2(l->sigpipe, O_CLOEXEC | O_NONBLOCK) != 0)
+		return -1;
+	if (l->sig == NULL)
+		l->sig = xcalloc(NSIG, sizeof *l->sig);
+	if (l->sig[signo].fn == NULL) {
+		signal_wfd = l->sigpipe[1];
+		signal_owner = l;
+		if (signal_set(signo, 1) != 0) {
+			if (l->nsig == 0) {
+				signal_owner = NULL;
+				signal_wfd = -1;
+			}
+			return -1;
+		}
+		if (l->nsig++ == 0)
+			loop_watch(l, l->sigpipe[0], LOOP_READ, signals_read, NULL);
+	}
+	l->sig[signo] = (struct sig_entry){fn, arg};
+	return 0;
 }
 
 /* ---------------------------------------------------------------- turns */

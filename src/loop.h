@@ -15,6 +15,7 @@ enum { LOOP_READ = 1, LOOP_WRITE = 2, LOOP_ERROR = 4 };
 
 typedef void (*loop_io_fn)(struct loop *, int fd, int ready, void *arg);
 typedef void (*loop_timer_fn)(struct loop *, void *arg);
+typedef void (*loop_signal_fn)(struct loop *, int signo, void *arg);
 
 struct loop *loop_new(void);
 /* Frees the loop; watches and timers still registered are dropped without a call. */
@@ -36,6 +37,18 @@ int loop_watch(struct loop *, int fd, int events, loop_io_fn fn, void *arg);
 uint64_t loop_timer_add(struct loop *, long ms, loop_timer_fn fn, void *arg);
 /* Cancels a timer that has not fired; unknown or fired ids are ignored. */
 void loop_timer_del(struct loop *, uint64_t id);
+
+/*
+ * Calls fn on the loop, as any other callback, each time signo arrives
+ * (never inside the signal handler: fn may do anything a callback may).
+ * Calling again replaces fn and arg; fn NULL gives signo its default
+ * action back. One handler and one self-pipe serve every signal of the
+ * process, so only one loop at a time takes signals (another gets -1,
+ * EBUSY). The handler restarts interrupted system calls (SA_RESTART).
+ * loop_free gives the loop's signals their default action back. Returns
+ * 0, or -1 with errno (EINVAL for a signal that cannot be caught).
+ */
+int loop_signal(struct loop *, int signo, loop_signal_fn fn, void *arg);
 
 /* Monotonic milliseconds (CLOCK_MONOTONIC), cached per turn of the loop. */
 int64_t loop_now(struct loop *);

@@ -1007,10 +1007,10 @@ daily(const cJSON *sessions)
 	return a;
 }
 
-cJSON *
-metrics_aggregate(const cJSON *sessions, const struct metrics_config *cfg)
+/* How many sessions, live and replayed. */
+static void
+aggregate_sessions(cJSON *r, const cJSON *sessions)
 {
-	cJSON *r = cJSON_CreateObject();
 	const cJSON *s;
 	int n = 0, live = 0, replay = 0;
 	cJSON_ArrayForEach(s, sessions)
@@ -1022,8 +1022,13 @@ metrics_aggregate(const cJSON *sessions, const struct metrics_config *cfg)
 	cJSON_AddNumberToObject(r, "sessions", n);
 	cJSON_AddNumberToObject(r, "live", live);
 	cJSON_AddNumberToObject(r, "replay", replay);
+}
 
-	/* How the sessions ended (ending.h); still open ones apart. */
+/* How the sessions ended (ending.h); still open ones apart. */
+static void
+aggregate_endings(cJSON *r, const cJSON *sessions)
+{
+	const cJSON *s;
 	cJSON *endings = cJSON_AddObjectToObject(r, "endings");
 	for (size_t i = 0; ending_names[i] != NULL; i++) {
 		int k = 0;
@@ -1033,11 +1038,16 @@ metrics_aggregate(const cJSON *sessions, const struct metrics_config *cfg)
 	int nopen = 0;
 	cJSON_ArrayForEach(s, sessions) nopen += is(s, "path", "open");
 	cJSON_AddNumberToObject(endings, "open", nopen);
+}
 
-	/*
-	 * Unconfirmed: answered, then silence. Never a resolution here; those
-	 * whose re-contact window passed quietly are counted on their own.
-	 */
+/*
+ * Unconfirmed: answered, then silence. Never a resolution here; those
+ * whose re-contact window passed quietly are counted on their own.
+ */
+static void
+aggregate_unconfirmed(cJSON *r, const cJSON *sessions)
+{
+	const cJSON *s;
 	cJSON *unc = cJSON_AddObjectToObject(r, "unconfirmed");
 	int nu_s = 0, nu_again = 0, nu_quiet = 0;
 	cJSON_ArrayForEach(s, sessions)
@@ -1053,8 +1063,13 @@ metrics_aggregate(const cJSON *sessions, const struct metrics_config *cfg)
 	cJSON_AddNumberToObject(unc, "recontacted", nu_again);
 	cJSON_AddNumberToObject(unc, "quiet", nu_quiet);
 	cJSON_AddNumberToObject(unc, "window_open", nu_s - nu_again - nu_quiet);
+}
 
-	/* CSAT by resolution path. */
+/* CSAT by resolution path. */
+static void
+aggregate_csat(cJSON *r, const cJSON *sessions)
+{
+	const cJSON *s;
 	cJSON *csat = cJSON_AddObjectToObject(r, "csat_by_path");
 	for (size_t i = 0; paths[i] != NULL; i++) {
 		int ns = 0, resp = 0;
@@ -1074,12 +1089,17 @@ metrics_aggregate(const cJSON *sessions, const struct metrics_config *cfg)
 		cJSON_AddNumberToObject(o, "responses", resp);
 		add_ratio(o, "mean", sum, resp);
 	}
+}
 
-	/*
-	 * First-contact resolution, by who took the first contact, and who
-	 * resolved it: an agent-first session a human resolved after a
-	 * handoff is the human's resolution, never the agent's.
-	 */
+/*
+ * First-contact resolution, by who took the first contact, and who
+ * resolved it: an agent-first session a human resolved after a
+ * handoff is the human's resolution, never the agent's.
+ */
+static void
+aggregate_fcr(cJSON *r, const cJSON *sessions)
+{
+	const cJSON *s;
 	cJSON *fcr = cJSON_AddObjectToObject(r, "fcr");
 	for (size_t i = 0; i < 2; i++) {
 		int ns = 0, first = 0, by_agent = 0, by_human = 0;
@@ -1106,8 +1126,13 @@ metrics_aggregate(const cJSON *sessions, const struct metrics_config *cfg)
 		cJSON_AddNumberToObject(o, "resolved_by_human", by_human);
 		add_ratio(o, "human_rate", by_human, ns);
 	}
+}
 
-	/* Re-contact after a resolution. */
+/* Re-contact after a resolution. */
+static void
+aggregate_recontact(cJSON *r, const cJSON *sessions)
+{
+	const cJSON *s;
 	cJSON *rec = cJSON_AddObjectToObject(r, "recontact");
 	int resolved = 0, again = 0;
 	cJSON_ArrayForEach(s, sessions)
@@ -1137,8 +1162,13 @@ metrics_aggregate(const cJSON *sessions, const struct metrics_config *cfg)
 		cJSON_AddNumberToObject(o, "recontacted", ag);
 		add_ratio(o, "rate", ag, rs);
 	}
+}
 
-	/* Customer effort. */
+/* Customer effort. */
+static void
+aggregate_effort(cJSON *r, const cJSON *sessions)
+{
+	const cJSON *s;
 	cJSON *eff = cJSON_AddObjectToObject(r, "effort");
 	int nt = 0, nr = 0, high = 0;
 	double turns = 0, rest = 0;
@@ -1159,8 +1189,13 @@ metrics_aggregate(const cJSON *sessions, const struct metrics_config *cfg)
 	add_ratio(eff, "mean_turns", turns, nt);
 	add_ratio(eff, "mean_restatements", rest, nr);
 	add_ratio(eff, "high_effort_rate", high, nt);
+}
 
-	/* Escalation, by category and by reason. */
+/* Escalation, by category and by reason. */
+static void
+aggregate_escalation(cJSON *r, const cJSON *sessions)
+{
+	const cJSON *s;
 	cJSON *esc = cJSON_AddObjectToObject(r, "escalation");
 	cJSON *byc = cJSON_CreateObject(), *byr = cJSON_CreateObject();
 	int ne = 0, escalated = 0, na = 0, agent_esc = 0;
@@ -1202,8 +1237,13 @@ metrics_aggregate(const cJSON *sessions, const struct metrics_config *cfg)
 	}
 	cJSON_AddItemToObject(esc, "by_category", byc);
 	cJSON_AddItemToObject(esc, "by_reason", byr);
+}
 
-	/* Cost per resolution. */
+/* Cost per resolution. */
+static void
+aggregate_cost(cJSON *r, const cJSON *sessions, const struct metrics_config *cfg)
+{
+	const cJSON *s;
 	cJSON *cost = cJSON_AddObjectToObject(r, "cost");
 	double model = 0, tokens = 0, hsec = 0;
 	int resolutions = 0;
@@ -1225,8 +1265,13 @@ metrics_aggregate(const cJSON *sessions, const struct metrics_config *cfg)
 	cJSON_AddNumberToObject(cost, "human_usd", round6(husd));
 	cJSON_AddNumberToObject(cost, "resolutions", resolutions);
 	add_ratio(cost, "per_resolution_usd", model + husd, resolutions);
+}
 
-	/* Knowledge and output quality. */
+/* Knowledge and output quality. */
+static void
+aggregate_quality(cJSON *r, const cJSON *sessions)
+{
+	const cJSON *s;
 	cJSON *qual = cJSON_AddObjectToObject(r, "quality");
 	int nu = 0, used = 0, nf = 0, nc = 0;
 	double fresh = 0, conf = 0;
@@ -1264,7 +1309,22 @@ metrics_aggregate(const cJSON *sessions, const struct metrics_config *cfg)
 	add_ratio(qual, "mean_confidence", conf, nc);
 	cJSON_AddItemToObject(qual, "violations", viol);
 	cJSON_AddItemToObject(qual, "policy_flags", flags);
+}
 
+cJSON *
+metrics_aggregate(const cJSON *sessions, const struct metrics_config *cfg)
+{
+	cJSON *r = cJSON_CreateObject();
+	aggregate_sessions(r, sessions);
+	aggregate_endings(r, sessions);
+	aggregate_unconfirmed(r, sessions);
+	aggregate_csat(r, sessions);
+	aggregate_fcr(r, sessions);
+	aggregate_recontact(r, sessions);
+	aggregate_effort(r, sessions);
+	aggregate_escalation(r, sessions);
+	aggregate_cost(r, sessions, cfg);
+	aggregate_quality(r, sessions);
 	cJSON_AddItemToObject(r, "coverage_gaps", coverage_gaps(sessions, cfg));
 	cJSON_AddItemToObject(r, "daily", daily(sessions));
 	return r;

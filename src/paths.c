@@ -68,6 +68,47 @@ paths_config_dir(void)
 }
 
 char *
+paths_data_home(void)
+{
+	return xdg_dir("XDG_DATA_HOME", ".local/share", 1);
+}
+
+char *
+paths_trained_model(void)
+{
+	char *dir = xdg_dir("XDG_DATA_HOME", ".local/share", 0);
+	if (dir == NULL)
+		return NULL;
+	char *path = xasprintf("%s/triage.model", dir);
+	free(dir);
+	return path;
+}
+
+char *
+paths_triage_model(const char *datadir, const char *option, const char **source)
+{
+	const char *env = getenv("FRONTLINE_MODEL"), *from;
+	char *path;
+	struct stat st;
+	if (option != NULL && *option != '\0') {
+		from = "--model";
+		path = xstrdup(option);
+	} else if (env != NULL && *env != '\0') {
+		from = "FRONTLINE_MODEL";
+		path = xstrdup(env);
+	} else if ((path = paths_trained_model()) != NULL && stat(path, &st) == 0) {
+		from = "trained";
+	} else {
+		free(path);
+		from = "installed";
+		path = xasprintf("%s/triage.model", datadir);
+	}
+	if (source != NULL)
+		*source = from;
+	return path;
+}
+
+char *
 paths_console_socket(int create)
 {
 	/*

@@ -9,6 +9,18 @@
 char *paths_state_dir(void);  /* $XDG_STATE_HOME/frontline: database, history */
 char *paths_cache_dir(void);  /* $XDG_CACHE_HOME/frontline: the KB index */
 char *paths_config_dir(void); /* $XDG_CONFIG_HOME/frontline: not created */
+char *paths_data_home(void);  /* $XDG_DATA_HOME/frontline: a trained triage model */
+
+/*
+ * The triage model in use: option (--model) when not NULL or empty, else
+ * $FRONTLINE_MODEL, else the trained model $XDG_DATA_HOME/frontline/
+ * triage.model when it exists, else the installed datadir/triage.model.
+ * *source, when not NULL, says which ("--model", "FRONTLINE_MODEL",
+ * "trained", "installed"; static). Caller frees.
+ */
+char *paths_triage_model(const char *datadir, const char *option, const char **source);
+/* Where a trained model goes by default: $XDG_DATA_HOME/frontline/triage.model (not created). */
+char *paths_trained_model(void);
 
 /*
  * Where the console listens for customers (frontline-protocol(7)):

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conversation.h"
+#include "intent-eval.h"
 #include "replay.h"
 #include "textsim.h"
 #include "tool-backend.h"
@@ -238,15 +240,9 @@ ticket_free(struct ticket *t)
 }
 
 int
-ticket_read(struct jsonl *r, struct ticket *t, char **cause)
+ticket_line(struct jsonl *r, const char *line, size_t len, struct ticket *t, char **cause)
 {
-	const char *line;
-	size_t len;
 	char *why = NULL;
-	memset(t, 0, sizeof *t);
-	int rc = jsonl_read(r, &line, &len, cause);
-	if (rc != 1)
-		return rc;
 	if (ticket_parse(line, len, t, &why) == 0) {
 		long first = jsonl_unique(r, t->id);
 		if (first == 0)
@@ -261,6 +257,16 @@ ticket_read(struct jsonl *r, struct ticket *t, char **cause)
 	*cause = xasprintf("%s:%ld: %s", r->name, r->lineno, why);
 	free(why);
 	return -1;
+}
+
+int
+ticket_read(struct jsonl *r, struct ticket *t, char **cause)
+{
+	const char *line;
+	size_t len;
+	memset(t, 0, sizeof *t);
+	int rc = jsonl_read(r, &line, &len, cause);
+	return rc != 1 ? rc : ticket_line(r, line, len, t, cause);
 }
 
 /* ---------------------------------------------------------- one ticket */
@@ -362,6 +368,9 @@ record_turn(struct run *ru, const struct agents *ag, const cJSON *turn, int k, c
 	const cJSON *feat = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(turn, "dialogue"), "features");
 	cJSON_AddItemToObject(o, "features", feat ? cJSON_Duplicate(feat, 1) : cJSON_CreateNull());
+	const cJSON *fact = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(turn, "dialogue"), "fact");
+	cJSON_AddItemToObject(o, "fact", fact ? cJSON_Duplicate(fact, 1) : cJSON_CreateNull());
 	cJSON_AddItemToObject(o, "stands", stands < 0 ? cJSON_CreateNull() : cJSON_CreateBool(stands));
 	if (human)
 		cJSON_AddStringToObject(o, "human", human);
@@ -682,9 +691,8 @@ tally_json(const struct tally *t)
 struct replay_report {
 	double target;
 	long tickets, bad;
-	/* Triage: confusion[human label][agent category], over labelled tickets. */
-	long confusion[CAT__N][CAT__N];
-	long cat_labelled;
+	/* Triage: the agent's first category against the human's label. */
+	struct intent_tally triage;
 	/* Escalation, over tickets with a human escalation label. */
 	long tp, fp, fn, tn;
 	long agent_escalated;
@@ -764,8 +772,9 @@ replay_report_add(struct replay_report *rp, const cJSON *r)
 	int hcat =
 	    names_find(category_names, cJSON_GetStringValue(get(human, "intent_category")) ?: "");
 	if (acat >= 0 && hcat >= 0) {
-		rp->confusion[hcat][acat]++;
-		rp->cat_labelled++;
+		const cJSON *conf = get(get(r, "triage"), "intent_confidence");
+		intent_tally_add(&rp->triage, hcat, (enum category)acat,
+		                 cJSON_IsNumber(conf) ? conf->valuedouble : -1);
 	}
 
 	/* Escalation: by the human's category when labelled, else the agent's. */
@@ -875,54 +884,6 @@ static cJSON *
 ratio(double num, double den)
 {
 	return den > 0 ? cJSON_CreateNumber(round3(num / den)) : cJSON_CreateNull();
-}
-
-static cJSON *
-triage_json_report(const struct replay_report *rp)
-{
-	cJSON *o = cJSON_CreateObject();
-	long correct = 0;
-	for (int c = 0; c < CAT__N; c++)
-		correct += rp->confusion[c][c];
-	cJSON_AddNumberToObject(o, "labelled", (double)rp->cat_labelled);
-	cJSON_AddNumberToObject(o, "correct", (double)correct);
-	cJSON_AddItemToObject(o, "accuracy", ratio((double)correct, (double)rp->cat_labelled));
-	cJSON *per = cJSON_CreateObject();
-	double f1_sum = 0;
-	int f1_n = 0;
-	for (int c = 0; c < CAT__N; c++) {
-		long support = 0, predicted = 0;
-		for (int j = 0; j < CAT__N; j++) {
-			support += rp->confusion[c][j];
-			predicted += rp->confusion[j][c];
-		}
-		if (support == 0 && predicted == 0)
-			continue; /* neither labelled nor predicted: no say in the macro average */
-		long tp = rp->confusion[c][c];
-		double p = predicted ? (double)tp / predicted : 0,
-		       r = support ? (double)tp / support : 0;
-		double f1 = p + r > 0 ? 2 * p * r / (p + r) : 0;
-		cJSON *k = cJSON_AddObjectToObject(per, category_names[c]);
-		cJSON_AddNumberToObject(k, "support", (double)support);
-		cJSON_AddNumberToObject(k, "predicted", (double)predicted);
-		cJSON_AddNumberToObject(k, "correct", (double)tp);
-		cJSON_AddItemToObject(k, "precision", ratio((double)tp, (double)predicted));
-		cJSON_AddItemToObject(k, "recall", ratio((double)tp, (double)support));
-		cJSON_AddNumberToObject(k, "f1", round3(f1));
-		f1_sum += f1;
-		f1_n++;
-	}
-	cJSON_AddItemToObject(o, "macro_f1", ratio(f1_sum, f1_n));
-	cJSON_AddItemToObject(o, "per_category", per);
-	/* Rows: the human's label; columns: the agent's category. */
-	cJSON *cm = cJSON_AddObjectToObject(o, "confusion");
-	for (int c = 0; c < CAT__N; c++) {
-		cJSON *row = cJSON_AddObjectToObject(cm, category_names[c]);
-		for (int j = 0; j < CAT__N; j++)
-			cJSON_AddNumberToObject(row, category_names[j],
-			                        (double)rp->confusion[c][j]);
-	}
-	return o;
 }
 
 static cJSON *
@@ -1054,7 +1015,7 @@ replay_report_json(const struct replay_report *rp)
 	cJSON_AddNumberToObject(o, "tickets", (double)rp->tickets);
 	cJSON_AddNumberToObject(o, "bad_lines", (double)rp->bad);
 	cJSON_AddStringToObject(o, "version", rp->version);
-	cJSON_AddItemToObject(o, "triage", triage_json_report(rp));
+	cJSON_AddItemToObject(o, "triage", intent_tally_json(&rp->triage));
 	cJSON_AddItemToObject(o, "escalation", escalation_json_report(rp));
 	cJSON *v = cJSON_AddObjectToObject(o, "violations");
 	long total = 0;
@@ -1090,21 +1051,11 @@ replay_report_json(const struct replay_report *rp)
 
 /* ------------------------------------------------------------ text report */
 
-/* A rate or mean for the text report, "n/a" when null. */
-static const char *
-fmtv(char buf[32], const cJSON *v, int percent)
-{
-	if (!cJSON_IsNumber(v))
-		return "n/a";
-	snprintf(buf, 32, percent ? "%.1f%%" : "%.3f", v->valuedouble * (percent ? 100 : 1));
-	return buf;
-}
-
 static void
 pnum(FILE *f, const cJSON *v, int percent)
 {
 	char b[32];
-	fputs(fmtv(b, v, percent), f);
+	fputs(intent_fmt_rate(b, v, percent), f);
 }
 
 static void
@@ -1129,31 +1080,8 @@ replay_report_print(const cJSON *o, FILE *f)
 	        get(o, "tickets")->valueint, get(o, "bad_lines")->valueint,
 	        cJSON_GetStringValue(get(o, "version")));
 
-	fprintf(f, "Triage (%d labelled): accuracy ", get(t, "labelled")->valueint);
-	pnum(f, get(t, "accuracy"), 1);
-	fputs(", macro-F1 ", f);
-	pnum(f, get(t, "macro_f1"), 0);
-	fputs("\n  category     support  precision  recall  F1\n", f);
-	cJSON_ArrayForEach(e2, get(t, "per_category"))
-	{
-		char b1[32], b2[32], b3[32];
-		fprintf(f, "  %-12s %7d  %-9s  %-6s  %s\n", e2->string,
-		        get(e2, "support")->valueint, fmtv(b1, get(e2, "precision"), 0),
-		        fmtv(b2, get(e2, "recall"), 0), fmtv(b3, get(e2, "f1"), 0));
-	}
-	fputs("  confusion (rows: human label, columns: agent)\n  ", f);
-	fprintf(f, "%-10s", "");
-	for (int c = 0; c < CAT__N; c++)
-		fprintf(f, " %9.9s", category_names[c]);
-	fputc('\n', f);
-	cJSON_ArrayForEach(e2, get(t, "confusion"))
-	{
-		fprintf(f, "  %-10s", e2->string);
-		const cJSON *c;
-		cJSON_ArrayForEach(c, e2) fprintf(f, " %9d", c->valueint);
-		fputc('\n', f);
-	}
-
+	fprintf(f, "Triage (%d labelled): ", get(t, "labelled")->valueint);
+	intent_report_print(t, f);
 	fprintf(f, "\nEscalation (%d labelled): agent ", get(e, "labelled")->valueint);
 	pnum(f, get(e, "agent_rate"), 1);
 	fputs(", human ", f);
@@ -1172,7 +1100,8 @@ replay_report_print(const cJSON *o, FILE *f)
 	{
 		char b1[32], b2[32];
 		fprintf(f, "  %-12s %7d  %-10s  %s\n", e2->string, get(e2, "tickets")->valueint,
-		        fmtv(b1, get(e2, "agent_rate"), 1), fmtv(b2, get(e2, "human_rate"), 1));
+		        intent_fmt_rate(b1, get(e2, "agent_rate"), 1),
+		        intent_fmt_rate(b2, get(e2, "human_rate"), 1));
 	}
 	fputs("  ", f);
 	ptally(f, "agent escalated at turn", get(e, "by_turn"));
@@ -1223,7 +1152,8 @@ replay_report_print(const cJSON *o, FILE *f)
 	{
 		char b1[32], b2[32];
 		fprintf(f, "  %9.2f  %-15s  %s\n", num(e2, "threshold", 0),
-		        fmtv(b1, get(e2, "escalation_rate"), 1), fmtv(b2, get(e2, "agreement"), 1));
+		        intent_fmt_rate(b1, get(e2, "escalation_rate"), 1),
+		        intent_fmt_rate(b2, get(e2, "agreement"), 1));
 	}
 	const cJSON *b = get(sw, "best");
 	if (cJSON_IsObject(b)) {

@@ -7,7 +7,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "conversation.h"
+#include "agents.h"
 #include "jsonl.h"
 #include "types.h"
 
@@ -46,6 +46,8 @@ void ticket_free(struct ticket *);
  * suite and triage training read tickets through this.
  */
 int ticket_read(struct jsonl *r, struct ticket *t, char **cause);
+/* The same for a line the caller read from r (for files that mix formats). */
+int ticket_line(struct jsonl *r, const char *line, size_t len, struct ticket *t, char **cause);
 
 /* ---------------------------------------------------------- one ticket */
 

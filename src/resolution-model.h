@@ -2,7 +2,7 @@
 #ifndef FL_RESOLUTION_MODEL_H
 #define FL_RESOLUTION_MODEL_H
 
-#include "conversation.h"
+#include "agents.h"
 #include "model.h"
 
 /*

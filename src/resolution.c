@@ -282,11 +282,14 @@ const char *const reply_feature_names[] = {"fact_confidence", "fact_margin", "co
  * features: fitted on the labelled development tickets by
  * tools/fit-confidence.py (README, "Decision quality").
  */
-static const double conf_w[FEAT__N + 1] = {-1.0, 4.0, 1.0, 1.0, 5.0, 6.0, 5.0, -1.5, -3.0};
+static const double conf_w[FEAT__N + 1] = {0.434, -0.211, 0.737, 0.529, 0.502, 1.369, -0.217, 0.273, 0.000};
 
 double
 resolution_confidence(const double feat[FEAT__N])
 {
+	/* No answer is no draft: nothing a person could let stand. */
+	if (feat[FEAT_NONE] > 0)
+		return 0;
 	double z = conf_w[0];
 	for (int i = 0; i < FEAT__N; i++)
 		z += conf_w[i + 1] * feat[i];
@@ -586,7 +589,7 @@ compose_answer(struct draft *d, const struct agents *ag, const struct conversati
 	const struct policy *p = ag->policy;
 	struct resolution *out = d->out;
 	const char *text = c->words.n > 0 ? c->words.v[c->words.n - 1] : "";
-	int answered = 0, wrong = 0;
+	int answered = 0, wrong = 0, lookup_failed = 0;
 	struct draft body = {.p = p, .out = out};
 	buf_init(&body.b, 0);
 
@@ -618,6 +621,11 @@ compose_answer(struct draft *d, const struct agents *ag, const struct conversati
 			say_write(&body.b, k);
 			out->feat[FEAT_TOOL] = 1;
 			answered = 1;
+			continue;
+		}
+		if (k->tool == TOOL_GET_ORDER_STATUS && k->allowed && k->result == NULL) {
+			/* The order could not be looked up: no general fact answers for it. */
+			lookup_failed = 1;
 			continue;
 		}
 		if (!k->allowed || k->result == NULL)
@@ -657,10 +665,15 @@ compose_answer(struct draft *d, const struct agents *ag, const struct conversati
 		}
 	}
 
-	/* The best fact not told yet, if it is good enough to quote. */
-	for (size_t i = 0; i < hits->n && !out->used; i++) {
-		const struct kb_hit *h = fresher(hits, i, p->esc.retrieval_floor);
-		if (h->confidence < p->esc.retrieval_floor)
+	/*
+	 * The best fact not told yet, if it is good enough to quote: the
+	 * retrieval confidence is the probability that it answers, so below the
+	 * policy's floor it is more likely wrong than right.
+	 */
+	double floor = p->esc.retrieval_floor;
+	for (size_t i = 0; i < hits->n && !out->used && !lookup_failed; i++) {
+		const struct kb_hit *h = fresher(hits, i, floor);
+		if (h->confidence < floor)
 			break;
 		if (!say_fact(&body, c, h))
 			continue;

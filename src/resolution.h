@@ -2,7 +2,7 @@
 #ifndef FL_RESOLUTION_H
 #define FL_RESOLUTION_H
 
-#include "conversation.h"
+#include "agents.h"
 
 /* The tools to call this turn, planned from triage and the conversation. */
 struct plan {

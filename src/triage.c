@@ -282,6 +282,80 @@ triage_result_free(struct triage_result *r)
 	entities_free(&r->entities);
 }
 
+/* What the intent model says of a text. */
+struct intent_read {
+	enum category cat;
+	double confidence;
+	double second;   /* the runner-up category's probability */
+	enum category runner_up; /* the next most likely category but cat */
+	double runner_up_confidence;
+	int not_support; /* the best class is "not a support request" */
+	double out_of_scope; /* P(not a support request) */
+};
+
+/*
+ * The category of text under model cls, whose class for each category is
+ * cat_class[] and for "not a support request" oos (-1: none).
+ */
+static void
+intent(const struct classifier *cls, const int *cat_class, int oos, const char *text, size_t len,
+       struct intent_read *r)
+{
+	double p[CLS_MAX];
+	int best = classifier_predict(cls, text, len, p);
+	double top = -1, second = -1;
+	int cat = CAT_GENERAL;
+	for (int c = 0; c < CAT__N; c++) {
+		double q = p[cat_class[c]];
+		if (q > top) {
+			second = top;
+			top = q;
+			cat = c;
+		} else if (q > second)
+			second = q;
+	}
+	r->not_support = best == oos;
+	if (r->not_support) {
+		/* Not a support request: general, as unlikely as the model says. */
+		cat = CAT_GENERAL;
+		top = p[cat_class[CAT_GENERAL]];
+	}
+	r->cat = (enum category)cat;
+	r->confidence = top;
+	r->second = second;
+	r->out_of_scope = oos >= 0 ? p[oos] : 0;
+	/* The runner-up to the category given, which out of scope may have moved. */
+	r->runner_up = CAT_GENERAL;
+	double ru = -1;
+	for (int c = 0; c < CAT__N; c++)
+		if (c != cat && p[cat_class[c]] > ru) {
+			r->runner_up = (enum category)c;
+			ru = p[cat_class[c]];
+		}
+	r->runner_up_confidence = ru;
+}
+
+int
+triage_intent(const struct classifier *cls, const char *text, size_t len, enum category *cat,
+              double *confidence)
+{
+	int cat_class[CAT__N];
+	for (int c = 0; c < CAT__N; c++)
+		if ((cat_class[c] = classifier_find(cls, category_names[c])) < 0)
+			return -1;
+	struct intent_read r;
+	intent(cls, cat_class, classifier_find(cls, "out_of_scope"), text, len, &r);
+	*cat = r.cat;
+	*confidence = r.confidence;
+	return 0;
+}
+
+const struct classifier *
+triage_classifier(const struct triage *t)
+{
+	return t->cls;
+}
+
 void
 triage_run(const struct triage *t, const char *text, size_t len, enum tier tier,
            struct triage_result *out)
@@ -303,35 +377,13 @@ triage_run(const struct triage *t, const char *text, size_t len, enum tier tier,
 
 	memset(out, 0, sizeof *out);
 
-	/* Intent. */
-	double p[CLS_MAX];
-	int best = classifier_predict(t->cls, s, n, p);
-	double top = -1, second = -1;
-	int cat = CAT_GENERAL;
-	for (int c = 0; c < CAT__N; c++) {
-		double q = p[t->cat_class[c]];
-		if (q > top) {
-			second = top;
-			top = q;
-			cat = c;
-		} else if (q > second)
-			second = q;
-	}
-	if (best == t->oos_class) {
-		/* Not a support request: general, as unlikely as the model says. */
-		cat = CAT_GENERAL;
-		top = p[t->cat_class[CAT_GENERAL]];
-	}
-	out->intent_category = (enum category)cat;
-	out->intent_confidence = top;
-	out->out_of_scope = t->oos_class >= 0 ? p[t->oos_class] : 0;
-	out->runner_up = CAT_GENERAL;
-	out->runner_up_confidence = 0;
-	for (int c = 0; c < CAT__N; c++)
-		if (c != cat && p[t->cat_class[c]] > out->runner_up_confidence) {
-			out->runner_up = (enum category)c;
-			out->runner_up_confidence = p[t->cat_class[c]];
-		}
+	struct intent_read ir;
+	intent(t->cls, t->cat_class, t->oos_class, s, n, &ir);
+	out->intent_category = ir.cat;
+	out->intent_confidence = ir.confidence;
+	out->out_of_scope = ir.out_of_scope;
+	out->runner_up = ir.runner_up;
+	out->runner_up_confidence = ir.runner_up_confidence;
 	dialogue_read(t->dlg, s, &out->dialogue);
 
 	/* Sentiment, urgency, entities. */
@@ -356,9 +408,9 @@ triage_run(const struct triage *t, const char *text, size_t len, enum tier tier,
 	int questions = 0;
 	for (size_t i = 0; i < n; i++)
 		questions += s[i] == '?';
-	if (best != t->oos_class &&
-	    ((second >= 0.15 && any_phrase(lower, &ws, multi_issue, nitems(multi_issue))) ||
-	     (second >= 0.25 && questions >= 2)))
+	if (!ir.not_support &&
+	    ((ir.second >= 0.15 && any_phrase(lower, &ws, multi_issue, nitems(multi_issue))) ||
+	     (ir.second >= 0.25 && questions >= 2)))
 		r |= CPLX_MULTI_ISSUE;
 	if (sr.compound <= -0.6 || sr.profanity > 0 || (sr.intensity >= 2 && sr.compound < -0.05))
 		r |= CPLX_EMOTIONAL;

@@ -63,6 +63,18 @@ void triage_run(const struct triage *, const char *text, size_t len, enum tier t
                 struct triage_result *out);
 void triage_result_free(struct triage_result *);
 
+struct classifier;
+/* The engine's intent model (classifier.h); owned by the engine. */
+const struct classifier *triage_classifier(const struct triage *);
+/*
+ * The intent of text (any bytes) under an intent model, exactly as
+ * triage_run decides it: the most probable category, or general with the
+ * model's (low) probability of general when the model's best class is
+ * out_of_scope. Returns 0, or -1 when the model lacks a category's class.
+ */
+int triage_intent(const struct classifier *, const char *text, size_t len, enum category *cat,
+                  double *confidence);
+
 /* Appends the TriageResult as one line of JSON (DESIGN.md section 5). */
 void triage_json_write(const struct triage_result *, struct buf *);
 /* The same as a cJSON object; caller frees. */

@@ -1,4 +1,4 @@
-/* ui-frame.c -- the frame of the console's full-screen tools: Review, Metrics, Replay. */
+/* ui-frame.c -- the frame the console's full-screen tools share, and their scrolling. */
 #include "config.h"
 
 #include <curses.h>
@@ -9,13 +9,6 @@
 #include "ui-input.h"
 #include "ui-text.h"
 #include "ui-theme.h"
-
-static const char *const prompt_text[] = {
-    [PROMPT_NONE] = "> ",
-    [PROMPT_MISSING] = "missing from the packet> ",
-    [PROMPT_NOTE] = "note> ",
-    [PROMPT_REPLAY_FILE] = "tickets file> ",
-};
 
 struct rect
 ui_tool_frame(struct console *con, const char *title, const struct ui_key *keys)
@@ -41,11 +34,37 @@ ui_tool_frame(struct console *con, const char *title, const struct ui_key *keys)
 		x++;
 	}
 	int y = LINES - 2;
-	if (con->typing && con->prompt != PROMPT_NONE)
-		ui_input_draw(con->input, stdscr, y, 0, COLS, prompt_text[con->prompt], A_NORMAL);
+	if (con->typing && con->prompt != NULL)
+		ui_input_draw(con->input, stdscr, y, 0, COLS, con->prompt, A_NORMAL);
 	else if (con->status[0] != '\0')
 		ui_put(stdscr, y, 1, COLS - 2, con->status,
 		       con->status_error ? theme_attr(th, THEME_WARNING)
 		                         : theme_attr(th, THEME_DIM));
 	return (struct rect){1, 0, LINES - 3, COLS};
+}
+
+int
+ui_scroll_key(int *scroll, int k)
+{
+	switch (k) {
+	case KEY_DOWN:
+	case 'j':
+		(*scroll)++;
+		break;
+	case KEY_UP:
+	case 'k':
+		if (*scroll > 0)
+			(*scroll)--;
+		break;
+	case KEY_NPAGE:
+	case ' ':
+		*scroll += LINES / 2;
+		break;
+	case KEY_PPAGE:
+		*scroll = *scroll > LINES / 2 ? *scroll - LINES / 2 : 0;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
 }

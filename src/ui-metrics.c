@@ -7,12 +7,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <cjson/cJSON.h>
+
+#include "agents.h"
 #include "console.h"
+#include "metrics.h"
 #include "types.h"
 #include "ui-draw.h"
 #include "ui-text.h"
 #include "ui-theme.h"
+#include "util.h"
+
+/* The Metrics screen recomputes this often while it shows. */
+#define METRICS_MS 5000
+
+struct live_metrics {
+	struct console *con; /* for the timer */
+	cJSON *report;       /* metrics_report, recomputed on a key and every few seconds */
+	char error[256];
+	char at[64];
+	uint64_t timer;
+	int scroll;
+};
 
 /* The console's theme, for the draw in progress. */
 static const struct theme *th;
@@ -269,17 +287,16 @@ draw_gaps(struct pen *p, const cJSON *r)
 
 /* Draws the report's rows from the scroll-th into r; returns how many rows there are. */
 static int
-report_rows(struct console *con, struct rect r, int scroll)
+report_rows(const struct live_metrics *lm, struct rect r, int scroll)
 {
 	struct pen p = {r, r.y - scroll};
-	const cJSON *m = con->metrics;
-	if (con->metrics_error[0] != '\0')
-		linef(&p, 1, ATTR(THEME_WARNING), "metrics: %s", con->metrics_error);
+	const cJSON *m = lm->report;
+	if (lm->error[0] != '\0')
+		linef(&p, 1, ATTR(THEME_WARNING), "metrics: %s", lm->error);
 	if (m != NULL) {
 		linef(&p, 1, A_NORMAL,
 		      "%d sessions (%d live, %d replayed)   computed %s, every 5 s",
-		      (int)num(m, "sessions"), (int)num(m, "live"), (int)num(m, "replay"),
-		      con->metrics_at);
+		      (int)num(m, "sessions"), (int)num(m, "live"), (int)num(m, "replay"), lm->at);
 		draw_csat(&p, m);
 		draw_escalation(&p, m);
 		draw_daily(&p, m);
@@ -289,9 +306,10 @@ report_rows(struct console *con, struct rect r, int scroll)
 	return p.y - (r.y - scroll);
 }
 
-void
-ui_metrics_draw(struct console *con)
+static void
+metrics_draw(struct console *con, void *state)
 {
+	const struct live_metrics *lm = state;
 	static const struct ui_key keys[] = {
 	    {"r", "Refresh"}, {"Up/Down", "Scroll"}, {"q", "Back"}, {"F3", "Review"},
 	    {"F5", "Replay"}, {"F1", "Help"},        {NULL, NULL}};
@@ -301,9 +319,113 @@ ui_metrics_draw(struct console *con)
 		return;
 	/* Measured first (nothing shows), so that scrolling stops at the last screenful. */
 	struct rect none = {body.y, body.x, 0, body.w};
-	int rows = report_rows(con, none, 0);
-	int scroll = con->metrics_scroll;
+	int rows = report_rows(lm, none, 0);
+	int scroll = lm->scroll;
 	if (scroll > rows - body.h)
 		scroll = rows > body.h ? rows - body.h : 0;
-	report_rows(con, body, scroll);
+	report_rows(lm, body, scroll);
 }
+
+/* ------------------------------------------------------------- commands */
+
+static void
+recompute(struct console *con, struct live_metrics *lm)
+{
+	struct metrics_filter f = {.source = "live"};
+	struct metrics_config cfg;
+	cJSON *report = NULL;
+	char *cause = NULL;
+	metrics_config_default(&cfg);
+	if (con->ag != NULL && con->ag->policy != NULL)
+		metrics_config_policy(&cfg, con->ag->policy);
+	cfg.today = con->opts->today;
+	if (metrics_report(con->st, &f, &cfg, &report, &cause) != 0) {
+		snprintf(lm->error, sizeof lm->error, "%s", cause);
+		free(cause);
+	} else {
+		cJSON_Delete(lm->report);
+		lm->report = report;
+		lm->error[0] = '\0';
+	}
+	time_t t = time(NULL);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(lm->at, sizeof lm->at, "%H:%M:%S", &tm);
+	console_dirty(con);
+}
+
+extern const struct console_screen ui_metrics_screen;
+
+/* Every few seconds while the screen shows (the help over it counts). */
+static void
+tick(struct loop *l, void *arg)
+{
+	struct live_metrics *lm = arg;
+	lm->timer = 0;
+	if (!console_showing(lm->con, &ui_metrics_screen))
+		return;
+	recompute(lm->con, lm);
+	lm->timer = loop_timer_add(l, METRICS_MS, tick, lm);
+}
+
+static int
+metrics_key(struct console *con, void *state, int k)
+{
+	struct live_metrics *lm = state;
+	if (k == 'r') {
+		recompute(con, lm);
+		console_status(con, 0, "metrics recomputed");
+		return 1;
+	}
+	return ui_scroll_key(&lm->scroll, k);
+}
+
+/* ------------------------------------------------------------ the screen */
+
+static void *
+metrics_open(struct console *con)
+{
+	struct live_metrics *lm = xcalloc(1, sizeof *lm);
+	lm->con = con;
+	return lm;
+}
+
+static void
+metrics_close(struct console *con, void *state)
+{
+	struct live_metrics *lm = state;
+	if (lm->timer != 0)
+		loop_timer_del(con->loop, lm->timer);
+	cJSON_Delete(lm->report);
+	free(lm);
+}
+
+/* Shown: recomputed now, then every few seconds. */
+static int
+metrics_show(struct console *con, void *state)
+{
+	struct live_metrics *lm = state;
+	recompute(con, lm);
+	if (lm->timer == 0)
+		lm->timer = loop_timer_add(con->loop, METRICS_MS, tick, lm);
+	return 0;
+}
+
+static const struct ui_help help[] = {
+    {"r", "recompute now (it also does every 5 seconds)"},
+    {"Up/Down, PgUp/PgDn", "scroll the metrics; q goes back"},
+    {NULL, NULL},
+};
+
+const struct console_screen ui_metrics_screen = {
+    .name = "Metrics",
+    .what = "the Metrics screen: the measurement framework, live",
+    .letter = 'm',
+    .fkey = 4,
+    .help = help,
+    .open = metrics_open,
+    .close = metrics_close,
+    .show = metrics_show,
+    .key = metrics_key,
+    .draw = metrics_draw,
+};

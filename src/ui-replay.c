@@ -1,18 +1,50 @@
-/* ui-replay.c -- the Replay screen: a shadow replay's progress, then its report. */
+/*
+ * ui-replay.c -- the Replay screen: an operator's shadow replay, run as a
+ * child `frontline replay` read through its stderr; its progress, then its
+ * report.
+ */
 #include "config.h"
 
 #include <curses.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "console.h"
 #include "types.h"
 #include "ui-draw.h"
 #include "ui-text.h"
 #include "ui-theme.h"
+#include "util.h"
+
+/* How often a child that closed its stderr is looked for, until it is reaped. */
+#define REAP_MS 50
+
+enum run_state { RUN_IDLE, RUN_RUNNING, RUN_DONE, RUN_FAILED, RUN_CANCELLED };
+
+struct shadow {
+	struct console *con; /* for the child's callbacks */
+	char *file;          /* the tickets */
+	enum run_state state;
+	pid_t pid;
+	int fd;        /* its stderr: progress lines */
+	struct buf in; /* a progress line not yet complete */
+	long done, total, bad;
+	char *dir; /* temporary: the per-ticket results and the report */
+	cJSON *report;
+	char error[256];
+	uint64_t timer;
+	int scroll;
+};
 
 /* The console's theme, for the draw in progress. */
 static const struct theme *th;
@@ -188,53 +220,50 @@ draw_rest(struct pen *p, const cJSON *r)
 
 /* Draws everything from the scroll-th row into r; returns how many rows there are. */
 static int
-rows(struct console *con, struct rect r, int scroll)
+rows(const struct shadow *sh, struct rect r, int scroll)
 {
 	struct pen p = {r, r.y - scroll};
-	const char *file = con->replay_file ? con->replay_file : "(none)";
+	const char *file = sh->file ? sh->file : "(none)";
 	linef(&p, 1, A_NORMAL, "Tickets: %s", file);
-	switch (con->replay_state) {
-	case REPLAY_IDLE:
+	switch (sh->state) {
+	case RUN_IDLE:
 		linef(&p, 1, ATTR(THEME_DIM),
 		      "Enter replays this file in shadow mode (nothing is sent); f picks another");
 		break;
-	case REPLAY_RUNNING:
-	case REPLAY_CANCELLED:
+	case RUN_RUNNING:
+	case RUN_CANCELLED:
 		if (visible(&p) && r.w > 30) {
 			int bw = r.w - 30 > 60 ? 60 : r.w - 30;
-			ui_bar(stdscr, p.y, r.x + 1, bw, (double)con->replay_done,
-			       (double)con->replay_total, ATTR(THEME_OK) | A_REVERSE,
-			       ATTR(THEME_DIM));
+			ui_bar(stdscr, p.y, r.x + 1, bw, (double)sh->done, (double)sh->total,
+			       ATTR(THEME_OK) | A_REVERSE, ATTR(THEME_DIM));
 			char s[64];
-			snprintf(s, sizeof s, "%ld/%ld  %ld bad", con->replay_done,
-			         con->replay_total, con->replay_bad);
+			snprintf(s, sizeof s, "%ld/%ld  %ld bad", sh->done, sh->total, sh->bad);
 			ui_put(stdscr, p.y, r.x + 2 + bw, r.w - bw - 3, s, A_NORMAL);
 		}
 		p.y++;
 		linef(&p, 1, ATTR(THEME_DIM), "%s",
-		      con->replay_state == REPLAY_CANCELLED ? "cancelling..."
-		                                            : "replaying: c cancels");
+		      sh->state == RUN_CANCELLED ? "cancelling..." : "replaying: c cancels");
 		break;
-	case REPLAY_FAILED:
-		linef(&p, 1, ATTR(THEME_WARNING), "the replay failed: %s", con->replay_error);
+	case RUN_FAILED:
+		linef(&p, 1, ATTR(THEME_WARNING), "the replay failed: %s", sh->error);
 		break;
-	case REPLAY_DONE:
+	case RUN_DONE:
 		break;
 	}
-	if (con->replay_state == REPLAY_CANCELLED && con->replay_pid <= 0) {
+	if (sh->state == RUN_CANCELLED && sh->pid <= 0) {
 		p.y--;
-		linef(&p, 1, ATTR(THEME_WARNING), "cancelled after %ld of %ld tickets",
-		      con->replay_done, con->replay_total);
+		linef(&p, 1, ATTR(THEME_WARNING), "cancelled after %ld of %ld tickets", sh->done,
+		      sh->total);
 	}
-	const cJSON *rep = con->replay_report;
-	if (con->replay_state == REPLAY_DONE && rep != NULL) {
+	const cJSON *rep = sh->report;
+	if (sh->state == RUN_DONE && rep != NULL) {
 		const char *ver = cJSON_GetStringValue(get(rep, "version"));
 		linef(&p, 1, ATTR(THEME_OK),
 		      "Report: %d tickets, %d bad lines, agent version %s, run %d",
 		      (int)num(rep, "tickets"), (int)num(rep, "bad_lines"), ver ? ver : "?",
 		      (int)num(rep, "run"));
-		if (con->replay_error[0] != '\0')
-			linef(&p, 1, ATTR(THEME_DIM), "last message: %s", con->replay_error);
+		if (sh->error[0] != '\0')
+			linef(&p, 1, ATTR(THEME_DIM), "last message: %s", sh->error);
 		draw_triage(&p, get(rep, "triage"));
 		draw_escalation(&p, get(rep, "escalation"));
 		draw_sweep(&p, get(rep, "sweep"));
@@ -243,9 +272,10 @@ rows(struct console *con, struct rect r, int scroll)
 	return p.y - (r.y - scroll);
 }
 
-void
-ui_replay_draw(struct console *con)
+static void
+shadow_draw(struct console *con, void *state)
 {
+	const struct shadow *sh = state;
 	static const struct ui_key idle_keys[] = {{"Enter", "Run"},      {"f", "File"},
 	                                          {"Up/Down", "Scroll"}, {"q", "Back"},
 	                                          {"F3", "Review"},      {"F4", "Metrics"},
@@ -255,13 +285,339 @@ ui_replay_draw(struct console *con)
 	                                         {"F1", "Help"},
 	                                         {NULL, NULL}};
 	th = &con->theme;
-	struct rect body = ui_tool_frame(
-	    con, "shadow replay", con->replay_state == REPLAY_RUNNING ? run_keys : idle_keys);
+	struct rect body =
+	    ui_tool_frame(con, "shadow replay", sh->state == RUN_RUNNING ? run_keys : idle_keys);
 	if (body.h <= 0)
 		return;
 	struct rect none = {body.y, body.x, 0, body.w};
-	int n = rows(con, none, 0), scroll = con->replay_scroll;
+	int n = rows(sh, none, 0), scroll = sh->scroll;
 	if (scroll > n - body.h)
 		scroll = n > body.h ? n - body.h : 0;
-	rows(con, body, scroll);
+	rows(sh, body, scroll);
 }
+
+/* ------------------------------------------------------------- commands */
+
+static char *
+path_in(const struct shadow *sh, const char *name)
+{
+	return xasprintf("%s/%s", sh->dir, name);
+}
+
+/* Forgets the last run: kills a child still running, removes its files. */
+static void
+reset(struct shadow *sh)
+{
+	struct console *con = sh->con;
+	if (sh->fd >= 0) {
+		loop_watch(con->loop, sh->fd, 0, NULL, NULL);
+		close(sh->fd);
+		sh->fd = -1;
+	}
+	if (sh->timer != 0) {
+		loop_timer_del(con->loop, sh->timer);
+		sh->timer = 0;
+	}
+	if (sh->pid > 0) {
+		kill(-sh->pid, SIGKILL);
+		waitpid(sh->pid, NULL, 0);
+		sh->pid = -1;
+	}
+	if (sh->dir != NULL) {
+		static const char *const files[] = {"results.jsonl", "report.json"};
+		for (size_t i = 0; i < nitems(files); i++) {
+			char *f = path_in(sh, files[i]);
+			unlink(f);
+			free(f);
+		}
+		rmdir(sh->dir);
+		free(sh->dir);
+		sh->dir = NULL;
+	}
+	cJSON_Delete(sh->report);
+	sh->report = NULL;
+	buf_reset(&sh->in);
+	sh->error[0] = '\0';
+	sh->done = sh->total = sh->bad = 0;
+	sh->scroll = 0;
+}
+
+/* The child is gone: its exit status says how the run went. */
+static void
+finished(struct shadow *sh, int wstatus)
+{
+	struct console *con = sh->con;
+	sh->pid = -1;
+	if (sh->state == RUN_CANCELLED) {
+		console_status(con, 0, "replay cancelled");
+		return;
+	}
+	int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+	char *path = path_in(sh, "report.json"), *cause = NULL;
+	char *text = file_read(path, 64u << 20, NULL, &cause);
+	free(path);
+	cJSON *report = text ? cJSON_Parse(text) : NULL;
+	free(text);
+	/* Bad lines make the exit status 65, after a report of the good ones. */
+	if (!cJSON_IsObject(report) || (code != 0 && code != 65)) {
+		cJSON_Delete(report);
+		sh->state = RUN_FAILED;
+		if (sh->error[0] == '\0')
+			snprintf(sh->error, sizeof sh->error, "%s",
+			         cause ? cause : "the replay stopped without a report");
+		free(cause);
+		if (code >= 0)
+			console_status(con, 1, "replay failed (exit status %d)", code);
+		else
+			console_status(con, 1, "replay failed (signal %d)",
+			               WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0);
+		return;
+	}
+	free(cause);
+	sh->report = report;
+	sh->state = RUN_DONE;
+	console_status(con, 0, "replay finished: %ld tickets, %ld bad lines", sh->done, sh->bad);
+}
+
+static void
+reap(struct loop *l, void *arg)
+{
+	struct shadow *sh = arg;
+	int ws;
+	sh->timer = 0;
+	pid_t r = waitpid(sh->pid, &ws, WNOHANG);
+	if (r == sh->pid || (r < 0 && errno == ECHILD))
+		finished(sh, r == sh->pid ? ws : 0x7f00);
+	else
+		sh->timer = loop_timer_add(l, REAP_MS, reap, sh);
+	console_dirty(sh->con);
+}
+
+/* One line of the child's stderr: progress, or a message worth showing. */
+static void
+progress_line(struct shadow *sh, char *line)
+{
+	cJSON *j = cJSON_Parse(line);
+	const cJSON *done = cJSON_GetObjectItemCaseSensitive(j, "done");
+	if (cJSON_IsNumber(done)) {
+		sh->done = (long)done->valuedouble;
+		sh->total =
+		    (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "total"));
+		sh->bad = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "bad"));
+	} else if (*line != '\0') {
+		snprintf(sh->error, sizeof sh->error, "%s", line);
+	}
+	cJSON_Delete(j);
+}
+
+static void
+on_stderr(struct loop *l, int fd, int ready, void *arg)
+{
+	struct shadow *sh = arg;
+	char chunk[4096];
+	ssize_t n;
+	while ((n = read(fd, chunk, sizeof chunk)) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if (chunk[i] != '\n') {
+				/* A line past the buffer's maximum is cut; progress lines are
+				 * short. */
+				buf_addc(&sh->in, chunk[i]);
+				continue;
+			}
+			buf_addc(&sh->in, '\0');
+			progress_line(sh, sh->in.data);
+			buf_reset(&sh->in);
+		}
+		console_dirty(sh->con);
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	/* The end of its stderr: the child has exited, or is about to. */
+	loop_watch(l, fd, 0, NULL, NULL);
+	close(fd);
+	sh->fd = -1;
+	reap(l, sh);
+}
+
+static void
+start(struct shadow *sh, const char *file)
+{
+	struct console *con = sh->con;
+	if (sh->state == RUN_RUNNING) {
+		console_status(con, 1, "a replay is running: c cancels it");
+		return;
+	}
+	reset(sh);
+	/* file may be sh->file itself (r, Enter): copied before the old one goes. */
+	char *path = xstrdup(file);
+	free(sh->file);
+	sh->file = path;
+	file = path;
+	if (access(file, R_OK) != 0) {
+		sh->state = RUN_FAILED;
+		snprintf(sh->error, sizeof sh->error, "%s: %s", file, strerror(errno));
+		console_status(con, 1, "cannot read %s", file);
+		return;
+	}
+	const char *tmp = getenv("TMPDIR");
+	char *dir = xasprintf("%s/frontline-replay-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	int errp[2] = {-1, -1};
+	if (mkdtemp(dir) == NULL || pipe2(errp, O_CLOEXEC) != 0) {
+		sh->state = RUN_FAILED;
+		snprintf(sh->error, sizeof sh->error, "%s", strerror(errno));
+		console_status(con, 1, "replay not started: %s", strerror(errno));
+		if (errp[0] < 0)
+			rmdir(dir);
+		free(dir);
+		return;
+	}
+	sh->dir = dir;
+	char *out = path_in(sh, "results.jsonl"), *report = path_in(sh, "report.json");
+	struct strv argv = {0};
+	strv_add(&argv, "frontline");
+	for (char *const *a = con->opts->replay_args; a && *a; a++)
+		strv_add(&argv, *a);
+	static const char *const tail[] = {"replay", "--progress=json", "--json", "--out"};
+	for (size_t i = 0; i < nitems(tail); i++)
+		strv_add(&argv, tail[i]);
+	strv_add(&argv, out);
+	strv_add(&argv, file);
+	strv_take(&argv, NULL); /* argv's end */
+	argv.n--;
+
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* The child: its own process group, so that a cancel reaches what it runs. */
+		setpgid(0, 0);
+		int in = open("/dev/null", O_RDONLY),
+		    rep = open(report, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (in < 0 || rep < 0 || dup2(in, STDIN_FILENO) < 0 ||
+		    dup2(rep, STDOUT_FILENO) < 0 || dup2(errp[1], STDERR_FILENO) < 0)
+			_exit(71);
+		static const int sigs[] = {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGWINCH};
+		for (size_t i = 0; i < nitems(sigs); i++)
+			signal(sigs[i], SIG_DFL);
+		execv("/proc/self/exe", argv.v);
+		dprintf(STDERR_FILENO, "cannot run /proc/self/exe: %s\n", strerror(errno));
+		_exit(127);
+	}
+	int saved = errno;
+	close(errp[1]);
+	free(out);
+	free(report);
+	strv_free(&argv);
+	if (pid < 0) {
+		close(errp[0]);
+		sh->state = RUN_FAILED;
+		snprintf(sh->error, sizeof sh->error, "fork: %s", strerror(saved));
+		console_status(con, 1, "replay not started: %s", strerror(saved));
+		return;
+	}
+	setpgid(pid, pid); /* as the child does: whichever runs first */
+	fcntl(errp[0], F_SETFL, fcntl(errp[0], F_GETFL) | O_NONBLOCK);
+	sh->pid = pid;
+	sh->fd = errp[0];
+	sh->state = RUN_RUNNING;
+	loop_watch(con->loop, errp[0], LOOP_READ, on_stderr, sh);
+	console_status(con, 0, "replaying %s", file);
+	console_dirty(con);
+}
+
+static void
+cancel(struct shadow *sh)
+{
+	if (sh->state != RUN_RUNNING || sh->pid <= 0)
+		return;
+	kill(-sh->pid, SIGTERM);
+	sh->state = RUN_CANCELLED;
+	console_status(sh->con, 0, "cancelling the replay");
+}
+
+/* The f prompt's answer: another ticket file, run at once. */
+static void
+pick_file(struct console *con, void *arg, const char *text)
+{
+	if (*text != '\0')
+		start(arg, text);
+}
+
+static int
+shadow_key(struct console *con, void *state, int k)
+{
+	struct shadow *sh = state;
+	switch (k) {
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+	case 'r':
+		if (sh->file != NULL)
+			start(sh, sh->file);
+		break;
+	case 'f':
+		if (sh->state == RUN_RUNNING)
+			console_status(con, 1, "a replay is running: c cancels it");
+		else
+			console_prompt(con, "tickets file> ", sh->file, pick_file, sh);
+		break;
+	case 'c':
+		cancel(sh);
+		break;
+	default:
+		return ui_scroll_key(&sh->scroll, k);
+	}
+	return 1;
+}
+
+/* ------------------------------------------------------------ the screen */
+
+static void *
+shadow_open(struct console *con)
+{
+	struct shadow *sh = xcalloc(1, sizeof *sh);
+	sh->con = con;
+	sh->pid = -1;
+	sh->fd = -1;
+	buf_init(&sh->in, 4096);
+	return sh;
+}
+
+/* The console ends: a run still going is killed, its files removed. */
+static void
+shadow_close(struct console *con, void *state)
+{
+	struct shadow *sh = state;
+	reset(sh);
+	buf_free(&sh->in);
+	free(sh->file);
+	free(sh);
+}
+
+/* Shown: the shipped ticket set until another is picked. */
+static int
+shadow_show(struct console *con, void *state)
+{
+	struct shadow *sh = state;
+	if (sh->file == NULL && con->opts->datadir != NULL)
+		sh->file = xasprintf("%s/data/tickets/demo.jsonl", con->opts->datadir);
+	return 0;
+}
+
+static const struct ui_help help[] = {
+    {"Enter, f", "run the ticket file shown / choose another"},
+    {"c", "cancel the run"},
+    {"Up/Down, PgUp/PgDn", "scroll the report; q goes back"},
+    {NULL, NULL},
+};
+
+const struct console_screen ui_replay_screen = {
+    .name = "Replay",
+    .what = "the Replay screen: run a shadow replay of a ticket file",
+    .letter = 's',
+    .fkey = 5,
+    .help = help,
+    .open = shadow_open,
+    .close = shadow_close,
+    .show = shadow_show,
+    .key = shadow_key,
+    .draw = shadow_draw,
+};

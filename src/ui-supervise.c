@@ -1,4 +1,6 @@
-/* ui-supervise.c -- the Supervise screen: queue, live chat, triage, knowledge, signals, guardrails.
+/*
+ * ui-supervise.c -- the Supervise screen: queue, live chat, triage, knowledge, signals,
+ * guardrails; taking a conversation over, replying, handing back and closing.
  */
 #include "config.h"
 
@@ -9,12 +11,44 @@
 #include <string.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
+
 #include "console.h"
+#include "desk.h"
+#include "types.h"
 #include "ui-draw.h"
 #include "ui-input.h"
 #include "ui-layout.h"
 #include "ui-text.h"
 #include "ui-theme.h"
+#include "util.h"
+
+struct supervise {
+	int64_t selected; /* the selected conversation's id, 0 for none */
+	int chat_scroll;  /* lines scrolled up from the bottom of the chat pane */
+	int show_packet;  /* the packet overlay is up (shown first on takeover) */
+	int packet_scroll;
+	int asking_outcome;     /* r was pressed: waiting for the outcome key */
+	char *held;             /* a reply held back by the guardrails: Enter again sends it */
+	cJSON *held_validation; /* its violations, shown in the guardrails panel */
+};
+
+/* The selected conversation, or NULL. */
+static struct desk_conv *
+selected(struct console *con, const struct supervise *sv)
+{
+	/* Drawn or acted on: its panels are read in (the others' wait until they are). */
+	desk_show(con->desk, sv->selected);
+	return sv->selected ? desk_find(con->desk, sv->selected) : NULL;
+}
+
+/* Whether c is this supervisor's to reply to. */
+static int
+is_mine(const struct console *con, const struct desk_conv *c)
+{
+	return c != NULL && c->handler == HANDLER_HUMAN && c->owner &&
+	       strcmp(c->owner, con->supervisor) == 0;
+}
 
 /* The console's theme, for the draw in progress. */
 static const struct theme *th;
@@ -71,7 +105,7 @@ draw_title(struct console *con, struct rect r)
 }
 
 static void
-draw_queue(struct console *con, struct rect r)
+draw_queue(struct console *con, const struct supervise *sv, struct rect r)
 {
 	size_t n;
 	struct desk_conv **v = desk_list(con->desk, &n);
@@ -80,7 +114,7 @@ draw_queue(struct console *con, struct rect r)
 		char line[256];
 		size_t at = 0;
 		for (size_t i = 0; i < n; i++)
-			if (v[i]->id == con->selected)
+			if (v[i]->id == sv->selected)
 				at = i;
 		if (n > 0)
 			snprintf(line, sizeof line, "Queue %zu/%zu: %s %s (j/k)", at + 1, n,
@@ -97,7 +131,7 @@ draw_queue(struct console *con, struct rect r)
 	/* Keep the selection in view. */
 	size_t sel = 0;
 	for (size_t i = 0; i < n; i++)
-		if (v[i]->id == con->selected)
+		if (v[i]->id == sv->selected)
 			sel = i;
 	size_t top = sel >= (size_t)in.h ? sel - (size_t)in.h + 1 : 0;
 	time_t now = desk_now();
@@ -108,11 +142,11 @@ draw_queue(struct console *con, struct rect r)
 		snprintf(line, sizeof line, "%s%s %s %s", state_tag[c->handler],
 		         c->busy ? "*" : " ", urgency_tag[c->urgency],
 		         c->name ? c->name : c->customer_id);
-		attr_t a = c->id == con->selected           ? ATTR(THEME_SELECTED)
+		attr_t a = c->id == sv->selected            ? ATTR(THEME_SELECTED)
 		           : c->handler == HANDLER_WAITING  ? ATTR(THEME_WARNING)
 		           : c->handler == HANDLER_RESOLVED ? ATTR(THEME_DIM)
 		                                            : A_NORMAL;
-		if (c->id == con->selected)
+		if (c->id == sv->selected)
 			ui_clear(stdscr, (struct rect){in.y + row, in.x, 1, in.w}, a);
 		int ww = text_width(when);
 		ui_put(stdscr, in.y + row, in.x, in.w - ww - 1, line, a);
@@ -180,7 +214,7 @@ role_attr(const char *role)
 }
 
 static void
-draw_chat(struct console *con, const struct desk_conv *c, struct rect r)
+draw_chat(const struct supervise *sv, const struct desk_conv *c, struct rect r)
 {
 	char title[256];
 	if (c == NULL) {
@@ -203,7 +237,7 @@ draw_chat(struct console *con, const struct desk_conv *c, struct rect r)
 	/* The newest at the bottom; chat_scroll lines up from there. */
 	int total = (int)lines.n;
 	int max_scroll = total > in.h ? total - in.h : 0;
-	int scroll = con->chat_scroll < max_scroll ? con->chat_scroll : max_scroll;
+	int scroll = sv->chat_scroll < max_scroll ? sv->chat_scroll : max_scroll;
 	int first = total - in.h - scroll;
 	if (first < 0)
 		first = 0;
@@ -354,16 +388,16 @@ draw_signals(const struct desk_conv *c, struct rect r)
 }
 
 static void
-draw_guardrails(struct console *con, const struct desk_conv *c, struct rect r)
+draw_guardrails(const struct supervise *sv, const struct desk_conv *c, struct rect r)
 {
 	struct rect in = ui_box(stdscr, r, "Guardrails", ATTR(THEME_BORDER), A_BOLD);
 	if (in.h <= 0 || in.w <= 0 || c == NULL)
 		return;
 	int y = in.y;
-	const cJSON *v = con->held_validation ? con->held_validation : c->validation;
+	const cJSON *v = sv->held_validation ? sv->held_validation : c->validation;
 	if (v == NULL)
 		return;
-	const char *whose = con->held_validation ? "your reply" : "last reply";
+	const char *whose = sv->held_validation ? "your reply" : "last reply";
 	const cJSON *viol = cJSON_GetObjectItem(v, "violations"), *x;
 	char buf[128];
 	if (cJSON_IsTrue(cJSON_GetObjectItem(v, "passed"))) {
@@ -385,7 +419,7 @@ draw_guardrails(struct console *con, const struct desk_conv *c, struct rect r)
 
 /* The packet over the chat pane: what the human reads before replying. */
 static void
-draw_packet(struct console *con, const struct desk_conv *c, struct rect r)
+draw_packet(const struct supervise *sv, const struct desk_conv *c, struct rect r)
 {
 	char title[128];
 	snprintf(title, sizeof title, "Handoff packet #%lld: %s (any key: reply, p: close)",
@@ -399,7 +433,7 @@ draw_packet(struct console *con, const struct desk_conv *c, struct rect r)
 	/* The text has its knowledge lines, stale ones marked: drawn once. */
 	text_wrap(safe, in.w, &lines);
 	free(safe);
-	int first = con->packet_scroll < (int)lines.n ? con->packet_scroll : 0;
+	int first = sv->packet_scroll < (int)lines.n ? sv->packet_scroll : 0;
 	for (int row = 0; row < in.h && first + row < (int)lines.n; row++)
 		ui_put(stdscr, in.y + row, in.x, in.w, lines.v[first + row],
 		       strstr(lines.v[first + row], "STALE") ? ATTR(THEME_STALE) : A_NORMAL);
@@ -416,14 +450,13 @@ draw_footer(struct console *con, const struct desk_conv *c, struct rect r)
 	          {"F4", "Metrics"}, {"F5", "Replay"},   {"F10", "Quit"}},
 	  mine[] = {{"Enter", "Reply"}, {"Esc", "Leave line"}, {"b", "Back to AI"},
 	            {"r", "Resolve"},   {"p", "Packet"},       {"F10", "Quit"}};
-	int is_mine =
-	    c && c->handler == HANDLER_HUMAN && c->owner && strcmp(c->owner, con->supervisor) == 0;
+	int ours = is_mine(con, c);
 	int x = r.x;
-	size_t n = is_mine ? nitems(mine) : nitems(ai);
+	size_t n = ours ? nitems(mine) : nitems(ai);
 	ui_clear(stdscr, r, ATTR(THEME_FOOTER_LABEL));
 	for (size_t i = 0; i < n && x < r.x + r.w; i++) {
-		const char *k = is_mine ? mine[i].key : ai[i].key,
-		           *l = is_mine ? mine[i].label : ai[i].label;
+		const char *k = ours ? mine[i].key : ai[i].key,
+		           *l = ours ? mine[i].label : ai[i].label;
 		int kw = text_width(k), lw = text_width(l);
 		ui_put(stdscr, r.y, x, r.x + r.w - x, k, ATTR(THEME_FOOTER_KEY));
 		x += kw;
@@ -437,9 +470,10 @@ draw_footer(struct console *con, const struct desk_conv *c, struct rect r)
 		       con->status_error ? ATTR(THEME_WARNING) : ATTR(THEME_FOOTER_LABEL));
 }
 
-void
-ui_supervise_draw(struct console *con)
+static void
+supervise_draw(struct console *con, void *state)
 {
+	const struct supervise *sv = state;
 	struct supervise_layout L;
 	th = &con->theme;
 	layout_supervise(LINES, COLS, 1, &L);
@@ -447,16 +481,16 @@ ui_supervise_draw(struct console *con)
 		ui_put(stdscr, L.message.y, L.message.x, L.message.w, LAYOUT_TOO_SMALL, A_BOLD);
 		return;
 	}
-	struct desk_conv *c = console_selected(con);
+	struct desk_conv *c = selected(con, sv);
 	draw_title(con, L.title);
-	draw_queue(con, L.queue);
-	draw_chat(con, c, L.chat);
+	draw_queue(con, sv, L.queue);
+	draw_chat(sv, c, L.chat);
 	draw_triage(c, L.panel[PANEL_TRIAGE]);
 	draw_knowledge(c, L.panel[PANEL_KNOWLEDGE]);
 	draw_signals(c, L.panel[PANEL_SIGNALS]);
-	draw_guardrails(con, c, L.panel[PANEL_GUARDRAILS]);
-	if (con->show_packet && c != NULL && c->packet != NULL)
-		draw_packet(con, c, L.chat);
+	draw_guardrails(sv, c, L.panel[PANEL_GUARDRAILS]);
+	if (sv->show_packet && c != NULL && c->packet != NULL)
+		draw_packet(sv, c, L.chat);
 	draw_footer(con, c, L.footer);
 	/* The reply line when typing, else the status. */
 	if (con->typing && L.input.w > 0) {
@@ -469,3 +503,328 @@ ui_supervise_draw(struct console *con)
 		ui_put(stdscr, L.input.y, L.input.x, L.input.w, con->status,
 		       con->status_error ? ATTR(THEME_WARNING) : ATTR(THEME_DIM));
 }
+
+/* ------------------------------------------------------------- commands */
+
+/* Moves the selection by delta rows of the queue (clamped). */
+static void
+select_move(struct console *con, struct supervise *sv, long delta)
+{
+	size_t n;
+	struct desk_conv **v = desk_list(con->desk, &n);
+	if (n == 0)
+		return;
+	long at = 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->id == sv->selected)
+			at = (long)i;
+	at += delta;
+	if (at < 0)
+		at = 0;
+	if (at >= (long)n)
+		at = (long)n - 1;
+	if (v[at]->id != sv->selected) {
+		sv->selected = v[at]->id;
+		sv->chat_scroll = 0;
+		sv->show_packet = 0;
+		sv->asking_outcome = 0;
+	}
+	console_dirty(con);
+}
+
+static void
+clear_held(struct supervise *sv)
+{
+	free(sv->held);
+	sv->held = NULL;
+	cJSON_Delete(sv->held_validation);
+	sv->held_validation = NULL;
+}
+
+static void
+take_over(struct console *con, struct supervise *sv)
+{
+	struct desk_conv *c = selected(con, sv);
+	char *cause = NULL;
+	if (c == NULL)
+		return;
+	if (c->handler == HANDLER_HUMAN) {
+		if (is_mine(con, c)) {
+			console_typing(con, 1);
+			return;
+		}
+		console_status(con, 1, "%s has this conversation",
+		               c->owner ? c->owner : "another human");
+		return;
+	}
+	if (desk_takeover(con->desk, c, con->supervisor, &cause) != 0) {
+		console_status(con, 1, "cannot take over: %s", cause);
+		free(cause);
+		return;
+	}
+	clear_held(sv);
+	/* The packet first: the human reads it before writing. */
+	sv->show_packet = 1;
+	sv->packet_scroll = 0;
+	console_status(con, 0, "you have conversation %lld: read the packet, then any key to reply",
+	               (long long)c->id);
+	console_typing(con, 0);
+}
+
+static void
+hand_back(struct console *con, struct supervise *sv)
+{
+	struct desk_conv *c = selected(con, sv);
+	char *cause = NULL;
+	if (c == NULL)
+		return;
+	if (desk_handback(con->desk, c, &cause) != 0) {
+		console_status(con, 1, "cannot hand back: %s", cause);
+		free(cause);
+		return;
+	}
+	clear_held(sv);
+	console_typing(con, 0);
+	console_status(con, 0, "conversation %lld is the AI's again", (long long)c->id);
+}
+
+static void
+resolve(struct console *con, struct supervise *sv, const char *outcome)
+{
+	struct desk_conv *c = selected(con, sv);
+	char *cause = NULL;
+	sv->asking_outcome = 0;
+	if (c == NULL)
+		return;
+	if (desk_resolve(con->desk, c, outcome, NULL, &cause) != 0) {
+		console_status(con, 1, "cannot close: %s", cause);
+		free(cause);
+		return;
+	}
+	clear_held(sv);
+	console_typing(con, 0);
+	console_status(con, 0, "conversation %lld %s", (long long)c->id, outcome);
+}
+
+/* The reply line gave a line: send it through the guardrails. NULL: Escape left it. */
+static void
+supervise_line(struct console *con, void *state, const char *text)
+{
+	struct supervise *sv = state;
+	if (text == NULL) {
+		console_typing(con, 0);
+		console_status(con, 0,
+		               "reply line left, draft kept (Enter: back to it, b: hand back, r: "
+		               "close)");
+		return;
+	}
+	struct desk_conv *c = selected(con, sv);
+	char *cause = NULL;
+	cJSON *v = NULL;
+	if (c == NULL || *text == '\0')
+		return;
+	/* The same text again after a warning: the human overrides it. */
+	int override = sv->held != NULL && strcmp(sv->held, text) == 0;
+	int rc = desk_human_say(con->desk, c, text, override, &v, &cause);
+	if (rc < 0) {
+		console_status(con, 1, "not sent: %s", cause);
+		free(cause);
+		return;
+	}
+	clear_held(sv);
+	if (rc == 1) {
+		sv->held = xstrdup(text);
+		sv->held_validation = v;
+		ui_input_set_line(con->input, text);
+		int n = cJSON_GetArraySize(cJSON_GetObjectItem(v, "violations"));
+		console_status(
+		    con, 1,
+		    "held back: %d guardrail warning%s -- edit the reply, or Enter to send "
+		    "it anyway",
+		    n, n == 1 ? "" : "s");
+		return;
+	}
+	cJSON_Delete(v);
+	sv->chat_scroll = 0;
+	console_status(con, 0, override ? "sent despite the warnings (recorded)" : "sent");
+}
+
+/* While the outcome is asked for: r or a closes, anything else cancels. */
+static void
+key_outcome(struct console *con, struct supervise *sv, int k)
+{
+	sv->asking_outcome = 0;
+	if (k == 'r' || k == 'R')
+		resolve(con, sv, "resolved");
+	else if (k == 'a' || k == 'A')
+		resolve(con, sv, "abandoned");
+	else
+		console_status(con, 0, "not closed");
+}
+
+/* While the packet is up: scroll it, close it, or any other key to reply. */
+static void
+key_packet(struct console *con, struct supervise *sv, int k)
+{
+	switch (k) {
+	case KEY_DOWN:
+	case 'j':
+		sv->packet_scroll++;
+		break;
+	case KEY_UP:
+	case 'k':
+		if (sv->packet_scroll > 0)
+			sv->packet_scroll--;
+		break;
+	case 'q':
+	case 27:
+	case 'p':
+		sv->show_packet = 0;
+		break;
+	default:
+		/* Read: now reply, when it is ours. */
+		sv->show_packet = 0;
+		if (is_mine(con, selected(con, sv)))
+			console_typing(con, 1);
+	}
+}
+
+static int
+supervise_key(struct console *con, void *state, int k)
+{
+	struct supervise *sv = state;
+	struct desk_conv *c = selected(con, sv);
+	if (sv->asking_outcome) {
+		key_outcome(con, sv, k);
+		return 1;
+	}
+	if (sv->show_packet) {
+		key_packet(con, sv, k);
+		return 1;
+	}
+	switch (k) {
+	case KEY_UP:
+	case 'k':
+		select_move(con, sv, -1);
+		break;
+	case KEY_DOWN:
+	case 'j':
+		select_move(con, sv, 1);
+		break;
+	case KEY_HOME:
+	case 'g':
+		select_move(con, sv, -1000000);
+		break;
+	case KEY_END:
+	case 'G':
+		select_move(con, sv, 1000000);
+		break;
+	case KEY_PPAGE:
+		sv->chat_scroll += LINES / 2;
+		break;
+	case KEY_NPAGE:
+		sv->chat_scroll = sv->chat_scroll > LINES / 2 ? sv->chat_scroll - LINES / 2 : 0;
+		break;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+	case 't':
+		take_over(con, sv);
+		break;
+	case 'b':
+		hand_back(con, sv);
+		break;
+	case 'r':
+		if (c != NULL && c->handler != HANDLER_RESOLVED) {
+			sv->asking_outcome = 1;
+			console_status(
+			    con, 0,
+			    "close conversation %lld as: r resolved, a abandoned, any other "
+			    "key: cancel",
+			    (long long)c->id);
+		}
+		break;
+	case 'p':
+		if (c != NULL && c->packet != NULL) {
+			sv->show_packet = 1;
+			sv->packet_scroll = 0;
+		} else
+			console_status(con, 0, "no handoff packet for this conversation");
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+/* ------------------------------------------------------------ the screen */
+
+static void *
+supervise_open(struct console *con)
+{
+	return xcalloc(1, sizeof(struct supervise));
+}
+
+static void
+supervise_close(struct console *con, void *state)
+{
+	struct supervise *sv = state;
+	clear_held(sv);
+	free(sv);
+}
+
+/* Shown: a conversation is selected when there is one. */
+static int
+supervise_show(struct console *con, void *state)
+{
+	struct supervise *sv = state;
+	if (sv->selected == 0) {
+		size_t n;
+		struct desk_conv **v = desk_list(con->desk, &n);
+		sv->selected = n ? v[0]->id : 0;
+	}
+	return 0;
+}
+
+/* The first conversation to appear is selected. */
+static void
+supervise_changed(struct console *con, void *state, struct desk_conv *c)
+{
+	struct supervise *sv = state;
+	if (sv->selected == 0)
+		sv->selected = c->id;
+}
+
+static const struct ui_help help[] = {
+    {"Up/Down, j/k", "select a conversation (waiting ones first, most urgent on top)"},
+    {"Home/End, g/G", "first / last conversation"},
+    {"PgUp/PgDn", "scroll the chat"},
+    {"Enter, t", "take the conversation over (the handoff packet is shown first)"},
+    {"p", "show the handoff packet"},
+    {"b", "hand the conversation back to the AI"},
+    {"r", "close it: then r resolved, a abandoned"},
+    {NULL, "Replying (after a takeover)"},
+    {"Enter", "send the reply through the guardrails; a reply with warnings is held"},
+    {"", "back: fix it, or press Enter again to send it anyway (recorded)"},
+    {"Esc", "leave the reply line (Enter goes back to it)"},
+    {"Ctrl-A/E/K, Up", "readline editing and history (~/.inputrc is honoured)"},
+    {NULL, "Signs"},
+    {"WAIT HUMN AI DONE", "waiting for a human, human-owned, AI handling, resolved"},
+    {"*", "the AI is answering; crit/high/norm/low: urgency"},
+    {"STALE", "a knowledge fact older than the policy allows"},
+    {"!", "an escalation signal that fired"},
+    {NULL, NULL},
+};
+
+const struct console_screen ui_supervise_screen = {
+    .name = "Supervise",
+    .what = "the Supervise screen: the queue and the live chats",
+    .help = help,
+    .open = supervise_open,
+    .close = supervise_close,
+    .show = supervise_show,
+    .key = supervise_key,
+    .draw = supervise_draw,
+    .line = supervise_line,
+    .changed = supervise_changed,
+};

@@ -290,6 +290,56 @@ regex_branch(const char **p)
 	return total + last;
 }
 
+/*
+ * The deepest nesting of repetitions in the alternatives at *p (up to an
+ * unmatched ')' or the end): "a*" is 1, "(a*)+" and "a*+" are 2.
+ */
+static int
+regex_nesting(const char **p)
+{
+	int deepest = 0, last = 0; /* last: the item a repetition applies to */
+	while (**p != '\0' && **p != ')') {
+		const char *s = *p;
+		if (*s == '|') {
+			last = 0;
+			*p = s + 1;
+		} else if (*s == '(') {
+			*p = s + 1;
+			last = regex_nesting(p);
+			if (**p == ')')
+				(*p)++;
+		} else if (*s == '*' || *s == '?' || *s == '+' ||
+		           (*s == '{' && (isdigit((unsigned char)s[1]) || s[1] == ','))) {
+			last++;
+			if (*s == '{') {
+				const char *end = strchr(s, '}');
+				*p = end ? end + 1 : s + 1;
+			} else
+				*p = s + 1;
+		} else {
+			last = 0;
+			regex_atom(p);
+		}
+		if (last > deepest)
+			deepest = last;
+	}
+	return deepest;
+}
+
+int
+regex_repetition_depth(const char *re)
+{
+	int deepest = 0;
+	while (*re != '\0') {
+		int d = regex_nesting(&re);
+		if (d > deepest)
+			deepest = d;
+		if (*re == ')')
+			re++;
+	}
+	return deepest;
+}
+
 double
 regex_size(const char *re)
 {
@@ -473,6 +523,46 @@ file_read(const char *path, size_t max, size_t *lenp, char **cause)
 	if (lenp != NULL)
 		*lenp = b.len;
 	return b.data;
+}
+
+int
+file_write_atomic(const char *path, const void *data, size_t len, int mode, char **cause)
+{
+	char *tmp = xasprintf("%s.tmp-XXXXXX", path);
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		*cause = xasprintf("%s: %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	const char *p = data;
+	size_t off = 0;
+	while (off < len) {
+		ssize_t n = write(fd, p + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		off += (size_t)n;
+	}
+	if (fchmod(fd, (mode_t)mode) != 0 || fsync(fd) != 0)
+		goto fail;
+	if (close(fd) != 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0)
+		goto fail;
+	free(tmp);
+	return 0;
+fail:
+	*cause = xasprintf("%s: %s", path, strerror(errno ? errno : EIO));
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	free(tmp);
+	return -1;
 }
 
 /* -------------------------------------------------------------- dates */

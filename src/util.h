@@ -55,6 +55,13 @@ int utf8_valid(const char *s, size_t n);
  * REGEX_SIZE_MAX before they reach regcomp.
  */
 double regex_size(const char *);
+/*
+ * How deeply repetitions nest: "a*" 1, "(a*)+" and "a*+" 2. glibc's
+ * epsilon closures take exponential time in it, whatever the size: the
+ * patterns of files are refused above REGEX_DEPTH_MAX.
+ */
+int regex_repetition_depth(const char *);
+#define REGEX_DEPTH_MAX 4
 #define REGEX_SIZE_MAX 20000
 /* Hands the data to the caller (who frees it) and resets the buffer. */
 char *buf_steal(struct buf *);
@@ -84,6 +91,13 @@ int str_endswith(const char *s, const char *suffix);
  * *cause set (caller frees) and errno kept.
  */
 char *file_read(const char *path, size_t max, size_t *len, char **cause);
+/*
+ * Replaces path with len bytes of data atomically: a temporary file in the
+ * same directory, given mode, synced, renamed over it. Readers see the old
+ * file or the new one, never a part. Returns 0 or -1 with *cause (caller
+ * frees).
+ */
+int file_write_atomic(const char *path, const void *data, size_t len, int mode, char **cause);
 
 /* Dates as days since 1970-01-01 (UTC, proleptic Gregorian). */
 /* Parses YYYY-MM-DD strictly; returns 0 or -1. */

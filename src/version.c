@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classifier.h"
 #include "model.h"
+#include "triage.h"
 #include "version.h"
 
 /* The object without "version": what the hash covers. */
@@ -14,6 +16,9 @@ parts(const struct agents *ag)
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "policy", ag->policy ? ag->policy->hash : "");
 	cJSON_AddStringToObject(o, "engine", PACKAGE_VERSION);
+	/* The intent model is data like the policy: a retrained one is a new version. */
+	cJSON_AddStringToObject(o, "triage_model",
+	                        ag->triage ? classifier_sha256(triage_classifier(ag->triage)) : "");
 	cJSON *agents = cJSON_AddObjectToObject(o, "agents");
 	for (int r = 0; r < AGENT__N; r++) {
 		cJSON *a = cJSON_AddObjectToObject(agents, agent_role_names[r]);

@@ -4,14 +4,15 @@
 
 #include <cjson/cJSON.h>
 
-#include "conversation.h"
+#include "agents.h"
 
 /*
  * What decides how the agents behave, as JSON: the policy's content hash,
- * the engine (frontline's own version: the offline engine is code), each
+ * the engine (frontline's own version: the offline engine is code), the
+ * triage engine's intent model (its SHA-256, classifier_sha256), each
  * agent's backend and, on a model, its model name and the SHA-256 of its
  * system prompt, and the tool backend. Two runs with equal objects behave
- * alike. {"version","policy","engine","agents":{role:{...}},"tools"}.
+ * alike. {"version","policy","engine","triage_model","agents":{role:{...}},"tools"}.
  * The caller frees it.
  */
 cJSON *agents_version_json(const struct agents *);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "ai-turn.h"
+#include "conversation.h"
 #include "ending.h"
 #include "worker.h"
 

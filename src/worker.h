@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conversation.h"
+#include "agents.h"
 #include "loop.h"
 #include "store.h"
 

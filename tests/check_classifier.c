@@ -11,21 +11,21 @@
 static const char *const labels[] = {"billing", "shipping", "technical"};
 
 static const struct classifier_example toy[] = {
-    {0, "I was charged twice this month"},
-    {0, "refund the extra charge on my card"},
-    {0, "why is my invoice so high"},
-    {0, "my payment failed"},
-    {0, "cancel the subscription charge"},
-    {1, "where is my package"},
-    {1, "my order has not arrived yet"},
-    {1, "tracking number for my delivery"},
-    {1, "the parcel is late"},
-    {1, "change my shipping address"},
-    {2, "the camera will not connect to wifi"},
-    {2, "app crashes when I open it"},
-    {2, "device shows offline"},
-    {2, "firmware update failed"},
-    {2, "the light keeps blinking red"},
+    {0, "I was charged twice this month", 1},
+    {0, "refund the extra charge on my card", 1},
+    {0, "why is my invoice so high", 1},
+    {0, "my payment failed", 1},
+    {0, "cancel the subscription charge", 1},
+    {1, "where is my package", 1},
+    {1, "my order has not arrived yet", 1},
+    {1, "tracking number for my delivery", 1},
+    {1, "the parcel is late", 1},
+    {1, "change my shipping address", 1},
+    {2, "the camera will not connect to wifi", 1},
+    {2, "app crashes when I open it", 1},
+    {2, "device shows offline", 1},
+    {2, "firmware update failed", 1},
+    {2, "the light keeps blinking red", 1},
 };
 
 static const struct classifier_opts opts = {.buckets_log2 = 12, .epochs = 30, .lr = 1.0, .seed = 7};
@@ -80,6 +80,77 @@ START_TEST(test_training_is_deterministic)
 	rm_rf(dir);
 	free(a);
 	free(b);
+	free(dir);
+}
+END_TEST
+
+/* Saves c under dir/name; returns the file's bytes and their number in *len. */
+static char *
+saved(struct classifier *c, const char *dir, const char *name, size_t *len)
+{
+	char *path = xasprintf("%s/%s", dir, name), *cause = NULL;
+	ck_assert_int_eq(classifier_save(c, path, &cause), 0);
+	char *data = file_read(path, 0, len, &cause);
+	ck_assert_ptr_nonnull(data);
+	free(path);
+	return data;
+}
+
+START_TEST(test_a_weight_counts_as_copies)
+{
+	/* Weight 3 is three copies of the example in its place, to the byte. */
+	struct classifier_example weighted[nitems(toy)], copies[nitems(toy) + 2];
+	memcpy(weighted, toy, sizeof toy);
+	weighted[4].weight = 3;
+	memcpy(copies, toy, 5 * sizeof *toy);
+	copies[5] = copies[6] = toy[4];
+	memcpy(copies + 7, toy + 5, (nitems(toy) - 5) * sizeof *toy);
+	char *dir = tmpdir_new();
+	struct classifier *a = classifier_train(labels, 3, weighted, nitems(toy), &opts),
+	                  *b = classifier_train(labels, 3, copies, nitems(copies), &opts),
+	                  *c = toy_model();
+	size_t la, lb, lc;
+	char *x = saved(a, dir, "a", &la), *y = saved(b, dir, "b", &lb),
+	     *z = saved(c, dir, "c", &lc);
+	ck_assert_uint_eq(la, lb);
+	ck_assert_int_eq(memcmp(x, y, la), 0);
+	ck_assert_int_ne(memcmp(x, z, la), 0);
+	free(x);
+	free(y);
+	free(z);
+	classifier_free(a);
+	classifier_free(b);
+	classifier_free(c);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_the_model_carries_its_sha256)
+{
+	char *dir = tmpdir_new(), *cause = NULL;
+	struct classifier *c = toy_model();
+	ck_assert_str_eq(classifier_sha256(c), "");
+	size_t len;
+	char *data = saved(c, dir, "m.model", &len);
+	/* The digest of everything before it, then the 8-byte checksum. */
+	char sha[65];
+	sha256_hex(data, len - 72, sha);
+	ck_assert_str_eq(classifier_sha256(c), sha);
+	ck_assert_int_eq(memcmp(data + len - 72, sha, 64), 0);
+	char *path = xasprintf("%s/m.model", dir);
+	struct classifier *d = classifier_load(path, &cause);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(classifier_sha256(d), sha);
+	ck_assert(classifier_is_model_file(path));
+	char *yaml = tmpfile_with(dir, "p.yaml", "escalation: {}\n");
+	ck_assert(!classifier_is_model_file(yaml));
+	classifier_free(d);
+	classifier_free(c);
+	free(data);
+	free(path);
+	free(yaml);
+	rm_rf(dir);
 	free(dir);
 }
 END_TEST
@@ -273,6 +344,8 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_learns_and_predicts);
 	tcase_add_test(tc, test_training_is_deterministic);
+	tcase_add_test(tc, test_a_weight_counts_as_copies);
+	tcase_add_test(tc, test_the_model_carries_its_sha256);
 	tcase_add_test(tc, test_save_load_round_trip);
 	tcase_add_test(tc, test_calibration_picks_a_temperature);
 	tcase_add_test(tc, test_corrupted_files_are_refused);

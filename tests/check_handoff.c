@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conversation.h"
 #include "handoff.h"
 #include "testutil.h"
 

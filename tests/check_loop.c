@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -478,6 +479,186 @@ START_TEST(free_drops_what_is_registered)
 }
 END_TEST
 
+/* ------------------------------------------------------------ signals */
+
+struct heard {
+	int signo[16];
+	void *arg[16];
+	int n;
+};
+
+static void
+hear(struct loop *l, int signo, void *arg)
+{
+	struct heard *h = arg;
+	ck_assert_int_lt(h->n, (int)nitems(h->signo));
+	h->signo[h->n] = signo;
+	h->arg[h->n] = arg;
+	h->n++;
+}
+
+static void
+hear_and_drop_usr2(struct loop *l, int signo, void *arg)
+{
+	hear(l, signo, arg);
+	ck_assert_int_eq(loop_signal(l, SIGUSR2, NULL, NULL), 0);
+}
+
+static int
+action_is_default(int signo)
+{
+	struct sigaction sa;
+	ck_assert_int_eq(sigaction(signo, NULL, &sa), 0);
+	return sa.sa_handler == SIG_DFL;
+}
+
+/* Turns the loop until n signals were heard, or a second went by. */
+static void
+turn_until(struct loop *l, const struct heard *h, int n)
+{
+	for (int i = 0; i < 100 && h->n < n; i++)
+		loop_once(l, 10);
+}
+
+START_TEST(signal_runs_its_callback_on_the_loop)
+{
+	struct loop *l = loop_new();
+	struct heard h = {0};
+	ck_assert_int_eq(loop_signal(l, SIGUSR1, hear, &h), 0);
+	raise(SIGUSR1);
+	raise(SIGUSR1);
+	/* The handler only wrote to the pipe: nothing ran yet. */
+	ck_assert_int_eq(h.n, 0);
+	turn_until(l, &h, 2);
+	ck_assert_int_eq(h.n, 2);
+	ck_assert_int_eq(h.signo[0], SIGUSR1);
+	ck_assert_int_eq(h.signo[1], SIGUSR1);
+	ck_assert_ptr_eq(h.arg[0], &h);
+	/* Nothing more to hear: a turn that may not wait runs nothing. */
+	ck_assert_int_eq(loop_once(l, 0), 0);
+	loop_free(l);
+}
+END_TEST
+
+static void
+stop_on_signal(struct loop *l, int signo, void *arg)
+{
+	*(int *)arg = signo;
+}
+
+static void
+raise_usr1(struct loop *l, void *arg)
+{
+	raise(SIGUSR1);
+}
+
+START_TEST(signal_stops_a_running_loop)
+{
+	struct loop *l = loop_new();
+	int stop = 0;
+	ck_assert_int_eq(loop_signal(l, SIGUSR1, stop_on_signal, &stop), 0);
+	/* The pipe alone keeps loop_run waiting, as for any watched fd. */
+	loop_timer_add(l, 10, raise_usr1, NULL);
+	loop_run(l, &stop);
+	ck_assert_int_eq(stop, SIGUSR1);
+	loop_free(l);
+}
+END_TEST
+
+START_TEST(signals_each_to_their_own_callback)
+{
+	struct loop *l = loop_new();
+	struct heard a = {0}, b = {0}, c = {0};
+	ck_assert_int_eq(loop_signal(l, SIGUSR1, hear, &a), 0);
+	ck_assert_int_eq(loop_signal(l, SIGUSR2, hear, &b), 0);
+	/* Registering again replaces the callback and its argument. */
+	ck_assert_int_eq(loop_signal(l, SIGUSR1, hear, &c), 0);
+	raise(SIGUSR2);
+	raise(SIGUSR1);
+	turn_until(l, &c, 1);
+	turn_until(l, &b, 1);
+	ck_assert_int_eq(a.n, 0);
+	ck_assert_int_eq(b.n, 1);
+	ck_assert_int_eq(b.signo[0], SIGUSR2);
+	ck_assert_int_eq(c.n, 1);
+	ck_assert_int_eq(c.signo[0], SIGUSR1);
+	loop_free(l);
+}
+END_TEST
+
+START_TEST(signal_dropped_by_a_callback_is_not_called)
+{
+	struct loop *l = loop_new();
+	struct heard h = {0};
+	ck_assert_int_eq(loop_signal(l, SIGUSR1, hear_and_drop_usr2, &h), 0);
+	ck_assert_int_eq(loop_signal(l, SIGUSR2, hear, &h), 0);
+	/* Both are in the pipe when the loop reads it; the first drops the second. */
+	raise(SIGUSR1);
+	raise(SIGUSR2);
+	turn_until(l, &h, 1);
+	loop_once(l, 20);
+	ck_assert_int_eq(h.n, 1);
+	ck_assert_int_eq(h.signo[0], SIGUSR1);
+	ck_assert(action_is_default(SIGUSR2));
+	ck_assert(!action_is_default(SIGUSR1));
+	loop_free(l);
+}
+END_TEST
+
+START_TEST(signal_default_action_comes_back)
+{
+	struct loop *l = loop_new();
+	struct heard h = {0};
+	ck_assert(action_is_default(SIGUSR1));
+	ck_assert_int_eq(loop_signal(l, SIGUSR1, hear, &h), 0);
+	ck_assert_int_eq(loop_signal(l, SIGHUP, hear, &h), 0);
+	ck_assert(!action_is_default(SIGUSR1));
+	ck_assert_int_eq(loop_signal(l, SIGUSR1, NULL, NULL), 0);
+	ck_assert(action_is_default(SIGUSR1));
+	ck_assert(!action_is_default(SIGHUP));
+	/* Dropping one that was never set is no error. */
+	ck_assert_int_eq(loop_signal(l, SIGUSR2, NULL, NULL), 0);
+	loop_free(l);
+	ck_assert(action_is_default(SIGHUP));
+}
+END_TEST
+
+START_TEST(signals_go_to_one_loop_at_a_time)
+{
+	struct loop *a = loop_new(), *b = loop_new();
+	struct heard h = {0};
+	ck_assert_int_eq(loop_signal(a, SIGUSR1, hear, &h), 0);
+	errno = 0;
+	ck_assert_int_eq(loop_signal(b, SIGUSR2, hear, &h), -1);
+	ck_assert_int_eq(errno, EBUSY);
+	/* Once a has none, b may take them; a's pending signals are not b's. */
+	raise(SIGUSR1);
+	ck_assert_int_eq(loop_signal(a, SIGUSR1, NULL, NULL), 0);
+	ck_assert_int_eq(loop_signal(b, SIGUSR2, hear, &h), 0);
+	raise(SIGUSR2);
+	turn_until(b, &h, 1);
+	loop_once(a, 0);
+	ck_assert_int_eq(h.n, 1);
+	ck_assert_int_eq(h.signo[0], SIGUSR2);
+	loop_free(a);
+	loop_free(b);
+}
+END_TEST
+
+START_TEST(signal_that_cannot_be_caught_is_refused)
+{
+	struct loop *l = loop_new();
+	struct heard h = {0};
+	static const int bad[] = {0, -1, SIGKILL, SIGSTOP, NSIG, 300};
+	for (size_t i = 0; i < nitems(bad); i++) {
+		errno = 0;
+		ck_assert_int_eq(loop_signal(l, bad[i], hear, &h), -1);
+		ck_assert_int_eq(errno, EINVAL);
+	}
+	loop_free(l);
+}
+END_TEST
+
 static Suite *
 loop_suite(void)
 {
@@ -496,6 +677,15 @@ loop_suite(void)
 	tcase_add_test(tc, hundreds_of_fds);
 	tcase_add_test(tc, run_stops_on_flag_and_when_empty);
 	tcase_add_test(tc, free_drops_what_is_registered);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("signals");
+	tcase_add_test(tc, signal_runs_its_callback_on_the_loop);
+	tcase_add_test(tc, signal_stops_a_running_loop);
+	tcase_add_test(tc, signals_each_to_their_own_callback);
+	tcase_add_test(tc, signal_dropped_by_a_callback_is_not_called);
+	tcase_add_test(tc, signal_default_action_comes_back);
+	tcase_add_test(tc, signals_go_to_one_loop_at_a_time);
+	tcase_add_test(tc, signal_that_cannot_be_caught_is_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -248,6 +248,11 @@ done
 tm resize-window -t tools -x 30 -y 8
 check tools 'too small' "the Metrics screen says when the terminal is too small"
 tm resize-window -t tools -x 150 -y 40
+# A screen's key works from every screen, not only its F-key.
+tm send-keys -t tools v
+check tools 'trainer review' "v opens the Review screen from the Metrics screen"
+tm send-keys -t tools m
+check tools 'frontline  metrics' "m opens the Metrics screen from the Review list"
 
 # A replay that cannot finish (its file is a FIFO nobody writes) is cancelled.
 mkfifo "$T/never.jsonl"
@@ -267,6 +272,15 @@ if pgrep -f "replay --progress=json --json --out .* $T/never.jsonl" >/dev/null; 
 else
 	ok "the cancelled replay is gone"
 fi
+tm send-keys -t tools '?'
+check tools 'frontline  help ' "? opens the help from the Replay screen"
+check tools 'v, F3 +the Review screen' "the help lists each screen with its keys"
+tm send-keys -t tools NPage NPage
+check tools 'Replay \(s, F5\)' "a help taller than the terminal scrolls to its end"
+tm send-keys -t tools x
+check tools 'cancelled after' "any key goes back to the Replay screen as it was"
+tm send-keys -t tools h
+check tools 'handoffs \([0-9]+\)' "h opens the Handoffs screen from the Replay screen"
 tm send-keys -t tools F3
 check tools 'trainer review' "F3 again: the Review screen"
 tm resize-window -t tools -x 80 -y 24

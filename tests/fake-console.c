@@ -2,13 +2,10 @@
  * echoes. */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "listener.h"
 #include "loop.h"
@@ -47,19 +44,6 @@ struct fake {
 	struct client *clients[64]; /* the greeted ones, for SIGUSR1 */
 	volatile int stop;
 };
-
-static int sig_fd = -1;
-
-static void
-on_signal(int sig)
-{
-	int saved = errno;
-	unsigned char c = (unsigned char)sig;
-	if (write(sig_fd, &c, 1) < 0) {
-		/* a signal is pending already */
-	}
-	errno = saved;
-}
 
 static void
 send_take(struct client *c, cJSON *msg)
@@ -153,20 +137,16 @@ on_gone(void *arg, struct client *c)
 }
 
 static void
-signal_io(struct loop *loop, int fd, int ready, void *arg)
+on_signal(struct loop *loop, int signo, void *arg)
 {
 	struct fake *f = arg;
-	unsigned char sigs[16];
-	ssize_t n = read(fd, sigs, sizeof sigs);
-	for (ssize_t i = 0; i < n; i++) {
-		if (sigs[i] == SIGUSR1) {
-			for (size_t k = 0; k < nitems(f->clients); k++)
-				if (f->clients[k] != NULL)
-					send_take(f->clients[k],
-					          cp_new_message(CP_ROLE_AI, NULL, "pushed", NULL));
-		} else
-			f->stop = 1;
+	if (signo != SIGUSR1) {
+		f->stop = 1;
+		return;
 	}
+	for (size_t k = 0; k < nitems(f->clients); k++)
+		if (f->clients[k] != NULL)
+			send_take(f->clients[k], cp_new_message(CP_ROLE_AI, NULL, "pushed", NULL));
 }
 
 int
@@ -191,16 +171,10 @@ main(int argc, char **argv)
 		return 69;
 	}
 	struct fake f = {.loop = loop_new()};
-	int sp[2];
-	if (pipe2(sp, O_NONBLOCK | O_CLOEXEC) != 0)
-		return 71;
-	sig_fd = sp[1];
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	loop_watch(f.loop, sp[0], LOOP_READ, signal_io, &f);
+	static const int sigs[] = {SIGTERM, SIGINT, SIGUSR1};
+	for (size_t i = 0; i < nitems(sigs); i++)
+		if (loop_signal(f.loop, sigs[i], on_signal, &f) != 0)
+			return 71;
 
 	struct listener_hooks hooks = {
 	    .hello = on_hello, .say = on_say, .gone = on_gone, .arg = &f, .rate = on_rate};
