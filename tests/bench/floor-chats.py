@@ -8,8 +8,9 @@ Usage: floor-chats.py --port PORT --token TOKEN --chats M --seconds S
 M customers talk to frontline serve at once, each on two keep-alive
 connections of its own: one opened its conversation and POSTs messages, the
 other holds the conversation's event stream (SSE). All M conversations are
-opened first; after W seconds (the consoles take in the new conversations)
-the measured window of S seconds starts. Each customer posts a message every
+opened first; once the consoles have taken them in (at least W seconds, and
+until no process watched used more than 50 ms of CPU in a second, two
+minutes at most) the measured window of S seconds starts. Each customer posts a message every
 P seconds (the first at a random point of its first period) and waits for
 its reply on its stream: a message's latency is from just before its POST is
 written to the moment its reply is read. Messages posted in the window count;
@@ -68,13 +69,13 @@ def cpu_of(pid):
     return total
 
 
-def sample(args):
+def sample(args, mark=False):
     out = {}
     for name, pid in args.cpu:
         out[name] = out.get(name, 0.0) + cpu_of(pid)
     if args.pg_pid:
         out["postgresql"] = cpu_of(args.pg_pid)
-    for pid in args.mark:
+    for pid in args.mark if mark else []:
         try:
             os.kill(pid, signal.SIGUSR1)
         except OSError:
@@ -256,11 +257,18 @@ async def main():
     t = time.perf_counter()
     await asyncio.gather(*(open_one(i) for i in range(args.chats)))
     opened_s = time.perf_counter() - t
+    # The consoles take in the new conversations: the window waits until they are quiet.
     await asyncio.sleep(args.warmup)
+    for _ in range(120):
+        before = sample(args)
+        await asyncio.sleep(1)
+        busy = sample(args)
+        if all(busy[k] - before[k] < 0.05 for k in busy):
+            break
 
     loop = asyncio.get_running_loop()
     result = {"posted": 0, "latencies": [], "escalated": 0, "timeouts": 0, "errors": []}
-    cpu0, start_ms = sample(args), ms_of_day()
+    cpu0, start_ms = sample(args, True), ms_of_day()
     window = {"start": loop.time(), "end": loop.time() + args.seconds}
     async def talk(c):
         try:
@@ -270,7 +278,7 @@ async def main():
 
     talks = [asyncio.create_task(talk(c)) for c in chats]
     await asyncio.sleep(args.seconds)
-    cpu1, end_ms = sample(args), ms_of_day()
+    cpu1, end_ms = sample(args, True), ms_of_day()
     posted = result["posted"]
     await asyncio.wait(talks, timeout=args.timeout)
     for c in chats:

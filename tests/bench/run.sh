@@ -189,6 +189,48 @@ echo "== The front door: HTTP -> frontline serve -> PostgreSQL -> frontline work
 sh "$srcdir/tests/bench/bench-serve.sh" "$builddir" "$srcdir" || exit 1
 
 echo
+echo "== A support floor on one PostgreSQL: N consoles, 1,000 chats (a message each every 30 s), 2 workers"
+ftmp=$(mktemp "${TMPDIR:-/tmp}/frontline-floor.XXXXXX")
+sh "$srcdir/tests/bench/floor.sh" "$builddir" "$srcdir" --consoles 1,10,25,50 --chats 1000 \
+	--seconds 60 >"$ftmp" || exit 1
+sh "$srcdir/tests/bench/floor.sh" "$builddir" "$srcdir" --consoles 50 --chats 1000 --seconds 60 \
+	--listen-only >>"$ftmp" || exit 1
+cat "$ftmp"
+command -v python3 >/dev/null 2>&1 && python3 - "$ftmp" <<'EOF'
+import json, sys
+runs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+desk = [r for r in runs if r["mode"] == "desk"]
+if not desk:
+    sys.exit(0)
+print()
+print("| consoles | messages/s | reply p50/p99 ms | fan-out p50/p99 ms | PostgreSQL ms/msg | workers ms/msg | serve ms/msg | console us/change | statements/change |")
+print("|----------|------------|------------------|--------------------|-------------------|----------------|--------------|-------------------|-------------------|")
+for r in runs:
+    print("| %-8s | %10.1f | %7s / %-7s | %8s / %-8s | %17.2f | %14.2f | %12.2f | %17.1f | %17s |" % (
+        "%d%s" % (r["consoles"], "" if r["mode"] == "desk" else " L"), r["messages_per_s"],
+        r["p50_reply_ms"], r["p99_reply_ms"], r["p50_fanout_ms"], r["p99_fanout_ms"],
+        r["pg_cpu_ms_per_message"], r["worker_cpu_ms_per_message"], r["serve_cpu_ms_per_message"],
+        r["console_cpu_us_per_change"], r["console_statements_per_change"]))
+# The marginal cost of a console: the least-squares slope over the consoles.
+xs = [r["consoles"] for r in desk]
+if len(set(xs)) > 1:
+    ys = [r["pg_cpu_ms_per_message"] for r in desk]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    print()
+    print("PostgreSQL CPU per message: %.2f ms plus %.0f us per console (least squares over %d runs)"
+          % (my - slope * mx, slope * 1000, len(desk)))
+    one = [r for r in desk if r["consoles"] == min(xs)][0]
+    listen = [r for r in runs if r["mode"] == "listen-only"]
+    if listen:
+        l = listen[0]
+        per = (l["pg_cpu_ms_per_message"] - one["pg_cpu_ms_per_message"]) / (l["consoles"] - one["consoles"])
+        print("of which the notifications alone (%d L: consoles that only listen): %.0f us per console"
+              % (l["consoles"], per * 1000))
+EOF
+rm -f "$ftmp"
+
+echo
 echo "== serve: /v1/health from a second address while 1,000 connections trickle headers"
 if ! command -v python3 >/dev/null 2>&1; then
 	echo "skipped: python3 not found (apt-get install python3)"
