@@ -26,6 +26,7 @@ milliseconds since midnight UTC.
 """
 import argparse
 import asyncio
+import importlib
 import json
 import os
 import random
@@ -33,13 +34,14 @@ import signal
 import sys
 import time
 
-QUESTIONS = [
-    "what are your support hours?",
-    "how do I pair the motion sensor",
-    "how long is the return window?",
-    "how do I turn on two-step verification",
-    "the firmware update failed on my hub",
-]
+# The HTTP and event-stream client of the serve bench, next to this file (no
+# __pycache__ left in the source tree).
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+_serve = importlib.import_module("bench-serve")
+HttpError, read_head, request, sse_events, QUESTIONS = (
+    _serve.HttpError, _serve.read_head, _serve.request, _serve.sse_events, _serve.QUESTIONS)
+
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -86,67 +88,6 @@ def sample(args, mark=False):
 def ms_of_day():
     t = time.time()
     return int((t % 86400) * 1000)
-
-
-class HttpError(Exception):
-    pass
-
-
-async def read_head(reader):
-    line = await reader.readline()
-    if not line:
-        raise HttpError("connection closed")
-    status = int(line.split()[1])
-    headers = {}
-    while True:
-        h = await reader.readline()
-        if h in (b"\r\n", b"\n", b""):
-            break
-        k, _, v = h.decode().partition(":")
-        headers[k.strip().lower()] = v.strip()
-    return status, headers
-
-
-async def request(reader, writer, token, method, path, body=None):
-    data = json.dumps(body).encode() if body is not None else b""
-    head = f"{method} {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n"
-    if body is not None:
-        head += f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n"
-    writer.write(head.encode() + b"\r\n" + data)
-    await writer.drain()
-    status, headers = await read_head(reader)
-    n = int(headers.get("content-length", "0"))
-    payload = await reader.readexactly(n) if n else b""
-    return status, payload
-
-
-async def sse_events(reader, queue):
-    """Reads a chunked text/event-stream and puts (event, data) on the queue."""
-    pending = b""
-    event, data = None, []
-    while True:
-        size_line = await reader.readline()
-        if not size_line:
-            break
-        size = int(size_line.strip() or b"0", 16)
-        if size == 0:
-            break
-        chunk = await reader.readexactly(size + 2)
-        pending += chunk[:-2]
-        while b"\n" in pending:
-            line, _, pending = pending.partition(b"\n")
-            line = line.rstrip(b"\r").decode()
-            if line == "":
-                if data:
-                    queue.put_nowait((event or "message", "\n".join(data)))
-                event, data = None, []
-            elif line.startswith(":"):
-                continue
-            elif line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:"):
-                data.append(line[5:].lstrip())
-    queue.put_nowait(("end", "{}"))
 
 
 class Chat:
