@@ -132,7 +132,7 @@ cmd_db_status(struct ctx *ctx, const struct cmd_args *a)
 static int
 export_to(struct store *st, FILE *f, const struct cmd_args *a, int64_t *rows, char **cause)
 {
-	struct progress pg = {.what = "export", .unit = "rows", .total = -1, .step = 1000};
+	struct progress pg = {.what = "export", .unit = "lines", .total = -1, .step = 1000};
 	cmd_progress(a, &pg);
 	FILE *s = pg.kind == PROGRESS_NONE ? f : progress_stream(f, "w", &pg);
 	if (s == NULL)
