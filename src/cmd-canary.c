@@ -562,16 +562,11 @@ const struct cmd_entry cmd_canary_start_entry = {
     .help = "CANDIDATE is a policy file, a triage model, or one of each.\n" CANARY_HELP,
 };
 
-static const struct cmd_option status_options[] = {
-    {.name = "json", .help = "the result as JSON"},
-    {0},
-};
-
 const struct cmd_entry cmd_canary_status_entry = {
     .name = "canary",
     .verb = "status",
     .summary = "the candidate against the current version on the same metrics",
-    .options = status_options,
+    .options = cmd_json_options,
     .exec = cmd_canary_status,
     .help = CANARY_HELP,
 };
@@ -592,17 +587,11 @@ const struct cmd_entry cmd_canary_promote_entry = {
     .help = CANARY_HELP,
 };
 
-static const struct cmd_option rollback_options[] = {
-    CMD_OPTION_REASON,
-    {.name = "json", .help = "the result as JSON"},
-    {0},
-};
-
 const struct cmd_entry cmd_canary_rollback_entry = {
     .name = "canary",
     .verb = "rollback",
     .summary = "drop the candidate: every AI conversation runs on the current version",
-    .options = rollback_options,
+    .options = cmd_reason_options,
     .exec = cmd_canary_rollback,
     .help = CANARY_HELP,
 };

@@ -125,14 +125,6 @@ value_kind(const struct cmd_option *o, struct buf *b)
 		buf_printf(b, " %s", o->choices[i]);
 }
 
-/* "--json", "-k". */
-static const char *
-spelled(const struct cmd_option *o, char out[64])
-{
-	snprintf(out, 64, "%s%s", o->name[1] != '\0' ? "--" : "-", o->name);
-	return out;
-}
-
 static int
 declared(const struct cmd_option *o, const char *name)
 {
@@ -152,10 +144,10 @@ print_options(const char *key, const struct cmd_option *o, const struct cmd_opti
 	buf_init(&b, 0);
 	printf("\t'options %s') echo '", key);
 	for (const struct cmd_option *x = o; x != NULL && x->name != NULL; x++)
-		printf("%s ", spelled(x, sp));
+		printf("%s ", cmd_option_name(x, sp));
 	for (const struct cmd_option *x = more; x != NULL && x->name != NULL; x++)
 		if (!declared(o, x->name))
-			printf("%s ", spelled(x, sp));
+			printf("%s ", cmd_option_name(x, sp));
 	printf("--help' ;;\n");
 	for (const struct cmd_option *x = o; x != NULL && x->name != NULL; x++) {
 		if (x->value == CMD_FLAG)
@@ -163,7 +155,7 @@ print_options(const char *key, const struct cmd_option *o, const struct cmd_opti
 		buf_reset(&b);
 		value_kind(x, &b);
 		rc |= word_ok(b.data);
-		printf("\t'value %s %s'", key, spelled(x, sp));
+		printf("\t'value %s %s'", key, cmd_option_name(x, sp));
 		if (x->key != 0)
 			printf(" | 'value %s -%c'", key, x->key);
 		printf(") echo '%s' ;;\n", b.data);
@@ -211,7 +203,7 @@ cmd_completion_bash(struct ctx *ctx, const struct cmd_args *a)
 	printf("\t'globals') echo '");
 	for (const struct cmd_option *x = cmd_global_options; x->name != NULL; x++) {
 		char sp[64];
-		printf("%s ", spelled(x, sp));
+		printf("%s ", cmd_option_name(x, sp));
 		if (x->key != 0)
 			printf("-%c ", x->key);
 	}

@@ -480,16 +480,11 @@ cmd_rollout_rollback(struct ctx *ctx, const struct cmd_args *a)
 	"Exit status: 0 done, 1 refused (the gate fails, or no stage to go to),\n"                 \
 	"64 usage, 70 metrics failed, 74 store, 78 policy.\n"
 
-static const struct cmd_option status_options[] = {
-    {.name = "json", .help = "the result as JSON"},
-    {0},
-};
-
 const struct cmd_entry cmd_rollout_status_entry = {
     .name = "rollout",
     .verb = "status",
     .summary = "the rollout's stage, its split and the gate's evaluation from the metrics",
-    .options = status_options,
+    .options = cmd_json_options,
     .exec = cmd_rollout_status,
     .help = ROLLOUT_HELP,
 };
@@ -510,17 +505,11 @@ const struct cmd_entry cmd_rollout_advance_entry = {
     .help = ROLLOUT_HELP,
 };
 
-static const struct cmd_option rollback_options[] = {
-    CMD_OPTION_REASON,
-    {.name = "json", .help = "the result as JSON"},
-    {0},
-};
-
 const struct cmd_entry cmd_rollout_rollback_entry = {
     .name = "rollout",
     .verb = "rollback",
     .summary = "go back one stage",
-    .options = rollback_options,
+    .options = cmd_reason_options,
     .exec = cmd_rollout_rollback,
     .help = ROLLOUT_HELP,
 };

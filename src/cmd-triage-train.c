@@ -29,7 +29,7 @@ struct reading {
  * NULL). Returns EX_OK, or EX_NOINPUT with the problem printed.
  */
 static int
-read_files(struct reading *r, char *const *paths, int n, int all_messages, FILE *out)
+read_files(struct reading *r, const char *const *paths, int n, int all_messages, FILE *out)
 {
 	if (r->files == NULL)
 		r->files = cJSON_CreateArray();
@@ -109,7 +109,7 @@ read_base(struct ctx *ctx, struct reading *base)
 		ex = EX_NOINPUT;
 	} else {
 		qsort(g.gl_pathv, g.gl_pathc, sizeof *g.gl_pathv, corpus_order);
-		ex = read_files(base, g.gl_pathv, (int)g.gl_pathc, 0, NULL);
+		ex = read_files(base, (const char *const *)g.gl_pathv, (int)g.gl_pathc, 0, NULL);
 	}
 	if (rc == 0)
 		globfree(&g);
@@ -195,7 +195,7 @@ static int
 cmd_triage_train(struct ctx *ctx, const struct cmd_args *a)
 {
 	const char *out = cmd_args_get(a, "out");
-	char *dev = (char *)cmd_args_get(a, "dev");
+	const char *dev = cmd_args_get(a, "dev");
 	int all = cmd_args_has(a, "all-messages");
 	struct reading base = {0}, team = {0}, held = {0};
 	struct intent_trained r = {0};
@@ -208,7 +208,7 @@ cmd_triage_train(struct ctx *ctx, const struct cmd_args *a)
 	if (!cmd_args_has(a, "no-base") && (ex = read_base(ctx, &base)) != EX_OK)
 		goto done;
 	printf("Your data:\n");
-	if ((ex = read_files(&team, a->argv, a->argc, all, stdout)) != EX_OK)
+	if ((ex = read_files(&team, (const char *const *)a->argv, a->argc, all, stdout)) != EX_OK)
 		goto done;
 	if (dev != NULL && (ex = read_files(&held, &dev, 1, all, stdout)) != EX_OK)
 		goto done;
@@ -305,7 +305,7 @@ cmd_triage_eval(struct ctx *ctx, const struct cmd_args *a)
 	if (!json)
 		printf("Intent model %s (%s, sha256 %.12s)\n", path, source,
 		       classifier_sha256(cls));
-	ex = read_files(&in, a->argv, a->argc, all, json ? NULL : stdout);
+	ex = read_files(&in, (const char *const *)a->argv, a->argc, all, json ? NULL : stdout);
 	if (ex != EX_OK)
 		goto done;
 	print_bad(&in);

@@ -96,6 +96,17 @@ const struct cmd_option cmd_global_options[] = {
 
 const char *const cmd_progress_choices[] = {"json", NULL};
 
+const struct cmd_option cmd_json_options[] = {
+    {.name = "json", .help = "the result as JSON"},
+    {0},
+};
+
+const struct cmd_option cmd_reason_options[] = {
+    CMD_OPTION_REASON,
+    {.name = "json", .help = "the result as JSON"},
+    {0},
+};
+
 static const struct cmd_given *given(const struct cmd_args *, const char *name,
                                      const struct cmd_option **);
 
@@ -115,9 +126,8 @@ options_count(const struct cmd_option *o)
 	return n;
 }
 
-/* "--json", or "-k" for a short option alone. */
-static const char *
-spelling(const struct cmd_option *o, char out[64])
+const char *
+cmd_option_name(const struct cmd_option *o, char out[64])
 {
 	snprintf(out, 64, "%s%s", o->name[1] != '\0' ? "--" : "-", o->name);
 	return out;
@@ -198,7 +208,7 @@ take(const char *where, const struct cmd_option *o, const char *v, struct cmd_gi
 	if (b.len > 0) {
 		char sp[64];
 		fl_warnx("%s%s%s must be %s, not '%s'", where ? where : "", where ? ": " : "",
-		         spelling(o, sp), b.data, v);
+		         cmd_option_name(o, sp), b.data, v);
 		buf_free(&b);
 		return -1;
 	}
@@ -228,7 +238,7 @@ excluded(const char *where, const struct cmd_option *o, size_t n, const struct c
 	for (size_t i = 0; i < n; i++) {
 		if (o[i].needs != NULL && a->given[i].n > 0 && !given(a, o[i].needs, NULL)->n) {
 			char x[64];
-			fl_warnx("%s: %s needs --%s", where, spelling(&o[i], x), o[i].needs);
+			fl_warnx("%s: %s needs --%s", where, cmd_option_name(&o[i], x), o[i].needs);
 			return -1;
 		}
 	}
@@ -239,8 +249,8 @@ excluded(const char *where, const struct cmd_option *o, size_t n, const struct c
 			if (o[j].group != o[i].group || a->given[j].n == 0)
 				continue;
 			char x[64], y[64];
-			fl_warnx("%s: %s and %s exclude each other", where, spelling(&o[i], x),
-			         spelling(&o[j], y));
+			fl_warnx("%s: %s and %s exclude each other", where,
+			         cmd_option_name(&o[i], x), cmd_option_name(&o[j], y));
 			return -1;
 		}
 	}
@@ -289,14 +299,14 @@ parse(const char *where, const struct cmd_option *o, int argc, char **argv, int 
 			const char *v = eq ? eq + 1 : NULL;
 			if (o[k].value == CMD_FLAG && v != NULL) {
 				fl_warnx("%s%s%s takes no value", where ? where : "",
-				         where ? ": " : "", spelling(&o[k], sp));
+				         where ? ": " : "", cmd_option_name(&o[k], sp));
 				return -1;
 			}
 			if (o[k].value != CMD_FLAG && v == NULL && (v = argv[i + 1]) != NULL)
 				i++;
 			if (o[k].value != CMD_FLAG && v == NULL) {
 				fl_warnx("%s%s%s needs a value", where ? where : "",
-				         where ? ": " : "", spelling(&o[k], sp));
+				         where ? ": " : "", cmd_option_name(&o[k], sp));
 				return -1;
 			}
 			if (take(where, &o[k], v, &a->given[k]) != 0)
@@ -323,7 +333,7 @@ parse(const char *where, const struct cmd_option *o, int argc, char **argv, int 
 				const char *v = c[1] != '\0' ? c + 1 : argv[i + 1];
 				if (v == NULL) {
 					fl_warnx("%s%s%s needs a value", where ? where : "",
-					         where ? ": " : "", spelling(&o[k], sp));
+					         where ? ": " : "", cmd_option_name(&o[k], sp));
 					return -1;
 				}
 				if (c[1] == '\0')
@@ -433,7 +443,7 @@ option_text(const struct cmd_option *o, int in_usage, struct buf *b)
 	char sp[64];
 	const char *arg = o->arg;
 	if (o->value == CMD_CHOICE && o->choices[1] == NULL && arg == NULL) {
-		buf_printf(b, "%s=%s", spelling(o, sp), o->choices[0]);
+		buf_printf(b, "%s=%s", cmd_option_name(o, sp), o->choices[0]);
 		return;
 	}
 	if (o->key != 0 && !in_usage)
@@ -441,7 +451,7 @@ option_text(const struct cmd_option *o, int in_usage, struct buf *b)
 	if (o->key != 0 && in_usage)
 		buf_printf(b, "-%c", o->key);
 	else
-		buf_adds(b, spelling(o, sp));
+		buf_adds(b, cmd_option_name(o, sp));
 	if (o->value != CMD_FLAG)
 		buf_printf(b, " %s", arg ? arg : "VALUE");
 }
@@ -565,9 +575,24 @@ cmd_help(const struct cmd_entry *e, FILE *f)
 void
 cmd_usage(FILE *f)
 {
+	struct strv w = {0};
+	struct buf b;
+	buf_init(&b, 0);
+	for (const struct cmd_option *o = cmd_global_options; o->name != NULL; o++) {
+		if (o->value == CMD_FLAG) /* --demo, --version: the second line */
+			continue;
+		buf_reset(&b);
+		buf_addc(&b, '[');
+		option_text(o, 1, &b);
+		buf_addc(&b, ']');
+		strv_add(&w, b.data);
+	}
+	buf_free(&b);
+	strv_add(&w, "COMMAND [ARGS]");
+	int col = fprintf(f, "usage: frontline ");
+	wrap(f, col, col, &w);
+	strv_free(&w);
 	fprintf(f,
-	        "usage: frontline [--policy FILE] [--kb DIR] [--db FILE|URI] [--config FILE]\n"
-	        "                 [--backend offline|openai] COMMAND [ARGS]\n"
 	        "       frontline [CONSOLE OPTIONS] | --demo | --help | --version\n\ncommands:\n");
 	char name[64];
 	int width = 0;

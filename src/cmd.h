@@ -93,6 +93,9 @@ struct cmd_args {
 	struct cmd_given *given; /* per option: how often given and the values */
 };
 
+/* "--json", or "-k" for a short option alone; in out, which it returns. */
+const char *cmd_option_name(const struct cmd_option *, char out[64]);
+
 /* How many times the option called name was given (0 when it was not). */
 int cmd_args_has(const struct cmd_args *, const char *name);
 /* The option's value (the last one given), or NULL. */
@@ -129,6 +132,8 @@ extern const char *const cmd_progress_choices[];
 		.name = "reason", .value = CMD_TEXT, .arg = "TEXT", .check = cmd_check_text,       \
 		.help = "why, for the log (with $USER)",                                           \
 	}
+/* Option tables commands share: --json ("the result as JSON"); --reason TEXT and --json. */
+extern const struct cmd_option cmd_json_options[], cmd_reason_options[];
 /* A check for text that must not be empty. */
 int cmd_check_text(const char *value, const char **what);
 
