@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,62 +20,6 @@
 
 /* A refusal: the comparison fails, or there is no canary to act on. */
 #define EX_REFUSED 1
-
-struct copts {
-	int json, force, share;
-	const char *reason;
-};
-
-static int
-parse(const struct cmd_entry *e, int argc, char **argv, struct copts *o, int min, int max)
-{
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},         {"force", no_argument, NULL, 'f'},
-	    {"reason", required_argument, NULL, 'r'}, {"share", required_argument, NULL, 's'},
-	    {"help", no_argument, NULL, 'h'},         {0},
-	};
-	int c;
-	char *end;
-	memset(o, 0, sizeof *o);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			o->json = 1;
-			break;
-		case 'f':
-			o->force = 1;
-			break;
-		case 'r':
-			o->reason = optarg;
-			break;
-		case 's':
-			o->share = (int)strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || o->share < 1 || o->share > 50) {
-				fl_warnx("--share wants a percentage from 1 to 50, not '%s'",
-				         optarg);
-				return EX_USAGE;
-			}
-			break;
-		case 'h':
-			cmd_help(e, stdout);
-			return EX_OK;
-		default:
-			cmd_help(e, stderr);
-			return EX_USAGE;
-		}
-	}
-	if (argc - optind < min || argc - optind > max) {
-		cmd_help(e, stderr);
-		return EX_USAGE;
-	}
-	if (o->force && (o->reason == NULL || *o->reason == '\0')) {
-		fl_warnx(
-		    "--force needs --reason TEXT: the log says why the comparison was overridden");
-		return EX_USAGE;
-	}
-	return -1;
-}
 
 static void
 print_json(const cJSON *j)
@@ -152,29 +95,28 @@ describe(const cJSON *state)
 }
 
 static int
-cmd_canary_start(struct ctx *ctx, int argc, char **argv)
+cmd_canary_start(struct ctx *ctx, const struct cmd_args *a)
 {
-	struct copts o;
 	struct policy *p;
 	struct store *st = NULL;
 	cJSON *state = NULL;
 	struct agents ag = {0};
 	struct tool_backend tb = {0};
-	int running, ex = parse(&cmd_canary_start_entry, argc, argv, &o, 1, 2);
-	if (ex >= 0 || (ex = open_canary(ctx, &p, &st, &state, &running)) >= 0)
-		return ex;
+	const char *reason = cmd_args_get(a, "reason");
+	int running, json = cmd_args_has(a, "json");
 	/* A policy file, a triage model, or one of each: told apart by the model's magic. */
 	const char *file = NULL, *model = NULL;
-	for (int i = optind; i < argc; i++) {
-		const char **slot = classifier_is_model_file(argv[i]) ? &model : &file;
+	for (int i = 0; i < a->argc; i++) {
+		const char **slot = classifier_is_model_file(a->argv[i]) ? &model : &file;
 		if (*slot != NULL) {
 			fl_warnx("canary: one candidate policy and one candidate model at most");
-			cJSON_Delete(state);
-			store_close(st);
 			return EX_USAGE;
 		}
-		*slot = argv[i];
+		*slot = a->argv[i];
 	}
+	int ex = open_canary(ctx, &p, &st, &state, &running);
+	if (ex >= 0)
+		return ex;
 	struct policy *cand = NULL;
 	struct triage *cand_triage = NULL;
 	char *text = NULL, *cause = NULL, *model_abs = NULL, *in_use = NULL;
@@ -238,7 +180,7 @@ cmd_canary_start(struct ctx *ctx, int argc, char **argv)
 		try.triage = cand_triage;
 	agents_version(&try, vcand);
 	store_now(now);
-	int share = o.share ? o.share : p->canary.share;
+	int share = (int)cmd_args_number(a, "share", p->canary.share);
 	in_use = paths_triage_model(ctx->datadir, NULL, NULL);
 
 	cJSON *s = cJSON_CreateObject();
@@ -261,15 +203,14 @@ cmd_canary_start(struct ctx *ctx, int argc, char **argv)
 	cJSON_AddStringToObject(c, "policy_hash", p->hash);
 	cJSON_AddStringToObject(c, "model", in_use);
 	cJSON_AddStringToObject(c, "model_sha256", cur_sha);
-	if (o.json) {
+	if (json) {
 		cJSON *shown = cJSON_Duplicate(s, 1);
 		cJSON_DeleteItemFromObject(cJSON_GetObjectItem(shown, "candidate"), "policy");
 		print_json(shown);
 		cJSON_Delete(shown);
 	}
 	char *what = describe(s);
-	if ((ex = log_change(st, "start", s, o.reason ? o.reason : "canary started")) == EX_OK &&
-	    !o.json)
+	if ((ex = log_change(st, "start", s, reason ? reason : "canary started")) == EX_OK && !json)
 		printf("canary: version %s (%s) takes %d%% of eligible AI conversations; current "
 		       "version %s\n",
 		       vcand, what, share, vcur);
@@ -356,26 +297,20 @@ print_comparison(const cJSON *v)
 }
 
 static int
-cmd_canary_status(struct ctx *ctx, int argc, char **argv)
+cmd_canary_status(struct ctx *ctx, const struct cmd_args *a)
 {
-	struct copts o;
 	struct policy *p;
 	struct store *st;
 	cJSON *state, *v = NULL;
-	int running, ex = parse(&cmd_canary_status_entry, argc, argv, &o, 0, 0);
-	if (ex >= 0 || (ex = open_canary(ctx, &p, &st, &state, &running)) >= 0)
+	int running, ex = open_canary(ctx, &p, &st, &state, &running);
+	if (ex >= 0)
 		return ex;
-	if (o.reason || o.force || o.share) {
-		cmd_help(&cmd_canary_status_entry, stderr);
-		ex = EX_USAGE;
-		goto out;
-	}
 	if (running && (v = compare(ctx, st, p, state)) == NULL) {
 		ex = EX_SOFTWARE;
 		goto out;
 	}
 	ex = EX_OK;
-	if (o.json) {
+	if (cmd_args_has(a, "json")) {
 		cJSON *out = state ? cJSON_Duplicate(state, 1) : cJSON_CreateObject();
 		cJSON_DeleteItemFromObject(cJSON_GetObjectItem(out, "candidate"), "policy");
 		if (state == NULL)
@@ -422,16 +357,17 @@ ended(const cJSON *state, const char *status)
 }
 
 static int
-cmd_canary_promote(struct ctx *ctx, int argc, char **argv)
+cmd_canary_promote(struct ctx *ctx, const struct cmd_args *a)
 {
-	struct copts o;
 	struct policy *p;
 	struct store *st;
 	cJSON *state, *v = NULL;
 	char *cause = NULL, *target = NULL, *dir = NULL;
 	struct classifier *cand = NULL, *in_use = NULL;
-	int running, ex = parse(&cmd_canary_promote_entry, argc, argv, &o, 0, 0);
-	if (ex >= 0 || (ex = open_canary(ctx, &p, &st, &state, &running)) >= 0)
+	const char *reason = cmd_args_get(a, "reason");
+	int json = cmd_args_has(a, "json");
+	int running, ex = open_canary(ctx, &p, &st, &state, &running);
+	if (ex >= 0)
 		return ex;
 	char *paths_model = NULL;
 	if (!running) {
@@ -476,8 +412,8 @@ cmd_canary_promote(struct ctx *ctx, int argc, char **argv)
 		model_moved = model_was != NULL &&
 		              strcmp(in_use ? classifier_sha256(in_use) : "", model_was) != 0;
 	}
-	if ((!ok || moved || model_moved) && !o.force) {
-		if (o.json)
+	if ((!ok || moved || model_moved) && !cmd_args_has(a, "force")) {
+		if (json)
 			print_json(v);
 		if (moved)
 			fl_warnx(
@@ -536,16 +472,16 @@ cmd_canary_promote(struct ctx *ctx, int argc, char **argv)
 	}
 	cJSON_AddBoolToObject(s, "comparison_passed", ok);
 	cJSON_AddItemToObject(s, "reasons", cJSON_Duplicate(cJSON_GetObjectItem(v, "reasons"), 1));
-	char *reason = o.reason ? xstrdup(o.reason) : xasprintf("comparison passed; %s", said.data);
-	if (o.json) {
+	char *why = reason ? xstrdup(reason) : xasprintf("comparison passed; %s", said.data);
+	if (json) {
 		cJSON *shown = cJSON_Duplicate(s, 1);
 		cJSON_DeleteItemFromObject(cJSON_GetObjectItem(shown, "candidate"), "policy");
 		print_json(shown);
 		cJSON_Delete(shown);
 	}
-	ex = log_change(st, ok ? "promote" : "promote-forced", s, reason);
-	free(reason);
-	if (ex == EX_OK && !o.json)
+	ex = log_change(st, ok ? "promote" : "promote-forced", s, why);
+	free(why);
+	if (ex == EX_OK && !json)
 		printf("canary: promoted version %s: %s\n", field(state, "candidate", "version"),
 		       said.data);
 	buf_free(&said);
@@ -563,29 +499,30 @@ out:
 }
 
 static int
-cmd_canary_rollback(struct ctx *ctx, int argc, char **argv)
+cmd_canary_rollback(struct ctx *ctx, const struct cmd_args *a)
 {
-	struct copts o;
 	struct policy *p;
 	struct store *st;
 	cJSON *state;
-	int running, ex = parse(&cmd_canary_rollback_entry, argc, argv, &o, 0, 0);
-	if (ex >= 0 || (ex = open_canary(ctx, &p, &st, &state, &running)) >= 0)
+	const char *reason = cmd_args_get(a, "reason");
+	int json = cmd_args_has(a, "json");
+	int running, ex = open_canary(ctx, &p, &st, &state, &running);
+	if (ex >= 0)
 		return ex;
 	if (!running) {
 		fl_warnx("canary: none running: nothing to roll back");
 		ex = EX_REFUSED;
 	} else {
 		cJSON *s = ended(state, "rolled-back");
-		if (o.json) {
+		if (json) {
 			cJSON *shown = cJSON_Duplicate(s, 1);
 			cJSON_DeleteItemFromObject(cJSON_GetObjectItem(shown, "candidate"),
 			                           "policy");
 			print_json(shown);
 			cJSON_Delete(shown);
 		}
-		ex = log_change(st, "rollback", s, o.reason ? o.reason : "rolled back");
-		if (ex == EX_OK && !o.json)
+		ex = log_change(st, "rollback", s, reason ? reason : "rolled back");
+		if (ex == EX_OK && !json)
 			printf("canary: rolled back version %s; every AI conversation runs on %s\n",
 			       field(state, "candidate", "version"),
 			       field(state, "current", "version"));
@@ -596,45 +533,65 @@ cmd_canary_rollback(struct ctx *ctx, int argc, char **argv)
 }
 
 #define CANARY_HELP                                                                                \
-	"  --json           the result as JSON\n"                                                  \
 	"Exit status: 0 done, 1 refused (a comparison fails, or no canary to act on),\n"           \
 	"64 usage, 66 no candidate file, 70 metrics failed, 74 store, 78 invalid policy.\n"
+
+static const struct cmd_option start_options[] = {
+    {.name = "share",
+     .value = CMD_INT,
+     .arg = "N",
+     .min = 1,
+     .max = 50,
+     .help = "percent of eligible AI conversations (default: the policy's canary.share, 5)"},
+    CMD_OPTION_REASON,
+    {.name = "json", .help = "the result as JSON"},
+    {0},
+};
 
 const struct cmd_entry cmd_canary_start_entry = {
     .name = "canary",
     .verb = "start",
-    .args = "[--share N] [--reason TEXT] [--json] CANDIDATE.yaml",
-    .summary = "try a candidate policy on a share of the eligible AI conversations",
+    .summary = "try a candidate policy, triage model, or both on a share of the eligible AI "
+               "conversations",
+    .options = start_options,
+    .operands = "CANDIDATE...",
+    .min_operands = 1,
+    .max_operands = 2,
+    .operand_value = CMD_FILE,
     .exec = cmd_canary_start,
-    .help = "  --share N        percent of eligible AI conversations (default: the\n"
-            "                   policy's canary.share, 5)\n"
-            "  --reason TEXT    why, for the log (with $USER)\n" CANARY_HELP,
+    .help = "CANDIDATE is a policy file, a triage model, or one of each.\n" CANARY_HELP,
 };
 
 const struct cmd_entry cmd_canary_status_entry = {
     .name = "canary",
     .verb = "status",
-    .args = "[--json]",
     .summary = "the candidate against the current version on the same metrics",
+    .options = cmd_json_options,
     .exec = cmd_canary_status,
     .help = CANARY_HELP,
+};
+
+static const struct cmd_option promote_options[] = {
+    {.name = "force", .needs = "reason", .help = "promote although the comparison fails"},
+    CMD_OPTION_REASON,
+    {.name = "json", .help = "the result as JSON"},
+    {0},
 };
 
 const struct cmd_entry cmd_canary_promote_entry = {
     .name = "canary",
     .verb = "promote",
-    .args = "[--force --reason TEXT] [--json]",
     .summary = "make the candidate the policy file, when the comparison holds",
+    .options = promote_options,
     .exec = cmd_canary_promote,
-    .help = "  --force          promote although the comparison fails (needs --reason)\n"
-            "  --reason TEXT    why, for the log (with $USER)\n" CANARY_HELP,
+    .help = CANARY_HELP,
 };
 
 const struct cmd_entry cmd_canary_rollback_entry = {
     .name = "canary",
     .verb = "rollback",
-    .args = "[--reason TEXT] [--json]",
     .summary = "drop the candidate: every AI conversation runs on the current version",
+    .options = cmd_reason_options,
     .exec = cmd_canary_rollback,
-    .help = "  --reason TEXT    why, for the log (with $USER)\n" CANARY_HELP,
+    .help = CANARY_HELP,
 };

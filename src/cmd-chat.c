@@ -1,7 +1,6 @@
 /* cmd-chat.c -- frontline chat: one conversation in line mode, every turn stored. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,36 +111,53 @@ out:
 	return rc;
 }
 
+/* One chat: what it runs on, and the conversation it is in. */
+struct chat {
+	struct ctx *ctx;
+	struct agents ag;
+	struct tool_backend tb;
+	struct store *st;
+	struct rollout_live live;
+	const char *customer;
+	enum tier tier;
+	int json;
+	int64_t id; /* the conversation */
+	struct conversation conv;
+	int have_conv;
+	struct ai_arm arm;
+	char *me;    /* who claims: "chat:CUSTOMER" */
+	char *guest; /* the customer's id when none was given */
+};
+
 /*
  * Answers a stored customer message under claim cl: runs the turn, stores
  * it and only then prints it. Returns 0, or -1 with *cause when the turn
  * could not be stored.
  */
 static int
-answer(struct ctx *ctx, struct agents *ag, struct store *st, int64_t id, struct conversation *conv,
-       struct rollout_live *live, struct ai_arm *arm, const struct ai_claim *cl, const char *text,
-       int json, char **cause)
+answer(struct chat *ch, const struct ai_claim *cl, const char *text, char **cause)
 {
-	ctx_agents_policy(ctx, ag);
+	ctx_agents_policy(ch->ctx, &ch->ag);
 	struct agents use;
-	if (ai_turn_prepare(st, id, live, ag, conv, arm, text, &use, cause) != 0)
+	if (ai_turn_prepare(ch->st, ch->id, &ch->live, &ch->ag, &ch->conv, &ch->arm, text, &use,
+	                    cause) != 0)
 		return -1;
 	cJSON *events = NULL;
-	cJSON *turn = conversation_turn(&use, conv, text, &events);
+	cJSON *turn = conversation_turn(&use, &ch->conv, text, &events);
 	/* The human arm: the AI's answer is a shadow; a human has the conversation. */
-	ai_turn_divert(turn, events, arm, conv, ag->triage);
+	ai_turn_divert(turn, events, &ch->arm, &ch->conv, ch->ag.triage);
 	int withheld = 0;
-	int rc = ai_turn_store(st, id, cl, turn, events, &withheld, NULL, cause);
+	int rc = ai_turn_store(ch->st, ch->id, cl, turn, events, &withheld, NULL, cause);
 	if (rc != 0) {
 		if (rc == 1)
 			*cause = xasprintf("conversation %lld: the claim was lost during the turn",
-			                   (long long)id);
+			                   (long long)ch->id);
 		cJSON_Delete(turn);
 		cJSON_Delete(events);
 		return -1;
 	}
 	const cJSON *h = cJSON_GetObjectItem(turn, "handoff");
-	if (json) {
+	if (ch->json) {
 		char *s = cJSON_PrintUnformatted(turn);
 		puts(s);
 		free(s);
@@ -239,238 +255,244 @@ end_conversation(struct store *st, int64_t id, char **cause)
 	return rc;
 }
 
+/* The store said no: the exit code, with why. */
 static int
-cmd_chat(struct ctx *ctx, int argc, char **argv)
+store_failed(char *cause)
 {
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"customer", required_argument, NULL, 'c'},
-	    {"tier", required_argument, NULL, 't'},
-	    {"fixture", required_argument, NULL, 'f'},
-	    {"csat", required_argument, NULL, 'r'},
-	    {"new", no_argument, NULL, 'n'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
-	int c, json = 0, ex = EX_OK, tier_given = 0;
-	enum tier tier = TIER_STANDARD;
-	const char *customer = NULL, *fixture = NULL, *csat_comment = NULL;
-	int csat = 0, fresh = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jc:t:f:r:nh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 'n':
-			fresh = 1;
-			break;
-		case 'c':
-			customer = optarg;
-			break;
-		case 't':
-			if (cmd_parse_tier(optarg, &tier) != 0)
-				return EX_USAGE;
-			tier_given = 1;
-			break;
-		case 'f':
-			fixture = optarg;
-			break;
-		case 'r':
-			if (cp_rating_parse(optarg, &csat, &csat_comment) != 0) {
-				fl_warnx(
-				    "--csat must be a rating from 1 to 5, optionally followed by "
-				    "a comment, not '%s'",
-				    optarg);
-				return EX_USAGE;
-			}
-			break;
-		case 'h':
-			cmd_help(&cmd_chat_entry, stdout);
-			return EX_OK;
-		default:
-			cmd_help(&cmd_chat_entry, stderr);
-			return EX_USAGE;
-		}
-	}
-	if (optind < argc) {
-		cmd_help(&cmd_chat_entry, stderr);
-		return EX_USAGE;
-	}
+	fl_warnx("store: %s", cause);
+	free(cause);
+	return EX_IOERR;
+}
 
-	struct agents ag = {0};
-	struct tool_backend tb = {0};
-	struct store *st = NULL;
-	char *cause = NULL, *guest = NULL;
-	struct conversation conv;
-	int have_conv = 0;
-	struct rollout_live live = {.stage = -1, .canary_share = -1};
-	struct ai_arm arm = {.ai = 1};
-	char *me = NULL;
+/*
+ * A conversation that goes on where it stopped: its state back, and the
+ * message stored last time gets its turn first. Returns an exit code.
+ */
+static int
+chat_resume(struct chat *ch)
+{
+	char *pending = NULL, *holder = NULL, *cause = NULL;
 	struct store_claim cl;
+	int rc, ex = EX_OK;
+	if (resume(ch->st, ch->id, &ch->conv, &ch->arm, &pending, &cause) != 0)
+		return store_failed(cause);
+	if (pending != NULL && (rc = store_claim_release(ch->st, ch->id, ch->me, &cause)) == 0 &&
+	    (rc = store_claim(ch->st, ch->me, CHAT_LEASE_MS, ch->id, &cl, &cause)) == 1) {
+		const struct ai_claim held = {ch->me, cl.upto};
+		rc = answer(ch, &held, pending, &cause);
+	} else if (pending != NULL && rc == 0 &&
+	           (rc = held_by(ch->st, ch->id, &holder, &cause)) == 1) {
+		held_warn(ch->id, holder);
+		ex = EX_TEMPFAIL;
+	}
+	free(pending);
+	free(holder);
+	return pending != NULL && rc < 0 ? store_failed(cause) : ex;
+}
 
-	if ((ex = ctx_agents(ctx, fixture, &ag, &tb)) != EX_OK)
-		goto out;
-	if ((st = ctx_store(ctx, &ex)) == NULL)
-		goto out;
-	if ((ex = ctx_rollout(ctx, st, &ag, &live)) != EX_OK)
-		goto out;
-	if (customer == NULL)
-		customer = guest = xasprintf("guest-%ld-%ld", (long)time(NULL), (long)getpid());
-	int64_t id;
-	int created;
+/* The customer's conversation, opened or resumed. Returns an exit code. */
+static int
+chat_open(struct chat *ch, const struct cmd_args *a)
+{
+	char *cause = NULL;
+	int created, ex;
+	if ((ex = ctx_agents(ch->ctx, cmd_args_get(a, "fixture"), &ch->ag, &ch->tb)) != EX_OK ||
+	    (ch->st = ctx_store(ch->ctx, &ex)) == NULL ||
+	    (ex = ctx_rollout(ch->ctx, ch->st, &ch->ag, &ch->live)) != EX_OK)
+		return ex;
+	if (ch->customer == NULL)
+		ch->customer = ch->guest =
+		    xasprintf("guest-%ld-%ld", (long)time(NULL), (long)getpid());
 	/* Without --tier the stored tier stays (TIER__N keeps it). */
-	if (store_customer_put(st, customer, NULL, NULL, tier_given ? tier : TIER__N, &cause) !=
-	        0 ||
-	    open_conversation(st, customer, fresh, &id, &created, &cause) != 0) {
-		fl_warnx("store: %s", cause);
-		ex = EX_IOERR;
-		goto out;
-	}
-	conversation_init(&conv, customer, tier);
-	have_conv = 1;
+	if (store_customer_put(ch->st, ch->customer, NULL, NULL,
+	                       cmd_args_has(a, "tier") ? ch->tier : TIER__N, &cause) != 0 ||
+	    open_conversation(ch->st, ch->customer, cmd_args_has(a, "new"), &ch->id, &created,
+	                      &cause) != 0)
+		return store_failed(cause);
+	conversation_init(&ch->conv, ch->customer, ch->tier);
+	ch->have_conv = 1;
 	/* One name per customer: a chat that stopped mid-turn left its claim to this one. */
-	me = xasprintf("chat:%s", customer);
-	if (!created) {
-		char *pending = NULL, *holder = NULL;
-		if (resume(st, id, &conv, &arm, &pending, &cause) != 0) {
-			fl_warnx("store: %s", cause);
-			ex = EX_IOERR;
-			goto out;
-		}
-		/* Where it stopped: the message stored last time gets its turn first. */
-		int rc = 0;
-		if (pending != NULL && (rc = store_claim_release(st, id, me, &cause)) == 0 &&
-		    (rc = store_claim(st, me, CHAT_LEASE_MS, id, &cl, &cause)) == 1) {
-			const struct ai_claim held = {me, cl.upto};
-			rc = answer(ctx, &ag, st, id, &conv, &live, &arm, &held, pending, json,
-			            &cause);
-		} else if (rc == 0 && pending != NULL &&
-		           (rc = held_by(st, id, &holder, &cause)) == 1) {
-			held_warn(id, holder);
-			ex = EX_TEMPFAIL;
-		}
-		free(pending);
-		free(holder);
-		if (rc < 0) {
-			fl_warnx("store: %s", cause);
-			ex = EX_IOERR;
-		}
-		if (ex != EX_OK)
-			goto out;
-	}
+	ch->me = xasprintf("chat:%s", ch->customer);
+	return created ? EX_OK : chat_resume(ch);
+}
 
+/* Tells the customer that what they said is stored for the human. */
+static void
+stored_for_human(const struct chat *ch, const char *line)
+{
+	if (ch->json) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "customer", line);
+		cJSON_AddStringToObject(o, "stored_for", "human");
+		char *j = cJSON_PrintUnformatted(o);
+		puts(j);
+		free(j);
+		cJSON_Delete(o);
+	} else
+		puts(STORED_ACK);
+	fflush(stdout);
+}
+
+/*
+ * One customer message: stored (and acknowledged only then), and answered
+ * when the AI has the conversation. Returns an exit code.
+ */
+static int
+chat_say(struct chat *ch, const char *line)
+{
+	char *holder = NULL, *cause = NULL;
+	struct store_claim cl;
+	int created, ex = EX_OK;
+	int rc = say_and_claim(ch->st, ch->id, ch->me, line, &cl, &holder, &cause);
+	if (rc == SAID_CLOSED) {
+		/* Closed elsewhere (idle timeout, supervisor): this line starts anew. */
+		int64_t was = ch->id;
+		conversation_free(&ch->conv);
+		conversation_init(&ch->conv, ch->customer, ch->tier);
+		ch->arm = (struct ai_arm){.ai = 1};
+		rc = open_conversation(ch->st, ch->customer, 0, &ch->id, &created, &cause);
+		if (rc == 0) {
+			fl_warnx(
+			    "conversation %lld was closed meanwhile: conversation %lld goes on",
+			    (long long)was, (long long)ch->id);
+			rc = say_and_claim(ch->st, ch->id, ch->me, line, &cl, &holder, &cause);
+		}
+	}
+	if (rc == SAID_CLAIMED) {
+		const struct ai_claim held = {ch->me, cl.upto};
+		rc = answer(ch, &held, line, &cause);
+	} else if (rc == SAID_STORED) {
+		/* For the human who has it, or is to: the customer is told. */
+		stored_for_human(ch, line);
+		rc = 0;
+	} else if (rc == SAID_HELD) {
+		held_warn(ch->id, holder);
+		ex = EX_TEMPFAIL;
+	} else if (rc == SAID_CLOSED) {
+		cause = xasprintf("conversation %lld closed as it opened", (long long)ch->id);
+		rc = -1;
+	}
+	free(holder);
+	return rc < 0 ? store_failed(cause) : ex;
+}
+
+/*
+ * The input ended: the customer's rating, when they gave one, then the
+ * ending, and what the idle timeout closes (for stores no console or
+ * worker looks after). Returns an exit code.
+ */
+static int
+chat_close(struct chat *ch, const struct cmd_args *a)
+{
+	char *cause = NULL, before[64];
+	int csat = 0, rc = 0;
+	const char *comment = NULL;
+	if (cmd_args_has(a, "csat"))
+		cp_rating_parse(cmd_args_get(a, "csat"), &csat, &comment);
+	if (csat > 0) {
+		cJSON *o = desk_csat_json(csat, comment);
+		rc = store_event_add(ch->st, ch->id, "csat", o, &cause);
+		cJSON_Delete(o);
+	}
+	if (rc == 0 && end_conversation(ch->st, ch->id, &cause) != 0)
+		rc = -1;
+	if (rc != 0)
+		return store_failed(cause);
+	ending_idle_before(ch->ag.policy->idle_close_minutes, before);
+	if (ending_close_idle(ch->st, before, NULL, &cause) != 0) {
+		fl_warnx("store: the idle timeout: %s", cause);
+		free(cause);
+		return EX_IOERR;
+	}
+	return EX_OK;
+}
+
+static void
+chat_free(struct chat *ch)
+{
+	free(ch->me);
+	if (ch->have_conv)
+		conversation_free(&ch->conv);
+	store_close(ch->st);
+	ctx_rollout_free(&ch->live);
+	ctx_agents_free(&ch->ag, &ch->tb);
+	free(ch->guest);
+}
+
+static int
+cmd_chat(struct ctx *ctx, const struct cmd_args *a)
+{
+	struct chat ch = {
+	    .ctx = ctx,
+	    .live = {.stage = -1, .canary_share = -1},
+	    .customer = cmd_args_get(a, "customer"),
+	    .tier = (enum tier)cmd_args_choice(a, "tier", TIER_STANDARD),
+	    .json = cmd_args_has(a, "json"),
+	    .arm = {.ai = 1},
+	};
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
-	while ((n = getline(&line, &cap, stdin)) != -1) {
+	int ex = chat_open(&ch, a);
+	while (ex == EX_OK && (n = getline(&line, &cap, stdin)) != -1) {
 		if ((size_t)n != strlen(line)) {
 			fl_warnx("stdin: skipping a line with a NUL byte");
 			continue;
 		}
 		str_trim(line);
-		if (*line == '\0')
-			continue;
-		/* The customer's message is acknowledged only once it is stored. */
-		char *holder = NULL;
-		int rc = say_and_claim(st, id, me, line, &cl, &holder, &cause);
-		if (rc == SAID_CLOSED) {
-			/* Closed elsewhere (idle timeout, supervisor): this line starts anew. */
-			int64_t was = id;
-			conversation_free(&conv);
-			conversation_init(&conv, customer, tier);
-			arm = (struct ai_arm){.ai = 1};
-			rc = open_conversation(st, customer, 0, &id, &created, &cause);
-			if (rc == 0) {
-				fl_warnx(
-				    "conversation %lld was closed meanwhile: conversation %lld "
-				    "goes on",
-				    (long long)was, (long long)id);
-				rc = say_and_claim(st, id, me, line, &cl, &holder, &cause);
-			}
-		}
-		if (rc == SAID_CLAIMED) {
-			const struct ai_claim held = {me, cl.upto};
-			rc =
-			    answer(ctx, &ag, st, id, &conv, &live, &arm, &held, line, json, &cause);
-		} else if (rc == SAID_STORED) {
-			/* For the human who has it, or is to: the customer is told. */
-			if (json) {
-				cJSON *o = cJSON_CreateObject();
-				cJSON_AddStringToObject(o, "customer", line);
-				cJSON_AddStringToObject(o, "stored_for", "human");
-				char *j = cJSON_PrintUnformatted(o);
-				puts(j);
-				free(j);
-				cJSON_Delete(o);
-			} else
-				puts(STORED_ACK);
-			fflush(stdout);
-			rc = 0;
-		} else if (rc == SAID_HELD) {
-			held_warn(id, holder);
-			ex = EX_TEMPFAIL;
-		} else if (rc == SAID_CLOSED) {
-			cause = xasprintf("conversation %lld closed as it opened", (long long)id);
-			rc = -1;
-		}
-		free(holder);
-		if (rc < 0) {
-			fl_warnx("store: %s", cause);
-			ex = EX_IOERR;
-		}
-		if (ex != EX_OK)
-			break;
+		if (*line != '\0')
+			ex = chat_say(&ch, line);
 	}
 	free(line);
-	/* The chat is over: the customer's rating, when they gave one, then the ending. */
-	if (ex == EX_OK && csat > 0) {
-		cJSON *o = desk_csat_json(csat, csat_comment);
-		if (store_event_add(st, id, "csat", o, &cause) != 0) {
-			fl_warnx("store: %s", cause);
-			ex = EX_IOERR;
-		}
-		cJSON_Delete(o);
-	}
-	if (ex == EX_OK && end_conversation(st, id, &cause) != 0) {
-		fl_warnx("store: %s", cause);
-		ex = EX_IOERR;
-	}
-	/* And what the idle timeout closes, for stores no console or worker looks after. */
-	char before[64];
-	ending_idle_before(ag.policy->idle_close_minutes, before);
-	if (ex == EX_OK && ending_close_idle(st, before, NULL, &cause) != 0) {
-		fl_warnx("store: the idle timeout: %s", cause);
-		ex = EX_IOERR;
-	}
-out:
-	free(cause);
-	free(me);
-	if (have_conv)
-		conversation_free(&conv);
-	store_close(st);
-	ctx_rollout_free(&live);
-	ctx_agents_free(&ag, &tb);
-	free(guest);
+	if (ex == EX_OK)
+		ex = chat_close(&ch, a);
+	chat_free(&ch);
 	return ex;
 }
 
+/* A --csat value: "N [COMMENT]". */
+static int
+csat_check(const char *v, const char **what)
+{
+	int score;
+	const char *comment;
+	*what = "a rating from 1 to 5, optionally followed by a comment";
+	return cp_rating_parse(v, &score, &comment);
+}
+
+static const struct cmd_option options[] = {
+    {.name = "json", .help = "one chat-turn object per message (frontline(1), chat)"},
+    {.name = "customer",
+     .value = CMD_TEXT,
+     .arg = "ID",
+     .help = "who is talking (default: a new guest); their open conversation resumes where it "
+             "stopped"},
+    {.name = "new", .help = "end the customer's open conversation and start a new one"},
+    {.name = "tier",
+     .value = CMD_CHOICE,
+     .arg = "TIER",
+     .choices = tier_names,
+     .help = "self-serve, standard (default), premium, enterprise"},
+    {.name = "fixture",
+     .value = CMD_FILE,
+     .arg = "FILE",
+     .help = "customers and orders for the tools, instead of the config file's tool backend "
+             "(default: the shipped demo fixture)"},
+    {.name = "csat",
+     .value = CMD_TEXT,
+     .arg = "'N [COMMENT]'",
+     .check = csat_check,
+     .help = "the customer's rating of the chat (1-5, and a comment), stored when the input "
+             "ends"},
+    {0},
+};
+
 const struct cmd_entry cmd_chat_entry = {
     .name = "chat",
-    .args = "[--json] [--customer ID] [--new] [--tier TIER] [--fixture FILE] "
-            "[--csat 'N [COMMENT]']",
     .summary = "one conversation in line mode: each line of standard input is a customer message",
+    .options = options,
     .exec = cmd_chat,
-    .help = "  --json           one chat-turn object per message (DESIGN.md section 5)\n"
-            "  --customer ID    who is talking (default: a new guest); their open\n"
-            "                   conversation resumes where it stopped\n"
-            "  --new            end the customer's open conversation and start a new one\n"
-            "  --tier TIER      self-serve, standard (default), premium, enterprise\n"
-            "  --fixture FILE   customers and orders for the tools, instead of the config\n"
-            "                   file's tool backend (default: the shipped demo fixture)\n"
-            "  --csat 'N [COMMENT]'  the customer's rating of the chat (1-5, and a\n"
-            "                   comment), stored when the input ends\n"
-            "Every message, event and handoff is stored before it is acknowledged.\n"
+    .help = "Every message, event and handoff is stored before it is acknowledged.\n"
             "After a handoff the messages are stored for the specialist (\"" STORED_ACK "\").\n"
             "At the end of the input the conversation ends with its ending (frontline(1),\n"
             "METRICS) unless a human holds it. Another answerer's live claim on the\n"

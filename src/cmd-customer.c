@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -772,215 +771,187 @@ connect_console(const char *path, int port, int *ex)
 
 /* ------------------------------------------------------------ the command */
 
-static int
-cmd_customer(struct ctx *ctx, int argc, char **argv)
+/* Says hello and runs the loop until the customer leaves or the console goes. */
+static void
+cust_run(struct cust *cu, const struct cmd_args *a)
 {
-	static const struct option opts[] = {
-	    {"name", required_argument, NULL, 'n'},
-	    {"tier", required_argument, NULL, 't'},
-	    {"customer", required_argument, NULL, 'c'},
-	    {"socket", required_argument, NULL, 's'},
-	    {"tcp", required_argument, NULL, 'p'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"linger", required_argument, NULL, 'l'},
-	    {"csat", required_argument, NULL, 'r'},
-	    {"url", required_argument, NULL, 'u'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
-	const char *name = NULL, *customer = NULL, *socket_path = NULL, *url = NULL;
-	enum tier tier = TIER_STANDARD;
-	int c, tier_given = 0, port = 0, json = 0;
-	double linger = 10;
-	char *end;
-	int csat = 0;
-	const char *csat_comment = NULL;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:t:c:s:p:jl:r:u:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			if (!cp_name_valid(optarg)) {
-				fl_warnx("--name must be at most %d bytes of text, without control "
-				         "characters",
-				         CP_MAX_NAME);
-				return EX_USAGE;
-			}
-			name = *optarg ? optarg : NULL;
-			break;
-		case 't':
-			if (cmd_parse_tier(optarg, &tier) != 0)
-				return EX_USAGE;
-			tier_given = 1;
-			break;
-		case 'c':
-			if (!cp_id_valid(optarg)) {
-				fl_warnx(
-				    "--customer must be 1 to %d letters, digits or ._:@+-, not "
-				    "'%s'",
-				    CP_MAX_ID, optarg);
-				return EX_USAGE;
-			}
-			customer = optarg;
-			break;
-		case 's':
-			socket_path = optarg;
-			break;
-		case 'p': {
-			long v = strtol(optarg, &end, 10);
-			if (end == optarg || *end != '\0' || v < 1 || v > 65535) {
-				fl_warnx("--tcp must be a port, 1 to 65535, not '%s'", optarg);
-				return EX_USAGE;
-			}
-			port = (int)v;
-			break;
-		}
-		case 'j':
-			json = 1;
-			break;
-		case 'u':
-			url = optarg;
-			break;
-		case 'l':
-			linger = strtod(optarg, &end);
-			if (end == optarg || *end != '\0' || !(linger >= 0 && linger <= 86400)) {
-				fl_warnx("--linger must be 0 to 86400 seconds, not '%s'", optarg);
-				return EX_USAGE;
-			}
-			break;
-		case 'r':
-			if (cp_rating_parse(optarg, &csat, &csat_comment) != 0 ||
-			    (csat_comment != NULL && strlen(csat_comment) > CP_MAX_COMMENT)) {
-				fl_warnx(
-				    "--csat must be a rating from 1 to 5, optionally followed by "
-				    "a comment of at most %d bytes, not '%s'",
-				    CP_MAX_COMMENT, optarg);
-				return EX_USAGE;
-			}
-			break;
-		case 'h':
-			cmd_help(&cmd_customer_entry, stdout);
-			return EX_OK;
-		default:
-			cmd_help(&cmd_customer_entry, stderr);
-			return EX_USAGE;
-		}
-	}
-	if (optind < argc || (socket_path != NULL) + (port != 0) + (url != NULL) > 1) {
-		if (optind >= argc)
-			fl_warnx("--socket, --tcp and --url exclude each other");
-		cmd_help(&cmd_customer_entry, stderr);
-		return EX_USAGE;
-	}
-
-	char *dflt = NULL;
-	if (socket_path == NULL && port == 0 && url == NULL) {
-		if ((dflt = paths_console_socket(0)) == NULL) {
-			fl_warnx("no console socket: set XDG_RUNTIME_DIR or HOME, or use --socket");
-			return EX_UNAVAILABLE;
-		}
-		socket_path = dflt;
-	}
-	int ex = EX_OK;
-	struct loop *loop = loop_new();
-	/* --url: frontline serve, through a bridge that speaks the same protocol. */
-	struct customer_http *http = NULL;
-	char *cause = NULL;
-	int fd = url ? customer_http_open(loop, url, getenv("FRONTLINE_SERVE_TOKEN"), &http, &cause)
-	             : connect_console(socket_path, port, &ex);
-	if (fd < 0) {
-		if (url != NULL) {
-			fl_warnx("%s", cause);
-			free(cause);
-			ex = EX_USAGE;
-		}
-		loop_free(loop);
-		free(dflt);
-		return ex;
-	}
-
-	struct cust cu = {
-	    .fd = fd,
-	    .interactive = isatty(STDIN_FILENO),
-	    .json = json,
-	    .linger_ms = lround(linger * 1000),
-	    .state = -1,
-	    .csat = csat,
-	    .csat_comment = csat_comment,
-	};
-	cu.where = url           ? xstrdup(url)
-	           : socket_path ? xstrdup(socket_path)
-	                         : xasprintf("127.0.0.1:%d", port);
-	cu.loop = loop;
-	buf_init(&cu.in, 0);
-	buf_init(&cu.out, MAX_QUEUE);
-	buf_init(&cu.line, CP_MAX_TEXT);
-	the_cust = &cu;
-	if (signals_init(&cu) != 0) {
+	the_cust = cu;
+	if (signals_init(cu) != 0) {
 		fl_warnx("signals: %s", strerror(errno));
-		finish(&cu, EX_OSERR);
+		finish(cu, EX_OSERR);
 	}
-	if (cu.interactive) {
+	if (cu->interactive) {
 		/* The loop owns the terminal's input and the signals. */
 		rl_catch_signals = 0;
 		rl_catch_sigwinch = 0;
 		rl_change_environment = 0;
 		rl_readline_name = "frontline";
 	}
-
-	cJSON *hello = cp_new_hello(customer, name, tier_given ? &tier : NULL);
-	send_msg(&cu, hello);
+	enum tier tier = (enum tier)cmd_args_choice(a, "tier", TIER_STANDARD);
+	const char *name = cmd_args_get(a, "name");
+	cJSON *hello = cp_new_hello(cmd_args_get(a, "customer"), name && *name ? name : NULL,
+	                            cmd_args_has(a, "tier") ? &tier : NULL);
+	send_msg(cu, hello);
 	cJSON_Delete(hello);
-	sock_rewatch(&cu);
-	if (!cu.done)
-		cu.timer =
-		    loop_timer_add(cu.loop, cu.linger_ms > WELCOME_MS ? cu.linger_ms : WELCOME_MS,
-		                   linger_timeout, &cu);
-	loop_run(cu.loop, &cu.done);
+	sock_rewatch(cu);
+	if (!cu->done)
+		cu->timer = loop_timer_add(cu->loop,
+		                           cu->linger_ms > WELCOME_MS ? cu->linger_ms : WELCOME_MS,
+		                           linger_timeout, cu);
+	loop_run(cu->loop, &cu->done);
+	prompt_down(cu);
+}
 
-	prompt_down(&cu);
-	if (http != NULL) { /* the bridge sends what it was given (a rating, bye) */
-		loop_watch(cu.loop, cu.fd, 0, NULL, NULL);
-		if (cu.stdin_watched)
-			loop_watch(cu.loop, STDIN_FILENO, 0, NULL, NULL);
-		close(cu.fd);
-		cu.fd = -1;
+/* Closes the connection (a bridge first sends what it was given: a rating, bye) and frees cu. */
+static void
+cust_close(struct cust *cu, struct customer_http *http)
+{
+	if (http != NULL) {
+		loop_watch(cu->loop, cu->fd, 0, NULL, NULL);
+		if (cu->stdin_watched)
+			loop_watch(cu->loop, STDIN_FILENO, 0, NULL, NULL);
+		close(cu->fd);
+		cu->fd = -1;
 		customer_http_close(http, 5000);
 	}
-	if (cu.fd >= 0)
-		close(cu.fd);
-	loop_free(cu.loop);
+	if (cu->fd >= 0)
+		close(cu->fd);
+	loop_free(cu->loop);
 	the_cust = NULL;
-	buf_free(&cu.in);
-	buf_free(&cu.out);
-	buf_free(&cu.line);
-	strv_free(&cu.queue);
-	free(cu.where);
+	buf_free(&cu->in);
+	buf_free(&cu->out);
+	buf_free(&cu->line);
+	strv_free(&cu->queue);
+	free(cu->where);
+}
+
+static int
+cmd_customer(struct ctx *ctx, const struct cmd_args *a)
+{
+	const char *socket_path = cmd_args_get(a, "socket"), *url = cmd_args_get(a, "url");
+	int port = (int)cmd_args_number(a, "tcp", 0);
+	char *dflt = NULL, *cause = NULL;
+	if (socket_path == NULL && port == 0 && url == NULL &&
+	    (socket_path = dflt = paths_console_socket(0)) == NULL) {
+		fl_warnx("no console socket: set XDG_RUNTIME_DIR or HOME, or use --socket");
+		return EX_UNAVAILABLE;
+	}
+	struct cust cu = {
+	    .loop = loop_new(),
+	    .interactive = isatty(STDIN_FILENO),
+	    .json = cmd_args_has(a, "json"),
+	    .linger_ms = lround(cmd_args_number(a, "linger", 10) * 1000),
+	    .state = -1,
+	    .where = url           ? xstrdup(url)
+	             : socket_path ? xstrdup(socket_path)
+	                           : xasprintf("127.0.0.1:%d", port),
+	};
+	if (cmd_args_has(a, "csat"))
+		cp_rating_parse(cmd_args_get(a, "csat"), &cu.csat, &cu.csat_comment);
+	buf_init(&cu.in, 0);
+	buf_init(&cu.out, MAX_QUEUE);
+	buf_init(&cu.line, CP_MAX_TEXT);
+
+	/* --url: frontline serve, through a bridge that speaks the same protocol. */
+	struct customer_http *http = NULL;
+	cu.fd =
+	    url ? customer_http_open(cu.loop, url, getenv("FRONTLINE_SERVE_TOKEN"), &http, &cause)
+	        : connect_console(socket_path, port, &cu.ex);
+	if (cu.fd < 0 && url != NULL) {
+		fl_warnx("%s", cause);
+		cu.ex = EX_USAGE;
+	} else if (cu.fd >= 0)
+		cust_run(&cu, a);
+	cust_close(&cu, http);
+	free(cause);
 	free(dflt);
 	return cu.ex;
 }
 
+static int
+name_check(const char *v, const char **what)
+{
+	*what = "at most " STRINGIFY(CP_MAX_NAME) " bytes of text, without control characters";
+	return cp_name_valid(v) ? 0 : -1;
+}
+
+static int
+customer_check(const char *v, const char **what)
+{
+	*what = "1 to " STRINGIFY(CP_MAX_ID) " letters, digits or ._:@+-";
+	return cp_id_valid(v) ? 0 : -1;
+}
+
+static int
+csat_check(const char *v, const char **what)
+{
+	int score;
+	const char *comment;
+	*what = "a rating from 1 to 5, optionally followed by a comment of at most " STRINGIFY(
+	    CP_MAX_COMMENT) " bytes";
+	return cp_rating_parse(v, &score, &comment) != 0 ||
+	               (comment != NULL && strlen(comment) > CP_MAX_COMMENT)
+	           ? -1
+	           : 0;
+}
+
+static const struct cmd_option options[] = {
+    {.name = "name",
+     .value = CMD_TEXT,
+     .arg = "N",
+     .check = name_check,
+     .help = "your name, as the agents see it"},
+    {.name = "tier",
+     .value = CMD_CHOICE,
+     .arg = "T",
+     .choices = tier_names,
+     .help = "self-serve, standard (default), premium, enterprise"},
+    {.name = "customer",
+     .value = CMD_TEXT,
+     .arg = "ID",
+     .check = customer_check,
+     .help = "who you are (default: the console makes a guest id)"},
+    {.name = "socket",
+     .value = CMD_FILE,
+     .arg = "PATH",
+     .group = 1,
+     .help = "the console's socket (default: $XDG_RUNTIME_DIR/frontline/console.sock, or "
+             "under $XDG_STATE_HOME/frontline without XDG_RUNTIME_DIR)"},
+    {.name = "tcp",
+     .value = CMD_INT,
+     .arg = "PORT",
+     .min = 1,
+     .max = 65535,
+     .group = 1,
+     .help = "the console's TCP port on 127.0.0.1 instead"},
+    {.name = "url",
+     .value = CMD_TEXT,
+     .arg = "URL",
+     .group = 1,
+     .help = "a frontline serve instead (http://HOST:PORT), with the token in "
+             "$FRONTLINE_SERVE_TOKEN (frontline-http(7))"},
+    {.name = "json", .help = "print the protocol's objects, one per line"},
+    {.name = "linger",
+     .value = CMD_NUMBER,
+     .arg = "SECONDS",
+     .min = 0,
+     .max = 86400,
+     .help = "standard input not a terminal: how long to wait for an answer before the next "
+             "line, and at the end (default 10)"},
+    {.name = "csat",
+     .value = CMD_TEXT,
+     .arg = "'N [COMMENT]'",
+     .check = csat_check,
+     .help = "rate the chat (1-5, and a comment) on leaving, instead of being asked"},
+    {0},
+};
+
 const struct cmd_entry cmd_customer_entry = {
     .name = "customer",
-    .args = "[--name N] [--tier T] [--customer ID] [--socket PATH | --tcp PORT | --url URL] "
-            "[--json] "
-            "[--linger SECONDS] [--csat 'N [COMMENT]']",
     .summary = "join the running console as a customer, in line mode",
+    .options = options,
     .exec = cmd_customer,
-    .help = "  --name N          your name, as the agents see it\n"
-            "  --tier T          self-serve, standard (default), premium, enterprise\n"
-            "  --customer ID     who you are (default: the console makes a guest id)\n"
-            "  --socket PATH     the console's socket (default:\n"
-            "                    $XDG_RUNTIME_DIR/frontline/console.sock, or under\n"
-            "                    $XDG_STATE_HOME/frontline without XDG_RUNTIME_DIR)\n"
-            "  --tcp PORT        the console's TCP port on 127.0.0.1 instead\n"
-            "  --url URL         a frontline serve instead (http://HOST:PORT), with the\n"
-            "                    token in $FRONTLINE_SERVE_TOKEN (frontline-http(7))\n"
-            "  --json            print the protocol's objects, one per line\n"
-            "  --linger SECONDS  standard input not a terminal: how long to wait for an\n"
-            "                    answer before the next line, and at the end (default 10)\n"
-            "  --csat 'N [COMMENT]'  rate the chat (1-5, and a comment) on leaving,\n"
-            "                    instead of being asked\n"
-            "On a terminal, type messages at the prompt; ^D leaves. When the chat ends\n"
+    .help = "On a terminal, type messages at the prompt; ^D leaves. When the chat ends\n"
             "(resolved, or you leave) you are asked \"How did we do?\": a rating 1-5\n"
             "and an optional comment, or Enter to skip. Otherwise each line of\n"
             "standard input is a message, sent once the one before was answered.\n"

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "progress.h"
 #include "store.h"
 
 #define DB_HELP                                                                                    \
@@ -51,43 +51,10 @@ db_open(struct ctx *ctx, int create, int *ex)
 	return st;
 }
 
-/* Options: --help, and --json / --out FILE where the command has them. */
 static int
-db_options(const struct cmd_entry *e, int argc, char **argv, int *json, const char **out)
+cmd_db_migrate(struct ctx *ctx, const struct cmd_args *a)
 {
-	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
-	                                     {"json", no_argument, NULL, 'j'},
-	                                     {"out", required_argument, NULL, 'o'},
-	                                     {0}};
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
-		if (c == 'h') {
-			cmd_help(e, stdout);
-			return EX_OK;
-		}
-		if (c == 'j' && json != NULL)
-			*json = 1;
-		else if (c == 'o' && out != NULL)
-			*out = optarg;
-		else {
-			cmd_help(e, stderr);
-			return EX_USAGE;
-		}
-	}
-	return -1;
-}
-
-static int
-cmd_db_migrate(struct ctx *ctx, int argc, char **argv)
-{
-	int ex = db_options(&cmd_db_migrate_entry, argc, argv, NULL, NULL);
-	if (ex >= 0)
-		return ex;
-	if (optind != argc) {
-		cmd_help(&cmd_db_migrate_entry, stderr);
-		return EX_USAGE;
-	}
+	int ex;
 	struct store *st = db_open(ctx, 1, &ex);
 	if (st == NULL)
 		return ex;
@@ -108,16 +75,9 @@ cmd_db_migrate(struct ctx *ctx, int argc, char **argv)
 }
 
 static int
-cmd_db_status(struct ctx *ctx, int argc, char **argv)
+cmd_db_status(struct ctx *ctx, const struct cmd_args *a)
 {
-	int json = 0;
-	int ex = db_options(&cmd_db_status_entry, argc, argv, &json, NULL);
-	if (ex >= 0)
-		return ex;
-	if (optind != argc) {
-		cmd_help(&cmd_db_status_entry, stderr);
-		return EX_USAGE;
-	}
+	int ex;
 	struct store *st = db_open(ctx, 0, &ex);
 	if (st == NULL)
 		return ex;
@@ -134,7 +94,7 @@ cmd_db_status(struct ctx *ctx, int argc, char **argv)
 	free(target);
 	cJSON_AddStringToObject(o, "target", shown);
 	free(shown);
-	if (json) {
+	if (cmd_args_has(a, "json")) {
 		char *s = cJSON_Print(o);
 		puts(s);
 		free(s);
@@ -168,17 +128,28 @@ cmd_db_status(struct ctx *ctx, int argc, char **argv)
 	return EX_OK;
 }
 
+/* Exports the store to f through a stream that shows the progress; 0, or -1 with *cause. */
 static int
-cmd_db_export(struct ctx *ctx, int argc, char **argv)
+export_to(struct store *st, FILE *f, const struct cmd_args *a, int64_t *rows, char **cause)
 {
-	const char *out = NULL;
-	int ex = db_options(&cmd_db_export_entry, argc, argv, NULL, &out);
-	if (ex >= 0)
-		return ex;
-	if (optind != argc) {
-		cmd_help(&cmd_db_export_entry, stderr);
-		return EX_USAGE;
+	struct progress pg = {.what = "export", .unit = "lines", .total = -1, .step = 1000};
+	cmd_progress(a, &pg);
+	FILE *s = pg.kind == PROGRESS_NONE ? f : progress_stream(f, "w", &pg);
+	if (s == NULL)
+		s = f;
+	int rc = store_export(st, s, rows, cause);
+	if (s != f && fclose(s) != 0 && rc == 0) {
+		*cause = xasprintf("%s", strerror(errno));
+		rc = -1;
 	}
+	return rc;
+}
+
+static int
+cmd_db_export(struct ctx *ctx, const struct cmd_args *a)
+{
+	const char *out = cmd_args_get(a, "out");
+	int ex;
 	struct store *st = db_open(ctx, 0, &ex);
 	if (st == NULL)
 		return ex;
@@ -194,7 +165,7 @@ cmd_db_export(struct ctx *ctx, int argc, char **argv)
 	}
 	int64_t rows;
 	char *cause = NULL;
-	int rc = store_export(st, f, &rows, &cause);
+	int rc = export_to(st, f, a, &rows, &cause);
 	store_close(st);
 	if (tmp != NULL) {
 		if (fclose(f) != 0 && rc == 0) {
@@ -219,17 +190,28 @@ cmd_db_export(struct ctx *ctx, int argc, char **argv)
 	return EX_OK;
 }
 
+/* Imports from f (name in messages) through a stream that shows the progress. */
 static int
-cmd_db_import(struct ctx *ctx, int argc, char **argv)
+import_from(struct store *st, FILE *f, const char *name, const struct cmd_args *a, int64_t *rows,
+            char **cause)
 {
-	int ex = db_options(&cmd_db_import_entry, argc, argv, NULL, NULL);
-	if (ex >= 0)
-		return ex;
-	if (optind != argc - 1) {
-		cmd_help(&cmd_db_import_entry, stderr);
-		return EX_USAGE;
-	}
-	const char *path = argv[optind];
+	struct progress pg = {.what = "import", .unit = "lines"};
+	cmd_progress(a, &pg);
+	pg.total = f == stdin ? -1 : progress_count_lines(name);
+	pg.step = pg.total > 0 ? (pg.total + 99) / 100 : 1000;
+	FILE *s = pg.kind == PROGRESS_NONE ? f : progress_stream(f, "r", &pg);
+	if (s == NULL)
+		s = f;
+	int rc = store_import(st, s, f == stdin ? "(stdin)" : name, rows, cause);
+	if (s != f)
+		fclose(s);
+	return rc;
+}
+
+static int
+cmd_db_import(struct ctx *ctx, const struct cmd_args *a)
+{
+	const char *path = a->argv[0];
 	int std = strcmp(path, "-") == 0;
 	FILE *f = std ? stdin : fopen(path, "r");
 	if (f == NULL) {
@@ -251,7 +233,7 @@ cmd_db_import(struct ctx *ctx, int argc, char **argv)
 	}
 	free(target);
 	int64_t rows;
-	int rc = store_import(st, f, std ? "(stdin)" : path, &rows, &cause);
+	int rc = import_from(st, f, path, a, &rows, &cause);
 	store_close(st);
 	if (!std)
 		fclose(f);
@@ -267,35 +249,57 @@ cmd_db_import(struct ctx *ctx, int argc, char **argv)
 const struct cmd_entry cmd_db_migrate_entry = {
     .name = "db",
     .verb = "migrate",
-    .args = "",
     .summary = "bring the store's schema up to this frontline's (prints from -> to)",
     .exec = cmd_db_migrate,
     .help = "Exit 65 when the database's schema is newer than this frontline.\n\n" DB_HELP,
 };
 
+static const struct cmd_option status_options[] = {
+    {.name = "json", .help = "the status as a JSON object"},
+    {0},
+};
+
 const struct cmd_entry cmd_db_status_entry = {
     .name = "db",
     .verb = "status",
-    .args = "[--json]",
     .summary = "the store's backend, schema, conversations, pending work and live claims",
+    .options = status_options,
     .exec = cmd_db_status,
-    .help = "  --json           the status as a JSON object\n" DB_HELP,
+    .help = DB_HELP,
+};
+
+static const struct cmd_option export_options[] = {
+    {.name = "out",
+     .value = CMD_FILE,
+     .arg = "FILE",
+     .help = "write to FILE (whole or not at all) instead of stdout"},
+    CMD_OPTION_PROGRESS,
+    {0},
 };
 
 const struct cmd_entry cmd_db_export_entry = {
     .name = "db",
     .verb = "export",
-    .args = "[--out FILE]",
     .summary = "write every table of the store as JSON Lines, ids kept",
+    .options = export_options,
     .exec = cmd_db_export,
-    .help = "  --out FILE       write to FILE (whole or not at all) instead of stdout\n" DB_HELP,
+    .help = DB_HELP,
+};
+
+static const struct cmd_option import_options[] = {
+    CMD_OPTION_PROGRESS,
+    {0},
 };
 
 const struct cmd_entry cmd_db_import_entry = {
     .name = "db",
     .verb = "import",
-    .args = "FILE",
     .summary = "load an export into an empty store, in one transaction (FILE - is stdin)",
+    .options = import_options,
+    .operands = "FILE",
+    .min_operands = 1,
+    .max_operands = 1,
+    .operand_value = CMD_FILE,
     .exec = cmd_db_import,
     .help = "Exit 65 with FILE:LINE: for a bad line (nothing is imported), 73 when\n"
             "the store is not empty.\n\n" DB_HELP,

@@ -28,11 +28,9 @@ static const struct demo_case {
 };
 
 static int
-cmd_demo(struct ctx *ctx, int argc, char **argv)
+cmd_demo(struct ctx *ctx, const struct cmd_args *args)
 {
-	int ex = cmd_no_options(&cmd_demo_entry, argc, argv);
-	if (ex >= 0)
-		return ex;
+	int ex;
 	struct policy *p;
 	struct kb *kb;
 	struct kb_freshness fr;
@@ -123,7 +121,6 @@ cmd_demo(struct ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_demo_entry = {
     .name = "demo",
-    .args = "",
     .summary = "a non-interactive tour: triage, retrieval with freshness, the audit, escalation",
     .exec = cmd_demo,
 };

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 
 #include "cmd.h"
 #include "drift.h"
+#include "progress.h"
 #include "replay.h"
 #include "safe-text.h"
 #include "version.h"
@@ -20,26 +20,30 @@
  * exit code with every bad line named (nothing is compared then).
  */
 static int
-run_suite(struct agents *ag, const char *version, const char *path, cJSON **out)
+run_suite(struct agents *ag, const char *version, const char *path, struct progress *pg,
+          cJSON **out)
 {
 	FILE *f = fopen(path, "r");
 	if (f == NULL) {
 		fl_warnx("drift: the suite %s: %s", path, strerror(errno));
 		return EX_NOINPUT;
 	}
+	pg->total = progress_count_lines(path);
+	pg->step = pg->total > 0 ? (pg->total + 99) / 100 : 100;
 	cJSON *all = cJSON_CreateArray();
 	char *cause = NULL;
-	long bad = 0;
+	long bad = 0, done = 0;
 	int got;
 	struct ticket t;
 	struct jsonl rd;
 	jsonl_init(&rd, f, path);
 	while ((got = ticket_read(&rd, &t, &cause)) != 0 && got != -2) {
 		cJSON *r = NULL;
-		if (got < 0)
-			text_printf(stderr, "%s\n", cause); /* FILE:LINE: why */
+		if (got < 0) /* FILE:LINE: why */
+			text_printf(stderr, "%s%s\n", progress_clear(pg), cause);
 		else if ((r = replay_ticket(ag, version, &t, &cause)) == NULL)
-			text_printf(stderr, "%s:%ld: %s\n", path, rd.lineno, cause);
+			text_printf(stderr, "%s%s:%ld: %s\n", progress_clear(pg), path, rd.lineno,
+			            cause);
 		else {
 			cJSON_AddItemToArray(all, drift_summary(r));
 			cJSON_Delete(r);
@@ -50,7 +54,9 @@ run_suite(struct agents *ag, const char *version, const char *path, cJSON **out)
 			bad++;
 		}
 		ticket_free(&t);
+		progress_show(pg, ++done, bad, 0);
 	}
+	progress_show(pg, done, bad, 1);
 	jsonl_free(&rd);
 	fclose(f);
 	if (got == -2) {
@@ -139,103 +145,31 @@ print_text(const cJSON *report, FILE *f)
 	}
 }
 
+/* --update: this run (current, taken) becomes the baseline, dated today. */
 static int
-cmd_drift(struct ctx *ctx, int argc, char **argv)
+update_baseline(const struct agents *ag, const char *version, cJSON *current, const char *path)
 {
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"suite", required_argument, NULL, 's'},
-	    {"baseline", required_argument, NULL, 'b'},
-	    {"update", no_argument, NULL, 'u'},
-	    {"min-similarity", required_argument, NULL, 'm'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
-	int c, json = 0, update = 0;
-	const char *suite = NULL, *base = NULL;
-	double min_sim = DRIFT_MIN_SIMILARITY;
-	char *end;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 's':
-			suite = optarg;
-			break;
-		case 'b':
-			base = optarg;
-			break;
-		case 'u':
-			update = 1;
-			break;
-		case 'm':
-			errno = 0;
-			min_sim = strtod(optarg, &end);
-			if (errno || end == optarg || *end != '\0' || !(min_sim >= 0) ||
-			    min_sim > 1) {
-				fl_warnx(
-				    "drift: --min-similarity takes a number in [0,1], not '%s'",
-				    optarg);
-				return EX_USAGE;
-			}
-			break;
-		case 'h':
-			cmd_help(&cmd_drift_entry, stdout);
-			return EX_OK;
-		default:
-			cmd_help(&cmd_drift_entry, stderr);
-			return EX_USAGE;
-		}
-	}
-	if (optind < argc) {
-		cmd_help(&cmd_drift_entry, stderr);
-		return EX_USAGE;
-	}
-	char *dsuite = xasprintf("%s/data/drift/suite.jsonl", ctx->datadir);
-	char *dbase = xasprintf("%s/data/drift/baseline.json", ctx->datadir);
-	if (suite == NULL)
-		suite = dsuite;
-	if (base == NULL)
-		base = dbase;
+	char day[11];
+	date_format(ag->fresh.today, day);
+	int n = cJSON_GetArraySize(current);
+	cJSON *b = drift_baseline(version, agents_version_json(ag), current);
+	cJSON_AddStringToObject(b, "today", day);
+	int ex = write_baseline(path, b);
+	cJSON_Delete(b);
+	if (ex == EX_OK)
+		printf("drift: wrote the baseline of %d prompts for agent version %s to %s\n", n,
+		       version, path);
+	return ex;
+}
 
-	struct agents ag = {0};
-	struct tool_backend tb = {0};
-	cJSON *baseline = NULL, *current = NULL, *report = NULL;
-	int ex;
-	long today = ctx->today;
-	if (!update && (ex = load_baseline(base, &baseline, &today)) != EX_OK)
-		goto out;
-	if ((ex = ctx_agents(ctx, NULL, &ag, &tb)) != EX_OK)
-		goto out;
-	/* The baseline's date, unless FRONTLINE_TODAY says otherwise: freshness is behaviour too.
-	 */
-	if (baseline != NULL && getenv("FRONTLINE_TODAY") == NULL)
-		ag.fresh.today = today;
-	char version[13];
-	agents_version(&ag, version);
-	if ((ex = run_suite(&ag, version, suite, &current)) != EX_OK)
-		goto out;
-
-	if (update) {
-		char day[11];
-		date_format(ag.fresh.today, day);
-		int n = cJSON_GetArraySize(current);
-		cJSON *b = drift_baseline(version, agents_version_json(&ag), current);
-		cJSON_AddStringToObject(b, "today", day);
-		current = NULL;
-		ex = write_baseline(base, b);
-		cJSON_Delete(b);
-		if (ex == EX_OK)
-			printf(
-			    "drift: wrote the baseline of %d prompts for agent version %s to %s\n",
-			    n, version, base);
-		goto out;
-	}
-
+/* This run against the baseline, printed; EX_OK, or 1 when the behaviour drifted. */
+static int
+compare(const struct cmd_args *a, const cJSON *baseline, const cJSON *current, const char *suite,
+        const char *base, const char *version)
+{
+	double min_sim = cmd_args_number(a, "min-similarity", DRIFT_MIN_SIMILARITY);
 	cJSON *regs = drift_compare(baseline, current, min_sim);
-	report = cJSON_CreateObject();
+	cJSON *report = cJSON_CreateObject();
 	cJSON_AddStringToObject(report, "suite", suite);
 	cJSON_AddStringToObject(report, "baseline", base);
 	cJSON_AddStringToObject(report, "version", version);
@@ -245,15 +179,50 @@ cmd_drift(struct ctx *ctx, int argc, char **argv)
 	cJSON_AddNumberToObject(report, "min_similarity", min_sim);
 	cJSON_AddBoolToObject(report, "passed", cJSON_GetArraySize(regs) == 0);
 	cJSON_AddItemToObject(report, "regressions", regs);
-	if (json) {
+	if (cmd_args_has(a, "json")) {
 		char *s = cJSON_Print(report);
 		puts(s);
 		free(s);
 	} else
 		print_text(report, stdout);
-	ex = cJSON_GetArraySize(regs) == 0 ? EX_OK : 1;
-out:
+	int ex = cJSON_GetArraySize(regs) == 0 ? EX_OK : 1;
 	cJSON_Delete(report);
+	return ex;
+}
+
+static int
+cmd_drift(struct ctx *ctx, const struct cmd_args *a)
+{
+	char *dsuite = xasprintf("%s/data/drift/suite.jsonl", ctx->datadir);
+	char *dbase = xasprintf("%s/data/drift/baseline.json", ctx->datadir);
+	const char *suite = cmd_args_get(a, "suite") ?: dsuite;
+	const char *base = cmd_args_get(a, "baseline") ?: dbase;
+	int update = cmd_args_has(a, "update"), ex;
+	struct agents ag = {0};
+	struct tool_backend tb = {0};
+	cJSON *baseline = NULL, *current = NULL;
+	struct progress pg = {.what = "drift", .unit = "prompts"};
+	long today = ctx->today;
+	char version[13];
+
+	cmd_progress(a, &pg);
+	if (!update && (ex = load_baseline(base, &baseline, &today)) != EX_OK)
+		goto out;
+	if ((ex = ctx_agents(ctx, NULL, &ag, &tb)) != EX_OK)
+		goto out;
+	/* The baseline's date, unless FRONTLINE_TODAY says otherwise: freshness is behaviour too.
+	 */
+	if (baseline != NULL && getenv("FRONTLINE_TODAY") == NULL)
+		ag.fresh.today = today;
+	agents_version(&ag, version);
+	if ((ex = run_suite(&ag, version, suite, &pg, &current)) != EX_OK)
+		goto out;
+	if (update) {
+		ex = update_baseline(&ag, version, current, base);
+		current = NULL;
+	} else
+		ex = compare(a, baseline, current, suite, base, version);
+out:
 	cJSON_Delete(current);
 	cJSON_Delete(baseline);
 	ctx_agents_free(&ag, &tb);
@@ -262,19 +231,35 @@ out:
 	return ex;
 }
 
+static const struct cmd_option options[] = {
+    {.name = "json", .help = "the comparison as one JSON object"},
+    {.name = "suite",
+     .value = CMD_FILE,
+     .arg = "FILE",
+     .help = "prompts in ticket format (default: data/drift/suite.jsonl)"},
+    {.name = "baseline",
+     .value = CMD_FILE,
+     .arg = "FILE",
+     .help = "what they did before (default: data/drift/baseline.json)"},
+    {.name = "update", .help = "write the baseline from this run instead of comparing"},
+    {.name = "min-similarity",
+     .value = CMD_NUMBER,
+     .arg = "X",
+     .min = 0,
+     .max = 1,
+     .help = "a reply less similar than this (ROUGE-L) to the baseline's is a regression "
+             "(default 0.8)"},
+    CMD_OPTION_PROGRESS,
+    {0},
+};
+
 const struct cmd_entry cmd_drift_entry = {
     .name = "drift",
-    .args = "[--json] [--suite FILE] [--baseline FILE] [--update] [--min-similarity X]",
     .summary = "behavioural drift: the shipped suite through the current agents against a "
                "baseline",
+    .options = options,
     .exec = cmd_drift,
-    .help = "  --json               the comparison as one JSON object\n"
-            "  --suite FILE         prompts in ticket format (default: data/drift/suite.jsonl)\n"
-            "  --baseline FILE      what they did before (default: data/drift/baseline.json)\n"
-            "  --update             write the baseline from this run instead of comparing\n"
-            "  --min-similarity X   a reply less similar than this (ROUGE-L) to the\n"
-            "                       baseline's is a regression (default 0.8)\n"
-            "Exit 0: no regression; 1: the behaviour drifted (every change is listed);\n"
+    .help = "Exit 0: no regression; 1: the behaviour drifted (every change is listed);\n"
             "65: a bad suite line or baseline; 66: a missing suite or baseline;\n"
             "78: a bad policy.\n",
 };

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,191 +306,151 @@ review_walk(struct store *st, const struct policy *p, const char *reviewer)
 
 /* ------------------------------------------------------------------ main */
 
+/*
+ * Whether the options go together: a packet reviewed, the list, the
+ * export or the walk, one at a time. EX_OK, or EX_USAGE having said why.
+ */
 static int
-cmd_handoff_review(struct ctx *ctx, int argc, char **argv)
+check_request(const struct cmd_args *a, const struct review_edit *e, int correcting)
 {
-	enum {
-		O_CATEGORY = 1,
-		O_REASON,
-		O_NO_ESC,
-		O_MISSING,
-		O_NOTE,
-		O_OK,
-		O_REVIEWER,
-		O_EXPORT,
-		O_LIST,
-		O_JSON
-	};
-	static const struct option opts[] = {
-	    {"category", required_argument, NULL, O_CATEGORY},
-	    {"reason", required_argument, NULL, O_REASON},
-	    {"no-escalation", no_argument, NULL, O_NO_ESC},
-	    {"missing", required_argument, NULL, O_MISSING},
-	    {"note", required_argument, NULL, O_NOTE},
-	    {"ok", no_argument, NULL, O_OK},
-	    {"reviewer", required_argument, NULL, O_REVIEWER},
-	    {"export", required_argument, NULL, O_EXPORT},
-	    {"list", no_argument, NULL, O_LIST},
-	    {"json", no_argument, NULL, O_JSON},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
-	struct review_edit e = {0};
-	const char *reviewer = NULL, *export = NULL;
-	int ok = 0, list = 0, json = 0, c, ex = EX_OK;
-	struct store *st = NULL;
-	struct review_packet rp = {0};
-	optind = 0; /* 0: GNU getopt starts over, permuting operands after the options */
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case O_CATEGORY:
-			e.category = optarg;
-			break;
-		case O_REASON:
-			e.reason = optarg;
-			break;
-		case O_NO_ESC:
-			e.no_escalation = 1;
-			break;
-		case O_MISSING:
-			strv_add(&e.missing, optarg);
-			break;
-		case O_NOTE:
-			e.note = optarg;
-			break;
-		case O_OK:
-			ok = 1;
-			break;
-		case O_REVIEWER:
-			reviewer = optarg;
-			break;
-		case O_EXPORT:
-			export = optarg;
-			break;
-		case O_LIST:
-			list = 1;
-			break;
-		case O_JSON:
-			json = 1;
-			break;
-		case 'h':
-			cmd_help(&cmd_handoff_review_entry, stdout);
-			goto out;
-		default:
-			cmd_help(&cmd_handoff_review_entry, stderr);
-			ex = EX_USAGE;
-			goto out;
-		}
-	}
-	int correcting = e.category || e.reason || e.no_escalation || e.missing.n || e.note;
-	const char *arg = optind < argc ? argv[optind] : NULL;
-	if (optind + 1 < argc || (list && export) ||
-	    ((list || export) && (arg || correcting || ok))) {
+	int ok = cmd_args_has(a, "ok"), list = cmd_args_has(a, "list");
+	const char *export = cmd_args_get(a, "export");
+	if ((list && export) || ((list || export) && (a->argc > 0 || correcting || ok))) {
 		fl_warnx("--list, --export and reviewing a packet go alone");
-		ex = EX_USAGE;
-		goto out;
+		return EX_USAGE;
 	}
-	if (ok && (e.category || e.reason || e.no_escalation || e.missing.n)) {
+	if (ok && (e->category || e->reason || e->no_escalation || e->missing.n)) {
 		fl_warnx("--ok says the AI got it right: it takes no correction (only --note)");
-		ex = EX_USAGE;
-		goto out;
+		return EX_USAGE;
 	}
+	return EX_OK;
+}
+
+/* Reviews packet id: stores the edit. */
+static int
+review_one(struct store *st, long long id, const struct review_edit *e, const char *reviewer)
+{
+	struct review_packet rp = {0};
 	char *cause = NULL;
-	/* The policy names the reasons its handlers give. */
-	const struct policy *p = NULL;
-	if (e.reason != NULL || (!list && !export && arg == NULL)) {
-		if ((p = ctx_policy(ctx)) == NULL) {
-			ex = EX_CONFIG;
-			goto out;
-		}
-	}
-	if (review_edit_check(&e, p, &cause) != 0) {
-		fl_warnx("%s", cause);
-		free(cause);
-		ex = EX_USAGE;
-		goto out;
-	}
-	char *end = NULL;
-	long long id = arg ? strtoll(arg, &end, 10) : 0;
-	if (arg != NULL && (*end != '\0' || id <= 0)) {
-		fl_warnx("'%s' is not a handoff id", arg);
-		ex = EX_USAGE;
-		goto out;
-	}
-	if (arg != NULL && !correcting && !ok) {
-		fl_warnx("nothing to record: give --ok, or what was wrong (--category, --reason, "
-		         "--no-escalation, --missing, --note)");
-		ex = EX_USAGE;
-		goto out;
-	}
-	int interactive = !list && !export && arg == NULL;
-	if (interactive && (correcting || ok)) {
-		fl_warnx("a correction needs the handoff ID it is about");
-		ex = EX_USAGE;
-		goto out;
-	}
-	if (interactive && !(isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))) {
-		fl_warnx("no handoff ID: the interactive walk needs a terminal");
-		cmd_help(&cmd_handoff_review_entry, stderr);
-		ex = EX_USAGE;
-		goto out;
-	}
-	if (reviewer == NULL) {
-		const char *u = getenv("USER");
-		reviewer = u && *u ? u : "reviewer";
-	}
-	if ((st = ctx_store(ctx, &ex)) == NULL)
-		goto out;
-	if (list) {
-		ex = review_list(st, json);
-		goto out;
-	}
-	if (export) {
-		ex = review_export_to(st, export);
-		goto out;
-	}
-	if (interactive) {
-		ex = review_walk(st, p, reviewer);
-		goto out;
-	}
+	int ex;
 	switch (review_packet_load(st, id, &rp, &cause)) {
 	case -1:
 		fl_warnx("%s", cause);
 		free(cause);
 		ex = EX_IOERR;
-		goto out;
+		break;
 	case 1:
 		fl_warnx("no handoff packet %lld", id);
 		ex = EX_NOINPUT;
-		goto out;
+		break;
+	default:
+		ex = save(st, &rp, e, reviewer);
 	}
-	ex = save(st, &rp, &e, reviewer);
-out:
 	review_packet_free(&rp);
+	return ex;
+}
+
+static int
+cmd_handoff_review(struct ctx *ctx, const struct cmd_args *a)
+{
+	struct review_edit e = {
+	    .category = cmd_args_get(a, "category"),
+	    .reason = cmd_args_get(a, "reason"),
+	    .no_escalation = cmd_args_has(a, "no-escalation"),
+	    .note = cmd_args_get(a, "note"),
+	};
+	const struct strv *missing = cmd_args_all(a, "missing");
+	for (size_t i = 0; i < missing->n; i++)
+		strv_add(&e.missing, missing->v[i]);
+	const char *reviewer = cmd_args_get(a, "reviewer"), *export = cmd_args_get(a, "export");
+	const char *arg = a->argc > 0 ? a->argv[0] : NULL;
+	int list = cmd_args_has(a, "list"), ok = cmd_args_has(a, "ok");
+	int correcting = e.category || e.reason || e.no_escalation || e.missing.n || e.note;
+	int interactive = !list && !export && arg == NULL;
+	struct store *st = NULL;
+	const struct policy *p = NULL; /* it names the reasons its handlers give */
+	char *cause = NULL, *end = NULL;
+	long long id = arg ? strtoll(arg, &end, 10) : 0;
+
+	int ex = check_request(a, &e, correcting);
+	if (ex == EX_OK && (e.reason != NULL || interactive) && (p = ctx_policy(ctx)) == NULL)
+		ex = EX_CONFIG;
+	if (ex != EX_OK)
+		goto out;
+	if (review_edit_check(&e, p, &cause) != 0) {
+		fl_warnx("%s", cause);
+		free(cause);
+		ex = EX_USAGE;
+	} else if (arg != NULL && (*end != '\0' || id <= 0)) {
+		fl_warnx("'%s' is not a handoff id", arg);
+		ex = EX_USAGE;
+	} else if (arg != NULL && !correcting && !ok) {
+		fl_warnx("nothing to record: give --ok, or what was wrong (--category, --reason, "
+		         "--no-escalation, --missing, --note)");
+		ex = EX_USAGE;
+	} else if (interactive && (correcting || ok)) {
+		fl_warnx("a correction needs the handoff ID it is about");
+		ex = EX_USAGE;
+	} else if (interactive && !(isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))) {
+		fl_warnx("no handoff ID: the interactive walk needs a terminal");
+		cmd_help(&cmd_handoff_review_entry, stderr);
+		ex = EX_USAGE;
+	}
+	if (ex != EX_OK || (st = ctx_store(ctx, &ex)) == NULL)
+		goto out;
+	if (reviewer == NULL) {
+		const char *u = getenv("USER");
+		reviewer = u && *u ? u : "reviewer";
+	}
+	if (list)
+		ex = review_list(st, cmd_args_has(a, "json"));
+	else if (export)
+		ex = review_export_to(st, export);
+	else if (interactive)
+		ex = review_walk(st, p, reviewer);
+	else
+		ex = review_one(st, id, &e, reviewer);
+out:
 	strv_free(&e.missing);
 	store_close(st);
 	return ex;
 }
 
+static const struct cmd_option options[] = {
+    {.name = "category",
+     .value = CMD_TEXT,
+     .arg = "C",
+     .help = "the right category (billing, technical, account, shipping, returns, general)"},
+    {.name = "reason", .value = CMD_TEXT, .arg = "R", .help = "the right escalation reason"},
+    {.name = "no-escalation", .help = "the conversation should not have escalated"},
+    {.name = "missing",
+     .value = CMD_TEXT,
+     .arg = "TEXT",
+     .repeat = 1,
+     .help = "information the packet should have carried (repeatable)"},
+    {.name = "note", .value = CMD_TEXT, .arg = "TEXT", .help = "a note for the trainers"},
+    {.name = "ok", .help = "the AI got it right"},
+    {.name = "reviewer", .value = CMD_TEXT, .arg = "NAME", .help = "who reviews (default: $USER)"},
+    {.name = "list", .help = "every packet, reviewed or not, with what was wrong"},
+    {.name = "json", .help = "with --list: as JSON"},
+    {.name = "export",
+     .value = CMD_FILE,
+     .arg = "FILE|-",
+     .help = "the reviewed handoffs as JSON Lines tickets (frontline replay reads them)"},
+    {0},
+};
+
 const struct cmd_entry cmd_handoff_review_entry = {
     .name = "handoff",
     .verb = "review",
-    .args = "[ID [--ok | --category C] [--reason R | --no-escalation] [--missing TEXT]... "
-            "[--note TEXT] [--reviewer NAME]] | --list [--json] | --export FILE|-",
     .summary = "mark what the AI got wrong in handoff packets; export the corrections as "
                "tickets",
+    .options = options,
+    .operands = "ID",
+    .max_operands = 1,
+    .usage = "[ID [--ok | --category C] [--reason R | --no-escalation] [--missing TEXT]... "
+             "[--note TEXT] [--reviewer NAME]] | --list [--json] | --export FILE|-",
     .exec = cmd_handoff_review,
-    .help = "  ID                 the handoff packet reviewed (see handoff list)\n"
-            "  --category C       the right category (billing, technical, account, shipping,\n"
-            "                     returns, general)\n"
-            "  --reason R         the right escalation reason\n"
-            "  --no-escalation    the conversation should not have escalated\n"
-            "  --missing TEXT     information the packet should have carried (repeatable)\n"
-            "  --note TEXT        a note for the trainers\n"
-            "  --ok               the AI got it right\n"
-            "  --reviewer NAME    who reviews (default: $USER)\n"
-            "  --list [--json]    every packet, reviewed or not, with what was wrong\n"
-            "  --export FILE|-    the reviewed handoffs as JSON Lines tickets (frontline\n"
-            "                     replay reads them)\n"
-            "Without ID on a terminal, walks the unreviewed packets one by one.\n",
+    .help = "ID is the handoff packet reviewed (see handoff list). Without ID on a\n"
+            "terminal, walks the unreviewed packets one by one.\n",
 };

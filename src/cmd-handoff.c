@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "safe-text.h"
@@ -28,22 +29,9 @@ open_store(struct ctx *ctx, int *ex)
 }
 
 static int
-json_flag(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--json") == 0)
-			return 1;
-	return 0;
-}
-
-static int
-cmd_handoff_list(struct ctx *ctx, int argc, char **argv)
+cmd_handoff_list(struct ctx *ctx, const struct cmd_args *a)
 {
 	int ex = EX_OK;
-	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
-		cmd_help(&cmd_handoff_list_entry, stdout);
-		return EX_OK;
-	}
 	struct store *st = open_store(ctx, &ex);
 	if (st == NULL)
 		return ex;
@@ -55,12 +43,17 @@ cmd_handoff_list(struct ctx *ctx, int argc, char **argv)
 		store_close(st);
 		return EX_IOERR;
 	}
-	if (json_flag(argc, argv)) {
+	if (cmd_args_has(a, "json")) {
 		char *s = cJSON_Print(list);
 		puts(s);
 		free(s);
-	} else {
+	} else if (cJSON_GetArraySize(list) == 0)
+		printf("no handoff packets\n");
+	else {
 		const cJSON *h;
+		/* On a terminal: a script reading the rows gets rows alone, as before. */
+		if (isatty(STDOUT_FILENO))
+			printf("%5s  %-24s  %-12s  %s\n", "id", "created", "customer", "reason");
 		cJSON_ArrayForEach(h, list)
 		{
 			/* One packet a line: the customer's id is theirs to choose. */
@@ -68,7 +61,7 @@ cmd_handoff_list(struct ctx *ctx, int argc, char **argv)
 			    cJSON_GetStringValue(cJSON_GetObjectItem(h, "customer")));
 			char *why = text_sanitize_line(
 			    cJSON_GetStringValue(cJSON_GetObjectItem(h, "reason")));
-			text_printf(stdout, "%5d  %-20s  %-12s  %s\n",
+			text_printf(stdout, "%5d  %-24s  %-12s  %s\n",
 			            cJSON_GetObjectItem(h, "id")
 			                ? cJSON_GetObjectItem(h, "id")->valueint
 			                : 0,
@@ -77,8 +70,6 @@ cmd_handoff_list(struct ctx *ctx, int argc, char **argv)
 			free(who);
 			free(why);
 		}
-		if (cJSON_GetArraySize(list) == 0)
-			printf("no handoff packets\n");
 	}
 	cJSON_Delete(list);
 	store_close(st);
@@ -86,22 +77,13 @@ cmd_handoff_list(struct ctx *ctx, int argc, char **argv)
 }
 
 static int
-cmd_handoff_show(struct ctx *ctx, int argc, char **argv)
+cmd_handoff_show(struct ctx *ctx, const struct cmd_args *a)
 {
 	int ex = EX_OK;
-	const char *arg = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0) {
-			cmd_help(&cmd_handoff_show_entry, stdout);
-			return EX_OK;
-		}
-		if (argv[i][0] != '-')
-			arg = argv[i];
-	}
 	char *end;
-	long id = arg ? strtol(arg, &end, 10) : 0;
-	if (arg == NULL || *end != '\0' || id <= 0) {
-		cmd_help(&cmd_handoff_show_entry, stderr);
+	long id = strtol(a->argv[0], &end, 10);
+	if (*end != '\0' || id <= 0) {
+		fl_warnx("'%s' is not a handoff id", a->argv[0]);
 		return EX_USAGE;
 	}
 	struct store *st = open_store(ctx, &ex);
@@ -118,7 +100,7 @@ cmd_handoff_show(struct ctx *ctx, int argc, char **argv)
 	if (h == NULL) {
 		fl_warnx("no handoff packet %ld", id);
 		ex = EX_NOINPUT;
-	} else if (json_flag(argc, argv)) {
+	} else if (cmd_args_has(a, "json")) {
 		char *s = cJSON_Print(h);
 		puts(s);
 		free(s);
@@ -133,18 +115,26 @@ cmd_handoff_show(struct ctx *ctx, int argc, char **argv)
 	return ex;
 }
 
+static const struct cmd_option options[] = {
+    {.name = "json", .help = "as JSON"},
+    {0},
+};
+
 const struct cmd_entry cmd_handoff_list_entry = {
     .name = "handoff",
     .verb = "list",
-    .args = "[--json]",
     .summary = "the handoff packets, newest first",
+    .options = options,
     .exec = cmd_handoff_list,
 };
 
 const struct cmd_entry cmd_handoff_show_entry = {
     .name = "handoff",
     .verb = "show",
-    .args = "[--json] ID",
     .summary = "one handoff packet: the summary a human reads before taking over",
+    .options = options,
+    .operands = "ID",
+    .min_operands = 1,
+    .max_operands = 1,
     .exec = cmd_handoff_show,
 };

@@ -1,7 +1,6 @@
 /* cmd-kb-audit.c -- frontline kb audit: knowledge base health. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sysexits.h>
@@ -11,36 +10,9 @@
 #include "safe-text.h"
 
 static int
-cmd_kb_audit(struct ctx *ctx, int argc, char **argv)
+cmd_kb_audit(struct ctx *ctx, const struct cmd_args *args)
 {
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"strict", no_argument, NULL, 's'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
-	int c, json = 0, strict = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jsh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 's':
-			strict = 1;
-			break;
-		case 'h':
-			cmd_help(&cmd_kb_audit_entry, stdout);
-			return EX_OK;
-		default:
-			cmd_help(&cmd_kb_audit_entry, stderr);
-			return EX_USAGE;
-		}
-	}
-	if (optind < argc) {
-		cmd_help(&cmd_kb_audit_entry, stderr);
-		return EX_USAGE;
-	}
+	int json = cmd_args_has(args, "json"), strict = cmd_args_has(args, "strict");
 	struct policy *p = ctx_policy(ctx);
 	if (p == NULL)
 		return EX_CONFIG;
@@ -95,15 +67,19 @@ cmd_kb_audit(struct ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
+static const struct cmd_option options[] = {
+    {.name = "json", .help = "the findings as one JSON object"},
+    {.name = "strict", .help = "exit 1 when there are conflicts, stale facts or missing metadata"},
+    {0},
+};
+
 const struct cmd_entry cmd_kb_audit_entry = {
     .name = "kb",
     .verb = "audit",
-    .args = "[--json] [--strict]",
     .summary = "report invalid fact files, control characters, duplicate ids, conflicts, stale "
                "facts, missing metadata",
+    .options = options,
     .exec = cmd_kb_audit,
-    .help = "  --json        the findings as one JSON object\n"
-            "  --strict      exit 1 when there are conflicts, stale facts or missing metadata\n"
-            "Exit status: 0 healthy, 65 (EX_DATAERR) when files are invalid, facts hold\n"
+    .help = "Exit status: 0 healthy, 65 (EX_DATAERR) when files are invalid, facts hold\n"
             "control characters or bidi controls, or ids repeat.\n",
 };

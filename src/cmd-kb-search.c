@@ -1,7 +1,6 @@
 /* cmd-kb-search.c -- frontline kb search: retrieval with freshness and confidence. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "cmd.h"
 #include "loop.h"
 #include "model.h"
+#include "progress.h"
 #include "retrieval.h"
 #include "safe-text.h"
 
@@ -92,40 +92,18 @@ search_one(struct kb *kb, struct models *m, const char *query, int k, int json,
 }
 
 static int
-cmd_kb_search(struct ctx *ctx, int argc, char **argv)
+cmd_kb_search(struct ctx *ctx, const struct cmd_args *a)
 {
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
-	int c, k = 5, json = 0, ex = EX_OK;
-	char *end;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "k:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			k = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || k < 1 || k > 100) {
-				fl_warnx("-k wants a number from 1 to 100, not '%s'", optarg);
-				return EX_USAGE;
-			}
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			cmd_help(&cmd_kb_search_entry, stdout);
-			return EX_OK;
-		default:
-			cmd_help(&cmd_kb_search_entry, stderr);
-			return EX_USAGE;
-		}
-	}
+	int k = (int)cmd_args_number(a, "k", 5), json = cmd_args_has(a, "json"), ex;
 	struct policy *p;
 	struct kb *kb;
 	struct kb_freshness fr;
-	if ((ex = ctx_retrieval(ctx, &p, &kb, &fr)) != EX_OK)
+	struct progress pg = {.what = "kb index", .unit = "files"};
+	cmd_progress(a, &pg);
+	ctx->kb_progress = &pg;
+	ex = ctx_retrieval(ctx, &p, &kb, &fr);
+	ctx->kb_progress = NULL;
+	if (ex != EX_OK)
 		return ex;
 	/* Hybrid retrieval when the config file names an embeddings model. */
 	struct agents ag = {0};
@@ -135,8 +113,8 @@ cmd_kb_search(struct ctx *ctx, int argc, char **argv)
 	}
 	struct models *m = ag.backend[AGENT_EMBEDDINGS] == BACKEND_OPENAI ? ag.models : NULL;
 
-	if (optind < argc) {
-		char *q = cmd_join_args(argc, argv, optind);
+	if (a->argc > 0) {
+		char *q = cmd_join_args(a->argc, a->argv, 0);
 		ex = search_one(kb, m, q, k, json, &fr);
 		free(q);
 	} else {
@@ -167,15 +145,28 @@ cmd_kb_search(struct ctx *ctx, int argc, char **argv)
 	return ex;
 }
 
+static const struct cmd_option options[] = {
+    {.name = "k",
+     .value = CMD_INT,
+     .arg = "N",
+     .min = 1,
+     .max = 100,
+     .help = "at most N hits (default 5)"},
+    {.name = "json", .help = "one {\"query\",\"hits\":[...]} object per query"},
+    CMD_OPTION_PROGRESS,
+    {0},
+};
+
 const struct cmd_entry cmd_kb_search_entry = {
     .name = "kb",
     .verb = "search",
-    .args = "[-k N] [--json] [QUERY]",
     .summary = "retrieve facts for QUERY, or for each line of standard input",
+    .options = options,
+    .operands = "[QUERY]",
+    .max_operands = CMD_MANY,
     .exec = cmd_kb_search,
-    .help = "  -k N          at most N hits (default 5)\n"
-            "  --json        one {\"query\",\"hits\":[...]} object per query\n"
-            "Each hit has its source, freshness in days, a stale flag and a calibrated\n"
+    .help = "Each hit has its source, freshness in days, a stale flag and a calibrated\n"
             "confidence in [0,1]. With an embeddings model in the config file, FTS5 and\n"
-            "vector rankings are fused (facts are embedded once, into the index cache).\n",
+            "vector rankings are fused (facts are embedded once, into the index cache).\n"
+            "An index built anew shows its progress (--progress).\n",
 };

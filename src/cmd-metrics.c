@@ -1,7 +1,7 @@
 /* cmd-metrics.c -- frontline metrics: the measurement framework over the store. */
 #include "config.h"
 
-#include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,20 +77,20 @@ count_line(FILE *f, int indent, const char *label, int n, const char *aside)
 	        aside ? aside : "");
 }
 
-/* The report; replay: the sessions are replayed tickets (else live conversations). */
-static void
-text_report(const cJSON *r, const struct metrics_config *cfg, int replay, FILE *f)
-{
-	char a[32], b[32], c[32];
-	static const struct {
-		const char *key, *label;
-	} paths[] = {
-	    {"agent", "resolved by the agent"},
-	    {"human", "resolved by a human"},
-	    {"abandoned", "abandoned"},
-	    {"unconfirmed", "unconfirmed"},
-	};
+/* The resolution paths, as the report's sections name them. */
+static const struct {
+	const char *key, *label;
+} paths[] = {
+    {"agent", "resolved by the agent"},
+    {"human", "resolved by a human"},
+    {"abandoned", "abandoned"},
+    {"unconfirmed", "unconfirmed"},
+};
 
+/* The report's sections; replay: the sessions are replayed tickets (else live conversations). */
+static void
+text_endings(const cJSON *r, const struct metrics_config *cfg, int replay, FILE *f)
+{
 	if (replay)
 		fprintf(f,
 		        "frontline metrics, %s: %d replayed tickets (the human agents' work; "
@@ -119,7 +119,13 @@ text_report(const cJSON *r, const struct metrics_config *cfg, int replay, FILE *
 		count_line(f, 4, "window still open", count(un, "window_open"), NULL);
 		count_line(f, 2, "still open", count(en, "open"), NULL);
 	}
+}
 
+/* CSAT, first-contact resolution and re-contact, by resolution path. */
+static void
+text_paths(const cJSON *r, const struct metrics_config *cfg, int replay, FILE *f)
+{
+	char a[32], b[32];
 	fprintf(f, "\nCSAT by resolution path       %8s %9s %7s\n", "sessions", "responses",
 	        "mean");
 	for (size_t i = 0; i < nitems(paths); i++) {
@@ -160,7 +166,12 @@ text_report(const cJSON *r, const struct metrics_config *cfg, int replay, FILE *
 		fprintf(f, "  %-27s %8d %9d %7s\n", paths[i].label, count(p, "resolved"),
 		        count(p, "recontacted"), a);
 	}
+}
 
+static void
+text_escalation(const cJSON *r, int replay, FILE *f)
+{
+	char a[32], b[32], c[32];
 	const cJSON *e = get(r, "effort");
 	fmt_num(a, sizeof a, get(e, "mean_turns"), "", 2, "");
 	fmt_num(b, sizeof b, get(e, "mean_restatements"), "", 2, "");
@@ -199,7 +210,13 @@ text_report(const cJSON *r, const struct metrics_config *cfg, int replay, FILE *
 			fprintf(f, "    %-35s %8d\n", x->string, x->valueint);
 		}
 	}
+}
 
+static void
+text_cost(const cJSON *r, const struct metrics_config *cfg, FILE *f)
+{
+	char a[32], b[32];
+	const cJSON *x;
 	const cJSON *co = get(r, "cost");
 	fprintf(f, "\nCost (human time at $%.2f/hour)\n", cfg->human_cost_per_hour);
 	fmt_num(a, sizeof a, get(co, "model_usd"), "$", 4, "");
@@ -235,7 +252,14 @@ text_report(const cJSON *r, const struct metrics_config *cfg, int replay, FILE *
 		}
 	} else
 		fprintf(f, "  %-37s %8s\n", "policy flags", "none");
+}
 
+/* Coverage gaps, and the days with sessions (the JSON has every day between, for sparklines). */
+static void
+text_gaps(const cJSON *r, const struct metrics_config *cfg, FILE *f)
+{
+	char a[32], b[32], c[32];
+	const cJSON *x;
 	fprintf(f, "\nKnowledge coverage gaps (answered below confidence %.2f)\n",
 	        cfg->coverage_confidence);
 	if (cJSON_GetArraySize(get(r, "coverage_gaps")) == 0)
@@ -253,7 +277,6 @@ text_report(const cJSON *r, const struct metrics_config *cfg, int replay, FILE *
 		free(topic);
 	}
 
-	/* The days with sessions: the JSON has every day between, for sparklines. */
 	fprintf(f, "\nDaily\n");
 	int quiet = 0;
 	if (cJSON_GetArraySize(get(r, "daily")) == 0)
@@ -276,6 +299,16 @@ text_report(const cJSON *r, const struct metrics_config *cfg, int replay, FILE *
 	if (quiet > 0)
 		fprintf(f, "  (%d day%s without sessions between them)\n", quiet,
 		        quiet == 1 ? "" : "s");
+}
+
+static void
+text_report(const cJSON *r, const struct metrics_config *cfg, int replay, FILE *f)
+{
+	text_endings(r, cfg, replay, f);
+	text_paths(r, cfg, replay, f);
+	text_escalation(r, replay, f);
+	text_cost(r, cfg, f);
+	text_gaps(r, cfg, f);
 }
 
 /* One line per session: the figures a reader scans; --json or --csv has them all. */
@@ -418,90 +451,71 @@ csv_sessions(const cJSON *sessions, FILE *f)
 
 /* ------------------------------------------------------------- command */
 
-static int
-cmd_metrics(struct ctx *ctx, int argc, char **argv)
+/* The sessions as --csv, --sessions or the report (text or --json) say. */
+static void
+print_metrics(const struct cmd_args *a, const cJSON *list, const struct metrics_config *cfg,
+              const struct metrics_filter *f)
 {
-	enum { OPT_SINCE = 256, OPT_UNTIL, OPT_SOURCE, OPT_VERSION, OPT_RUN, OPT_ARM, OPT_CSV };
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"csv", no_argument, NULL, OPT_CSV},
-	    {"sessions", no_argument, NULL, 's'},
-	    {"since", required_argument, NULL, OPT_SINCE},
-	    {"until", required_argument, NULL, OPT_UNTIL},
-	    {"source", required_argument, NULL, OPT_SOURCE},
-	    {"version", required_argument, NULL, OPT_VERSION},
-	    {"run", required_argument, NULL, OPT_RUN},
-	    {"arm", required_argument, NULL, OPT_ARM},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
-	struct metrics_filter f = {0};
-	int c, json = 0, csv = 0, sessions = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jsh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case OPT_CSV:
-			csv = 1;
-			break;
-		case 's':
-			sessions = 1;
-			break;
-		case OPT_SINCE:
-		case OPT_UNTIL:
-			if (!date_ok(optarg)) {
-				fl_warnx("--%s: '%s' is not a date (YYYY-MM-DD) or time "
-				         "(YYYY-MM-DDTHH:MM:SSZ)",
-				         c == OPT_SINCE ? "since" : "until", optarg);
-				return EX_USAGE;
-			}
-			*(c == OPT_SINCE ? &f.since : &f.until) = optarg;
-			break;
-		case OPT_SOURCE:
-			if (strcmp(optarg, "live") != 0 && strcmp(optarg, "replay") != 0) {
-				fl_warnx("--source: '%s' is not live or replay", optarg);
-				return EX_USAGE;
-			}
-			f.source = optarg;
-			break;
-		case OPT_VERSION:
-			f.version = optarg;
-			break;
-		case OPT_ARM:
-			if (strcmp(optarg, "ai") != 0 && strcmp(optarg, "human") != 0 &&
-			    strcmp(optarg, "canary") != 0 && strcmp(optarg, "current") != 0) {
-				fl_warnx("--arm: '%s' is not ai, human, canary or current", optarg);
-				return EX_USAGE;
-			}
-			f.arm = optarg;
-			break;
-		case OPT_RUN: {
-			char *end;
-			long long r = strtoll(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || r <= 0) {
-				fl_warnx("--run: '%s' is not a replay run id", optarg);
-				return EX_USAGE;
-			}
-			f.run = r;
-			break;
+	int json = cmd_args_has(a, "json");
+	struct text_capture tc;
+	if (cmd_args_has(a, "csv"))
+		csv_sessions(list, stdout);
+	else if (cmd_args_has(a, "sessions") && json) {
+		char *s = cJSON_Print(list);
+		puts(s);
+		free(s);
+	} else if (cmd_args_has(a, "sessions")) {
+		text_sessions(list, text_capture_begin(&tc));
+		text_capture_end(&tc, stdout);
+	} else {
+		cJSON *r = metrics_aggregate(list, cfg);
+		if (json) {
+			char *s = cJSON_Print(r);
+			puts(s);
+			free(s);
+		} else {
+			text_report(r, cfg,
+			            f->source != NULL ? strcmp(f->source, "replay") == 0
+			                              : f->run > 0,
+			            text_capture_begin(&tc));
+			text_capture_end(&tc, stdout);
 		}
-		case 'h':
-			cmd_help(&cmd_metrics_entry, stdout);
-			return EX_OK;
-		default:
-			cmd_help(&cmd_metrics_entry, stderr);
-			return EX_USAGE;
-		}
+		cJSON_Delete(r);
 	}
-	if (optind < argc || (json && csv)) {
-		if (json && csv)
-			fl_warnx("--json and --csv: choose one");
-		cmd_help(&cmd_metrics_entry, stderr);
-		return EX_USAGE;
-	}
+}
 
+/* Whether replay run id is in the store: EX_OK, or an exit code having said why. */
+static int
+run_exists(struct store *st, long long id)
+{
+	cJSON *run = NULL;
+	char *cause = NULL;
+	if (store_replay_run(st, id, &run, &cause) != 0) {
+		fl_warnx("store: %s", cause);
+		free(cause);
+		return EX_IOERR;
+	}
+	if (run == NULL) {
+		fl_warnx("no replay run %lld (frontline metrics --json lists none; see "
+		         "frontline replay)",
+		         id);
+		return EX_NOINPUT;
+	}
+	cJSON_Delete(run);
+	return EX_OK;
+}
+
+static int
+cmd_metrics(struct ctx *ctx, const struct cmd_args *a)
+{
+	struct metrics_filter f = {
+	    .since = cmd_args_get(a, "since"),
+	    .until = cmd_args_get(a, "until"),
+	    .source = cmd_args_get(a, "source"),
+	    .version = cmd_args_get(a, "version"),
+	    .arm = cmd_args_get(a, "arm"),
+	    .run = (long long)cmd_args_number(a, "run", 0),
+	};
 	struct policy *p = ctx_policy(ctx);
 	if (p == NULL)
 		return EX_CONFIG;
@@ -518,52 +532,14 @@ cmd_metrics(struct ctx *ctx, int argc, char **argv)
 		return ex;
 	char *cause = NULL;
 	cJSON *list = NULL;
-	if (f.run > 0) {
-		cJSON *run = NULL;
-		if (store_replay_run(st, f.run, &run, &cause) != 0) {
-			fl_warnx("store: %s", cause);
-			ex = EX_IOERR;
-			goto out;
-		}
-		if (run == NULL) {
-			fl_warnx("no replay run %lld (frontline metrics --json lists none; see "
-			         "frontline replay)",
-			         f.run);
-			ex = EX_NOINPUT;
-			goto out;
-		}
-		cJSON_Delete(run);
-	}
+	if (f.run > 0 && (ex = run_exists(st, f.run)) != EX_OK)
+		goto out;
 	if (metrics_sessions(st, &f, &cfg, &list, &cause) != 0) {
 		fl_warnx("store: %s", cause);
 		ex = EX_IOERR;
 		goto out;
 	}
-	if (csv)
-		csv_sessions(list, stdout);
-	else if (sessions && json) {
-		char *s = cJSON_Print(list);
-		puts(s);
-		free(s);
-	} else if (sessions) {
-		struct text_capture tc;
-		text_sessions(list, text_capture_begin(&tc));
-		text_capture_end(&tc, stdout);
-	} else {
-		cJSON *r = metrics_aggregate(list, &cfg);
-		if (json) {
-			char *s = cJSON_Print(r);
-			puts(s);
-			free(s);
-		} else {
-			struct text_capture tc;
-			text_report(r, &cfg,
-			            f.source != NULL ? strcmp(f.source, "replay") == 0 : f.run > 0,
-			            text_capture_begin(&tc));
-			text_capture_end(&tc, stdout);
-		}
-		cJSON_Delete(r);
-	}
+	print_metrics(a, list, &cfg, &f);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fl_warnx("stdout: write error");
 		ex = EX_IOERR;
@@ -575,26 +551,60 @@ out:
 	return ex;
 }
 
+static int
+date_check(const char *v, const char **what)
+{
+	*what = "a date (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM:SSZ)";
+	return date_ok(v) ? 0 : -1;
+}
+
+static const struct cmd_option options[] = {
+    {.name = "json",
+     .group = 1,
+     .help = "the report as one JSON object (or, with --sessions, the per-session metrics as an "
+             "array)"},
+    {.name = "csv", .group = 1, .help = "one row per session with the seed's fields, and a header"},
+    {.name = "sessions", .help = "the per-session metrics instead of the report"},
+    {.name = "since",
+     .value = CMD_TEXT,
+     .arg = "DATE",
+     .check = date_check,
+     .help = "sessions created at or after DATE (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)"},
+    {.name = "until",
+     .value = CMD_TEXT,
+     .arg = "DATE",
+     .check = date_check,
+     .help = "sessions created before DATE"},
+    {.name = "source",
+     .value = CMD_CHOICE,
+     .arg = "live|replay",
+     .choices = (const char *const[]){"live", "replay", NULL},
+     .help = "live conversations (the default) or replayed tickets"},
+    {.name = "version",
+     .value = CMD_TEXT,
+     .arg = "V",
+     .help = "sessions the agent version V handled"},
+    {.name = "arm",
+     .value = CMD_CHOICE,
+     .arg = "ARM",
+     .choices = (const char *const[]){"ai", "human", "canary", "current", NULL},
+     .help = "rollout arm: ai, human, canary or current"},
+    {.name = "run",
+     .value = CMD_INT,
+     .arg = "ID",
+     .min = 1,
+     .max = INFINITY,
+     .help = "replays from run ID (default: the newest run of each ticket file)"},
+    {0},
+};
+
 const struct cmd_entry cmd_metrics_entry = {
     .name = "metrics",
-    .args = "[--json|--csv] [--sessions] [--since DATE] [--until DATE] [--source live|replay] "
-            "[--version V] [--arm ARM] [--run ID]",
     .summary = "the measurement framework: CSAT by path, FCR, re-contact, effort, escalation, "
                "cost per resolution and coverage gaps, over the store",
+    .options = options,
     .exec = cmd_metrics,
-    .help = "  --json           the report as one JSON object (or, with --sessions, the\n"
-            "                   per-session metrics as an array)\n"
-            "  --csv            one row per session with the seed's fields, and a header\n"
-            "  --sessions       the per-session metrics instead of the report\n"
-            "  --since DATE     sessions created at or after DATE (YYYY-MM-DD or\n"
-            "                   YYYY-MM-DDTHH:MM:SSZ)\n"
-            "  --until DATE     sessions created before DATE\n"
-            "  --source SRC     live conversations (the default) or replayed tickets\n"
-            "  --version V      sessions the agent version V handled\n"
-            "  --arm ARM        rollout arm: ai, human, canary or current\n"
-            "  --run ID         replays from run ID (default: the newest run of each\n"
-            "                   ticket file)\n"
-            "A live conversation's path is the ending stored when it closed\n"
+    .help = "A live conversation's path is the ending stored when it closed\n"
             "(resolved-agent, resolved-human, abandoned, unconfirmed); see frontline(1).\n"
             "The policy's metrics section sets the human cost, the coverage threshold\n"
             "and the re-contact window.\n",

@@ -1,38 +1,18 @@
 /* cmd-policy-check.c -- frontline policy check: validate policy files. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <sysexits.h>
 
 #include "cmd.h"
 
 static int
-cmd_policy_check(struct ctx *ctx, int argc, char **argv)
+cmd_policy_check(struct ctx *ctx, const struct cmd_args *a)
 {
-	static const struct option opts[] = {
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
-	int c, quiet = 0, bad = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'q':
-			quiet = 1;
-			break;
-		case 'h':
-			cmd_help(&cmd_policy_check_entry, stdout);
-			return EX_OK;
-		default:
-			cmd_help(&cmd_policy_check_entry, stderr);
-			return EX_USAGE;
-		}
-	}
+	int quiet = cmd_args_has(a, "quiet"), bad = 0;
 	const char *dflt[] = {ctx->policy_path};
-	const char *const *files = optind < argc ? (const char *const *)argv + optind : dflt;
-	int nfiles = optind < argc ? argc - optind : 1;
+	const char *const *files = a->argc > 0 ? (const char *const *)a->argv : dflt;
+	int nfiles = a->argc > 0 ? a->argc : 1;
 
 	for (int i = 0; i < nfiles; i++) {
 		struct diag d = {0};
@@ -59,13 +39,20 @@ cmd_policy_check(struct ctx *ctx, int argc, char **argv)
 	return bad ? EX_CONFIG : EX_OK;
 }
 
+static const struct cmd_option options[] = {
+    {.name = "quiet", .key = 'q', .help = "print nothing for valid files"},
+    {0},
+};
+
 const struct cmd_entry cmd_policy_check_entry = {
     .name = "policy",
     .verb = "check",
-    .args = "[-q] [FILE...]",
     .summary = "validate policy files (default: the policy in force)",
+    .options = options,
+    .operands = "[FILE...]",
+    .max_operands = CMD_MANY,
+    .operand_value = CMD_FILE,
     .exec = cmd_policy_check,
-    .help = "  -q, --quiet   print nothing for valid files\n"
-            "Errors are printed as file:line:col: message, every one in the file;\n"
+    .help = "Errors are printed as file:line:col: message, every one in the file;\n"
             "the exit status is 78 (EX_CONFIG) when any file is invalid.\n",
 };

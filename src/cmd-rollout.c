@@ -1,7 +1,6 @@
 /* cmd-rollout.c -- frontline rollout status|advance|rollback: the graduated rollout's stages. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,57 +115,6 @@ ctx_rollout_free(struct rollout_live *l)
 	policy_free(l->candidate_policy);
 	l->candidate_policy = NULL;
 	l->candidate.policy = NULL;
-}
-
-/* ---------------------------------------------------------- options */
-
-struct ropts {
-	int json, force;
-	const char *reason;
-};
-
-/* Parses --json, --force, --reason; returns -1 to go on, or an exit code. */
-static int
-parse(const struct cmd_entry *e, int argc, char **argv, struct ropts *o, int changes)
-{
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"force", no_argument, NULL, 'f'},
-	    {"reason", required_argument, NULL, 'r'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
-	int c;
-	memset(o, 0, sizeof *o);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			o->json = 1;
-			break;
-		case 'f':
-			o->force = 1;
-			break;
-		case 'r':
-			o->reason = optarg;
-			break;
-		case 'h':
-			cmd_help(e, stdout);
-			return EX_OK;
-		default:
-			cmd_help(e, stderr);
-			return EX_USAGE;
-		}
-	}
-	if (optind < argc || (!changes && (o->force || o->reason))) {
-		cmd_help(e, stderr);
-		return EX_USAGE;
-	}
-	if (o->force && (o->reason == NULL || *o->reason == '\0')) {
-		fl_warnx("--force needs --reason TEXT: the log says why the gate was overridden");
-		return EX_USAGE;
-	}
-	return -1;
 }
 
 static void
@@ -326,14 +274,13 @@ open_rollout(struct ctx *ctx, struct policy **p, struct store **st, cJSON **stat
 }
 
 static int
-cmd_rollout_status(struct ctx *ctx, int argc, char **argv)
+cmd_rollout_status(struct ctx *ctx, const struct cmd_args *a)
 {
-	struct ropts o;
 	struct policy *p;
 	struct store *st;
 	cJSON *state;
-	int ex = parse(&cmd_rollout_status_entry, argc, argv, &o, 0);
-	if (ex >= 0 || (ex = open_rollout(ctx, &p, &st, &state)) >= 0)
+	int ex = open_rollout(ctx, &p, &st, &state);
+	if (ex >= 0)
 		return ex;
 	const struct rollout_policy *r = &p->rollout;
 	cJSON *out = cJSON_CreateObject();
@@ -371,7 +318,7 @@ cmd_rollout_status(struct ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	cJSON_AddItemToObject(out, "log", log);
-	if (o.json) {
+	if (cmd_args_has(a, "json")) {
 		print_json(out);
 		ex = EX_OK;
 		goto out;
@@ -442,19 +389,19 @@ move_to(struct store *st, const struct rollout_policy *r, size_t i, const char *
 }
 
 static int
-cmd_rollout_advance(struct ctx *ctx, int argc, char **argv)
+cmd_rollout_advance(struct ctx *ctx, const struct cmd_args *a)
 {
-	struct ropts o;
 	struct policy *p;
 	struct store *st;
 	cJSON *state, *gate = NULL;
-	int ex = parse(&cmd_rollout_advance_entry, argc, argv, &o, 1);
-	if (ex >= 0 || (ex = open_rollout(ctx, &p, &st, &state)) >= 0)
+	const char *reason = cmd_args_get(a, "reason");
+	int json = cmd_args_has(a, "json");
+	int ex = open_rollout(ctx, &p, &st, &state);
+	if (ex >= 0)
 		return ex;
 	const struct rollout_policy *r = &p->rollout;
 	if (state == NULL) {
-		ex = move_to(st, r, 0, "start", o.reason ? o.reason : "rollout started", NULL,
-		             o.json);
+		ex = move_to(st, r, 0, "start", reason ? reason : "rollout started", NULL, json);
 		goto out;
 	}
 	int i = stage_of(r, state);
@@ -476,8 +423,8 @@ cmd_rollout_advance(struct ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	int ok = cJSON_IsTrue(cJSON_GetObjectItem(gate, "passed"));
-	if (!ok && !o.force) {
-		if (o.json)
+	if (!ok && !cmd_args_has(a, "force")) {
+		if (json)
 			print_json(gate);
 		fl_warnx("rollout: not advancing from %s to %s: the gate fails:", r->stages[i].name,
 		         r->stages[i + 1].name);
@@ -490,10 +437,9 @@ cmd_rollout_advance(struct ctx *ctx, int argc, char **argv)
 		ex = EX_REFUSED;
 		goto out;
 	}
-	char *reason =
-	    o.reason ? xstrdup(o.reason) : xasprintf("gate passed at %s", r->stages[i].name);
-	ex = move_to(st, r, (size_t)i + 1, ok ? "advance" : "advance-forced", reason, gate, o.json);
-	free(reason);
+	char *why = reason ? xstrdup(reason) : xasprintf("gate passed at %s", r->stages[i].name);
+	ex = move_to(st, r, (size_t)i + 1, ok ? "advance" : "advance-forced", why, gate, json);
+	free(why);
 out:
 	cJSON_Delete(gate);
 	cJSON_Delete(state);
@@ -502,14 +448,14 @@ out:
 }
 
 static int
-cmd_rollout_rollback(struct ctx *ctx, int argc, char **argv)
+cmd_rollout_rollback(struct ctx *ctx, const struct cmd_args *a)
 {
-	struct ropts o;
 	struct policy *p;
 	struct store *st;
 	cJSON *state;
-	int ex = parse(&cmd_rollout_rollback_entry, argc, argv, &o, 1);
-	if (ex >= 0 || (ex = open_rollout(ctx, &p, &st, &state)) >= 0)
+	const char *reason = cmd_args_get(a, "reason");
+	int ex = open_rollout(ctx, &p, &st, &state);
+	if (ex >= 0)
 		return ex;
 	const struct rollout_policy *r = &p->rollout;
 	int i = state ? stage_of(r, state) : -1;
@@ -522,8 +468,8 @@ cmd_rollout_rollback(struct ctx *ctx, int argc, char **argv)
 	} else {
 		/* A stage the policy no longer has goes back to the first. */
 		size_t to = i < 0 ? 0 : (size_t)i - 1;
-		ex = move_to(st, r, to, "rollback", o.reason ? o.reason : "rolled back", NULL,
-		             o.json);
+		ex = move_to(st, r, to, "rollback", reason ? reason : "rolled back", NULL,
+		             cmd_args_has(a, "json"));
 	}
 	cJSON_Delete(state);
 	store_close(st);
@@ -531,34 +477,39 @@ cmd_rollout_rollback(struct ctx *ctx, int argc, char **argv)
 }
 
 #define ROLLOUT_HELP                                                                               \
-	"  --json           the result as JSON\n"                                                  \
 	"Exit status: 0 done, 1 refused (the gate fails, or no stage to go to),\n"                 \
 	"64 usage, 70 metrics failed, 74 store, 78 policy.\n"
 
 const struct cmd_entry cmd_rollout_status_entry = {
     .name = "rollout",
     .verb = "status",
-    .args = "[--json]",
     .summary = "the rollout's stage, its split and the gate's evaluation from the metrics",
+    .options = cmd_json_options,
     .exec = cmd_rollout_status,
     .help = ROLLOUT_HELP,
+};
+
+static const struct cmd_option advance_options[] = {
+    {.name = "force", .needs = "reason", .help = "advance although the gate fails"},
+    CMD_OPTION_REASON,
+    {.name = "json", .help = "the result as JSON"},
+    {0},
 };
 
 const struct cmd_entry cmd_rollout_advance_entry = {
     .name = "rollout",
     .verb = "advance",
-    .args = "[--force --reason TEXT] [--json]",
     .summary = "go up a stage when its gate passes (the first advance starts the rollout)",
+    .options = advance_options,
     .exec = cmd_rollout_advance,
-    .help = "  --force          advance although the gate fails (needs --reason)\n"
-            "  --reason TEXT    why, for the log (with $USER)\n" ROLLOUT_HELP,
+    .help = ROLLOUT_HELP,
 };
 
 const struct cmd_entry cmd_rollout_rollback_entry = {
     .name = "rollout",
     .verb = "rollback",
-    .args = "[--reason TEXT] [--json]",
     .summary = "go back one stage",
+    .options = cmd_reason_options,
     .exec = cmd_rollout_rollback,
-    .help = "  --reason TEXT    why, for the log (with $USER)\n" ROLLOUT_HELP,
+    .help = ROLLOUT_HELP,
 };

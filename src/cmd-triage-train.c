@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <glob.h>
 #include <math.h>
 #include <stdio.h>
@@ -30,7 +29,7 @@ struct reading {
  * NULL). Returns EX_OK, or EX_NOINPUT with the problem printed.
  */
 static int
-read_files(struct reading *r, char *const *paths, int n, int all_messages, FILE *out)
+read_files(struct reading *r, const char *const *paths, int n, int all_messages, FILE *out)
 {
 	if (r->files == NULL)
 		r->files = cJSON_CreateArray();
@@ -110,7 +109,7 @@ read_base(struct ctx *ctx, struct reading *base)
 		ex = EX_NOINPUT;
 	} else {
 		qsort(g.gl_pathv, g.gl_pathc, sizeof *g.gl_pathv, corpus_order);
-		ex = read_files(base, g.gl_pathv, (int)g.gl_pathc, 0, NULL);
+		ex = read_files(base, (const char *const *)g.gl_pathv, (int)g.gl_pathc, 0, NULL);
 	}
 	if (rc == 0)
 		globfree(&g);
@@ -193,62 +192,11 @@ print_training(const struct intent_trained *r, const char *current, const char *
 }
 
 static int
-cmd_triage_train(struct ctx *ctx, int argc, char **argv)
+cmd_triage_train(struct ctx *ctx, const struct cmd_args *a)
 {
-	enum { O_NO_BASE = 256, O_DEV, O_SEED, O_ALL };
-	static const struct option opts[] = {
-	    {"out", required_argument, NULL, 'o'},
-	    {"no-base", no_argument, NULL, O_NO_BASE},
-	    {"dev", required_argument, NULL, O_DEV},
-	    {"seed", required_argument, NULL, O_SEED},
-	    {"all-messages", no_argument, NULL, O_ALL},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
-	const char *out = NULL;
-	char *dev = NULL;
-	int c, no_base = 0, all = 0;
-	unsigned long seed = 1;
-	char *end;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			out = optarg;
-			break;
-		case O_NO_BASE:
-			no_base = 1;
-			break;
-		case O_DEV:
-			dev = optarg;
-			break;
-		case O_SEED:
-			errno = 0;
-			seed = strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end != '\0' || *optarg == '-' ||
-			    seed > 0xffffffffUL) {
-				fl_warnx("--seed takes a number from 0 to 4294967295, not '%s'",
-				         optarg);
-				return EX_USAGE;
-			}
-			break;
-		case O_ALL:
-			all = 1;
-			break;
-		case 'h':
-			cmd_help(&cmd_triage_train_entry, stdout);
-			return EX_OK;
-		default:
-			cmd_help(&cmd_triage_train_entry, stderr);
-			return EX_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		fl_warnx("triage train: no data to train on");
-		cmd_help(&cmd_triage_train_entry, stderr);
-		return EX_USAGE;
-	}
-
+	const char *out = cmd_args_get(a, "out");
+	const char *dev = cmd_args_get(a, "dev");
+	int all = cmd_args_has(a, "all-messages");
 	struct reading base = {0}, team = {0}, held = {0};
 	struct intent_trained r = {0};
 	struct classifier *current = NULL;
@@ -257,17 +205,17 @@ cmd_triage_train(struct ctx *ctx, int argc, char **argv)
 	char *in_use = NULL;
 	int ex = EX_OK, no_model;
 
-	if (!no_base && (ex = read_base(ctx, &base)) != EX_OK)
+	if (!cmd_args_has(a, "no-base") && (ex = read_base(ctx, &base)) != EX_OK)
 		goto done;
 	printf("Your data:\n");
-	if ((ex = read_files(&team, argv + optind, argc - optind, all, stdout)) != EX_OK)
+	if ((ex = read_files(&team, (const char *const *)a->argv, a->argc, all, stdout)) != EX_OK)
 		goto done;
 	if (dev != NULL && (ex = read_files(&held, &dev, 1, all, stdout)) != EX_OK)
 		goto done;
 	print_bad(&base);
 	print_bad(&team);
 	print_bad(&held);
-	if (team.data.n == 0 && no_base) {
+	if (team.data.n == 0 && cmd_args_has(a, "no-base")) {
 		fl_warnx("triage train: no labelled example to train on");
 		ex = EX_DATAERR;
 		goto done;
@@ -291,14 +239,14 @@ cmd_triage_train(struct ctx *ctx, int argc, char **argv)
 	if ((current = ctx_intent_model(ctx, NULL, &in_use, &source, &no_model)) == NULL)
 		fprintf(stderr, "frontline: no comparison with the model in use\n");
 
-	struct progress pg = {.kind = isatty(STDERR_FILENO) ? PROGRESS_BAR : PROGRESS_NONE,
-	                      .what = "train"};
+	struct progress pg = {.what = "train", .step = 1};
+	cmd_progress(a, &pg);
 	struct intent_train t = {
 	    .base = &base.data,
 	    .team = &team.data,
 	    .dev = dev ? &held.data : NULL,
 	    .current = current,
-	    .seed = (unsigned)seed,
+	    .seed = (unsigned)cmd_args_number(a, "seed", 1),
 	    .progress = train_progress,
 	    .progress_arg = &pg,
 	};
@@ -340,43 +288,10 @@ done:
 /* ---------------------------------------------------------------- eval */
 
 static int
-cmd_triage_eval(struct ctx *ctx, int argc, char **argv)
+cmd_triage_eval(struct ctx *ctx, const struct cmd_args *a)
 {
-	enum { O_ALL = 256 };
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"model", required_argument, NULL, 'm'},
-	    {"all-messages", no_argument, NULL, O_ALL},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
-	const char *model = NULL;
-	int c, json = 0, all = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jm:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 'm':
-			model = optarg;
-			break;
-		case O_ALL:
-			all = 1;
-			break;
-		case 'h':
-			cmd_help(&cmd_triage_eval_entry, stdout);
-			return EX_OK;
-		default:
-			cmd_help(&cmd_triage_eval_entry, stderr);
-			return EX_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		fl_warnx("triage eval: no labelled data");
-		cmd_help(&cmd_triage_eval_entry, stderr);
-		return EX_USAGE;
-	}
+	const char *model = cmd_args_get(a, "model");
+	int json = cmd_args_has(a, "json"), all = cmd_args_has(a, "all-messages");
 	const char *source;
 	char *path;
 	int ex;
@@ -390,7 +305,7 @@ cmd_triage_eval(struct ctx *ctx, int argc, char **argv)
 	if (!json)
 		printf("Intent model %s (%s, sha256 %.12s)\n", path, source,
 		       classifier_sha256(cls));
-	ex = read_files(&in, argv + optind, argc - optind, all, json ? NULL : stdout);
+	ex = read_files(&in, (const char *const *)a->argv, a->argc, all, json ? NULL : stdout);
 	if (ex != EX_OK)
 		goto done;
 	print_bad(&in);
@@ -447,32 +362,64 @@ done:
 	"the format is told by each file's first line. A bad line is reported as\n"                \
 	"FILE:LINE: cause and skipped; the command goes on and exits 65 at the end.\n"
 
+static const struct cmd_option train_options[] = {
+    {.name = "out",
+     .value = CMD_FILE,
+     .arg = "FILE",
+     .help = "where the model goes (default: $XDG_DATA_HOME/frontline/triage.model, which is "
+             "then the model in use)"},
+    {.name = "no-base", .help = "your data alone, without the shipped corpus"},
+    {.name = "dev",
+     .value = CMD_FILE,
+     .arg = "FILE",
+     .help = "held-out examples for the temperature and the figures (default: a tenth of the "
+             "data, held out)"},
+    {.name = "seed",
+     .value = CMD_INT,
+     .arg = "N",
+     .min = 0,
+     .max = 4294967295.0,
+     .help = "the held-out tenth and the shuffling (default 1); the same data and seed give "
+             "the same model, byte for byte"},
+    {.name = "all-messages", .help = "every customer message of a ticket, not the first"},
+    CMD_OPTION_PROGRESS,
+    {0},
+};
+
 const struct cmd_entry cmd_triage_train_entry = {
     .name = "triage",
     .verb = "train",
-    .args = "[--out FILE] [--no-base] [--dev FILE] [--seed N] [--all-messages] DATA...",
     .summary = "train the intent model on your labelled tickets (with the shipped corpus)",
+    .options = train_options,
+    .operands = "DATA...",
+    .min_operands = 1,
+    .max_operands = CMD_MANY,
+    .operand_value = CMD_FILE,
     .exec = cmd_triage_train,
-    .help = "  --out FILE       where the model goes (default: $XDG_DATA_HOME/frontline/\n"
-            "                   triage.model, which is then the model in use)\n"
-            "  --no-base        your data alone, without the shipped corpus\n"
-            "  --dev FILE       held-out examples for the temperature and the figures\n"
-            "                   (default: a tenth of the data, held out)\n"
-            "  --seed N         the held-out tenth and the shuffling (default 1); the same\n"
-            "                   data and seed give the same model, byte for byte\n"
-            "  --all-messages   every customer message of a ticket, not the first\n"
-            "Your examples together weigh as much as the shipped corpus. The held-out\n"
+    .help = "Your examples together weigh as much as the shipped corpus. The held-out\n"
             "figures of the new model are printed next to the model in use's.\n" DATA_HELP,
+};
+
+static const struct cmd_option eval_options[] = {
+    {.name = "json", .help = "the report as one JSON object"},
+    {.name = "model",
+     .value = CMD_FILE,
+     .arg = "FILE",
+     .help = "the model to measure (default: the model in use)"},
+    {.name = "all-messages", .help = "every customer message of a ticket, not the first"},
+    {0},
 };
 
 const struct cmd_entry cmd_triage_eval_entry = {
     .name = "triage",
     .verb = "eval",
-    .args = "[--json] [--model FILE] [--all-messages] DATA...",
     .summary = "accuracy, macro-F1, confusion and calibration of the intent model on "
                "labelled data",
+    .options = eval_options,
+    .operands = "DATA...",
+    .min_operands = 1,
+    .max_operands = CMD_MANY,
+    .operand_value = CMD_FILE,
     .exec = cmd_triage_eval,
-    .help = "  --json           the report as one JSON object\n"
-            "  --model FILE     the model to measure (default: the model in use)\n"
-            "  --all-messages   every customer message of a ticket, not the first\n" DATA_HELP,
+    .help = DATA_HELP,
 };

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -346,57 +345,18 @@ which_model(struct ctx *ctx, const char *model, int json)
 }
 
 static int
-cmd_triage(struct ctx *ctx, int argc, char **argv)
+cmd_triage(struct ctx *ctx, const struct cmd_args *a)
 {
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"tier", required_argument, NULL, 't'},
-	    {"model", required_argument, NULL, 'm'},
-	    {"jobs", required_argument, NULL, 'J'},
-	    {"which", no_argument, NULL, 'w'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
-	};
-	int c, json = 0, which = 0, ex = EX_OK;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int jobs = ncpu < 1 ? 1 : ncpu > MAX_JOBS ? MAX_JOBS : (int)ncpu;
-	char *end;
-	enum tier tier = TIER_STANDARD;
-	const char *model = NULL;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jt:m:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 't':
-			if (cmd_parse_tier(optarg, &tier) != 0)
-				return EX_USAGE;
-			break;
-		case 'm':
-			model = optarg;
-			break;
-		case 'w':
-			which = 1;
-			break;
-		case 'J':
-			jobs = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || jobs < 1 || jobs > MAX_JOBS) {
-				fl_warnx("--jobs wants a number from 1 to %d, not '%s'", MAX_JOBS,
-				         optarg);
-				return EX_USAGE;
-			}
-			break;
-		case 'h':
-			cmd_help(&cmd_triage_entry, stdout);
-			return EX_OK;
-		default:
-			cmd_help(&cmd_triage_entry, stderr);
-			return EX_USAGE;
-		}
-	}
-	if (which) {
-		if (optind < argc) {
+	int json = cmd_args_has(a, "json"), ex = EX_OK;
+	int jobs = (int)cmd_args_number(a, "jobs",
+	                                ncpu < 1          ? 1
+	                                : ncpu > MAX_JOBS ? MAX_JOBS
+	                                                  : ncpu);
+	enum tier tier = (enum tier)cmd_args_choice(a, "tier", TIER_STANDARD);
+	const char *model = cmd_args_get(a, "model");
+	if (cmd_args_has(a, "which")) {
+		if (a->argc > 0) {
 			fl_warnx("--which takes no text");
 			return EX_USAGE;
 		}
@@ -415,8 +375,8 @@ cmd_triage(struct ctx *ctx, int argc, char **argv)
 	}
 	struct models *m = ag.backend[AGENT_TRIAGE] == BACKEND_OPENAI ? ag.models : NULL;
 
-	if (optind < argc) {
-		char *q = cmd_join_args(argc, argv, optind);
+	if (a->argc > 0) {
+		char *q = cmd_join_args(a->argc, a->argv, 0);
 		struct mslot one = {.text = q};
 		struct triage_result r;
 		if (m != NULL) {
@@ -444,19 +404,39 @@ cmd_triage(struct ctx *ctx, int argc, char **argv)
 	return ex;
 }
 
+static const struct cmd_option options[] = {
+    {.name = "json", .help = "print TEXT's TriageResult as JSON (standard input always is)"},
+    {.name = "tier",
+     .value = CMD_CHOICE,
+     .arg = "TIER",
+     .choices = tier_names,
+     .help = "the customer's tier for routing: self-serve, standard (default), premium, "
+             "enterprise"},
+    {.name = "model",
+     .value = CMD_FILE,
+     .arg = "FILE",
+     .help = "the intent model (default: $FRONTLINE_MODEL, else the one 'frontline triage "
+             "train' wrote in $XDG_DATA_HOME/frontline, else the installed one)"},
+    {.name = "jobs",
+     .value = CMD_INT,
+     .arg = "N",
+     .min = 1,
+     .max = MAX_JOBS,
+     .help =
+         "threads for standard input (default: the processors, at most " STRINGIFY(MAX_JOBS) ")"},
+    {.name = "which", .help = "say which intent model is in use, where from, and its SHA-256"},
+    {0},
+};
+
 const struct cmd_entry cmd_triage_entry = {
     .name = "triage",
-    .args = "[--json] [--tier TIER] [--model FILE] [--jobs N] [TEXT] | --which [--json]",
     .summary = "classify, read and route TEXT, or each line of standard input (JSON lines)",
+    .options = options,
+    .operands = "[TEXT]",
+    .max_operands = CMD_MANY,
+    .usage = "[--json] [--tier TIER] [--model FILE] [--jobs N] [TEXT] | --which [--json]",
     .exec = cmd_triage,
-    .help = "  --json        print TEXT's TriageResult as JSON (standard input always is)\n"
-            "  --tier TIER   the customer's tier for routing: self-serve, standard (default),\n"
-            "                premium, enterprise\n"
-            "  --model FILE  the intent model (default: $FRONTLINE_MODEL, else the one\n"
-            "                'frontline triage train' wrote in $XDG_DATA_HOME/frontline, else\n"
-            "                the installed one)\n"
-            "  --which       say which intent model is in use, where from, and its SHA-256\n"
-            "With the triage agent on a model (config file or --backend openai), the\n"
+    .help = "With the triage agent on a model (config file or --backend openai), the\n"
             "offline result is refined by the model, and stands whenever the model fails.\n"
             "'frontline triage train' and 'frontline triage eval' teach and measure the\n"
             "intent model.\n",

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,87 +75,40 @@ log_warn(void *arg, const char *line)
 	fl_warnx("worker: %s", line);
 }
 
-/* Seconds (a positive decimal number) in ms, or -1. */
-static long
-seconds_ms(const char *s)
+/* --verbose: where the worker works and how. */
+static void
+say_started(struct ctx *ctx, struct store *st, const struct worker_opts *wo)
 {
-	char *end;
-	double v = strtod(s, &end);
-	return *s != '\0' && *end == '\0' && v >= 0.1 && v <= 86400 ? (long)(v * 1000) : -1;
+	char *db = ctx_db_path(ctx), *where = store_target_redacted(db ? db : "");
+	printf("worker %s: %s store %s, lease %.1f s, %d at a time\n", wo->id, store_backend(st),
+	       where, (double)wo->lease_ms / 1000, wo->concurrency);
+	fflush(stdout);
+	free(where);
+	free(db);
+}
+
+/* --verbose: what the worker did. */
+static void
+say_stats(const char *id, const struct worker_stats *s)
+{
+	printf("worker %s: %llu turn%s stored (%llu withheld), %llu dropped, %llu failed, "
+	       "%llu idle closed\n",
+	       id, (unsigned long long)s->turns, s->turns == 1 ? "" : "s",
+	       (unsigned long long)s->withheld, (unsigned long long)s->lost,
+	       (unsigned long long)s->errors, (unsigned long long)s->closed);
 }
 
 static int
-cmd_worker(struct ctx *ctx, int argc, char **argv)
+cmd_worker(struct ctx *ctx, const struct cmd_args *a)
 {
-	static const struct option opts[] = {
-	    {"id", required_argument, NULL, 'i'},
-	    {"lease", required_argument, NULL, 'l'},
-	    {"concurrency", required_argument, NULL, 'c'},
-	    {"poll", required_argument, NULL, 'p'},
-	    {"once", no_argument, NULL, 'o'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"fixture", required_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
+	struct worker_opts wo = {
+	    .id = cmd_args_get(a, "id"),
+	    .lease_ms = (long)(cmd_args_number(a, "lease", 30) * 1000),
+	    .concurrency = (int)cmd_args_number(a, "concurrency", 8),
+	    .poll_ms = (long)(cmd_args_number(a, "poll", 1) * 1000),
 	};
-	struct worker_opts wo = {.lease_ms = 30000, .concurrency = 8, .poll_ms = 1000};
-	struct run r = {.ctx = ctx};
-	int c, once = 0, ex = EX_OK;
-	const char *fixture = NULL;
-	char *end;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			if (*optarg == '\0' || strlen(optarg) > 200) {
-				fl_warnx("--id wants a name of 1 to 200 characters");
-				return EX_USAGE;
-			}
-			wo.id = optarg;
-			break;
-		case 'l':
-			if ((wo.lease_ms = seconds_ms(optarg)) < 0) {
-				fl_warnx("--lease wants seconds (0.1 to 86400), not '%s'", optarg);
-				return EX_USAGE;
-			}
-			break;
-		case 'p':
-			if ((wo.poll_ms = seconds_ms(optarg)) < 0) {
-				fl_warnx("--poll wants seconds (0.1 to 86400), not '%s'", optarg);
-				return EX_USAGE;
-			}
-			break;
-		case 'c': {
-			long n = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || n < 1 || n > 10000) {
-				fl_warnx("--concurrency wants a number from 1 to 10000, not '%s'",
-				         optarg);
-				return EX_USAGE;
-			}
-			wo.concurrency = (int)n;
-			break;
-		}
-		case 'o':
-			once = 1;
-			break;
-		case 'v':
-			r.verbose = 1;
-			break;
-		case 'f':
-			fixture = optarg;
-			break;
-		case 'h':
-			cmd_help(&cmd_worker_entry, stdout);
-			return EX_OK;
-		default:
-			cmd_help(&cmd_worker_entry, stderr);
-			return EX_USAGE;
-		}
-	}
-	if (optind < argc) {
-		cmd_help(&cmd_worker_entry, stderr);
-		return EX_USAGE;
-	}
+	struct run r = {.ctx = ctx, .verbose = cmd_args_has(a, "verbose")};
+	int once = cmd_args_has(a, "once"), ex = EX_OK;
 
 	struct agents ag = {0};
 	struct tool_backend tb = {0};
@@ -177,7 +129,7 @@ cmd_worker(struct ctx *ctx, int argc, char **argv)
 			goto out;
 		}
 	signal(SIGPIPE, SIG_IGN);
-	if ((ex = ctx_agents(ctx, fixture, &ag, &tb)) != EX_OK)
+	if ((ex = ctx_agents(ctx, cmd_args_get(a, "fixture"), &ag, &tb)) != EX_OK)
 		goto out;
 	if ((st = ctx_store(ctx, &ex)) == NULL)
 		goto out;
@@ -202,24 +154,13 @@ cmd_worker(struct ctx *ctx, int argc, char **argv)
 		ex = EX_UNAVAILABLE;
 		goto out;
 	}
-	if (r.verbose) {
-		char *db = ctx_db_path(ctx), *where = store_target_redacted(db ? db : "");
-		printf("worker %s: %s store %s, lease %.1f s, %d at a time\n", wo.id,
-		       store_backend(st), where, (double)wo.lease_ms / 1000, wo.concurrency);
-		fflush(stdout);
-		free(where);
-		free(db);
-	}
+	if (r.verbose)
+		say_started(ctx, st, &wo);
 	/* Until told to stop, and then until what is in flight is stored or released. */
 	while (!(r.signals > 0 && worker_busy(w) == 0) && !(once && worker_idle(w)))
 		loop_once(ctx->loop, -1);
-	const struct worker_stats *s = worker_stats(w);
 	if (r.verbose)
-		printf("worker %s: %llu turn%s stored (%llu withheld), %llu dropped, %llu failed, "
-		       "%llu idle closed\n",
-		       wo.id, (unsigned long long)s->turns, s->turns == 1 ? "" : "s",
-		       (unsigned long long)s->withheld, (unsigned long long)s->lost,
-		       (unsigned long long)s->errors, (unsigned long long)s->closed);
+		say_stats(wo.id, worker_stats(w));
 out:
 	/* Turns released on the way out end here, while the agents still exist. */
 	worker_release(w);
@@ -235,22 +176,53 @@ out:
 	return ex;
 }
 
+static int
+id_check(const char *v, const char **what)
+{
+	*what = "a name of 1 to 200 characters";
+	return *v != '\0' && strlen(v) <= 200 ? 0 : -1;
+}
+
+static const struct cmd_option options[] = {
+    {.name = "id",
+     .value = CMD_TEXT,
+     .arg = "ID",
+     .check = id_check,
+     .help = "who holds the claims (default: HOST:PID); unique per worker"},
+    {.name = "lease",
+     .value = CMD_NUMBER,
+     .arg = "SECONDS",
+     .min = 0.1,
+     .max = 86400,
+     .help = "how long a claim lives unless renewed (default 30); it is renewed while a turn "
+             "runs, and a dead worker's claims are taken by another once it runs out"},
+    {.name = "concurrency",
+     .value = CMD_INT,
+     .arg = "N",
+     .min = 1,
+     .max = 10000,
+     .help = "turns in flight at once (default 8; model backends are asynchronous)"},
+    {.name = "poll",
+     .value = CMD_NUMBER,
+     .arg = "SECONDS",
+     .min = 0.1,
+     .max = 86400,
+     .help = "SQLite only: how often to look for work (default 1); PostgreSQL notifies "
+             "(LISTEN frontline_work)"},
+    {.name = "once", .help = "stop when nothing is left to claim"},
+    {.name = "verbose", .key = 'v', .help = "a line per turn on standard output"},
+    {.name = "fixture",
+     .value = CMD_FILE,
+     .arg = "FILE",
+     .help = "customers and orders for the tools, instead of the config's"},
+    {0},
+};
+
 const struct cmd_entry cmd_worker_entry = {
     .name = "worker",
-    .args = "[--id ID] [--lease SECONDS] [--concurrency N] [--poll SECONDS] [--once] [--verbose]",
     .summary = "answers conversations waiting for the AI, claimed from the shared store",
+    .options = options,
     .exec = cmd_worker,
-    .help = "  --id ID          who holds the claims (default: HOST:PID); unique per worker\n"
-            "  --lease SECONDS  how long a claim lives unless renewed (default 30); it is\n"
-            "                   renewed while a turn runs, and a dead worker's claims are\n"
-            "                   taken by another once it runs out\n"
-            "  --concurrency N  turns in flight at once (default 8; model backends are\n"
-            "                   asynchronous)\n"
-            "  --poll SECONDS   SQLite only: how often to look for work (default 1);\n"
-            "                   PostgreSQL notifies (LISTEN frontline_work)\n"
-            "  --once           stop when nothing is left to claim\n"
-            "  --verbose, -v    a line per turn on standard output\n"
-            "  --fixture FILE   customers and orders for the tools, instead of the config's\n"
-            "SIGTERM or SIGINT: no more claims, turns in flight are finished and stored;\n"
+    .help = "SIGTERM or SIGINT: no more claims, turns in flight are finished and stored;\n"
             "a second one releases them (their messages stay pending for another worker).\n",
 };

@@ -1,19 +1,22 @@
 /* cmd.c -- the command table and what commands share. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "classifier.h"
 #include "cmd.h"
 #include "loop.h"
 #include "model.h"
 #include "paths.h"
+#include "progress.h"
 #include "safe-text.h"
 #include "store.h"
 
@@ -47,7 +50,7 @@ static const struct cmd_entry *const cmd_table[] = {
     &cmd_db_status_entry,
     &cmd_db_export_entry,
     &cmd_db_import_entry,
-
+    &cmd_completion_bash_entry,
 };
 
 void
@@ -61,18 +64,536 @@ fl_warnx(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+const struct cmd_entry *const *
+cmd_entries(size_t *n)
+{
+	*n = nitems(cmd_table);
+	return cmd_table;
+}
+
 static void
 entry_name(const struct cmd_entry *e, char *out, size_t size)
 {
 	snprintf(out, size, "%s%s%s", e->name, e->verb ? " " : "", e->verb ? e->verb : "");
 }
 
+/* ------------------------------------------------------------ the options */
+
+const struct cmd_option cmd_global_options[] = {
+    {.name = "policy", .value = CMD_FILE, .arg = "FILE", .help = "the policy file"},
+    {.name = "kb", .value = CMD_DIR, .arg = "DIR", .help = "the knowledge base"},
+    {.name = "db", .value = CMD_FILE, .arg = "FILE|URI", .help = "the store"},
+    {.name = "config", .value = CMD_FILE, .arg = "FILE", .help = "the config file"},
+    {.name = "backend",
+     .value = CMD_CHOICE,
+     .arg = "offline|openai",
+     .choices = (const char *const[]){"offline", "openai", NULL},
+     .help = "every agent on this backend"},
+    {.name = "demo", .help = "the console's demo (the tour without a terminal)"},
+    {.name = "version", .key = 'V', .help = "the version"},
+    {0},
+};
+
+const char *const cmd_progress_choices[] = {"json", NULL};
+
+const struct cmd_option cmd_json_options[] = {
+    {.name = "json", .help = "the result as JSON"},
+    {0},
+};
+
+const struct cmd_option cmd_reason_options[] = {
+    CMD_OPTION_REASON,
+    {.name = "json", .help = "the result as JSON"},
+    {0},
+};
+
+static const struct cmd_given *given(const struct cmd_args *, const char *name,
+                                     const struct cmd_option **);
+
+struct cmd_given {
+	int n;
+	const char *value; /* the last one */
+	double number;
+	struct strv all; /* repeat options */
+};
+
+static size_t
+options_count(const struct cmd_option *o)
+{
+	size_t n = 0;
+	while (o != NULL && o[n].name != NULL)
+		n++;
+	return n;
+}
+
+const char *
+cmd_option_name(const struct cmd_option *o, char out[64])
+{
+	snprintf(out, 64, "%s%s", o->name[1] != '\0' ? "--" : "-", o->name);
+	return out;
+}
+
+/*
+ * The option whose long name is name[0..len) (or, failing that, starts
+ * with it, when only one does): its index, n for --help, -1 for none,
+ * -2 when the start fits several.
+ */
+static int
+find_long(const struct cmd_option *o, size_t n, const char *name, size_t len)
+{
+	int found = -1, hits = 0;
+	for (size_t i = 0; i <= n; i++) {
+		const char *x = i < n ? o[i].name : "help";
+		if (x[1] == '\0' || strncmp(x, name, len) != 0)
+			continue;
+		if (x[len] == '\0')
+			return (int)i;
+		found = (int)i;
+		hits++;
+	}
+	return hits > 1 ? -2 : found;
+}
+
+/* The option -c: its index, n for -h, or -1. */
+static int
+find_short(const struct cmd_option *o, size_t n, char c)
+{
+	for (size_t i = 0; i < n; i++)
+		if (o[i].key == c || (o[i].name[0] == c && o[i].name[1] == '\0'))
+			return (int)i;
+	return c == 'h' ? (int)n : -1;
+}
+
+/* "a whole number from 1 to 100", "offline or openai": what o's value must be. */
+static void
+value_text(const struct cmd_option *o, struct buf *b)
+{
+	if (o->value == CMD_CHOICE) {
+		for (size_t i = 0; o->choices[i] != NULL; i++)
+			buf_printf(b, "%s%s",
+			           i == 0              ? ""
+			           : o->choices[i + 1] ? ", "
+			                               : " or ",
+			           o->choices[i]);
+		return;
+	}
+	buf_adds(b, o->value == CMD_INT ? "a whole number" : "a number");
+	if (isinf(o->max))
+		buf_printf(b, " of at least %.15g", o->min);
+	else
+		buf_printf(b, " from %.15g to %.15g", o->min, o->max);
+}
+
+/* Checks v as o's value and keeps it in g; 0, or -1 having said why. */
+static int
+take(const char *where, const struct cmd_option *o, const char *v, struct cmd_given *g)
+{
+	const char *what = NULL;
+	char *end = NULL;
+	double x = 0;
+	struct buf b;
+	buf_init(&b, 0);
+	errno = 0;
+	if (o->value == CMD_INT)
+		x = (double)strtoll(v, &end, 10);
+	else if (o->value == CMD_NUMBER)
+		x = strtod(v, &end);
+	if (end != NULL &&
+	    (errno != 0 || end == v || *end != '\0' || !(x >= o->min && x <= o->max)))
+		value_text(o, &b);
+	else if (o->value == CMD_CHOICE && names_find(o->choices, v) < 0)
+		value_text(o, &b);
+	else if (o->check != NULL && o->check(v, &what) != 0)
+		buf_adds(&b, what);
+	if (b.len > 0) {
+		char sp[64];
+		fl_warnx("%s%s%s must be %s, not '%s'", where ? where : "", where ? ": " : "",
+		         cmd_option_name(o, sp), b.data, v);
+		buf_free(&b);
+		return -1;
+	}
+	buf_free(&b);
+	g->n++;
+	g->value = v;
+	g->number = x;
+	if (o->repeat)
+		strv_add(&g->all, v);
+	return 0;
+}
+
+int
+cmd_check_text(const char *value, const char **what)
+{
+	*what = "some text";
+	return *value != '\0' ? 0 : -1;
+}
+
+/*
+ * Says that two options of a group were given, or one without the option
+ * it needs; 0 when neither happened.
+ */
+static int
+excluded(const char *where, const struct cmd_option *o, size_t n, const struct cmd_args *a)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (o[i].needs != NULL && a->given[i].n > 0 && !given(a, o[i].needs, NULL)->n) {
+			char x[64];
+			fl_warnx("%s: %s needs --%s", where, cmd_option_name(&o[i], x), o[i].needs);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (o[i].group == 0 || a->given[i].n == 0)
+			continue;
+		for (size_t j = i + 1; j < n; j++) {
+			if (o[j].group != o[i].group || a->given[j].n == 0)
+				continue;
+			char x[64], y[64];
+			fl_warnx("%s: %s and %s exclude each other", where,
+			         cmd_option_name(&o[i], x), cmd_option_name(&o[j], y));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Parses argv[1..argc) by the options o: options and operands in any
+ * order, "--" ending the options. global: stops at the first word that is
+ * not one of o's (a command, or another command's option), the rest being
+ * the operands. Returns 0, 1 for --help, or -1 having said what is wrong.
+ */
+static int
+parse(const char *where, const struct cmd_option *o, int argc, char **argv, int global,
+      struct cmd_args *a)
+{
+	size_t n = options_count(o);
+	char sp[64];
+	int i, ended = 0, stop = 0;
+	a->given = xcalloc(n + 1, sizeof *a->given);
+	a->argv = xcalloc((size_t)argc + 1, sizeof *a->argv);
+	a->argc = 0;
+	for (i = 1; i < argc && !stop; i++) {
+		char *arg = argv[i];
+		if (ended || arg[0] != '-' || arg[1] == '\0') {
+			if (global)
+				break;
+			a->argv[a->argc++] = arg;
+		} else if (strcmp(arg, "--") == 0) {
+			ended = 1;
+			stop = global;
+		} else if (arg[1] == '-') {
+			const char *name = arg + 2, *eq = strchr(name, '=');
+			size_t len = eq ? (size_t)(eq - name) : strlen(name);
+			int k = find_long(o, n, name, len);
+			if (k == -1 && global)
+				break;
+			if (k < 0) {
+				fl_warnx("%s%s%s option '--%.*s'", where ? where : "",
+				         where ? ": " : "", k == -2 ? "ambiguous" : "unknown",
+				         (int)len, name);
+				return -1;
+			}
+			if ((size_t)k == n)
+				return 1;
+			const char *v = eq ? eq + 1 : NULL;
+			if (o[k].value == CMD_FLAG && v != NULL) {
+				fl_warnx("%s%s%s takes no value", where ? where : "",
+				         where ? ": " : "", cmd_option_name(&o[k], sp));
+				return -1;
+			}
+			if (o[k].value != CMD_FLAG && v == NULL && (v = argv[i + 1]) != NULL)
+				i++;
+			if (o[k].value != CMD_FLAG && v == NULL) {
+				fl_warnx("%s%s%s needs a value", where ? where : "",
+				         where ? ": " : "", cmd_option_name(&o[k], sp));
+				return -1;
+			}
+			if (take(where, &o[k], v, &a->given[k]) != 0)
+				return -1;
+		} else {
+			/* -abc: short options together; the one that takes a value ends them. */
+			for (const char *c = arg + 1; *c != '\0'; c++) {
+				int k = find_short(o, n, *c);
+				if (k < 0 && global && c == arg + 1) {
+					stop = 2;
+					break;
+				}
+				if (k < 0) {
+					fl_warnx("%s%sunknown option '-%c'", where ? where : "",
+					         where ? ": " : "", *c);
+					return -1;
+				}
+				if ((size_t)k == n)
+					return 1;
+				if (o[k].value == CMD_FLAG) {
+					a->given[k].n++;
+					continue;
+				}
+				const char *v = c[1] != '\0' ? c + 1 : argv[i + 1];
+				if (v == NULL) {
+					fl_warnx("%s%s%s needs a value", where ? where : "",
+					         where ? ": " : "", cmd_option_name(&o[k], sp));
+					return -1;
+				}
+				if (c[1] == '\0')
+					i++;
+				if (take(where, &o[k], v, &a->given[k]) != 0)
+					return -1;
+				break;
+			}
+		}
+	}
+	if (stop == 2) /* the option that stopped it is the rest's */
+		i--;
+	while (global && i < argc)
+		a->argv[a->argc++] = argv[i++];
+	return excluded(where, o, n, a);
+}
+
+void
+cmd_args_free(struct cmd_args *a)
+{
+	size_t n = a->entry ? options_count(a->entry->options) : options_count(cmd_global_options);
+	for (size_t i = 0; a->given != NULL && i < n; i++)
+		strv_free(&a->given[i].all);
+	free(a->given);
+	free(a->argv);
+	a->given = NULL;
+	a->argv = NULL;
+}
+
+/* The given-record of the option called name: asking for one not declared is a bug. */
+static const struct cmd_given *
+given(const struct cmd_args *a, const char *name, const struct cmd_option **opt)
+{
+	const struct cmd_option *o = a->entry ? a->entry->options : cmd_global_options;
+	for (size_t i = 0; o != NULL && o[i].name != NULL; i++)
+		if (strcmp(o[i].name, name) == 0) {
+			if (opt != NULL)
+				*opt = &o[i];
+			return &a->given[i];
+		}
+	fl_warnx("internal error: no option '%s' is declared", name);
+	abort();
+}
+
+int
+cmd_args_has(const struct cmd_args *a, const char *name)
+{
+	return given(a, name, NULL)->n;
+}
+
+const char *
+cmd_args_get(const struct cmd_args *a, const char *name)
+{
+	return given(a, name, NULL)->value;
+}
+
+double
+cmd_args_number(const struct cmd_args *a, const char *name, double dflt)
+{
+	const struct cmd_given *g = given(a, name, NULL);
+	return g->n > 0 ? g->number : dflt;
+}
+
+int
+cmd_args_choice(const struct cmd_args *a, const char *name, int dflt)
+{
+	const struct cmd_option *o;
+	const struct cmd_given *g = given(a, name, &o);
+	return g->value != NULL ? names_find(o->choices, g->value) : dflt;
+}
+
+const struct strv *
+cmd_args_all(const struct cmd_args *a, const char *name)
+{
+	return &given(a, name, NULL)->all;
+}
+
+int
+cmd_parse_global(int argc, char **argv, struct cmd_args *a)
+{
+	*a = (struct cmd_args){0};
+	switch (parse(NULL, cmd_global_options, argc, argv, 1, a)) {
+	case 1:
+		cmd_usage(stdout);
+		return EX_OK;
+	case -1:
+		cmd_usage(stderr);
+		return EX_USAGE;
+	}
+	return -1;
+}
+
+void
+cmd_progress(const struct cmd_args *a, struct progress *p)
+{
+	p->kind = cmd_args_has(a, "progress") ? PROGRESS_JSON
+	          : isatty(STDERR_FILENO)     ? PROGRESS_BAR
+	                                      : PROGRESS_NONE;
+}
+
+/* ------------------------------------------------------------ help */
+
+/* An option as the usage and help show it: "-k N", "--out FILE", "--progress=json". */
+static void
+option_text(const struct cmd_option *o, int in_usage, struct buf *b)
+{
+	char sp[64];
+	const char *arg = o->arg;
+	if (o->value == CMD_CHOICE && o->choices[1] == NULL && arg == NULL) {
+		buf_printf(b, "%s=%s", cmd_option_name(o, sp), o->choices[0]);
+		return;
+	}
+	if (o->key != 0 && !in_usage)
+		buf_printf(b, "-%c, ", o->key);
+	if (o->key != 0 && in_usage)
+		buf_printf(b, "-%c", o->key);
+	else
+		buf_adds(b, cmd_option_name(o, sp));
+	if (o->value != CMD_FLAG)
+		buf_printf(b, " %s", arg ? arg : "VALUE");
+}
+
+/* Words into f from column col on, wrapped at 79 columns with indent after a break. */
+static void
+wrap(FILE *f, int col, int indent, const struct strv *words)
+{
+	for (size_t i = 0; i < words->n; i++) {
+		int len = (int)strlen(words->v[i]);
+		if (i > 0 && col + 1 + len > 79) {
+			fprintf(f, "\n%*s", indent, "");
+			col = indent;
+		} else if (i > 0) {
+			fputc(' ', f);
+			col++;
+		}
+		fputs(words->v[i], f);
+		col += len;
+	}
+	fputc('\n', f);
+}
+
+/* The usage after the command's name, a word per bracket. */
+static void
+usage_words(const struct cmd_entry *e, struct strv *w)
+{
+	if (e->usage != NULL) {
+		strv_add(w, e->usage);
+		return;
+	}
+	const struct cmd_option *o = e->options;
+	size_t n = options_count(o);
+	struct buf b;
+	buf_init(&b, 0);
+	for (size_t i = 0; i < n; i++) {
+		/* A group is shown once, where its first member is. */
+		int shown = 0;
+		for (size_t j = 0; j < i && o[i].group != 0; j++)
+			shown |= o[j].group == o[i].group;
+		if (shown)
+			continue;
+		buf_reset(&b);
+		buf_addc(&b, '[');
+		for (size_t j = i; j < n; j++) {
+			if (j > i && (o[i].group == 0 || o[j].group != o[i].group))
+				continue;
+			if (j > i)
+				buf_adds(&b, " | ");
+			option_text(&o[j], 1, &b);
+		}
+		buf_adds(&b, o[i].repeat ? "]..." : "]");
+		strv_add(w, b.data);
+	}
+	buf_free(&b);
+	if (e->operands != NULL && *e->operands != '\0')
+		strv_add(w, e->operands);
+}
+
+/* "usage: frontline kb search [-k N] ..." wrapped under its first word. */
+static void
+print_usage(const struct cmd_entry *e, const char *lead, FILE *f)
+{
+	char name[64];
+	struct strv w = {0};
+	entry_name(e, name, sizeof name);
+	int col = fprintf(f, "%sfrontline %s", lead, name);
+	usage_words(e, &w);
+	if (w.n > 0)
+		fputc(' ', f);
+	wrap(f, col + 1, col + 1, &w);
+	strv_free(&w);
+}
+
+/* Splits text into words. */
+static void
+words_of(const char *text, struct strv *w)
+{
+	char *copy = xstrdup(text);
+	for (char *t = strtok(copy, " \n"); t != NULL; t = strtok(NULL, " \n"))
+		strv_add(w, t);
+	free(copy);
+}
+
+void
+cmd_help(const struct cmd_entry *e, FILE *f)
+{
+	print_usage(e, "usage: ", f);
+	fprintf(f, "%s.\n", e->summary);
+	size_t n = options_count(e->options);
+	int width = 0;
+	struct buf b;
+	buf_init(&b, 0);
+	for (size_t i = 0; i < n; i++) {
+		buf_reset(&b);
+		option_text(&e->options[i], 0, &b);
+		if ((int)b.len > width)
+			width = (int)b.len;
+	}
+	/* The descriptions line up; a long option's starts on the next line. */
+	int col = 2 + (width > 20 ? 20 : width) + 2;
+	if (n > 0)
+		fputc('\n', f);
+	for (size_t i = 0; i < n; i++) {
+		struct strv w = {0};
+		buf_reset(&b);
+		option_text(&e->options[i], 0, &b);
+		fprintf(f, "  %-*s", col - 4, b.data);
+		if ((int)b.len > col - 4)
+			fprintf(f, "\n%*s", col - 2, "");
+		fputs("  ", f);
+		words_of(e->options[i].help, &w);
+		wrap(f, col, col, &w);
+		strv_free(&w);
+	}
+	buf_free(&b);
+	if (e->help != NULL)
+		fprintf(f, "\n%s", e->help);
+}
+
 void
 cmd_usage(FILE *f)
 {
-	fprintf(f, "usage: frontline [--policy FILE] [--kb DIR] [--db FILE|URI] [--config FILE]\n"
-	           "                 [--backend offline|openai] COMMAND [ARGS]\n"
-	           "       frontline --demo | --help | --version\n\ncommands:\n");
+	struct strv w = {0};
+	struct buf b;
+	buf_init(&b, 0);
+	for (const struct cmd_option *o = cmd_global_options; o->name != NULL; o++) {
+		if (o->value == CMD_FLAG) /* --demo, --version: the second line */
+			continue;
+		buf_reset(&b);
+		buf_addc(&b, '[');
+		option_text(o, 1, &b);
+		buf_addc(&b, ']');
+		strv_add(&w, b.data);
+	}
+	buf_free(&b);
+	strv_add(&w, "COMMAND [ARGS]");
+	int col = fprintf(f, "usage: frontline ");
+	wrap(f, col, col, &w);
+	strv_free(&w);
+	fprintf(f,
+	        "       frontline [CONSOLE OPTIONS] | --demo | --help | --version\n\ncommands:\n");
 	char name[64];
 	int width = 0;
 	for (size_t i = 0; i < nitems(cmd_table); i++) {
@@ -87,36 +608,75 @@ cmd_usage(FILE *f)
 	fprintf(f, "\nRun 'frontline COMMAND --help' for a command's options; see frontline(1).\n");
 }
 
-void
-cmd_help(const struct cmd_entry *e, FILE *f)
+/* ------------------------------------------------------------ dispatch */
+
+/* Parses argv by e's options and runs e; returns an exit code. */
+static int
+run(struct ctx *ctx, const struct cmd_entry *e, int argc, char **argv)
 {
+	struct cmd_args a = {.entry = e};
 	char name[64];
 	entry_name(e, name, sizeof name);
-	fprintf(f, "usage: frontline %s %s\n%s.\n", name, e->args, e->summary);
-	if (e->help != NULL)
-		fprintf(f, "\n%s", e->help);
+	int rc = parse(name, e->options, argc, argv, 0, &a);
+	if (rc == 0 && a.argc < e->min_operands) {
+		/* "DATA..." is missing: "no data given" */
+		char what[64];
+		size_t n = 0;
+		for (const char *c = e->operands; *c != '\0' && *c != '.' && n + 1 < sizeof what;
+		     c++)
+			if (*c != '[' && *c != ']')
+				what[n++] = (char)tolower((unsigned char)*c);
+		what[n] = '\0';
+		fl_warnx("%s: no %s given", name, what);
+		rc = -1;
+	} else if (rc == 0 && e->max_operands != CMD_MANY && a.argc > e->max_operands) {
+		fl_warnx("%s: too many arguments ('%s')", name, a.argv[e->max_operands]);
+		rc = -1;
+	}
+	if (rc == 1) {
+		cmd_help(e, stdout);
+		rc = EX_OK;
+	} else if (rc < 0) {
+		print_usage(e, "usage: ", stderr);
+		rc = EX_USAGE;
+	} else
+		rc = e->exec(ctx, &a);
+	cmd_args_free(&a);
+	return rc;
 }
 
-int
-cmd_no_options(const struct cmd_entry *e, int argc, char **argv)
+/*
+ * A command line that starts with an option: the default command's
+ * (frontline --no-listen is frontline console --no-listen).
+ */
+static int
+run_default(struct ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			cmd_help(e, stdout);
-			return EX_OK;
-		}
-		cmd_help(e, stderr);
+	const struct cmd_option *o = cmd_console_entry.options;
+	size_t n = options_count(o);
+	const char *arg = argv[0], *eq = strchr(arg, '=');
+	int k = arg[1] == '-'
+	            ? find_long(o, n, arg + 2, eq ? (size_t)(eq - arg - 2) : strlen(arg + 2))
+	            : find_short(o, n, arg[1]);
+	if (k < 0) {
+		fl_warnx("unknown option '%s'", arg);
+		cmd_usage(stderr);
 		return EX_USAGE;
 	}
-	return -1;
+	char **v = xcalloc((size_t)argc + 2, sizeof *v);
+	static char console[] = "console";
+	v[0] = console;
+	memcpy(v + 1, argv, (size_t)argc * sizeof *v);
+	int rc = run(ctx, &cmd_console_entry, argc + 1, v);
+	free(v);
+	return rc;
 }
 
 int
 cmd_dispatch(struct ctx *ctx, int argc, char **argv)
 {
+	if (argv[0][0] == '-' && argv[0][1] != '\0')
+		return run_default(ctx, argc, argv);
 	for (size_t i = 0; i < nitems(cmd_table); i++) {
 		const struct cmd_entry *e = cmd_table[i];
 		if (strcmp(argv[0], e->name) != 0)
@@ -126,22 +686,21 @@ cmd_dispatch(struct ctx *ctx, int argc, char **argv)
 			for (size_t j = i + 1; argc > 1 && j < nitems(cmd_table); j++)
 				if (strcmp(cmd_table[j]->name, e->name) == 0 &&
 				    cmd_table[j]->verb && strcmp(cmd_table[j]->verb, argv[1]) == 0)
-					return cmd_table[j]->exec(ctx, argc - 1, argv + 1);
-			return e->exec(ctx, argc, argv);
+					return run(ctx, cmd_table[j], argc - 1, argv + 1);
+			return run(ctx, e, argc, argv);
 		}
 		if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 			FILE *f = argc < 2 ? stderr : stdout;
 			fprintf(f, "usage:\n");
 			for (size_t j = 0; j < nitems(cmd_table); j++)
 				if (strcmp(cmd_table[j]->name, e->name) == 0 && cmd_table[j]->verb)
-					fprintf(f, "  frontline %s %s %s\n", e->name,
-					        cmd_table[j]->verb, cmd_table[j]->args);
+					print_usage(cmd_table[j], "  ", f);
 			return argc < 2 ? EX_USAGE : EX_OK;
 		}
 		for (size_t j = i; j < nitems(cmd_table); j++)
 			if (strcmp(cmd_table[j]->name, e->name) == 0 && cmd_table[j]->verb &&
 			    strcmp(cmd_table[j]->verb, argv[1]) == 0)
-				return cmd_table[j]->exec(ctx, argc - 1, argv + 1);
+				return run(ctx, cmd_table[j], argc - 1, argv + 1);
 		fl_warnx("unknown command '%s %s'; try 'frontline %s --help'", argv[0], argv[1],
 		         argv[0]);
 		return EX_USAGE;
@@ -213,6 +772,19 @@ ctx_freshness(struct ctx *ctx, const struct policy *p, struct kb_freshness *fr)
 	fr->volatile_topics = p->volatile_topics;
 }
 
+/* The index's progress, shown once a file had to be parsed again. */
+static void
+kb_indexed(void *arg, size_t done, size_t total, size_t parsed)
+{
+	struct progress *p = arg;
+	if (parsed == 0)
+		return;
+	p->total = (long)total;
+	if (p->step <= 0)
+		p->step = ((long)total + 99) / 100;
+	progress_show(p, (long)done, 0, done == total);
+}
+
 struct kb *
 ctx_kb(struct ctx *ctx, int *ex)
 {
@@ -225,7 +797,9 @@ ctx_kb(struct ctx *ctx, int *ex)
 		*ex = EX_NOINPUT;
 		return NULL;
 	}
-	struct kb *kb = kb_open(ctx->kb_dir, NULL, &d, &cause);
+	struct kb_progress kp = {kb_indexed, ctx->kb_progress};
+	struct kb *kb =
+	    kb_open_progress(ctx->kb_dir, NULL, ctx->kb_progress ? &kp : NULL, &d, &cause);
 	for (size_t i = 0; i < d.msgs.n; i++)
 		fprintf(stderr, "%s%s\n", d.msgs.v[i],
 		        strstr(d.msgs.v[i], "warning:") ? "" : " (file skipped)");
@@ -415,19 +989,6 @@ cmd_join_args(int argc, char **argv, int from)
 	char *s = buf_steal(&b);
 	buf_free(&b);
 	return s;
-}
-
-int
-cmd_parse_tier(const char *arg, enum tier *out)
-{
-	int i = names_find(tier_names, arg);
-	if (i < 0) {
-		fl_warnx("--tier must be self-serve, standard, premium or enterprise, not '%s'",
-		         arg);
-		return -1;
-	}
-	*out = (enum tier)i;
-	return 0;
 }
 
 char *

@@ -442,6 +442,7 @@ struct kb {
 	char *dir;
 	size_t nfacts;
 	size_t reindexed;
+	const struct kb_progress *progress; /* while opening, or NULL */
 	fts5_tokenizer tok;
 	Fts5Tokenizer *tokenizer;
 	sqlite3_stmt *st_df;
@@ -722,6 +723,8 @@ sync_index(struct kb *kb, struct diag *d, char **cause)
 			parse_path(files.v[i], &fs, d);
 			kb_facts_free(&fs);
 		}
+		if (kb->progress != NULL)
+			kb->progress->fn(kb->progress->arg, i + 1, files.n, kb->reindexed);
 	}
 	sqlite3_finalize(q);
 
@@ -756,6 +759,13 @@ static void load_products(struct kb *);
 struct kb *
 kb_open(const char *dir, const char *index, struct diag *d, char **cause)
 {
+	return kb_open_progress(dir, index, NULL, d, cause);
+}
+
+struct kb *
+kb_open_progress(const char *dir, const char *index, const struct kb_progress *p, struct diag *d,
+                 char **cause)
+{
 	struct stat st;
 	if (stat(dir, &st) != 0) {
 		*cause = xasprintf("%s: %s", dir, strerror(errno));
@@ -779,7 +789,10 @@ kb_open(const char *dir, const char *index, struct diag *d, char **cause)
 	}
 	free(path);
 	path = NULL;
-	if (sync_index(kb, d, cause) != 0)
+	kb->progress = p;
+	int synced = sync_index(kb, d, cause);
+	kb->progress = NULL;
+	if (synced != 0)
 		goto fail;
 
 	fts5_api *api = fts5_api_get(kb->db);

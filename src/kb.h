@@ -73,6 +73,18 @@ struct kb; /* an open index */
  * opened at all.
  */
 struct kb *kb_open(const char *dir, const char *index, struct diag *d, char **cause);
+/*
+ * How far an open is: told after each file looked at, done of total, and
+ * how many of them were parsed again (0 throughout when the index is
+ * current).
+ */
+struct kb_progress {
+	void (*fn)(void *arg, size_t done, size_t total, size_t parsed);
+	void *arg;
+};
+/* kb_open, telling p (NULL: nobody) how far it is. */
+struct kb *kb_open_progress(const char *dir, const char *index, const struct kb_progress *p,
+                            struct diag *d, char **cause);
 void kb_close(struct kb *);
 size_t kb_count(const struct kb *);
 /* How many files the last kb_open parsed again (0 when the index was current). */

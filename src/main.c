@@ -1,7 +1,6 @@
 /* main.c -- global options, defaults, and dispatch to a sub-command. */
 #include "config.h"
 
-#include <getopt.h>
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,63 +15,34 @@
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"policy", required_argument, NULL, 'p'},
-	    {"kb", required_argument, NULL, 'k'},
-	    {"db", required_argument, NULL, 'd'},
-	    {"config", required_argument, NULL, 'c'},
-	    {"backend", required_argument, NULL, 'b'},
-	    {"demo", no_argument, NULL, 'D'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {0},
-	};
 	struct ctx ctx = {0};
-	int c, demo = 0;
+	struct cmd_args g;
 	char *policy = NULL, *kb = NULL, *cause = NULL;
 
 	setlocale(LC_ALL, "");
-	while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			ctx.policy_path = optarg;
-			break;
-		case 'k':
-			ctx.kb_dir = optarg;
-			break;
-		case 'd':
-			ctx.db_path = optarg;
-			break;
-		case 'c':
-			ctx.config_path = optarg;
-			break;
-		case 'b':
-			if (strcmp(optarg, "offline") != 0 && strcmp(optarg, "openai") != 0) {
-				fl_warnx("--backend must be offline or openai, not '%s'", optarg);
-				return EX_USAGE;
-			}
-			ctx.backend = optarg;
-			break;
-		case 'D':
-			demo = 1;
-			break;
-		case 'h':
-			cmd_usage(stdout);
-			return EX_OK;
-		case 'V':
-			printf("frontline %s\n", PACKAGE_VERSION);
-			return EX_OK;
-		default:
-			cmd_usage(stderr);
-			return EX_USAGE;
-		}
+	int rc = cmd_parse_global(argc, argv, &g);
+	if (rc >= 0) {
+		cmd_args_free(&g);
+		return rc;
 	}
-	argc -= optind;
-	argv += optind;
+	if (cmd_args_has(&g, "version")) {
+		printf("frontline %s\n", PACKAGE_VERSION);
+		cmd_args_free(&g);
+		return EX_OK;
+	}
+	ctx.policy_path = cmd_args_get(&g, "policy");
+	ctx.kb_dir = cmd_args_get(&g, "kb");
+	ctx.db_path = cmd_args_get(&g, "db");
+	ctx.config_path = cmd_args_get(&g, "config");
+	ctx.backend = cmd_args_get(&g, "backend");
+	int demo = cmd_args_has(&g, "demo");
+	argc = g.argc;
+	argv = g.argv;
 
 	if (date_today(&ctx.today, &cause) != 0) {
 		fl_warnx("%s", cause);
 		free(cause);
+		cmd_args_free(&g);
 		return EX_CONFIG;
 	}
 	ctx.datadir = paths_data_dir();
@@ -86,19 +56,26 @@ main(int argc, char **argv)
 	 * No command: the console. --demo is the console's demo on a
 	 * terminal, and the printed tour (frontline demo) anywhere else.
 	 */
-	int rc;
 	static char console_name[] = "console", demo_flag[] = "--demo", tour_name[] = "demo";
-	char *console_argv[] = {console_name, demo_flag, NULL};
 	char *tour_argv[] = {tour_name, NULL};
 	int tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-	if (demo && argc > 0) {
+	if (demo && argc > 0 && argv[0][0] != '-') {
 		fl_warnx("--demo takes no command (it opens the console's demo)");
 		rc = EX_USAGE;
+	} else if (demo && (tty || argc > 0)) {
+		/* frontline --demo --speed 5: the console's options, after its --demo */
+		char **v = xcalloc((size_t)argc + 3, sizeof *v);
+		v[0] = console_name;
+		v[1] = demo_flag;
+		memcpy(v + 2, argv, (size_t)argc * sizeof *v);
+		rc = cmd_dispatch(&ctx, argc + 2, v);
+		free(v);
 	} else if (demo)
-		rc = tty ? cmd_dispatch(&ctx, 2, console_argv) : cmd_dispatch(&ctx, 1, tour_argv);
-	else if (argc == 0 && tty)
+		rc = cmd_dispatch(&ctx, 1, tour_argv);
+	else if (argc == 0 && tty) {
+		char *console_argv[] = {console_name, NULL};
 		rc = cmd_dispatch(&ctx, 1, console_argv);
-	else if (argc == 0) {
+	} else if (argc == 0) {
 		cmd_usage(stderr);
 		rc = EX_USAGE;
 	} else
@@ -112,6 +89,7 @@ main(int argc, char **argv)
 	free(ctx.datadir);
 	free(policy);
 	free(kb);
+	cmd_args_free(&g);
 	/* An earlier flush may have failed too, with nothing left to flush now. */
 	if ((fflush(stdout) != 0 || ferror(stdout)) && rc == EX_OK)
 		rc = EX_IOERR;

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/types.h>
 
 #include "progress.h"
 
@@ -50,6 +51,76 @@ const char *
 progress_clear(const struct progress *p)
 {
 	return p->kind == PROGRESS_BAR ? "\r\033[K" : "";
+}
+
+/* A stream that counts the lines through it. */
+struct counting {
+	FILE *f;
+	struct progress *p;
+	long done;
+	int text; /* the line so far is not blank */
+};
+
+/* Every line is shown: JSON progress reports each step-th one. */
+static void
+count(struct counting *c, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n' && c->text) {
+			c->text = 0;
+			progress_show(c->p, ++c->done, 0, 0);
+		} else if (s[i] != '\n' && s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			c->text = 1;
+	}
+}
+
+static ssize_t
+counting_read(void *cookie, char *buf, size_t size)
+{
+	struct counting *c = cookie;
+	size_t n = fread(buf, 1, size, c->f);
+	if (n == 0 && ferror(c->f))
+		return -1;
+	count(c, buf, n);
+	return (ssize_t)n;
+}
+
+static ssize_t
+counting_write(void *cookie, const char *buf, size_t size)
+{
+	struct counting *c = cookie;
+	size_t n = fwrite(buf, 1, size, c->f);
+	count(c, buf, n);
+	return n == 0 && size > 0 ? -1 : (ssize_t)n;
+}
+
+static int
+counting_close(void *cookie)
+{
+	struct counting *c = cookie;
+	progress_show(c->p, c->done + c->text, 0, 1);
+	int rc = fflush(c->f) == 0 ? 0 : EOF;
+	free(c);
+	return rc;
+}
+
+FILE *
+progress_stream(FILE *f, const char *mode, struct progress *p)
+{
+	struct counting *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return NULL;
+	c->f = f;
+	c->p = p;
+	cookie_io_functions_t io = {
+	    .read = *mode == 'r' ? counting_read : NULL,
+	    .write = *mode == 'w' ? counting_write : NULL,
+	    .close = counting_close,
+	};
+	FILE *s = fopencookie(c, mode, io);
+	if (s == NULL)
+		free(c);
+	return s;
 }
 
 long

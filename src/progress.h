@@ -2,6 +2,7 @@
 #ifndef FL_PROGRESS_H
 #define FL_PROGRESS_H
 
+#include <stdio.h>
 #include <time.h>
 
 struct progress {
@@ -23,6 +24,14 @@ void progress_show(struct progress *, long done, long bad, int finished);
 
 /* What to print before a message on standard error so it does not run into the bar. */
 const char *progress_clear(const struct progress *);
+
+/*
+ * A stream over f, for reading or writing as mode says ("r" or "w"), that
+ * shows p's progress as lines go through it: done is the non-blank lines
+ * so far. Closing it shows the end and flushes f, but leaves f open.
+ * NULL when it cannot be made.
+ */
+FILE *progress_stream(FILE *f, const char *mode, struct progress *p);
 
 /* Non-blank lines in the file, or -1 when it cannot be read twice. */
 long progress_count_lines(const char *path);

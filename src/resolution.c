@@ -485,7 +485,9 @@ static int
 about_delivery(const struct conversation *c, const struct triage_result *t)
 {
 	return t->intent_category == CAT_SHIPPING || t->intent_category == CAT_RETURNS ||
-	       (c->act == ACT_DETAIL && c->awaiting == AWAIT_ORDER_NUMBER);
+	       (c->act == ACT_DETAIL && c->awaiting == AWAIT_ORDER_NUMBER) ||
+	       /* nothing else specific: the order named is what the message is about */
+	       (t->intent_category == CAT_GENERAL && t->entities.order_numbers.n > 0);
 }
 
 /* Does the conversation talk about one of the customer's own orders? */
@@ -729,8 +731,12 @@ compose_answer(struct draft *d, const struct agents *ag, const struct conversati
 		say_piece(&body, PIECE_ASK_EMAIL);
 		out->awaiting = AWAIT_EMAIL;
 	}
-	/* Torn between two readings and nothing answers: ask which. */
+	/*
+	 * Torn between two readings and nothing answers: ask which. "Something
+	 * else" is no reading to offer: general means triage does not know.
+	 */
 	if (!answered && out->awaiting == AWAIT_NONE && c->awaiting != AWAIT_CHOICE &&
+	    t->intent_category != CAT_GENERAL && t->runner_up != CAT_GENERAL &&
 	    t->runner_up_confidence >= 0.3 &&
 	    t->intent_confidence - t->runner_up_confidence < 0.25) {
 		const char *vars[] = {"a", p->tone.category_words[t->intent_category], "b",

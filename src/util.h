@@ -7,6 +7,9 @@
 #include <stdint.h>
 
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))
+/* A macro's value as a string literal: STRINGIFY(CP_MAX_ID) is "64". */
+#define STRINGIFY(x)  STRINGIFY_(x)
+#define STRINGIFY_(x) #x
 
 /* Allocation that cannot fail: on exhaustion they print and abort(). */
 void *xmalloc(size_t);

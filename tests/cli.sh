@@ -181,6 +181,24 @@ expect_rc "'policy' without a verb" 64
 fl --backend carrier-pigeon kb search x
 expect_rc "bad --backend" 64
 
+# The console is the default command: its options work without its name.
+fl --no-listen --name sam
+expect_rc "console options without 'console'" 64
+expect_in "... are the console's (which needs a terminal)" "$T/err" "the console needs a terminal"
+expect_not_in "... are not unknown" "$T/err" "unknown option"
+fl --bogus
+expect_rc "an option of nobody's" 64
+expect_in "... is named" "$T/err" "unknown option '--bogus'"
+fl chat --help
+expect_rc "chat --help" 0
+expect_in "chat --help points to the man page" "$T/out" "frontline(1)"
+expect_not_in "chat --help does not point to DESIGN.md" "$T/out" "DESIGN"
+fl kb search --tier premium x
+expect_rc "an option another command has" 64
+fl metrics --json --csv
+expect_rc "options that exclude each other" 64
+expect_in "... are named" "$T/err" "--json and --csv exclude each other"
+
 fl kb search --help
 expect_rc "kb search --help" 0
 expect_in "kb search --help shows -k" "$T/out" "-k N"
@@ -282,6 +300,13 @@ fl kb search -k 0 x
 expect_rc "kb search -k 0" 64
 fl kb search -k 101 x
 expect_rc "kb search -k 101" 64
+# An index built anew says how far it is; one that is current says nothing.
+XDG_CACHE_HOME=$T/cache-progress fl kb search --progress=json shipping
+expect_rc "kb search --progress=json" 0
+nfiles=$(find "$KB" -name '*.md' | wc -l)
+expect_in "kb search: the new index's progress, in files" "$T/err" "{\"done\":$nfiles,\"total\":$nfiles,\"bad\":0,\"finished\":true}"
+XDG_CACHE_HOME=$T/cache-progress fl kb search --progress=json shipping
+expect_not_in "kb search: no progress for a current index" "$T/err" '"done"'
 fl kb search -k two x
 expect_rc "kb search -k two" 64
 
@@ -587,6 +612,14 @@ expect_in "chat: legal language hands off" "$T/out" '"reason":"legal-language-de
 chat_fl handoff list
 expect_rc "handoff list" 0
 expect_in "handoff list shows the packet" "$T/out" "legal-language-detected"
+expect_not_in "handoff list: no header for a program" "$T/out" "customer"
+if command -v script >/dev/null 2>&1; then
+	# On a terminal, a header names the columns.
+	script -qec "FRONTLINE_DATADIR='$top_srcdir' '$FRONTLINE' --policy '$POLICY' --kb '$KB' --db '$T/chat.db' handoff list" \
+		/dev/null </dev/null >"$T/tty.out" 2>&1
+	if grep -q '^ *id  *created  *customer  *reason' "$T/tty.out"; then ok "handoff list: a header on a terminal"; else
+		not_ok "handoff list: a header on a terminal" "$T/tty.out"; fi
+fi
 chat_fl handoff show 1
 expect_rc "handoff show" 0
 expect_in "handoff show: the customer" "$T/out" "Customer: C-1003"

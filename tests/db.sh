@@ -127,6 +127,17 @@ fl "$A" db import
 expect_rc "import without a file" 64
 fl "$A" db export --bogus
 expect_rc "an unknown option" 64
+# --progress=json: the rows (lines) as they go through, and the end.
+fl "$A" db export --progress=json --out "$T/p.jsonl"
+expect_rc "export --progress=json" 0
+same "export --progress=json writes the same" "$T/a.jsonl" "$T/p.jsonl"
+n=$(wc -l <"$T/a.jsonl")
+expect_in "export: the progress ends with every line" "$T/err" "{\"done\":$n,\"total\":null,\"bad\":0,\"finished\":true}"
+fl "$T/p.db" db import --progress=json "$T/a.jsonl"
+expect_rc "import --progress=json" 0
+expect_in "import: the progress knows the total" "$T/err" "{\"done\":$n,\"total\":$n,\"bad\":0,\"finished\":true}"
+fl "$T/p.db" db export --out "$T/p2.jsonl"
+same "import --progress=json imports the same" "$T/a.jsonl" "$T/p2.jsonl"
 fl "$A" db import --help
 expect_rc "import --help" 0
 expect_in "import --help names the exit codes" "$T/out" "FILE:LINE"

@@ -58,6 +58,10 @@ expect_in "the help documents exit 1" "$T/out" "1: the behaviour drifted"
 # The shipped suite against the shipped baseline.
 fl "$POLICY" drift
 expect_rc "the shipped agents against the shipped baseline" 0
+fl "$POLICY" drift --progress=json
+expect_rc "--progress=json" 0
+expect_in "--progress=json: a step" "$T/err" '{"done":1,"total":30,"bad":0}'
+expect_in "--progress=json: the last" "$T/err" '{"done":30,"total":30,"bad":0,"finished":true}'
 expect_in "no regressions" "$T/out" "30 prompts"
 expect_in "no regressions" "$T/out" "no regressions"
 fl "$POLICY" drift --json

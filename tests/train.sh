@@ -115,6 +115,10 @@ fi
 run fl triage train --out "$T/again.model" "$T/team.tsv"
 cmp -s "$T/team.model" "$T/again.model" && ok "same data and seed: same bytes" ||
 	not_ok "two trainings differ"
+run fl triage train --progress=json --out "$T/progress.model" "$T/team.tsv"
+expect 0 "--progress=json: the steps on stderr, to the end" '^\{"done":[0-9]+,"total":[0-9]+,"bad":0,"finished":true\}$' "$T/err"
+cmp -s "$T/team.model" "$T/progress.model" && ok "--progress=json: the same model" ||
+	not_ok "--progress=json changed the model"
 run fl triage train --seed 7 --out "$T/seed7.model" "$T/team.tsv"
 cmp -s "$T/team.model" "$T/seed7.model" && not_ok "--seed changes nothing" ||
 	ok "another seed: another model"
