@@ -50,6 +50,7 @@ cmd_kb_audit(struct ctx *ctx, int argc, char **argv)
 	ctx_freshness(ctx, p, &fr);
 	if (kb_audit_run(ctx->kb_dir, &fr, &a, &cause) != 0) {
 		fl_warnx("%s", cause);
+		ctx_data_hint();
 		free(cause);
 		return EX_NOINPUT;
 	}

@@ -42,6 +42,8 @@ cmd_policy_check(struct ctx *ctx, int argc, char **argv)
 		if (p == NULL) {
 			fprintf(stderr, "%s: %d error%s\n", files[i], d.errors,
 			        d.errors == 1 ? "" : "s");
+			if (files == dflt)
+				ctx_data_hint();
 			bad = 1;
 		} else if (!quiet) {
 			unsigned ntools = 0;

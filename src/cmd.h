@@ -83,6 +83,12 @@ int cmd_no_options(const struct cmd_entry *, int argc, char **argv);
  * problem to stderr and returns NULL: exit with EX_CONFIG.
  */
 struct policy *ctx_policy(struct ctx *);
+/*
+ * After a file from the data directory failed to load: when no data
+ * directory was found at all, says on stderr where frontline looked and
+ * the ways out (paths_data_missing).
+ */
+void ctx_data_hint(void);
 /* Reloads the policy when its file changed; reports to stderr. */
 void ctx_policy_poll(struct ctx *);
 /*
