@@ -289,6 +289,22 @@ fail:
 }
 
 void
+entity_rules_names(const struct entity_rules *r, struct strv *names, struct strv *products)
+{
+	for (size_t i = 0; i < r->naliases; i++) {
+		const struct alias *a = &r->aliases[i];
+		struct buf b;
+		buf_init(&b, 0);
+		const char *w = a->words;
+		for (int k = 0; k < a->nwords; w += a->wlen[k++])
+			buf_printf(&b, "%s%.*s", k ? " " : "", (int)a->wlen[k], w);
+		strv_take(names, buf_steal(&b));
+		buf_free(&b);
+		strv_add(products, r->products[a->product]);
+	}
+}
+
+void
 entity_rules_free(struct entity_rules *r)
 {
 	if (r == NULL)

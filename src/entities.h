@@ -33,6 +33,11 @@ struct entity_rules; /* compiled formats and the product catalogue */
 struct entity_rules *entity_rules_new(const char *order_re, const char *account_re,
                                       const char *catalog_path, char **cause);
 void entity_rules_free(struct entity_rules *);
+/*
+ * Appends every product name and alias of the catalogue, in lower case,
+ * to names, and the id of the product it names to products.
+ */
+void entity_rules_names(const struct entity_rules *, struct strv *names, struct strv *products);
 
 /* Extracts entities from text into out (zeroed first); free with entities_free. */
 void entities_extract(const struct entity_rules *, const char *text, struct entities *out);

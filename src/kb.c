@@ -12,6 +12,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "answer-type.h"
+#include "entities.h"
 #include "kb.h"
 #include "paths.h"
 #include "ydoc.h"
@@ -25,7 +27,13 @@
 #define KB_WEIGHTS   "4.0, 1.0, 0, 0, 0, 0, 0, 0, 0, 0, 2.0"
 #define KB_TOKENIZER "porter unicode61 remove_diacritics 2"
 /* Candidates fetched from FTS5 before confidence is computed. */
-#define KB_POOL 10
+#define KB_POOL 20
+/*
+ * A word of a product's name counts this much of its idf in a hit's
+ * coverage: it says which product, while the other words say what is
+ * asked ("how long do I have to return the thermostat").
+ */
+#define KB_PRODUCT_WEIGHT 0.5
 /* Query terms in more facts than this are dropped (see kb_search). */
 #define KB_COMMON_MAX 20000
 /*
@@ -389,27 +397,33 @@ kb_fact_freshness(const struct kb_fact *f, const struct kb_freshness *fr, int *s
 
 /* ---------------------------------------------------------- stopwords */
 
+/*
+ * English function words, greetings and the like; "don", "isn" and the
+ * rest are what the tokenizer leaves of "don't" and "isn't".
+ */
 static const char *const stopwords[] = {
-    "a",         "about",    "above",      "after", "again",   "against", "all",   "am",
-    "an",        "and",      "any",        "are",   "as",      "at",      "be",    "because",
-    "been",      "before",   "being",      "below", "between", "both",    "but",   "by",
-    "can",       "could",    "did",        "do",    "does",    "doing",   "down",  "during",
-    "each",      "few",      "for",        "from",  "further", "had",     "has",   "have",
-    "having",    "he",       "her",        "here",  "hers",    "herself", "him",   "himself",
-    "his",       "how",      "i",          "if",    "in",      "into",    "is",    "it",
-    "its",       "itself",   "just",       "me",    "might",   "more",    "most",  "must",
-    "my",        "myself",   "no",         "nor",   "not",     "now",     "of",    "off",
-    "on",        "once",     "only",       "or",    "other",   "ought",   "our",   "ours",
-    "ourselves", "out",      "over",       "own",   "please",  "same",    "shall", "she",
-    "should",    "so",       "some",       "such",  "than",    "that",    "the",   "their",
-    "theirs",    "them",     "themselves", "then",  "there",   "these",   "they",  "this",
-    "those",     "through",  "to",         "too",   "under",   "until",   "up",    "very",
-    "was",       "we",       "were",       "what",  "when",    "where",   "which", "while",
-    "who",       "whom",     "why",        "will",  "with",    "would",   "you",   "your",
-    "yours",     "yourself", "yourselves", "hi",    "hello",   "thanks",  "thank", "im",
-    "ive",       "id",       "dont",       "cant",  "s",       "t",       "m",     "ve",
-    "re",        "ll",       "d",          "get",   "got",     "want",    "need",  "way",
-    "also",
+    "a",         "about",    "above",      "after", "again",   "against", "all",     "am",
+    "an",        "and",      "any",        "are",   "as",      "at",      "be",      "because",
+    "been",      "before",   "being",      "below", "between", "both",    "but",     "by",
+    "can",       "could",    "did",        "do",    "does",    "doing",   "down",    "during",
+    "each",      "few",      "for",        "from",  "further", "had",     "has",     "have",
+    "having",    "he",       "her",        "here",  "hers",    "herself", "him",     "himself",
+    "his",       "how",      "i",          "if",    "in",      "into",    "is",      "it",
+    "its",       "itself",   "just",       "me",    "might",   "more",    "most",    "must",
+    "my",        "myself",   "no",         "nor",   "not",     "now",     "of",      "off",
+    "on",        "once",     "only",       "or",    "other",   "ought",   "our",     "ours",
+    "ourselves", "out",      "over",       "own",   "please",  "same",    "shall",   "she",
+    "should",    "so",       "some",       "such",  "than",    "that",    "the",     "their",
+    "theirs",    "them",     "themselves", "then",  "there",   "these",   "they",    "this",
+    "those",     "through",  "to",         "too",   "under",   "until",   "up",      "very",
+    "was",       "we",       "were",       "what",  "when",    "where",   "which",   "while",
+    "who",       "whom",     "why",        "will",  "with",    "would",   "you",     "your",
+    "yours",     "yourself", "yourselves", "hi",    "hello",   "thanks",  "thank",   "im",
+    "ive",       "id",       "dont",       "cant",  "s",       "t",       "m",       "ve",
+    "re",        "ll",       "d",          "get",   "got",     "want",    "need",    "way",
+    "also",      "don",      "doesn",      "didn",  "isn",     "aren",    "wasn",    "weren",
+    "hasn",      "haven",    "hadn",       "won",   "wouldn",  "couldn",  "shouldn", "mustn",
+    "needn",
 };
 
 int
@@ -432,6 +446,20 @@ struct kb {
 	Fts5Tokenizer *tokenizer;
 	sqlite3_stmt *st_df;
 	sqlite3_stmt *st_get;
+	/*
+	 * Document frequencies already read, by stem: the index does not
+	 * change while it is open, and counting a common word's facts costs
+	 * a walk of its whole posting list.
+	 */
+	struct {
+		char **stem;
+		long *df;
+		size_t n, cap; /* cap: 0 or a power of two */
+	} dfs;
+	/* The catalogue's product names and aliases, each as its stems, and whose they are. */
+	struct strv *products;
+	struct strv product_ids;
+	size_t nproducts;
 	/* The cached fact vectors of one model, in memory, unit length, by rowid. */
 	struct {
 		char *model; /* NULL: not loaded */
@@ -723,6 +751,8 @@ sync_index(struct kb *kb, struct diag *d, char **cause)
 	return rc;
 }
 
+static void load_products(struct kb *);
+
 struct kb *
 kb_open(const char *dir, const char *index, struct diag *d, char **cause)
 {
@@ -774,6 +804,7 @@ kb_open(const char *dir, const char *index, struct diag *d, char **cause)
 		*cause = xasprintf("knowledge index: %s", sqlite3_errmsg(kb->db));
 		goto fail;
 	}
+	load_products(kb);
 	return kb;
 fail:
 	free(path);
@@ -802,6 +833,14 @@ kb_close(struct kb *kb)
 		kb->tok.xDelete(kb->tokenizer);
 	sqlite3_finalize(kb->st_df);
 	sqlite3_finalize(kb->st_get);
+	for (size_t i = 0; i < kb->dfs.cap; i++)
+		free(kb->dfs.stem[i]);
+	free(kb->dfs.stem);
+	free(kb->dfs.df);
+	for (size_t i = 0; i < kb->nproducts; i++)
+		strv_free(&kb->products[i]);
+	free(kb->products);
+	strv_free(&kb->product_ids);
 	sqlite3_close(kb->db);
 	free(kb->dir);
 	free(kb);
@@ -825,7 +864,9 @@ struct qterm {
 	char *stem;
 	char *word; /* the text the stem came from, for MATCH */
 	double idf;
+	double weight; /* of its idf in coverage: 1, less for a product's name */
 	long df;
+	int dropped; /* left out of the query: too common, or an identifier */
 };
 
 struct qterms {
@@ -884,6 +925,143 @@ qterms_free(struct qterms *q)
 	free(q->v);
 }
 
+/* Appends text's stems, in order and stopwords kept, to out. */
+static void
+stems_of(struct kb *kb, const char *text, struct strv *out)
+{
+	struct tok_ctx c = {.stems = out};
+	kb->tok.xTokenize(kb->tokenizer, &c, FTS5_TOKENIZE_DOCUMENT, text, (int)strlen(text),
+	                  tok_query_cb);
+}
+
+/*
+ * The catalogue beside the facts (frontline-kb(5)) names the products:
+ * the words of a query that name one say which product it is about, not
+ * what it asks. A catalogue that does not load leaves every word its
+ * full weight (triage reports its errors).
+ */
+static void
+load_products(struct kb *kb)
+{
+	char *path = xasprintf("%s/catalog.yaml", kb->dir);
+	char *cause = NULL;
+	struct stat st;
+	struct entity_rules *r =
+	    stat(path, &st) == 0 ? entity_rules_new(NULL, NULL, path, &cause) : NULL;
+	free(cause);
+	free(path);
+	if (r == NULL)
+		return;
+	struct strv names = {0}, ids = {0};
+	entity_rules_names(r, &names, &ids);
+	entity_rules_free(r);
+	kb->products = xcalloc(names.n + 1, sizeof *kb->products);
+	for (size_t i = 0; i < names.n; i++) {
+		stems_of(kb, names.v[i], &kb->products[kb->nproducts]);
+		if (kb->products[kb->nproducts].n > 0) {
+			strv_add(&kb->product_ids, ids.v[i]);
+			kb->nproducts++;
+		}
+	}
+	strv_free(&names);
+	strv_free(&ids);
+}
+
+/*
+ * The products text names (catalogue ids into ids, when not NULL) and
+ * the stems that name them (into named, when not NULL).
+ */
+static void
+find_products(struct kb *kb, const char *text, struct strv *ids, struct strv *named)
+{
+	struct strv seq = {0};
+	if (kb->nproducts > 0)
+		stems_of(kb, text, &seq);
+	for (size_t p = 0; p < kb->nproducts; p++) {
+		const struct strv *name = &kb->products[p];
+		for (size_t j = 0; j + name->n <= seq.n; j++) {
+			size_t k = 0;
+			while (k < name->n && strcmp(seq.v[j + k], name->v[k]) == 0)
+				k++;
+			if (k < name->n)
+				continue;
+			if (ids != NULL && !strv_contains(ids, kb->product_ids.v[p]))
+				strv_add(ids, kb->product_ids.v[p]);
+			for (size_t m = 0; named != NULL && m < name->n; m++)
+				strv_add(named, name->v[m]);
+		}
+	}
+	strv_free(&seq);
+}
+
+/*
+ * Marks the query's terms that stand in a product's name or alias, and
+ * notes the products. When no other word of the query is in any fact
+ * ("is your doorbell better than Ring's?"), the product is what it asks
+ * about, and its words keep their weight.
+ */
+static void
+mark_products(struct kb *kb, const char *query, struct qterms *q, struct strv *ids)
+{
+	struct strv named = {0};
+	find_products(kb, query, ids, &named);
+	int asked = 0;
+	for (size_t i = 0; i < q->n; i++)
+		asked += !q->v[i].dropped && q->v[i].df > 0 && !strv_contains(&named, q->v[i].stem);
+	for (size_t i = 0; i < q->n; i++)
+		q->v[i].weight =
+		    asked && strv_contains(&named, q->v[i].stem) ? KB_PRODUCT_WEIGHT : 1;
+	strv_free(&named);
+}
+
+/* Stems whose document frequency is remembered (kb->dfs), at most. */
+#define KB_DF_CACHE 65536
+
+/* How many facts hold stem. */
+static long
+doc_freq(struct kb *kb, const char *stem)
+{
+	uint64_t h = hash_fnv1a(stem, strlen(stem));
+	size_t at = 0;
+	if (kb->dfs.cap > 0)
+		for (at = h & (kb->dfs.cap - 1); kb->dfs.stem[at] != NULL;
+		     at = (at + 1) & (kb->dfs.cap - 1))
+			if (strcmp(kb->dfs.stem[at], stem) == 0)
+				return kb->dfs.df[at];
+	sqlite3_bind_text(kb->st_df, 1, stem, -1, SQLITE_STATIC);
+	long df =
+	    sqlite3_step(kb->st_df) == SQLITE_ROW ? (long)sqlite3_column_int64(kb->st_df, 0) : 0;
+	sqlite3_reset(kb->st_df);
+	if (kb->dfs.n >= KB_DF_CACHE)
+		return df;
+	if (2 * (kb->dfs.n + 1) > kb->dfs.cap) {
+		/* Grow to keep the table at most half full, then find the slot again. */
+		size_t cap = kb->dfs.cap ? 2 * kb->dfs.cap : 64;
+		char **stems = xcalloc(cap, sizeof *stems);
+		long *dfs = xcalloc(cap, sizeof *dfs);
+		for (size_t i = 0; i < kb->dfs.cap; i++) {
+			if (kb->dfs.stem[i] == NULL)
+				continue;
+			size_t j = hash_fnv1a(kb->dfs.stem[i], strlen(kb->dfs.stem[i])) & (cap - 1);
+			while (stems[j] != NULL)
+				j = (j + 1) & (cap - 1);
+			stems[j] = kb->dfs.stem[i];
+			dfs[j] = kb->dfs.df[i];
+		}
+		free(kb->dfs.stem);
+		free(kb->dfs.df);
+		kb->dfs.stem = stems;
+		kb->dfs.df = dfs;
+		kb->dfs.cap = cap;
+		for (at = h & (cap - 1); stems[at] != NULL; at = (at + 1) & (cap - 1))
+			;
+	}
+	kb->dfs.stem[at] = xstrdup(stem);
+	kb->dfs.df[at] = df;
+	kb->dfs.n++;
+	return df;
+}
+
 static double
 bm25_idf(double n, double df)
 {
@@ -891,11 +1069,16 @@ bm25_idf(double n, double df)
 }
 
 /*
- * Confidence calibration: a logistic model over the hit's features,
- * fitted on held-out StackFAQ queries by tests/bench/bench_kb --fit
- * (see README, Performance).
+ * Confidence calibration, fitted by tests/bench/bench_kb fit (see README,
+ * Performance) on StackFAQ paraphrases asked of a KB with and without
+ * their thread and on the development tickets' questions: a linear score
+ * of the features, which orders the hits, and a logistic map of it
+ * fitted on the top hits, so that a threshold on the best hit's
+ * confidence means what it says.
  */
-static const double calib_w[KB_NFEAT + 1] = {-6.681, -1.901, 6.991, 5.952, 9.359, -1.701, 2.355};
+static const double calib_w[KB_NFEAT + 1] = {-7.305, -0.228, 2.726, 4.655, 10.553, -0.605,
+                                             2.683,  0.677,  1.202, 0.741, 2.840,  0.175};
+static const double calib_ab[2] = {0.963, 0.183};
 
 double
 kb_calibrate(const double feat[KB_NFEAT])
@@ -903,7 +1086,7 @@ kb_calibrate(const double feat[KB_NFEAT])
 	double z = calib_w[0];
 	for (int i = 0; i < KB_NFEAT; i++)
 		z += calib_w[i + 1] * feat[i];
-	return 1.0 / (1.0 + exp(-z));
+	return 1.0 / (1.0 + exp(-(calib_ab[0] * z + calib_ab[1])));
 }
 
 /* The paragraphs of content that are agent-only (agent) or not, joined; caller frees. */
@@ -1001,12 +1184,12 @@ coverage(struct kb *kb, const char *text, const struct qterms *q, double idf_tot
 	                  tok_query_cb);
 	double got = 0;
 	for (size_t i = 0; i < q->n; i++)
-		if (q->v[i].df >= 0 && strv_contains(&stems, q->v[i].stem))
-			got += q->v[i].idf;
+		if (!q->v[i].dropped && strv_contains(&stems, q->v[i].stem))
+			got += q->v[i].idf * q->v[i].weight;
 	if (bigrams != NULL) {
 		size_t pairs = 0, found = 0;
 		for (size_t i = 0; i + 1 < q->n; i++) {
-			if (q->v[i].df < 0 || q->v[i + 1].df < 0)
+			if (q->v[i].dropped || q->v[i + 1].dropped)
 				continue;
 			pairs++;
 			for (size_t j = 0; j + 1 < stems.n; j++)
@@ -1020,6 +1203,58 @@ coverage(struct kb *kb, const char *text, const struct qterms *q, double idf_tot
 	}
 	strv_free(&stems);
 	return idf_total > 0 ? got / idf_total : 0;
+}
+
+/*
+ * The other way round: the share of the idf of the title's words (after
+ * its file's title, for a section) that the query holds. A question
+ * that names little of what a fact is about ("when does A73259 arrive"
+ * and "Verification code not arriving") is weak evidence for it however
+ * well the fact covers its few words.
+ */
+static double
+title_recall(struct kb *kb, const char *title, const struct qterms *q)
+{
+	struct strv stems = {0};
+	stems_of(kb, title, &stems);
+	double all = 0, got = 0;
+	double n = (double)kb->nfacts;
+	for (size_t i = 0; i < stems.n; i++) {
+		const char *t = stems.v[i];
+		int seen = 0;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(stems.v[j], t) == 0;
+		if (seen || kb_is_stopword(t, strlen(t)))
+			continue;
+		double idf = bm25_idf(n, (double)doc_freq(kb, t));
+		all += idf;
+		for (size_t k = 0; k < q->n; k++)
+			if (strcmp(q->v[k].stem, t) == 0) {
+				got += idf;
+				break;
+			}
+	}
+	strv_free(&stems);
+	return all > 0 ? got / all : 0;
+}
+
+/*
+ * Whether a fact's title is about a product the query names (1), only
+ * about others (-1), or neither (0): "how do I factory reset the
+ * doorbell" is not answered by "Factory reset for the Acme Smart Plug".
+ */
+static double
+product_agreement(struct kb *kb, const char *title, const struct strv *asked)
+{
+	if (asked->n == 0)
+		return 0;
+	struct strv ids = {0};
+	find_products(kb, title, &ids, NULL);
+	double v = 0;
+	for (size_t i = 0; i < ids.n && v <= 0; i++)
+		v = strv_contains(asked, ids.v[i]) ? 1 : -1;
+	strv_free(&ids);
+	return v;
 }
 
 static int
@@ -1037,20 +1272,57 @@ struct query {
 	struct buf match; /* the MATCH expression: the kept terms, ORed */
 	size_t used;      /* terms in it */
 	double idf_total;
-	double best, second; /* bm25 of the best candidate and of the runner-up */
+	unsigned asked;       /* the kinds of value it asks for (answer_asked) */
+	struct kb_hint hint;  /* topics: 0 without one */
+	struct strv products; /* the catalogue products it names */
+	double best, second;  /* bm25 of the best candidate and of the runner-up */
 };
+
+/*
+ * A term with a digit that no fact holds is an order number, a tracking
+ * code, an amount: it names a thing the knowledge base cannot know, not
+ * a topic it lacks, so it weighs neither for nor against a fact.
+ */
+static int
+identifier(const struct qterm *t)
+{
+	return t->df == 0 && strpbrk(t->word, "0123456789") != NULL;
+}
 
 static void
 query_free(struct query *qu)
 {
 	qterms_free(&qu->q);
+	strv_free(&qu->products);
 	buf_free(&qu->match);
 }
 
+/*
+ * The query with its e-mail addresses blanked out: like an order number,
+ * the customer's address names a thing the knowledge base cannot know,
+ * and its pieces ("example", "com") would pass for words. Caller frees.
+ */
+static char *
+without_addresses(const char *query)
+{
+	char *s = xstrdup(query);
+	for (char *at = strchr(s, '@'); at != NULL; at = strchr(at + 1, '@')) {
+		char *b = at, *e = at + 1;
+		while (b > s && (isalnum((unsigned char)b[-1]) || strchr("._%+-", b[-1]) != NULL))
+			b--;
+		while (isalnum((unsigned char)*e) || *e == '.' || *e == '-')
+			e++;
+		if (b < at && e > at + 1)
+			memset(b, ' ', (size_t)(e - b));
+	}
+	return s;
+}
+
 static void
-query_prepare(struct kb *kb, const char *query, struct query *qu)
+query_prepare(struct kb *kb, const char *text, struct query *qu)
 {
 	memset(qu, 0, sizeof *qu);
+	char *query = without_addresses(text);
 	struct qterms *q = &qu->q;
 	struct tok_ctx c = {.terms = q, .text = query};
 	kb->tok.xTokenize(kb->tokenizer, &c, FTS5_TOKENIZE_QUERY, query, (int)strlen(query),
@@ -1059,11 +1331,7 @@ query_prepare(struct kb *kb, const char *query, struct query *qu)
 	/* Document frequencies; terms in most facts carry no signal. */
 	double n = (double)kb->nfacts;
 	for (size_t i = 0; i < q->n; i++) {
-		sqlite3_bind_text(kb->st_df, 1, q->v[i].stem, -1, SQLITE_STATIC);
-		q->v[i].df = sqlite3_step(kb->st_df) == SQLITE_ROW
-		                 ? (long)sqlite3_column_int64(kb->st_df, 0)
-		                 : 0;
-		sqlite3_reset(kb->st_df);
+		q->v[i].df = doc_freq(kb, q->v[i].stem);
 		q->v[i].idf = bm25_idf(n, (double)q->v[i].df);
 	}
 	/*
@@ -1079,24 +1347,38 @@ query_prepare(struct kb *kb, const char *query, struct query *qu)
 	buf_init(&qu->match, 0);
 	for (size_t i = 0; i < q->n; i++) {
 		int common = (n >= 20 && q->v[i].df > n / 2) || q->v[i].df > KB_COMMON_MAX;
-		if (common && i != rarest)
-			q->v[i].df = -q->v[i].df; /* marks it dropped */
+		q->v[i].dropped = (common && i != rarest) || identifier(&q->v[i]);
 	}
+	/* "how long", "how much": the kind of answer (answer_asked), not a topic. */
+	struct strv cue = {0};
+	qu->asked = answer_asked_cue(query, &cue);
+	for (size_t i = 0; i < q->n; i++)
+		for (size_t j = 0; j < cue.n && !q->v[i].dropped; j++)
+			q->v[i].dropped = strcasecmp(q->v[i].word, cue.v[j]) == 0;
+	strv_free(&cue);
+	mark_products(kb, query, q, &qu->products);
 	for (size_t i = 0; i < q->n; i++) {
-		if (q->v[i].df < 0)
+		if (q->v[i].dropped)
 			continue;
-		qu->idf_total += q->v[i].idf;
+		qu->idf_total += q->v[i].idf * q->v[i].weight;
 		if (q->v[i].df == 0)
-			continue;
-		buf_printf(&qu->match, "%s\"", qu->used ? " OR " : "");
-		for (const char *p = q->v[i].word; *p != '\0'; p++) {
-			if (*p == '"')
-				buf_addc(&qu->match, '"');
-			buf_addc(&qu->match, *p);
+			continue; /* no fact holds it: it only lowers every fact's coverage */
+		/*
+		 * bm25 sums over the query's phrases: a word given twice counts
+		 * twice, so a product's name, given once, counts for half.
+		 */
+		for (int rep = q->v[i].weight < 1 ? 1 : 2; rep > 0; rep--) {
+			buf_printf(&qu->match, "%s\"", qu->match.len ? " OR " : "");
+			for (const char *p = q->v[i].word; *p != '\0'; p++) {
+				if (*p == '"')
+					buf_addc(&qu->match, '"');
+				buf_addc(&qu->match, *p);
+			}
+			buf_addc(&qu->match, '"');
 		}
-		buf_addc(&qu->match, '"');
 		qu->used++;
 	}
+	free(query);
 }
 
 /* The FTS5 candidates, best bm25 first, into out (at most pool). */
@@ -1157,6 +1439,19 @@ fact_bm25(struct kb *kb, const struct query *qu, sqlite3_int64 row)
 }
 
 /*
+ * How the topic hint speaks of a fact on topic t: for it on a hinted
+ * topic, against it on another category's; policy, pricing and product
+ * facts answer questions of every category.
+ */
+static double
+hint_agreement(const struct kb_hint *hint, enum topic t)
+{
+	if (hint->topics == 0 || (unsigned)t >= CAT__N)
+		return 0;
+	return (hint->topics & (1u << t)) != 0 ? hint->confidence : -hint->confidence;
+}
+
+/*
  * A hit's features and calibrated confidence. They depend on the query
  * and the fact alone (the best bm25 is the query's, whatever found the
  * fact), so a fact's confidence for a query is the same in every mode.
@@ -1172,8 +1467,16 @@ hit_score(struct kb *kb, const struct query *qu, struct kb_hit *h, int bm25_best
 	h->feat[0] = coverage(kb, all, &qu->q, qu->idf_total, &h->feat[5]);
 	h->feat[1] = coverage(kb, h->fact.title, &qu->q, qu->idf_total, NULL);
 	h->feat[2] = best > 0 ? h->score / best : 0;
-	h->feat[3] = bm25_best ? margin : 0;
+	/* A lone query word that one fact holds says little, however far ahead that fact is. */
+	h->feat[3] = bm25_best && qu->used > 1 ? margin * h->feat[0] : 0;
 	h->feat[4] = density;
+	h->feat[6] = qu->asked == 0 ? 0 : (answer_held(all) & qu->asked) != 0 ? 1 : -1;
+	h->feat[7] = hint_agreement(&qu->hint, h->fact.topic);
+	h->feat[8] = qu->used < 10 ? (double)qu->used / 10 : 1;
+	char *title = xasprintf("%s\n%s", h->fact.context ? h->fact.context : "", h->fact.title);
+	h->feat[9] = title_recall(kb, title, &qu->q);
+	h->feat[10] = product_agreement(kb, title, &qu->products);
+	free(title);
 	free(all);
 	h->confidence = kb_calibrate(h->feat);
 }
@@ -1193,11 +1496,13 @@ hit_finish(struct kb_hit *h, const struct kb_freshness *fr)
 
 /* The lexical ranking: the pool scored, best confidence first. */
 static int
-lexical(struct kb *kb, const char *query, int pool, struct query *qu, struct kb_hits *out,
-        char **cause)
+lexical(struct kb *kb, const char *query, const struct kb_hint *hint, int pool, struct query *qu,
+        struct kb_hits *out, char **cause)
 {
 	memset(out, 0, sizeof *out);
 	query_prepare(kb, query, qu);
+	if (hint != NULL)
+		qu->hint = *hint;
 	out->query_terms = qu->used;
 	if (lexical_pool(kb, qu, pool, out, cause) != 0) {
 		kb_hits_free(out);
@@ -1210,14 +1515,33 @@ lexical(struct kb *kb, const char *query, int pool, struct query *qu, struct kb_
 	return 0;
 }
 
+/* The six categories have topics of the same names, in the same order. */
+_Static_assert((int)TOPIC_BILLING == (int)CAT_BILLING && (int)TOPIC_GENERAL == (int)CAT_GENERAL &&
+                   (int)TOPIC_POLICY == (int)CAT__N,
+               "topics begin with the categories");
+
+struct kb_hint
+kb_hint_category(enum category c, double confidence)
+{
+	return (struct kb_hint){.topics = c < CAT__N ? 1u << (unsigned)c : 0,
+	                        .confidence = confidence};
+}
+
 int
 kb_search(struct kb *kb, const char *query, int k, const struct kb_freshness *fr,
           struct kb_hits *out, char **cause)
 {
+	return kb_search_hinted(kb, query, k, fr, NULL, out, cause);
+}
+
+int
+kb_search_hinted(struct kb *kb, const char *query, int k, const struct kb_freshness *fr,
+                 const struct kb_hint *hint, struct kb_hits *out, char **cause)
+{
 	struct query qu;
 	if (k <= 0)
 		k = 5;
-	int rc = lexical(kb, query, k > KB_POOL ? k : KB_POOL, &qu, out, cause);
+	int rc = lexical(kb, query, hint, k > KB_POOL ? k : KB_POOL, &qu, out, cause);
 	query_free(&qu);
 	if (rc != 0)
 		return -1;
@@ -1456,7 +1780,8 @@ kb_rrf(int fts_rank, int vector_rank)
 
 int
 kb_search_hybrid(struct kb *kb, const char *query, const float *qvec, size_t dim, const char *model,
-                 int k, const struct kb_freshness *fr, struct kb_hits *out, char **cause)
+                 int k, const struct kb_freshness *fr, const struct kb_hint *hint,
+                 struct kb_hits *out, char **cause)
 {
 	if (k <= 0)
 		k = 5;
@@ -1488,7 +1813,7 @@ kb_search_hybrid(struct kb *kb, const char *query, const float *qvec, size_t dim
 		q[j] = (float)(qvec[j] / qn);
 
 	struct query qu;
-	if (lexical(kb, query, pool, &qu, out, cause) != 0) {
+	if (lexical(kb, query, hint, pool, &qu, out, cause) != 0) {
 		query_free(&qu);
 		free(q);
 		return -1;

@@ -79,13 +79,28 @@ size_t kb_count(const struct kb *);
 size_t kb_reindexed(const struct kb *);
 
 /*
- * Confidence features of a hit: coverage (share of the query's idf
- * whose terms the fact holds), the same for its title, score relative
- * to the best hit, the best hit's margin over the second (0 for the
- * others), the best hit's bm25 per unit of query idf, and the share of
- * the query's neighbouring term pairs that are neighbours in the fact.
+ * Confidence features of a hit (README, How retrieval works):
+ *  0  coverage: the share of the query's idf whose words the fact holds
+ *     (a product's name counts for half, order numbers and other words
+ *     with digits that no fact holds not at all, words no fact holds in
+ *     full: a question about what the KB never mentions is covered less)
+ *  1  the same for its title
+ *  2  its bm25 relative to the best candidate's
+ *  3  the best candidate's margin over the second, times its coverage
+ *     and 1 - 1/(query words): 0 for the others and for one-word queries
+ *  4  the best bm25 per unit of query idf
+ *  5  the share of the query's neighbouring word pairs that are
+ *     neighbours in the fact
+ *  6  whether the fact holds the kind of value the query asks for (1),
+ *     lacks it (-1), or the query asks for none (0): answer_asked()
+ *  7  the topic hint's confidence: positive when the fact is on a hinted
+ *     topic, negative when on another category's, 0 without a hint
+ *  8  the query's words, a tenth each, up to 1
+ *  9  the share of the idf of the fact's title that the query holds
+ * 10  whether the title names a product the query names (1), only other
+ *     products (-1), or the query names none, or the title none (0)
  */
-#define KB_NFEAT 6
+#define KB_NFEAT 11
 /* The calibrated probability for a hit's features (logistic model). */
 double kb_calibrate(const double feat[KB_NFEAT]);
 
@@ -118,6 +133,27 @@ void kb_hits_free(struct kb_hits *);
  */
 int kb_search(struct kb *, const char *query, int k, const struct kb_freshness *,
               struct kb_hits *out, char **cause);
+
+/*
+ * A topic hint: what triage read the message as. topics has a bit per
+ * enum topic (1u << TOPIC_SHIPPING) for the categories it points to,
+ * and confidence is how sure it is (its intent confidence). It is a
+ * soft prior, one more feature of the calibrated model: facts on
+ * another category's topic score lower, facts on the hinted topics
+ * higher, and facts on policy, pricing and product, which answer
+ * questions of any category, are left alone.
+ */
+struct kb_hint {
+	unsigned topics;
+	double confidence;
+};
+
+/* The hint for a triage category and its confidence. */
+struct kb_hint kb_hint_category(enum category, double confidence);
+
+/* kb_search with a topic hint (NULL: none, as kb_search). */
+int kb_search_hinted(struct kb *, const char *query, int k, const struct kb_freshness *,
+                     const struct kb_hint *, struct kb_hits *out, char **cause);
 
 /* ------------------------------------------------------ embeddings */
 
@@ -170,8 +206,8 @@ double kb_rrf(int fts_rank, int vector_rank);
  * dropped, to be embedded again).
  */
 int kb_search_hybrid(struct kb *, const char *query, const float *qvec, size_t dim,
-                     const char *model, int k, const struct kb_freshness *, struct kb_hits *out,
-                     char **cause);
+                     const char *model, int k, const struct kb_freshness *, const struct kb_hint *,
+                     struct kb_hits *out, char **cause);
 
 /*
  * One pointer another module keeps with the open index (the retrieval

@@ -38,6 +38,8 @@ struct rq {
 	int k;
 	struct kb_freshness fr;
 	int has_fr;
+	struct kb_hint hint;
+	int has_hint;
 	retrieval_done_fn done;
 	void *arg;
 	struct rq *next; /* in the waiters */
@@ -123,7 +125,8 @@ finish_fts(struct rq *q, const char *fault, const char *error)
 	q->r.fault = q->fault;
 	q->r.error = q->error;
 	q->r.hybrid = 0;
-	if (kb_search(kb, q->query, q->k, q->has_fr ? &q->fr : NULL, &q->r.hits, &cause) != 0)
+	if (kb_search_hinted(kb, q->query, q->k, q->has_fr ? &q->fr : NULL,
+	                     q->has_hint ? &q->hint : NULL, &q->r.hits, &cause) != 0)
 		q->r.kb_error = cause;
 	q->done(&q->r, q->arg);
 	kb_hits_free(&q->r.hits);
@@ -153,7 +156,8 @@ query_embedded(const struct embed_result *e, void *arg)
 	size_t have = kb_embedded(st->kb, emb_model(st));
 	size_t all = kb_count(st->kb);
 	if (kb_search_hybrid(st->kb, q->query, e->v, e->dim, emb_model(st), q->k,
-	                     q->has_fr ? &q->fr : NULL, &q->r.hits, &cause) != 0) {
+	                     q->has_fr ? &q->fr : NULL, q->has_hint ? &q->hint : NULL, &q->r.hits,
+	                     &cause) != 0) {
 		/* Vectors that do not fit the cache (another dimension): it is dropped. */
 		finish_fts(q, "invalid-vectors", cause);
 		free(cause);
@@ -326,12 +330,24 @@ void
 retrieval_start(struct kb *kb, struct models *m, const char *query, int k,
                 const struct kb_freshness *fr, retrieval_done_fn done, void *arg)
 {
+	retrieval_start_hinted(kb, m, query, k, fr, NULL, done, arg);
+}
+
+void
+retrieval_start_hinted(struct kb *kb, struct models *m, const char *query, int k,
+                       const struct kb_freshness *fr, const struct kb_hint *hint,
+                       retrieval_done_fn done, void *arg)
+{
 	struct rq *q = xcalloc(1, sizeof *q);
 	q->query = xstrdup(query);
 	q->k = k;
 	if (fr != NULL) {
 		q->fr = *fr;
 		q->has_fr = 1;
+	}
+	if (hint != NULL) {
+		q->hint = *hint;
+		q->has_hint = 1;
 	}
 	q->done = done;
 	q->arg = arg;

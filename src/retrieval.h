@@ -57,4 +57,13 @@ typedef void (*retrieval_done_fn)(struct retrieval_result *, void *arg);
 void retrieval_start(struct kb *, struct models *, const char *query, int k,
                      const struct kb_freshness *fr, retrieval_done_fn done, void *arg);
 
+/*
+ * retrieval_start with a topic hint (kb_search_hinted; copied, NULL for
+ * none): the conversation passes triage's intent, kb_hint_category(
+ * t.intent_category, t.intent_confidence).
+ */
+void retrieval_start_hinted(struct kb *, struct models *, const char *query, int k,
+                            const struct kb_freshness *fr, const struct kb_hint *hint,
+                            retrieval_done_fn done, void *arg);
+
 #endif

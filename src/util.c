@@ -290,6 +290,56 @@ regex_branch(const char **p)
 	return total + last;
 }
 
+/*
+ * The deepest nesting of repetitions in the alternatives at *p (up to an
+ * unmatched ')' or the end): "a*" is 1, "(a*)+" and "a*+" are 2.
+ */
+static int
+regex_nesting(const char **p)
+{
+	int deepest = 0, last = 0; /* last: the item a repetition applies to */
+	while (**p != '\0' && **p != ')') {
+		const char *s = *p;
+		if (*s == '|') {
+			last = 0;
+			*p = s + 1;
+		} else if (*s == '(') {
+			*p = s + 1;
+			last = regex_nesting(p);
+			if (**p == ')')
+				(*p)++;
+		} else if (*s == '*' || *s == '?' || *s == '+' ||
+		           (*s == '{' && (isdigit((unsigned char)s[1]) || s[1] == ','))) {
+			last++;
+			if (*s == '{') {
+				const char *end = strchr(s, '}');
+				*p = end ? end + 1 : s + 1;
+			} else
+				*p = s + 1;
+		} else {
+			last = 0;
+			regex_atom(p);
+		}
+		if (last > deepest)
+			deepest = last;
+	}
+	return deepest;
+}
+
+int
+regex_repetition_depth(const char *re)
+{
+	int deepest = 0;
+	while (*re != '\0') {
+		int d = regex_nesting(&re);
+		if (d > deepest)
+			deepest = d;
+		if (*re == ')')
+			re++;
+	}
+	return deepest;
+}
+
 double
 regex_size(const char *re)
 {

@@ -55,6 +55,13 @@ int utf8_valid(const char *s, size_t n);
  * REGEX_SIZE_MAX before they reach regcomp.
  */
 double regex_size(const char *);
+/*
+ * How deeply repetitions nest: "a*" 1, "(a*)+" and "a*+" 2. glibc's
+ * epsilon closures take exponential time in it, whatever the size: the
+ * patterns of files are refused above REGEX_DEPTH_MAX.
+ */
+int regex_repetition_depth(const char *);
+#define REGEX_DEPTH_MAX 4
 #define REGEX_SIZE_MAX 20000
 /* Hands the data to the caller (who frees it) and resets the buffer. */
 char *buf_steal(struct buf *);

@@ -468,6 +468,14 @@ check_scalar(struct ydoc *y, yaml_node_t *n, const struct ykey *k, const char *w
 			    where, s, size, REGEX_SIZE_MAX);
 			return;
 		}
+		int depth = regex_repetition_depth(s);
+		if (depth > REGEX_DEPTH_MAX) {
+			diag_error(d, y->file, line, col,
+			           "%s: regular expression '%.80s' nests repetitions %d deep (at "
+			           "most %d): compiling it could take minutes",
+			           where, s, depth, REGEX_DEPTH_MAX);
+			return;
+		}
 		int rc = regcomp(&re, s, REG_EXTENDED | REG_ICASE | REG_NOSUB);
 		if (rc != 0) {
 			char msg[256];

@@ -82,11 +82,11 @@ where is my order A12345?
 what is your return window?
 how do I reset my doorbell?
 what are your support hours?
-how long does shipping take?
+how long does standard shipping take?
 how do I change my email address?
 how do I reset my password?
 do you price match?
-what is the warranty on cameras?
+how long is the standard warranty?
 can I trade in my old camera?
 what languages do you support?
 is there a free trial of Acme Protect?

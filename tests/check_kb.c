@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "kb.h"
+#include "retrieval.h"
 #include "testutil.h"
 
 /* today = 2026-11-24, the shipped policy's freshness settings */
@@ -1095,17 +1096,25 @@ END_TEST
 
 static struct kb *shipped_kb;
 
-static void
-shipped_setup(void)
+/* A KB of the source tree, indexed in memory; it must have no problems. */
+static struct kb *
+open_clean(const char *rel)
 {
 	struct diag d = {0};
-	char *dir = srcpath("kb");
-	shipped_kb = open_ok(dir, ":memory:", &d);
+	char *dir = srcpath(rel);
+	struct kb *kb = open_ok(dir, ":memory:", &d);
 	char *msgs = diag_join(&d);
-	ck_assert_msg(d.msgs.n == 0, "the shipped KB has problems:\n%s", msgs);
+	ck_assert_msg(d.msgs.n == 0, "%s has problems:\n%s", rel, msgs);
 	free(msgs);
 	diag_free(&d);
 	free(dir);
+	return kb;
+}
+
+static void
+shipped_setup(void)
+{
+	shipped_kb = open_clean("kb");
 }
 
 static void
@@ -1167,6 +1176,264 @@ START_TEST(a_lone_incidental_match_is_not_confident)
 }
 END_TEST
 
+/* ------------------------------------------------------ retrieval */
+
+/*
+ * tests/data/kb-retrieval: a bicycle shop's facts and catalogue, for the
+ * mechanisms that must carry to any company's knowledge base.
+ */
+static struct kb *shop_kb;
+
+static void
+shop_setup(void)
+{
+	shop_kb = open_clean("tests/data/kb-retrieval");
+}
+
+static void
+shop_teardown(void)
+{
+	kb_close(shop_kb);
+	shop_kb = NULL;
+}
+
+/* The best hit for low is under the retrieval floor of 0.5, the best for high at or over it. */
+static void
+assert_floor_between(struct kb *kb, const char *low, const char *high)
+{
+	const char *q[2] = {low, high};
+	for (int i = 0; i < 2; i++) {
+		struct kb_hits h;
+		search_ok(kb, q[i], 3, &h);
+		double c = h.n ? h.v[0].confidence : 0;
+		ck_assert_msg(i == 0 ? c < 0.5 : c >= 0.5, "'%s': confidence %.3f", q[i], c);
+		kb_hits_free(&h);
+	}
+}
+
+START_TEST(a_product_name_does_not_outrank_what_is_asked)
+{
+	/* The Roadster's own fact shares "Roadster" and "frame"; the question is about returning.
+	 */
+	assert_top(shop_kb, "Can I still return the Roadster if the frame is too big for me?",
+	           "returns-window");
+	/* Among facts that answer what is asked, the product still picks one. */
+	assert_top(shop_kb, "how do I factory reset the bike lock", "technical-lock-reset");
+	assert_top(shop_kb, "factory reset for the cargo bike display",
+	           "technical-factory-reset/cargo-e-display");
+	assert_top(shop_kb, "how do I reset the lights on my roadster",
+	           "technical-factory-reset/roadster-lights");
+	/* A title about another product is marked so. */
+	struct kb_hits h;
+	search_ok(shop_kb, "factory reset for the cargo bike display", 5, &h);
+	const struct kb_hit *lock = NULL;
+	for (size_t i = 0; i < h.n; i++)
+		if (strcmp(h.v[i].fact.id, "technical-lock-reset") == 0)
+			lock = &h.v[i];
+	ck_assert_ptr_nonnull(lock);
+	ck_assert_double_eq(lock->feat[10], -1);
+	ck_assert_double_eq(h.v[0].feat[10], 1);
+	kb_hits_free(&h);
+}
+END_TEST
+
+START_TEST(a_question_about_what_no_fact_mentions_scores_low)
+{
+	/* "loyalty" is in no fact: "program" alone finds the trade-in program. */
+	assert_floor_between(shop_kb, "Do you have a loyalty program?",
+	                     "Tell me about the trade-in program");
+}
+END_TEST
+
+START_TEST(a_lone_shared_word_is_not_confident)
+{
+	/* One word the question shares with a title says little of what the fact is about. */
+	assert_floor_between(shop_kb, "When will Z48213 ship?", "do you ship abroad");
+}
+END_TEST
+
+START_TEST(identifiers_weigh_neither_way)
+{
+	struct kb_hits a, b;
+	search_ok(shop_kb, "can I return order Z48213?", 3, &a);
+	search_ok(shop_kb, "can I return my order?", 3, &b);
+	ck_assert_uint_ge(a.n, 1);
+	ck_assert_str_eq(a.v[0].fact.id, "returns-window");
+	ck_assert_str_eq(b.v[0].fact.id, "returns-window");
+	ck_assert_double_eq_tol(a.v[0].feat[0], b.v[0].feat[0], 1e-12);
+	ck_assert_double_eq_tol(a.v[0].confidence, b.v[0].confidence, 1e-12);
+	kb_hits_free(&a);
+	kb_hits_free(&b);
+	/* So do the pieces of an e-mail address ("sam", "spokes", "example"). */
+	search_ok(shop_kb, "sam@spokes.example here, can I return my order?", 3, &a);
+	search_ok(shop_kb, "can I return my order?", 3, &b);
+	ck_assert_uint_eq(a.query_terms, b.query_terms);
+	ck_assert_double_eq_tol(a.v[0].confidence, b.v[0].confidence, 1e-12);
+	kb_hits_free(&a);
+	kb_hits_free(&b);
+	/* A word with digits that a fact holds is an ordinary word. */
+	search_ok(shop_kb, "1-800-555-0199", 3, &a);
+	ck_assert_uint_ge(a.n, 1);
+	ck_assert_str_eq(a.v[0].fact.id, "general-contact");
+	kb_hits_free(&a);
+}
+END_TEST
+
+START_TEST(the_kind_of_value_asked_for_picks_the_fact_that_holds_one)
+{
+	/* Both facts are about writing to the shop; only one gives an address. */
+	assert_top(shop_kb, "What email do I write to?", "general-contact");
+	assert_top(shop_kb, "what time do you close on saturday", "general-opening-hours");
+	struct kb_hits h;
+	search_ok(shop_kb, "What email do I write to?", 5, &h);
+	for (size_t i = 0; i < h.n; i++)
+		ck_assert_double_eq(h.v[i].feat[6],
+		                    strcmp(h.v[i].fact.id, "general-contact") == 0 ? 1 : -1);
+	kb_hits_free(&h);
+	/* "how long" asks for a duration; "long" is no word of the topic ("How long repairs take").
+	 */
+	struct kb_hits b;
+	search_ok(shop_kb, "how long is the return window?", 5, &h);
+	search_ok(shop_kb, "the return window?", 5, &b);
+	ck_assert_uint_eq(h.query_terms, b.query_terms);
+	ck_assert_str_eq(h.v[0].fact.id, "returns-window");
+	ck_assert_double_eq_tol(h.v[0].feat[0], b.v[0].feat[0], 1e-12);
+	ck_assert_double_eq(h.v[0].feat[6], 1);
+	kb_hits_free(&h);
+	kb_hits_free(&b);
+	/* No value asked for: the feature is silent. */
+	search_ok(shop_kb, "trade-in program", 5, &h);
+	ck_assert_uint_ge(h.n, 1);
+	ck_assert_double_eq(h.v[0].feat[6], 0);
+	kb_hits_free(&h);
+}
+END_TEST
+
+START_TEST(contractions_leave_no_words_behind)
+{
+	/* "don't" is split at its apostrophe: "don" is no word of the question either. */
+	struct kb_hits a, b;
+	search_ok(shop_kb, "it doesn't open, so I'd like to factory reset the bike lock", 3, &a);
+	search_ok(shop_kb, "it opens, so I'd like to factory reset the bike lock", 3, &b);
+	ck_assert_uint_ge(a.n, 1);
+	ck_assert_str_eq(a.v[0].fact.id, b.v[0].fact.id);
+	ck_assert_double_eq_tol(a.v[0].feat[0], b.v[0].feat[0], 1e-12);
+	kb_hits_free(&a);
+	kb_hits_free(&b);
+	search_ok(shop_kb, "I don't, it doesn't, we didn't, they won't, isn't it", 5, &a);
+	ck_assert_uint_eq(a.n, 0);
+	kb_hits_free(&a);
+}
+END_TEST
+
+/* kb_search_hinted, checked. */
+static void
+hinted_ok(struct kb *kb, const char *q, const struct kb_hint *hint, struct kb_hits *h)
+{
+	char *cause = NULL;
+	int rc = kb_search_hinted(kb, q, 5, &fresh_policy, hint, h, &cause);
+	ck_assert_msg(rc == 0, "kb_search_hinted(%s): %s", q, cause ? cause : "?");
+}
+
+START_TEST(a_topic_hint_is_a_soft_prior)
+{
+	/* "arrived": a delivery, or a verification code. */
+	const char *q = "it still has not arrived";
+	struct kb_hits none, plain, ship, tech;
+	search_ok(shop_kb, q, 5, &plain);
+	hinted_ok(shop_kb, q, NULL, &none);
+	/* No hint is kb_search. */
+	ck_assert_uint_eq(none.n, plain.n);
+	for (size_t i = 0; i < none.n; i++) {
+		ck_assert_str_eq(none.v[i].fact.id, plain.v[i].fact.id);
+		ck_assert_double_eq(none.v[i].confidence, plain.v[i].confidence);
+		ck_assert_double_eq(none.v[i].feat[7], 0);
+	}
+	ck_assert_str_eq(plain.v[0].fact.id, "shipping-delivery");
+
+	struct kb_hint h = kb_hint_category(CAT_TECHNICAL, 0.9);
+	ck_assert_uint_eq(h.topics, 1u << TOPIC_TECHNICAL);
+	hinted_ok(shop_kb, q, &h, &tech);
+	ck_assert_str_eq(tech.v[0].fact.id, "technical-app-sign-in/verification-code-not-arriving");
+	ck_assert_double_eq(tech.v[0].feat[7], 0.9);
+	ck_assert_str_eq(tech.v[1].fact.id, "shipping-delivery");
+	ck_assert_double_eq(tech.v[1].feat[7], -0.9);
+	h = kb_hint_category(CAT_SHIPPING, 0.9);
+	hinted_ok(shop_kb, q, &h, &ship);
+	ck_assert_str_eq(ship.v[0].fact.id, "shipping-delivery");
+	ck_assert(ship.v[0].confidence > plain.v[0].confidence);
+	kb_hits_free(&none);
+	kb_hits_free(&plain);
+	kb_hits_free(&ship);
+	kb_hits_free(&tech);
+
+	/* Soft: a question the words settle stays settled under a wrong hint. */
+	h = kb_hint_category(CAT_TECHNICAL, 0.9);
+	hinted_ok(shop_kb, "when does my bike arrive", &h, &tech);
+	ck_assert_str_eq(tech.v[0].fact.id, "shipping-delivery");
+	kb_hits_free(&tech);
+
+	/* Policy, pricing and product facts answer every category: the hint leaves them be. */
+	h = kb_hint_category(CAT_BILLING, 1);
+	hinted_ok(shop_kb, "trade-in program", &h, &ship);
+	ck_assert_str_eq(ship.v[0].fact.id, "policy-trade-in");
+	ck_assert_double_eq(ship.v[0].feat[7], 0);
+	kb_hits_free(&ship);
+}
+END_TEST
+
+struct retrieved {
+	int calls;
+	struct kb_hits hits;
+};
+
+static void
+retrieved(struct retrieval_result *r, void *arg)
+{
+	struct retrieved *x = arg;
+	x->calls++;
+	x->hits = r->hits;
+	memset(&r->hits, 0, sizeof r->hits);
+}
+
+START_TEST(retrieval_passes_the_hint_on)
+{
+	struct kb_hint h = kb_hint_category(CAT_TECHNICAL, 0.9);
+	struct retrieved x = {0};
+	retrieval_start_hinted(shop_kb, NULL, "it still has not arrived", 3, &fresh_policy, &h,
+	                       retrieved, &x);
+	ck_assert_int_eq(x.calls, 1); /* FTS5 alone: done before it returns */
+	ck_assert_uint_ge(x.hits.n, 1);
+	ck_assert_str_eq(x.hits.v[0].fact.id,
+	                 "technical-app-sign-in/verification-code-not-arriving");
+	ck_assert_double_eq(x.hits.v[0].feat[7], 0.9);
+	kb_hits_free(&x.hits);
+	memset(&x, 0, sizeof x);
+	retrieval_start(shop_kb, NULL, "it still has not arrived", 3, &fresh_policy, retrieved, &x);
+	ck_assert_int_eq(x.calls, 1);
+	ck_assert_double_eq(x.hits.v[0].feat[7], 0);
+	kb_hits_free(&x.hits);
+}
+END_TEST
+
+START_TEST(repeated_searches_agree)
+{
+	/* The second search reads document frequencies from the cache the first filled. */
+	const char *q = "how do I factory reset the bike lock";
+	struct kb_hits a, b;
+	search_ok(shop_kb, q, 5, &a);
+	search_ok(shop_kb, q, 5, &b);
+	ck_assert_uint_eq(a.n, b.n);
+	for (size_t i = 0; i < a.n; i++) {
+		ck_assert_str_eq(a.v[i].fact.id, b.v[i].fact.id);
+		for (int k = 0; k < KB_NFEAT; k++)
+			ck_assert_double_eq(a.v[i].feat[k], b.v[i].feat[k]);
+	}
+	kb_hits_free(&a);
+	kb_hits_free(&b);
+}
+END_TEST
+
 /* ---------------------------------------------------------- embeddings */
 
 #define EMB_DIM 32
@@ -1222,7 +1489,7 @@ hybrid_ok(struct kb *kb, const char *q, const float *qv, size_t dim, const char 
           struct kb_hits *h)
 {
 	char *cause = NULL;
-	int rc = kb_search_hybrid(kb, q, qv, dim, model, k, &fresh_policy, h, &cause);
+	int rc = kb_search_hybrid(kb, q, qv, dim, model, k, &fresh_policy, NULL, h, &cause);
 	ck_assert_msg(rc == 0, "kb_search_hybrid(%s): %s", q, cause ? cause : "?");
 }
 
@@ -1328,6 +1595,17 @@ START_TEST(hybrid_confidence_is_mode_independent)
 	ck_assert_int_lt(at, 512);
 	float *q = xcalloc(512, sizeof *q);
 	q[at] = 1.0f;
+	/*
+	 * The rest of the vector ranking: facts without the word, so that no
+	 * fact in both rankings outscores the one found by its vector alone.
+	 */
+	float w = 0.5f;
+	for (size_t i = 0; i < todo.texts.n && w > 0.3f; i++)
+		if ((int)i != at && (int)i + 1 != at &&
+		    strcasestr(todo.texts.v[i], query) == NULL) {
+			q[i] = w;
+			w -= 0.01f;
+		}
 	struct kb_hits h;
 	hybrid_ok(shipped_kb, query, q, 512, "m1", 3, &h);
 	const struct kb_hit *got = hit_of(&h, want);
@@ -1401,7 +1679,8 @@ START_TEST(embedding_cache_is_keyed_by_content_and_model)
 	float q[EMB_DIM] = {1.0f};
 	struct kb_hits h;
 	ck_assert_int_eq(
-	    kb_search_hybrid(kb, "password", q, EMB_DIM, "m1", 3, &fresh_policy, &h, &cause), -1);
+	    kb_search_hybrid(kb, "password", q, EMB_DIM, "m1", 3, &fresh_policy, NULL, &h, &cause),
+	    -1);
 	ck_assert_ptr_nonnull(strstr(cause, "32 values"));
 	free(cause);
 	cause = NULL;
@@ -1461,13 +1740,13 @@ START_TEST(hybrid_refuses_bad_query_vectors)
 	struct kb_hits h;
 	char *cause = NULL;
 	ck_assert_int_eq(kb_search_hybrid(small_kb, "password", zero, EMB_DIM, "m1", 3,
-	                                  &fresh_policy, &h, &cause),
+	                                  &fresh_policy, NULL, &h, &cause),
 	                 -1);
 	ck_assert_ptr_nonnull(strstr(cause, "no length"));
 	free(cause);
 	cause = NULL;
 	ck_assert_int_eq(kb_search_hybrid(small_kb, "password", nan_, EMB_DIM, "m1", 3,
-	                                  &fresh_policy, &h, &cause),
+	                                  &fresh_policy, NULL, &h, &cause),
 	                 -1);
 	free(cause);
 	/* A model with no vectors yet: the FTS5 ranking alone, fused with nothing. */
@@ -1530,6 +1809,19 @@ kb_suite(void)
 	tcase_add_test(tc, default_index_lives_in_the_cache_dir);
 	tcase_add_test(tc, processes_can_share_a_new_index);
 	tcase_add_test(tc, embedding_cache_is_keyed_by_content_and_model);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("retrieval");
+	tcase_add_checked_fixture(tc, shop_setup, shop_teardown);
+	tcase_add_test(tc, a_product_name_does_not_outrank_what_is_asked);
+	tcase_add_test(tc, a_question_about_what_no_fact_mentions_scores_low);
+	tcase_add_test(tc, a_lone_shared_word_is_not_confident);
+	tcase_add_test(tc, identifiers_weigh_neither_way);
+	tcase_add_test(tc, the_kind_of_value_asked_for_picks_the_fact_that_holds_one);
+	tcase_add_test(tc, contractions_leave_no_words_behind);
+	tcase_add_test(tc, a_topic_hint_is_a_soft_prior);
+	tcase_add_test(tc, retrieval_passes_the_hint_on);
+	tcase_add_test(tc, repeated_searches_agree);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("shipped");

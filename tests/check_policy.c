@@ -937,6 +937,16 @@ START_TEST(regex_too_large_to_compile_is_refused)
 		free(text);
 		diag_free(&d);
 	}
+	/*
+	 * Small but deeply nested: glibc's epsilon closures took the fuzzer's
+	 * ten seconds on "d:*" and ten "+" (found in the hour-long run).
+	 */
+	struct diag d = {0};
+	load_text_bad("escalation:\n  legal_patterns:\n    - \"usname:d:*++++++++++ue\"\n", &d);
+	assert_diag(&d, "bad.yaml:3:7: ", "nests repetitions 11 deep (at most 4)");
+	diag_free(&d);
+	ck_assert_int_eq(regex_repetition_depth("(\\w+ )+"), 2);
+	ck_assert_int_eq(regex_repetition_depth("a|b*|(c?)"), 1);
 	/* what the shipped policy has is nowhere near */
 	ck_assert_double_lt(regex_size("\\b[A-Z][0-9]{5,9}\\b"), 20);
 	ck_assert_double_lt(regex_size("\\b(lawyer|attorney|solicitor|counsel)\\b"), 40);

@@ -11,12 +11,26 @@ faq="$data/stackfaq/stackExchange-FAQ.json"
 echo "frontline benchmarks on $(uname -m), $(nproc) cores, $(date -u +%Y-%m-%d)"
 echo
 
+tickets="$srcdir/data/tickets"
+policy="$srcdir/policies/support-agent-policy.yaml"
+echo "== Knowledge retrieval on customer questions (the Acme tickets' gold facts, $tickets/acme-gold-facts.tsv)"
+echo "(Qs: questions a fact answers, read on their own; R@1>=.5: share of them whose top hit is"
+echo " right at or over the 0.5 retrieval floor; none >= .5: questions no fact answers whose top hit"
+echo " reaches it; other: messages with nothing to look up; ECE and AUROC of the top hit's confidence"
+echo " over every question; fu MRR: follow-ups that need the turns before them. \"hint\": searched"
+echo " with triage's intent as the topic hint, as the agent searches; the model was fitted on dev)"
+"$bench" gold "$srcdir/kb" "$tickets/acme-gold-facts.tsv" \
+	--triage "$builddir/triage.model" "$srcdir/data/triage" "$policy" \
+	dev="$tickets/acme-dev.jsonl" test="$tickets/acme-test.jsonl" || exit 1
+echo
+
 if [ -f "$faq" ]; then
 	echo "== Knowledge retrieval quality (StackFAQ, CC BY-SA; $faq)"
 	"$bench" quality "$faq" || exit 1
 	echo
-	echo "== Confidence model, fitted and measured on held-out threads"
-	"$bench" fit "$faq" || exit 1
+	echo "== Confidence model, fitted and measured on held-out threads and tickets"
+	"$bench" fit "$faq" "$srcdir/kb" "$tickets/acme-gold-facts.tsv" "$tickets/acme-dev.jsonl" \
+		--triage "$builddir/triage.model" "$srcdir/data/triage" "$policy" || exit 1
 	echo
 	echo "== Query latency over synthetic facts (1,000 queries each)"
 	echo "|   facts | index build | reopen | p50 query | p99 query | answered |"
