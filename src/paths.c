@@ -280,5 +280,7 @@ paths_data_missing(void)
 	             "and --kb DIR, set FRONTLINE_DATADIR to a directory that holds them, or "
 	             "install the data with 'make install'");
 	strv_free(&tried);
-	return buf_steal(&b);
+	char *msg = buf_steal(&b);
+	buf_free(&b); /* buf_steal leaves an empty buffer behind */
+	return msg;
 }
