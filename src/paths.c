@@ -229,12 +229,13 @@ data_dir_search(struct strv *tried)
 	const char *env = getenv("FRONTLINE_DATADIR");
 	if (env != NULL && *env != '\0')
 		return xstrdup(env);
-	char *exedir = exe_dir(), *found = NULL, *src, *cands[3];
+	char *exedir = exe_dir(), *found = NULL, *cands[3];
 	size_t n = 0;
 	cands[n++] = xstrdup(".");
-	if (in_build_tree()) /* abs_top_srcdir may be BUILDDIR/.. */
-		cands[n++] = (src = realpath(FL_SRCDIR, NULL)) != NULL ? src : xstrdup(FL_SRCDIR);
-	else if (exedir != NULL)
+	if (exedir != NULL && same_dir(exedir, FL_BUILDDIR)) {
+		char *src = realpath(FL_SRCDIR, NULL); /* abs_top_srcdir may be BUILDDIR/.. */
+		cands[n++] = src != NULL ? src : xstrdup(FL_SRCDIR);
+	} else if (exedir != NULL)
 		cands[n++] = exe_relative_datadir(exedir);
 	if (n == 1 || (strcmp(cands[1], FL_DATADIR) != 0 && !same_dir(cands[1], FL_DATADIR)))
 		cands[n++] = xstrdup(FL_DATADIR);
