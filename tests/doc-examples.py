@@ -23,9 +23,11 @@ block: later commands' shown output may come from it, as on a terminal.
 
 Placeholders get values and examples that need a server or a terminal get
 one through EXAMPLES; an example that cannot run is listed there as
-skipped, with the reason. An entry that matches no example fails the test,
-and so does a command line in a doc that is not written as an example (a
-line starting with "frontline " in an example block without a "$ ").
+skipped, with the reason. A command line a doc shows without a "$ "
+(an indented frontline, make or ./script line in the README; a frontline
+line in a man page's example block that has no placeholder) fails the
+test unless NOT_RUN says why it is not run; an entry of EXAMPLES or
+NOT_RUN that matches nothing fails too.
 
 Run by tests/doc-examples.sh (make check); prints "ok"/"FAIL" per command
 and "N passed, M failed" last.
@@ -41,10 +43,12 @@ import sys
 import tempfile
 import time
 
-TOP_SRCDIR = os.path.abspath(os.environ.get("top_srcdir", os.path.join(os.path.dirname(__file__), "..")))
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP_SRCDIR = os.path.abspath(os.environ.get("top_srcdir", os.path.join(HERE, "..")))
 TOP_BUILDDIR = os.path.abspath(os.environ.get("top_builddir", "."))
 FRONTLINE = os.path.abspath(os.environ.get("FRONTLINE", os.path.join(TOP_BUILDDIR, "frontline")))
-MODEL = os.path.abspath(os.environ.get("FRONTLINE_MODEL", os.path.join(TOP_BUILDDIR, "triage.model")))
+MODEL = os.path.abspath(
+    os.environ.get("FRONTLINE_MODEL", os.path.join(TOP_BUILDDIR, "triage.model")))
 
 # What the examples need, keyed by (doc, a piece of the block's first command).
 #   skip     the reason it is not run
@@ -52,6 +56,7 @@ MODEL = os.path.abspath(os.environ.get("FRONTLINE_MODEL", os.path.join(TOP_BUILD
 #   subst    [(text, value)] replaced in the commands ({port} a free port,
 #            {dir} the example's directory)
 #   console  start the console under tmux first, as the example assumes
+#   needs    a program the example uses: skipped when it is not installed
 #   rc       {piece of a command: (allowed exit statuses, why)}
 SEED_HANDOFF = (
     "printf 'I was charged twice, I want my money back\\n' | "
@@ -64,7 +69,10 @@ EXAMPLES = {
         "console": True,
     },
     ("README", "export FRONTLINE_SERVE_TOKEN"): {
-        "subst": [("postgresql://db/frontline", "{dir}/store.db"), ("127.0.0.1:8080", "127.0.0.1:{port}")],
+        "subst": [
+            ("postgresql://db/frontline", "{dir}/store.db"),
+            ("127.0.0.1:8080", "127.0.0.1:{port}"),
+        ],
     },
     ("README", "frontline triage train bank-tickets.tsv"): {
         # A bank's tickets stand in: the shipped corpus's first lines (card
@@ -76,7 +84,10 @@ EXAMPLES = {
         "setup": SEED_HANDOFF + " && cp data/tickets/acme-dev.jsonl tickets.jsonl && "
         "cp data/tickets/acme-test.jsonl holdout.jsonl",
         "rc": {
-            "frontline drift": ((0, 1), "drift exits 1 when the candidate changes a decision: that is its job"),
+            "frontline drift": (
+                (0, 1),
+                "drift exits 1 when the candidate changes a decision: that is its job",
+            ),
             "frontline canary status; frontline canary promote": (
                 (0, 1),
                 "promote refuses (exit 1) until the canary has traffic to compare",
@@ -92,14 +103,21 @@ EXAMPLES = {
         "console": True,
     },
     ("frontline.1", "< questions.txt"): {
-        "setup": "printf 'how long is the return window\\nmy package never arrived\\n' >questions.txt",
+        "setup": "printf 'how long is the return window\\nmy package never arrived\\n' "
+        ">questions.txt",
         "needs": "jq",
     },
     ("frontline.1", "kb audit --strict || exit 1"): {
-        "rc": {"kb audit": ((1,), "the shipped KB holds stale facts and a conflict on purpose: the gate fires")},
+        "rc": {
+            "kb audit": (
+                (1,),
+                "the shipped KB holds stale facts and a conflict on purpose: the gate fires",
+            )
+        },
     },
     ("frontline.1", "policy check new-policy.yaml"): {
-        "setup": "sed 's/max_turns: 4/max_turns: 5/' policies/support-agent-policy.yaml >new-policy.yaml",
+        "setup": "sed 's/max_turns: 4/max_turns: 5/' policies/support-agent-policy.yaml "
+        ">new-policy.yaml",
     },
     ("frontline.1", "--policy ./strict-policy.yaml --demo"): {
         # Without a terminal --demo prints the tour, on the policy given.
@@ -123,7 +141,8 @@ EXAMPLES = {
 
 # Command lines the docs show that are not run here, and why.
 NOT_RUN = {
-    ("README", ".ci/install-deps && ./bootstrap"): "the Quick start builds frontline from a clean clone: .ci/run does",
+    ("README", ".ci/install-deps && ./bootstrap"):
+        "the Quick start builds frontline from a clean clone: .ci/run does",
     ("README", "make check"): "the test suite this test is part of",
     ("README", "./bootstrap && ./configure --enable-debug"): "a sanitizer build: .ci/run does it",
 }
@@ -132,7 +151,9 @@ NOT_RUN = {
 def unescape_roff(line):
     """The text a man page line shows, for the escapes its examples use."""
     line = re.sub(r"\\f[BIRP]", "", line)
-    for esc, text in (("\\-", "-"), ("\\(aq", "'"), ("\\(dq", '"'), ("\\(em", "\u2014"), ("\\&", ""), ("\\ ", " ")):
+    escapes = (("\\-", "-"), ("\\(aq", "'"), ("\\(dq", '"'), ("\\(em", "\u2014"), ("\\&", ""),
+               ("\\ ", " "))
+    for esc, text in escapes:
         line = line.replace(esc, text)
     return line.replace("\\e", "\\")
 
@@ -231,11 +252,13 @@ def key_words(text):
 
 
 def first_missing(shown, actual):
-    """The first shown key word not found in order in actual, and where it was looked for; or None."""
+    """The first shown key word not found in order in actual, and where; or None."""
+    def same(w, a):
+        return a == w or (w.endswith("...") and a.startswith(w[:-3]))
+
     at = 0
     for w in shown:
-        found = next((i for i in range(at, len(actual))
-                      if actual[i] == w or (w.endswith("...") and actual[i].startswith(w[:-3]))), None)
+        found = next((i for i in range(at, len(actual)) if same(w, actual[i])), None)
         if found is None:
             return w, actual[max(0, at - 3) : at + 8]
         at = found + 1
@@ -269,7 +292,8 @@ def prepare(work):
     os.symlink(FRONTLINE, os.path.join(work, "bin", "frontline"))
     for d in ("home", "cache", "state", "config", "share", "run"):
         os.mkdir(os.path.join(work, d), 0o700)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FRONTLINE", "OPENAI", "XDG_", "MAKE"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("FRONTLINE", "OPENAI", "XDG_", "MAKE"))}
     env.update(
         HOME=os.path.join(work, "home"),
         XDG_CACHE_HOME=os.path.join(work, "cache"),
@@ -286,7 +310,7 @@ def prepare(work):
 
 
 def start_console(work, env):
-    """The console under tmux, listening on its default socket; the tmux socket or None."""
+    """The console under tmux on its default socket, once it listens; the tmux socket."""
     sock = os.path.join(work, "tmux.sock")
     subprocess.run(
         ["tmux", "-S", sock, "-f", "/dev/null", "new-session", "-d", "-x", "160", "-y", "45",
@@ -295,7 +319,7 @@ def start_console(work, env):
     listening = os.path.join(work, "run", "frontline", "console.sock")
     for _ in range(200):
         if os.path.exists(listening):
-            return sock
+            break
         time.sleep(0.1)
     return sock
 
@@ -316,14 +340,18 @@ def script_for(ex, conf, work, port):
             lines.append("{ %s\n} %s &\necho $! >>bg.pids" % (body, redirect))
             m = re.search(r"--listen\s+(\S+):(\d+)", body)
             if m:  # as a user would, wait until serve listens
-                lines.append("for i in $(seq 100); do (exec 3<>/dev/tcp/%s/%s) 2>/dev/null && break; sleep 0.1; done"
-                             % (m.group(1), m.group(2)))
+                lines.append("for i in $(seq 100); do (exec 3<>/dev/tcp/%s/%s) 2>/dev/null "
+                             "&& break; sleep 0.1; done" % (m.group(1), m.group(2)))
         else:
             group = "( %s\n)" if re.search(r"\bexit\b", text) else "{ %s\n}"
             lines.append((group % text) + " " + redirect)
             lines.append("rc=$?; echo $rc >rc.%d; (exit $rc)" % i)
         c.background = bool(background)
     return "\n".join(lines) + "\n"
+
+
+def out_of(work, i):
+    return read(os.path.join(work, "out.%d" % i))
 
 
 def read(path):
@@ -367,7 +395,7 @@ def check(ex, conf, work):
     problems = {}
     bg_out = ""
     for i, c in enumerate(ex.commands):
-        out = read(os.path.join(work, "out.%d" % i))
+        out = out_of(work, i)
         if c.background:
             bg_out += out
         if c.text.strip() == "echo $?":
@@ -384,13 +412,16 @@ def check(ex, conf, work):
             if nxt is not None and nxt.text.strip() == "echo $?":
                 allowed = tuple(int(s) for s in nxt.shown if s.strip().isdigit())
             if rc == "" or int(rc) not in allowed:
-                problems[i] = "exit %s, wanted %s" % (rc or "(did not finish)", " or ".join(map(str, allowed)))
+                problems[i] = "exit %s, wanted %s" % (rc or "(did not finish)",
+                                                      " or ".join(map(str, allowed)))
                 continue
         shown = key_words("\n".join(c.shown))
         if shown:
-            miss = first_missing(shown, key_words(out + ("\n" + bg_out if not c.background else "")))
+            seen = out if c.background else out + "\n" + bg_out
+            miss = first_missing(shown, key_words(seen))
             if miss:
-                problems[i] = "no '%s' in the output, in the order shown (near: %s)" % (miss[0], " ".join(miss[1]))
+                problems[i] = "no '%s' in the output, in the order shown (near: %s)" % (
+                    miss[0], " ".join(miss[1]))
     return problems
 
 
@@ -410,7 +441,8 @@ def run_example(ex, conf, report):
     try:
         env = prepare(work)
         if "setup" in conf:
-            r = subprocess.run(["bash", "-c", conf["setup"]], cwd=work, env=env, capture_output=True, text=True)
+            r = subprocess.run(["bash", "-c", conf["setup"]], cwd=work, env=env,
+                               capture_output=True, text=True)
             if r.returncode != 0:
                 report.fail("%s: setup" % ex.name(), r.stdout + r.stderr)
                 return
@@ -419,7 +451,8 @@ def run_example(ex, conf, report):
         with open(os.path.join(work, "example.sh"), "w") as f:
             f.write(script_for(ex, conf, work, free_port()))
         try:
-            subprocess.run(["bash", "example.sh"], cwd=work, env=env, timeout=180, start_new_session=True)
+            subprocess.run(["bash", "example.sh"], cwd=work, env=env, timeout=180,
+                           start_new_session=True)
         except subprocess.TimeoutExpired:
             pass
         # Replies may still be on their way to a background stream.
@@ -431,10 +464,11 @@ def run_example(ex, conf, report):
         for i, c in enumerate(ex.commands):
             what = "%s: $ %s" % (ex.name(), c.text.split("\n")[0])
             if i in problems:
-                detail = "ran: %s\n%s\n--- its output:\n%s" % (c.run, problems[i], read(os.path.join(work, "out.%d" % i)))
+                detail = "ran: %s\n%s\n--- its output:\n%s" % (c.run, problems[i], out_of(work, i))
                 for j, b in enumerate(ex.commands[:i]):
                     if b.background:
-                        detail += "\n--- the output of %s &:\n%s" % (b.run.split("\n")[0], read(os.path.join(work, "out.%d" % j)))
+                        detail += "\n--- the output of %s &:\n%s" % (b.run.split("\n")[0],
+                                                                      out_of(work, j))
                 report.fail(what, detail)
             else:
                 report.ok(what)
@@ -460,12 +494,17 @@ def main():
             continue
         run_example(ex, conf, report)
     if not only:
+        not_run_used = set()
         for doc, n, text in lint:
-            why = [w for (d, piece), w in NOT_RUN.items() if d == doc and text.startswith(piece)]
+            why = [(d, p) for (d, p) in NOT_RUN if d == doc and text.startswith(p)]
             if why:
-                print("ok - %s:%d: %s # SKIP %s" % (doc, n, text, why[0]))
+                not_run_used.add(why[0])
+                print("ok - %s:%d: %s # SKIP %s" % (doc, n, text, NOT_RUN[why[0]]))
             else:
-                report.fail("%s:%d: a command not written as an example ('$ ' first): %s" % (doc, n, text))
+                report.fail("%s:%d: a command not written as an example ('$ ' first): %s"
+                            % (doc, n, text))
+        for doc, piece in set(NOT_RUN) - not_run_used:
+            report.fail("NOT_RUN entry (%s, %r) matches no command line" % (doc, piece))
         for (doc, piece), conf in EXAMPLES.items():
             if not conf.get("used"):
                 report.fail("EXAMPLES entry (%s, %r) matches no example" % (doc, piece))
