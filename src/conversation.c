@@ -585,8 +585,10 @@ turn_triaged(struct turn *tu)
 	event(tu->events, "triage", cJSON_Duplicate(tj, 1));
 
 	/* Knowledge: searched every turn; with embeddings, asynchronously. */
-	retrieval_start(ag->kb, uses_model(ag, AGENT_EMBEDDINGS) ? ag->models : NULL, tu->query, 3,
-	                &ag->fresh, turn_retrieved, tu);
+	/* Triage's category is a soft prior: what it says the message is about ranks first. */
+	struct kb_hint hint = kb_hint_category(tu->t.intent_category, tu->t.intent_confidence);
+	retrieval_start_hinted(ag->kb, uses_model(ag, AGENT_EMBEDDINGS) ? ag->models : NULL,
+	                       tu->query, 3, &ag->fresh, &hint, turn_retrieved, tu);
 }
 
 /* The facts are in: the governed tools, then the resolution agent. */
@@ -949,6 +951,9 @@ turn_finish(struct turn *tu)
 		cJSON_AddNullToObject(dj, "awaiting");
 	else
 		cJSON_AddStringToObject(dj, "awaiting", awaiting_names[c->awaiting]);
+	cJSON_AddItemToObject(dj, "fact",
+	                      tu->res.used ? cJSON_CreateString(tu->res.used->fact.id)
+	                                   : cJSON_CreateNull());
 	cJSON *fj = cJSON_AddObjectToObject(dj, "features");
 	for (int i = 0; i < FEAT__N; i++)
 		cJSON_AddNumberToObject(fj, reply_feature_names[i],

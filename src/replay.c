@@ -368,6 +368,9 @@ record_turn(struct run *ru, const struct agents *ag, const cJSON *turn, int k, c
 	const cJSON *feat = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(turn, "dialogue"), "features");
 	cJSON_AddItemToObject(o, "features", feat ? cJSON_Duplicate(feat, 1) : cJSON_CreateNull());
+	const cJSON *fact = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(turn, "dialogue"), "fact");
+	cJSON_AddItemToObject(o, "fact", fact ? cJSON_Duplicate(fact, 1) : cJSON_CreateNull());
 	cJSON_AddItemToObject(o, "stands", stands < 0 ? cJSON_CreateNull() : cJSON_CreateBool(stands));
 	if (human)
 		cJSON_AddStringToObject(o, "human", human);

@@ -282,11 +282,14 @@ const char *const reply_feature_names[] = {"fact_confidence", "fact_margin", "co
  * features: fitted on the labelled development tickets by
  * tools/fit-confidence.py (README, "Decision quality").
  */
-static const double conf_w[FEAT__N + 1] = {-1.0, 4.0, 1.0, 1.0, 5.0, 6.0, 5.0, -1.5, -3.0};
+static const double conf_w[FEAT__N + 1] = {0.434, -0.211, 0.737, 0.529, 0.502, 1.369, -0.217, 0.273, 0.000};
 
 double
 resolution_confidence(const double feat[FEAT__N])
 {
+	/* No answer is no draft: nothing a person could let stand. */
+	if (feat[FEAT_NONE] > 0)
+		return 0;
 	double z = conf_w[0];
 	for (int i = 0; i < FEAT__N; i++)
 		z += conf_w[i + 1] * feat[i];
@@ -482,7 +485,9 @@ static int
 about_delivery(const struct conversation *c, const struct triage_result *t)
 {
 	return t->intent_category == CAT_SHIPPING || t->intent_category == CAT_RETURNS ||
-	       (c->act == ACT_DETAIL && c->awaiting == AWAIT_ORDER_NUMBER);
+	       (c->act == ACT_DETAIL && c->awaiting == AWAIT_ORDER_NUMBER) ||
+	       /* nothing else specific: the order named is what the message is about */
+	       (t->intent_category == CAT_GENERAL && t->entities.order_numbers.n > 0);
 }
 
 /* Does the conversation talk about one of the customer's own orders? */
@@ -586,7 +591,7 @@ compose_answer(struct draft *d, const struct agents *ag, const struct conversati
 	const struct policy *p = ag->policy;
 	struct resolution *out = d->out;
 	const char *text = c->words.n > 0 ? c->words.v[c->words.n - 1] : "";
-	int answered = 0, wrong = 0;
+	int answered = 0, wrong = 0, lookup_failed = 0;
 	struct draft body = {.p = p, .out = out};
 	buf_init(&body.b, 0);
 
@@ -618,6 +623,11 @@ compose_answer(struct draft *d, const struct agents *ag, const struct conversati
 			say_write(&body.b, k);
 			out->feat[FEAT_TOOL] = 1;
 			answered = 1;
+			continue;
+		}
+		if (k->tool == TOOL_GET_ORDER_STATUS && k->allowed && k->result == NULL) {
+			/* The order could not be looked up: no general fact answers for it. */
+			lookup_failed = 1;
 			continue;
 		}
 		if (!k->allowed || k->result == NULL)
@@ -657,10 +667,15 @@ compose_answer(struct draft *d, const struct agents *ag, const struct conversati
 		}
 	}
 
-	/* The best fact not told yet, if it is good enough to quote. */
-	for (size_t i = 0; i < hits->n && !out->used; i++) {
-		const struct kb_hit *h = fresher(hits, i, p->esc.retrieval_floor);
-		if (h->confidence < p->esc.retrieval_floor)
+	/*
+	 * The best fact not told yet, if it is good enough to quote: the
+	 * retrieval confidence is the probability that it answers, so below the
+	 * policy's floor it is more likely wrong than right.
+	 */
+	double floor = p->esc.retrieval_floor;
+	for (size_t i = 0; i < hits->n && !out->used && !lookup_failed; i++) {
+		const struct kb_hit *h = fresher(hits, i, floor);
+		if (h->confidence < floor)
 			break;
 		if (!say_fact(&body, c, h))
 			continue;
@@ -716,8 +731,12 @@ compose_answer(struct draft *d, const struct agents *ag, const struct conversati
 		say_piece(&body, PIECE_ASK_EMAIL);
 		out->awaiting = AWAIT_EMAIL;
 	}
-	/* Torn between two readings and nothing answers: ask which. */
+	/*
+	 * Torn between two readings and nothing answers: ask which. "Something
+	 * else" is no reading to offer: general means triage does not know.
+	 */
 	if (!answered && out->awaiting == AWAIT_NONE && c->awaiting != AWAIT_CHOICE &&
+	    t->intent_category != CAT_GENERAL && t->runner_up != CAT_GENERAL &&
 	    t->runner_up_confidence >= 0.3 &&
 	    t->intent_confidence - t->runner_up_confidence < 0.25) {
 		const char *vars[] = {"a", p->tone.category_words[t->intent_category], "b",

@@ -60,7 +60,8 @@ START_TEST(shipped_policy_loads_with_the_seed_values)
 	ck_assert_msg(d.warnings == 0, "the shipped policy has warnings:\n%s", msgs);
 	free(msgs);
 
-	ck_assert(near(p->esc.confidence_threshold, 0.72));
+	/* Acme's, chosen on its development replay (README, Decision quality); 0.72 is the default. */
+	ck_assert(near(p->esc.confidence_threshold, 0.5));
 	ck_assert_int_eq(p->esc.max_turns, 4);
 	ck_assert_int_eq(p->esc.frustrated_turns, 3);
 	ck_assert(near(p->esc.retrieval_floor, 0.5));

@@ -8,16 +8,26 @@ an answer from tool results, a social act answered in kind, a question
 back to the customer, a stale fact, no answer at all).
 
     frontline replay --no-store --out dev-results.jsonl data/tickets/acme-dev.jsonl
-    tools/fit-confidence.py dev-results.jsonl [--folds 5] [--l2 1.0]
+    tools/fit-confidence.py [--gold GOLD.tsv] dev-results.jsonl [--folds 5] [--l2 1.0]
+    tools/fit-confidence.py [--gold GOLD.tsv] --weights 'W0,W1,...' test-results.jsonl
 
-Each reply of a result carries its features and "stands" (replay: true when
-the human had not escalated by that turn, false when they escalated at it
-for a reason about the answer, null otherwise). The script fits on every
-labelled reply, reports ECE and AUROC of held-out predictions (k-fold by
-ticket, so a ticket's turns never train the model that scores them), and
-prints the weights as the C initializer src/resolution.c keeps. Fit on the
-development split only; report figures from `frontline replay` on the test
-split. Standard library only.
+Each reply of a result carries its features, the fact it quoted and
+"stands" (replay: true when the human had not escalated by that turn, false
+when they escalated at it for a reason about the answer, null otherwise).
+That is whether the human judged the turn answerable, not whether the
+agent's own draft was right; with --gold (data/tickets/acme-gold-facts.tsv:
+which facts answer each message) a draft stands only when the human let
+the turn stand and the draft is one a careful human would send: an answer
+in kind to a greeting or thanks, a question back, an answer from tool
+results, or a fact the gold file names for that message; a draft with no
+answer, or quoting another fact, does not.
+
+The script fits on every labelled reply, reports ECE and AUROC of held-out
+predictions (k-fold by ticket, so a ticket's turns never train the model
+that scores them), and prints the weights as the C initializer
+src/resolution.c keeps. With --weights it fits nothing and reports those
+weights' ECE and AUROC on the results (the held-out test figures). Fit on
+the development split only. Standard library only.
 """
 import argparse
 import json
@@ -29,7 +39,38 @@ FEATURES = ["fact_confidence", "fact_margin", "coverage", "tool_answer", "social
             "asked", "stale", "no_answer"]
 
 
-def load(paths):
+def load_gold(path):
+    """{(ticket, turn): set of fact ids or None for no question} from the gold TSV."""
+    gold = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            cols = line.rstrip("\n").split("\t")
+            if len(cols) < 4:
+                continue
+            tid, turn, kind, facts = cols[:4]
+            ids = None if kind == "other" or facts == "-" else \
+                set() if facts == "none" else set(facts.split(","))
+            gold[(tid, int(turn))] = ids
+    return gold
+
+
+def draft_stands(rep, gold, tid):
+    """Would a careful human send the agent's own draft (given the gold facts)?"""
+    f = rep.get("features") or {}
+    if f.get("no_answer"):
+        return False
+    fact = rep.get("fact")
+    if fact is None:
+        return True  # in kind, a question back, or tool results
+    want = gold.get((tid, rep["turn"]))
+    if want is None:
+        return True  # no question for the knowledge base: nothing to get wrong
+    return fact in want
+
+
+def load(paths, gold=None):
     """Rows (ticket id, features, stood) from replay --out files."""
     rows = []
     for path in paths:
@@ -47,6 +88,10 @@ def load(paths):
                     if not isinstance(st, bool) or not isinstance(feat, dict):
                         continue
                     x = [float(feat.get(n, 0) or 0) for n in FEATURES]
+                    if x[FEATURES.index("no_answer")]:
+                        continue  # no draft: the agent's confidence is 0, nothing to fit
+                    if gold is not None and st:
+                        st = draft_stands(rep, gold, r["id"])
                     rows.append((r["id"], x, 1.0 if st else 0.0))
     return rows
 
@@ -101,6 +146,8 @@ def fit(rows, l2):
 
 
 def predict(w, x):
+    if x[FEATURES.index("no_answer")]:
+        return 0.0
     return sigmoid(w[0] + sum(wi * xi for wi, xi in zip(w[1:], x)))
 
 
@@ -129,10 +176,21 @@ def main():
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--l2", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--gold", help="which facts answer each message (TSV)")
+    ap.add_argument("--weights", help="evaluate these weights (bias first), fit nothing")
     a = ap.parse_args()
-    rows = load(a.results)
+    rows = load(a.results, load_gold(a.gold) if a.gold else None)
     if not rows:
         sys.exit("no labelled replies: run frontline replay --out on labelled tickets")
+    if a.weights:
+        w = [float(v) for v in a.weights.replace("{", "").replace("}", "").split(",")]
+        if len(w) != len(FEATURES) + 1:
+            sys.exit(f"--weights: {len(FEATURES) + 1} numbers, bias first")
+        pairs = [(predict(w, x), y) for _, x, y in rows]
+        n_neg = sum(1 for _, _, y in rows if not y)
+        print(f"{len(rows)} replies, {n_neg} not standing: ECE {ece(pairs):.3f}, "
+              f"AUROC {auroc(pairs):.3f}")
+        return
     tickets = sorted({t for t, _, _ in rows})
     random.Random(a.seed).shuffle(tickets)
     fold_of = {t: i % a.folds for i, t in enumerate(tickets)}
