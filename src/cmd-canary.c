@@ -464,7 +464,7 @@ print_refusal(const struct ctx *ctx, const struct policy *p, const cJSON *state,
  * both in s and in *said. Returns an exit code.
  */
 static int
-write_promoted(const struct ctx *ctx, const cJSON *state, const struct classifier *cand,
+write_promoted(const struct ctx *ctx, const cJSON *state, struct classifier *cand,
                const char *target, cJSON *s, struct buf *said)
 {
 	char *cause = NULL;
