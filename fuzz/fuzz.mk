@@ -2,7 +2,8 @@
 # (Makefile.am), which passes:
 #   SRC      the source tree          O        where objects and targets go
 #   CC       clang                    TARGETS  the targets' names
-#   DEFS (configure's), DATADIR, DEPCFLAGS (the libraries' -I), LIBS,
+#   DEFS (configure's), DATADIR, BINDIR, ABS_SRCDIR, ABS_BUILDDIR (for
+#   src/paths.c), DEPCFLAGS (the libraries' -I), LIBS,
 #   SOURCES (libfrontline's)
 # The library is compiled again here with the fuzzer's coverage and
 # ASan+UBSan (-fsanitize=fuzzer-no-link,...); the main build is untouched.
@@ -10,7 +11,8 @@
 FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=undefined
 ALL_CFLAGS = -std=c11 -Wall -Wno-unused-parameter $(FUZZ_FLAGS) $(DEFS) -I. -D_GNU_SOURCE \
-	-DFL_DATADIR='"$(DATADIR)"' -I$(SRC)/src -I$(SRC)/fuzz $(DEPCFLAGS) -MMD -MP
+	-DFL_DATADIR='"$(DATADIR)"' -DFL_BINDIR='"$(BINDIR)"' -DFL_SRCDIR='"$(ABS_SRCDIR)"' \
+	-DFL_BUILDDIR='"$(ABS_BUILDDIR)"' -I$(SRC)/src -I$(SRC)/fuzz $(DEPCFLAGS) -MMD -MP
 
 LIB_OBJ = $(patsubst %.c,$(O)/%.o,$(filter %.c,$(SOURCES)))
 BINS = $(TARGETS:%=$(O)/%-fuzzer)

@@ -94,6 +94,81 @@ describe(const cJSON *state)
 	return str;
 }
 
+/* A state as shown: without the candidate policy's text. */
+static void
+print_state(const cJSON *s)
+{
+	cJSON *shown = cJSON_Duplicate(s, 1);
+	cJSON_DeleteItemFromObject(cJSON_GetObjectItem(shown, "candidate"), "policy");
+	print_json(shown);
+	cJSON_Delete(shown);
+}
+
+/*
+ * The candidate policy from source, validated like policy check: every
+ * problem printed, then NULL and *ex set. *text gets the file's text
+ * (caller frees, also on failure).
+ */
+static struct policy *
+load_candidate(const char *source, char **text, int *ex)
+{
+	char *cause = NULL;
+	size_t len;
+	if ((*text = file_read(source, 4u << 20, &len, &cause)) == NULL) {
+		fl_warnx("canary: %s: %s", source, cause);
+		free(cause);
+		*ex = EX_NOINPUT;
+		return NULL;
+	}
+	struct diag d = {0};
+	struct policy *cand = policy_load_text(source, *text, len, &d);
+	for (size_t j = 0; j < d.msgs.n; j++)
+		fprintf(stderr, "%s\n", d.msgs.v[j]);
+	if (cand == NULL) {
+		fprintf(stderr, "%s: %d error%s; the canary was not started\n", source, d.errors,
+		        d.errors == 1 ? "" : "s");
+		*ex = EX_CONFIG;
+	}
+	diag_free(&d);
+	return cand;
+}
+
+/* The versions a canary compares. */
+struct canary_sides {
+	const struct policy *cur, *cand;
+	const char *vcur, *vcand, *cur_sha, *cand_sha;
+	const char *source, *text, *model, *in_use;
+};
+
+/* The running canary's state (caller deletes). */
+static cJSON *
+canary_state(const struct canary_sides *v, int share)
+{
+	char now[64];
+	store_now(now);
+	cJSON *s = cJSON_CreateObject();
+	cJSON_AddStringToObject(s, "status", "running");
+	cJSON_AddNumberToObject(s, "share", share);
+	cJSON_AddStringToObject(s, "started", now);
+	cJSON *c = cJSON_AddObjectToObject(s, "candidate");
+	cJSON_AddStringToObject(c, "version", v->vcand);
+	cJSON_AddStringToObject(c, "policy_version", v->cand->version);
+	cJSON_AddStringToObject(c, "policy_hash", v->cand->hash);
+	cJSON_AddStringToObject(c, "source", v->source);
+	cJSON_AddStringToObject(c, "policy", v->text);
+	if (v->model != NULL) {
+		cJSON_AddStringToObject(c, "model", v->model);
+		cJSON_AddStringToObject(c, "model_sha256", v->cand_sha);
+	}
+	c = cJSON_AddObjectToObject(s, "current");
+	cJSON_AddStringToObject(c, "version", v->vcur);
+	cJSON_AddStringToObject(c, "policy_version", v->cur->version);
+	cJSON_AddStringToObject(c, "policy_hash", v->cur->hash);
+	cJSON_AddStringToObject(c, "model", v->in_use);
+	cJSON_AddStringToObject(c, "model_sha256", v->cur_sha);
+	return s;
+}
+
 static int
 cmd_canary_start(struct ctx *ctx, const struct cmd_args *a)
 {
@@ -119,36 +194,17 @@ cmd_canary_start(struct ctx *ctx, const struct cmd_args *a)
 		return ex;
 	struct policy *cand = NULL;
 	struct triage *cand_triage = NULL;
-	char *text = NULL, *cause = NULL, *model_abs = NULL, *in_use = NULL;
+	char *text = NULL, *model_abs = NULL, *in_use = NULL;
 	const char *source = file ? file : ctx->policy_path;
-	size_t len;
 	if (running) {
 		fl_warnx("canary: version %s is already running; promote or roll it back first",
 		         field(state, "candidate", "version"));
 		ex = EX_REFUSED;
 		goto out;
 	}
-	/*
-	 * Validated like policy check: every problem, then 78. A model alone
-	 * runs with the policy in force as it is now.
-	 */
-	if ((text = file_read(source, 4u << 20, &len, &cause)) == NULL) {
-		fl_warnx("canary: %s: %s", source, cause);
-		ex = EX_NOINPUT;
+	/* A model alone runs with the policy in force as it is now. */
+	if ((cand = load_candidate(source, &text, &ex)) == NULL)
 		goto out;
-	}
-	struct diag d = {0};
-	cand = policy_load_text(source, text, len, &d);
-	for (size_t j = 0; j < d.msgs.n; j++)
-		fprintf(stderr, "%s\n", d.msgs.v[j]);
-	if (cand == NULL) {
-		fprintf(stderr, "%s: %d error%s; the canary was not started\n", source, d.errors,
-		        d.errors == 1 ? "" : "s");
-		diag_free(&d);
-		ex = EX_CONFIG;
-		goto out;
-	}
-	diag_free(&d);
 	/* The agents the sessions will carry, current and candidate, and their versions. */
 	if ((ex = ctx_agents(ctx, NULL, &ag, &tb)) != EX_OK)
 		goto out;
@@ -172,43 +228,20 @@ cmd_canary_start(struct ctx *ctx, const struct cmd_args *a)
 		ex = EX_REFUSED;
 		goto out;
 	}
-	char vcur[13], vcand[13], now[64];
+	char vcur[13], vcand[13];
 	agents_version(&ag, vcur);
 	struct agents try = ag;
 	try.policy = cand;
 	if (cand_triage != NULL)
 		try.triage = cand_triage;
 	agents_version(&try, vcand);
-	store_now(now);
 	int share = (int)cmd_args_number(a, "share", p->canary.share);
 	in_use = paths_triage_model(ctx->datadir, NULL, NULL);
-
-	cJSON *s = cJSON_CreateObject();
-	cJSON_AddStringToObject(s, "status", "running");
-	cJSON_AddNumberToObject(s, "share", share);
-	cJSON_AddStringToObject(s, "started", now);
-	cJSON *c = cJSON_AddObjectToObject(s, "candidate");
-	cJSON_AddStringToObject(c, "version", vcand);
-	cJSON_AddStringToObject(c, "policy_version", cand->version);
-	cJSON_AddStringToObject(c, "policy_hash", cand->hash);
-	cJSON_AddStringToObject(c, "source", source);
-	cJSON_AddStringToObject(c, "policy", text);
-	if (model_abs != NULL) {
-		cJSON_AddStringToObject(c, "model", model_abs);
-		cJSON_AddStringToObject(c, "model_sha256", cand_sha);
-	}
-	c = cJSON_AddObjectToObject(s, "current");
-	cJSON_AddStringToObject(c, "version", vcur);
-	cJSON_AddStringToObject(c, "policy_version", p->version);
-	cJSON_AddStringToObject(c, "policy_hash", p->hash);
-	cJSON_AddStringToObject(c, "model", in_use);
-	cJSON_AddStringToObject(c, "model_sha256", cur_sha);
-	if (json) {
-		cJSON *shown = cJSON_Duplicate(s, 1);
-		cJSON_DeleteItemFromObject(cJSON_GetObjectItem(shown, "candidate"), "policy");
-		print_json(shown);
-		cJSON_Delete(shown);
-	}
+	struct canary_sides sides = {p,        cand,   vcur, vcand,     cur_sha,
+	                             cand_sha, source, text, model_abs, in_use};
+	cJSON *s = canary_state(&sides, share);
+	if (json)
+		print_state(s);
 	char *what = describe(s);
 	if ((ex = log_change(st, "start", s, reason ? reason : "canary started")) == EX_OK && !json)
 		printf("canary: version %s (%s) takes %d%% of eligible AI conversations; current "
@@ -220,7 +253,6 @@ out:
 	ctx_agents_free(&ag, &tb);
 	policy_free(cand);
 	free(text);
-	free(cause);
 	free(model_abs);
 	free(in_use);
 	cJSON_Delete(state);
@@ -356,20 +388,125 @@ ended(const cJSON *state, const char *status)
 	return s;
 }
 
+/*
+ * The candidate model of the canary in state, when it tried one: *cand
+ * loaded (it must be the one the canary tried), *target where it goes
+ * (where the model in use comes from, bar the installed one: that is the
+ * package's) and *moved when the model in use changed since the canary
+ * started (*in_use_path names it). Caller frees all three. Returns -1 to
+ * go on, or an exit code.
+ */
+static int
+candidate_model(struct ctx *ctx, const cJSON *state, struct classifier **cand, char **target,
+                int *moved, char **in_use_path)
+{
+	const char *model = field(state, "candidate", "model");
+	const char *was = field(state, "current", "model_sha256");
+	char *cause = NULL, *dir = NULL;
+	if (model == NULL)
+		return -1;
+	if ((*cand = classifier_load(model, &cause)) == NULL ||
+	    strcmp(classifier_sha256(*cand), field(state, "candidate", "model_sha256") ?: "") !=
+	        0) {
+		fl_warnx("canary: not promoting: the candidate model %s is not the one the canary "
+		         "tried (%s)",
+		         model, cause ? cause : "it changed since");
+		free(cause);
+		return EX_REFUSED;
+	}
+	const char *env = getenv("FRONTLINE_MODEL");
+	if (env != NULL && *env != '\0')
+		*target = xstrdup(env);
+	else if ((dir = paths_data_home()) == NULL || (*target = paths_trained_model()) == NULL) {
+		fl_warnx("canary: no HOME or XDG_DATA_HOME to put the model in");
+		free(dir);
+		return EX_CANTCREAT;
+	}
+	free(dir);
+	int no_model;
+	struct classifier *in_use = ctx_intent_model(ctx, NULL, in_use_path, NULL, &no_model);
+	*moved = was != NULL && strcmp(in_use ? classifier_sha256(in_use) : "", was) != 0;
+	classifier_free(in_use);
+	return -1;
+}
+
+/* Why the canary in state is not promoted, on standard error. */
+static void
+print_refusal(const struct ctx *ctx, const struct policy *p, const cJSON *state, const cJSON *v,
+              int moved, const char *model_path)
+{
+	if (moved)
+		fl_warnx("canary: not promoting: %s changed since the canary started (version %s, "
+		         "was %.12s); its edit would be lost",
+		         ctx->policy_path, p->version, field(state, "current", "policy_hash"));
+	if (model_path != NULL)
+		fl_warnx("canary: not promoting: the model in use %s changed since the canary "
+		         "started (was %.12s)",
+		         model_path, field(state, "current", "model_sha256"));
+	if (!cJSON_IsTrue(cJSON_GetObjectItem(v, "passed"))) {
+		fl_warnx("canary: not promoting version %s: the comparison fails:",
+		         field(state, "candidate", "version"));
+		const cJSON *why;
+		cJSON_ArrayForEach(why, cJSON_GetObjectItem(v, "reasons"))
+		{
+			fprintf(stderr, "  %s\n", why->valuestring);
+		}
+	}
+	fprintf(stderr, "(--force --reason TEXT overrides; 'frontline canary rollback' drops the "
+	                "candidate)\n");
+}
+
+/*
+ * Writes what the canary in state tried where the current version is
+ * read from: the model cand to target, the candidate policy to the
+ * policy file (only when the canary changed it: a model's canary ran on
+ * the policy as it was, and writing that back would undo edits). Notes
+ * both in s and in *said. Returns an exit code.
+ */
+static int
+write_promoted(const struct ctx *ctx, const cJSON *state, struct classifier *cand,
+               const char *target, cJSON *s, struct buf *said)
+{
+	char *cause = NULL;
+	if (cand != NULL) {
+		if (classifier_save(cand, target, &cause) != 0) {
+			fl_warnx("canary: cannot write the model: %s", cause);
+			free(cause);
+			return EX_CANTCREAT;
+		}
+		cJSON_AddStringToObject(s, "model_file", target);
+		buf_printf(said,
+		           "%s now holds model %.12s (a running frontline loads it when restarted)",
+		           target, classifier_sha256(cand));
+	}
+	if (strcmp(field(state, "current", "policy_hash") ?: "",
+	           field(state, "candidate", "policy_hash") ?: "") != 0) {
+		const char *text = field(state, "candidate", "policy");
+		if (file_write_atomic(ctx->policy_path, text, strlen(text), 0644, &cause) != 0) {
+			fl_warnx("canary: cannot write the policy: %s", cause);
+			free(cause);
+			return EX_CANTCREAT;
+		}
+		cJSON_AddStringToObject(s, "policy_file", ctx->policy_path);
+		buf_printf(said, "%s%s now holds policy %s", said->len ? "; " : "",
+		           ctx->policy_path, field(state, "candidate", "policy_version"));
+	}
+	return EX_OK;
+}
+
 static int
 cmd_canary_promote(struct ctx *ctx, const struct cmd_args *a)
 {
 	struct policy *p;
 	struct store *st;
 	cJSON *state, *v = NULL;
-	char *cause = NULL, *target = NULL, *dir = NULL;
-	struct classifier *cand = NULL, *in_use = NULL;
+	char *target = NULL, *model_path = NULL;
+	struct classifier *cand = NULL;
 	const char *reason = cmd_args_get(a, "reason");
-	int json = cmd_args_has(a, "json");
+	int json = cmd_args_has(a, "json"), model_moved = 0;
 	int running, ex = open_canary(ctx, &p, &st, &state, &running);
 	if (ex >= 0)
 		return ex;
-	char *paths_model = NULL;
 	if (!running) {
 		fl_warnx("canary: none running: nothing to promote");
 		ex = EX_REFUSED;
@@ -382,103 +519,28 @@ cmd_canary_promote(struct ctx *ctx, const struct cmd_args *a)
 	int ok = cJSON_IsTrue(cJSON_GetObjectItem(v, "passed"));
 	const char *was = field(state, "current", "policy_hash");
 	int moved = was != NULL && strcmp(was, p->hash) != 0;
-	/* A model candidate replaces the model in use: it must be the one the canary tried. */
-	const char *model = field(state, "candidate", "model");
-	const char *model_was = field(state, "current", "model_sha256");
-	int model_moved = 0;
-	if (model != NULL) {
-		if ((cand = classifier_load(model, &cause)) == NULL ||
-		    strcmp(classifier_sha256(cand),
-		           field(state, "candidate", "model_sha256") ?: "") != 0) {
-			fl_warnx("canary: not promoting: the candidate model %s is not the one the "
-			         "canary tried (%s)",
-			         model, cause ? cause : "it changed since");
-			ex = EX_REFUSED;
-			goto out;
-		}
-		/* Where the model in use comes from, bar the installed one: that is the package's.
-		 */
-		const char *env = getenv("FRONTLINE_MODEL");
-		if (env != NULL && *env != '\0')
-			target = xstrdup(env);
-		else if ((dir = paths_data_home()) == NULL ||
-		         (target = paths_trained_model()) == NULL) {
-			fl_warnx("canary: no HOME or XDG_DATA_HOME to put the model in");
-			ex = EX_CANTCREAT;
-			goto out;
-		}
-		int no_model;
-		in_use = ctx_intent_model(ctx, NULL, &paths_model, NULL, &no_model);
-		model_moved = model_was != NULL &&
-		              strcmp(in_use ? classifier_sha256(in_use) : "", model_was) != 0;
-	}
+	if ((ex = candidate_model(ctx, state, &cand, &target, &model_moved, &model_path)) >= 0)
+		goto out;
 	if ((!ok || moved || model_moved) && !cmd_args_has(a, "force")) {
 		if (json)
 			print_json(v);
-		if (moved)
-			fl_warnx(
-			    "canary: not promoting: %s changed since the canary started (version "
-			    "%s, was %.12s); its edit would be lost",
-			    ctx->policy_path, p->version, was);
-		if (model_moved)
-			fl_warnx(
-			    "canary: not promoting: the model in use %s changed since the canary "
-			    "started (was %.12s)",
-			    paths_model, model_was);
-		if (!ok) {
-			fl_warnx("canary: not promoting version %s: the comparison fails:",
-			         field(state, "candidate", "version"));
-			const cJSON *why;
-			cJSON_ArrayForEach(why, cJSON_GetObjectItem(v, "reasons"))
-			{
-				fprintf(stderr, "  %s\n", why->valuestring);
-			}
-		}
-		fprintf(stderr, "(--force --reason TEXT overrides; 'frontline canary rollback' "
-		                "drops the candidate)\n");
+		print_refusal(ctx, p, state, v, moved, model_moved ? model_path : NULL);
 		ex = EX_REFUSED;
 		goto out;
 	}
 	cJSON *s = ended(state, "promoted");
 	struct buf said;
 	buf_init(&said, 0);
-	if (cand != NULL) {
-		if (classifier_save(cand, target, &cause) != 0) {
-			fl_warnx("canary: cannot write the model: %s", cause);
-			cJSON_Delete(s);
-			buf_free(&said);
-			ex = EX_CANTCREAT;
-			goto out;
-		}
-		cJSON_AddStringToObject(s, "model_file", target);
-		buf_printf(&said,
-		           "%s now holds model %.12s (a running frontline loads it when "
-		           "restarted)",
-		           target, classifier_sha256(cand));
-	}
-	/* A model's canary ran on the policy as it was: writing that back would undo edits. */
-	if (strcmp(was ?: "", field(state, "candidate", "policy_hash") ?: "") != 0) {
-		const char *text = field(state, "candidate", "policy");
-		if (file_write_atomic(ctx->policy_path, text, strlen(text), 0644, &cause) != 0) {
-			fl_warnx("canary: cannot write the policy: %s", cause);
-			cJSON_Delete(s);
-			buf_free(&said);
-			ex = EX_CANTCREAT;
-			goto out;
-		}
-		cJSON_AddStringToObject(s, "policy_file", ctx->policy_path);
-		buf_printf(&said, "%s%s now holds policy %s", said.len ? "; " : "",
-		           ctx->policy_path, field(state, "candidate", "policy_version"));
+	if ((ex = write_promoted(ctx, state, cand, target, s, &said)) != EX_OK) {
+		cJSON_Delete(s);
+		buf_free(&said);
+		goto out;
 	}
 	cJSON_AddBoolToObject(s, "comparison_passed", ok);
 	cJSON_AddItemToObject(s, "reasons", cJSON_Duplicate(cJSON_GetObjectItem(v, "reasons"), 1));
 	char *why = reason ? xstrdup(reason) : xasprintf("comparison passed; %s", said.data);
-	if (json) {
-		cJSON *shown = cJSON_Duplicate(s, 1);
-		cJSON_DeleteItemFromObject(cJSON_GetObjectItem(shown, "candidate"), "policy");
-		print_json(shown);
-		cJSON_Delete(shown);
-	}
+	if (json)
+		print_state(s);
 	ex = log_change(st, ok ? "promote" : "promote-forced", s, why);
 	free(why);
 	if (ex == EX_OK && !json)
@@ -487,11 +549,8 @@ cmd_canary_promote(struct ctx *ctx, const struct cmd_args *a)
 	buf_free(&said);
 out:
 	classifier_free(cand);
-	classifier_free(in_use);
-	free(paths_model);
+	free(model_path);
 	free(target);
-	free(dir);
-	free(cause);
 	cJSON_Delete(v);
 	cJSON_Delete(state);
 	store_close(st);
@@ -514,13 +573,8 @@ cmd_canary_rollback(struct ctx *ctx, const struct cmd_args *a)
 		ex = EX_REFUSED;
 	} else {
 		cJSON *s = ended(state, "rolled-back");
-		if (json) {
-			cJSON *shown = cJSON_Duplicate(s, 1);
-			cJSON_DeleteItemFromObject(cJSON_GetObjectItem(shown, "candidate"),
-			                           "policy");
-			print_json(shown);
-			cJSON_Delete(shown);
-		}
+		if (json)
+			print_state(s);
 		ex = log_change(st, "rollback", s, reason ? reason : "rolled back");
 		if (ex == EX_OK && !json)
 			printf("canary: rolled back version %s; every AI conversation runs on %s\n",

@@ -14,6 +14,7 @@
 #include "customer-proto.h"
 #include "desk.h"
 #include "ending.h"
+#include "jsonl.h"
 #include "rollout.h"
 #include "safe-text.h"
 #include "store.h"
@@ -55,7 +56,8 @@ resume(struct store *st, int64_t conv, struct conversation *c, struct ai_arm *ar
  * frontline worker on the same store never answers its messages too. The
  * turn runs without renewing it: the lease outlasts any turn.
  */
-#define CHAT_LEASE_MS (15 * 60 * 1000)
+#define CHAT_LEASE_MS    (15 * 60 * 1000)
+#define CHAT_MESSAGE_MAX ((size_t)64 << 10) /* bytes; serve's default largest body */
 
 /* What say_and_claim did with a customer message. */
 enum said {
@@ -430,24 +432,39 @@ cmd_chat(struct ctx *ctx, const struct cmd_args *a)
 	    .json = cmd_args_has(a, "json"),
 	    .arm = {.ai = 1},
 	};
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int ex = chat_open(&ch, a);
-	while (ex == EX_OK && (n = getline(&line, &cap, stdin)) != -1) {
-		if ((size_t)n != strlen(line)) {
-			fl_warnx("stdin: skipping a line with a NUL byte");
-			continue;
+	/* Lines are read as jsonl.h reads them (not parsed): one longer than the
+	 * HTTP front door's largest body is skipped as it streams by, never held. */
+	struct jsonl in;
+	jsonl_init(&in, stdin, "stdin");
+	in.max = CHAT_MESSAGE_MAX;
+	const char *line;
+	size_t len;
+	char *cause = NULL;
+	int got, skipped = 0, ex = chat_open(&ch, a);
+	while (ex == EX_OK && (got = jsonl_read(&in, &line, &len, &cause)) != 0) {
+		if (got < 0) {
+			fl_warnx("%s", cause);
+			skipped++;
+			if (got == -2)
+				ex = EX_IOERR;
+		} else if (len != strlen(line)) {
+			fl_warnx("stdin:%ld: skipping a line with a NUL byte", in.lineno);
+			skipped++;
+		} else {
+			char *msg = xstrdup(line);
+			str_trim(msg);
+			if (*msg != '\0')
+				ex = chat_say(&ch, msg);
+			free(msg);
 		}
-		str_trim(line);
-		if (*line != '\0')
-			ex = chat_say(&ch, line);
+		free(cause);
+		cause = NULL;
 	}
-	free(line);
+	jsonl_free(&in);
 	if (ex == EX_OK)
 		ex = chat_close(&ch, a);
 	chat_free(&ch);
-	return ex;
+	return ex == EX_OK && skipped ? EX_DATAERR : ex;
 }
 
 /* A --csat value: "N [COMMENT]". */
@@ -496,7 +513,8 @@ const struct cmd_entry cmd_chat_entry = {
             "After a handoff the messages are stored for the specialist (\"" STORED_ACK "\").\n"
             "At the end of the input the conversation ends with its ending (frontline(1),\n"
             "METRICS) unless a human holds it. Another answerer's live claim on the\n"
-            "conversation stores nothing and exits 75.\n"
+            "conversation stores nothing and exits 75. A line with a NUL byte or longer\n"
+            "than 64 KiB is skipped with a warning, and chat exits 65 at the end.\n"
             "Once a rollout or a canary is under way (frontline rollout, canary), a new\n"
             "conversation is assigned at its first message: the human arm gets no AI\n"
             "reply (it is stored as a shadow) and goes to a human.\n",

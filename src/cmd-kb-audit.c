@@ -22,6 +22,7 @@ cmd_kb_audit(struct ctx *ctx, const struct cmd_args *args)
 	ctx_freshness(ctx, p, &fr);
 	if (kb_audit_run(ctx->kb_dir, &fr, &a, &cause) != 0) {
 		fl_warnx("%s", cause);
+		ctx_data_hint();
 		free(cause);
 		return EX_NOINPUT;
 	}

@@ -22,6 +22,8 @@ cmd_policy_check(struct ctx *ctx, const struct cmd_args *a)
 		if (p == NULL) {
 			fprintf(stderr, "%s: %d error%s\n", files[i], d.errors,
 			        d.errors == 1 ? "" : "s");
+			if (files == dflt)
+				ctx_data_hint();
 			bad = 1;
 		} else if (!quiet) {
 			unsigned ntools = 0;

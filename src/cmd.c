@@ -709,6 +709,15 @@ cmd_dispatch(struct ctx *ctx, int argc, char **argv)
 	return EX_USAGE;
 }
 
+void
+ctx_data_hint(void)
+{
+	char *msg = paths_data_missing();
+	if (msg != NULL)
+		fl_warnx("%s", msg);
+	free(msg);
+}
+
 struct policy *
 ctx_policy(struct ctx *ctx)
 {
@@ -718,6 +727,7 @@ ctx_policy(struct ctx *ctx)
 	if (policy_watch_init(&ctx->policy, ctx->policy_path, &cause) != 0) {
 		fprintf(stderr, "%s\n", cause);
 		fl_warnx("cannot load the policy %s", ctx->policy_path);
+		ctx_data_hint();
 		free(cause);
 		return NULL;
 	}
@@ -794,6 +804,7 @@ ctx_kb(struct ctx *ctx, int *ex)
 	if (stat(ctx->kb_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		fl_warnx("cannot open the knowledge base %s: %s", ctx->kb_dir,
 		         errno ? strerror(errno) : "not a directory");
+		ctx_data_hint();
 		*ex = EX_NOINPUT;
 		return NULL;
 	}
@@ -836,6 +847,7 @@ ctx_triage(struct ctx *ctx, const struct policy *p, const char *model, int *ex)
 	    triage_open(path, data, stat(catalog, &st) == 0 ? catalog : NULL, p, &cause, ex);
 	if (t == NULL) {
 		fl_warnx("cannot load the triage engine: %s", cause);
+		ctx_data_hint();
 		free(cause);
 	}
 	free(path);
@@ -853,6 +865,7 @@ ctx_intent_model(struct ctx *ctx, const char *option, char **path, const char **
 	if (c == NULL) {
 		*ex = errno == ENOENT ? EX_NOINPUT : EX_DATAERR;
 		fl_warnx("cannot load the triage model: %s", cause);
+		ctx_data_hint();
 		free(cause);
 	}
 	return c;

@@ -188,6 +188,12 @@ const struct cmd_entry *const *cmd_entries(size_t *n);
  * problem to stderr and returns NULL: exit with EX_CONFIG.
  */
 struct policy *ctx_policy(struct ctx *);
+/*
+ * After a file from the data directory failed to load: when no data
+ * directory was found at all, says on stderr where frontline looked and
+ * the ways out (paths_data_missing).
+ */
+void ctx_data_hint(void);
 /* Reloads the policy when its file changed; reports to stderr. */
 void ctx_policy_poll(struct ctx *);
 /*

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -47,6 +48,54 @@ xdg_dir(const char *env, const char *fallback, int create)
 		return NULL;
 	}
 	return dir;
+}
+
+/* Whether dir holds a data directory's policy and knowledge base. */
+static int
+is_data_dir(const char *dir)
+{
+	struct stat st;
+	char *policy = xasprintf("%s/policies/support-agent-policy.yaml", dir);
+	char *kb = xasprintf("%s/kb", dir);
+	int yes = stat(policy, &st) == 0 && S_ISREG(st.st_mode) && stat(kb, &st) == 0 &&
+	          S_ISDIR(st.st_mode);
+	free(policy);
+	free(kb);
+	return yes;
+}
+
+static int
+same_dir(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+/* The directory of the running executable (Linux), or NULL. Caller frees. */
+static char *
+exe_dir(void)
+{
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof path);
+	if (n <= 0 || (size_t)n >= sizeof path)
+		return NULL;
+	path[n] = '\0';
+	char *slash = strrchr(path, '/');
+	if (slash == NULL)
+		return NULL;
+	slash[slash == path] = '\0';
+	return xstrdup(path);
+}
+
+/* Whether the running executable is an uninstalled build, in FL_BUILDDIR. */
+static int
+in_build_tree(void)
+{
+	char *dir = exe_dir();
+	int yes = dir != NULL && same_dir(dir, FL_BUILDDIR);
+	free(dir);
+	return yes;
 }
 
 char *
@@ -102,6 +151,12 @@ paths_triage_model(const char *datadir, const char *option, const char **source)
 		free(path);
 		from = "installed";
 		path = xasprintf("%s/triage.model", datadir);
+		if (stat(path, &st) != 0 && in_build_tree()) {
+			/* A source tree holds no model: the build trained it. */
+			free(path);
+			from = "built";
+			path = xstrdup(FL_BUILDDIR "/triage.model");
+		}
 	}
 	if (source != NULL)
 		*source = from;
@@ -131,15 +186,102 @@ paths_console_socket(int create)
 	return path;
 }
 
+/*
+ * The configured DATADIR as seen from the configured BINDIR
+ * ("../share/frontline"), applied to the executable's directory: a prefix
+ * moved after the build (make install prefix=DIR or DESTDIR=DIR, a copied
+ * tree) still finds its own data, as git's RUNTIME_PREFIX does. The ".."
+ * are taken lexically, which is right for /proc/self/exe's resolved path.
+ * Caller frees.
+ */
+static char *
+exe_relative_datadir(const char *exedir)
+{
+	const char *from = FL_BINDIR, *to = FL_DATADIR;
+	for (;;) { /* skip the leading components both share */
+		from += strspn(from, "/");
+		to += strspn(to, "/");
+		size_t nf = strcspn(from, "/"), nt = strcspn(to, "/");
+		if (nf == 0 || nf != nt || memcmp(from, to, nf) != 0)
+			break;
+		from += nf;
+		to += nt;
+	}
+	char *dir = xstrdup(exedir);
+	for (; *from != '\0'; from += strspn(from, "/")) {
+		from += strcspn(from, "/");
+		char *slash = strrchr(dir, '/');
+		if (slash != NULL)
+			slash[slash == dir] = '\0';
+	}
+	char *path = xasprintf("%s%s%s", dir, str_endswith(dir, "/") || *to == '\0' ? "" : "/", to);
+	free(dir);
+	return path;
+}
+
+/*
+ * The lookup paths_data_dir documents; the candidates tried go to tried
+ * when not NULL. Returns the directory found (caller frees), or NULL.
+ */
+static char *
+data_dir_search(struct strv *tried)
+{
+	const char *env = getenv("FRONTLINE_DATADIR");
+	if (env != NULL && *env != '\0')
+		return xstrdup(env);
+	char *exedir = exe_dir(), *found = NULL, *cands[3];
+	size_t n = 0;
+	cands[n++] = xstrdup(".");
+	if (exedir != NULL && same_dir(exedir, FL_BUILDDIR)) {
+		char *src = realpath(FL_SRCDIR, NULL); /* abs_top_srcdir may be BUILDDIR/.. */
+		cands[n++] = src != NULL ? src : xstrdup(FL_SRCDIR);
+	} else if (exedir != NULL)
+		cands[n++] = exe_relative_datadir(exedir);
+	if (n == 1 || (strcmp(cands[1], FL_DATADIR) != 0 && !same_dir(cands[1], FL_DATADIR)))
+		cands[n++] = xstrdup(FL_DATADIR);
+	for (size_t i = 0; i < n; i++) {
+		if (found == NULL && is_data_dir(cands[i]))
+			found = cands[i];
+		else if (found == NULL && tried != NULL)
+			strv_take(tried, cands[i]);
+		else
+			free(cands[i]);
+	}
+	free(exedir);
+	return found;
+}
+
 char *
 paths_data_dir(void)
 {
-	const char *env = getenv("FRONTLINE_DATADIR");
-	struct stat a, b;
-	if (env != NULL && *env != '\0')
-		return xstrdup(env);
-	if (stat("policies/support-agent-policy.yaml", &a) == 0 && stat("kb", &b) == 0 &&
-	    S_ISDIR(b.st_mode))
-		return xstrdup(".");
-	return xstrdup(FL_DATADIR);
+	char *dir = data_dir_search(NULL);
+	return dir != NULL ? dir : xstrdup(FL_DATADIR);
+}
+
+char *
+paths_data_missing(void)
+{
+	struct strv tried = {0};
+	char *dir = data_dir_search(&tried);
+	if (dir != NULL) {
+		free(dir);
+		strv_free(&tried);
+		return NULL;
+	}
+	struct buf b;
+	buf_init(&b, 0);
+	buf_adds(&b, "no data directory: none of ");
+	for (size_t i = 0; i < tried.n; i++)
+		buf_printf(&b, "%s%s",
+		           i == 0            ? ""
+		           : i + 1 < tried.n ? ", "
+		                             : " and ",
+		           strcmp(tried.v[i], ".") == 0 ? "the current directory" : tried.v[i]);
+	buf_adds(&b, " holds policies/support-agent-policy.yaml and kb/; give --policy FILE "
+	             "and --kb DIR, set FRONTLINE_DATADIR to a directory that holds them, or "
+	             "install the data with 'make install'");
+	strv_free(&tried);
+	char *msg = buf_steal(&b);
+	buf_free(&b); /* buf_steal leaves an empty buffer behind */
+	return msg;
 }

@@ -14,9 +14,10 @@ char *paths_data_home(void);  /* $XDG_DATA_HOME/frontline: a trained triage mode
 /*
  * The triage model in use: option (--model) when not NULL or empty, else
  * $FRONTLINE_MODEL, else the trained model $XDG_DATA_HOME/frontline/
- * triage.model when it exists, else the installed datadir/triage.model.
- * *source, when not NULL, says which ("--model", "FRONTLINE_MODEL",
- * "trained", "installed"; static). Caller frees.
+ * triage.model when it exists, else the installed datadir/triage.model, or
+ * when that is missing and the executable is an uninstalled build, the
+ * model the build trained. *source, when not NULL, says which ("--model",
+ * "FRONTLINE_MODEL", "trained", "installed", "built"; static). Caller frees.
  */
 char *paths_triage_model(const char *datadir, const char *option, const char **source);
 /* Where a trained model goes by default: $XDG_DATA_HOME/frontline/triage.model (not created). */
@@ -33,11 +34,22 @@ char *paths_trained_model(void);
 char *paths_console_socket(int create);
 
 /*
- * The data directory holding policies/ and kb/: $FRONTLINE_DATADIR, or
- * the current directory when it holds a source tree's policies/ and
- * kb/, or the installed one. Caller frees.
+ * The data directory holding policies/, kb/, data/ and triage.model, the
+ * first of: $FRONTLINE_DATADIR; the current directory when it holds
+ * policies/support-agent-policy.yaml and kb/ (a source tree); for an
+ * uninstalled build, the source tree it was built from; the data installed
+ * next to the executable (bindir/../share/frontline when the prefix moved
+ * after the build); the configured pkgdatadir. Each but $FRONTLINE_DATADIR
+ * counts only when it holds the policy and kb/; with none, the configured
+ * pkgdatadir. Caller frees.
  */
 char *paths_data_dir(void);
+/*
+ * NULL when paths_data_dir finds a data directory, else a message naming
+ * where it looked and the ways out (--policy, --kb, FRONTLINE_DATADIR,
+ * make install). Caller frees.
+ */
+char *paths_data_missing(void);
 
 /* mkdir -p; returns 0 or -1 with errno. */
 int paths_mkdir(const char *path, int mode);

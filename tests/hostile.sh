@@ -123,6 +123,22 @@ expect_rc "chat: a reply quoting the hostile fact" 0
 expect_in "chat: the reply quotes it" "$T/out" "Hostile returns desk"
 inert "chat: the reply is inert" "$T/out"
 
+# A line past 64 KiB (serve's largest body) is not a message: skipped as it
+# streams by, named by its line; the next line is still answered; exit 65.
+{
+	echo "hello"
+	head -c 1048576 /dev/zero | tr '\0' x
+	echo
+	echo "how long is the return window?"
+} >"$T/in"
+STDIN=$T/in run $FL chat --customer C-long
+expect_rc "chat: a line over 64 KiB" 65
+expect_in "chat: the long line named" "$T/err" "stdin:2: the line is longer than 64 KiB"
+expect_in "chat: the line after it answered" "$T/out" "30 days"
+run $FL db export --out "$T/export.jsonl"
+if [ "$(wc -c <"$T/export.jsonl")" -lt 524288 ]; then ok "chat: the long line was not stored"; else
+	not_ok "chat: the long line was stored"; fi
+
 # A customer's own escapes, a raw 0x9B byte and a bidi override, with a
 # legal threat so that the conversation is handed off with their words.
 printf 'I will sue you %s%s over my refund %s \233 %s now\n' "$OSC" "$CLS" "$CSI" "$RLO" >"$T/in"
