@@ -60,76 +60,46 @@ die(const char *what, const char *cause)
 	exit(1);
 }
 
-/* How far into each conversation a desk has looked: by the desk_conv (desks only append). */
-struct looked {
-	const struct desk_conv *c;
-	size_t n;
-};
-
-/* When each message was taken in: by message id, open addressing. */
-struct took {
+/* A map from a positive id to two numbers, open addressing. */
+struct slot {
 	int64_t id;
-	int desks;
-	int64_t last_ms;
+	int64_t a, b;
+};
+struct map {
+	struct slot *v;
+	size_t n, cap;
 };
 
-static struct looked *looked;
-static size_t nlooked, caplooked;
-static struct took *took;
-static size_t ntook, captook;
+/* By conversation id: a, how many of its messages a desk has looked at (desks only append). */
+static struct map looked;
+/* By message id: a, how many desks have it; b, when the last of them took it in. */
+static struct map took;
 
-static size_t *
-looked_at(const struct desk_conv *c)
+static struct slot *
+slot_of(struct map *m, int64_t id)
 {
-	if (2 * (nlooked + 1) > caplooked) {
-		size_t cap = caplooked ? 2 * caplooked : 4096;
-		struct looked *t = xcalloc(cap, sizeof *t);
-		for (size_t i = 0; i < caplooked; i++)
-			if (looked[i].c != NULL) {
-				size_t k = hash_fnv1a(&looked[i].c, sizeof looked[i].c) & (cap - 1);
-				while (t[k].c != NULL)
-					k = (k + 1) & (cap - 1);
-				t[k] = looked[i];
-			}
-		free(looked);
-		looked = t;
-		caplooked = cap;
-	}
-	size_t k = hash_fnv1a(&c, sizeof c) & (caplooked - 1);
-	while (looked[k].c != NULL && looked[k].c != c)
-		k = (k + 1) & (caplooked - 1);
-	if (looked[k].c == NULL) {
-		looked[k].c = c;
-		nlooked++;
-	}
-	return &looked[k].n;
-}
-
-static struct took *
-took_of(int64_t id)
-{
-	if (2 * (ntook + 1) > captook) {
-		size_t cap = captook ? 2 * captook : 65536;
-		struct took *t = xcalloc(cap, sizeof *t);
-		for (size_t i = 0; i < captook; i++)
-			if (took[i].id != 0) {
-				size_t k = hash_fnv1a(&took[i].id, sizeof took[i].id) & (cap - 1);
+	if (2 * (m->n + 1) > m->cap) {
+		size_t cap = m->cap ? 2 * m->cap : 65536;
+		struct slot *t = xcalloc(cap, sizeof *t);
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->v[i].id != 0) {
+				size_t k = hash_fnv1a(&m->v[i].id, sizeof m->v[i].id) & (cap - 1);
 				while (t[k].id != 0)
 					k = (k + 1) & (cap - 1);
-				t[k] = took[i];
+				t[k] = m->v[i];
 			}
-		free(took);
-		took = t;
-		captook = cap;
+		free(m->v);
+		m->v = t;
+		m->cap = cap;
 	}
-	size_t k = hash_fnv1a(&id, sizeof id) & (captook - 1);
-	while (took[k].id != 0 && took[k].id != id)
-		k = (k + 1) & (captook - 1);
-	if (took[k].id == 0) {
-		took[k].id = id;
-		ntook++;
+	size_t k = hash_fnv1a(&id, sizeof id) & (m->cap - 1);
+	while (m->v[k].id != 0 && m->v[k].id != id)
+		k = (k + 1) & (m->cap - 1);
+	if (m->v[k].id == 0) {
+		m->v[k].id = id;
+		m->n++;
 	}
-	return &took[k];
+	return &m->v[k];
 }
 
 /* The desk changed a conversation: the messages it has now and did not before are timed. */
@@ -137,18 +107,20 @@ static void
 on_changed(void *arg, struct desk_conv *c)
 {
 	(void)arg;
-	size_t *n = looked_at(c);
-	if (*n >= c->nmsgs)
+	if (c->id <= 0)
+		return;
+	struct slot *n = slot_of(&looked, c->id);
+	if ((size_t)n->a >= c->nmsgs)
 		return;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	int64_t ms = (int64_t)(ts.tv_sec % 86400) * 1000 + ts.tv_nsec / 1000000;
-	for (; *n < c->nmsgs; (*n)++) {
-		if (c->msgs[*n].id <= 0)
+	for (; (size_t)n->a < c->nmsgs; n->a++) {
+		if (c->msgs[n->a].id <= 0)
 			continue; /* a note */
-		struct took *t = took_of(c->msgs[*n].id);
-		t->desks++;
-		t->last_ms = ms;
+		struct slot *t = slot_of(&took, c->msgs[n->a].id);
+		t->a++;
+		t->b = ms;
 	}
 }
 
@@ -161,10 +133,10 @@ write_out(const char *out, const uint64_t *marks, size_t nmarks)
 		return -1;
 	for (size_t i = 0; i < nmarks; i++)
 		fprintf(f, "mark %llu\n", (unsigned long long)marks[i]);
-	for (size_t i = 0; i < captook; i++)
-		if (took[i].id != 0)
-			fprintf(f, "%lld %d %lld\n", (long long)took[i].id, took[i].desks,
-			        (long long)took[i].last_ms);
+	for (size_t i = 0; i < took.cap; i++)
+		if (took.v[i].id != 0)
+			fprintf(f, "%lld %lld %lld\n", (long long)took.v[i].id,
+			        (long long)took.v[i].a, (long long)took.v[i].b);
 	return fclose(f);
 }
 
@@ -349,10 +321,10 @@ main(int argc, char **argv)
 			if (sscanf(line, "mark %llu", &m) == 1 && k < nitems(marks))
 				marks[k++] += m;
 			else if (sscanf(line, "%lld %lld %lld", &id, &desks, &ms) == 3) {
-				struct took *t = took_of(id);
-				t->desks += (int)desks;
-				if (ms > t->last_ms)
-					t->last_ms = ms;
+				struct slot *t = slot_of(&took, id);
+				t->a += desks;
+				if (ms > t->b)
+					t->b = ms;
 			}
 		}
 		nmarks = k > nmarks ? k : nmarks;
