@@ -206,9 +206,10 @@ print()
 print("| consoles | messages/s | reply p50/p99 ms | fan-out p50/p99 ms | PostgreSQL ms/msg | workers ms/msg | serve ms/msg | console us/change | statements/change |")
 print("|----------|------------|------------------|--------------------|-------------------|----------------|--------------|-------------------|-------------------|")
 for r in runs:
+    fan = ["-" if r[k] is None else r[k] for k in ("p50_fanout_ms", "p99_fanout_ms")]
     print("| %-8s | %10.1f | %7s / %-7s | %8s / %-8s | %17.2f | %14.2f | %12.2f | %17.1f | %17s |" % (
         "%d%s" % (r["consoles"], "" if r["mode"] == "desk" else " L"), r["messages_per_s"],
-        r["p50_reply_ms"], r["p99_reply_ms"], r["p50_fanout_ms"], r["p99_fanout_ms"],
+        r["p50_reply_ms"], r["p99_reply_ms"], fan[0], fan[1],
         r["pg_cpu_ms_per_message"], r["worker_cpu_ms_per_message"], r["serve_cpu_ms_per_message"],
         r["console_cpu_us_per_change"], r["console_statements_per_change"]))
 # The marginal cost of a console: the least-squares slope over the consoles.
@@ -227,6 +228,11 @@ if len(set(xs)) > 1:
         per = (l["pg_cpu_ms_per_message"] - one["pg_cpu_ms_per_message"]) / (l["consoles"] - one["consoles"])
         print("of which the notifications alone (%d L: consoles that only listen): %.0f us per console"
               % (l["consoles"], per * 1000))
+        same = [r for r in desk if r["consoles"] == l["consoles"]]
+        if same:
+            print("and reading what they name (%d against %d L): %.0f us per console" % (
+                l["consoles"], l["consoles"],
+                (same[0]["pg_cpu_ms_per_message"] - l["pg_cpu_ms_per_message"]) / l["consoles"] * 1000))
 EOF
 rm -f "$ftmp"
 
