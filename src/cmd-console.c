@@ -44,6 +44,8 @@ cmd_console(struct ctx *ctx, const struct cmd_args *a)
 	    .tcp_port = (int)cmd_args_number(a, "tcp", 0),
 	    .supervisor = cmd_args_get(a, "name"),
 	    .exit_after_ms = (long)cmd_args_number(a, "exit-after", 0),
+	    .floor_url = cmd_args_get(a, "floor"),
+	    .floor_token = getenv("FRONTLINE_SERVE_TOKEN"),
 	};
 	const char *socket = cmd_args_get(a, "socket");
 	int listen = !cmd_args_has(a, "no-listen"), ex;
@@ -150,6 +152,12 @@ static const struct cmd_option options[] = {
      .value = CMD_FILE,
      .arg = "FILE",
      .help = "customers and orders for the tools (default: the config's)"},
+    {.name = "floor",
+     .value = CMD_TEXT,
+     .arg = "URL",
+     .help = "take the changes made elsewhere from frontline serve's floor stream "
+             "(http://HOST:PORT, the token in $FRONTLINE_SERVE_TOKEN; frontline-http(7)) "
+             "instead of the store's notifications"},
     {.name = "exit-after",
      .value = CMD_INT,
      .arg = "MS",

@@ -313,6 +313,17 @@ on_handler(void *arg, struct desk_conv *c)
 		send_state(c);
 }
 
+/* The floor's stream failed (problem), or is back (NULL). */
+static void
+on_floor(void *arg, const char *problem)
+{
+	struct console *con = arg;
+	if (problem != NULL)
+		console_status(con, 1, "changes made elsewhere are late: %s", problem);
+	else if (con->status_error)
+		console_status(con, 0, "the floor's stream is back");
+}
+
 static void
 on_changed(void *arg, struct desk_conv *c)
 {
@@ -543,7 +554,7 @@ console_run(struct loop *l, const struct agents *ag, struct store *st, const str
 	con.policy_version = o->policy_version;
 	con.opts = o;
 	con.ag = ag;
-	const struct desk_hooks dh = {on_deliver, on_handler, on_changed, &con};
+	const struct desk_hooks dh = {on_deliver, on_handler, on_changed, &con, on_floor};
 
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "frontline: the console needs a terminal\n");
@@ -559,7 +570,9 @@ console_run(struct loop *l, const struct agents *ag, struct store *st, const str
 	}
 	desk_set_rollout(con.desk, o->rollout);
 	/* Changes by other processes on the store (workers, serve, other consoles), live. */
-	if (desk_attach(con.desk, l, 0, &cause) != 0) {
+	if ((o->floor_url != NULL ? desk_attach_floor(con.desk, l, o->floor_url, o->floor_token,
+	                                              &cause)
+	                          : desk_attach(con.desk, l, 0, &cause)) != 0) {
 		console_status(&con, 1, "changes made elsewhere are not shown: %s", cause);
 		free(cause);
 		cause = NULL;

@@ -138,6 +138,9 @@ struct console_opts {
 	char *const *replay_args;
 	const char *today;            /* YYYY-MM-DD, for the metrics */
 	struct rollout_live *rollout; /* the rollout in force for new conversations, or NULL */
+	/* frontline serve's URL: changes made elsewhere come on its floor stream; NULL: LISTEN */
+	const char *floor_url;
+	const char *floor_token;
 };
 
 /*

@@ -12,6 +12,7 @@
 #include "customer-http.h"
 #include "customer-proto.h"
 #include "http.h"
+#include "sse.h"
 
 #define STREAM_MS      (10 * 60 * 1000) /* an event stream is reopened this often */
 #define STREAM_RETRY   1000             /* ms before reopening a dropped stream */
@@ -52,8 +53,7 @@ struct customer_http {
 	int closed;   /* the conversation ended (a closed state came) */
 	int reopened; /* a new conversation after a closed one: its first "ai" state goes unsaid */
 	int fails;
-	struct buf sse, data;
-	char event[32];
+	struct sse sse;
 
 	struct op *ops;
 	size_t nops, cap, head;
@@ -185,13 +185,14 @@ on_stream_timer(struct loop *loop, void *arg)
 
 /* One complete event: a reply, or a state. */
 static void
-dispatch(struct customer_http *h)
+dispatch(void *arg, const char *event, const char *data)
 {
-	cJSON *o = cJSON_Parse(h->data.data ? h->data.data : "");
+	struct customer_http *h = arg;
+	cJSON *o = cJSON_Parse(data);
 	if (o == NULL)
 		return;
 	h->fails = 0;
-	if (strcmp(h->event, "message") == 0) {
+	if (strcmp(event, "message") == 0) {
 		int64_t id = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(o, "id"));
 		const char *role = cJSON_GetStringValue(cJSON_GetObjectItem(o, "role"));
 		const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(o, "text"));
@@ -202,7 +203,7 @@ dispatch(struct customer_http *h)
 			tell(h,
 			     cp_new_message(strcmp(role, "human") == 0 ? CP_ROLE_HUMAN : CP_ROLE_AI,
 			                    NULL, text, at && *at ? at : NULL));
-	} else if (strcmp(h->event, "state") == 0) {
+	} else if (strcmp(event, "state") == 0) {
 		const char *state = cJSON_GetStringValue(cJSON_GetObjectItem(o, "state"));
 		const char *handler = cJSON_GetStringValue(cJSON_GetObjectItem(o, "handler"));
 		enum cp_state s = CP_STATE_RESOLVED;
@@ -229,51 +230,11 @@ dispatch(struct customer_http *h)
 	cJSON_Delete(o);
 }
 
-/* One line of the stream (without its end). */
-static void
-sse_line(struct customer_http *h, const char *line)
-{
-	if (*line == '\0') {
-		if (h->data.len > 0)
-			dispatch(h);
-		buf_reset(&h->data);
-		h->event[0] = '\0';
-		return;
-	}
-	if (*line == ':')
-		return;
-	const char *colon = strchr(line, ':');
-	size_t n = colon ? (size_t)(colon - line) : strlen(line);
-	const char *v = colon ? colon + 1 : "";
-	if (*v == ' ')
-		v++;
-	if (n == 5 && strncmp(line, "event", 5) == 0)
-		snprintf(h->event, sizeof h->event, "%s", v);
-	else if (n == 4 && strncmp(line, "data", 4) == 0) {
-		if (h->data.len > 0)
-			buf_addc(&h->data, '\n');
-		buf_adds(&h->data, v);
-	}
-	/* id: the message's own id says it too; retry: ours is fixed */
-}
-
 static void
 on_stream_chunk(const char *data, size_t len, void *arg)
 {
 	struct customer_http *h = arg;
-	buf_add(&h->sse, data, len);
-	char *start = h->sse.data, *nl;
-	while ((nl = memchr(start, '\n', h->sse.len - (size_t)(start - h->sse.data))) != NULL) {
-		*nl = '\0';
-		if (nl > start && nl[-1] == '\r')
-			nl[-1] = '\0';
-		sse_line(h, start);
-		start = nl + 1;
-	}
-	size_t rest = h->sse.len - (size_t)(start - h->sse.data);
-	memmove(h->sse.data, start, rest);
-	h->sse.len = rest;
-	h->sse.data[rest] = '\0';
+	sse_feed(&h->sse, data, len);
 }
 
 static void
@@ -281,8 +242,7 @@ on_stream_done(const struct http_result *r, void *arg)
 {
 	struct customer_http *h = arg;
 	h->stream = 0;
-	buf_reset(&h->sse);
-	buf_reset(&h->data);
+	sse_reset(&h->sse);
 	if (r->error == HTTP_ECANCELLED || h->fd < 0)
 		return;
 	if (r->status == 204 || h->closed)
@@ -316,7 +276,7 @@ open_stream(struct customer_http *h)
 	loop_timer_del(h->loop, h->stream_timer);
 	h->stream_timer = 0;
 	h->closed = 0;
-	h->event[0] = '\0';
+	sse_reset(&h->sse);
 	char *url = xasprintf("%s/v1/conversations/%lld/events?after=%lld", h->base,
 	                      (long long)h->conv, (long long)h->last_id);
 	const char *hdr[] = {h->auth, "Accept: text/event-stream", NULL};
@@ -618,8 +578,7 @@ customer_http_open(struct loop *loop, const char *url, const char *token,
 	h->fd = sv[1];
 	buf_init(&h->in, 0);
 	buf_init(&h->out, MAX_OUT);
-	buf_init(&h->sse, 0);
-	buf_init(&h->data, CP_MAX_LINE);
+	sse_init(&h->sse, CP_MAX_LINE, dispatch, h);
 	fd_rewatch(h);
 	*out = h;
 	return sv[0];
@@ -644,8 +603,7 @@ customer_http_close(struct customer_http *h, long ms)
 	free(h->ops);
 	buf_free(&h->in);
 	buf_free(&h->out);
-	buf_free(&h->sse);
-	buf_free(&h->data);
+	sse_close(&h->sse);
 	explicit_bzero(h->auth, strlen(h->auth));
 	free(h->auth);
 	free(h->base);

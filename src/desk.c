@@ -13,8 +13,10 @@
 #include "desk.h"
 #include "ending.h"
 #include "handoff.h"
+#include "http.h"
 #include "loop.h"
 #include "rollout.h"
+#include "sse.h"
 #include "triage.h"
 #include "validate.h"
 
@@ -26,6 +28,8 @@
 #define LEASE_MS 30000
 /* A failed claim or a lost connection is tried again this often. */
 #define RETRY_MS 2000
+/* The floor's stream is opened again this often (catching up each time). */
+#define FLOOR_STREAM_MS (60L * 60 * 1000)
 /* The idle timeout (lifecycle.idle_close_minutes) is looked at this often. */
 #define IDLE_LOOK_S 60
 /*
@@ -34,13 +38,6 @@
  * follows it within milliseconds, too) is one read.
  */
 #define FRAME_MS 30
-/*
- * The event kinds whose payloads only the panels and the desk's own turns
- * use (the knowledge and signals panels, the conversation's state): a
- * conversation not on screen, that the desk does not answer, reads its
- * events without them, and fills them in when it is shown or answered.
- */
-#define PANEL_KINDS ",retrieval,escalation,state,model,tool,"
 
 struct desk {
 	struct agents ag; /* a copy: each conversation gets its own with its delta hook */
@@ -66,6 +63,13 @@ struct desk {
 	int unseen_writes; /* the desk's commits now are not in its conversations: read them back */
 	int64_t shown;     /* the conversation on screen (desk_show), 0 for none */
 	time_t idle_look;  /* when the idle timeout was last looked at */
+
+	/* The floor's relay (desk_attach_floor): others' changes as data, not notifications. */
+	struct http_client *http; /* NULL: not relayed */
+	char *floor_url, *floor_auth;
+	uint64_t floor_req, floor_timer;
+	int floor_live; /* the stream's first bytes came: what it missed was read */
+	struct sse floor_sse;
 };
 
 static const char *const handler_names[] = {"ai", "waiting", "human", "resolved", NULL};
@@ -372,12 +376,12 @@ mine_prune(struct desk_conv *c)
 	c->nmine = k;
 }
 
-/* Whether the payloads of kind are the panels' (PANEL_KINDS). */
+/* Whether the payloads of kind are the panels' (DESK_PANEL_KINDS). */
 static int
 panel_kind(const char *kind)
 {
 	size_t n = kind ? strlen(kind) : 0;
-	for (const char *p = PANEL_KINDS; n > 0 && (p = strstr(p, kind)) != NULL; p += n)
+	for (const char *p = DESK_PANEL_KINDS; n > 0 && (p = strstr(p, kind)) != NULL; p += n)
 		if (p[-1] == ',' && p[n] == ',')
 			return 1;
 	return 0;
@@ -388,7 +392,7 @@ panel_kind(const char *kind)
  * store_conversation_since, in order), merged in time order: the messages
  * it does not have, the events others wrote (its own it took in when it
  * wrote them), the panels, the notes. full: the events came with every
- * payload (else PANEL_KINDS' were left out: their panels wait for
+ * payload (else DESK_PANEL_KINDS' were left out: their panels wait for
  * conv_fill), and the conversation's state is restored. With deliver,
  * what others said to the customer goes to the deliver hook. Moves
  * msg_seen and event_seen on. Returns 1 when something was new.
@@ -399,6 +403,7 @@ conv_absorb(struct desk *d, struct desk_conv *c, const cJSON *msgs, const cJSON 
 {
 	const cJSON *m = msgs ? msgs->child : NULL, *e = events ? events->child : NULL;
 	int news = 0, filled = c->full_seen >= c->event_seen;
+	int64_t had = c->event_seen; /* a relay may send again what was read */
 	while (m != NULL || e != NULL) {
 		const char *mat = m ? cJSON_GetStringValue(cJSON_GetObjectItem(m, "at")) : NULL;
 		const char *eat = e ? cJSON_GetStringValue(cJSON_GetObjectItem(e, "at")) : NULL;
@@ -422,6 +427,8 @@ conv_absorb(struct desk *d, struct desk_conv *c, const cJSON *msgs, const cJSON 
 		const char *kind = cJSON_GetStringValue(cJSON_GetObjectItem(e, "kind"));
 		const cJSON *payload = cJSON_GetObjectItem(e, "payload");
 		e = e->next;
+		if (id <= had)
+			continue;
 		if (id > c->event_seen)
 			c->event_seen = id;
 		if (is_mine(c, id))
@@ -448,7 +455,7 @@ conv_absorb(struct desk *d, struct desk_conv *c, const cJSON *msgs, const cJSON 
 }
 
 /*
- * Reads the panels' payloads (PANEL_KINDS) a conversation read without
+ * Reads the panels' payloads (DESK_PANEL_KINDS) a conversation read without
  * them, and restores its state: before it is shown, or answered, or acted
  * on. Returns 0 or -1 with *cause.
  */
@@ -530,10 +537,12 @@ row_same(const struct desk_conv *c, const cJSON *row)
 
 /*
  * A conversation from a row of store_conversation_list, and all it has
- * stored (full: with the panels' payloads too).
+ * stored (full: with the panels' payloads too): given in msgs and events
+ * (without the panels' payloads) when both are non-NULL, else read.
  */
 static struct desk_conv *
-conv_from_row(struct desk *d, const cJSON *row, int full, char **cause)
+conv_from_row(struct desk *d, const cJSON *row, int full, const cJSON *given_msgs,
+              const cJSON *given_events, char **cause)
 {
 	const char *customer = cJSON_GetStringValue(cJSON_GetObjectItem(row, "customer"));
 	int t = names_find(tier_names, cJSON_GetStringValue(cJSON_GetObjectItem(row, "tier")));
@@ -543,15 +552,17 @@ conv_from_row(struct desk *d, const cJSON *row, int full, char **cause)
 	    t >= 0 ? (enum tier)t : TIER_STANDARD);
 	row_hands(c, row);
 	c->since = iso_time(cJSON_GetStringValue(cJSON_GetObjectItem(row, "created")));
-	cJSON *msgs, *events;
-	if (store_conversation_since(d->st, c->id, 0, 0, full ? NULL : PANEL_KINDS, &msgs, &events,
-	                             cause) != 0) {
+	cJSON *msgs = NULL, *events = NULL;
+	if (given_msgs != NULL && given_events != NULL)
+		full = 0;
+	else if (store_conversation_since(d->st, c->id, 0, 0, full ? NULL : DESK_PANEL_KINDS, &msgs,
+	                                  &events, cause) != 0) {
 		d->n--;
 		index_rebuild(d);
 		conv_free(c);
 		return NULL;
 	}
-	conv_absorb(d, c, msgs, events, full, 0);
+	conv_absorb(d, c, msgs ? msgs : given_msgs, events ? events : given_events, full, 0);
 	/* The AI's, with the customer's message last: waiting for its turn. */
 	c->pending = c->handler == HANDLER_AI && strcmp(last_said(c), "customer") == 0;
 	cJSON_Delete(msgs);
@@ -747,7 +758,7 @@ desk_open(const struct agents *ag, struct store *st, const struct desk_hooks *ho
 	const cJSON *row;
 	cJSON_ArrayForEach(row, rows)
 	{
-		if (conv_from_row(d, row, 1, cause) == NULL) {
+		if (conv_from_row(d, row, 1, NULL, NULL, cause) == NULL) {
 			cJSON_Delete(rows);
 			desk_close(d);
 			return NULL;
@@ -779,13 +790,20 @@ desk_close(struct desk *d)
 	if (d->loop != NULL) {
 		if (d->notify_fd >= 0)
 			loop_watch(d->loop, d->notify_fd, 0, NULL, NULL);
-		uint64_t timers[] = {d->claim_timer, d->poll_timer, d->listen_timer, d->drain_timer,
-		                     d->frame_timer};
+		uint64_t timers[] = {d->claim_timer, d->poll_timer,  d->listen_timer,
+		                     d->drain_timer, d->frame_timer, d->floor_timer};
 		for (size_t i = 0; i < nitems(timers); i++)
 			if (timers[i] != 0)
 				loop_timer_del(d->loop, timers[i]);
 	}
 	store_on_commit(d->st, NULL, NULL);
+	if (d->http != NULL) {
+		http_client_free(d->http); /* the stream is cancelled */
+		sse_close(&d->floor_sse);
+		explicit_bzero(d->floor_auth, strlen(d->floor_auth));
+	}
+	free(d->floor_url);
+	free(d->floor_auth);
 	free(d->convs);
 	free(d->byid);
 	free(d->order);
@@ -895,7 +913,7 @@ desk_join(struct desk *d, const char *customer_id, const char *name, enum tier t
 			free(guest);
 			return NULL;
 		}
-		c = row ? conv_from_row(d, row, 1, cause) : NULL;
+		c = row ? conv_from_row(d, row, 1, NULL, NULL, cause) : NULL;
 		if (row == NULL)
 			*cause =
 			    xasprintf("conversation %lld vanished from the store", (long long)id);
@@ -1268,22 +1286,17 @@ desk_show(struct desk *d, int64_t id)
 #define WANT_ALL (STORE_CHANGE_REPLY | STORE_CHANGE_EVENT | STORE_CHANGE_HANDS)
 
 /*
- * Brings a conversation the desk has up to date with what want names
- * (STORE_CHANGE_*): who has it (from row when given, else read when want
- * has STORE_CHANGE_HANDS), and the messages and events after those it has
- * read, in one statement. What others said to a customer connected here
- * is delivered to them. A turn in flight keeps the conversation as it is
- * but for who has it; the rest is read when the turn ends.
+ * Applies to a conversation the desk has what changed in it: who has it
+ * (row, when given), the messages and events after those it has (rows of
+ * store_conversation_since; full: with the panels' payloads). What others
+ * said to a customer connected here is delivered to them. A turn in
+ * flight keeps the conversation as it is but for who has it; the rest
+ * (want) is read when the turn ends.
  */
-static int
-conv_catch_up(struct desk *d, struct desk_conv *c, const cJSON *row, unsigned want, char **cause)
+static void
+conv_apply(struct desk *d, struct desk_conv *c, const cJSON *row, const cJSON *msgs,
+           const cJSON *events, unsigned want, int full)
 {
-	cJSON *read_row = NULL, *msgs = NULL, *events = NULL;
-	if (row == NULL && (want & STORE_CHANGE_HANDS)) {
-		if (store_conversation_get(d->st, c->id, &read_row, cause) != 0)
-			return -1;
-		row = read_row;
-	}
 	enum handler was = c->handler;
 	int hands = row != NULL && !row_same(c, row);
 	if (c->busy) {
@@ -1296,28 +1309,14 @@ conv_catch_up(struct desk *d, struct desk_conv *c, const cJSON *row, unsigned wa
 				d->hooks.handler(d->hooks.arg, c);
 			changed(d, c);
 		}
-		cJSON_Delete(read_row);
-		return 0;
+		return;
 	}
 	c->want = 0;
-	int64_t after_msg =
-	    want & (STORE_CHANGE_CUSTOMER | STORE_CHANGE_REPLY) ? c->msg_seen : INT64_MAX;
-	int64_t after_event = want & STORE_CHANGE_EVENT ? c->event_seen : INT64_MAX;
-	int full = conv_full(d, c);
-	if ((after_msg != INT64_MAX || after_event != INT64_MAX) &&
-	    store_conversation_since(d->st, c->id, after_msg, after_event,
-	                             full ? NULL : PANEL_KINDS, &msgs, &events, cause) != 0) {
-		cJSON_Delete(read_row);
-		return -1;
-	}
 	if (hands)
 		row_hands(c, row);
 	int news = conv_absorb(d, c, msgs, events, full, 1) | hands;
-	cJSON_Delete(read_row);
-	cJSON_Delete(msgs);
-	cJSON_Delete(events);
 	if (!news)
-		return 0;
+		return;
 	c->pending = c->handler == HANDLER_AI && strcmp(last_said(c), "customer") == 0;
 	if (d->hooks.handler && c->handler != was)
 		d->hooks.handler(d->hooks.arg, c);
@@ -1325,6 +1324,37 @@ conv_catch_up(struct desk *d, struct desk_conv *c, const cJSON *row, unsigned wa
 	/* A customer of this desk waiting for the AI (handed back elsewhere): its turn. */
 	if (c->client != NULL || c->demo != NULL)
 		next_turn(d, c);
+}
+
+/*
+ * Brings a conversation the desk has up to date with what want names
+ * (STORE_CHANGE_*), read from the store: who has it (from row when given,
+ * else read when want has STORE_CHANGE_HANDS), and the messages and
+ * events after those it has read, in one statement (conv_apply).
+ */
+static int
+conv_catch_up(struct desk *d, struct desk_conv *c, const cJSON *row, unsigned want, char **cause)
+{
+	cJSON *read_row = NULL, *msgs = NULL, *events = NULL;
+	if (row == NULL && (want & STORE_CHANGE_HANDS)) {
+		if (store_conversation_get(d->st, c->id, &read_row, cause) != 0)
+			return -1;
+		row = read_row;
+	}
+	int64_t after_msg =
+	    want & (STORE_CHANGE_CUSTOMER | STORE_CHANGE_REPLY) ? c->msg_seen : INT64_MAX;
+	int64_t after_event = want & STORE_CHANGE_EVENT ? c->event_seen : INT64_MAX;
+	int full = conv_full(d, c);
+	if (!c->busy && (after_msg != INT64_MAX || after_event != INT64_MAX) &&
+	    store_conversation_since(d->st, c->id, after_msg, after_event,
+	                             full ? NULL : DESK_PANEL_KINDS, &msgs, &events, cause) != 0) {
+		cJSON_Delete(read_row);
+		return -1;
+	}
+	conv_apply(d, c, row, msgs, events, want, full);
+	cJSON_Delete(read_row);
+	cJSON_Delete(msgs);
+	cJSON_Delete(events);
 	return 0;
 }
 
@@ -1334,7 +1364,7 @@ conv_arrives(struct desk *d, const cJSON *row, char **cause)
 {
 	if (row_handler(row) == HANDLER_RESOLVED)
 		return 0;
-	struct desk_conv *c = conv_from_row(d, row, 0, cause);
+	struct desk_conv *c = conv_from_row(d, row, 0, NULL, NULL, cause);
 	if (c == NULL)
 		return -1;
 	changed(d, c);
@@ -1662,6 +1692,164 @@ claim_fire(struct loop *l, void *arg)
 			next_turn(d, c);
 	}
 	drain(d);
+}
+
+/* ---------------------------------------------------------------- the floor's relay */
+
+/*
+ * A change the relay read for every console, applied as if read here. A
+ * conversation the desk does not have comes whole (its row, every
+ * message and event); one it has less of than the change follows (it
+ * was answering it when the earlier changes came) is read from the store.
+ */
+static int
+floor_apply(struct desk *d, const cJSON *ch, char **cause)
+{
+	int64_t id = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(ch, "conversation"));
+	const cJSON *row = cJSON_GetObjectItem(ch, "row");
+	const cJSON *msgs = cJSON_GetObjectItem(ch, "messages");
+	const cJSON *events = cJSON_GetObjectItem(ch, "events");
+	int64_t msgs_after =
+	    (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(ch, "messages_after"));
+	int64_t events_after = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(ch, "events_after"));
+	if (id <= 0 || (row != NULL && !cJSON_IsObject(row)) ||
+	    (msgs != NULL && !cJSON_IsArray(msgs)) || (events != NULL && !cJSON_IsArray(events)))
+		return 0; /* not a change this desk knows */
+	struct desk_conv *c = desk_find(d, id);
+	if (c == NULL) {
+		if (row == NULL || msgs == NULL || events == NULL || msgs_after != 0 ||
+		    events_after != 0)
+			return desk_refresh(d, id, cause);
+		if (row_handler(row) == HANDLER_RESOLVED)
+			return 0;
+		if ((c = conv_from_row(d, row, 0, msgs, events, cause)) == NULL)
+			return -1;
+		changed(d, c);
+		return 0;
+	}
+	if ((msgs != NULL && c->msg_seen < msgs_after) ||
+	    (events != NULL && c->event_seen < events_after))
+		return conv_catch_up(d, c, row, WANT_ALL, cause);
+	unsigned want = (row ? STORE_CHANGE_HANDS : 0) | (msgs ? STORE_CHANGE_REPLY : 0) |
+	                (events ? STORE_CHANGE_EVENT : 0);
+	conv_apply(d, c, row, msgs, events, want, 0);
+	/* Shown or answered here: its panels, which the relay leaves out. */
+	return conv_full(d, c) ? conv_fill(d, c, cause) : 0;
+}
+
+static void
+on_floor_event(void *arg, const char *event, const char *data)
+{
+	struct desk *d = arg;
+	if (strcmp(event, "change") != 0)
+		return;
+	cJSON *ch = cJSON_Parse(data);
+	char *cause = NULL;
+	if (ch != NULL && floor_apply(d, ch, &cause) != 0) {
+		struct desk_conv *c =
+		    desk_find(d, (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(ch, "conversation")));
+		if (c != NULL) {
+			set_error(c, cause);
+			changed(d, c);
+		}
+		free(cause);
+	}
+	cJSON_Delete(ch);
+}
+
+static void
+on_floor_chunk(const char *data, size_t len, void *arg)
+{
+	struct desk *d = arg;
+	if (!d->floor_live) {
+		/* Open, and every change from now on comes on it: what came before is read. */
+		d->floor_live = 1;
+		if (d->hooks.floor)
+			d->hooks.floor(d->hooks.arg, NULL);
+		refresh_all(d, 1);
+	}
+	sse_feed(&d->floor_sse, data, len);
+}
+
+static void floor_open(struct desk *);
+
+static void
+floor_fire(struct loop *l, void *arg)
+{
+	struct desk *d = arg;
+	(void)l;
+	d->floor_timer = 0;
+	floor_open(d);
+}
+
+/* The stream ended: a served one (cut, or its time up) is opened again at once, else later. */
+static void
+on_floor_done(const struct http_result *r, void *arg)
+{
+	struct desk *d = arg;
+	int live = d->floor_live;
+	d->floor_req = 0;
+	d->floor_live = 0;
+	sse_reset(&d->floor_sse);
+	if (r->error == HTTP_ECANCELLED)
+		return;
+	if (d->hooks.floor) {
+		char *why = r->error != HTTP_OK ? xasprintf("the floor's stream: %s", r->message)
+		            : r->status != 200
+		                ? xasprintf("the floor's stream: HTTP %ld %.200s", r->status, r->body)
+		                : xstrdup("the floor's stream ended; reconnecting");
+		d->hooks.floor(d->hooks.arg, why);
+		free(why);
+	}
+	d->floor_timer =
+	    loop_timer_add(d->loop, live && r->status == 200 ? 0 : RETRY_MS, floor_fire, d);
+}
+
+static void
+floor_open(struct desk *d)
+{
+	const char *hdr[] = {d->floor_auth, "Accept: text/event-stream", NULL};
+	struct http_request rq = {
+	    .url = d->floor_url,
+	    .headers = hdr,
+	    .total_timeout_ms = FLOOR_STREAM_MS,
+	    .on_chunk = on_floor_chunk,
+	};
+	char *cause = NULL;
+	d->floor_req = http_start(d->http, &rq, on_floor_done, d, &cause);
+	if (d->floor_req == 0) {
+		if (d->hooks.floor)
+			d->hooks.floor(d->hooks.arg, cause);
+		free(cause);
+		d->floor_timer = loop_timer_add(d->loop, RETRY_MS, floor_fire, d);
+	}
+}
+
+int
+desk_attach_floor(struct desk *d, struct loop *l, const char *url, const char *token,
+                  char **cause)
+{
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+		*cause = xasprintf("'%s' is not an http:// or https:// URL", url);
+		return -1;
+	}
+	if (token == NULL || *token == '\0' || strpbrk(token, "\r\n") != NULL) {
+		*cause = xstrdup("no token: set FRONTLINE_SERVE_TOKEN to the serve's bearer token");
+		return -1;
+	}
+	if ((d->http = http_client_new(l, cause)) == NULL)
+		return -1;
+	size_t n = strlen(url);
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	d->floor_url = xasprintf("%.*s/v1/floor/events", (int)n, url);
+	d->floor_auth = xasprintf("Authorization: Bearer %s", token);
+	sse_init(&d->floor_sse, 0, on_floor_event, d);
+	d->loop = l;
+	d->poll_ms = 0;
+	d->claim_timer = loop_timer_add(l, LEASE_MS / 3, claim_fire, d);
+	floor_open(d);
+	return 0;
 }
 
 int

@@ -21,6 +21,15 @@
  * hooks, and bumps each conversation's seq when something changed.
  */
 
+/*
+ * The event kinds whose payloads only the panels and the desk's own turns
+ * use (the knowledge and signals panels, the conversation's state): a
+ * conversation not on screen, that the desk does not answer, reads its
+ * events without them, and fills them in when it is shown or answered.
+ * The floor's relay (frontline serve) sends them without, too.
+ */
+#define DESK_PANEL_KINDS ",retrieval,escalation,state,model,tool,"
+
 /* Who has a conversation. */
 enum handler { HANDLER_AI, HANDLER_WAITING, HANDLER_HUMAN, HANDLER_RESOLVED, HANDLER__N };
 /* "ai", "waiting", "human", "resolved" */
@@ -89,6 +98,8 @@ struct desk_hooks {
 	/* Anything changed: the screen redraws. */
 	void (*changed)(void *arg, struct desk_conv *);
 	void *arg;
+	/* The floor's stream (desk_attach_floor) failed: why, for the screen; NULL: it is back. */
+	void (*floor)(void *arg, const char *problem);
 };
 
 struct desk;
@@ -127,6 +138,19 @@ void desk_close(struct desk *);
  */
 struct loop;
 int desk_attach(struct desk *, struct loop *, long poll_ms, char **cause);
+/*
+ * desk_attach, taking others' changes from frontline serve's floor stream
+ * (GET URL/v1/floor/events with the bearer token; frontline-http(7))
+ * instead of the store's notifications: serve reads each change once for
+ * every console, and the desk applies the data it sends without reading
+ * the store -- but for the panels of the conversation shown or answered
+ * here, and what it writes itself. Each time the stream (re)opens, the
+ * desk first reads from the store what it may have missed. A stream that
+ * fails is opened again every few seconds (hooks.floor hears why).
+ * Returns 0, or -1 with *cause (a URL that is not http(s), no token).
+ */
+int desk_attach_floor(struct desk *, struct loop *, const char *url, const char *token,
+                      char **cause);
 /*
  * Reads conversation id again from the store (one the desk did not have
  * is added): what others said to a customer of this desk is delivered,

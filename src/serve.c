@@ -296,7 +296,24 @@ struct serve {
 	uint64_t heartbeat_timer, poll_timer;
 	int notify_fd; /* the store's notifications, -1: polling */
 	int relisten;  /* they were lost: LISTEN again on the poll timer */
+
+	/*
+	 * The floor (GET /v1/floor/events): its streams are subs of
+	 * conversation 0; each change is read once, for all of them, after
+	 * what was sent of that conversation (by conversation id, open
+	 * addressing; forgotten when the last floor stream ends).
+	 */
+	size_t nfloor;
+	struct floor_conv *fconv;
+	size_t nfconv, capfconv;
 	int shutting;
+};
+
+/* What the floor's streams were sent of a conversation, and what to read for them. */
+struct floor_conv {
+	int64_t conv; /* 0: a free slot */
+	int64_t msg, event;
+	unsigned want; /* STORE_CHANGE_*: read in this drain */
 };
 
 struct sub {
@@ -1065,6 +1082,9 @@ state_of(const cJSON *row)
 	return xstrdup(state);
 }
 
+/* The conversation id the floor's streams are filed under. */
+#define FLOOR 0
+
 /* What a stream reads when it does not know what changed. */
 #define SUB_ALL (STORE_CHANGE_REPLY | STORE_CHANGE_HANDS)
 
@@ -1080,7 +1100,7 @@ sub_refresh(struct sub *s, char **cause)
 {
 	struct serve *sv = s->sv;
 	cJSON *msgs = NULL, *row = NULL;
-	if (s->ending)
+	if (s->ending || s->conv == FLOOR)
 		return 0;
 	if ((s->want & STORE_CHANGE_REPLY) &&
 	    store_messages_after(sv->st, s->conv, s->cursor, &msgs, cause) != 0)
@@ -1191,6 +1211,12 @@ sse_free(void *cls)
 {
 	struct sub *s = cls;
 	sub_unlink(s->sv, s);
+	if (s->conv == FLOOR && --s->sv->nfloor == 0) {
+		/* Nobody to send to: the next floor stream starts from what its console reads. */
+		free(s->sv->fconv);
+		s->sv->fconv = NULL;
+		s->sv->nfconv = s->sv->capfconv = 0;
+	}
 	buf_free(&s->out);
 	free(s->state);
 	free(s);
@@ -1305,6 +1331,172 @@ events(struct serve *sv, struct req *rq, struct MHD_Connection *conn)
 	return rc;
 }
 
+
+/* ------------------------------------------------------------ the floor's stream */
+
+/* The floor's cursor of a conversation, made (from nothing sent) when new. */
+static struct floor_conv *
+floor_conv_of(struct serve *sv, int64_t conv)
+{
+	if (2 * (sv->nfconv + 1) > sv->capfconv) {
+		size_t cap = sv->capfconv ? 2 * sv->capfconv : 1024;
+		struct floor_conv *t = xcalloc(cap, sizeof *t);
+		for (size_t i = 0; i < sv->capfconv; i++)
+			if (sv->fconv[i].conv != 0) {
+				size_t k = hash_fnv1a(&sv->fconv[i].conv, sizeof(int64_t)) & (cap - 1);
+				while (t[k].conv != 0)
+					k = (k + 1) & (cap - 1);
+				t[k] = sv->fconv[i];
+			}
+		free(sv->fconv);
+		sv->fconv = t;
+		sv->capfconv = cap;
+	}
+	size_t k = hash_fnv1a(&conv, sizeof conv) & (sv->capfconv - 1);
+	while (sv->fconv[k].conv != 0 && sv->fconv[k].conv != conv)
+		k = (k + 1) & (sv->capfconv - 1);
+	if (sv->fconv[k].conv == 0) {
+		/* Nothing sent yet: everything it has, and its row (a console may not have it). */
+		sv->fconv[k] = (struct floor_conv){.conv = conv, .want = STORE_CHANGE_HANDS};
+		sv->nfconv++;
+	}
+	return &sv->fconv[k];
+}
+
+/*
+ * What a notification tells the floor: the kinds newer than what was
+ * sent of the conversation, to read once for every floor stream.
+ * Returns whether there is something to read.
+ */
+static int
+floor_notified(struct serve *sv, const struct store_change *ch)
+{
+	if (sv->nfloor == 0)
+		return 0;
+	struct floor_conv *f = floor_conv_of(sv, ch->conv);
+	unsigned want = ch->what & STORE_CHANGE_HANDS;
+	if ((ch->what & (STORE_CHANGE_CUSTOMER | STORE_CHANGE_REPLY)) &&
+	    (ch->message == 0 || ch->message > f->msg))
+		want |= STORE_CHANGE_REPLY;
+	if ((ch->what & STORE_CHANGE_EVENT) && (ch->event_last == 0 || ch->event_last > f->event))
+		want |= STORE_CHANGE_EVENT;
+	f->want |= want;
+	return f->want != 0;
+}
+
+/* Every floor stream gets text (an event, or its end). */
+static void
+floor_send(struct serve *sv, const char *text)
+{
+	for (struct sub *s = sv->slot[sub_slot(sv, FLOOR)]; s != NULL; s = s->next)
+		if (s->conv == FLOOR) {
+			if (text != NULL)
+				sub_add(s, text);
+			else
+				s->ending = 1;
+			sub_wake(s);
+		}
+}
+
+/*
+ * Reads what the floor was not sent of a conversation, once, and sends it
+ * to every floor stream as one "change" event: its row when who has it
+ * (or its state) moved, the messages and the events after what was sent
+ * (the panels' payloads left out, as a console reads them), and the ids
+ * they follow -- a console that has less reads the store instead.
+ */
+static void
+floor_refresh(struct serve *sv, int64_t conv)
+{
+	struct floor_conv *f = floor_conv_of(sv, conv);
+	unsigned want = f->want;
+	cJSON *msgs = NULL, *events = NULL, *row = NULL;
+	char *cause = NULL;
+	if (want == 0)
+		return;
+	int64_t after_msg = want & STORE_CHANGE_REPLY ? f->msg : INT64_MAX;
+	int64_t after_event = want & STORE_CHANGE_EVENT ? f->event : INT64_MAX;
+	if (((after_msg != INT64_MAX || after_event != INT64_MAX) &&
+	     store_conversation_since(sv->st, conv, after_msg, after_event, DESK_PANEL_KINDS, &msgs,
+	                              &events, &cause) != 0) ||
+	    ((want & STORE_CHANGE_HANDS) && store_conversation_get(sv->st, conv, &row, &cause) != 0)) {
+		/* What the floor was sent is no longer all it has: its consoles catch up. */
+		fprintf(stderr, "frontline serve: conversation %lld: %s; floor streams ended\n",
+		        (long long)conv, cause ? cause : "cannot be read");
+		free(cause);
+		cJSON_Delete(msgs);
+		cJSON_Delete(events);
+		floor_send(sv, NULL);
+		return;
+	}
+	f->want = 0;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "conversation", (double)conv);
+	if (row != NULL)
+		cJSON_AddItemToObject(o, "row", row);
+	if (msgs != NULL) {
+		cJSON_AddNumberToObject(o, "messages_after", (double)f->msg);
+		const cJSON *last = cJSON_GetArrayItem(msgs, cJSON_GetArraySize(msgs) - 1);
+		if (last != NULL)
+			f->msg = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(last, "id"));
+		cJSON_AddItemToObject(o, "messages", msgs);
+	}
+	if (events != NULL) {
+		cJSON_AddNumberToObject(o, "events_after", (double)f->event);
+		const cJSON *last = cJSON_GetArrayItem(events, cJSON_GetArraySize(events) - 1);
+		if (last != NULL)
+			f->event = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(last, "id"));
+		cJSON_AddItemToObject(o, "events", events);
+	}
+	char *json = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	char *text = xasprintf("event: change\ndata: %s\n\n", json);
+	floor_send(sv, text);
+	free(text);
+	cJSON_free(json);
+}
+
+/*
+ * GET /v1/floor/events: every change to every conversation, as data, for
+ * consoles that hold no connection of their own to watch (frontline
+ * console --floor). Nothing is replayed: a console reads what it has
+ * missed from the store when it (re)connects, after this stream began.
+ */
+static enum MHD_Result
+floor_events(struct serve *sv, struct req *rq, struct MHD_Connection *conn)
+{
+	if (sv->shutting)
+		return fail(rq, conn, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, "the server is stopping");
+	if (sv->notify_fd < 0)
+		return fail(rq, conn, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
+		            "the floor's stream needs the store's notifications (PostgreSQL, "
+		            "listening)");
+	struct sub *s = xcalloc(1, sizeof *s);
+	s->sv = sv;
+	s->conn = conn;
+	s->conv = FLOOR;
+	buf_init(&s->out, STREAM_MAX);
+	char retry[32];
+	snprintf(retry, sizeof retry, "retry: %d\n\n", RETRY_MS);
+	buf_adds(&s->out, retry);
+	struct MHD_Response *r =
+	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);
+	if (r == NULL) {
+		buf_free(&s->out);
+		free(s);
+		return MHD_NO;
+	}
+	sub_link(sv, s);
+	sv->nfloor++;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Accel-Buffering", "no");
+	rq->status = MHD_HTTP_OK;
+	enum MHD_Result rc = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
 /* ------------------------------------------------------------ routing */
 
 static const struct api_route routes[] = {
@@ -1314,6 +1506,7 @@ static const struct api_route routes[] = {
     {"POST", "/v1/conversations/{id}/messages", 0, 1, message_post},
     {"GET", "/v1/conversations/{id}/events", 0, 0, events},
     {"POST", "/v1/conversations/{id}/rating", 0, 1, rating_post},
+    {"GET", "/v1/floor/events", 0, 0, floor_events},
 };
 
 /*
@@ -1787,9 +1980,22 @@ on_tick(struct loop *loop, void *arg)
 /* The streams of conversations notified in one drain, to read once each. */
 struct notified {
 	struct serve *sv;
-	int64_t *convs;
-	size_t n, cap;
+	int64_t *convs, *floor;
+	size_t n, cap, nfloor, capfloor;
 };
+
+static void
+id_add(int64_t **v, size_t *n, size_t *cap, int64_t id)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*v)[i] == id)
+			return;
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		*v = xreallocarray(*v, *cap, sizeof **v);
+	}
+	(*v)[(*n)++] = id;
+}
 
 /*
  * A change the streams may show: a reply newer than a stream's cursor, or
@@ -1804,6 +2010,8 @@ on_notification(void *arg, const struct store_change *ch)
 	int hit = 0;
 	if (strcmp(ch->channel, STORE_CHANNEL_CONV) != 0 || ch->conv <= 0)
 		return;
+	if (floor_notified(sv, ch))
+		id_add(&nd->floor, &nd->nfloor, &nd->capfloor, ch->conv);
 	for (struct sub *s = sv->slot[sub_slot(sv, ch->conv)]; s != NULL; s = s->next) {
 		if (s->conv != ch->conv)
 			continue;
@@ -1814,16 +2022,8 @@ on_notification(void *arg, const struct store_change *ch)
 		s->want |= want;
 		hit |= want != 0;
 	}
-	if (!hit)
-		return;
-	for (size_t i = 0; i < nd->n; i++)
-		if (nd->convs[i] == ch->conv)
-			return;
-	if (nd->n == nd->cap) {
-		nd->cap = nd->cap ? nd->cap * 2 : 16;
-		nd->convs = xreallocarray(nd->convs, nd->cap, sizeof *nd->convs);
-	}
-	nd->convs[nd->n++] = ch->conv;
+	if (hit)
+		id_add(&nd->convs, &nd->n, &nd->cap, ch->conv);
 }
 
 /*
@@ -1838,7 +2038,7 @@ static void
 drain(struct serve *sv)
 {
 	char *cause = NULL;
-	struct notified nd = {sv, NULL, 0, 0};
+	struct notified nd = {sv, NULL, NULL, 0, 0, 0, 0};
 	int n = 1;
 	for (int i = 0; i < 16 && n > 0 && sv->notify_fd >= 0; i++) {
 		n = store_notifications(sv->st, on_notification, &nd, &cause);
@@ -1847,9 +2047,12 @@ drain(struct serve *sv)
 			     s = s->next)
 				if (s->conv == nd.convs[k])
 					sub_refresh_logged(s);
-		nd.n = 0;
+		for (size_t k = 0; k < nd.nfloor; k++)
+			floor_refresh(sv, nd.floor[k]);
+		nd.n = nd.nfloor = 0;
 	}
 	free(nd.convs);
+	free(nd.floor);
 	if (n >= 0)
 		return;
 	/* Lost: every stream is read on the poll timer until listening works again. */
@@ -1859,6 +2062,8 @@ drain(struct serve *sv)
 	loop_watch(sv->loop, sv->notify_fd, 0, NULL, NULL);
 	sv->notify_fd = -1;
 	sv->relisten = 1;
+	/* The floor's consoles read what they missed when they come back. */
+	floor_send(sv, NULL);
 }
 
 static void
@@ -2074,6 +2279,7 @@ serve_free(struct serve *sv)
 			free(s);
 		}
 	free(sv->slot);
+	free(sv->fconv);
 	clients_free(sv->clients);
 	explicit_bzero(sv->tokens, sv->ntokens * sizeof *sv->tokens);
 	free(sv->tokens);
