@@ -6,8 +6,12 @@
  * are loaded once, before the processes fork.
  *
  *   floor-desk --db URL --consoles N --out FILE --srcdir DIR [--model FILE]
- *              [--listen-only]
+ *              [--listen-only | --relay URL]
  *
+ * --relay URL: each console takes the changes from frontline serve's floor
+ * stream at URL (the token in $FRONTLINE_SERVE_TOKEN) instead of LISTEN,
+ * as frontline console --floor does: it reads the store only to catch up
+ * when the stream opens.
  * --listen-only: each console LISTENs and takes its notifications, and
  * does nothing else -- what the notifications alone cost, to tell apart
  * from what reading the changes costs.
@@ -164,7 +168,8 @@ on_notify(struct loop *l, int fd, int ready, void *arg)
  * ready once it listens. Returns the exit status.
  */
 static int
-console(const char *db, const struct agents *ag, int listen_only, const char *part, int ready)
+console(const char *db, const struct agents *ag, int listen_only, const char *relay,
+        const char *part, int ready)
 {
 	char *cause = NULL;
 	struct loop *l = loop_new();
@@ -176,7 +181,9 @@ console(const char *db, const struct agents *ag, int listen_only, const char *pa
 			die("listen", cause);
 		loop_watch(l, store_notify_fd(st), LOOP_READ, on_notify, st);
 	} else if (st == NULL || (d = desk_open(ag, st, &hooks, &cause)) == NULL ||
-	           desk_attach(d, l, 0, &cause) != 0) {
+	           (relay != NULL
+	                ? desk_attach_floor(d, l, relay, getenv("FRONTLINE_SERVE_TOKEN"), &cause)
+	                : desk_attach(d, l, 0, &cause)) != 0) {
 		fprintf(stderr, "floor-desk: %s\n", cause ? cause : "?");
 		return 1;
 	}
@@ -202,7 +209,7 @@ console(const char *db, const struct agents *ag, int listen_only, const char *pa
 int
 main(int argc, char **argv)
 {
-	const char *db = NULL, *out = NULL, *srcdir = ".", *model = NULL;
+	const char *db = NULL, *out = NULL, *srcdir = ".", *model = NULL, *relay = NULL;
 	int consoles = 1, listen_only = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -220,6 +227,8 @@ main(int argc, char **argv)
 			srcdir = v;
 		else if (v != NULL && strcmp(argv[i], "--model") == 0)
 			model = v;
+		else if (v != NULL && strcmp(argv[i], "--relay") == 0)
+			relay = v;
 		else {
 			fprintf(stderr, "floor-desk: unknown option or missing value: %s\n",
 			        argv[i]);
@@ -227,9 +236,9 @@ main(int argc, char **argv)
 		}
 		i++;
 	}
-	if (db == NULL || out == NULL || consoles < 1) {
+	if (db == NULL || out == NULL || consoles < 1 || (listen_only && relay != NULL)) {
 		fprintf(stderr, "usage: floor-desk --db URL --consoles N --out FILE --srcdir DIR "
-		                "[--model FILE] [--listen-only]\n");
+		                "[--model FILE] [--listen-only | --relay URL]\n");
 		return 64;
 	}
 
@@ -274,7 +283,7 @@ main(int argc, char **argv)
 		char *part = xasprintf("%s.%d", out, i);
 		if ((kids[i] = fork()) == 0) {
 			close(ready[0]);
-			_exit(console(db, &ag, listen_only, part, ready[1]));
+			_exit(console(db, &ag, listen_only, relay, part, ready[1]));
 		}
 		free(part);
 		if (kids[i] < 0)

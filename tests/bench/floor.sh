@@ -6,7 +6,7 @@
 #
 # Usage: floor.sh BUILDDIR SRCDIR [--consoles N[,N...]] [--chats M[,M...]]
 #                 [--seconds S] [--period P] [--workers W] [--warmup W]
-#                 [--listen-only]
+#                 [--listen-only | --relay]
 # Defaults: 10 consoles, 1000 chats, 60 s, a message per chat every 30 s,
 # 2 workers. serve keeps idle keep-alive connections 120 s (--header-timeout),
 # so customers who write every 30 s keep theirs, as a front end's pool would. Every combination of the lists is one run on a fresh database
@@ -25,6 +25,9 @@
 # With --listen-only the consoles only LISTEN and take their notifications
 # ("mode":"listen-only"; no fan-out figures): what the notifications alone
 # cost PostgreSQL and a console, apart from reading what they name.
+# With --relay the consoles take the changes from serve's floor stream
+# (GET /v1/floor/events, as frontline console --floor does) instead of
+# LISTEN: serve reads each change once for all of them ("mode":"relay").
 # The window starts once every conversation is open and the consoles have
 # taken them in (--warmup seconds after). Skipped (a line saying so) without
 # python3 or PostgreSQL.
@@ -37,8 +40,8 @@ shift 2 2>/dev/null || {
 consoles=10 chats=1000 seconds=60 period=30 workers=2 warmup=3 mode=desk
 while [ $# -gt 0 ]; do
 	case $1 in
-	--listen-only)
-		mode=listen-only
+	--listen-only | --relay)
+		mode=${1#--}
 		shift
 		continue
 		;;
@@ -123,10 +126,14 @@ for m in $(echo "$chats" | tr ',' ' '); do
 		cpu="$cpu,workers=$!"
 		k=$((k + 1))
 	done
-	listen=
-	[ "$mode" = listen-only ] && listen=--listen-only
-	"$DESK" --db "$url" --consoles "$n" --srcdir "$srcdir" --out "$tmp/desks.txt" $listen \
-		2>"$tmp/desk.log" &
+	set --
+	[ "$mode" = listen-only ] && set -- --listen-only
+	if [ "$mode" = relay ]; then
+		wait_for "$tmp/port" . || { cat "$tmp/serve.log" >&2; exit 1; }
+		set -- --relay "http://127.0.0.1:$(cat "$tmp/port")"
+	fi
+	FRONTLINE_SERVE_TOKEN=$TOKEN "$DESK" --db "$url" --consoles "$n" --srcdir "$srcdir" \
+		--out "$tmp/desks.txt" "$@" 2>"$tmp/desk.log" &
 	desk=$!
 	pids="$pids $desk"
 	cpu="$cpu,consoles=$desk"
@@ -170,7 +177,7 @@ for line in open(sys.argv[4]):
     if not in_window(ms):
         continue
     desks, last = took.get(int(mid), (0, 0))
-    if mode != "desk":
+    if mode == "listen-only":
         fanout.append(None)
     elif desks < consoles:
         missed += 1
@@ -181,7 +188,7 @@ def pct(v, p):
     return round(v[min(len(v) - 1, int(p / 100 * len(v)))], 1) if v else None
 cpu, msgs = c["cpu_s"], max(c["posted"], 1)
 changes = len(fanout) + missed
-if mode != "desk":
+if mode == "listen-only":
     fanout = []
 out = {
     "consoles": consoles, "mode": mode, "chats": c["chats"], "seconds": c["seconds"],
