@@ -3,7 +3,8 @@
  * hand-back, restart. With FRONTLINE_TEST_PG (tests/desk-pg.sh: a
  * throwaway cluster) also the live side on PostgreSQL: what others change
  * is read as a delta, a burst once, and everything after a lost
- * connection -- counted in statements.
+ * connection -- counted in statements; and a desk on frontline serve's
+ * floor stream, which reads nothing for what others change.
  */
 #include "config.h"
 
@@ -11,8 +12,10 @@
 #include <time.h>
 
 #include "desk.h"
+#include "http.h"
 #include "loop.h"
 #include "metrics.h"
+#include "serve.h"
 #include "testutil.h"
 #include "tool-backend.h"
 
@@ -43,7 +46,7 @@ on_changed(void *arg, struct desk_conv *c)
 	changes++;
 }
 
-static const struct desk_hooks hooks = {on_deliver, on_handler, on_changed, NULL};
+static const struct desk_hooks hooks = {on_deliver, on_handler, on_changed, NULL, NULL};
 
 static void
 setup(void)
@@ -882,6 +885,177 @@ START_TEST(a_console_that_lost_its_connection_catches_up)
 }
 END_TEST
 
+
+/* ------------------------------------------------ the floor's relay (frontline serve) */
+
+#define FLOOR_TOKEN "floor-test-token-0123456789"
+
+/* A desk on serve's floor stream, serve on its own connection, three conversations from elsewhere. */
+struct relay {
+	struct live v;
+	struct store *serve_st;
+	struct serve *sv;
+	struct strv tokens;
+	int port;
+};
+
+static void
+relay_serve(struct relay *r)
+{
+	char *cause = NULL;
+	struct serve_config cfg;
+	serve_config_defaults(&cfg);
+	char listen[32];
+	snprintf(listen, sizeof listen, "127.0.0.1:%d", r->port);
+	cfg.listen = listen;
+	cfg.tokens = &r->tokens;
+	r->sv = serve_new(r->v.l, r->serve_st, &cfg, &cause);
+	ck_assert_msg(r->sv != NULL, "serve: %s", cause);
+	r->port = serve_port(r->sv);
+}
+
+static int
+floor_streaming(void *arg)
+{
+	return serve_streams(arg) == 1;
+}
+
+static void
+relay_open(struct relay *r)
+{
+	char *cause = NULL;
+	memset(r, 0, sizeof *r);
+	r->v.st = store_ok();
+	r->v.other = store_ok();
+	r->serve_st = store_ok();
+	r->v.l = loop_new();
+	strv_add(&r->tokens, FLOOR_TOKEN);
+	relay_serve(r);
+	r->v.d = desk_ok(r->v.st);
+	char *url = xasprintf("http://127.0.0.1:%d", r->port);
+	ck_assert_msg(desk_attach_floor(r->v.d, r->v.l, url, FLOOR_TOKEN, &cause) == 0, "%s", cause);
+	free(url);
+	ck_assert(run_until(r->v.l, floor_streaming, r->sv));
+	static const char *const who[] = {"C-7101", "C-7102", "C-7103"};
+	for (int i = 0; i < 3; i++) {
+		r->v.conv[i] = elsewhere_chat(r->v.other, who[i]);
+		struct seen w = {r->v.d, r->v.conv[i], NULL, 2, NULL, HANDLER__N};
+		ck_assert_msg(run_until(r->v.l, sees, &w), "conversation %d never reached the desk",
+		              i);
+	}
+}
+
+static void
+relay_close(struct relay *r)
+{
+	desk_close(r->v.d);
+	serve_free(r->sv);
+	loop_free(r->v.l);
+	store_close(r->v.st);
+	store_close(r->v.other);
+	store_close(r->serve_st);
+	strv_free(&r->tokens);
+}
+
+static void
+on_status(const struct http_result *res, void *arg)
+{
+	*(long *)arg = res->error == HTTP_OK ? res->status : -1;
+}
+
+static int
+answered(void *arg)
+{
+	return *(long *)arg != 0;
+}
+
+START_TEST(a_relayed_change_arrives_as_data)
+{
+	struct relay r;
+	char *cause = NULL;
+	relay_open(&r);
+	struct loop *l = r.v.l;
+	/* A new conversation came whole, and every later change as data: nothing read here. */
+	uint64_t n0 = store_statements(r.v.st);
+	ck_assert_int_eq(
+	    store_message_add(r.v.other, r.v.conv[0], "customer", "my hub is offline", NULL, &cause),
+	    0);
+	struct seen w = {r.v.d, r.v.conv[0], "customer", 2, NULL, HANDLER__N};
+	ck_assert(run_until(l, sees, &w));
+	elsewhere_turn(r.v.other, r.v.conv[0], "[{\"id\":\"returns-window\"}]", "Try restarting it.");
+	w.role = "ai";
+	ck_assert(run_until(l, sees, &w));
+	cJSON *by = cJSON_Parse("{\"by\":\"bob\",\"from\":\"ai\"}");
+	ck_assert_int_eq(store_begin(r.v.other, &cause), 0);
+	ck_assert_int_eq(store_conversation_take(r.v.other, r.v.conv[1], "bob", &cause), 0);
+	ck_assert_int_eq(store_event_add(r.v.other, r.v.conv[1], "takeover", by, &cause), 0);
+	ck_assert_int_eq(store_commit(r.v.other, &cause), 0);
+	cJSON_Delete(by);
+	struct seen h = {r.v.d, r.v.conv[1], NULL, 0, "bob took over", HANDLER_HUMAN};
+	ck_assert(run_until(l, sees, &h));
+	int64_t fresh = elsewhere_chat(r.v.other, "C-7104");
+	struct seen f = {r.v.d, fresh, NULL, 2, NULL, HANDLER_AI};
+	ck_assert(run_until(l, sees, &f));
+	run_for(l, 200);
+	ck_assert_uint_eq(store_statements(r.v.st) - n0, 0);
+	struct desk_conv *a = desk_find(r.v.d, r.v.conv[0]);
+	ck_assert_ptr_nonnull(a->triage);
+	ck_assert_ptr_null(a->knowledge); /* the panels' payloads are read when shown */
+	ck_assert_str_eq(desk_find(r.v.d, r.v.conv[1])->owner, "bob");
+	/* Each message once. */
+	ck_assert_uint_eq(a->nmsgs, 4);
+
+	/* The floor's stream wants the token. */
+	struct http_client *hc = http_client_new(l, &cause);
+	ck_assert_ptr_nonnull(hc);
+	char *url = xasprintf("http://127.0.0.1:%d/v1/floor/events", r.port);
+	long status = 0;
+	struct http_request rq = {.url = url, .total_timeout_ms = 5000};
+	ck_assert(http_start(hc, &rq, on_status, &status, &cause) != 0);
+	ck_assert(run_until(l, answered, &status));
+	ck_assert_int_eq(status, 401);
+	http_client_free(hc);
+	free(url);
+	relay_close(&r);
+}
+END_TEST
+
+START_TEST(a_relayed_console_whose_stream_was_cut_catches_up)
+{
+	struct relay r;
+	char *cause = NULL;
+	relay_open(&r);
+	struct loop *l = r.v.l;
+	/* serve stops (the stream is cut); meanwhile, elsewhere: a message, a takeover, a new chat. */
+	serve_free(r.sv);
+	r.sv = NULL;
+	ck_assert_int_eq(
+	    store_message_add(r.v.other, r.v.conv[0], "customer", "still there?", NULL, &cause), 0);
+	ck_assert_int_eq(store_conversation_take(r.v.other, r.v.conv[2], "bob", &cause), 0);
+	int64_t fresh = elsewhere_chat(r.v.other, "C-7105");
+	run_for(l, 300);
+	ck_assert_ptr_null(desk_find(r.v.d, fresh));
+	relay_serve(&r);
+	struct seen w[] = {
+	    {r.v.d, r.v.conv[0], "customer", 2, NULL, HANDLER__N},
+	    {r.v.d, r.v.conv[2], NULL, 0, NULL, HANDLER_HUMAN},
+	    {r.v.d, fresh, NULL, 2, NULL, HANDLER_AI},
+	};
+	for (size_t i = 0; i < nitems(w); i++)
+		ck_assert_msg(run_until(l, sees, &w[i]), "change %zu was not caught up", i);
+	ck_assert_str_eq(desk_find(r.v.d, r.v.conv[2])->owner, "bob");
+	/* Back on the stream: the next change comes as data again. */
+	run_for(l, 200);
+	uint64_t n0 = store_statements(r.v.st);
+	ck_assert_int_eq(store_message_add(r.v.other, fresh, "customer", "thanks", NULL, &cause), 0);
+	struct seen again = {r.v.d, fresh, "customer", 2, NULL, HANDLER__N};
+	ck_assert(run_until(l, sees, &again));
+	run_for(l, 200);
+	ck_assert_uint_eq(store_statements(r.v.st) - n0, 0);
+	relay_close(&r);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -895,6 +1069,8 @@ main(void)
 		tcase_add_test(pg, a_burst_to_one_conversation_is_read_once);
 		tcase_add_test(pg, a_conversation_off_screen_waits_for_its_panels);
 		tcase_add_test(pg, a_console_that_lost_its_connection_catches_up);
+		tcase_add_test(pg, a_relayed_change_arrives_as_data);
+		tcase_add_test(pg, a_relayed_console_whose_stream_was_cut_catches_up);
 		suite_add_tcase(s, pg);
 	}
 	TCase *tc = tcase_create("desk");
