@@ -1357,7 +1357,8 @@ floor_conv_of(struct serve *sv, int64_t conv)
 		k = (k + 1) & (sv->capfconv - 1);
 	if (sv->fconv[k].conv == 0) {
 		/* Nothing sent yet: everything it has, and its row (a console may not have it). */
-		sv->fconv[k] = (struct floor_conv){.conv = conv, .want = STORE_CHANGE_HANDS};
+		sv->fconv[k] = (struct floor_conv){
+		    .conv = conv, .want = STORE_CHANGE_HANDS | STORE_CHANGE_REPLY | STORE_CHANGE_EVENT};
 		sv->nfconv++;
 	}
 	return &sv->fconv[k];

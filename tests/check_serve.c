@@ -342,6 +342,11 @@ START_TEST(test_auth)
 	expect_error(&r, 404, "no conversation 1");
 	r = req(f, "GET", "/v1/conversations/1", TOKEN "  ", NULL, NULL);
 	expect_error(&r, 404, "no conversation 1");
+	/* the floor's stream wants it; with it, SQLite (no notifications) cannot have one */
+	r = req(f, "GET", "/v1/floor/events", NULL, NULL, NULL);
+	expect_error(&r, 401, "missing token");
+	r = get(f, "/v1/floor/events");
+	expect_error(&r, 503, "notifications");
 	/* health needs none */
 	r = req(f, "GET", "/v1/health", NULL, NULL, NULL);
 	ck_assert_int_eq(r.status, 200);
