@@ -38,6 +38,8 @@
 #define DEFAULT_CONNECT_MS 5000L
 #define DEFAULT_TOTAL_MS   60000L
 #define DEFAULT_MAX_BODY   ((size_t)8 << 20)
+/* A streamed body (on_chunk) keeps no more than this of what was handed on. */
+#define STREAM_KEEP ((size_t)64 << 10)
 
 enum queue { Q_NONE, Q_DIRTY, Q_CANCELLED, Q__N };
 
@@ -214,6 +216,16 @@ xfer_flush(struct xfer *x)
 	queue_del(x->c, x);
 	if (x->on_chunk == NULL || x->delivered >= x->body.len)
 		return;
+	/*
+	 * A stream that runs for hours is not kept whole: max_body bounds what
+	 * is not handed on yet, and done sees the latest of the body.
+	 */
+	if (x->delivered > STREAM_KEEP) {
+		x->body.len -= x->delivered;
+		memmove(x->body.data, x->body.data + x->delivered, x->body.len);
+		x->body.data[x->body.len] = '\0';
+		x->delivered = 0;
+	}
 	size_t from = x->delivered;
 	x->delivered = x->body.len;
 	x->on_chunk(x->body.data + from, x->body.len - from, x->arg);
@@ -722,7 +734,9 @@ http_start(struct http_client *c, const struct http_request *req, http_done_fn d
 	SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
 	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, x->connect_ms);
 	SETOPT(CURLOPT_TIMEOUT_MS, x->total_ms);
-	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body);
+	/* A stream's whole length is not bounded, only what waits to be handed on. */
+	if (req->on_chunk == NULL)
+		SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body);
 	SETOPT(CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
 	SETOPT(CURLOPT_HTTPHEADER, hdrs);
 	SETOPT(CURLOPT_HEADERFUNCTION, on_header);

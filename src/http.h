@@ -29,8 +29,11 @@ struct http_request {
 	long connect_timeout_ms;     /* 0: 5000 */
 	long first_byte_timeout_ms;  /* from the start until the first response byte; 0: none */
 	long total_timeout_ms;       /* 0: 60000 */
-	size_t max_body;             /* 0: 8 MiB; more is HTTP_ETOOBIG */
-	/* Streaming: each piece of the body as it arrives (also kept in the result). May be NULL. */
+	size_t max_body;             /* 0: 8 MiB; more is HTTP_ETOOBIG (streaming: not handed on) */
+	/*
+	 * Streaming: each piece of the body as it arrives; the result keeps the
+	 * latest of it (all of a body under 64 KiB). May be NULL.
+	 */
 	/* (arg is http_start's; it runs from the loop, never inside curl: it may start, cancel
 	 * (its own request too) or free the client.) */
 	void (*on_chunk)(const char *data, size_t len, void *arg);
