@@ -309,6 +309,9 @@ struct serve {
 	int shutting;
 };
 
+/* The conversation id the floor's streams are filed under. */
+#define FLOOR 0
+
 /* What the floor's streams were sent of a conversation, and what to read for them. */
 struct floor_conv {
 	int64_t conv; /* 0: a free slot */
@@ -1024,6 +1027,7 @@ sub_link(struct serve *sv, struct sub *s)
 	size_t k = sub_slot(sv, s->conv);
 	s->next = sv->slot[k];
 	sv->slot[k] = s;
+	sv->nfloor += s->conv == FLOOR;
 	if (++sv->nsubs > sv->nslot * 2)
 		subs_grow(sv);
 }
@@ -1081,9 +1085,6 @@ state_of(const cJSON *row)
 		return xasprintf("open/%s", handler ? handler : "ai");
 	return xstrdup(state);
 }
-
-/* The conversation id the floor's streams are filed under. */
-#define FLOOR 0
 
 /* What a stream reads when it does not know what changed. */
 #define SUB_ALL (STORE_CHANGE_REPLY | STORE_CHANGE_HANDS)
@@ -1263,6 +1264,28 @@ on_poll(struct loop *loop, void *arg)
 	free(cause);
 }
 
+/* Answers with the stream s (taken: freed when the connection is done with it, or now). */
+static enum MHD_Result
+sub_respond(struct serve *sv, struct req *rq, struct MHD_Connection *conn, struct sub *s)
+{
+	struct MHD_Response *r =
+	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);
+	if (r == NULL) {
+		buf_free(&s->out);
+		free(s->state);
+		free(s);
+		return MHD_NO;
+	}
+	sub_link(sv, s);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Accel-Buffering", "no");
+	rq->status = MHD_HTTP_OK;
+	enum MHD_Result rc = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r); /* sse_free runs when the connection is done with it */
+	return rc;
+}
+
 static enum MHD_Result
 events(struct serve *sv, struct req *rq, struct MHD_Connection *conn)
 {
@@ -1313,22 +1336,7 @@ events(struct serve *sv, struct req *rq, struct MHD_Connection *conn)
 		free(s);
 		return answer(rq, conn, MHD_HTTP_NO_CONTENT, NULL, NULL);
 	}
-	struct MHD_Response *r =
-	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);
-	if (r == NULL) {
-		buf_free(&s->out);
-		free(s->state);
-		free(s);
-		return MHD_NO;
-	}
-	sub_link(sv, s);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	MHD_add_response_header(r, "X-Accel-Buffering", "no");
-	rq->status = MHD_HTTP_OK;
-	rc = MHD_queue_response(conn, MHD_HTTP_OK, r);
-	MHD_destroy_response(r); /* sse_free runs when the connection is done with it */
-	return rc;
+	return sub_respond(sv, rq, conn, s);
 }
 
 
@@ -1480,22 +1488,7 @@ floor_events(struct serve *sv, struct req *rq, struct MHD_Connection *conn)
 	char retry[32];
 	snprintf(retry, sizeof retry, "retry: %d\n\n", RETRY_MS);
 	buf_adds(&s->out, retry);
-	struct MHD_Response *r =
-	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);
-	if (r == NULL) {
-		buf_free(&s->out);
-		free(s);
-		return MHD_NO;
-	}
-	sub_link(sv, s);
-	sv->nfloor++;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	MHD_add_response_header(r, "X-Accel-Buffering", "no");
-	rq->status = MHD_HTTP_OK;
-	enum MHD_Result rc = MHD_queue_response(conn, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return rc;
+	return sub_respond(sv, rq, conn, s);
 }
 
 /* ------------------------------------------------------------ routing */

@@ -42,7 +42,7 @@ on_deliver(void *arg, struct desk_conv *c, const char *role, const char *text)
 	strv_take(&delivered, xasprintf("%lld:%s:%s", (long long)c->id, role, text));
 }
 
-static const struct desk_hooks hooks = {on_deliver, NULL, NULL, NULL};
+static const struct desk_hooks hooks = {on_deliver, NULL, NULL, NULL, NULL};
 
 /* Messages that the offline engine answers without handing off, two by two. */
 static const char *const talk[][2] = {
