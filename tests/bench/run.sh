@@ -195,6 +195,8 @@ sh "$srcdir/tests/bench/floor.sh" "$builddir" "$srcdir" --consoles 1,10,25,50 --
 	--seconds 60 >"$ftmp" || exit 1
 sh "$srcdir/tests/bench/floor.sh" "$builddir" "$srcdir" --consoles 50 --chats 1000 --seconds 60 \
 	--listen-only >>"$ftmp" || exit 1
+sh "$srcdir/tests/bench/floor.sh" "$builddir" "$srcdir" --consoles 1,10,25,50 --chats 1000 \
+	--seconds 60 --relay >>"$ftmp" || exit 1
 cat "$ftmp"
 command -v python3 >/dev/null 2>&1 && python3 - "$ftmp" <<'EOF'
 import json, sys
@@ -208,19 +210,30 @@ print("|----------|------------|------------------|--------------------|--------
 for r in runs:
     fan = ["-" if r[k] is None else r[k] for k in ("p50_fanout_ms", "p99_fanout_ms")]
     print("| %-8s | %10.1f | %7s / %-7s | %8s / %-8s | %17.2f | %14.2f | %12.2f | %17.1f | %17s |" % (
-        "%d%s" % (r["consoles"], "" if r["mode"] == "desk" else " L"), r["messages_per_s"],
+        "%d%s" % (r["consoles"], {"desk": "", "listen-only": " L", "relay": " R"}[r["mode"]]),
+        r["messages_per_s"],
         r["p50_reply_ms"], r["p99_reply_ms"], fan[0], fan[1],
         r["pg_cpu_ms_per_message"], r["worker_cpu_ms_per_message"], r["serve_cpu_ms_per_message"],
         r["console_cpu_us_per_change"], r["console_statements_per_change"]))
 # The marginal cost of a console: the least-squares slope over the consoles.
-xs = [r["consoles"] for r in desk]
-if len(set(xs)) > 1:
-    ys = [r["pg_cpu_ms_per_message"] for r in desk]
+def line(rs, key):
+    xs, ys = [r["consoles"] for r in rs], [r[key] for r in rs]
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
     slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    return my - slope * mx, slope
+relay = [r for r in runs if r["mode"] == "relay"]
+if len(set(r["consoles"] for r in relay)) > 1:
+    print()
+    for what, key in (("PostgreSQL", "pg_cpu_ms_per_message"), ("serve", "serve_cpu_ms_per_message")):
+        a, b = line(relay, key)
+        print("R (consoles through serve's relay): %s CPU per message %.2f ms plus %.0f us per console"
+              % (what, a, b * 1000))
+xs = [r["consoles"] for r in desk]
+if len(set(xs)) > 1:
+    base, slope = line(desk, "pg_cpu_ms_per_message")
     print()
     print("PostgreSQL CPU per message: %.2f ms plus %.0f us per console (least squares over %d runs)"
-          % (my - slope * mx, slope * 1000, len(desk)))
+          % (base, slope * 1000, len(desk)))
     one = [r for r in desk if r["consoles"] == min(xs)][0]
     listen = [r for r in runs if r["mode"] == "listen-only"]
     if listen:
