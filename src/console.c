@@ -570,9 +570,9 @@ console_run(struct loop *l, const struct agents *ag, struct store *st, const str
 	}
 	desk_set_rollout(con.desk, o->rollout);
 	/* Changes by other processes on the store (workers, serve, other consoles), live. */
-	if ((o->floor_url != NULL ? desk_attach_floor(con.desk, l, o->floor_url, o->floor_token,
-	                                              &cause)
-	                          : desk_attach(con.desk, l, 0, &cause)) != 0) {
+	if ((o->floor_url != NULL
+	         ? desk_attach_floor(con.desk, l, o->floor_url, o->floor_token, &cause)
+	         : desk_attach(con.desk, l, 0, &cause)) != 0) {
 		console_status(&con, 1, "changes made elsewhere are not shown: %s", cause);
 		free(cause);
 		cause = NULL;

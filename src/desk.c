@@ -1711,7 +1711,8 @@ floor_apply(struct desk *d, const cJSON *ch, char **cause)
 	const cJSON *events = cJSON_GetObjectItem(ch, "events");
 	int64_t msgs_after =
 	    (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(ch, "messages_after"));
-	int64_t events_after = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(ch, "events_after"));
+	int64_t events_after =
+	    (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(ch, "events_after"));
 	if (id <= 0 || (row != NULL && !cJSON_IsObject(row)) ||
 	    (msgs != NULL && !cJSON_IsArray(msgs)) || (events != NULL && !cJSON_IsArray(events)))
 		return 0; /* not a change this desk knows */
@@ -1746,8 +1747,8 @@ on_floor_event(void *arg, const char *event, const char *data)
 	cJSON *ch = cJSON_Parse(data);
 	char *cause = NULL;
 	if (ch != NULL && floor_apply(d, ch, &cause) != 0) {
-		struct desk_conv *c =
-		    desk_find(d, (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(ch, "conversation")));
+		struct desk_conv *c = desk_find(
+		    d, (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(ch, "conversation")));
 		if (c != NULL) {
 			set_error(c, cause);
 			changed(d, c);
@@ -1795,9 +1796,9 @@ on_floor_done(const struct http_result *r, void *arg)
 		return;
 	if (d->hooks.floor) {
 		char *why = r->error != HTTP_OK ? xasprintf("the floor's stream: %s", r->message)
-		            : r->status != 200
-		                ? xasprintf("the floor's stream: HTTP %ld %.200s", r->status, r->body)
-		                : xstrdup("the floor's stream ended; reconnecting");
+		            : r->status != 200  ? xasprintf("the floor's stream: HTTP %ld %.200s",
+		                                            r->status, r->body)
+		                                : xstrdup("the floor's stream ended; reconnecting");
 		d->hooks.floor(d->hooks.arg, why);
 		free(why);
 	}
@@ -1826,8 +1827,7 @@ floor_open(struct desk *d)
 }
 
 int
-desk_attach_floor(struct desk *d, struct loop *l, const char *url, const char *token,
-                  char **cause)
+desk_attach_floor(struct desk *d, struct loop *l, const char *url, const char *token, char **cause)
 {
 	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
 		*cause = xasprintf("'%s' is not an http:// or https:// URL", url);

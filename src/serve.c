@@ -1339,7 +1339,6 @@ events(struct serve *sv, struct req *rq, struct MHD_Connection *conn)
 	return sub_respond(sv, rq, conn, s);
 }
 
-
 /* ------------------------------------------------------------ the floor's stream */
 
 /* The floor's cursor of a conversation, made (from nothing sent) when new. */
@@ -1351,7 +1350,8 @@ floor_conv_of(struct serve *sv, int64_t conv)
 		struct floor_conv *t = xcalloc(cap, sizeof *t);
 		for (size_t i = 0; i < sv->capfconv; i++)
 			if (sv->fconv[i].conv != 0) {
-				size_t k = hash_fnv1a(&sv->fconv[i].conv, sizeof(int64_t)) & (cap - 1);
+				size_t k =
+				    hash_fnv1a(&sv->fconv[i].conv, sizeof(int64_t)) & (cap - 1);
 				while (t[k].conv != 0)
 					k = (k + 1) & (cap - 1);
 				t[k] = sv->fconv[i];
@@ -1365,8 +1365,9 @@ floor_conv_of(struct serve *sv, int64_t conv)
 		k = (k + 1) & (sv->capfconv - 1);
 	if (sv->fconv[k].conv == 0) {
 		/* Nothing sent yet: everything it has, and its row (a console may not have it). */
-		sv->fconv[k] = (struct floor_conv){
-		    .conv = conv, .want = STORE_CHANGE_HANDS | STORE_CHANGE_REPLY | STORE_CHANGE_EVENT};
+		sv->fconv[k] = (struct floor_conv){.conv = conv,
+		                                   .want = STORE_CHANGE_HANDS | STORE_CHANGE_REPLY |
+		                                           STORE_CHANGE_EVENT};
 		sv->nfconv++;
 	}
 	return &sv->fconv[k];
@@ -1428,7 +1429,8 @@ floor_refresh(struct serve *sv, int64_t conv)
 	if (((after_msg != INT64_MAX || after_event != INT64_MAX) &&
 	     store_conversation_since(sv->st, conv, after_msg, after_event, DESK_PANEL_KINDS, &msgs,
 	                              &events, &cause) != 0) ||
-	    ((want & STORE_CHANGE_HANDS) && store_conversation_get(sv->st, conv, &row, &cause) != 0)) {
+	    ((want & STORE_CHANGE_HANDS) &&
+	     store_conversation_get(sv->st, conv, &row, &cause) != 0)) {
 		/* What the floor was sent is no longer all it has: its consoles catch up. */
 		fprintf(stderr, "frontline serve: conversation %lld: %s; floor streams ended\n",
 		        (long long)conv, cause ? cause : "cannot be read");

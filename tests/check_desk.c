@@ -885,12 +885,11 @@ START_TEST(a_console_that_lost_its_connection_catches_up)
 }
 END_TEST
 
-
 /* ------------------------------------------------ the floor's relay (frontline serve) */
 
 #define FLOOR_TOKEN "floor-test-token-0123456789"
 
-/* A desk on serve's floor stream, serve on its own connection, three conversations from elsewhere. */
+/* A desk on serve's floor stream (serve on its own connection), three chats from elsewhere. */
 struct relay {
 	struct live v;
 	struct store *serve_st;
@@ -933,7 +932,8 @@ relay_open(struct relay *r)
 	relay_serve(r);
 	r->v.d = desk_ok(r->v.st);
 	char *url = xasprintf("http://127.0.0.1:%d", r->port);
-	ck_assert_msg(desk_attach_floor(r->v.d, r->v.l, url, FLOOR_TOKEN, &cause) == 0, "%s", cause);
+	ck_assert_msg(desk_attach_floor(r->v.d, r->v.l, url, FLOOR_TOKEN, &cause) == 0, "%s",
+	              cause);
 	free(url);
 	ck_assert(run_until(r->v.l, floor_streaming, r->sv));
 	static const char *const who[] = {"C-7101", "C-7102", "C-7103"};
@@ -977,12 +977,13 @@ START_TEST(a_relayed_change_arrives_as_data)
 	struct loop *l = r.v.l;
 	/* A new conversation came whole, and every later change as data: nothing read here. */
 	uint64_t n0 = store_statements(r.v.st);
-	ck_assert_int_eq(
-	    store_message_add(r.v.other, r.v.conv[0], "customer", "my hub is offline", NULL, &cause),
-	    0);
+	ck_assert_int_eq(store_message_add(r.v.other, r.v.conv[0], "customer", "my hub is offline",
+	                                   NULL, &cause),
+	                 0);
 	struct seen w = {r.v.d, r.v.conv[0], "customer", 2, NULL, HANDLER__N};
 	ck_assert(run_until(l, sees, &w));
-	elsewhere_turn(r.v.other, r.v.conv[0], "[{\"id\":\"returns-window\"}]", "Try restarting it.");
+	elsewhere_turn(r.v.other, r.v.conv[0], "[{\"id\":\"returns-window\"}]",
+	               "Try restarting it.");
 	w.role = "ai";
 	ck_assert(run_until(l, sees, &w));
 	cJSON *by = cJSON_Parse("{\"by\":\"bob\",\"from\":\"ai\"}");
@@ -1026,7 +1027,8 @@ START_TEST(a_relayed_console_whose_stream_was_cut_catches_up)
 	char *cause = NULL;
 	relay_open(&r);
 	struct loop *l = r.v.l;
-	/* serve stops (the stream is cut); meanwhile, elsewhere: a message, a takeover, a new chat. */
+	/* serve stops (the stream is cut); meanwhile, elsewhere: a message, a takeover, a new chat.
+	 */
 	serve_free(r.sv);
 	r.sv = NULL;
 	ck_assert_int_eq(
@@ -1047,7 +1049,8 @@ START_TEST(a_relayed_console_whose_stream_was_cut_catches_up)
 	/* Back on the stream: the next change comes as data again. */
 	run_for(l, 200);
 	uint64_t n0 = store_statements(r.v.st);
-	ck_assert_int_eq(store_message_add(r.v.other, fresh, "customer", "thanks", NULL, &cause), 0);
+	ck_assert_int_eq(store_message_add(r.v.other, fresh, "customer", "thanks", NULL, &cause),
+	                 0);
 	struct seen again = {r.v.d, fresh, "customer", 2, NULL, HANDLER__N};
 	ck_assert(run_until(l, sees, &again));
 	run_for(l, 200);
