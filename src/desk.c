@@ -1762,6 +1762,8 @@ static void
 on_floor_chunk(const char *data, size_t len, void *arg)
 {
 	struct desk *d = arg;
+	if (!d->floor_live && len > 0 && data[0] == '{')
+		return; /* a refusal's JSON body (401, 503): on_floor_done tells it */
 	if (!d->floor_live) {
 		/* Open, and every change from now on comes on it: what came before is read. */
 		d->floor_live = 1;

@@ -46,7 +46,16 @@ on_changed(void *arg, struct desk_conv *c)
 	changes++;
 }
 
-static const struct desk_hooks hooks = {on_deliver, on_handler, on_changed, NULL, NULL};
+/* What the floor's stream last said went wrong ("" when it is back). */
+static char floor_problem[256];
+
+static void
+on_floor(void *arg, const char *problem)
+{
+	snprintf(floor_problem, sizeof floor_problem, "%s", problem ? problem : "");
+}
+
+static const struct desk_hooks hooks = {on_deliver, on_handler, on_changed, NULL, on_floor};
 
 static void
 setup(void)
@@ -1017,6 +1026,18 @@ START_TEST(a_relayed_change_arrives_as_data)
 	ck_assert_int_eq(status, 401);
 	http_client_free(hc);
 	free(url);
+	/* A console with a wrong one is told, and reads nothing while it is refused. */
+	struct store *st2 = store_ok();
+	struct desk *d2 = desk_ok(st2);
+	char *base = xasprintf("http://127.0.0.1:%d", r.port);
+	ck_assert_int_eq(desk_attach_floor(d2, l, base, "wrong-token-0123456789", &cause), 0);
+	n0 = store_statements(st2);
+	run_for(l, 2500);
+	ck_assert_msg(strstr(floor_problem, "401") != NULL, "told: '%s'", floor_problem);
+	ck_assert_uint_eq(store_statements(st2) - n0, 0);
+	desk_close(d2);
+	store_close(st2);
+	free(base);
 	relay_close(&r);
 }
 END_TEST
