@@ -1675,7 +1675,11 @@ claim_fire(struct loop *l, void *arg)
 	struct desk *d = arg;
 	d->claim_timer = loop_timer_add(l, LEASE_MS / 3, claim_fire, d);
 	time_t now = time(NULL);
-	if (now - d->idle_look >= IDLE_LOOK_S) {
+	/*
+	 * On the floor's relay, the workers' look is enough: each console's
+	 * own would be what PostgreSQL's cost grows by with the consoles.
+	 */
+	if (d->http == NULL && now - d->idle_look >= IDLE_LOOK_S) {
 		char *cause = NULL;
 		d->idle_look = now;
 		if (desk_close_idle(d, NULL, NULL, &cause) != 0)

@@ -146,7 +146,9 @@ int desk_attach(struct desk *, struct loop *, long poll_ms, char **cause);
  * the store -- but for the panels of the conversation shown or answered
  * here, and what it writes itself. Each time the stream (re)opens, the
  * desk first reads from the store what it may have missed. A stream that
- * fails is opened again every few seconds (hooks.floor hears why).
+ * fails is opened again every few seconds (hooks.floor hears why). The
+ * idle timeout is left to the workers (frontline worker looks every
+ * minute): a console on the floor does not look for idle conversations.
  * Returns 0, or -1 with *cause (a URL that is not http(s), no token).
  */
 int desk_attach_floor(struct desk *, struct loop *, const char *url, const char *token,
