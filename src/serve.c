@@ -1409,6 +1409,24 @@ floor_send(struct serve *sv, const char *text)
 }
 
 /*
+ * Puts rows (taken; NULL: none read) into the change as name, with the id
+ * they follow (name_after), and moves *sent on to the last of them.
+ */
+static void
+floor_rows(cJSON *o, const char *name, cJSON *rows, int64_t *sent)
+{
+	char after[32];
+	if (rows == NULL)
+		return;
+	snprintf(after, sizeof after, "%s_after", name);
+	cJSON_AddNumberToObject(o, after, (double)*sent);
+	const cJSON *last = cJSON_GetArrayItem(rows, cJSON_GetArraySize(rows) - 1);
+	if (last != NULL)
+		*sent = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(last, "id"));
+	cJSON_AddItemToObject(o, name, rows);
+}
+
+/*
  * Reads what the floor was not sent of a conversation, once, and sends it
  * to every floor stream as one "change" event: its row when who has it
  * (or its state) moved, the messages and the events after what was sent
@@ -1445,20 +1463,8 @@ floor_refresh(struct serve *sv, int64_t conv)
 	cJSON_AddNumberToObject(o, "conversation", (double)conv);
 	if (row != NULL)
 		cJSON_AddItemToObject(o, "row", row);
-	if (msgs != NULL) {
-		cJSON_AddNumberToObject(o, "messages_after", (double)f->msg);
-		const cJSON *last = cJSON_GetArrayItem(msgs, cJSON_GetArraySize(msgs) - 1);
-		if (last != NULL)
-			f->msg = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(last, "id"));
-		cJSON_AddItemToObject(o, "messages", msgs);
-	}
-	if (events != NULL) {
-		cJSON_AddNumberToObject(o, "events_after", (double)f->event);
-		const cJSON *last = cJSON_GetArrayItem(events, cJSON_GetArraySize(events) - 1);
-		if (last != NULL)
-			f->event = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(last, "id"));
-		cJSON_AddItemToObject(o, "events", events);
-	}
+	floor_rows(o, "messages", msgs, &f->msg);
+	floor_rows(o, "events", events, &f->event);
 	char *json = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	char *text = xasprintf("event: change\ndata: %s\n\n", json);
