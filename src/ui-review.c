@@ -89,15 +89,15 @@ wrong_of(const cJSON *corr)
 static void
 draw_list(const struct trainer *t, struct rect body)
 {
-	int n = cJSON_GetArraySize(t->handoffs), todo = 0;
+	int n = cJSON_GetArraySize(t->handoffs), unreviewed = 0;
 	const cJSON *h;
 	cJSON_ArrayForEach(h, t->handoffs)
 	{
-		todo += review_latest(t->reviews, (int64_t)cJSON_GetNumberValue(
-		                                      cJSON_GetObjectItem(h, "id"))) == NULL;
+		unreviewed += review_latest(t->reviews, (int64_t)cJSON_GetNumberValue(
+		                                            cJSON_GetObjectItem(h, "id"))) == NULL;
 	}
 	char head[128];
-	snprintf(head, sizeof head, "%d packet%s, %d to review", n, n == 1 ? "" : "s", todo);
+	snprintf(head, sizeof head, "%d packet%s, %d to review", n, n == 1 ? "" : "s", unreviewed);
 	ui_put(stdscr, body.y, 1, body.w - 2, head, ATTR(THEME_DIM));
 	if (n == 0) {
 		ui_put(stdscr, body.y + 2, 2, body.w - 4, "no handoff packets yet",
