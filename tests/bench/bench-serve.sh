@@ -16,26 +16,8 @@ convs=${3:-200}
 msgs=${4:-10}
 FL=$builddir/frontline
 
-if ! command -v python3 >/dev/null 2>&1; then
-	echo "skipped: python3 not found (apt-get install python3)"
-	exit 0
-fi
-. "$srcdir/tests/pg-env.sh"
-if ! pg_start 2>/dev/null; then
-	echo "skipped: PostgreSQL is not installed (apt-get install postgresql)"
-	exit 0
-fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/frontline-bench-serve.XXXXXX")
-pids=
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	for p in $pids; do wait "$p" 2>/dev/null; done
-	pids=
-	pg_stop
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$srcdir/tests/bench/bench-pg.sh"
+bench_pg_start bench-serve
 ulimit -n 4096 2>/dev/null
 
 sed 's/max_turns: 4/max_turns: 1000/; s/frustrated_turns: 3/frustrated_turns: 1000/' \

@@ -66,29 +66,8 @@ for f in "$FL" "$DESK"; do
 		exit 66
 	fi
 done
-if ! command -v python3 >/dev/null 2>&1; then
-	echo "skipped: python3 not found (apt-get install python3)"
-	exit 0
-fi
-. "$srcdir/tests/pg-env.sh"
-if ! pg_start 2>/dev/null; then
-	echo "skipped: PostgreSQL is not installed (apt-get install postgresql)"
-	exit 0
-fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/frontline-floor.XXXXXX")
-pids=
-stop_all() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	for p in $pids; do wait "$p" 2>/dev/null; done
-	pids=
-}
-cleanup() {
-	stop_all
-	pg_stop
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. "$srcdir/tests/bench/bench-pg.sh"
+bench_pg_start floor
 ulimit -n 8192 2>/dev/null || ulimit -n 4096 2>/dev/null
 
 # As the serve bench: turn limits lifted, so no conversation is handed off for its length.
