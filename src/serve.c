@@ -1207,6 +1207,30 @@ sse_read(void *cls, uint64_t pos, char *out, size_t max)
 }
 
 /* The stream's response is gone (the connection ended). */
+/* A stream of conversation conv (or FLOOR) on conn, its reconnection delay already in it. */
+static struct sub *
+sub_new(struct serve *sv, struct MHD_Connection *conn, int64_t conv)
+{
+	struct sub *s = xcalloc(1, sizeof *s);
+	s->sv = sv;
+	s->conn = conn;
+	s->conv = conv;
+	buf_init(&s->out, STREAM_MAX);
+	char retry[32];
+	snprintf(retry, sizeof retry, "retry: %d\n\n", RETRY_MS);
+	buf_adds(&s->out, retry);
+	return s;
+}
+
+/* A stream's memory, once nothing links to it. */
+static void
+sub_free(struct sub *s)
+{
+	buf_free(&s->out);
+	free(s->state);
+	free(s);
+}
+
 static void
 sse_free(void *cls)
 {
@@ -1218,9 +1242,7 @@ sse_free(void *cls)
 		s->sv->fconv = NULL;
 		s->sv->nfconv = s->sv->capfconv = 0;
 	}
-	buf_free(&s->out);
-	free(s->state);
-	free(s);
+	sub_free(s);
 }
 
 /* Reads everything that may be new: after a poll, or a time without notifications. */
@@ -1271,9 +1293,7 @@ sub_respond(struct serve *sv, struct req *rq, struct MHD_Connection *conn, struc
 	struct MHD_Response *r =
 	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);
 	if (r == NULL) {
-		buf_free(&s->out);
-		free(s->state);
-		free(s);
+		sub_free(s);
 		return MHD_NO;
 	}
 	sub_link(sv, s);
@@ -1312,28 +1332,17 @@ events(struct serve *sv, struct req *rq, struct MHD_Connection *conn)
 		return rc;
 	cJSON_Delete(row);
 
-	struct sub *s = xcalloc(1, sizeof *s);
-	s->sv = sv;
-	s->conn = conn;
-	s->conv = rq->id;
+	struct sub *s = sub_new(sv, conn, rq->id);
 	s->cursor = after;
 	s->want = SUB_ALL;
-	buf_init(&s->out, STREAM_MAX);
-	char retry[32];
-	snprintf(retry, sizeof retry, "retry: %d\n\n", RETRY_MS);
-	buf_adds(&s->out, retry);
 	char *cause = NULL;
 	if (sub_refresh(s, &cause) != 0) {
-		buf_free(&s->out);
-		free(s->state);
-		free(s);
+		sub_free(s);
 		return store_failed(sv, rq, conn, "reading a conversation", cause);
 	}
 	/* A closed conversation with nothing new: 204 tells EventSource not to come back. */
 	if (s->ending && after > 0 && strstr(s->out.data, "event: message") == NULL) {
-		buf_free(&s->out);
-		free(s->state);
-		free(s);
+		sub_free(s);
 		return answer(rq, conn, MHD_HTTP_NO_CONTENT, NULL, NULL);
 	}
 	return sub_respond(sv, rq, conn, s);
@@ -1488,15 +1497,7 @@ floor_events(struct serve *sv, struct req *rq, struct MHD_Connection *conn)
 		return fail(rq, conn, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
 		            "the floor's stream needs the store's notifications (PostgreSQL, "
 		            "listening)");
-	struct sub *s = xcalloc(1, sizeof *s);
-	s->sv = sv;
-	s->conn = conn;
-	s->conv = FLOOR;
-	buf_init(&s->out, STREAM_MAX);
-	char retry[32];
-	snprintf(retry, sizeof retry, "retry: %d\n\n", RETRY_MS);
-	buf_adds(&s->out, retry);
-	return sub_respond(sv, rq, conn, s);
+	return sub_respond(sv, rq, conn, sub_new(sv, conn, FLOOR));
 }
 
 /* ------------------------------------------------------------ routing */
@@ -2276,9 +2277,7 @@ serve_free(struct serve *sv)
 	for (size_t i = 0; i < sv->nslot; i++) /* none are left once MHD stopped */
 		for (struct sub *s = sv->slot[i], *next; s != NULL; s = next) {
 			next = s->next;
-			buf_free(&s->out);
-			free(s->state);
-			free(s);
+			sub_free(s);
 		}
 	free(sv->slot);
 	free(sv->fconv);
