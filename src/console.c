@@ -59,6 +59,9 @@ state_of(const struct console *con, const struct console_screen *s)
 static void
 draw(struct console *con)
 {
+	/* A refresh after endwin would take the terminal back from the shell. */
+	if (con->closed)
+		return;
 	double t0 = now_ms();
 	erase();
 	con->screen->draw(con, state_of(con, con->screen));
@@ -655,6 +658,9 @@ restore:
 		free(hcause);
 	}
 	endwin();
+	con.closed = 1;
+	/* Keys are the shell's again (Ctrl-C a signal): nothing reads them here. */
+	loop_watch(l, STDIN_FILENO, 0, NULL, NULL);
 	/* For the benchmarks: what drawing cost. */
 	const char *stats = getenv("FRONTLINE_CONSOLE_STATS");
 	if (stats != NULL && *stats != '\0')

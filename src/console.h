@@ -66,6 +66,7 @@ struct console {
 	int dirty;
 	uint64_t redraw_timer;
 	int stop;
+	int closed; /* the terminal is given back (endwin): nothing draws any more */
 	/* Measured, for the status bar and the benchmarks. */
 	uint64_t frames;
 	double started_ms, first_frame_ms, last_frame_ms, total_frame_ms, max_frame_ms;

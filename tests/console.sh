@@ -296,5 +296,27 @@ pid=$(pgrep -f "^$FRONTLINE --db $T/term.db" | head -n 1)
 kill -TERM "$pid" 2>/dev/null
 check term 'console-exited-' "SIGTERM ends the console" 10
 
+# Quitting while a turn waits on a slow model: the console gives the terminal
+# back, says what it finishes, and does not draw itself over the shell again.
+python3 "$top_srcdir/tests/mock-openai.py" --auto --delay-ms 3000 --port-file "$T/mock.port" \
+	>/dev/null 2>"$T/mock.err" &
+bg_pids="$bg_pids $!"
+i=0; while [ ! -s "$T/mock.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+printf 'endpoints:\n  openai:\n    base_url: http://127.0.0.1:%s/v1\n' "$(cat "$T/mock.port")" >"$T/slow.yaml"
+SOCK2=$T/slow.sock
+start slow 120x30 OPENAI_API_KEY=sk-test "$FRONTLINE" --config "$T/slow.yaml" --backend openai \
+	--db "$T/slow.db" console --name sam --socket "$SOCK2"
+wait_for slow 'Queue' 10
+printf 'How long does standard shipping take?\n' |
+	"$FRONTLINE" customer --socket "$SOCK2" --customer C-1001 --linger 30 >/dev/null 2>&1 &
+bg_pids="$bg_pids $!"
+check slow '1 answering' "a turn waits on the slow model"
+tm send-keys -t slow q
+check slow 'finishing 1 turn in flight' "q with a turn in flight says so on the shell's screen" 5
+sleep 1
+screen slow
+if grep -q 'Queue' "$T/screen"; then not_ok "the console drew itself again after giving the terminal back"; else ok "the console stays off the screen while the turn finishes"; fi
+check slow 'console-exited-0' "and exits 0 once the turn is done" 30
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
