@@ -137,6 +137,7 @@ static const struct ykey k_tone[] = {
     {.name = "pieces", .type = Y_DICT, .sub = &k_str},
     {.name = "declines", .type = Y_DICT, .sub = &k_str},
     {.name = "category_words", .type = Y_MAP, .sub = k_category_words},
+    {.name = "kb_reader", .type = Y_STR},
     {0},
 };
 
@@ -548,6 +549,17 @@ load_tone(struct policy *p, struct ydoc *y, yaml_node_t *tone, struct diag *d)
 		const char *w = ydoc_str_or_null(y, cw, category_names[c]);
 		t->category_words[c] = xstrdup(w ? w : tone_category_defaults[c]);
 	}
+	/* The KB's word for the customer: one lower-case word, its plural with an s. */
+	yaml_node_t *rd = ydoc_get(y, tone, "kb_reader");
+	const char *reader = rd ? ydoc_str(rd) : NULL;
+	int word = reader != NULL && *reader != '\0';
+	for (const char *c = reader; word && *c != '\0'; c++)
+		word = *c >= 'a' && *c <= 'z';
+	if (rd != NULL && !word)
+		diag_error(d, y->file, ydoc_line(y, rd), ydoc_col(rd),
+		           "tone_guidelines.kb_reader: '%s' is not one lower-case word",
+		           reader ? reader : "");
+	t->reader = xstrdup(word ? reader : "customer");
 }
 
 static void

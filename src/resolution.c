@@ -455,7 +455,10 @@ say_fact(struct draft *d, const struct conversation *c, const struct kb_hit *h)
 		return 0;
 	}
 	char *sentences = first_sentences(pub, 360);
-	say(d, sentences);
+	/* KB facts speak of "the customer"; the reply speaks to them. */
+	char *to_you = tone_to_reader(sentences, d->p->tone.reader);
+	say(d, to_you);
+	free(to_you);
 	free(sentences);
 	free(pub);
 	tell(d, id);

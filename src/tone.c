@@ -1,8 +1,10 @@
 /* tone.c -- the pieces the agent's replies are written from. */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "tone.h"
 
@@ -94,6 +96,7 @@ tone_free(struct tone *t)
 		free(t->piece[i]);
 	for (int i = 0; i < CAT__N; i++)
 		free(t->category_words[i]);
+	free(t->reader);
 	strv_free(&t->decline_topics);
 	strv_free(&t->declines);
 	memset(t, 0, sizeof *t);
@@ -152,4 +155,188 @@ tone_unknown_var(const char *text, const char *const *vars)
 			return xstrndup(p + 1, n);
 	}
 	return NULL;
+}
+
+/* ------------------------------------------------------ speaking to the reader */
+
+struct word {
+	const char *p;
+	size_t n;
+};
+
+static int
+is(struct word w, const char *lit)
+{
+	return w.n == strlen(lit) && strncasecmp(w.p, lit, w.n) == 0;
+}
+
+static int
+is_any(struct word w, const char *const *lits)
+{
+	for (; *lits != NULL; lits++)
+		if (is(w, *lits))
+			return 1;
+	return 0;
+}
+
+/* Words after which "the customer" is the object: "to the customer", "asks the customer". */
+static const char *const object_before[] = {
+    "to",      "for",      "with",   "from",     "by",     "ask",     "asks",   "tell",
+    "tells",   "email",    "emails", "send",     "sends",  "charge",  "charges", "contact",
+    "contacts", "notify",  "notifies", "remind", "reminds", "let",    "lets",   "give",
+    "gives",   NULL};
+static const char *const modals[] = {"can",   "cannot", "could", "should", "would",
+                                     "will",  "may",    "might", "must",   NULL};
+/* Words after "customers" that make it no subject of what follows: "customers who". */
+static const char *const not_subject[] = {
+    "who", "whose", "in",  "of",      "with",    "and",   "or", "but", "that", "which", "from",
+    "on",  "at",    "to",  "for",     "outside", "without", "using", "by", "is", "was", NULL};
+/* Words after which "customers" opens a clause: not "new customers", "all customers". */
+static const char *const clause_openers[] = {
+    "if",    "when",  "unless", "once",  "because", "so",   "and",   "but",
+    "then",  "while", "until",  "before", "after",  "that", "where", NULL};
+static const char *const be[][2] = {{"is", "are"}, {"was", "were"}, {"has", "have"}, {"does", "do"}};
+
+/* A third-person verb's plain form ("wants" -> "want", "tries" -> "try") into b, or 0. */
+static int
+add_plain_verb(struct buf *b, struct word w)
+{
+	for (size_t i = 0; i < sizeof be / sizeof be[0]; i++)
+		if (is(w, be[i][0])) {
+			buf_adds(b, be[i][1]);
+			return 1;
+		}
+	if (is_any(w, modals)) {
+		buf_add(b, w.p, w.n);
+		return 1;
+	}
+	if (w.n < 4 || tolower((unsigned char)w.p[w.n - 1]) != 's' ||
+	    strchr("su'", tolower((unsigned char)w.p[w.n - 2])) != NULL)
+		return 0;
+	if (strncasecmp(w.p + w.n - 3, "ies", 3) == 0) {
+		buf_add(b, w.p, w.n - 3);
+		buf_addc(b, 'y');
+		return 1;
+	}
+	static const char *const es[] = {"sses", "shes", "ches", "xes", "zes", "oes", NULL};
+	for (const char *const *e = es; *e != NULL; e++) {
+		size_t k = strlen(*e);
+		if (w.n > k && strncasecmp(w.p + w.n - k, *e, k) == 0) {
+			buf_add(b, w.p, w.n - 2);
+			return 1;
+		}
+	}
+	buf_add(b, w.p, w.n - 1);
+	return 1;
+}
+
+/* Does a sentence end right after w? */
+static int
+ends_sentence(struct word w)
+{
+	const char *e = w.p + w.n;
+	return *e == '.' || *e == ';' || *e == '?' || *e == '!' || *e == ':';
+}
+
+/* "you" or "your", capitalised like the word it replaces. */
+static void
+add_you(struct buf *b, struct word like, const char *you)
+{
+	buf_addc(b, isupper((unsigned char)like.p[0]) ? (char)toupper((unsigned char)you[0])
+	                                              : you[0]);
+	buf_adds(b, you + 1);
+}
+
+char *
+tone_to_reader(const char *text, const char *reader)
+{
+	/* The words, then each rewrite from the words around it. */
+	size_t nw = 0, cap = 16;
+	struct word *w = xmalloc(cap * sizeof *w);
+	for (const char *p = text; *p != '\0';) {
+		if (!isalpha((unsigned char)*p)) {
+			p++;
+			continue;
+		}
+		const char *q = p;
+		while (isalpha((unsigned char)*q) || *q == '\'')
+			q++;
+		if (nw == cap)
+			w = xrealloc(w, (cap *= 2) * sizeof *w);
+		w[nw++] = (struct word){p, (size_t)(q - p)};
+		p = q;
+	}
+	char *possessive = xasprintf("%s's", reader ? reader : "");
+	char *plural = xasprintf("%ss", reader ? reader : "");
+	struct buf b;
+	buf_init(&b, 0);
+	const char *done = text;
+	/* Only words one space apart read as one phrase. */
+#define NEXT_TO(i) ((i) + 1 < nw && w[(i) + 1].p == w[i].p + w[i].n + 1)
+	for (size_t i = 0; reader != NULL && *reader != '\0' && i < nw; i++) {
+		struct buf r;
+		buf_init(&r, 0);
+		size_t upto = i; /* the last word rewritten */
+		int subject = 0; /* the reader now does what follows: "you keep" */
+		if (is(w[i], "the") && NEXT_TO(i) && is(w[i + 1], possessive)) {
+			add_you(&r, w[i], "your");
+			upto = i + 1;
+		} else if (is(w[i], "the") && NEXT_TO(i) && is(w[i + 1], reader)) {
+			if (NEXT_TO(i + 1)) {
+				add_you(&r, w[i], "you ");
+				if (add_plain_verb(&r, w[i + 2]))
+					upto = i + 2, subject = 1;
+				else
+					r.len = 0;
+			}
+			if (r.len == 0 && i > 0 && is_any(w[i - 1], object_before)) {
+				add_you(&r, w[i], "you");
+				upto = i + 1;
+			}
+		} else if (is(w[i], plural) && NEXT_TO(i) && !is_any(w[i + 1], not_subject) &&
+		           (i == 0 || ends_sentence(w[i - 1]) || w[i - 1].p[w[i - 1].n] == ',' ||
+		            is_any(w[i - 1], clause_openers))) {
+			add_you(&r, w[i], "you");
+			subject = 1;
+		}
+		if (r.len > 0) {
+			buf_add(&b, done, (size_t)(w[i].p - done));
+			buf_add(&b, r.data, r.len);
+			done = w[upto].p + w[upto].n;
+			i = upto;
+			/* "you cancel or picks another plan": the verbs it goes on with. */
+			while (subject && i + 2 < nw && NEXT_TO(i) && NEXT_TO(i + 1) &&
+			       (is(w[i + 1], "or") || is(w[i + 1], "and"))) {
+				struct buf v;
+				buf_init(&v, 0);
+				int verb = add_plain_verb(&v, w[i + 2]) && !is_any(w[i + 2], modals);
+				if (verb) {
+					buf_add(&b, done, (size_t)(w[i + 2].p - done));
+					buf_add(&b, v.data, v.len);
+					done = w[i + 2].p + w[i + 2].n;
+					i += 2;
+				}
+				buf_free(&v);
+				if (!verb)
+					break;
+			}
+			/* "You delete their account": the rest of the sentence is yours too. */
+			for (size_t j = i + 1; subject && j < nw && !ends_sentence(w[j - 1]); j++)
+				if (is(w[j], "their") || is(w[j], "themselves")) {
+					buf_add(&b, done, (size_t)(w[j].p - done));
+					buf_adds(&b, is(w[j], "their") ? "your" : "yourself");
+					done = w[j].p + w[j].n;
+					i = j;
+				}
+		}
+		buf_free(&r);
+	}
+#undef NEXT_TO
+	buf_adds(&b, done);
+	free(possessive);
+	free(plural);
+	free(w);
+	char *s = buf_steal(&b);
+	buf_free(&b);
+	return s;
 }

@@ -50,6 +50,7 @@ struct tone {
 	char *piece[PIECE__N];                /* owned; never NULL once loaded */
 	struct strv decline_topics, declines; /* a prohibited topic's own decline */
 	char *category_words[CAT__N];         /* how a category is named to a customer; owned */
+	char *reader; /* what the knowledge base calls the customer ("customer"); owned */
 };
 
 /* Default category words ("a charge or your bill"), indexed by enum category. */
@@ -72,5 +73,15 @@ char *tone_fill(const char *text, const char *const *vars);
  * the caller frees, or NULL when every one is known.
  */
 char *tone_unknown_var(const char *text, const char *const *vars);
+
+/*
+ * A fact written about the customer as said to them: with reader
+ * "customer", "the customer's plan" is "your plan", "the customer is
+ * charged" "you are charged", "if the customer wants" "if you want", "to
+ * the customer" "to you", "Customers can" "You can". Only the forms whose
+ * rewrite is sure change ("customers who", "customer data" stay). Caller
+ * frees.
+ */
+char *tone_to_reader(const char *text, const char *reader);
 
 #endif

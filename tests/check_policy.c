@@ -7,6 +7,7 @@
 
 #include "policy.h"
 #include "testutil.h"
+#include "tone.h"
 #include "tools.h"
 
 #define SHIPPED "policies/support-agent-policy.yaml"
@@ -270,6 +271,73 @@ START_TEST(every_rule_breach_is_reported_with_its_position)
 	assert_diag(&d, "semantic-errors.yaml:18:5: ", "'resolution-agent-generic' is not a route");
 	ck_assert_int_eq(d.errors, 4);
 	free(path);
+	diag_free(&d);
+}
+END_TEST
+
+/* A fact about "the customer" said to the customer. */
+static void
+ck_to_reader_at(int line, const char *reader, const char *text, const char *want)
+{
+	char *got = tone_to_reader(text, reader);
+	ck_assert_msg(strcmp(got, want) == 0, "line %d: '%s'\n  became '%s'\n  expected '%s'", line,
+	              text, got, want);
+	free(got);
+}
+#define ck_to_reader(reader, text, want) ck_to_reader_at(__LINE__, reader, text, want)
+
+START_TEST(facts_speak_to_the_reader)
+{
+	ck_to_reader("customer", "If the customer wants it immediately, the unused part is credited.",
+	             "If you want it immediately, the unused part is credited.");
+	ck_to_reader("customer", "The customer is charged a prorated amount.",
+	             "You are charged a prorated amount.");
+	ck_to_reader("customer", "The customer keeps the higher plan's features until renewal.",
+	             "You keep the higher plan's features until renewal.");
+	ck_to_reader("customer", "Refunds go to the customer's card; Acme emails the customer.",
+	             "Refunds go to your card; Acme emails you.");
+	ck_to_reader("customer", "Customers can download invoices. customers pay in USD.",
+	             "You can download invoices. you pay in USD.");
+	ck_to_reader("customer", "The customer tries again and the customer watches the light.",
+	             "You try again and you watch the light.");
+	ck_to_reader("customer", "unless the customer cancels or picks another plan first.",
+	             "unless you cancel or pick another plan first.");
+	ck_to_reader("customer", "Customers delete their account in the app. Their data goes.",
+	             "You delete your account in the app. Their data goes.");
+	ck_to_reader("customer", "If the customer has two-step verification on, nothing changes.",
+	             "If you have two-step verification on, nothing changes.");
+	/* Unsure forms stay: who the customers are, customer data, a noun after. */
+	ck_to_reader("customer", "Customers who paid yearly, customers in Canada and customer data.",
+	             "Customers who paid yearly, customers in Canada and customer data.");
+	ck_to_reader("customer", "Acme then asks the customer for the order number.",
+	             "Acme then asks you for the order number.");
+	ck_to_reader("customer", "the customer damage", "the customer damage");
+	/* Another KB's word for its customers. */
+	ck_to_reader("member", "Members can skip a week; the member's box then ships later.",
+	             "You can skip a week; your box then ships later.");
+	ck_to_reader("member", "The customer is charged.", "The customer is charged.");
+	ck_to_reader("member", "New members get 50% off. All members can pause; if members skip, fine.",
+	             "New members get 50% off. All members can pause; if you skip, fine.");
+}
+END_TEST
+
+START_TEST(kb_reader_is_one_word)
+{
+	struct diag d = {0};
+	struct policy *p = load_text_ok("content_guardrails: {prohibited_topics: []}\n"
+	                                "tone_guidelines:\n  kb_reader: member\n",
+	                                &d);
+	ck_assert_str_eq(p->tone.reader, "member");
+	policy_free(p);
+	diag_free(&d);
+	p = load_text_ok("content_guardrails: {prohibited_topics: []}\n", &d);
+	ck_assert_str_eq(p->tone.reader, "customer");
+	policy_free(p);
+	diag_free(&d);
+	load_text_bad("content_guardrails: {prohibited_topics: []}\n"
+	              "tone_guidelines:\n  kb_reader: The Member\n",
+	              &d);
+	assert_diag(&d, "bad.yaml:3:14: ", "tone_guidelines.kb_reader: 'The Member' is not one");
 	diag_free(&d);
 }
 END_TEST
@@ -969,6 +1037,8 @@ policy_suite(void)
 	tc = tcase_create("errors");
 	tcase_add_test(tc, every_schema_error_is_reported_with_its_position);
 	tcase_add_test(tc, every_rule_breach_is_reported_with_its_position);
+	tcase_add_test(tc, facts_speak_to_the_reader);
+	tcase_add_test(tc, kb_reader_is_one_word);
 	tcase_add_test(tc, routing_needs_an_unconditional_last_rule);
 	tcase_add_test(tc, pattern_entries_are_checked_with_their_position);
 	tcase_add_test(tc, schema_details);
