@@ -947,6 +947,21 @@ stems_of(struct kb *kb, const char *text, struct strv *out)
 	                  tok_query_cb);
 }
 
+int
+kb_text_holds(struct kb *kb, const char *text, const char *word)
+{
+	struct strv w = {0}, t = {0};
+	stems_of(kb, word, &w);
+	int held = w.n > 0;
+	if (held) {
+		stems_of(kb, text, &t);
+		held = strv_contains(&t, w.v[0]);
+	}
+	strv_free(&w);
+	strv_free(&t);
+	return held;
+}
+
 /*
  * The catalogue beside the facts (frontline-kb(5)) names the products:
  * the words of a query that name one say which product it is about, not

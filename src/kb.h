@@ -65,6 +65,12 @@ char *kb_fact_agent_notes(const char *content);
 struct kb; /* an open index */
 
 /*
+ * Whether text holds word as the index reads words (stemmed: "payments"
+ * holds "payment"). kb may not be NULL.
+ */
+int kb_text_holds(struct kb *kb, const char *text, const char *word);
+
+/*
  * Opens the index for the facts under dir, bringing it up to date: only
  * files whose size or time changed are parsed again. index is a SQLite
  * file path, ":memory:", or NULL for the default under

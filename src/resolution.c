@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "answer-type.h"
+#include "kb.h"
 #include "resolution.h"
 #include "tone.h"
 #include "tokens.h"
@@ -342,6 +344,80 @@ tell(struct draft *d, char *what)
 	free(what);
 }
 
+/* Words of a field's name that say its unit, not what it is: "balance_usd". */
+static const char *const unit_words[] = {"usd", "eur", "gbp", "id", "at", NULL};
+
+/* A field's value as a person says it: "$12.50", "on". */
+static void
+say_value(struct buf *b, const char *name, const cJSON *v)
+{
+	if (cJSON_IsBool(v))
+		buf_adds(b, cJSON_IsTrue(v) ? "on" : "off");
+	else if (cJSON_IsNumber(v) && strstr(name, "usd") != NULL)
+		buf_printf(b, "$%.2f", v->valuedouble);
+	else if (cJSON_IsNumber(v))
+		buf_printf(b, "%g", v->valuedouble);
+	else
+		buf_adds(b, v->valuestring);
+}
+
+/*
+ * The account field a question asks about, said from the account's data:
+ * "when is my next payment?" and next_payment, every word of the field's
+ * name (but its unit) in the question as the index reads words. Returns
+ * whether one was said. The fields are the tool's, whatever they are.
+ */
+static int
+say_account_field(struct draft *d, const struct agents *ag, const struct conversation *c,
+                  const cJSON *r, const char *question)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(r, "account");
+	if (a == NULL)
+		a = r;
+	const cJSON *f;
+	cJSON_ArrayForEach(f, a)
+	{
+		if (f->string == NULL || !(cJSON_IsString(f) || cJSON_IsNumber(f) || cJSON_IsBool(f)))
+			continue;
+		char *name = xstrdup(f->string), *save = NULL;
+		int words = 0, held = 1;
+		struct buf said;
+		buf_init(&said, 0);
+		for (char *w = strtok_r(name, "_", &save); w != NULL; w = strtok_r(NULL, "_", &save)) {
+			int unit = 0;
+			for (const char *const *u = unit_words; *u != NULL; u++)
+				unit |= strcasecmp(w, *u) == 0;
+			if (unit)
+				continue;
+			words++;
+			held &= kb_text_holds(ag->kb, question, w);
+			buf_printf(&said, "%s%s", said.len ? " " : "", w);
+		}
+		/*
+		 * One common word ("plan") is weak evidence: the question must ask
+		 * for the kind of value the field holds ("how much", "when").
+		 */
+		struct buf value;
+		buf_init(&value, 0);
+		say_value(&value, f->string, f);
+		char *key = xasprintf("account:%s", f->string);
+		int say_it = words > 0 && held && !told(c, key) &&
+		             (words >= 2 || (answer_asked(question) & answer_held(value.data)) != 0);
+		if (say_it) {
+			const char *vars[] = {"field", said.data, "value", value.data, NULL};
+			say_filled(d, PIECE_ACCOUNT_FIELD, vars);
+			tell(d, key);
+		} else
+			free(key);
+		buf_free(&value);
+		buf_free(&said);
+		free(name);
+		if (say_it)
+			return 1;
+	}
+	return 0;
+}
+
 /* Is an order's status one where a past delivery date means it is late? */
 static int
 in_transit(const char *status)
@@ -669,6 +745,15 @@ compose_answer(struct draft *d, const struct agents *ag, const struct conversati
 			answered = 1;
 		}
 	}
+
+	/* What the account's own data says to it ("when is my next payment?"). */
+	for (int i = 0; i < ncalls && ag->kb != NULL; i++)
+		if (calls[i].tool == TOOL_GET_CUSTOMER_ACCOUNT && calls[i].allowed &&
+		    found(calls[i].result) && say_account_field(&body, ag, c, calls[i].result, text)) {
+			out->feat[FEAT_TOOL] = 1;
+			answered = 1;
+			break;
+		}
 
 	/*
 	 * The best fact not told yet, if it is good enough to quote: the

@@ -15,6 +15,7 @@ static const char *const v_eta[] = {"eta", NULL};
 static const char *const v_days[] = {"days", NULL};
 static const char *const v_order[] = {"order", NULL};
 static const char *const v_action[] = {"action", NULL};
+static const char *const v_field[] = {"field", "value", NULL};
 
 /*
  * The defaults: plain, warm and company-neutral, so a policy written
@@ -78,6 +79,7 @@ const struct piece_def piece_defs[PIECE__N] = {
                               v_action},
     [PIECE_OFFER_ACTION] = {"offer_action", "Would you like me to ask a specialist to {action}?",
                             v_action},
+    [PIECE_ACCOUNT_FIELD] = {"account_field", "Your {field} is {value}.", v_field},
 };
 
 const char *const tone_category_defaults[CAT__N] = {

@@ -34,6 +34,7 @@ enum piece {
 	PIECE_NOT_FOUND,      /* {order}: an order the tools do not know */
 	PIECE_ACTION_HANDOFF, /* {action}: what was asked for or accepted needs a person */
 	PIECE_OFFER_ACTION,   /* {action}: offers what a person would do next */
+	PIECE_ACCOUNT_FIELD,  /* {field}, {value}: what the account's data says to a question */
 	PIECE__N
 };
 
