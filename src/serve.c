@@ -1555,6 +1555,12 @@ floor_refresh(struct serve *sv, int64_t conv)
 		return;
 	}
 	f->want = 0;
+	if (row == NULL && cJSON_GetArraySize(msgs) == 0 && cJSON_GetArraySize(events) == 0) {
+		/* Already sent (a late notification of what a frame read): nothing to say. */
+		cJSON_Delete(msgs);
+		cJSON_Delete(events);
+		return;
+	}
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "conversation", (double)conv);
 	if (row != NULL)
