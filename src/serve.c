@@ -42,7 +42,7 @@
 #define STREAM_MAX         (1024 * 1024) /* bytes queued for a stream that does not read */
 #define SWEEP_MS           60000         /* how often idle clients are dropped, at least */
 #define RETRY_MS           3000          /* the reconnect delay streams advise */
-#define FLOOR_FRAME_MS     50 /* the floor's changes are read and sent this often, at most */
+#define FLOOR_FRAME_MS     30 /* the floor's changes are read and sent this often, at most */
 #define CLIENT_ADDR_MAX    64
 #define HTTP_UNPROCESSABLE 422 /* MHD renamed its constant; the number stays */
 
