@@ -1118,15 +1118,15 @@ two_streaming(void *arg)
 	return serve_streams(arg) == 2;
 }
 
-/* The messages of conversation conv in the changes, in the order sent, as a string of ids. */
+/* The messages of conversation conv in the changes sent, in their order, as a string of ids. */
 static char *
-sent_of(const cJSON *changes, int64_t conv, int *events)
+sent_of(const cJSON *sent, int64_t conv, int *events)
 {
 	struct buf b;
 	const cJSON *ch, *m;
 	buf_init(&b, 0);
 	*events = 0;
-	cJSON_ArrayForEach(ch, changes)
+	cJSON_ArrayForEach(ch, sent)
 	{
 		if ((int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(ch, "conversation")) != conv)
 			continue;
@@ -1137,7 +1137,9 @@ sent_of(const cJSON *changes, int64_t conv, int *events)
 			buf_printf(&b, " %lld", (long long)id);
 		}
 	}
-	return buf_steal(&b);
+	char *ids = xstrdup(b.data);
+	buf_free(&b);
+	return ids;
 }
 
 START_TEST(a_relayed_frame_keeps_every_change_in_order)
