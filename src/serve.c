@@ -42,6 +42,7 @@
 #define STREAM_MAX         (1024 * 1024) /* bytes queued for a stream that does not read */
 #define SWEEP_MS           60000         /* how often idle clients are dropped, at least */
 #define RETRY_MS           3000          /* the reconnect delay streams advise */
+#define FLOOR_FRAME_MS     30 /* the floor's changes are read and sent this often, at most */
 #define CLIENT_ADDR_MAX    64
 #define HTTP_UNPROCESSABLE 422 /* MHD renamed its constant; the number stays */
 
@@ -306,6 +307,15 @@ struct serve {
 	size_t nfloor;
 	struct floor_conv *fconv;
 	size_t nfconv, capfconv;
+	/*
+	 * A frame's changes are read and written once, into flog, which every
+	 * floor stream sends from its own offset (flog_base: the offset of
+	 * flog's first byte); what they have all sent is dropped.
+	 */
+	int64_t *fdirty; /* conversations notified since the last frame */
+	size_t nfdirty, capfdirty;
+	struct buf flog;
+	uint64_t flog_base, frame_timer;
 	int shutting;
 };
 
@@ -328,8 +338,9 @@ struct sub {
 	unsigned want;  /* what to read: STORE_CHANGE_REPLY (messages), _HANDS (the state) */
 	struct buf out;
 	size_t off;
+	uint64_t pos; /* the floor's: the offset in flog it sends from next */
 	int suspended;
-	int ending; /* end the stream once out is sent */
+	int ending; /* end the stream once out is sent (the floor's: flog no more) */
 	struct sub *next;
 };
 
@@ -1182,11 +1193,15 @@ sub_refresh_logged(struct sub *s)
 	}
 }
 
-/* MHD pulls the stream: what is queued, else the end, else nothing until woken. */
+/*
+ * MHD pulls the stream: what is queued for it, then (a floor stream) the
+ * floor's log after what it sent, else the end, else nothing until woken.
+ */
 static ssize_t
 sse_read(void *cls, uint64_t pos, char *out, size_t max)
 {
 	struct sub *s = cls;
+	struct serve *sv = s->sv;
 	if (s->off < s->out.len) {
 		size_t n = s->out.len - s->off;
 		if (n > max)
@@ -1199,7 +1214,15 @@ sse_read(void *cls, uint64_t pos, char *out, size_t max)
 		}
 		return (ssize_t)n;
 	}
-	if (s->ending || s->sv->shutting)
+	if (s->conv == FLOOR && !s->ending && s->pos < sv->flog_base + sv->flog.len) {
+		size_t n = (size_t)(sv->flog_base + sv->flog.len - s->pos);
+		if (n > max)
+			n = max;
+		memcpy(out, sv->flog.data + (s->pos - sv->flog_base), n);
+		s->pos += n;
+		return (ssize_t)n;
+	}
+	if (s->ending || sv->shutting)
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	s->suspended = 1;
 	MHD_suspend_connection(s->conn);
@@ -1241,6 +1264,9 @@ sse_free(void *cls)
 		free(s->sv->fconv);
 		s->sv->fconv = NULL;
 		s->sv->nfconv = s->sv->capfconv = 0;
+		s->sv->nfdirty = 0;
+		s->sv->flog_base += s->sv->flog.len;
+		buf_reset(&s->sv->flog);
 	}
 	sub_free(s);
 }
@@ -1253,10 +1279,16 @@ sub_refresh_all(struct sub *s)
 	sub_refresh_logged(s);
 }
 
+#define KEEP_ALIVE ": keep-alive\n\n"
+
+static void floor_append(struct serve *, const char *);
+
 static void
 heartbeat_one(struct sub *s)
 {
-	sub_add(s, ": keep-alive\n\n");
+	if (s->conv == FLOOR)
+		return; /* on_heartbeat's, once for all */
+	sub_add(s, KEEP_ALIVE);
 	sub_wake(s);
 }
 
@@ -1266,6 +1298,8 @@ on_heartbeat(struct loop *loop, void *arg)
 	struct serve *sv = arg;
 	sv->heartbeat_timer = loop_timer_add(loop, sv->cfg.heartbeat_ms, on_heartbeat, sv);
 	subs_each(sv, heartbeat_one);
+	if (sv->nfloor > 0)
+		floor_append(sv, KEEP_ALIVE);
 }
 
 static void listen_store(struct serve *);
@@ -1403,18 +1437,71 @@ floor_notified(struct serve *sv, const struct store_change *ch)
 	return f->want != 0;
 }
 
-/* Every floor stream gets text (an event, or its end). */
+static void on_floor_frame(struct loop *, void *);
+
+/* The floor's next frame is due (it reads what was notified, and sends what flog has). */
 static void
-floor_send(struct serve *sv, const char *text)
+floor_frame_soon(struct serve *sv)
+{
+	if (sv->frame_timer == 0)
+		sv->frame_timer = loop_timer_add(sv->loop, FLOOR_FRAME_MS, on_floor_frame, sv);
+}
+
+/* Text (whole events) for every floor stream, sent at the next frame. */
+static void
+floor_append(struct serve *sv, const char *text)
+{
+	buf_adds(&sv->flog, text);
+	floor_frame_soon(sv);
+}
+
+/*
+ * Ends a floor stream now, without what it has not sent of flog: its
+ * console reads what it missed from the store when it comes back.
+ */
+static void
+floor_end(struct sub *s)
+{
+	s->ending = 1;
+	sub_wake(s);
+}
+
+/* Ends every floor stream (what they were sent is no longer all there is). */
+static void
+floor_end_all(struct serve *sv)
 {
 	for (struct sub *s = sv->slot[sub_slot(sv, FLOOR)]; s != NULL; s = s->next)
-		if (s->conv == FLOOR) {
-			if (text != NULL)
-				sub_add(s, text);
-			else
-				s->ending = 1;
-			sub_wake(s);
+		if (s->conv == FLOOR)
+			floor_end(s);
+}
+
+/*
+ * Sends the frame: wakes the floor streams with something in flog to
+ * send, ends those that have fallen STREAM_MAX behind (a console that does
+ * not read must not hold the others' memory), and drops what every
+ * stream has sent.
+ */
+static void
+floor_flush(struct serve *sv)
+{
+	uint64_t end = sv->flog_base + sv->flog.len, low = end;
+	for (struct sub *s = sv->slot[sub_slot(sv, FLOOR)]; s != NULL; s = s->next) {
+		if (s->conv != FLOOR || s->ending)
+			continue;
+		if (end - s->pos > STREAM_MAX) {
+			floor_end(s);
+			continue;
 		}
+		if (s->pos < low)
+			low = s->pos;
+		if (s->pos < end)
+			sub_wake(s);
+	}
+	size_t sent = (size_t)(low - sv->flog_base);
+	memmove(sv->flog.data, sv->flog.data + sent, sv->flog.len - sent);
+	sv->flog.len -= sent;
+	sv->flog.data[sv->flog.len] = '\0';
+	sv->flog_base = low;
 }
 
 /*
@@ -1464,10 +1551,16 @@ floor_refresh(struct serve *sv, int64_t conv)
 		free(cause);
 		cJSON_Delete(msgs);
 		cJSON_Delete(events);
-		floor_send(sv, NULL);
+		floor_end_all(sv);
 		return;
 	}
 	f->want = 0;
+	if (row == NULL && cJSON_GetArraySize(msgs) == 0 && cJSON_GetArraySize(events) == 0) {
+		/* Already sent (a late notification of what a frame read): nothing to say. */
+		cJSON_Delete(msgs);
+		cJSON_Delete(events);
+		return;
+	}
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "conversation", (double)conv);
 	if (row != NULL)
@@ -1477,9 +1570,28 @@ floor_refresh(struct serve *sv, int64_t conv)
 	char *json = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	char *text = xasprintf("event: change\ndata: %s\n\n", json);
-	floor_send(sv, text);
+	floor_append(sv, text);
 	free(text);
 	cJSON_free(json);
+}
+
+/*
+ * A frame: each conversation notified since the last is read once (a
+ * burst to it is one change), and every floor stream is sent, in one
+ * write, all the frame's changes -- one wakeup of its console per frame,
+ * not per change.
+ */
+static void
+on_floor_frame(struct loop *loop, void *arg)
+{
+	struct serve *sv = arg;
+	sv->frame_timer = 0;
+	for (size_t k = 0; k < sv->nfdirty && sv->nfloor > 0; k++)
+		floor_refresh(sv, sv->fdirty[k]);
+	sv->nfdirty = 0;
+	floor_flush(sv);
+	/* Reading ran queries, which may have brought more notifications. */
+	drain(sv);
 }
 
 /*
@@ -1497,7 +1609,9 @@ floor_events(struct serve *sv, struct req *rq, struct MHD_Connection *conn)
 		return fail(rq, conn, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
 		            "the floor's stream needs the store's notifications (PostgreSQL, "
 		            "listening)");
-	return sub_respond(sv, rq, conn, sub_new(sv, conn, FLOOR));
+	struct sub *s = sub_new(sv, conn, FLOOR);
+	s->pos = sv->flog_base + sv->flog.len;
+	return sub_respond(sv, rq, conn, s);
 }
 
 /* ------------------------------------------------------------ routing */
@@ -1983,8 +2097,8 @@ on_tick(struct loop *loop, void *arg)
 /* The streams of conversations notified in one drain, to read once each. */
 struct notified {
 	struct serve *sv;
-	int64_t *convs, *floor;
-	size_t n, cap, nfloor, capfloor;
+	int64_t *convs;
+	size_t n, cap;
 };
 
 static void
@@ -2013,8 +2127,10 @@ on_notification(void *arg, const struct store_change *ch)
 	int hit = 0;
 	if (strcmp(ch->channel, STORE_CHANNEL_CONV) != 0 || ch->conv <= 0)
 		return;
-	if (floor_notified(sv, ch))
-		id_add(&nd->floor, &nd->nfloor, &nd->capfloor, ch->conv);
+	if (floor_notified(sv, ch)) {
+		id_add(&sv->fdirty, &sv->nfdirty, &sv->capfdirty, ch->conv);
+		floor_frame_soon(sv);
+	}
 	for (struct sub *s = sv->slot[sub_slot(sv, ch->conv)]; s != NULL; s = s->next) {
 		if (s->conv != ch->conv)
 			continue;
@@ -2041,7 +2157,7 @@ static void
 drain(struct serve *sv)
 {
 	char *cause = NULL;
-	struct notified nd = {sv, NULL, NULL, 0, 0, 0, 0};
+	struct notified nd = {sv, NULL, 0, 0};
 	int n = 1;
 	for (int i = 0; i < 16 && n > 0 && sv->notify_fd >= 0; i++) {
 		n = store_notifications(sv->st, on_notification, &nd, &cause);
@@ -2050,12 +2166,9 @@ drain(struct serve *sv)
 			     s = s->next)
 				if (s->conv == nd.convs[k])
 					sub_refresh_logged(s);
-		for (size_t k = 0; k < nd.nfloor; k++)
-			floor_refresh(sv, nd.floor[k]);
-		nd.n = nd.nfloor = 0;
+		nd.n = 0;
 	}
 	free(nd.convs);
-	free(nd.floor);
 	if (n >= 0)
 		return;
 	/* Lost: every stream is read on the poll timer until listening works again. */
@@ -2066,7 +2179,7 @@ drain(struct serve *sv)
 	sv->notify_fd = -1;
 	sv->relisten = 1;
 	/* The floor's consoles read what they missed when they come back. */
-	floor_send(sv, NULL);
+	floor_end_all(sv);
 }
 
 static void
@@ -2172,6 +2285,7 @@ serve_new(struct loop *loop, struct store *st, const struct serve_config *cfg, c
 	sv->clients->report_ms = cfg->report_ms;
 	sv->nslot = 256;
 	sv->slot = xcalloc(sv->nslot, sizeof *sv->slot);
+	buf_init(&sv->flog, 0);
 
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (v6)
@@ -2272,6 +2386,7 @@ serve_free(struct serve *sv)
 	loop_timer_del(sv->loop, sv->heartbeat_timer);
 	loop_timer_del(sv->loop, sv->poll_timer);
 	loop_timer_del(sv->loop, sv->tick_timer);
+	loop_timer_del(sv->loop, sv->frame_timer);
 	if (sv->clients != NULL)
 		reports_due(sv, loop_now(sv->loop), 1);
 	for (size_t i = 0; i < sv->nslot; i++) /* none are left once MHD stopped */
@@ -2281,6 +2396,8 @@ serve_free(struct serve *sv)
 		}
 	free(sv->slot);
 	free(sv->fconv);
+	free(sv->fdirty);
+	buf_free(&sv->flog);
 	clients_free(sv->clients);
 	explicit_bzero(sv->tokens, sv->ntokens * sizeof *sv->tokens);
 	free(sv->tokens);

@@ -16,6 +16,7 @@
 #include "loop.h"
 #include "metrics.h"
 #include "serve.h"
+#include "sse.h"
 #include "testutil.h"
 #include "tool-backend.h"
 
@@ -46,13 +47,15 @@ on_changed(void *arg, struct desk_conv *c)
 	changes++;
 }
 
-/* What the floor's stream last said went wrong ("" when it is back). */
+/* What the floor's stream last said went wrong ("" when it is back), and how often it ended. */
 static char floor_problem[256];
+static int floor_ends;
 
 static void
 on_floor(void *arg, const char *problem)
 {
 	snprintf(floor_problem, sizeof floor_problem, "%s", problem ? problem : "");
+	floor_ends += problem != NULL && strstr(problem, "ended") != NULL;
 }
 
 static const struct desk_hooks hooks = {on_deliver, on_handler, on_changed, NULL, on_floor};
@@ -1080,6 +1083,226 @@ START_TEST(a_relayed_console_whose_stream_was_cut_catches_up)
 }
 END_TEST
 
+/* A reader of the floor's stream beside the consoles: the change events serve sent, in order. */
+struct floor_reader {
+	struct sse sse;
+	cJSON *changes;
+	long status;
+};
+
+static void
+on_reader_event(void *arg, const char *event, const char *data)
+{
+	struct floor_reader *fr = arg;
+	if (strcmp(event, "change") == 0)
+		cJSON_AddItemToArray(fr->changes, cJSON_Parse(data));
+}
+
+static void
+on_reader_chunk(const char *data, size_t len, void *arg)
+{
+	struct floor_reader *fr = arg;
+	sse_feed(&fr->sse, data, len);
+}
+
+static void
+on_reader_done(const struct http_result *res, void *arg)
+{
+	struct floor_reader *fr = arg;
+	fr->status = res->error == HTTP_OK ? res->status : -1;
+}
+
+static int
+two_streaming(void *arg)
+{
+	return serve_streams(arg) == 2;
+}
+
+/* The messages of conversation conv in the changes sent, in their order, as a string of ids. */
+static char *
+sent_of(const cJSON *sent, int64_t conv, int *events)
+{
+	struct buf b;
+	const cJSON *ch, *m;
+	buf_init(&b, 0);
+	*events = 0;
+	cJSON_ArrayForEach(ch, sent)
+	{
+		if ((int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(ch, "conversation")) != conv)
+			continue;
+		++*events;
+		cJSON_ArrayForEach(m, cJSON_GetObjectItem(ch, "messages"))
+		{
+			int64_t id = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(m, "id"));
+			buf_printf(&b, " %lld", (long long)id);
+		}
+	}
+	char *ids = xstrdup(b.data);
+	buf_free(&b);
+	return ids;
+}
+
+START_TEST(a_relayed_frame_keeps_every_change_in_order)
+{
+	struct relay r;
+	char *cause = NULL;
+	relay_open(&r);
+	struct loop *l = r.v.l;
+	struct floor_reader fr = {.changes = cJSON_CreateArray()};
+	sse_init(&fr.sse, 0, on_reader_event, &fr);
+	struct http_client *hc = http_client_new(l, &cause);
+	ck_assert_ptr_nonnull(hc);
+	char *url = xasprintf("http://127.0.0.1:%d/v1/floor/events", r.port);
+	char *auth = xasprintf("Authorization: Bearer %s", FLOOR_TOKEN);
+	const char *hdr[] = {auth, NULL};
+	struct http_request rq = {
+	    .url = url, .headers = hdr, .total_timeout_ms = 120000, .on_chunk = on_reader_chunk};
+	ck_assert(http_start(hc, &rq, on_reader_done, &fr, &cause) != 0);
+	ck_assert(run_until(l, two_streaming, r.sv));
+	run_for(l, 100);
+
+	/* Twelve commits while serve is not looking: they reach it within a frame or two. */
+	uint64_t n0 = store_statements(r.v.st);
+	int64_t first = 0, last = 0;
+	for (int i = 0; i < 10; i++) {
+		char text[32];
+		snprintf(text, sizeof text, "line %d", i);
+		ck_assert_int_eq(
+		    store_message_add(r.v.other, r.v.conv[1], "customer", text, &last, &cause), 0);
+		if (first == 0)
+			first = last;
+	}
+	ck_assert_int_eq(
+	    store_message_add(r.v.other, r.v.conv[0], "customer", "and mine", NULL, &cause), 0);
+	ck_assert_int_eq(store_conversation_take(r.v.other, r.v.conv[2], "bob", &cause), 0);
+	struct seen w[] = {
+	    {r.v.d, r.v.conv[1], "customer", 11, NULL, HANDLER__N},
+	    {r.v.d, r.v.conv[0], "customer", 2, NULL, HANDLER__N},
+	    {r.v.d, r.v.conv[2], NULL, 0, NULL, HANDLER_HUMAN},
+	};
+	for (size_t i = 0; i < nitems(w); i++)
+		ck_assert_msg(run_until(l, sees, &w[i]), "change %zu never reached the desk", i);
+	run_for(l, 200);
+	/* As data: the console read nothing. */
+	ck_assert_uint_eq(store_statements(r.v.st) - n0, 0);
+	struct desk_conv *c = desk_find(r.v.d, r.v.conv[1]);
+	ck_assert_uint_eq(c->nmsgs, 12);
+	for (int i = 0; i < 10; i++) {
+		char text[32];
+		snprintf(text, sizeof text, "line %d", i);
+		ck_assert_str_eq(c->msgs[2 + i].text, text);
+	}
+	ck_assert_str_eq(desk_find(r.v.d, r.v.conv[2])->owner, "bob");
+
+	/* The burst was read once, for every stream: one change, its ten messages in order. */
+	struct buf want;
+	buf_init(&want, 0);
+	for (int64_t id = first; id <= last; id++)
+		buf_printf(&want, " %lld", (long long)id);
+	int events = 0;
+	char *got = sent_of(fr.changes, r.v.conv[1], &events);
+	ck_assert_int_eq(events, 1);
+	ck_assert_str_eq(got, want.data);
+	free(got);
+	got = sent_of(fr.changes, r.v.conv[2], &events);
+	ck_assert_int_eq(events, 1);
+	free(got);
+	buf_free(&want);
+
+	http_client_free(hc);
+	sse_close(&fr.sse);
+	cJSON_Delete(fr.changes);
+	free(url);
+	free(auth);
+	relay_close(&r);
+}
+END_TEST
+
+/* A second console, on a loop of its own that the test runs or not (a console that stalls). */
+static int ends2;
+
+static void
+on_floor2(void *arg, const char *problem)
+{
+	ends2 += problem != NULL && strstr(problem, "ended") != NULL;
+}
+
+struct two_loops {
+	struct loop *other;
+	int (*done)(void *);
+	void *arg;
+};
+
+static int
+both_run(void *arg)
+{
+	struct two_loops *t = arg;
+	loop_once(t->other, 10);
+	return t->done(t->arg);
+}
+
+START_TEST(a_stalled_floor_stream_does_not_hold_the_others)
+{
+	struct relay r;
+	char *cause = NULL;
+	relay_open(&r);
+	struct loop *l = r.v.l, *l2 = loop_new();
+	struct store *st2 = store_ok();
+	const struct desk_hooks hooks2 = {.floor = on_floor2};
+	struct desk *d2 = desk_open(&ag, st2, &hooks2, &cause);
+	ck_assert_msg(d2 != NULL, "%s", cause);
+	char *base = xasprintf("http://127.0.0.1:%d", r.port);
+	ck_assert_int_eq(desk_attach_floor(d2, l2, base, FLOOR_TOKEN, &cause), 0);
+	struct two_loops t = {l2, two_streaming, r.sv};
+	ck_assert(run_until(l, both_run, &t));
+	struct seen w2 = {d2, r.v.conv[0], NULL, 2, NULL, HANDLER__N};
+	t = (struct two_loops){l2, sees, &w2};
+	ck_assert(run_until(l, both_run, &t));
+	ends2 = 0;
+
+	/*
+	 * The second console stops reading. Far more than serve holds for a
+	 * stream (a megabyte) and the sockets between hold: the first console
+	 * has every message as it comes, as data.
+	 */
+	enum { N = 192, SIZE = 32 * 1024 };
+	char *text = xmalloc(SIZE + 1);
+	uint64_t n0 = store_statements(r.v.st);
+	floor_ends = 0;
+	for (int i = 0; i < N; i++) {
+		memset(text, 'a' + i % 26, SIZE);
+		text[snprintf(text, SIZE, "part %d", i)] = ' ';
+		text[SIZE] = '\0';
+		ck_assert_int_eq(
+		    store_message_add(r.v.other, r.v.conv[0], "customer", text, NULL, &cause), 0);
+		struct seen w = {r.v.d, r.v.conv[0], "customer", 2 + i, NULL, HANDLER__N};
+		if (i % 8 == 7)
+			ck_assert_msg(run_until(l, sees, &w),
+			              "message %d never reached the first console", i);
+	}
+	ck_assert_uint_eq(store_statements(r.v.st) - n0, 0);
+	ck_assert_int_eq(floor_ends, 0);
+
+	/* Back: its stream was ended, and it catches up from the store, every message in order. */
+	w2.n = 2 + N;
+	t = (struct two_loops){l2, sees, &w2};
+	ck_assert(run_until(l, both_run, &t));
+	ck_assert_int_eq(ends2, 1);
+	struct desk_conv *c = desk_find(d2, r.v.conv[0]), *c1 = desk_find(r.v.d, r.v.conv[0]);
+	ck_assert_uint_eq(c->nmsgs, c1->nmsgs);
+	for (size_t i = 0; i < c->nmsgs; i++) {
+		ck_assert_int_eq(c->msgs[i].id, c1->msgs[i].id);
+		ck_assert_str_eq(c->msgs[i].text, c1->msgs[i].text);
+	}
+	free(text);
+	free(base);
+	desk_close(d2);
+	store_close(st2);
+	relay_close(&r);
+	loop_free(l2);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1095,6 +1318,8 @@ main(void)
 		tcase_add_test(pg, a_console_that_lost_its_connection_catches_up);
 		tcase_add_test(pg, a_relayed_change_arrives_as_data);
 		tcase_add_test(pg, a_relayed_console_whose_stream_was_cut_catches_up);
+		tcase_add_test(pg, a_relayed_frame_keeps_every_change_in_order);
+		tcase_add_test(pg, a_stalled_floor_stream_does_not_hold_the_others);
 		suite_add_tcase(s, pg);
 	}
 	TCase *tc = tcase_create("desk");
