@@ -377,13 +377,15 @@ say_account_field(struct draft *d, const struct agents *ag, const struct convers
 	const cJSON *f;
 	cJSON_ArrayForEach(f, a)
 	{
-		if (f->string == NULL || !(cJSON_IsString(f) || cJSON_IsNumber(f) || cJSON_IsBool(f)))
+		if (f->string == NULL ||
+		    !(cJSON_IsString(f) || cJSON_IsNumber(f) || cJSON_IsBool(f)))
 			continue;
 		char *name = xstrdup(f->string), *save = NULL;
 		int words = 0, held = 1;
 		struct buf said;
 		buf_init(&said, 0);
-		for (char *w = strtok_r(name, "_", &save); w != NULL; w = strtok_r(NULL, "_", &save)) {
+		for (char *w = strtok_r(name, "_", &save); w != NULL;
+		     w = strtok_r(NULL, "_", &save)) {
 			int unit = 0;
 			for (const char *const *u = unit_words; *u != NULL; u++)
 				unit |= strcasecmp(w, *u) == 0;
@@ -401,8 +403,9 @@ say_account_field(struct draft *d, const struct agents *ag, const struct convers
 		buf_init(&value, 0);
 		say_value(&value, f->string, f);
 		char *key = xasprintf("account:%s", f->string);
-		int say_it = words > 0 && held && !told(c, key) &&
-		             (words >= 2 || (answer_asked(question) & answer_held(value.data)) != 0);
+		int say_it =
+		    words > 0 && held && !told(c, key) &&
+		    (words >= 2 || (answer_asked(question) & answer_held(value.data)) != 0);
 		if (say_it) {
 			const char *vars[] = {"field", said.data, "value", value.data, NULL};
 			say_filled(d, PIECE_ACCOUNT_FIELD, vars);
@@ -749,7 +752,8 @@ compose_answer(struct draft *d, const struct agents *ag, const struct conversati
 	/* What the account's own data says to it ("when is my next payment?"). */
 	for (int i = 0; i < ncalls && ag->kb != NULL; i++)
 		if (calls[i].tool == TOOL_GET_CUSTOMER_ACCOUNT && calls[i].allowed &&
-		    found(calls[i].result) && say_account_field(&body, ag, c, calls[i].result, text)) {
+		    found(calls[i].result) &&
+		    say_account_field(&body, ag, c, calls[i].result, text)) {
 			out->feat[FEAT_TOOL] = 1;
 			answered = 1;
 			break;

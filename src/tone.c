@@ -183,21 +183,21 @@ is_any(struct word w, const char *const *lits)
 
 /* Words after which "the customer" is the object: "to the customer", "asks the customer". */
 static const char *const object_before[] = {
-    "to",      "for",      "with",   "from",     "by",     "ask",     "asks",   "tell",
-    "tells",   "email",    "emails", "send",     "sends",  "charge",  "charges", "contact",
-    "contacts", "notify",  "notifies", "remind", "reminds", "let",    "lets",   "give",
-    "gives",   NULL};
-static const char *const modals[] = {"can",   "cannot", "could", "should", "would",
-                                     "will",  "may",    "might", "must",   NULL};
+    "to",       "for",    "with",    "from",  "by",     "ask",     "asks",    "tell",     "tells",
+    "email",    "emails", "send",    "sends", "charge", "charges", "contact", "contacts", "notify",
+    "notifies", "remind", "reminds", "let",   "lets",   "give",    "gives",   NULL};
+static const char *const modals[] = {"can",  "cannot", "could", "should", "would",
+                                     "will", "may",    "might", "must",   NULL};
 /* Words after "customers" that make it no subject of what follows: "customers who". */
 static const char *const not_subject[] = {
-    "who", "whose", "in",  "of",      "with",    "and",   "or", "but", "that", "which", "from",
-    "on",  "at",    "to",  "for",     "outside", "without", "using", "by", "is", "was", NULL};
+    "who", "whose", "in", "of",  "with",    "and",     "or",    "but", "that", "which", "from",
+    "on",  "at",    "to", "for", "outside", "without", "using", "by",  "is",   "was",   NULL};
 /* Words after which "customers" opens a clause: not "new customers", "all customers". */
 static const char *const clause_openers[] = {
-    "if",    "when",  "unless", "once",  "because", "so",   "and",   "but",
-    "then",  "while", "until",  "before", "after",  "that", "where", NULL};
-static const char *const be[][2] = {{"is", "are"}, {"was", "were"}, {"has", "have"}, {"does", "do"}};
+    "if",   "when",  "unless", "once",   "because", "so",   "and",   "but",
+    "then", "while", "until",  "before", "after",   "that", "where", NULL};
+static const char *const be[][2] = {
+    {"is", "are"}, {"was", "were"}, {"has", "have"}, {"does", "do"}};
 
 /* A third-person verb's plain form ("wants" -> "want", "tries" -> "try") into b, or 0. */
 static int
@@ -244,8 +244,8 @@ ends_sentence(struct word w)
 static void
 add_you(struct buf *b, struct word like, const char *you)
 {
-	buf_addc(b, isupper((unsigned char)like.p[0]) ? (char)toupper((unsigned char)you[0])
-	                                              : you[0]);
+	buf_addc(b,
+	         isupper((unsigned char)like.p[0]) ? (char)toupper((unsigned char)you[0]) : you[0]);
 	buf_adds(b, you + 1);
 }
 
@@ -311,7 +311,8 @@ tone_to_reader(const char *text, const char *reader)
 			       (is(w[i + 1], "or") || is(w[i + 1], "and"))) {
 				struct buf v;
 				buf_init(&v, 0);
-				int verb = add_plain_verb(&v, w[i + 2]) && !is_any(w[i + 2], modals);
+				int verb =
+				    add_plain_verb(&v, w[i + 2]) && !is_any(w[i + 2], modals);
 				if (verb) {
 					buf_add(&b, done, (size_t)(w[i + 2].p - done));
 					buf_add(&b, v.data, v.len);

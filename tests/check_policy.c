@@ -288,7 +288,8 @@ ck_to_reader_at(int line, const char *reader, const char *text, const char *want
 
 START_TEST(facts_speak_to_the_reader)
 {
-	ck_to_reader("customer", "If the customer wants it immediately, the unused part is credited.",
+	ck_to_reader("customer",
+	             "If the customer wants it immediately, the unused part is credited.",
 	             "If you want it immediately, the unused part is credited.");
 	ck_to_reader("customer", "The customer is charged a prorated amount.",
 	             "You are charged a prorated amount.");
@@ -307,7 +308,8 @@ START_TEST(facts_speak_to_the_reader)
 	ck_to_reader("customer", "If the customer has two-step verification on, nothing changes.",
 	             "If you have two-step verification on, nothing changes.");
 	/* Unsure forms stay: who the customers are, customer data, a noun after. */
-	ck_to_reader("customer", "Customers who paid yearly, customers in Canada and customer data.",
+	ck_to_reader("customer",
+	             "Customers who paid yearly, customers in Canada and customer data.",
 	             "Customers who paid yearly, customers in Canada and customer data.");
 	ck_to_reader("customer", "Acme then asks the customer for the order number.",
 	             "Acme then asks you for the order number.");
@@ -316,7 +318,8 @@ START_TEST(facts_speak_to_the_reader)
 	ck_to_reader("member", "Members can skip a week; the member's box then ships later.",
 	             "You can skip a week; your box then ships later.");
 	ck_to_reader("member", "The customer is charged.", "The customer is charged.");
-	ck_to_reader("member", "New members get 50% off. All members can pause; if members skip, fine.",
+	ck_to_reader("member",
+	             "New members get 50% off. All members can pause; if members skip, fine.",
 	             "New members get 50% off. All members can pause; if you skip, fine.");
 }
 END_TEST
