@@ -8,6 +8,7 @@
 #include "conversation.h"
 #include "escalation.h"
 #include "handoff-model.h"
+#include "kb.h"
 #include "model.h"
 #include "resolution-model.h"
 #include "resolution.h"
@@ -557,6 +558,37 @@ resolution_model_done(struct resolution_model_job *j, void *arg)
 	turn_resolved(tu);
 }
 
+/*
+ * The shipped intent model knows support in general, the company's
+ * knowledge base its own trade: a message the model reads as no support
+ * request ("the night vision on my cams flickers") that a fact answers at
+ * the policy's retrieval floor is about that fact's topic, when the topic
+ * is a category other than general (category_source "knowledge").
+ */
+static void
+category_from_knowledge(const struct agents *ag, const struct conversation *c,
+                        struct triage_result *t, const char *text)
+{
+	if (!t->not_support || ag->kb == NULL)
+		return;
+	struct kb_hits h;
+	char *cause = NULL;
+	if (kb_search(ag->kb, text, 1, NULL, &h, &cause) != 0) {
+		free(cause); /* the turn's own search reports it */
+		return;
+	}
+	const struct kb_hit *top = h.n > 0 ? &h.v[0] : NULL;
+	if (top != NULL && top->confidence >= ag->policy->esc.retrieval_floor &&
+	    (unsigned)top->fact.topic < CAT__N && (int)top->fact.topic != CAT_GENERAL) {
+		t->intent_category = (enum category)top->fact.topic;
+		t->intent_confidence = top->confidence;
+		t->from_knowledge = 1;
+		t->route = policy_route(ag->policy, t->intent_category, t->urgency, t->sentiment,
+		                        t->complexity_signal, c->tier, t->has_legal_language);
+	}
+	kb_hits_free(&h);
+}
+
 /* Triage is final: knowledge, then the resolution agent. */
 static void
 turn_triaged(struct turn *tu)
@@ -992,6 +1024,7 @@ conversation_turn_start(const struct agents *ag, struct conversation *c, const c
 
 	/* Triage: the offline engine always runs; a model refines it when configured. */
 	triage_run(ag->triage, text, strlen(text), c->tier, &tu->t);
+	category_from_knowledge(ag, c, &tu->t, text);
 	if (uses_model(ag, AGENT_TRIAGE)) {
 		char *cause = NULL;
 		if (triage_model_start(ag->models, ag->policy, tu->text, c->tier, &tu->t,

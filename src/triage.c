@@ -382,6 +382,7 @@ triage_run(const struct triage *t, const char *text, size_t len, enum tier tier,
 	out->intent_category = ir.cat;
 	out->intent_confidence = ir.confidence;
 	out->out_of_scope = ir.out_of_scope;
+	out->not_support = ir.not_support;
 	out->runner_up = ir.runner_up;
 	out->runner_up_confidence = ir.runner_up_confidence;
 	dialogue_read(t->dlg, s, &out->dialogue);
@@ -525,6 +526,7 @@ triage_json_write(const struct triage_result *r, struct buf *b)
 	json_key(b, ",\"dialogue_act\":", dialogue_act_names[r->dialogue.act]);
 	buf_adds(b, ",\"out_of_scope\":");
 	json_fixed3(b, r->out_of_scope);
+	json_key(b, ",\"category_source\":", r->from_knowledge ? "knowledge" : "intent");
 	buf_adds(b, ",\"complexity_reasons\":[");
 	int first = 1;
 	for (size_t i = 0; i < nitems(reason_names); i++)

@@ -24,6 +24,8 @@ struct triage_result {
 	enum category runner_up;  /* the next most likely category */
 	double runner_up_confidence;
 	double out_of_scope; /* P(not a support request at all) */
+	int not_support;     /* the intent model's best reading: no support request */
+	int from_knowledge;  /* the category is a fact's topic, not the intent model's */
 	struct dialogue_reading dialogue; /* what the words do, read on their own */
 	enum urgency urgency;
 	const char *urgency_rule; /* the rule that set it, or NULL; owned by the engine */
