@@ -158,43 +158,6 @@ found(const cJSON *r)
 	return r != NULL && !cJSON_IsFalse(f);
 }
 
-/* "Your order A12345 is shipped with UPS (tracking 1Z...), expected on 2026-10-05." */
-static void
-say_order(struct buf *b, const cJSON *call_args, const cJSON *r)
-{
-	const char *id = str_field(call_args, "order_id");
-	const cJSON *o = cJSON_GetObjectItemCaseSensitive(r, "order");
-	if (o == NULL)
-		o = r;
-	const char *status = str_field(o, "status"), *carrier = str_field(o, "carrier");
-	const char *tracking = str_field(o, "tracking"), *eta = str_field(o, "eta");
-	buf_printf(b, "Your order %s is %s", id ? id : "", status ? status : "in our system");
-	if (carrier)
-		buf_printf(b, " with %s", carrier);
-	if (tracking)
-		buf_printf(b, " (tracking number %s)", tracking);
-	if (eta)
-		buf_printf(b, ", expected to arrive on %s", eta);
-	buf_adds(b, ". ");
-}
-
-static void
-say_account(struct buf *b, const cJSON *r)
-{
-	const cJSON *a = cJSON_GetObjectItemCaseSensitive(r, "account");
-	if (a == NULL)
-		a = r;
-	const char *plan = str_field(a, "plan"), *status = str_field(a, "status");
-	if (plan == NULL && status == NULL)
-		return;
-	buf_adds(b, "I can see your account");
-	if (plan)
-		buf_printf(b, " is on the %s plan", plan);
-	if (status)
-		buf_printf(b, "%s status %s", plan ? " with" : " has", status);
-	buf_adds(b, ". ");
-}
-
 void
 resolution_plan_writes(const struct policy *p, const struct conversation *c,
                        const struct tool_call *reads, int nreads, struct plan *out)
@@ -245,32 +208,6 @@ write_done(const struct tool_call *k)
 	const char *flag = k->tool == TOOL_APPLY_STANDARD_CREDIT ? "applied" : "sent";
 	return k->allowed && k->result != NULL &&
 	       !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(k->result, flag));
-}
-
-/*
- * "I've applied a credit of $10.00 to your account for the trouble with order
- * A12346." The amount is said only as the backend confirmed it.
- */
-static void
-say_write(struct buf *b, const struct tool_call *k)
-{
-	const char *order = str_field(k->args, "order_id");
-	if (k->tool == TOOL_APPLY_STANDARD_CREDIT) {
-		const cJSON *a = cJSON_GetObjectItemCaseSensitive(k->result, "amount_usd");
-		if (cJSON_IsNumber(a))
-			buf_printf(b, "I've applied a credit of $%.2f to your account",
-			           a->valuedouble);
-		else
-			buf_adds(b, "I've applied a credit to your account");
-		if (order)
-			buf_printf(b, " for the trouble with order %s", order);
-	} else {
-		const char *to = str_field(k->result, "to");
-		buf_printf(b, "I've sent the confirmation for order %s again", order ? order : "");
-		if (to)
-			buf_printf(b, " to %s", to);
-	}
-	buf_adds(b, ". ");
 }
 
 /* ------------------------------------------------------------ the reply */
@@ -342,6 +279,64 @@ tell(struct draft *d, char *what)
 	if (!strv_contains(&d->out->told, what))
 		strv_add(&d->out->told, what);
 	free(what);
+}
+
+/* A value for a piece's placeholder: "" for none, which drops its [optional part]. */
+static const char *
+or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+/* "Your order A12345 is shipped with UPS (tracking 1Z...), expected on 2026-10-05." */
+static void
+say_order(struct draft *d, const cJSON *call_args, const cJSON *r, int with_eta)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(r, "order");
+	if (o == NULL)
+		o = r;
+	const char *vars[] = {"order",    or_empty(str_field(call_args, "order_id")),
+	                      "status",   or_empty(str_field(o, "status")),
+	                      "carrier",  or_empty(str_field(o, "carrier")),
+	                      "tracking", or_empty(str_field(o, "tracking")),
+	                      "eta",      with_eta ? or_empty(str_field(o, "eta")) : "",
+	                      NULL};
+	say_filled(d, PIECE_ORDER_STATUS, vars);
+}
+
+/* What the account says, when nothing else answers a question about it. */
+static void
+say_account(struct draft *d, const cJSON *r)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(r, "account");
+	if (a == NULL)
+		a = r;
+	const char *plan = str_field(a, "plan"), *status = str_field(a, "status");
+	if (plan == NULL && status == NULL)
+		return;
+	const char *vars[] = {"plan", or_empty(plan), "status", or_empty(status), NULL};
+	say_filled(d, PIECE_ACCOUNT_SUMMARY, vars);
+}
+
+/*
+ * "I've applied a credit of $10.00 to your account for the trouble with order
+ * A12346." The amount is said only as the backend confirmed it.
+ */
+static void
+say_write(struct draft *d, const struct tool_call *k)
+{
+	const char *order = or_empty(str_field(k->args, "order_id"));
+	if (k->tool == TOOL_APPLY_STANDARD_CREDIT) {
+		const cJSON *a = cJSON_GetObjectItemCaseSensitive(k->result, "amount_usd");
+		char amount[32] = "";
+		if (cJSON_IsNumber(a))
+			snprintf(amount, sizeof amount, "$%.2f", a->valuedouble);
+		const char *vars[] = {"amount", amount, "order", order, NULL};
+		say_filled(d, PIECE_CREDIT_APPLIED, vars);
+	} else {
+		const char *vars[] = {"order", order, "to", or_empty(str_field(k->result, "to")), NULL};
+		say_filled(d, PIECE_CONFIRMATION_RESENT, vars);
+	}
 }
 
 /* Words of a field's name that say its unit, not what it is: "balance_usd". */
@@ -449,25 +444,12 @@ say_order_status(struct draft *d, const cJSON *call_args, const cJSON *r, long t
 	int late = eta != NULL && date_parse(eta, &due) == 0 && due < today && in_transit(status) &&
 	           today > 0;
 	if (late) {
-		/* Say the order, then what its date now means. */
-		const char *id = str_field(call_args, "order_id");
-		const char *carrier = str_field(o, "carrier"), *tracking = str_field(o, "tracking");
-		buf_printf(&d->b, "%sYour order %s is %s", d->b.len ? " " : "", id ? id : "",
-		           status ? status : "in our system");
-		if (carrier)
-			buf_printf(&d->b, " with %s", carrier);
-		if (tracking)
-			buf_printf(&d->b, " (tracking number %s)", tracking);
-		buf_adds(&d->b, ".");
+		/* Say the order without its date, then what its date now means. */
+		say_order(d, call_args, r, 0);
 		const char *vars[] = {"eta", eta, NULL};
 		say_filled(d, PIECE_LATE, vars);
-	} else {
-		if (d->b.len > 0)
-			buf_addc(&d->b, ' ');
-		say_order(&d->b, call_args, r);
-		str_trim(d->b.data);
-		d->b.len = strlen(d->b.data);
-	}
+	} else
+		say_order(d, call_args, r, 1);
 	return late ? today - due : 0;
 }
 
@@ -624,7 +606,7 @@ compose_social(struct draft *d, const struct conversation *c, const struct tool_
 			for (int i = 0; i < ncalls; i++)
 				if (tool_table[calls[i].tool].authority == TOOL_WRITE) {
 					if (write_done(&calls[i])) {
-						say_write(&d->b, &calls[i]);
+						say_write(d, &calls[i]);
 						done_ = 1;
 					} else
 						out->refused = 1;
@@ -702,7 +684,7 @@ compose_answer(struct draft *d, const struct agents *ag, const struct conversati
 				}
 				continue;
 			}
-			say_write(&body.b, k);
+			say_write(&body, k);
 			out->feat[FEAT_TOOL] = 1;
 			answered = 1;
 			continue;
@@ -793,12 +775,8 @@ compose_answer(struct draft *d, const struct agents *ag, const struct conversati
 		if (calls[i].tool == TOOL_GET_CUSTOMER_ACCOUNT && calls[i].allowed &&
 		    found(calls[i].result)) {
 			size_t before = body.b.len;
-			if (before > 0)
-				buf_addc(&body.b, ' ');
-			say_account(&body.b, calls[i].result);
-			str_trim(body.b.data);
-			body.b.len = strlen(body.b.data);
-			if (body.b.len > before + 1) {
+			say_account(&body, calls[i].result);
+			if (body.b.len > before) {
 				out->feat[FEAT_TOOL] = 1;
 				answered = 1;
 			}

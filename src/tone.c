@@ -16,6 +16,10 @@ static const char *const v_days[] = {"days", NULL};
 static const char *const v_order[] = {"order", NULL};
 static const char *const v_action[] = {"action", NULL};
 static const char *const v_field[] = {"field", "value", NULL};
+static const char *const v_order_status[] = {"order", "status", "carrier", "tracking", "eta", NULL};
+static const char *const v_account[] = {"plan", "status", NULL};
+static const char *const v_credit[] = {"amount", "order", NULL};
+static const char *const v_resent[] = {"order", "to", NULL};
 
 /*
  * The defaults: plain, warm and company-neutral, so a policy written
@@ -80,6 +84,21 @@ const struct piece_def piece_defs[PIECE__N] = {
     [PIECE_OFFER_ACTION] = {"offer_action", "Would you like me to ask a specialist to {action}?",
                             v_action},
     [PIECE_ACCOUNT_FIELD] = {"account_field", "Your {field} is {value}.", v_field},
+    [PIECE_ORDER_STATUS] = {"order_status",
+                            "Your order {order}[ is {status}][ with {carrier}][ (tracking number "
+                            "{tracking})][, expected to arrive on {eta}].",
+                            v_order_status},
+    [PIECE_ACCOUNT_SUMMARY] = {"account_summary",
+                               "I can see your account[ is on the {plan} plan][ with status "
+                               "{status}].",
+                               v_account},
+    [PIECE_CREDIT_APPLIED] = {"credit_applied",
+                              "I've applied a credit[ of {amount}] to your account[ for the "
+                              "trouble with order {order}].",
+                              v_credit},
+    [PIECE_CONFIRMATION_RESENT] = {"confirmation_resent",
+                                   "I've sent the confirmation for order {order} again[ to {to}].",
+                                   v_resent},
 };
 
 const char *const tone_category_defaults[CAT__N] = {
@@ -123,19 +142,47 @@ var_value(const char *name, size_t n, const char *const *vars)
 	return NULL;
 }
 
+/*
+ * Appends [p, end) to b with its {placeholders} filled (an unknown one
+ * left as written); returns 0 when a placeholder's value was empty.
+ */
+static int
+fill_span(struct buf *b, const char *p, const char *end, const char *const *vars)
+{
+	int full = 1;
+	while (p < end) {
+		const char *close = *p == '{' ? memchr(p, '}', (size_t)(end - p)) : NULL;
+		const char *v = close ? var_value(p + 1, (size_t)(close - p - 1), vars) : NULL;
+		if (v != NULL) {
+			buf_adds(b, v);
+			full &= *v != '\0';
+			p = close + 1;
+		} else
+			buf_addc(b, *p++);
+	}
+	return full;
+}
+
 char *
 tone_fill(const char *text, const char *const *vars)
 {
 	struct buf b;
 	buf_init(&b, 0);
 	for (const char *p = text; *p != '\0';) {
-		const char *close = *p == '{' ? strchr(p, '}') : NULL;
-		const char *v = close ? var_value(p + 1, (size_t)(close - p - 1), vars) : NULL;
-		if (v != NULL) {
-			buf_adds(&b, v);
-			p = close + 1;
-		} else
-			buf_addc(&b, *p++);
+		/* [an optional part] is said only when all its placeholders have values. */
+		const char *close = *p == '[' ? strchr(p, ']') : NULL;
+		const char *end = close ? close : p + 1 + strcspn(p + 1, "[");
+		if (close == NULL) {
+			fill_span(&b, p, end, vars);
+			p = end;
+			continue;
+		}
+		struct buf part;
+		buf_init(&part, 0);
+		if (fill_span(&part, p + 1, close, vars))
+			buf_add(&b, part.data, part.len);
+		buf_free(&part);
+		p = close + 1;
 	}
 	char *s = buf_steal(&b);
 	buf_free(&b);

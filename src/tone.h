@@ -35,6 +35,10 @@ enum piece {
 	PIECE_ACTION_HANDOFF, /* {action}: what was asked for or accepted needs a person */
 	PIECE_OFFER_ACTION,   /* {action}: offers what a person would do next */
 	PIECE_ACCOUNT_FIELD,  /* {field}, {value}: what the account's data says to a question */
+	PIECE_ORDER_STATUS,   /* {order}, {status}, {carrier}, {tracking}, {eta}: an order looked up */
+	PIECE_ACCOUNT_SUMMARY, /* {plan}, {status}: the account, when nothing else answers */
+	PIECE_CREDIT_APPLIED,  /* {amount}, {order}: a goodwill credit the backend applied */
+	PIECE_CONFIRMATION_RESENT, /* {order}, {to}: an order confirmation sent again */
 	PIECE__N
 };
 
@@ -65,7 +69,8 @@ const char *tone_decline(const struct tone *, const char *topic);
 /*
  * A piece's text with its {placeholders} filled from vars, a
  * NULL-terminated list of name, value pairs; an unknown placeholder is
- * left as written. Caller frees.
+ * left as written. [An optional part] is said only when every
+ * placeholder in it has a value that is not empty. Caller frees.
  */
 char *tone_fill(const char *text, const char *const *vars);
 

@@ -324,6 +324,43 @@ START_TEST(facts_speak_to_the_reader)
 }
 END_TEST
 
+START_TEST(pieces_say_optional_parts_only_with_values)
+{
+	const char *piece = "Your order {order}[ is {status}][ with {carrier}][, due {eta}].";
+	const char *full[] = {"order", "A1", "status", "shipped", "carrier", "UPS", "eta", "Monday",
+	                      NULL};
+	const char *some[] = {"order", "A1", "status", "shipped", "carrier", "", "eta", "Monday",
+	                      NULL};
+	char *s = tone_fill(piece, full);
+	ck_assert_str_eq(s, "Your order A1 is shipped with UPS, due Monday.");
+	free(s);
+	s = tone_fill(piece, some);
+	ck_assert_str_eq(s, "Your order A1 is shipped, due Monday.");
+	free(s);
+	/* No brackets: as before; an unknown placeholder stays as written. */
+	s = tone_fill("Hi {name}, see {nothing}.", (const char *[]){"name", "Ada", NULL});
+	ck_assert_str_eq(s, "Hi Ada, see {nothing}.");
+	free(s);
+	/* The sentences the agent says of tools are the policy's to word. */
+	struct diag d = {0};
+	struct policy *p = load_text_ok("content_guardrails: {prohibited_topics: []}\n"
+	                                "tone_guidelines:\n"
+	                                "  pieces:\n"
+	                                "    order_status: \"{order}: {status}[, {carrier}].\"\n",
+	                                &d);
+	ck_assert_str_eq(p->tone.piece[PIECE_ORDER_STATUS], "{order}: {status}[, {carrier}].");
+	policy_free(p);
+	diag_free(&d);
+	load_text_bad("content_guardrails: {prohibited_topics: []}\n"
+	              "tone_guidelines:\n"
+	              "  pieces:\n"
+	              "    credit_applied: \"Credit [of {amount_usd}] applied.\"\n",
+	              &d);
+	assert_diag(&d, "bad.yaml:4:21: ", "unknown placeholder {amount_usd}");
+	diag_free(&d);
+}
+END_TEST
+
 START_TEST(kb_reader_is_one_word)
 {
 	struct diag d = {0};
@@ -1042,6 +1079,7 @@ policy_suite(void)
 	tcase_add_test(tc, every_rule_breach_is_reported_with_its_position);
 	tcase_add_test(tc, facts_speak_to_the_reader);
 	tcase_add_test(tc, kb_reader_is_one_word);
+	tcase_add_test(tc, pieces_say_optional_parts_only_with_values);
 	tcase_add_test(tc, routing_needs_an_unconditional_last_rule);
 	tcase_add_test(tc, pattern_entries_are_checked_with_their_position);
 	tcase_add_test(tc, schema_details);
