@@ -369,6 +369,8 @@ say_account_field(struct draft *d, const struct agents *ag, const struct convers
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(r, "account");
 	if (a == NULL)
 		a = r;
+	unsigned asked = answer_asked(question);
+	int said_one = 0;
 	const cJSON *f;
 	cJSON_ArrayForEach(f, a)
 	{
@@ -377,9 +379,10 @@ say_account_field(struct draft *d, const struct agents *ag, const struct convers
 			continue;
 		char *name = xstrdup(f->string), *save = NULL;
 		int words = 0, held = 1;
-		struct buf said;
+		struct buf said, value;
 		buf_init(&said, 0);
-		for (char *w = strtok_r(name, "_", &save); w != NULL;
+		buf_init(&value, 0);
+		for (char *w = strtok_r(name, "_", &save); w != NULL && held;
 		     w = strtok_r(NULL, "_", &save)) {
 			int unit = 0;
 			for (const char *const *u = unit_words; *u != NULL; u++)
@@ -387,21 +390,19 @@ say_account_field(struct draft *d, const struct agents *ag, const struct convers
 			if (unit)
 				continue;
 			words++;
-			held &= kb_text_holds(ag->kb, question, w);
+			held = kb_text_holds(ag->kb, question, w);
 			buf_printf(&said, "%s%s", said.len ? " " : "", w);
 		}
-		/*
-		 * One common word ("plan") is weak evidence: the question must ask
-		 * for the kind of value the field holds ("how much", "when").
-		 */
-		struct buf value;
-		buf_init(&value, 0);
-		say_value(&value, f->string, f);
 		char *key = xasprintf("account:%s", f->string);
-		int say_it =
-		    words > 0 && held && !told(c, key) &&
-		    (words >= 2 || (answer_asked(question) & answer_held(value.data)) != 0);
-		if (say_it) {
+		if (words > 0 && held && !told(c, key)) {
+			/*
+			 * One common word ("plan") is weak evidence: the question must
+			 * ask for the kind of value the field holds ("how much", "when").
+			 */
+			say_value(&value, f->string, f);
+			said_one = words >= 2 || (asked & answer_held(value.data)) != 0;
+		}
+		if (said_one) {
 			const char *vars[] = {"field", said.data, "value", value.data, NULL};
 			say_filled(d, PIECE_ACCOUNT_FIELD, vars);
 			tell(d, key);
@@ -410,7 +411,7 @@ say_account_field(struct draft *d, const struct agents *ag, const struct convers
 		buf_free(&value);
 		buf_free(&said);
 		free(name);
-		if (say_it)
+		if (said_one)
 			return 1;
 	}
 	return 0;

@@ -299,6 +299,8 @@ add_you(struct buf *b, struct word like, const char *you)
 char *
 tone_to_reader(const char *text, const char *reader)
 {
+	if (reader == NULL || *reader == '\0')
+		return xstrdup(text);
 	/* The words, then each rewrite from the words around it. */
 	size_t nw = 0, cap = 16;
 	struct word *w = xmalloc(cap * sizeof *w);
@@ -315,14 +317,14 @@ tone_to_reader(const char *text, const char *reader)
 		w[nw++] = (struct word){p, (size_t)(q - p)};
 		p = q;
 	}
-	char *possessive = xasprintf("%s's", reader ? reader : "");
-	char *plural = xasprintf("%ss", reader ? reader : "");
+	char *possessive = xasprintf("%s's", reader);
+	char *plural = xasprintf("%ss", reader);
 	struct buf b;
 	buf_init(&b, 0);
 	const char *done = text;
 	/* Only words one space apart read as one phrase. */
 #define NEXT_TO(i) ((i) + 1 < nw && w[(i) + 1].p == w[i].p + w[i].n + 1)
-	for (size_t i = 0; reader != NULL && *reader != '\0' && i < nw; i++) {
+	for (size_t i = 0; i < nw; i++) {
 		struct buf r;
 		buf_init(&r, 0);
 		size_t upto = i; /* the last word rewritten */
@@ -331,17 +333,18 @@ tone_to_reader(const char *text, const char *reader)
 			add_you(&r, w[i], "your");
 			upto = i + 1;
 		} else if (is(w[i], "the") && NEXT_TO(i) && is(w[i + 1], reader)) {
-			if (NEXT_TO(i + 1)) {
+			struct buf verb;
+			buf_init(&verb, 0);
+			if (NEXT_TO(i + 1) && add_plain_verb(&verb, w[i + 2])) {
 				add_you(&r, w[i], "you ");
-				if (add_plain_verb(&r, w[i + 2]))
-					upto = i + 2, subject = 1;
-				else
-					r.len = 0;
-			}
-			if (r.len == 0 && i > 0 && is_any(w[i - 1], object_before)) {
+				buf_add(&r, verb.data, verb.len);
+				upto = i + 2;
+				subject = 1;
+			} else if (i > 0 && is_any(w[i - 1], object_before)) {
 				add_you(&r, w[i], "you");
 				upto = i + 1;
 			}
+			buf_free(&verb);
 		} else if (is(w[i], plural) && NEXT_TO(i) && !is_any(w[i + 1], not_subject) &&
 		           (i == 0 || ends_sentence(w[i - 1]) || w[i - 1].p[w[i - 1].n] == ',' ||
 		            is_any(w[i - 1], clause_openers))) {
